@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// What `/healthz` reports: each dependency's reachability and the overall verdict.
+public struct HealthReport: ResponseEncodable, Sendable, Equatable {
+    /// One dependency.
+    public struct Check: Codable, Sendable, Equatable {
+        public var ok: Bool
+        public var detail: String
+        public var latencyMilliseconds: Double
+        enum CodingKeys: String, CodingKey { case ok, detail, latencyMilliseconds = "latency_ms" }
+    }
+    public var status: String
+    public var postgresql: Check
+    public var rabbitmq: Check
+}
+
+/// Checks PostgreSQL (a real `SELECT 1`) and RabbitMQ (an AMQP handshake).
+public struct HealthChecker: Sendable {
+    let postgres: PostgresClient
+    let amqp: AMQPProbe?
+    let logger: Logger
+
+    public init(postgres: PostgresClient, amqpURL: String, logger: Logger) {
+        self.postgres = postgres
+        self.amqp = AMQPProbe(url: amqpURL)
+        self.logger = logger
+    }
+
+    public func report() async -> HealthReport {
+        async let database = timed { () -> String? in
+            do {
+                for try await one in try await postgres.query("SELECT 1", logger: logger).decode(Int.self) where one == 1 {
+                    return nil
+                }
+                return "SELECT 1 returned nothing"
+            } catch {
+                return String(describing: error)
+            }
+        }
+        async let broker = timed { () -> String? in
+            guard let amqp else { return "the AMQP URL is not of the form amqp://user:password@host:port/vhost" }
+            return await amqp.check()
+        }
+        let checks = await (database, broker)
+        let healthy = checks.0.ok && checks.1.ok
+        return HealthReport(status: healthy ? "ok" : "degraded", postgresql: checks.0, rabbitmq: checks.1)
+    }
+
+    private func timed(_ probe: @Sendable () async -> String?) async -> HealthReport.Check {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let failure = await probe()
+        let elapsed = clock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return HealthReport.Check(ok: failure == nil, detail: failure ?? "reachable", latencyMilliseconds: (milliseconds * 10).rounded() / 10)
+    }
+}
+
+extension Router {
+    /// `GET /healthz`: 200 when PostgreSQL and RabbitMQ answer, 503 otherwise, with the report as JSON.
+    public func addHealthRoutes(checker: HealthChecker) {
+        get("/healthz") { _, _ -> EditedResponse<HealthReport> in
+            let report = await checker.report()
+            return EditedResponse(status: report.status == "ok" ? .ok : .serviceUnavailable, response: report)
+        }
+    }
+}

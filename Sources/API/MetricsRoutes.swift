@@ -1,0 +1,17 @@
+import Hummingbird
+import Prometheus
+
+extension Router {
+    /// `GET /metrics`: every metric of the registry in Prometheus text format.
+    public func addMetricsRoutes(registry: PrometheusCollectorRegistry) {
+        get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+    }
+}

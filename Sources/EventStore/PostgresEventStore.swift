@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The append-only event log in PostgreSQL's `events` table.
+///
+/// Appends go to one stream per transaction (so a stream's events always appear in version order in the log's
+/// read order); several events per append are written with one statement.
+public struct PostgresEventStore: Sendable {
+    /// Channel on which appends send a wake-up hint (the stream id); never the delivery path.
+    public static let notificationChannel = "cellar_events"
+
+    let client: PostgresClient
+    let logger: Logger
+    /// Whether appends NOTIFY subscribers. NOTIFY takes a global lock at commit; `cellar bench append` measures it.
+    public var notifiesSubscribers: Bool
+
+    /// Uses a running `PostgresClient` (its `run()` must be running).
+    public init(client: PostgresClient, logger: Logger, notifiesSubscribers: Bool = true) {
+        self.client = client
+        self.logger = logger
+        self.notifiesSubscribers = notifiesSubscribers
+    }
+
+    /// Appends `events` to `stream` if its version is what `expectedVersion` says; all or nothing.
+    ///
+    /// - Throws: `WrongExpectedVersion` when another writer got there first (or the stream is not where the
+    ///   caller thinks), `InvalidAppend` for an empty batch or stream id.
+    public func append(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) async throws -> AppendResult {
+        guard !events.isEmpty else { throw InvalidAppend("an append needs at least one event") }
+        guard !stream.isEmpty, stream.utf8.count <= 200 else { throw InvalidAppend("stream id must be 1 to 200 bytes") }
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                return try await appendOnce(to: stream, expectedVersion: expectedVersion, events: events)
+            } catch let conflict as WrongExpectedVersion where expectedVersion == .any && attempts < 5 {
+                logger.debug("retrying append with expected version any", metadata: ["conflict": "\(conflict)"])
+            }
+        }
+    }
+
+    private func appendOnce(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) async throws -> AppendResult {
+        let expected: Int? = switch expectedVersion {
+        case .noStream: 0
+        case .exact(let version): version
+        case .any: nil
+        }
+        let types = events.map(\.type)
+        let data = events.map { String(decoding: $0.data, as: UTF8.self) }
+        let metadata = events.map { String(decoding: $0.metadata, as: UTF8.self) }
+        let notify = notifiesSubscribers
+        let query: PostgresQuery = """
+            WITH current AS (
+                SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = \(stream)
+            ), inserted AS (
+                INSERT INTO events (stream_id, stream_version, event_type, data, metadata)
+                SELECT \(stream), current.version + e.ordinality, e.event_type, e.data::jsonb, e.metadata::jsonb
+                FROM current, unnest(\(types)::text[], \(data)::text[], \(metadata)::text[])
+                     WITH ORDINALITY AS e(event_type, data, metadata, ordinality)
+                WHERE \(expected)::int IS NULL OR current.version = \(expected)::int
+                RETURNING \(unescaped: Self.recordedColumns)
+            ), notified AS (
+                SELECT pg_notify(\(Self.notificationChannel), \(stream)) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
+                WHERE \(notify)
+            )
+            SELECT inserted.* FROM inserted LEFT JOIN (SELECT count(*) FROM notified) AS n ON true
+            ORDER BY stream_version
+            """
+        let recorded: [RecordedEvent]
+        do {
+            recorded = try await Self.collect(client.query(query, logger: logger))
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw WrongExpectedVersion(streamID: stream, expected: expectedVersion, actual: try await version(of: stream))
+        }
+        guard let last = recorded.last else {
+            throw WrongExpectedVersion(streamID: stream, expected: expectedVersion, actual: try await version(of: stream))
+        }
+        return AppendResult(streamVersion: last.streamVersion, events: recorded)
+    }
+
+    /// The stream's current version; 0 when it has no events.
+    public func version(of stream: String) async throws -> Int {
+        let rows = try await client.query("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
+        for try await version in rows.decode(Int.self) { return version }
+        return 0
+    }
+
+    /// The stream's events from `version` on, in version order.
+    public func readStream(_ stream: String, fromVersion version: Int = 1, limit: Int = 10_000) async throws -> [RecordedEvent] {
+        try await Self.collect(client.query("""
+            SELECT \(unescaped: Self.recordedColumns) FROM events
+            WHERE stream_id = \(stream) AND stream_version >= \(version)
+            ORDER BY stream_version LIMIT \(limit)
+            """, logger: logger))
+    }
+
+    /// Up to `limit` events after `position`, in log order, gap-safe.
+    ///
+    /// Only rows written by transactions older than every transaction still running are returned, so an event
+    /// whose transaction commits late can never be skipped: it is simply returned by a later call.
+    public func readAll(after position: LogPosition, limit: Int = 1000) async throws -> [RecordedEvent] {
+        try await Self.collect(client.query(Self.readAllQuery(after: position, limit: limit), logger: logger))
+    }
+
+    /// The same read as `readAll`, on a given connection (for use inside a transaction).
+    static func readAll(after position: LogPosition, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [RecordedEvent] {
+        try await collect(connection.query(readAllQuery(after: position, limit: limit), logger: logger))
+    }
+
+    /// Events in the time range, newest last; for history views.
+    public func readRecent(limit: Int) async throws -> [RecordedEvent] {
+        let events = try await Self.collect(client.query("""
+            SELECT \(unescaped: Self.recordedColumns) FROM events
+            ORDER BY tx_id DESC, global_position DESC LIMIT \(limit)
+            """, logger: logger))
+        return events.reversed()
+    }
+
+    static func readAllQuery(after position: LogPosition, limit: Int) -> PostgresQuery {
+        """
+        SELECT \(unescaped: recordedColumns) FROM events
+        WHERE (tx_id, global_position) > (\(String(position.transactionID))::xid8, \(position.globalPosition))
+          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY tx_id, global_position
+        LIMIT \(limit)
+        """
+    }
+
+    static let recordedColumns =
+        "global_position, stream_id, stream_version, event_type, data::text, metadata::text, recorded_at, tx_id::text"
+
+    static func collect(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        for try await (position, stream, version, type, data, metadata, recordedAt, transaction)
+            in rows.decode((Int64, String, Int, String, String, String, Date, String).self) {
+            events.append(RecordedEvent(
+                globalPosition: position,
+                logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
+                streamID: stream, streamVersion: version, type: type,
+                data: Data(data.utf8), metadata: Data(metadata.utf8), recordedAt: recordedAt
+            ))
+        }
+        return events
+    }
+}

@@ -1,0 +1,116 @@
+import Logging
+import PostgresNIO
+
+/// A read model: tables written only by `apply`, rebuilt from zero by replaying the log.
+public protocol Projection: Sendable {
+    /// Unique name; keys the checkpoint row.
+    var name: String { get }
+    /// The tables it owns; emptied on rebuild.
+    var tables: [String] { get }
+    /// Applies one event inside the runner's transaction. Must be deterministic (the same log gives the same rows).
+    func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws
+}
+
+/// Feeds a projection from the log, gap-safe, with its checkpoint written in the same transaction as its rows.
+public struct ProjectionRunner: Sendable {
+    let store: PostgresEventStore
+    let projection: any Projection
+    let batchSize: Int
+
+    public init(store: PostgresEventStore, projection: any Projection, batchSize: Int = 500) {
+        self.store = store
+        self.projection = projection
+        self.batchSize = batchSize
+    }
+
+    /// Applies every event currently readable; returns how many were applied.
+    @discardableResult
+    public func catchUp() async throws -> Int {
+        var total = 0
+        while true {
+            let applied = try await applyNextBatch()
+            total += applied
+            if applied < batchSize { return total }
+        }
+    }
+
+    /// Keeps the projection current until the task is cancelled.
+    public func run(pollInterval: Duration = .milliseconds(250)) async throws {
+        try await store.whileListening(pollInterval: pollInterval) { waitForAppend in
+            while !Task.isCancelled {
+                if try await catchUp() == 0 { await waitForAppend() }
+            }
+        }
+    }
+
+    /// Empties the projection's tables and checkpoint, then replays the whole log.
+    public func rebuild() async throws {
+        let logger = store.logger
+        let projection = self.projection
+        try await unwrapTransactionError {
+            try await store.client.withTransaction(logger: logger) { connection in
+                try await lock(on: connection)
+                for table in projection.tables {
+                    try await connection.query("TRUNCATE \(unescaped: table)", logger: logger)
+                }
+                try await connection.query("DELETE FROM projection_checkpoints WHERE name = \(projection.name)", logger: logger)
+            }
+        }
+        try await catchUp()
+    }
+
+    /// Where the projection stands in the log.
+    public func checkpoint() async throws -> LogPosition {
+        let rows = try await store.client.query("""
+            SELECT tx_id::text, global_position FROM projection_checkpoints WHERE name = \(projection.name)
+            """, logger: store.logger)
+        for try await (transaction, position) in rows.decode((String, Int64).self) {
+            return LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position)
+        }
+        return .start
+    }
+
+    private func applyNextBatch() async throws -> Int {
+        let logger = store.logger
+        let projection = self.projection
+        let batchSize = self.batchSize
+        return try await unwrapTransactionError {
+            try await store.client.withTransaction(logger: logger) { connection in
+                // One runner per projection at a time; an advisory lock assigns no xid, so it does not hold back
+                // the read fence of others.
+                try await lock(on: connection)
+                let rows = try await connection.query("""
+                    SELECT tx_id::text, global_position FROM projection_checkpoints WHERE name = \(projection.name)
+                    """, logger: logger)
+                var position = LogPosition.start
+                for try await (transaction, global) in rows.decode((String, Int64).self) {
+                    position = LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: global)
+                }
+                let events = try await PostgresEventStore.readAll(after: position, limit: batchSize, on: connection, logger: logger)
+                guard let last = events.last else { return 0 }
+                for event in events { try await projection.apply(event, on: connection, logger: logger) }
+                try await connection.query("""
+                    INSERT INTO projection_checkpoints (name, tx_id, global_position, updated_at)
+                    VALUES (\(projection.name), \(String(last.logPosition.transactionID))::xid8, \(last.globalPosition), now())
+                    ON CONFLICT (name) DO UPDATE
+                    SET tx_id = excluded.tx_id, global_position = excluded.global_position, updated_at = excluded.updated_at
+                    """, logger: logger)
+                return events.count
+            }
+        }
+    }
+
+    private func lock(on connection: PostgresConnection) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("projection:" + projection.name)))", logger: store.logger)
+    }
+}
+
+/// `withTransaction` wraps errors; surface the closure's own error so callers can match typed errors.
+func unwrapTransactionError<T>(_ body: () async throws -> sending T) async throws -> sending T {
+    do {
+        return try await body()
+    } catch let error as PostgresTransactionError {
+        if let closureError = error.closureError { throw closureError }
+        throw error
+    }
+}

@@ -1,0 +1,66 @@
+import Logging
+import PostgresNIO
+
+extension PostgresEventStore {
+    /// Every event after `position`, in log order: first the history (catch-up), then new events as they commit.
+    ///
+    /// LISTEN/NOTIFY only wakes the reader early; delivery always goes through the gap-safe `readAll`, and the
+    /// reader also polls every `pollInterval`, so a lost notification or a late commit delays an event, never
+    /// drops it. The sequence ends when the consumer stops iterating or its task is cancelled.
+    public func subscribe(
+        after position: LogPosition = .start,
+        batchSize: Int = 500,
+        pollInterval: Duration = .milliseconds(250)
+    ) -> AsyncThrowingStream<RecordedEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<RecordedEvent, any Error>.makeStream(bufferingPolicy: .unbounded)
+        let reader = Task {
+            do {
+                try await whileListening(pollInterval: pollInterval) { waitForAppend in
+                    var cursor = position
+                    while !Task.isCancelled {
+                        let batch = try await readAll(after: cursor, limit: batchSize)
+                        for event in batch { continuation.yield(event) }
+                        if let last = batch.last { cursor = last.logPosition }
+                        if batch.count < batchSize { await waitForAppend() }
+                    }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in reader.cancel() }
+        return stream
+    }
+
+    /// Runs `body` with a function that waits until an append is notified or `pollInterval` passes.
+    func whileListening<T: Sendable>(
+        pollInterval: Duration,
+        _ body: (_ waitForAppend: @Sendable () async -> Void) async throws -> T
+    ) async throws -> T {
+        let doorbell = Doorbell()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await listen(ringing: doorbell) }
+            defer { group.cancelAll() }
+            return try await body { await doorbell.wait(upTo: pollInterval) }
+        }
+    }
+
+    /// Rings the doorbell on every append notification until cancelled; reconnects after errors.
+    private func listen(ringing doorbell: Doorbell) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.notificationChannel) { notifications in
+                        doorbell.ring()  // catch anything appended while we were connecting
+                        for try await _ in notifications { doorbell.ring() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("event notification listener failed; polling continues", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

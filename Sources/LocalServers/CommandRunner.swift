@@ -1,0 +1,98 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed external command, with what it printed so the operator can act on it.
+public struct CommandFailure: Error, CustomStringConvertible {
+    /// The command line that failed.
+    public var command: String
+    /// Its exit status.
+    public var status: Int32
+    /// The tail of what it wrote to stdout and stderr.
+    public var output: String
+
+    public var description: String {
+        "`\(command)` exited with status \(status): \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+    }
+}
+
+/// Runs the short-lived helper programs (initdb, pg_ctl, rabbitmqctl...) that manage local servers.
+///
+/// These calls block their thread, so callers run them from a dedicated thread, never from an event loop.
+enum CommandRunner {
+    /// Runs `executable` with `arguments`, optionally as another OS user, and returns its output.
+    @discardableResult
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        asUser user: String? = nil,
+        allowFailure: Bool = false
+    ) throws -> String {
+        var launch = executable
+        var launchArguments = arguments
+        if let user {
+            launch = "/usr/sbin/runuser"
+            launchArguments = ["-u", user, "--", executable] + arguments
+        }
+        // Output goes to a file, not a pipe: daemons (postgres, beam) inherit the descriptors and would hold a
+        // pipe open forever. posix_spawn + waitpid instead of Foundation's Process, whose exit detection was seen
+        // to miss the exit of a child whose own child daemonized.
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-cmd-\(UUID().uuidString).log").path
+        defer { unlink(outputPath) }
+        let status = try spawnAndWait(launch, launchArguments, environment: environment, outputPath: outputPath)
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        if status != 0 && !allowFailure {
+            throw CommandFailure(
+                command: ([executable] + arguments).joined(separator: " "),
+                status: status,
+                output: String(text.suffix(2000))
+            )
+        }
+        return text
+    }
+}
+
+/// Starts `executable` with stdin from /dev/null and stdout+stderr to `outputPath`; returns its exit status.
+private func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
+    // Threads of this process block most signals; a child inherits that mask, and a shell that cannot receive
+    // SIGCHLD hangs (rabbitmq-server did). Start children with an empty mask and default handlers.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var emptyMask = sigset_t()
+    sigemptyset(&emptyMask)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &emptyMask)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    // Also a new session (POSIX_SPAWN_SETSID, 0x80 in glibc; not imported): a Ctrl-C at the terminal reaches
+    // Cellar, which stops the servers in order, instead of killing them directly.
+    let newSession: Int32 = 0x80
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | newSession))
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+    guard spawned == 0 else {
+        throw CommandFailure(command: executable, status: 127, output: "cannot start: \(String(cString: strerror(spawned)))")
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+}

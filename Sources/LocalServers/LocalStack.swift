@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+
+/// The private PostgreSQL + RabbitMQ pair behind `cellar up` and the integration tests.
+///
+/// Ports and credentials are chosen once and kept in `stack.json`, so a second start reuses the same servers
+/// and data. Everything listens on 127.0.0.1 only.
+public final class LocalStack: Sendable {
+    /// The PostgreSQL server.
+    public let postgres: PostgresServer
+    /// The RabbitMQ node.
+    public let rabbitMQ: RabbitMQServer
+    /// Where both keep their state.
+    public let stateDirectory: StateDirectory
+
+    /// What is persisted between starts.
+    struct Settings: Codable {
+        var postgresPort: Int
+        var postgresPassword: String
+        var amqpPort: Int
+        var distributionPort: Int
+        var epmdPort: Int
+        var nodeName: String
+    }
+
+    /// Reads (or creates) the stack's settings; starts nothing yet.
+    /// - Parameters:
+    ///   - databaseOSUser: the OS user PostgreSQL runs as when we are root (created by `scripts/setup`).
+    ///   - durable: false turns fsync off, for throw-away test stacks.
+    public init(stateDirectory: StateDirectory, databaseOSUser: String = "cellar-db", durable: Bool = true) throws {
+        self.stateDirectory = stateDirectory
+        try stateDirectory.create()
+        let settings = try Self.loadOrCreateSettings(in: stateDirectory)
+        let osUser = getuid() == 0 ? databaseOSUser : nil
+        self.postgres = PostgresServer(
+            directory: stateDirectory.subdirectory("postgres"), port: settings.postgresPort,
+            password: settings.postgresPassword, osUser: osUser, durable: durable, databaseName: "cellar"
+        )
+        self.rabbitMQ = RabbitMQServer(
+            directory: stateDirectory.subdirectory("rabbitmq"), amqpPort: settings.amqpPort,
+            distributionPort: settings.distributionPort, epmdPort: settings.epmdPort, nodeName: settings.nodeName
+        )
+    }
+
+    /// Starts both servers (or reuses running ones). On failure, stops whatever this call started.
+    public func start(logger: Logger) throws {
+        do {
+            try postgres.start(logger: logger)
+            try rabbitMQ.start(logger: logger)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Stops both servers; safe to call twice.
+    public func stop() {
+        rabbitMQ.stop()
+        try? postgres.stop()
+    }
+
+    /// `start` on a dedicated thread, so the blocking helper programs never occupy a Swift concurrency thread.
+    public func startInBackground(logger: Logger) async throws {
+        try await onDedicatedThread { try self.start(logger: logger) }
+    }
+
+    /// `stop` on a dedicated thread.
+    public func stopInBackground() async {
+        try? await onDedicatedThread { self.stop() }
+    }
+
+    private static func loadOrCreateSettings(in directory: StateDirectory) throws -> Settings {
+        let file = directory.url.appendingPathComponent("stack.json")
+        if let data = try? Data(contentsOf: file), let settings = try? JSONDecoder().decode(Settings.self, from: data) {
+            return settings
+        }
+        let amqpPort = try Loopback.freePort()
+        let settings = Settings(
+            postgresPort: try Loopback.freePort(),
+            postgresPassword: randomSecret(),
+            amqpPort: amqpPort,
+            distributionPort: try Loopback.freePort(),
+            epmdPort: try Loopback.freePort(),
+            nodeName: "cellar-\(StateDirectory.stableHash(directory.url.path))@localhost"
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(settings).write(to: file)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        return settings
+    }
+
+    private static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return String((0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
+    }
+}
+
+/// Runs blocking work on a new thread and resumes the caller when it finishes.
+func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.start()
+    }
+}

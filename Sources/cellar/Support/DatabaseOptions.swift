@@ -1,0 +1,50 @@
+import API
+import ArgumentParser
+import EventStore
+import Foundation
+import LocalServers
+import Logging
+import PostgresNIO
+
+/// `--database-url`, falling back to `$CELLAR_DATABASE_URL`, then to the local stack of this clone.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $CELLAR_DATABASE_URL, else the local stack started by `cellar up`).")
+    var databaseURL: String?
+
+    struct NoDatabase: Error, CustomStringConvertible {
+        var description: String { "no database configured: set CELLAR_DATABASE_URL or start the local stack with `cellar up`" }
+    }
+
+    func resolvedURL() throws -> String {
+        if let databaseURL { return databaseURL }
+        if let url = ProcessInfo.processInfo.environment["CELLAR_DATABASE_URL"], !url.isEmpty { return url }
+        let state = StateDirectory.resolve(projectRoot: try ProjectFiles.root())
+        guard FileManager.default.fileExists(atPath: state.url.appendingPathComponent("stack.json").path) else { throw NoDatabase() }
+        return try LocalStack(stateDirectory: state).postgres.url
+    }
+
+    /// Runs `body` with a connected event store; the client runs for the duration of the call.
+    func withEventStore<T: Sendable>(
+        logger: Logger,
+        _ body: @Sendable @escaping (PostgresEventStore, PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(configuration: try .init(url: resolvedURL()), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body(PostgresEventStore(client: client, logger: logger), client)
+        }
+    }
+}
+
+extension Logger {
+    /// A logger for command-line use: warnings and up unless `LOG_LEVEL` says otherwise.
+    static func cellar(_ label: String, defaultLevel: Logger.Level = .warning) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+        return logger
+    }
+}

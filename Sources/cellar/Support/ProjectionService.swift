@@ -1,0 +1,23 @@
+import EventStore
+import Logging
+import ServiceLifecycle
+
+/// Keeps one projection current for as long as the service group runs; restarts it after database errors.
+struct ProjectionService: Service {
+    let runner: ProjectionRunner
+    let migrations: MigrationGate
+    let logger: Logger
+
+    func run() async throws {
+        try await migrations.ensureMigrated()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await runner.run() }
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                logger.error("projection stopped; restarting in 1 s", metadata: ["error": "\(String(reflecting: error))"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
