@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "cellar",
             dependencies: [
-                "EventStore", "LocalServers", "API",
+                "Lifecycle", "EventStore", "LocalServers", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -57,11 +57,20 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"]),
+        // Test-only: real servers for the integration tests (a private stack per test process).
+        .target(
+            name: "CellarTestSupport",
+            dependencies: [
+                "EventStore", "LocalServers", "API",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/Support"
+        ),
+        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"], exclude: ["Histories"]),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "LocalServers",
+                "API", "CellarTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
@@ -69,7 +78,7 @@ let package = Package(
         .testTarget(
             name: "EventStoreTests",
             dependencies: [
-                "EventStore", "LocalServers",
+                "EventStore", "CellarTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

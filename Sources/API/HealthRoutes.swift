@@ -4,7 +4,7 @@ import Logging
 import PostgresNIO
 
 /// What `/healthz` reports: each dependency's reachability and the overall verdict.
-public struct HealthReport: ResponseEncodable, Sendable, Equatable {
+public struct HealthReport: ResponseEncodable, Decodable, Sendable, Equatable {
     /// One dependency.
     public struct Check: Codable, Sendable, Equatable {
         public var ok: Bool

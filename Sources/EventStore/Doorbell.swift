@@ -2,17 +2,18 @@ import Synchronization
 
 /// A wake-up signal between a notification listener and a polling loop.
 ///
-/// `ring` wakes the current waiter, or the next one if nobody waits; `wait(upTo:)` returns on a ring or when the
-/// time is up, whichever comes first. Spurious wake-ups are harmless: the waiter just polls again.
+/// `ring` wakes the current waiter, or the next one if nobody waits; `wait(upTo:)` returns true on a ring and
+/// false when the time is up. Spurious wake-ups are harmless: the waiter just polls again.
 final class Doorbell: Sendable {
     private struct State {
         var rung = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiter: CheckedContinuation<Bool, Never>?
+        var waitID = 0
     }
     private let state = Mutex(State())
 
     func ring() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard let waiter = state.waiter else {
                 state.rung = true
                 return nil
@@ -20,19 +21,23 @@ final class Doorbell: Sendable {
             state.waiter = nil
             return waiter
         }
-        waiter?.resume()
+        waiter?.resume(returning: true)
     }
 
-    func wait(upTo timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
+    func wait(upTo timeout: Duration) async -> Bool {
+        let id = state.withLock { state -> Int in
+            state.waitID += 1
+            return state.waitID
+        }
+        return await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
                     try await Task.sleep(for: timeout)
-                    self.ring()
+                    self.expire(id)
                 } catch {}
             }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let rung = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                     let alreadyRung = state.withLock { state -> Bool in
                         if state.rung {
                             state.rung = false
@@ -41,12 +46,23 @@ final class Doorbell: Sendable {
                         state.waiter = continuation
                         return false
                     }
-                    if alreadyRung { continuation.resume() }
+                    if alreadyRung { continuation.resume(returning: true) }
                 }
             } onCancel: {
-                self.ring()
+                self.expire(id)
             }
             group.cancelAll()
+            return rung
         }
+    }
+
+    /// Ends wait number `id` with false, if it is still waiting.
+    private func expire(_ id: Int) {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard state.waitID == id, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: false)
     }
 }

@@ -40,7 +40,14 @@ public struct PostgresEventStore: Sendable {
         }
     }
 
-    private func appendOnce(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) async throws -> AppendResult {
+    /// Appends inside the caller's transaction on `connection`, so other writes (an inbox row, a projection)
+    /// commit or roll back together with the events. No retry: on `WrongExpectedVersion` the caller rolls back.
+    public func append(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], on connection: PostgresConnection) async throws -> AppendResult {
+        guard !events.isEmpty else { throw InvalidAppend("an append needs at least one event") }
+        return try await appendOnce(to: stream, expectedVersion: expectedVersion, events: events, on: connection)
+    }
+
+    private func appendOnce(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], on connection: PostgresConnection? = nil) async throws -> AppendResult {
         let expected: Int? = switch expectedVersion {
         case .noStream: 0
         case .exact(let version): version
@@ -59,7 +66,7 @@ public struct PostgresEventStore: Sendable {
                 FROM current, unnest(\(types)::text[], \(data)::text[], \(metadata)::text[])
                      WITH ORDINALITY AS e(event_type, data, metadata, ordinality)
                 WHERE \(expected)::int IS NULL OR current.version = \(expected)::int
-                RETURNING \(unescaped: Self.recordedColumns)
+                RETURNING global_position, stream_version, recorded_at, tx_id::text AS tx_id_text
             ), notified AS (
                 SELECT pg_notify(\(Self.notificationChannel), \(stream)) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
                 WHERE \(notify)
@@ -67,14 +74,28 @@ public struct PostgresEventStore: Sendable {
             SELECT inserted.* FROM inserted LEFT JOIN (SELECT count(*) FROM notified) AS n ON true
             ORDER BY stream_version
             """
-        let recorded: [RecordedEvent]
+        // Only the generated columns come back; the payloads are the caller's own bytes (sending them back would
+        // double the traffic of a batch).
+        var recorded: [RecordedEvent] = []
         do {
-            recorded = try await Self.collect(client.query(query, logger: logger))
+            let rows = if let connection { try await connection.query(query, logger: logger) } else { try await client.query(query, logger: logger) }
+            for try await (position, version, recordedAt, transaction) in rows.decode((Int64, Int, Date, String).self) {
+                let event = events[recorded.count]
+                recorded.append(RecordedEvent(
+                    globalPosition: position,
+                    logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
+                    streamID: stream, streamVersion: version, type: event.type,
+                    data: event.data, metadata: event.metadata, recordedAt: recordedAt
+                ))
+            }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            // Another transaction committed the same stream version first. (Inside a caller's transaction the
+            // transaction is now aborted, so the actual version is read through the pool.)
             throw WrongExpectedVersion(streamID: stream, expected: expectedVersion, actual: try await version(of: stream))
         }
         guard let last = recorded.last else {
-            throw WrongExpectedVersion(streamID: stream, expected: expectedVersion, actual: try await version(of: stream))
+            let actual = if let connection { try await Self.version(of: stream, on: connection, logger: logger) } else { try await version(of: stream) }
+            throw WrongExpectedVersion(streamID: stream, expected: expectedVersion, actual: actual)
         }
         return AppendResult(streamVersion: last.streamVersion, events: recorded)
     }
@@ -82,6 +103,12 @@ public struct PostgresEventStore: Sendable {
     /// The stream's current version; 0 when it has no events.
     public func version(of stream: String) async throws -> Int {
         let rows = try await client.query("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
+        for try await version in rows.decode(Int.self) { return version }
+        return 0
+    }
+
+    static func version(of stream: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
         for try await version in rows.decode(Int.self) { return version }
         return 0
     }
@@ -112,7 +139,7 @@ public struct PostgresEventStore: Sendable {
     public func readRecent(limit: Int) async throws -> [RecordedEvent] {
         let events = try await Self.collect(client.query("""
             SELECT \(unescaped: Self.recordedColumns) FROM events
-            ORDER BY tx_id DESC, global_position DESC LIMIT \(limit)
+            ORDER BY events.tx_id DESC, events.global_position DESC LIMIT \(limit)
             """, logger: logger))
         return events.reversed()
     }
@@ -122,13 +149,15 @@ public struct PostgresEventStore: Sendable {
         SELECT \(unescaped: recordedColumns) FROM events
         WHERE (tx_id, global_position) > (\(String(position.transactionID))::xid8, \(position.globalPosition))
           AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY tx_id, global_position
+        ORDER BY events.tx_id, events.global_position
         LIMIT \(limit)
         """
     }
 
+    // The xid8 column is read as text under another name: an output column named `tx_id` would make
+    // `ORDER BY tx_id` sort the text ("995" after "1007").
     static let recordedColumns =
-        "global_position, stream_id, stream_version, event_type, data::text, metadata::text, recorded_at, tx_id::text"
+        "global_position, stream_id, stream_version, event_type, data::text, metadata::text, recorded_at, tx_id::text AS tx_id_text"
 
     static func collect(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import PostgresNIO
 
 extension PostgresEventStore {
@@ -33,16 +34,32 @@ extension PostgresEventStore {
         return stream
     }
 
-    /// Runs `body` with a function that waits until an append is notified or `pollInterval` passes.
+    /// Runs `body` with a function to call once caught up: it returns when the next read is worth doing.
+    ///
+    /// That is when an append is notified or `pollInterval` passes. After a notification the new event may still
+    /// sit behind the read fence (an older transaction is still open somewhere on the server), so the following
+    /// waits are short (2, 4, 8... ms) until they reach the poll interval, instead of a whole interval.
     func whileListening<T: Sendable>(
         pollInterval: Duration,
         _ body: (_ waitForAppend: @Sendable () async -> Void) async throws -> T
     ) async throws -> T {
         let doorbell = Doorbell()
+        let fastPause = Mutex<Duration?>(nil)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await listen(ringing: doorbell) }
             defer { group.cancelAll() }
-            return try await body { await doorbell.wait(upTo: pollInterval) }
+            return try await body {
+                let pause = fastPause.withLock { pause -> Duration? in
+                    guard let current = pause, current < pollInterval else { return nil }
+                    pause = current * 2
+                    return current
+                }
+                if let pause {
+                    try? await Task.sleep(for: pause)
+                } else if await doorbell.wait(upTo: pollInterval) {
+                    fastPause.withLock { $0 = .milliseconds(2) }
+                }
+            }
         }
     }
 
@@ -64,3 +81,4 @@ extension PostgresEventStore {
         }
     }
 }
+

@@ -29,13 +29,15 @@ struct DatabaseOptions: ParsableArguments {
         _ body: @Sendable @escaping (PostgresEventStore, PostgresClient) async throws -> T
     ) async throws -> T {
         let client = PostgresClient(configuration: try .init(url: resolvedURL()), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
+        return try await ReadableError.translating {
+            try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    await client.run()
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await body(PostgresEventStore(client: client, logger: logger), client)
             }
-            defer { group.cancelAll() }
-            return try await body(PostgresEventStore(client: client, logger: logger), client)
         }
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+
+extension Cluster {
+    /// The events `command` produces, checked against the chart first (as Trove checks the state before the
+    /// arguments), then validated; throws why it is refused.
+    public static func decide(
+        _ command: Command, state: State, chart: Statechart, at now: Date
+    ) throws(Rejection) -> [Event] {
+        if case .create(let request) = command {
+            try requireNew(state)
+            return try accepted([.clusterCreateRequested(try spec(request, at: now))], in: state, chart: chart)
+        }
+        try requireExisting(state, chart: chart)
+        try validateBeforeChart(command, state: state)
+        let events = try accepted(proposedEvents(command, state: state, at: now), in: state, chart: chart)
+        try validate(command, state: state)
+        return events
+    }
+
+    private static func proposedEvents(_ command: Command, state: State, at now: Date) -> [Event] {
+        switch command {
+        case .create: []  // handled by decide
+        case .recordBecameActive: [.clusterBecameActive]
+        case .grow(let members): [.clusterGrowRequested(Members(members: members))]
+        case .recordGrown: [.clusterGrown]
+        case .shrink(let memberIds): [.clusterShrinkRequested(MemberIds(memberIds: memberIds))]
+        case .recordShrunk: [.clusterShrunk]
+        case .restart: [.clusterRestartRequested]
+        case .recordRestarted: [.clusterRestarted]
+        case .upgrade(let version): [.clusterUpgradeRequested(VersionChange(datastoreVersion: version))]
+        case .recordUpgraded:
+            [.clusterUpgraded(VersionChange(
+                datastoreVersion: state.pendingDatastoreVersion ?? state.datastore?.version ?? ""))]
+        case .attachConfiguration(let id):
+            [.clusterConfigurationChangeRequested(ConfigurationChange(configurationId: id))]
+        case .detachConfiguration: [.clusterConfigurationChangeRequested(ConfigurationChange(configurationId: nil))]
+        case .recordConfigurationChanged:
+            [.clusterConfigurationChanged(ConfigurationChange(configurationId: state.configurationId))]
+        case .recordFailure(let reason): [.clusterFailed(Failure(reason: reason, at: now))]
+        case .resetStatus: [.clusterStatusReset]
+        case .delete: [.clusterDeleteRequested]
+        case .recordDeleted: [.clusterDeleted]
+        }
+    }
+
+    /// Checks the chart's guards depend on: a shrink must name members of this cluster.
+    private static func validateBeforeChart(_ command: Command, state: State) throws(Rejection) {
+        guard case .shrink(let memberIds) = command else { return }
+        try require(!memberIds.isEmpty, "A shrink needs at least one member to remove")
+        try require(Set(memberIds).count == memberIds.count, "A shrink names each member once")
+        for id in memberIds {
+            try require(state.members.contains { $0.id == id }, "Instance \(id) is not a member of \(state.subject)")
+        }
+    }
+
+    /// The arguments' checks, once the chart has accepted the command's events.
+    private static func validate(_ command: Command, state: State) throws(Rejection) {
+        switch command {
+        case .grow(let members):
+            try require(!members.isEmpty, "A grow needs at least one new member")
+            try validate(members, existing: state.members)
+        case .upgrade(let version):
+            try require(!version.isEmpty, "The datastore version must not be empty")
+            try require(version != state.datastore?.version, "The cluster already runs datastore version \(version)")
+        case .attachConfiguration(let configurationId):
+            try require(!configurationId.isEmpty, "The configuration id must not be empty")
+            if let attached = state.configurationId {
+                throw .notAllowedInState("\(state.subject) already has configuration \(attached) attached; detach it first")
+            }
+        case .detachConfiguration:
+            if state.configurationId == nil { throw .notAllowedInState("\(state.subject) has no configuration attached") }
+        case .recordFailure(let reason):
+            try require(!reason.isEmpty, "A failure needs a reason")
+        case .create, .recordBecameActive, .recordGrown, .shrink, .recordShrunk, .restart, .recordRestarted,
+             .recordUpgraded, .recordConfigurationChanged, .resetStatus, .delete, .recordDeleted:
+            break
+        }
+    }
+
+    private static func spec(_ request: CreateRequest, at now: Date) throws(Rejection) -> Spec {
+        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        try require(!request.id.isEmpty && !request.projectId.isEmpty, "The cluster and project ids must not be empty")
+        try require(!name.isEmpty, "The cluster name must not be empty")
+        try require(name.count <= 255, "The cluster name must be at most 255 characters")
+        try require(!request.datastore.type.isEmpty && !request.datastore.version.isEmpty,
+                    "The datastore type and version must not be empty")
+        try require(!request.members.isEmpty, "A cluster needs at least one instance")
+        try validate(request.members, existing: [])
+        return Spec(
+            id: request.id, projectId: request.projectId, name: name, datastore: request.datastore,
+            members: request.members, configurationId: request.configurationId, createdAt: now)
+    }
+
+    private static func validate(_ members: [Member], existing: [Member]) throws(Rejection) {
+        let ids = members.map(\.id)
+        try require(ids.allSatisfy { !$0.isEmpty }, "Every member needs an id")
+        try require(Set(ids).count == ids.count, "Member ids must be unique")
+        try require(!existing.contains { ids.contains($0.id) }, "A new member has the id of an existing one")
+        for member in members {
+            try require(!member.flavorId.isEmpty, "Member \(member.id) needs a flavor (flavorRef)")
+            try require(member.volumeSize > 0, "Member \(member.id) needs a volume size greater than 0 GB")
+        }
+    }
+}

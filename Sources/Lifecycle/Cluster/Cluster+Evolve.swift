@@ -1,0 +1,45 @@
+extension Cluster {
+    /// `state` after `event`: the chart moves the leaf (guards read `state` and the event), then the event's
+    /// data applies. Total: an event the chart refuses here is recorded in `unacceptedEvents` and the leaf kept.
+    public static func evolve(_ state: State, _ event: Event, chart: Statechart) -> State {
+        var next = state
+        advance(&next, from: state, by: event, chart: chart)
+        switch event {
+        case .clusterCreateRequested(let spec):
+            next.id = spec.id
+            next.projectId = spec.projectId
+            next.name = spec.name
+            next.datastore = spec.datastore
+            next.members = spec.members
+            next.configurationId = spec.configurationId
+            next.createdAt = spec.createdAt
+        case .clusterBecameActive, .clusterGrown, .clusterRestarted:
+            next.failure = nil
+        case .clusterGrowRequested(let added):
+            next.members += added.members
+        case .clusterShrinkRequested(let leaving):
+            next.leavingMemberIds = leaving.memberIds
+        case .clusterShrunk:
+            next.members.removeAll { next.leavingMemberIds.contains($0.id) }
+            next.leavingMemberIds = []
+        case .clusterUpgradeRequested(let change):
+            next.pendingDatastoreVersion = change.datastoreVersion
+        case .clusterUpgraded(let change):
+            next.datastore?.version = change.datastoreVersion
+            next.pendingDatastoreVersion = nil
+        case .clusterConfigurationChangeRequested(let change), .clusterConfigurationChanged(let change):
+            next.configurationId = change.configurationId
+        case .clusterFailed(let failure):
+            next.failure = failure
+            next.leavingMemberIds = []
+            next.pendingDatastoreVersion = nil
+        case .clusterStatusReset:
+            next.failure = nil
+            next.leavingMemberIds = []
+            next.pendingDatastoreVersion = nil
+        case .clusterRestartRequested, .clusterDeleteRequested, .clusterDeleted:
+            break
+        }
+        return next
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// A datastore and version, as in `{"datastore": {"type": "postgresql", "version": "17"}}`.
+public struct Datastore: Codable, Sendable, Equatable, Hashable {
+    /// The datastore type, e.g. `postgresql`, `mariadb`.
+    public var type: String
+    /// The datastore version name, e.g. `17`.
+    public var version: String
+
+    /// Creates a datastore reference.
+    public init(type: String, version: String) {
+        self.type = type
+        self.version = version
+    }
+}
+
+/// Why something failed, and when (Trove's `fault {message, created}`).
+public struct Failure: Codable, Sendable, Equatable {
+    /// What went wrong, for operators and the `fault` of the API.
+    public var reason: String
+    /// When it was decided that it failed.
+    public var at: Date
+
+    /// Creates a failure.
+    public init(reason: String, at: Date) {
+        self.reason = reason
+        self.at = at
+    }
+}

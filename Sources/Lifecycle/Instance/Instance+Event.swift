@@ -1,0 +1,190 @@
+import Foundation
+
+extension Instance {
+    /// What happened to an instance. Each case's type name (`eventType`) is an event of `instance.scxml`.
+    public enum Event: DomainEvent {
+        /// The API accepted `POST /instances`.
+        case instanceCreateRequested(Spec)
+        /// The compute driver started the server (for the process driver: the guest agent process).
+        case computeAllocated(ComputeAllocation)
+        /// The guest agent sent its first heartbeat.
+        case guestRegistered
+        /// The guest prepared the datastore and reports it healthy: the build is done.
+        case instanceBecameActive
+        /// A task failed past its retries (the reason becomes the `fault`).
+        case instanceFailed(Failure)
+        /// An operator reset the status (task cleared, guest health unknown).
+        case statusReset
+        /// An operator or user retries a build that failed.
+        case buildRetryRequested
+        /// `{"restart": {}}` was accepted.
+        case restartRequested
+        /// The datastore came back after a restart.
+        case instanceRestarted
+        /// `{"resize": {"flavorRef": ...}}` was accepted.
+        case flavorResizeRequested(FlavorChange)
+        /// The server runs on the new flavor.
+        case flavorResized(FlavorChange)
+        /// `{"resize": {"volume": {"size": ...}}}` was accepted.
+        case volumeResizeRequested(VolumeChange)
+        /// The volume has its new size.
+        case volumeResized(VolumeChange)
+        /// `PATCH {"instance": {"datastore_version": ...}}` was accepted.
+        case upgradeRequested(VersionChange)
+        /// The datastore runs the new version.
+        case instanceUpgraded(VersionChange)
+        /// A configuration group was attached; values needing a restart are pending.
+        case configurationAttached(ConfigurationRef)
+        /// The configuration group was detached; values needing a restart are pending.
+        case configurationDetached
+        /// The guest applied the configuration without a restart.
+        case configurationApplied
+        /// `{"promote_to_replica_source": {}}` was accepted.
+        case replicaPromotionRequested
+        /// The replica is now the replication source.
+        case replicaPromoted
+        /// `{"eject_replica_source": {}}` was accepted (the source is gone).
+        case replicaSourceEjectionRequested
+        /// The replica took over from the ejected source.
+        case replicaSourceEjected
+        /// `PUT {"instance": {"replica_of": null}}` was accepted.
+        case replicaDetachRequested
+        /// The replica no longer replicates.
+        case replicaDetached
+        /// The guest reports the datastore healthy again.
+        case guestBecameHealthy
+        /// The guest reports the datastore unhealthy (or its heartbeat expired).
+        case guestBecameUnhealthy(GuestReport)
+        /// The server stopped.
+        case instanceShutDown
+        /// The server runs again.
+        case instanceStarted
+        /// A backup of this instance started (the instance shows BACKUP).
+        case backupStarted(BackupRef)
+        /// That backup ended, completed or failed.
+        case backupFinished(BackupOutcome)
+        /// `DELETE /instances/{id}` was accepted.
+        case deleteRequested
+        /// The server and its data are gone.
+        case instanceDeleted
+    }
+
+    /// The instance as created: everything but passwords.
+    public struct Spec: Codable, Sendable, Equatable {
+        /// The instance id.
+        public var id: String
+        /// The owning project.
+        public var projectId: String
+        /// The display name.
+        public var name: String
+        /// The flavor id.
+        public var flavorId: String
+        /// The volume size in GB.
+        public var volumeSize: Int
+        /// The datastore and version.
+        public var datastore: Datastore
+        /// Databases to create.
+        public var databases: [DatabaseSpec]
+        /// Users to create (passwords travel outside the log).
+        public var users: [UserSpec]
+        /// The configuration group attached at create.
+        public var configurationId: String?
+        /// The replication source, for a replica.
+        public var replicaOf: String?
+        /// When the request was accepted (`created`).
+        public var createdAt: Date
+
+        /// Creates a spec.
+        public init(
+            id: String, projectId: String, name: String, flavorId: String, volumeSize: Int, datastore: Datastore,
+            databases: [DatabaseSpec], users: [UserSpec], configurationId: String?, replicaOf: String?,
+            createdAt: Date
+        ) {
+            self.id = id
+            self.projectId = projectId
+            self.name = name
+            self.flavorId = flavorId
+            self.volumeSize = volumeSize
+            self.datastore = datastore
+            self.databases = databases
+            self.users = users
+            self.configurationId = configurationId
+            self.replicaOf = replicaOf
+            self.createdAt = createdAt
+        }
+    }
+
+    /// Where the compute driver put the instance.
+    public struct ComputeAllocation: Codable, Sendable, Equatable {
+        /// The driver's server id.
+        public var serverId: String
+        /// The instance's own address (e.g. `127.0.3.7`).
+        public var address: String
+        /// Creates an allocation.
+        public init(serverId: String, address: String) {
+            self.serverId = serverId
+            self.address = address
+        }
+    }
+
+    /// A flavor to resize to.
+    public struct FlavorChange: Codable, Sendable, Equatable {
+        /// The new flavor id.
+        public var flavorId: String
+        /// Creates a flavor change.
+        public init(flavorId: String) { self.flavorId = flavorId }
+    }
+
+    /// A volume size to grow to.
+    public struct VolumeChange: Codable, Sendable, Equatable {
+        /// The new size in GB.
+        public var size: Int
+        /// Creates a volume change.
+        public init(size: Int) { self.size = size }
+    }
+
+    /// A datastore version to upgrade to.
+    public struct VersionChange: Codable, Sendable, Equatable {
+        /// The new datastore version.
+        public var datastoreVersion: String
+        /// Creates a version change.
+        public init(datastoreVersion: String) { self.datastoreVersion = datastoreVersion }
+    }
+
+    /// A configuration group.
+    public struct ConfigurationRef: Codable, Sendable, Equatable {
+        /// The configuration group id.
+        public var configurationId: String
+        /// Creates a configuration reference.
+        public init(configurationId: String) { self.configurationId = configurationId }
+    }
+
+    /// A guest health report.
+    public struct GuestReport: Codable, Sendable, Equatable {
+        /// The reported health.
+        public var health: GuestHealth
+        /// Creates a report.
+        public init(health: GuestHealth) { self.health = health }
+    }
+
+    /// A backup of this instance.
+    public struct BackupRef: Codable, Sendable, Equatable {
+        /// The backup id.
+        public var backupId: String
+        /// Creates a backup reference.
+        public init(backupId: String) { self.backupId = backupId }
+    }
+
+    /// How a backup of this instance ended.
+    public struct BackupOutcome: Codable, Sendable, Equatable {
+        /// The backup id.
+        public var backupId: String
+        /// Whether it completed (else it failed).
+        public var succeeded: Bool
+        /// Creates an outcome.
+        public init(backupId: String, succeeded: Bool) {
+            self.backupId = backupId
+            self.succeeded = succeeded
+        }
+    }
+}

@@ -1,0 +1,93 @@
+extension Instance {
+    /// `state` after `event`: the chart moves the leaf (guards read `state`), then the event's data applies.
+    /// Total: an event the chart refuses here is recorded in `unacceptedEvents` and the leaf kept.
+    public static func evolve(_ state: State, _ event: Event, chart: Statechart) -> State {
+        var next = state
+        advance(&next, from: state, by: event, chart: chart)
+        apply(event, to: &next, before: state)
+        return next
+    }
+
+    private static func apply(_ event: Event, to next: inout State, before: State) {
+        switch event {
+        case .instanceCreateRequested(let spec):
+            next.id = spec.id
+            next.projectId = spec.projectId
+            next.name = spec.name
+            next.flavorId = spec.flavorId
+            next.volumeSize = spec.volumeSize
+            next.datastore = spec.datastore
+            next.databases = spec.databases.map(\.name)
+            next.users = spec.users.map(\.name)
+            next.configurationId = spec.configurationId
+            next.replicaOf = spec.replicaOf
+            next.createdAt = spec.createdAt
+        case .computeAllocated(let allocation):
+            next.serverId = allocation.serverId
+            next.address = allocation.address
+        case .guestRegistered:
+            next.guestRegistered = true
+        case .instanceBecameActive, .instanceRestarted, .instanceStarted, .guestBecameHealthy:
+            next.health = .healthy
+            next.fault = nil
+        case .instanceFailed(let failure):
+            next.fault = Fault(reason: failure.reason, at: failure.at, statusBefore: before.status)
+            clearPending(&next)
+        case .statusReset:
+            clearPending(&next)
+            if next.status != "ERROR" {
+                next.health = .unknown
+                next.fault = nil
+            }
+        case .buildRetryRequested:
+            next.fault = nil
+            next.serverId = nil
+            next.address = nil
+            next.guestRegistered = false
+            next.health = nil
+        case .flavorResizeRequested(let change):
+            next.pendingFlavorId = change.flavorId
+        case .flavorResized(let change):
+            next.flavorId = change.flavorId
+            next.pendingFlavorId = nil
+        case .volumeResizeRequested(let change):
+            next.pendingVolumeSize = change.size
+        case .volumeResized(let change):
+            next.volumeSize = change.size
+            next.pendingVolumeSize = nil
+        case .upgradeRequested(let change):
+            next.pendingDatastoreVersion = change.datastoreVersion
+        case .instanceUpgraded(let change):
+            next.datastore?.version = change.datastoreVersion
+            next.pendingDatastoreVersion = nil
+        case .configurationAttached(let configuration):
+            next.configurationId = configuration.configurationId
+        case .configurationDetached:
+            next.configurationId = nil
+        case .replicaPromoted, .replicaSourceEjected, .replicaDetached:
+            next.replicaOf = nil
+        case .guestBecameUnhealthy(let report):
+            next.health = report.health
+        case .instanceShutDown:
+            next.health = .shutdown
+        case .backupStarted(let backup):
+            next.runningBackupId = backup.backupId
+        case .backupFinished:
+            next.runningBackupId = nil
+        case .instanceDeleted:
+            next.serverId = nil
+            next.address = nil
+            next.health = nil
+        case .restartRequested, .configurationApplied, .replicaPromotionRequested, .replicaSourceEjectionRequested,
+             .replicaDetachRequested, .deleteRequested:
+            break
+        }
+    }
+
+    private static func clearPending(_ state: inout State) {
+        state.pendingFlavorId = nil
+        state.pendingVolumeSize = nil
+        state.pendingDatastoreVersion = nil
+        state.runningBackupId = nil
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import EventStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `cellar bench ...`: measurements reported as ratios against a baseline run in the same process.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks, each next to a baseline measured in the same run.",
+        subcommands: [AppendBench.self]
+    )
+}
+
+/// `cellar bench append`: event appends vs plain INSERTs of the same rows into a same-shaped table.
+struct AppendBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Events/s for single and batched appends, next to plain INSERTs of the same rows, as ratios."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Events per scenario.") var events = 4000
+    @Option(help: "Events per batched append.") var batch = 100
+    @Option(help: "Concurrent writers.") var writers = 4
+
+    func run() async throws {
+        let logger = Logger.cellar("cellar.bench")
+        let serverURL = try database.resolvedURL()
+        let benchDatabase = "cellar_bench_\(getpid())"
+        let scenario = AppendScenarios(events: events, batch: batch, writers: writers)
+        let migrations = try ProjectFiles.migrations()
+        let results = try await ReadableError.translating {
+            try await AdminDatabase(url: serverURL, logger: logger).withScratchDatabase(named: benchDatabase) { client in
+                try await MigrationRunner(client: client, directory: migrations, logger: logger).migrate()
+                // Same columns, defaults, identity, constraints and indexes; no append-only triggers.
+                try await client.query("CREATE TABLE plain_events (LIKE events INCLUDING ALL)", logger: logger)
+                return try await scenario.runAll(client: client, logger: logger)
+            }
+        }
+        print("cellar bench append: \(events) events per scenario, \(writers) writers, batches of \(batch)")
+        print(AppendScenarios.table(results))
+    }
+}
+
+/// Creates a throw-away database next to the configured one and drops it afterwards.
+struct AdminDatabase {
+    let url: String
+    let logger: Logger
+
+    func withScratchDatabase<T: Sendable>(named name: String, _ body: @Sendable @escaping (PostgresClient) async throws -> T) async throws -> T {
+        try await withClient(url) { admin in
+            try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+        }
+        var components = URLComponents(string: url)!
+        components.path = "/\(name)"
+        do {
+            let result = try await withClient(components.string!, body)
+            try await drop(name)
+            return result
+        } catch {
+            try? await drop(name)
+            throw error
+        }
+    }
+
+    private func drop(_ name: String) async throws {
+        try await withClient(url) { admin in
+            try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+        }
+    }
+
+    private func withClient<T: Sendable>(_ url: String, _ body: @Sendable @escaping (PostgresClient) async throws -> T) async throws -> T {
+        let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}

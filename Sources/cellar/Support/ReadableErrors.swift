@@ -1,0 +1,29 @@
+import PostgresNIO
+
+/// An error with the message a person needs (PostgresNIO hides server messages from `description`).
+struct ReadableError: Error, CustomStringConvertible {
+    var description: String
+
+    /// Runs `body`, turning a PostgreSQL error into its server message (or connection problem).
+    static func translating<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw ReadableError(description: describe(error))
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError ?? error.commitError ?? error.beginError, let psql = inner as? PSQLError {
+                throw ReadableError(description: describe(psql))
+            }
+            throw error
+        }
+    }
+
+    static func describe(_ error: PSQLError) -> String {
+        if let message = error.serverInfo?[.message] {
+            let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+            return "PostgreSQL: \(message)\(detail)"
+        }
+        if let underlying = error.underlying { return "PostgreSQL connection failed: \(underlying)" }
+        return "PostgreSQL error: \(error.code)"
+    }
+}

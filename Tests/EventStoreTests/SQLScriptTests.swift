@@ -1,0 +1,30 @@
+@testable import EventStore
+import Testing
+
+@Suite("Splitting SQL scripts into statements")
+struct SQLScriptTests {
+    @Test("semicolons in quotes, dollar-quoted bodies and comments do not split")
+    func splitting() {
+        let script = """
+            -- a comment; with a semicolon
+            CREATE TABLE t (a text DEFAULT 'x;y');
+            /* block; comment */
+            CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'no; never'; END;
+            $$;
+            CREATE FUNCTION g() RETURNS int LANGUAGE sql AS $body$ SELECT 1; $body$;
+            SELECT "odd;name" FROM t
+            """
+        let statements = SQLScript.statements(in: script)
+        #expect(statements.count == 4)
+        #expect(statements[0].hasSuffix("DEFAULT 'x;y')"))
+        #expect(statements[1].contains("RAISE EXCEPTION 'no; never'; END;"))
+        #expect(statements[2].hasSuffix("$body$ SELECT 1; $body$"))
+        #expect(statements[3] == "SELECT \"odd;name\" FROM t")
+    }
+
+    @Test("a script of only comments has no statements")
+    func commentsOnly() {
+        #expect(SQLScript.statements(in: "-- nothing\n/* here */\n").isEmpty)
+    }
+}

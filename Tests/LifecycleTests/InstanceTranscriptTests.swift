@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+import Lifecycle
+
+/// Instance decide/evolve, one step per line; fixtures are built by driving real events.
+@Suite("Instance transcripts")
+struct InstanceTranscriptTests {
+    let chart: Statechart
+    init() throws { chart = try Charts.instance }
+
+    static let created: [Instance.Event] = [.instanceCreateRequested(Samples.instanceSpec())]
+    static let active = created + [
+        .computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7")), .guestRegistered, .instanceBecameActive,
+    ]
+
+    func state(_ history: [Instance.Event]) -> Instance.State { Instance.replay(history, chart: chart) }
+
+    func decide(_ command: Instance.Command, given history: [Instance.Event]) throws(Rejection) -> [Instance.Event] {
+        try Instance.decide(command, given: history, chart: chart, at: Clock.t1)
+    }
+
+    static let request = Instance.CreateRequest(
+        id: "inst-1", projectId: "proj-1", name: " orders ", flavorId: "2", volumeSize: 2,
+        datastore: Samples.postgres, databases: [.init(name: "orders")],
+        users: [.init(name: "app", password: Secret("hunter2-do-not-log"), databases: ["orders"])])
+
+    @Test("create, build, become active")
+    func createToActive() throws {
+        #expect(try Instance.decide(.create(Self.request), given: [], chart: chart, at: Clock.t0) == Self.created)
+        #expect(state(Self.created).status == "BUILD")
+        #expect(state(Self.created).operatingStatus == "")
+        #expect(state(Self.created).leaf == "allocating")
+        #expect(try decide(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), given: Self.created)
+            == [.computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7"))])
+        #expect(try decide(.recordGuestRegistered, given: Array(Self.active.prefix(2))) == [.guestRegistered])
+        #expect(try decide(.recordBecameActive, given: Array(Self.active.prefix(3))) == [.instanceBecameActive])
+        let active = state(Self.active)
+        #expect(active.status == "ACTIVE")
+        #expect(active.operatingStatus == "HEALTHY")
+        #expect(active.version == 4)
+        #expect(active.name == "orders")
+        #expect(active.databases == ["orders"])
+        #expect(active.users == ["app"])
+        #expect(active.address == "127.0.3.7")
+    }
+
+    @Test("invalid create requests")
+    func invalidCreate() {
+        var request = Self.request
+        request.name = "  "
+        #expect(throws: Rejection.invalidInput("The instance name must not be empty")) {
+            try Instance.decide(.create(request), given: [], chart: chart, at: Clock.t0)
+        }
+        request = Self.request
+        request.volumeSize = 0
+        #expect(throws: Rejection.invalidInput("The volume size must be greater than 0 GB, not 0")) {
+            try Instance.decide(.create(request), given: [], chart: chart, at: Clock.t0)
+        }
+        request = Self.request
+        request.replicaOf = "inst-0"
+        #expect(throws: Rejection.invalidInput("A replica cannot be created with databases or users; it copies its source")) {
+            try Instance.decide(.create(request), given: [], chart: chart, at: Clock.t0)
+        }
+        #expect(throws: Rejection.notAllowedInState("Instance inst-1 already exists")) {
+            try Instance.decide(.create(Self.request), given: Self.active, chart: chart, at: Clock.t0)
+        }
+    }
+
+    @Test("restart: REBOOT with no operating status, then ACTIVE again")
+    func restart() throws {
+        #expect(try decide(.restart, given: Self.active) == [.restartRequested])
+        #expect(state(Self.active + [.restartRequested]).status == "REBOOT")
+        #expect(state(Self.active + [.restartRequested]).operatingStatus == "")
+        #expect(try decide(.recordRestarted, given: Self.active + [.restartRequested]) == [.instanceRestarted])
+        #expect(state(Self.active + [.restartRequested, .instanceRestarted]).operatingStatus == "HEALTHY")
+    }
+
+    @Test("restart while building is refused with the chart's words")
+    func restartWhileBuilding() {
+        #expect(throws: Rejection.notAllowedInState(
+            "Instance inst-1 is BUILD (state allocating); RestartRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+        )) { try decide(.restart, given: Self.created) }
+    }
+
+    @Test("resize: flavor and volume; the state is checked before the arguments")
+    func resize() throws {
+        #expect(try decide(.resizeFlavor(flavorId: "3"), given: Self.active) == [.flavorResizeRequested(.init(flavorId: "3"))])
+        let resizing = Self.active + [.flavorResizeRequested(.init(flavorId: "3"))]
+        #expect(state(resizing).status == "RESIZE")
+        #expect(try decide(.recordFlavorResized, given: resizing) == [.flavorResized(.init(flavorId: "3"))])
+        #expect(state(resizing + [.flavorResized(.init(flavorId: "3"))]).flavorId == "3")
+        #expect(throws: Rejection.invalidInput("The new volume size (1 GB) must be larger than the current one (2 GB)")) {
+            try decide(.resizeVolume(size: 1), given: Self.active)
+        }
+        let failed = Self.active + [.restartRequested, .instanceFailed(Failure(reason: "disk", at: Clock.t1))]
+        #expect(throws: Rejection.notAllowedInState(
+            "Instance inst-1 is ERROR (state error); VolumeResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+        )) { try decide(.resizeVolume(size: 1), given: failed) }
+        let grown = Self.active + [.volumeResizeRequested(.init(size: 4)), .volumeResized(.init(size: 4))]
+        #expect(state(grown).volumeSize == 4)
+        #expect(state(grown).status == "ACTIVE")
+    }
+
+    @Test("a configuration change needs a restart unless the guest applies it")
+    func configuration() throws {
+        #expect(try decide(.attachConfiguration(configurationId: "cfg-1"), given: Self.active)
+            == [.configurationAttached(.init(configurationId: "cfg-1"))])
+        let attached = Self.active + [.configurationAttached(.init(configurationId: "cfg-1"))]
+        #expect(state(attached).status == "RESTART_REQUIRED")
+        #expect(state(attached).operatingStatus == "")
+        #expect(try decide(.restart, given: attached) == [.restartRequested])
+        #expect(state(attached + [.configurationApplied]).status == "ACTIVE")
+        #expect(throws: Rejection.notAllowedInState("Instance inst-1 already has configuration cfg-1 attached; detach it first")) {
+            try decide(.attachConfiguration(configurationId: "cfg-2"), given: attached)
+        }
+        #expect(throws: Rejection.notAllowedInState("Instance inst-1 has no configuration attached")) {
+            try decide(.detachConfiguration, given: Self.active)
+        }
+    }
+
+    @Test("guest health while active; heartbeats elsewhere are ignored")
+    func guestHealth() throws {
+        #expect(try decide(.reportGuestHealth(.healthy), given: Self.active) == [])
+        #expect(try decide(.reportGuestHealth(.crashed), given: Self.active) == [.guestBecameUnhealthy(.init(health: .crashed))])
+        let crashed = Self.active + [.guestBecameUnhealthy(.init(health: .crashed))]
+        #expect(state(crashed).status == "ACTIVE")
+        #expect(state(crashed).operatingStatus == "SHUTDOWN")
+        #expect(try decide(.reportGuestHealth(.crashed), given: crashed) == [])
+        #expect(try decide(.reportGuestHealth(.healthy), given: crashed) == [.guestBecameHealthy])
+        #expect(try decide(.reportGuestHealth(.heartbeatExpired), given: Self.active + [.restartRequested]) == [])
+        #expect(throws: Rejection.notAllowedInState("Instance inst-1 is ACTIVE (state active); BackupStarted requires guestHealthy")) {
+            try decide(.startBackup(backupId: "bk-1"), given: crashed)
+        }
+    }
+
+    @Test("a backup shows BACKUP with the guest's health, and blocks other actions")
+    func backup() throws {
+        #expect(try decide(.startBackup(backupId: "bk-1"), given: Self.active) == [.backupStarted(.init(backupId: "bk-1"))])
+        let backingUp = Self.active + [.backupStarted(.init(backupId: "bk-1"))]
+        #expect(state(backingUp).status == "BACKUP")
+        #expect(state(backingUp).operatingStatus == "HEALTHY")
+        #expect(throws: Rejection.self) { try decide(.restart, given: backingUp) }
+        #expect(throws: Rejection.notAllowedInState("Instance inst-1 is running backup bk-1, not bk-9")) {
+            try decide(.finishBackup(backupId: "bk-9", succeeded: true), given: backingUp)
+        }
+        #expect(state(backingUp + [.backupFinished(.init(backupId: "bk-1", succeeded: false))]).status == "ACTIVE")
+    }
+
+    @Test("a failure in prepare: ERROR with a fault, then retry or reset")
+    func failureInPrepare() throws {
+        let preparing = Array(Self.active.prefix(3))
+        #expect(try decide(.recordFailure(reason: "prepare timed out"), given: preparing)
+            == [.instanceFailed(Failure(reason: "prepare timed out", at: Clock.t1))])
+        let failed = preparing + [.instanceFailed(Failure(reason: "prepare timed out", at: Clock.t1))]
+        #expect(state(failed).status == "ERROR")
+        #expect(state(failed).fault == Instance.Fault(reason: "prepare timed out", at: Clock.t1, statusBefore: "BUILD"))
+        #expect(try decide(.retryBuild, given: failed) == [.buildRetryRequested])
+        #expect(state(failed + [.buildRetryRequested]).leaf == "allocating")
+        #expect(state(failed + [.buildRetryRequested]).fault == nil)
+        #expect(try decide(.resetStatus, given: failed) == [.statusReset])
+        let reset = state(failed + [.statusReset])
+        #expect(reset.status == "ACTIVE")
+        #expect(reset.operatingStatus == "ERROR")  // Trove: service UNKNOWN until the next heartbeat
+    }
+
+    @Test("a failed restart cannot be retried as a build")
+    func failedRestart() {
+        let failed = Self.active + [.restartRequested, .instanceFailed(Failure(reason: "no start", at: Clock.t1))]
+        #expect(throws: Rejection.notAllowedInState(
+            "Instance inst-1 is ERROR (state error); BuildRetryRequested requires failedWhileBuilding"
+        )) { try decide(.retryBuild, given: failed) }
+    }
+
+    @Test("replicas: promote, eject and detach need a replica")
+    func replicas() throws {
+        let replica = [Instance.Event.instanceCreateRequested(Samples.instanceSpec(id: "inst-2", replicaOf: "inst-1"))]
+            + Self.active.dropFirst()
+        #expect(try decide(.promoteToReplicaSource, given: replica) == [.replicaPromotionRequested])
+        #expect(state(replica + [.replicaPromotionRequested]).status == "PROMOTE")
+        #expect(state(replica + [.replicaPromotionRequested, .replicaPromoted]).replicaOf == nil)
+        #expect(state(replica + [.replicaSourceEjectionRequested]).status == "EJECT")
+        #expect(state(replica + [.replicaDetachRequested]).status == "DETACH")
+        #expect(throws: Rejection.notAllowedInState(
+            "Instance inst-1 is ACTIVE (state active); ReplicaPromotionRequested requires isReplica"
+        )) { try decide(.promoteToReplicaSource, given: Self.active) }
+    }
+
+    @Test("delete: SHUTDOWN while deleting, then gone")
+    func delete() throws {
+        #expect(throws: Rejection.self) { try decide(.delete, given: Self.created) }
+        #expect(try decide(.delete, given: Self.active) == [.deleteRequested])
+        #expect(state(Self.active + [.deleteRequested]).status == "SHUTDOWN")
+        #expect(try decide(.recordDeleted, given: Self.active + [.deleteRequested]) == [.instanceDeleted])
+        let deleted = Self.active + [.deleteRequested, .instanceDeleted]
+        #expect(state(deleted).leaf == "deleted")
+        #expect(throws: Rejection.notFound("Instance inst-1 could not be found")) { try decide(.restart, given: deleted) }
+        #expect(throws: Rejection.notFound("Instance could not be found")) { try decide(.restart, given: []) }
+    }
+
+    @Test("evolve is total: an event the chart refuses is recorded and the leaf kept")
+    func evolveIsTotal() {
+        let odd = state([.instanceRestarted])
+        #expect(odd.leaf == "new")
+        #expect(odd.version == 1)
+        #expect(odd.unacceptedEvents == ["InstanceRestarted"])
+        let afterDelete = state(Self.active + [.deleteRequested, .instanceDeleted, .restartRequested])
+        #expect(afterDelete.leaf == "deleted")
+        #expect(afterDelete.unacceptedEvents == ["RestartRequested"])
+    }
+
+    @Test("no password reaches an event, its encoding or a description")
+    func passwordsStayOut() throws {
+        let events = try Instance.decide(.create(Self.request), given: [], chart: chart, at: Clock.t0)
+        let secret = "hunter2-do-not-log"
+        for event in events {
+            let data = String(decoding: try event.encodedData(), as: UTF8.self)
+            #expect(!data.contains(secret))
+            #expect(data.contains("\"passwordSet\":true"))
+            #expect(!String(decoding: try EventJSON.encoder().encode(event), as: UTF8.self).contains(secret))
+        }
+        var dumped = ""
+        dump(Instance.Command.create(Self.request), to: &dumped)
+        #expect(!dumped.contains(secret))
+        #expect(!String(describing: Instance.Command.create(Self.request)).contains(secret))
+        #expect(!String(describing: state(events)).contains(secret))
+        #expect(Self.request.users[0].password.revealed == secret)
+    }
+}

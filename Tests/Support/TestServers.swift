@@ -1,0 +1,106 @@
+import API
+import EventStore
+import Foundation
+import LocalServers
+import Logging
+import PostgresNIO
+
+/// Real servers for integration tests.
+///
+/// `$CELLAR_TEST_DATABASE_URL` (a superuser URL) and `$CELLAR_TEST_AMQP_URL` point the tests at existing
+/// servers. Otherwise the first test that needs one starts a private, throw-away PostgreSQL (fsync off) or
+/// RabbitMQ under `/var/tmp/cellar/tests-<pid>`, shared by the whole test process and stopped and deleted
+/// when it exits. Stacks left by a killed test process are cleaned up by the next one.
+public enum TestServers {
+    /// A superuser URL to a database where `CREATE DATABASE` is allowed.
+    public static func postgresURL() async throws -> String {
+        if let url = ProcessInfo.processInfo.environment["CELLAR_TEST_DATABASE_URL"], !url.isEmpty { return url }
+        return try await registry.start(.postgres)
+    }
+
+    /// An AMQP URL of a running broker.
+    public static func amqpURL() async throws -> String {
+        if let url = ProcessInfo.processInfo.environment["CELLAR_TEST_AMQP_URL"], !url.isEmpty { return url }
+        return try await registry.start(.rabbitMQ)
+    }
+
+    /// The repository's root folder (for `migrations/` and `statecharts/`).
+    public static let projectRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A logger that stays quiet unless `LOG_LEVEL` asks otherwise.
+    public static let logger: Logger = {
+        var logger = Logger(label: "cellar.tests")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        return logger
+    }()
+
+    static let registry = StackRegistry()
+}
+
+/// Starts each private server at most once per process and stops them all at exit.
+actor StackRegistry {
+    enum Server { case postgres, rabbitMQ }
+
+    private var stack: LocalStack?
+    private var started: [Server: Task<String, any Error>] = [:]
+
+    func start(_ server: Server) async throws -> String {
+        if let running = started[server] { return try await running.value }
+        let stack = try localStack()
+        let task = Task {
+            try await onThread {
+                switch server {
+                case .postgres:
+                    try stack.postgres.start(logger: TestServers.logger)
+                    return stack.postgres.url
+                case .rabbitMQ:
+                    try stack.rabbitMQ.start(logger: TestServers.logger)
+                    return stack.rabbitMQ.url
+                }
+            }
+        }
+        started[server] = task
+        return try await task.value
+    }
+
+    private func localStack() throws -> LocalStack {
+        if let stack { return stack }
+        StaleTestStacks.remove()
+        let directory = StateDirectory(path: "/var/tmp/cellar/tests-\(getpid())")
+        let created = try LocalStack(stateDirectory: directory, durable: false)
+        stack = created
+        exitStack.withLock { $0 = created }
+        atexit { stopStackAtExit() }
+        return created
+    }
+}
+
+/// The stack to stop when the process exits (atexit takes a plain C function, so it reads a global).
+private let exitStack = Locked<LocalStack?>(nil)
+
+private func stopStackAtExit() {
+    guard let stack = exitStack.withLock({ $0 }) else { return }
+    stack.stop()
+    try? FileManager.default.removeItem(at: stack.stateDirectory.url)
+}
+
+/// Test stacks whose process died without cleaning up: stop their servers and delete their folders.
+enum StaleTestStacks {
+    static func remove() {
+        let root = "/var/tmp/cellar"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        for name in names where name.hasPrefix("tests-") {
+            guard let pid = Int32(name.dropFirst("tests-".count)), kill(pid, 0) != 0 else { continue }
+            let directory = StateDirectory(path: "\(root)/\(name)")
+            if let stack = try? LocalStack(stateDirectory: directory, durable: false) { stack.stop() }
+            try? FileManager.default.removeItem(at: directory.url)
+        }
+    }
+}
+
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
