@@ -76,6 +76,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CellarCommandTests",
+            dependencies: ["EventStore", "LocalServers", "CellarTestSupport"]
+        ),
+        .testTarget(
             name: "EventStoreTests",
             dependencies: [
                 "EventStore", "CellarTestSupport",

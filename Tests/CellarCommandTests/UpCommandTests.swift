@@ -1,0 +1,113 @@
+import CellarTestSupport
+import EventStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LocalServers
+import Testing
+
+/// `cellar up` as a user runs it: a real process with its own private PostgreSQL and RabbitMQ.
+@Suite("cellar up", .serialized)
+struct UpCommandTests {
+    @Test("starts private servers and serves a healthy /healthz; SIGTERM leaves no server behind; a second start reuses the data")
+    func upStopAndReuse() async throws {
+        let state = StateDirectory(path: "/var/tmp/cellar/tests-up-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: state.url) }
+
+        let first = try CellarProcess.up(stateDirectory: state)
+        try await first.waitUntilHealthy()
+        let stack = try LocalStack(stateDirectory: state)
+        let marker = "marker-\(UUID().uuidString)"
+        try await TestDatabase.withClient(url: stack.postgres.url) { client in
+            let store = PostgresEventStore(client: client, logger: TestServers.logger)
+            _ = try await store.append(to: marker, expectedVersion: .noStream, events: [NewEvent(type: "Marked", data: Data("{}".utf8))])
+        }
+        try await first.terminate()
+        #expect(CellarProcess.serverProcesses(of: stack).isEmpty, "servers left running after SIGTERM")
+
+        let second = try CellarProcess.up(stateDirectory: state)
+        try await second.waitUntilHealthy()
+        let version = try await TestDatabase.withClient(url: stack.postgres.url) { client in
+            try await PostgresEventStore(client: client, logger: TestServers.logger).version(of: marker)
+        }
+        #expect(version == 1, "the second start reused the first one's database")
+        try await second.terminate()
+        #expect(CellarProcess.serverProcesses(of: stack).isEmpty, "servers left running after SIGTERM")
+    }
+}
+
+/// A `cellar` executable started by a test.
+struct CellarProcess {
+    let process: Process
+    let port: Int
+    let output: URL
+
+    /// The `cellar` binary built next to the test bundle.
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("cellar")
+    }
+
+    static func up(stateDirectory: StateDirectory) throws -> CellarProcess {
+        let port = try Loopback.freePort()
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["up", "--port", "\(port)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CELLAR_STATE_DIR"] = stateDirectory.url.path
+        environment["CELLAR_DATABASE_URL"] = nil
+        environment["CELLAR_AMQP_URL"] = nil
+        environment["CELLAR_HOME"] = TestServers.projectRoot.path
+        process.environment = environment
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-up-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return CellarProcess(process: process, port: port, output: output)
+    }
+
+    var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    func waitUntilHealthy(timeout: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        let url = URL(string: "http://127.0.0.1:\(port)/healthz")!
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw Failure("cellar up exited early:\n\(log)") }
+            if let (_, response) = try? await URLSession.shared.data(from: url), (response as? HTTPURLResponse)?.statusCode == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw Failure("no healthy /healthz within \(timeout):\n\(log)")
+    }
+
+    func terminate(timeout: Duration = .seconds(60)) async throws {
+        process.terminate()  // SIGTERM
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        guard !process.isRunning else { throw Failure("cellar up did not stop within \(timeout) of SIGTERM:\n\(log)") }
+        try await Task.sleep(for: .seconds(1))  // orphaned daemons are reaped by PID 1 a little later
+        try? FileManager.default.removeItem(at: output)
+    }
+
+    /// Live processes that belong to the stack: the postmaster, beam and epmd (found by their command lines).
+    static func serverProcesses(of stack: LocalStack) -> [String] {
+        let markers = [stack.stateDirectory.url.path, "-port \(stack.rabbitMQ.epmdPort)"]
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
+        return pids.compactMap { pid -> String? in
+            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !raw.isEmpty else { return nil }
+            let commandLine = String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            guard markers.contains(where: commandLine.contains) else { return nil }
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            if let close = status.lastIndex(of: ")"), status[status.index(close, offsetBy: 2)] == "Z" { return nil }
+            return "\(pid): \(commandLine)"
+        }
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
