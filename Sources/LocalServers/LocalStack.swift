@@ -14,7 +14,7 @@ public final class LocalStack: Sendable {
     public let stateDirectory: StateDirectory
 
     /// What is persisted between starts.
-    struct Settings: Codable {
+    struct Settings: Codable, Equatable {
         var postgresPort: Int
         var postgresPassword: String
         var amqpPort: Int
@@ -30,7 +30,7 @@ public final class LocalStack: Sendable {
     public init(stateDirectory: StateDirectory, databaseOSUser: String = "cellar-db", durable: Bool = true) throws {
         self.stateDirectory = stateDirectory
         try stateDirectory.create()
-        let settings = try Self.loadOrCreateSettings(in: stateDirectory)
+        let settings = try Self.movingOffBusyPorts(Self.loadOrCreateSettings(in: stateDirectory), in: stateDirectory)
         let osUser = getuid() == 0 ? databaseOSUser : nil
         self.postgres = PostgresServer(
             directory: stateDirectory.subdirectory("postgres"), port: settings.postgresPort,
@@ -42,31 +42,62 @@ public final class LocalStack: Sendable {
         )
     }
 
-    /// Starts both servers (or reuses running ones). On failure, stops whatever this call started.
-    public func start(logger: Logger) throws {
+    /// Which of the two servers to act on.
+    public struct Servers: OptionSet, Sendable, CustomStringConvertible {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let postgres = Servers(rawValue: 1)
+        public static let rabbitMQ = Servers(rawValue: 2)
+        public static let all: Servers = [.postgres, .rabbitMQ]
+
+        public var description: String {
+            [contains(.postgres) ? "PostgreSQL" : nil, contains(.rabbitMQ) ? "RabbitMQ" : nil]
+                .compactMap { $0 }.joined(separator: " and ")
+        }
+    }
+
+    /// Starts the servers (or reuses running ones). On failure, stops whatever this call was to start.
+    public func start(_ servers: Servers = .all, logger: Logger) throws {
         do {
-            try postgres.start(logger: logger)
-            try rabbitMQ.start(logger: logger)
+            if servers.contains(.postgres) { try postgres.start(logger: logger) }
+            if servers.contains(.rabbitMQ) { try rabbitMQ.start(logger: logger) }
         } catch {
-            stop()
+            stop(servers)
             throw error
         }
     }
 
-    /// Stops both servers; safe to call twice.
-    public func stop() {
-        rabbitMQ.stop()
-        try? postgres.stop()
+    /// Stops the servers; safe to call twice.
+    public func stop(_ servers: Servers = .all) {
+        if servers.contains(.rabbitMQ) { rabbitMQ.stop() }
+        if servers.contains(.postgres) { try? postgres.stop() }
     }
 
     /// `start` on a dedicated thread, so the blocking helper programs never occupy a Swift concurrency thread.
-    public func startInBackground(logger: Logger) async throws {
-        try await onDedicatedThread { try self.start(logger: logger) }
+    public func startInBackground(_ servers: Servers = .all, logger: Logger) async throws {
+        try await onDedicatedThread { try self.start(servers, logger: logger) }
     }
 
     /// `stop` on a dedicated thread.
-    public func stopInBackground() async {
-        try? await onDedicatedThread { self.stop() }
+    public func stopInBackground(_ servers: Servers = .all) async {
+        try? await onDedicatedThread { self.stop(servers) }
+    }
+
+    /// A server that is not running keeps its ports only while they are free: another program may have taken
+    /// one since the last start. Busy ones are replaced and the new choice saved.
+    private static func movingOffBusyPorts(_ settings: Settings, in directory: StateDirectory) throws -> Settings {
+        var updated = settings
+        let postgresPID = PostgresServer.runningPID(dataDirectory: directory.subdirectory("postgres").appendingPathComponent("data"))
+        if postgresPID == nil && !Loopback.isFree(port: settings.postgresPort) {
+            updated.postgresPort = try Loopback.freePort()
+        }
+        if RabbitMQServer.runningPID(pidFile: directory.subdirectory("rabbitmq").appendingPathComponent("rabbit.pid")) == nil {
+            for port in [\Settings.amqpPort, \.distributionPort, \.epmdPort] where !Loopback.isFree(port: settings[keyPath: port]) {
+                updated[keyPath: port] = try Loopback.freePort()
+            }
+        }
+        if updated != settings { try save(updated, in: directory) }
+        return updated
     }
 
     private static func loadOrCreateSettings(in directory: StateDirectory) throws -> Settings {
@@ -83,11 +114,16 @@ public final class LocalStack: Sendable {
             epmdPort: try Loopback.freePort(),
             nodeName: "cellar-\(StateDirectory.stableHash(directory.url.path))@localhost"
         )
+        try save(settings, in: directory)
+        return settings
+    }
+
+    private static func save(_ settings: Settings, in directory: StateDirectory) throws {
+        let file = directory.url.appendingPathComponent("stack.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(settings).write(to: file)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        return settings
     }
 
     private static func randomSecret() -> String {

@@ -43,6 +43,16 @@ public struct PostgresServer: Sendable {
         try createDatabaseIfMissing(binaries)
     }
 
+    /// PID of the running postmaster, from `postmaster.pid`, if it is alive.
+    public var runningPID: Int32? { Self.runningPID(dataDirectory: dataDirectory) }
+
+    static func runningPID(dataDirectory: URL) -> Int32? {
+        guard let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+              let firstLine = text.split(separator: "\n").first, let pid = Int32(firstLine),
+              ProcessStatus.isAlive(pid: pid) else { return nil }
+        return pid
+    }
+
     /// Stops the server (fast shutdown) if it runs.
     public func stop() throws {
         let binaries = try PostgresBinaries.locate()

@@ -44,7 +44,9 @@ public struct RabbitMQServer: Sendable {
     }
 
     /// PID of the running beam process, if any.
-    public var runningPID: Int32? {
+    public var runningPID: Int32? { Self.runningPID(pidFile: pidFile) }
+
+    static func runningPID(pidFile: URL) -> Int32? {
         guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
               ProcessStatus.isAlive(pid: pid) else { return nil }

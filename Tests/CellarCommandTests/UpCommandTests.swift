@@ -60,7 +60,7 @@ struct CellarProcess {
         environment["CELLAR_HOME"] = TestServers.projectRoot.path
         process.environment = environment
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-up-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
         process.standardError = handle

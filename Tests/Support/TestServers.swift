@@ -52,10 +52,10 @@ actor StackRegistry {
             try await onThread {
                 switch server {
                 case .postgres:
-                    try stack.postgres.start(logger: TestServers.logger)
+                    try stack.start(.postgres, logger: TestServers.logger)
                     return stack.postgres.url
                 case .rabbitMQ:
-                    try stack.rabbitMQ.start(logger: TestServers.logger)
+                    try stack.start(.rabbitMQ, logger: TestServers.logger)
                     return stack.rabbitMQ.url
                 }
             }

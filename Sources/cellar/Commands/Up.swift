@@ -28,28 +28,35 @@ struct Up: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        var databaseURL = environment["CELLAR_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        var amqpURL = environment["CELLAR_AMQP_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        var localStack: LocalStack?
-        if databaseURL == nil || amqpURL == nil {
+        let configuredDatabase = environment["CELLAR_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuredBroker = environment["CELLAR_AMQP_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        var privateServers: LocalStack.Servers = []
+        if configuredDatabase == nil { privateServers.insert(.postgres) }
+        if configuredBroker == nil { privateServers.insert(.rabbitMQ) }
+
+        var stack: LocalStack?
+        if !privateServers.isEmpty {
             let state = stateDir.map(StateDirectory.init(path:)) ?? StateDirectory.resolve(projectRoot: root)
-            let stack = try LocalStack(stateDirectory: state)
+            let created = try LocalStack(stateDirectory: state)
             state.link(from: root)
-            say("Starting private PostgreSQL and RabbitMQ in \(state.url.path) ...")
-            try await stack.startInBackground(logger: logger)
-            localStack = stack
-            databaseURL = databaseURL ?? stack.postgres.url
-            amqpURL = amqpURL ?? stack.rabbitMQ.url
+            say("Starting private \(privateServers) in \(state.url.path) ...")
+            try await created.startInBackground(privateServers, logger: logger)
+            stack = created
+        }
+        guard let databaseURL = configuredDatabase ?? stack?.postgres.url, let amqpURL = configuredBroker ?? stack?.rabbitMQ.url else {
+            preconditionFailure("a private server is started for every URL not configured")
         }
         do {
-            try await serve(databaseURL: databaseURL!, amqpURL: amqpURL!, root: root, registry: registry, logger: logger)
+            try await ReadableError.translating {
+                try await serve(databaseURL: databaseURL, amqpURL: amqpURL, root: root, registry: registry, logger: logger)
+            }
         } catch {
-            await localStack?.stopInBackground()
+            await stack?.stopInBackground(privateServers)
             throw error
         }
-        if let localStack {
-            say("Stopping private PostgreSQL and RabbitMQ ...")
-            await localStack.stopInBackground()
+        if let stack {
+            say("Stopping private servers ...")
+            await stack.stopInBackground(privateServers)
         }
     }
 
