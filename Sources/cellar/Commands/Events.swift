@@ -46,7 +46,7 @@ struct Events: AsyncParsableCommand {
             let events = try await database.withEventStore(logger: .cellar("cellar.events")) { store, _ in
                 try await store.readStream(stream)
             }
-            guard !events.isEmpty else { throw ValidationError("stream \(stream) has no events") }
+            guard !events.isEmpty else { throw ReadableError(description: "stream \(stream) has no events") }
             printer.printHeader()
             events.forEach(printer.print)
         }
