@@ -33,6 +33,18 @@ let package = Package(
             name: "LocalServers",
             dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
+        // librabbitmq 0.11 (Debian's librabbitmq-dev), with a small C shim for what Swift cannot call directly.
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        // RabbitMQ: confirmed publishes, manual-ack consumers, RPC, the event relay and the inbox.
+        .target(
+            name: "Bus",
+            dependencies: [
+                "CRabbitMQ", "EventStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // HTTP: health and metrics now; the Trove v1.0 API and identity build on it.
         .target(
             name: "API",
@@ -47,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "cellar",
             dependencies: [
-                "Lifecycle", "EventStore", "LocalServers", "API",
+                "Lifecycle", "EventStore", "LocalServers", "API", "Bus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -78,6 +90,10 @@ let package = Package(
         .testTarget(
             name: "CellarCommandTests",
             dependencies: ["EventStore", "LocalServers", "CellarTestSupport"]
+        ),
+        .testTarget(
+            name: "BusTests",
+            dependencies: ["Bus", "EventStore", "LocalServers", "CellarTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "EventStoreTests",

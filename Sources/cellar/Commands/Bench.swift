@@ -49,7 +49,7 @@ struct AdminDatabase {
     let logger: Logger
 
     func withScratchDatabase<T: Sendable>(named name: String, _ body: @Sendable @escaping (PostgresClient) async throws -> T) async throws -> T {
-        try await withClient(url) { admin in
+        _ = try await withClient(url) { admin in
             try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
         }
         var components = URLComponents(string: url)!
@@ -65,7 +65,7 @@ struct AdminDatabase {
     }
 
     private func drop(_ name: String) async throws {
-        try await withClient(url) { admin in
+        _ = try await withClient(url) { admin in
             try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
         }
     }

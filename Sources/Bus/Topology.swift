@@ -1,0 +1,31 @@
+/// Cellar's exchanges and queues (see DESIGN.md, "Message bus").
+public enum Topology {
+    /// Every event of the log, published by the relay with routing key `<aggregate>.<EventType>`.
+    public static let eventsExchange = "cellar.events"
+    /// Commands to guest agents, routed by queue name `guest.<instance_id>`.
+    public static let rpcExchange = "cellar.rpc"
+    /// Where messages go after too many failed deliveries.
+    public static let deadLetterExchange = "cellar.dead"
+    /// The queue that keeps dead letters for operators to inspect.
+    public static let deadLetterQueue = "cellar.dead.letters"
+
+    /// Routing key of an event: `instance.InstanceCreateRequested` for stream `instance-<id>`.
+    public static func routingKey(streamID: String, eventType: String) -> String {
+        "\(streamID.prefix { $0 != "-" }).\(eventType)"
+    }
+
+    /// The dead-letter queue: durable, never dead-letters itself.
+    public static let deadLetterQueueSpec = QueueSpec(
+        name: deadLetterQueue, durable: true, exclusive: false, autoDelete: false,
+        quorum: true, deliveryLimit: nil, deadLetterExchange: nil, overflow: nil
+    )
+
+    /// Declares the exchanges and the dead-letter queue (idempotent).
+    static func declareShared(on connection: AMQPConnection) throws {
+        try connection.declareExchange(eventsExchange, type: "topic")
+        try connection.declareExchange(rpcExchange, type: "direct")
+        try connection.declareExchange(deadLetterExchange, type: "fanout")
+        try connection.declareQueue(deadLetterQueueSpec)
+        try connection.bind(queue: deadLetterQueue, to: deadLetterExchange, routingKey: "")
+    }
+}
