@@ -54,7 +54,8 @@ final class AMQPConnection {
     func declareQueue(_ queue: QueueSpec) throws -> String {
         let declared = crmq_declare_queue(
             state, channel, queue.name, queue.durable ? 1 : 0, queue.exclusive ? 1 : 0, queue.autoDelete ? 1 : 0,
-            queue.quorum ? "quorum" : nil, Int64(queue.deliveryLimit ?? 0), queue.deadLetterExchange, queue.overflow
+            queue.quorum ? "quorum" : nil, Int64(queue.deliveryLimit ?? 0), queue.deadLetterExchange, queue.overflow,
+            Int64(queue.expiresAfterUnusedMilliseconds ?? 0)
         )
         try check(amqp_get_rpc_reply(state), "declare queue \(queue.name)")
         guard let declared else { throw BusError(.refused, "declare queue \(queue.name): no answer") }

@@ -79,6 +79,21 @@ public struct QueueSpec: Sendable, Equatable {
     public var deadLetterExchange: String?
     /// `reject-publish`: a full queue refuses publishes (nack) instead of dropping messages.
     public var overflow: String?
+    /// The broker deletes the queue after it has had no consumer for this long (`x-expires`).
+    public var expiresAfterUnusedMilliseconds: Int?
+
+    public init(name: String, durable: Bool, exclusive: Bool, autoDelete: Bool, quorum: Bool, deliveryLimit: Int?,
+                deadLetterExchange: String?, overflow: String?, expiresAfterUnusedMilliseconds: Int? = nil) {
+        self.name = name
+        self.durable = durable
+        self.exclusive = exclusive
+        self.autoDelete = autoDelete
+        self.quorum = quorum
+        self.deliveryLimit = deliveryLimit
+        self.deadLetterExchange = deadLetterExchange
+        self.overflow = overflow
+        self.expiresAfterUnusedMilliseconds = expiresAfterUnusedMilliseconds
+    }
 
     /// A durable quorum work queue that dead-letters to `cellar.dead` after `deliveryLimit` failed deliveries.
     public static func workQueue(_ name: String, deliveryLimit: Int = 5) -> QueueSpec {
@@ -86,9 +101,9 @@ public struct QueueSpec: Sendable, Equatable {
                   deliveryLimit: deliveryLimit, deadLetterExchange: Topology.deadLetterExchange, overflow: nil)
     }
 
-    /// A private queue that disappears with its connection (RPC replies).
-    public static func privateQueue() -> QueueSpec {
-        QueueSpec(name: "", durable: false, exclusive: true, autoDelete: true, quorum: false,
-                  deliveryLimit: nil, deadLetterExchange: nil, overflow: nil)
+    /// A client's reply queue: not durable, removed by the broker a minute after its client is gone.
+    public static func replyQueue(_ name: String) -> QueueSpec {
+        QueueSpec(name: name, durable: false, exclusive: false, autoDelete: false, quorum: false,
+                  deliveryLimit: nil, deadLetterExchange: nil, overflow: nil, expiresAfterUnusedMilliseconds: 60_000)
     }
 }

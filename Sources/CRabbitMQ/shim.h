@@ -38,8 +38,8 @@ static inline int crmq_publish(amqp_connection_state_t state, amqp_channel_t cha
 /* Declares a queue; optional arguments are NULL / <= 0 when absent. An empty name lets the broker choose one. */
 static inline amqp_queue_declare_ok_t *crmq_declare_queue(amqp_connection_state_t state, amqp_channel_t channel,
         const char *name, int durable, int exclusive, int auto_delete, const char *queue_type,
-        int64_t delivery_limit, const char *dead_letter_exchange, const char *overflow) {
-    amqp_table_entry_t entries[4];
+        int64_t delivery_limit, const char *dead_letter_exchange, const char *overflow, int64_t expires_ms) {
+    amqp_table_entry_t entries[5];
     int count = 0;
     if (queue_type) {
         entries[count].key = amqp_cstring_bytes("x-queue-type");
@@ -63,6 +63,12 @@ static inline amqp_queue_declare_ok_t *crmq_declare_queue(amqp_connection_state_
         entries[count].key = amqp_cstring_bytes("x-overflow");
         entries[count].value.kind = AMQP_FIELD_KIND_UTF8;
         entries[count].value.value.bytes = amqp_cstring_bytes(overflow);
+        count++;
+    }
+    if (expires_ms > 0) {
+        entries[count].key = amqp_cstring_bytes("x-expires");
+        entries[count].value.kind = AMQP_FIELD_KIND_I64;
+        entries[count].value.value.i64 = expires_ms;
         count++;
     }
     amqp_table_t arguments;

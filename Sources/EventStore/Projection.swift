@@ -61,13 +61,7 @@ public struct ProjectionRunner: Sendable {
 
     /// Where the projection stands in the log.
     public func checkpoint() async throws -> LogPosition {
-        let rows = try await store.client.query("""
-            SELECT tx_id::text, global_position FROM projection_checkpoints WHERE name = \(projection.name)
-            """, logger: store.logger)
-        for try await (transaction, position) in rows.decode((String, Int64).self) {
-            return LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position)
-        }
-        return .start
+        try await store.checkpoint(named: projection.name)
     }
 
     private func applyNextBatch() async throws -> Int {

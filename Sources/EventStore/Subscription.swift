@@ -39,7 +39,7 @@ extension PostgresEventStore {
     /// That is when an append is notified or `pollInterval` passes. After a notification the new event may still
     /// sit behind the read fence (an older transaction is still open somewhere on the server), so the following
     /// waits are short (2, 4, 8... ms) until they reach the poll interval, instead of a whole interval.
-    func whileListening<T: Sendable>(
+    public func whileListening<T: Sendable>(
         pollInterval: Duration,
         _ body: (_ waitForAppend: @Sendable () async -> Void) async throws -> T
     ) async throws -> T {

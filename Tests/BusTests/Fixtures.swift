@@ -3,10 +3,6 @@ import CellarTestSupport
 import Foundation
 import Testing
 
-extension Tag {
-    /// Needs a real RabbitMQ broker.
-    @Tag static var rabbitMQ: Self
-}
 
 /// A queue name no other test uses.
 func uniqueQueue(_ purpose: String) -> String { "test.\(purpose).\(UUID().uuidString.prefix(8))" }

@@ -12,10 +12,6 @@ func number(of event: RecordedEvent) -> Int {
     ((try? JSONSerialization.jsonObject(with: event.data)) as? [String: Any])?["n"] as? Int ?? -1
 }
 
-extension Tag {
-    /// Needs a real PostgreSQL server.
-    @Tag static var postgres: Self
-}
 
 /// The whole log once at least `count` events are readable.
 ///
