@@ -15,17 +15,22 @@ public struct HealthReport: ResponseEncodable, Decodable, Sendable, Equatable {
     public var status: String
     public var postgresql: Check
     public var rabbitmq: Check
+    /// Cellar's own bus connection (publisher confirms, relay), when this process has one.
+    public var bus: Check?
 }
 
 /// Checks PostgreSQL (a real `SELECT 1`) and RabbitMQ (an AMQP handshake).
 public struct HealthChecker: Sendable {
     let postgres: PostgresClient
     let amqp: AMQPProbe?
+    let bus: (@Sendable () -> String?)?
     let logger: Logger
 
-    public init(postgres: PostgresClient, amqpURL: String, logger: Logger) {
+    /// - Parameter bus: the bus connection's state: nil when connected, else why not.
+    public init(postgres: PostgresClient, amqpURL: String, bus: (@Sendable () -> String?)? = nil, logger: Logger) {
         self.postgres = postgres
         self.amqp = AMQPProbe(url: amqpURL)
+        self.bus = bus
         self.logger = logger
     }
 
@@ -45,8 +50,12 @@ public struct HealthChecker: Sendable {
             return await amqp.check()
         }
         let checks = await (database, broker)
-        let healthy = checks.0.ok && checks.1.ok
-        return HealthReport(status: healthy ? "ok" : "degraded", postgresql: checks.0, rabbitmq: checks.1)
+        let busCheck = bus.map { state in
+            let problem = state()
+            return HealthReport.Check(ok: problem == nil, detail: problem ?? "connected", latencyMilliseconds: 0)
+        }
+        let healthy = checks.0.ok && checks.1.ok && busCheck?.ok != false
+        return HealthReport(status: healthy ? "ok" : "degraded", postgresql: checks.0, rabbitmq: checks.1, bus: busCheck)
     }
 
     private func timed(_ probe: @Sendable () async -> String?) async -> HealthReport.Check {

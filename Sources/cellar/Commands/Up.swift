@@ -1,4 +1,5 @@
 import API
+import Bus
 import ArgumentParser
 import EventStore
 import Foundation
@@ -66,9 +67,16 @@ struct Up: AsyncParsableCommand {
         let port = self.port ?? ProcessInfo.processInfo.environment["CELLAR_API_PORT"].flatMap(Int.init) ?? 8779
         let host = self.host
 
+        let publisher = try BusPublisher(url: amqpURL)
+        defer { publisher.shutdown() }
+        let busState: @Sendable () -> String? = {
+            let status = publisher.status
+            return status.connected ? nil : (status.lastError ?? "connecting")
+        }
+
         let router = Router()
         router.add(middleware: MetricsMiddleware())
-        router.addHealthRoutes(checker: HealthChecker(postgres: client, amqpURL: amqpURL, logger: logger))
+        router.addHealthRoutes(checker: HealthChecker(postgres: client, amqpURL: amqpURL, bus: busState, logger: logger))
         router.addMetricsRoutes(registry: registry)
 
         var app = Application(
@@ -90,7 +98,8 @@ struct Up: AsyncParsableCommand {
         let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
         let catalog = ProjectionService(
             runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger)
-        app.addServices(client, catalog)
+        let relay = RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations)
+        app.addServices(client, catalog, relay)
         app.beforeServerStarts { try await migrations.ensureMigrated() }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }

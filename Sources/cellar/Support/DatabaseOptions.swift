@@ -18,9 +18,8 @@ struct DatabaseOptions: ParsableArguments {
     func resolvedURL() throws -> String {
         if let databaseURL { return databaseURL }
         if let url = ProcessInfo.processInfo.environment["CELLAR_DATABASE_URL"], !url.isEmpty { return url }
-        let state = StateDirectory.resolve(projectRoot: try ProjectFiles.root())
-        guard FileManager.default.fileExists(atPath: state.url.appendingPathComponent("stack.json").path) else { throw NoDatabase() }
-        return try LocalStack(stateDirectory: state).postgres.url
+        guard let stack = try LocalStack.ofThisClone() else { throw NoDatabase() }
+        return stack.postgres.url
     }
 
     /// Runs `body` with a connected event store; the client runs for the duration of the call.
@@ -48,5 +47,31 @@ extension Logger {
         var logger = Logger(label: label)
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         return logger
+    }
+}
+
+/// `--amqp-url`, falling back to `$CELLAR_AMQP_URL`, then to the local stack of this clone.
+struct BrokerOptions: ParsableArguments {
+    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: $CELLAR_AMQP_URL, else the local stack started by `cellar up`).")
+    var amqpURL: String?
+
+    struct NoBroker: Error, CustomStringConvertible {
+        var description: String { "no broker configured: set CELLAR_AMQP_URL or start the local stack with `cellar up`" }
+    }
+
+    func resolvedURL() throws -> String {
+        if let amqpURL { return amqpURL }
+        if let url = ProcessInfo.processInfo.environment["CELLAR_AMQP_URL"], !url.isEmpty { return url }
+        guard let stack = try LocalStack.ofThisClone() else { throw NoBroker() }
+        return stack.rabbitMQ.url
+    }
+}
+
+extension LocalStack {
+    /// The stack `cellar up` keeps for this clone, if it was ever started.
+    static func ofThisClone() throws -> LocalStack? {
+        let state = StateDirectory.resolve(projectRoot: try ProjectFiles.root())
+        guard FileManager.default.fileExists(atPath: state.url.appendingPathComponent("stack.json").path) else { return nil }
+        return try LocalStack(stateDirectory: state)
     }
 }

@@ -1,3 +1,4 @@
+import Bus
 import EventStore
 import Logging
 import ServiceLifecycle
@@ -19,5 +20,16 @@ struct ProjectionService: Service {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+}
+
+/// Publishes the event log to RabbitMQ for as long as the service group runs.
+struct RelayService: Service {
+    let relay: EventRelay
+    let migrations: MigrationGate
+
+    func run() async throws {
+        try await migrations.ensureMigrated()
+        try await cancelWhenGracefulShutdown { try await relay.run() }
     }
 }
