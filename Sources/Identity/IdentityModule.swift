@@ -1,0 +1,2 @@
+/// Keystone-v3 identity subset (being built).
+public enum IdentityModule {}
