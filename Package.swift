@@ -46,10 +46,20 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // HTTP: health and metrics now; the Trove v1.0 API and identity build on it.
+        // Read models (projections of the log) and the operator catalog the API serves.
+        .target(
+            name: "ReadModels",
+            dependencies: [
+                "Lifecycle", "EventStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // HTTP: the Trove v1.0 API, history endpoints, health and metrics.
         .target(
             name: "API",
             dependencies: [
+                "Lifecycle", "EventStore", "ReadModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "cellar",
             dependencies: [
-                "Lifecycle", "EventStore", "LocalServers", "API", "Bus", "Identity",
+                "Lifecycle", "EventStore", "ReadModels", "LocalServers", "API", "Bus", "Identity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 
 /// A command to a guest agent: the versioned envelope every RPC body carries.

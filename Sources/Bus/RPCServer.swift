@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 
 /// Serves RPCs from one queue (a guest agent's `guest.<instance_id>`): each request runs `handler`, and a call

@@ -81,6 +81,18 @@ public struct RecordedEvent: Sendable, Equatable {
     /// Decodes the metadata, or nil when it is not Cellar's shape.
     public var decodedMetadata: EventMetadata? { try? JSONDecoder().decode(EventMetadata.self, from: metadata) }
 
+    public init(globalPosition: Int64, logPosition: LogPosition, streamID: String, streamVersion: Int, type: String,
+                data: Data, metadata: Data, recordedAt: Date) {
+        self.globalPosition = globalPosition
+        self.logPosition = logPosition
+        self.streamID = streamID
+        self.streamVersion = streamVersion
+        self.type = type
+        self.data = data
+        self.metadata = metadata
+        self.recordedAt = recordedAt
+    }
+
     /// `instance` for `instance-<uuid>`: the aggregate kind named by the stream's prefix.
     public var category: String { String(streamID.prefix { $0 != "-" }) }
 }

@@ -34,11 +34,16 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Keeps the projection current until the task is cancelled.
-    public func run(pollInterval: Duration = .milliseconds(250)) async throws {
+    /// Keeps the projection current until the task is cancelled; `afterApplying` runs after each catch-up
+    /// that applied something (to wake long polls).
+    public func run(pollInterval: Duration = .milliseconds(250), afterApplying: @Sendable () -> Void = {}) async throws {
         try await store.whileListening(pollInterval: pollInterval) { waitForAppend in
             while !Task.isCancelled {
-                if try await catchUp() == 0 { await waitForAppend() }
+                if try await catchUp() == 0 {
+                    await waitForAppend()
+                } else {
+                    afterApplying()
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+import EventStore
 import Bus
 import CellarTestSupport
 import Foundation

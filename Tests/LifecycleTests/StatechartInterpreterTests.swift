@@ -95,8 +95,8 @@ struct IllegalTransitionTests {
          "Instance is ERROR (state error); FlavorResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"),
         ("VolumeResizeRequested", "backingUp",
          "Instance is BACKUP (state backingUp); VolumeResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"),
-        ("DeleteRequested", "allocating",
-         "Instance is BUILD (state allocating); DeleteRequested is allowed only in ACTIVE, RESTART_REQUIRED, "
+        ("DeleteRequested", "rebooting",
+         "Instance is REBOOT (state rebooting); DeleteRequested is allowed only in BUILD, ACTIVE, RESTART_REQUIRED, "
             + "SHUTDOWN (state shutdown) or ERROR"),
         ("InstanceBecameActive", "registering",
          "Instance is BUILD (state registering); InstanceBecameActive is allowed only in BUILD (state preparing)"),

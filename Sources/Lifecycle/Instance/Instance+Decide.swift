@@ -53,7 +53,8 @@ extension Instance {
         case .startBackup(let backupId): [.backupStarted(BackupRef(backupId: backupId))]
         case .finishBackup(let backupId, let succeeded):
             [.backupFinished(BackupOutcome(backupId: backupId, succeeded: succeeded))]
-        case .delete: [.deleteRequested]
+        // Nothing allocated yet (a build still waiting for compute): nothing to clean up, so it is gone at once.
+        case .delete: state.serverId == nil && state.status == "BUILD" ? [.deleteRequested, .instanceDeleted] : [.deleteRequested]
         case .recordDeleted: [.instanceDeleted]
         }
     }

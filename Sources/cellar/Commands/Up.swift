@@ -26,8 +26,6 @@ struct Up: AsyncParsableCommand {
         let logger = Logger.cellar("cellar", defaultLevel: .info)
         let environment = ProcessInfo.processInfo.environment
         let root = try ProjectFiles.root()
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let configuredDatabase = environment["CELLAR_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let configuredBroker = environment["CELLAR_AMQP_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -48,8 +46,10 @@ struct Up: AsyncParsableCommand {
             preconditionFailure("a private server is started for every URL not configured")
         }
         do {
+            let port = self.port ?? environment["CELLAR_API_PORT"].flatMap(Int.init) ?? 8779
             try await ReadableError.translating {
-                try await serve(databaseURL: databaseURL, amqpURL: amqpURL, root: root, registry: registry, logger: logger)
+                try await APIServer(databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
+                                    stateDirectory: stack?.stateDirectory.url, logger: logger).run()
             }
         } catch {
             await stack?.stopInBackground(privateServers)
@@ -59,48 +59,5 @@ struct Up: AsyncParsableCommand {
             say("Stopping private servers ...")
             await stack.stopInBackground(privateServers)
         }
-    }
-
-    private func serve(databaseURL: String, amqpURL: String, root: URL, registry: PrometheusCollectorRegistry, logger: Logger) async throws {
-        let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
-        let store = PostgresEventStore(client: client, logger: logger)
-        let port = self.port ?? ProcessInfo.processInfo.environment["CELLAR_API_PORT"].flatMap(Int.init) ?? 8779
-        let host = self.host
-
-        let publisher = try BusPublisher(url: amqpURL)
-        defer { publisher.shutdown() }
-        let busState: @Sendable () -> String? = {
-            let status = publisher.status
-            return status.connected ? nil : (status.lastError ?? "connecting")
-        }
-
-        let router = Router()
-        router.add(middleware: MetricsMiddleware())
-        router.addHealthRoutes(checker: HealthChecker(postgres: client, amqpURL: amqpURL, bus: busState, logger: logger))
-        router.addMetricsRoutes(registry: registry)
-
-        var app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "cellar"),
-            onServerRunning: { _ in
-                say("""
-                    Cellar is up.
-                      API        http://\(host):\(port)/
-                      health     http://\(host):\(port)/healthz
-                      metrics    http://\(host):\(port)/metrics
-                      database   \(URLParts.redacted(databaseURL))
-                      broker     \(URLParts.redacted(amqpURL))
-                    Press Ctrl-C to stop.
-                    """)
-            },
-            logger: logger
-        )
-        let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
-        let catalog = ProjectionService(
-            runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger)
-        let relay = RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations)
-        app.addServices(client, catalog, relay)
-        app.beforeServerStarts { try await migrations.ensureMigrated() }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

@@ -8,12 +8,13 @@ struct ProjectionService: Service {
     let runner: ProjectionRunner
     let migrations: MigrationGate
     let logger: Logger
+    var afterApplying: @Sendable () -> Void = {}
 
     func run() async throws {
         try await migrations.ensureMigrated()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await cancelWhenGracefulShutdown { try await runner.run() }
+                try await cancelWhenGracefulShutdown { try await runner.run(afterApplying: afterApplying) }
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 logger.error("projection stopped; restarting in 1 s", metadata: ["error": "\(String(reflecting: error))"])

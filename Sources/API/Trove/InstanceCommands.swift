@@ -1,0 +1,83 @@
+import EventStore
+import Foundation
+import Lifecycle
+import Logging
+import ReadModels
+
+/// The command side for instances: fold the stream, let `Instance.decide` judge the command, append the events
+/// with the expected version, then wait until the read model shows them (so the caller reads its own write).
+public struct InstanceCommands: Sendable {
+    let store: PostgresEventStore
+    let chart: Statechart
+    let projection: ProjectionRunner
+    let logger: Logger
+
+    public init(store: PostgresEventStore, chart: Statechart, logger: Logger) {
+        self.store = store
+        self.chart = chart
+        self.projection = ProjectionRunner(store: store, projection: InstanceProjection(chart: chart))
+        self.logger = logger
+    }
+
+    /// The folded state of an instance that `caller` may see (nil: absent, deleted or another project's).
+    public func state(of id: String, caller: AuthContext) async throws -> Instance.State? {
+        let state = try await load(id).state
+        guard state.version > 0, !chart.isFinal(state.leaf), caller.isAdmin || state.projectId == caller.projectID else { return nil }
+        return state
+    }
+
+    /// Runs `command` on instance `id`; one retry when another writer got there first, then 409.
+    @discardableResult
+    public func execute(_ command: Instance.Command, on id: String, caller: AuthContext, requestID: String) async throws -> [RecordedEvent] {
+        for attempt in 1...2 {
+            let (state, streamVersion) = try await load(id)
+            if case .create = command {} else {
+                guard state.version > 0, caller.isAdmin || state.projectId == caller.projectID else {
+                    throw TroveError.notFound("Instance \(id) could not be found.")
+                }
+            }
+            let events: [Instance.Event]
+            do {
+                events = try Instance.decide(command, state: state, chart: chart, at: Date())
+            } catch {
+                throw TroveError.from(error)
+            }
+            let metadata = EventMetadata(
+                actor: .init(userID: caller.userID, projectID: caller.projectID, roles: caller.roles),
+                requestID: requestID, correlationID: requestID
+            )
+            let metadataJSON = try JSONEncoder().encode(metadata)
+            let newEvents = try events.map { NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: metadataJSON) }
+            do {
+                let result = try await store.append(
+                    to: "instance-\(id)", expectedVersion: streamVersion == 0 ? .noStream : .exact(streamVersion), events: newEvents)
+                try await awaitReadModel(reaching: result.events.last?.logPosition)
+                return result.events
+            } catch let conflict as WrongExpectedVersion where attempt == 1 {
+                logger.debug("retrying instance command after a concurrent write", metadata: ["conflict": "\(conflict)"])
+            }
+        }
+        throw TroveError.conflict("Instance \(id) was changed by another request at the same time; retry.")
+    }
+
+    /// Applies pending events to the read model until it includes `position` (at most a few seconds).
+    public func awaitReadModel(reaching position: LogPosition?) async throws {
+        guard let position else { return }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await projection.checkpoint() < position {
+            try await projection.catchUp()
+            if try await projection.checkpoint() >= position { return }
+            guard ContinuousClock.now < deadline else {
+                logger.warning("read model lags behind a write", metadata: ["position": "\(position)"])
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    private func load(_ id: String) async throws -> (state: Instance.State, streamVersion: Int) {
+        let recorded = try await store.readStream("instance-\(id)")
+        let events = recorded.compactMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) }
+        return (Instance.replay(events, chart: chart), recorded.last?.streamVersion ?? 0)
+    }
+}

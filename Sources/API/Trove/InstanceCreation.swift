@@ -1,0 +1,99 @@
+import Foundation
+import Lifecycle
+import ReadModels
+
+/// Checks a create request against the operator catalog and PostgreSQL's naming rules, and builds the command.
+struct InstanceCreation {
+    let catalog: OperatorCatalog
+    let reads: InstanceReadModel
+
+    static let maximumVolumeGB = 1000
+    static let reservedDatabases: Set<String> = ["postgres", "template0", "template1"]
+    static let reservedUsers: Set<String> = ["postgres", "root", "os_admin", "cellar"]
+
+    func command(for body: CreateInstanceRequest.Body, id: String, caller: AuthContext) async throws -> Instance.CreateRequest {
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw TroveError.badRequest("'instance.name' must not be empty.") }
+        guard name.count <= 255 else { throw TroveError.badRequest("'instance.name' is longer than 255 characters.") }
+
+        guard let flavorRef = body.flavorRef?.value else { throw TroveError.badRequest("Missing 'instance.flavorRef'.") }
+        guard let flavor = try await catalog.flavor(flavorRef) else {
+            throw TroveError.badRequest("Flavor \(flavorRef) could not be found; GET /flavors lists them.")
+        }
+        guard let volume = body.volume else { throw TroveError.badRequest("Missing 'instance.volume': give {\"size\": <GB>}.") }
+        guard (1...Self.maximumVolumeGB).contains(volume.size) else {
+            throw TroveError.badRequest("'instance.volume.size' must be between 1 and \(Self.maximumVolumeGB) GB, not \(volume.size).")
+        }
+        let datastore = try await chooseDatastore(body.datastore)
+        if let replicaOf = body.replicaOf, try await reads.instance(replicaOf, project: caller.isAdmin ? nil : caller.projectID) == nil {
+            throw TroveError.notFound("Instance \(replicaOf) (replica_of) could not be found.")
+        }
+        if let configuration = body.configuration {
+            throw TroveError.notFound("Configuration group \(configuration) could not be found.")
+        }
+        let databases = try (body.databases ?? []).map { database -> Instance.DatabaseSpec in
+            try Self.checkIdentifier(database.name, what: "database", reserved: Self.reservedDatabases)
+            return Instance.DatabaseSpec(name: database.name, characterSet: database.characterSet, collate: database.collate)
+        }
+        try Self.requireUnique(databases.map(\.name), what: "database")
+        let databaseNames = Set(databases.map(\.name))
+        let users = try (body.users ?? []).map { user -> Instance.UserRequest in
+            try Self.checkIdentifier(user.name, what: "user", reserved: Self.reservedUsers)
+            guard !user.password.isEmpty, user.password.count <= 128 else {
+                throw TroveError.badRequest("The password of user \(user.name) must be 1 to 128 characters.")
+            }
+            let grants = (user.databases ?? []).map(\.name)
+            for grant in grants where !databaseNames.contains(grant) {
+                throw TroveError.badRequest("User \(user.name) is granted database \(grant), which is not among the instance's databases.")
+            }
+            return Instance.UserRequest(name: user.name, host: user.host ?? "%", password: Secret(user.password), databases: grants)
+        }
+        try Self.requireUnique(users.map { "\($0.name)@\($0.host)" }, what: "user")
+        return Instance.CreateRequest(
+            id: id, projectId: caller.projectID, name: name, flavorId: flavor.id, volumeSize: volume.size,
+            datastore: datastore, databases: databases, users: users, configurationId: nil, replicaOf: body.replicaOf
+        )
+    }
+
+    private func chooseDatastore(_ choice: CreateInstanceRequest.Body.DatastoreChoice?) async throws -> Datastore {
+        let datastores = try await catalog.datastores()
+        let entry: DatastoreEntry
+        if let type = choice?.type {
+            guard let found = datastores.first(where: { $0.name == type || $0.id == type }) else {
+                throw TroveError.notFound("Datastore '\(type)' cannot be found; GET /datastores lists them.")
+            }
+            entry = found
+        } else {
+            guard datastores.count == 1, let only = datastores.first else {
+                throw TroveError.badRequest("Missing 'instance.datastore.type'; GET /datastores lists the choices.")
+            }
+            entry = only
+        }
+        let versionName = choice?.version
+        let version = entry.versions.first { $0.name == versionName || $0.id == versionName }
+            ?? (versionName == nil ? entry.versions.first { $0.id == entry.defaultVersionID } : nil)
+        guard let version else {
+            throw TroveError.notFound("Datastore version '\(versionName ?? "default")' of \(entry.name) cannot be found.")
+        }
+        guard version.active else { throw TroveError.badRequest("Datastore version \(entry.name) \(version.name) is not active.") }
+        return Datastore(type: entry.name, version: version.name)
+    }
+
+    /// PostgreSQL identifiers Cellar accepts: 1-63 bytes, a letter or `_` first, then letters, digits, `_`, `-`.
+    static func checkIdentifier(_ name: String, what: String, reserved: Set<String>) throws {
+        let allowed = name.utf8.count <= 63 && !name.isEmpty
+            && name.first.map { $0.isASCII && ($0.isLetter || $0 == "_") } == true
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        guard allowed else {
+            throw TroveError.badRequest("'\(name)' is not a valid \(what) name: use 1 to 63 letters, digits, '_' or '-', starting with a letter or '_'.")
+        }
+        guard !reserved.contains(name.lowercased()) else { throw TroveError.badRequest("'\(name)' is a reserved \(what) name.") }
+    }
+
+    static func requireUnique(_ names: [String], what: String) throws {
+        var seen: Set<String> = []
+        for name in names where !seen.insert(name).inserted {
+            throw TroveError.badRequest("The \(what) \(name) is listed twice.")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// `POST /instances` body (troveclient 8.x, Trove API reference).
+struct CreateInstanceRequest: Decodable {
+    struct Body: Decodable {
+        struct Volume: Decodable {
+            var size: Int
+            var type: String?
+        }
+        struct DatastoreChoice: Decodable {
+            var type: String?
+            var version: String?
+        }
+        struct Database: Decodable {
+            var name: String
+            var characterSet: String?
+            var collate: String?
+            enum CodingKeys: String, CodingKey { case name, characterSet = "character_set", collate }
+        }
+        struct DatabaseName: Decodable { var name: String }
+        struct User: Decodable {
+            var name: String
+            var password: String
+            var host: String?
+            var databases: [DatabaseName]?
+        }
+        var name: String
+        var flavorRef: StringOrInt?
+        var volume: Volume?
+        var datastore: DatastoreChoice?
+        var databases: [Database]?
+        var users: [User]?
+        var nics: [[String: String]]?
+        var availabilityZone: String?
+        var replicaOf: String?
+        var configuration: String?
+        var regionName: String?
+        var locality: String?
+        var replicaCount: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name, flavorRef, volume, datastore, databases, users, nics, configuration, locality
+            case availabilityZone = "availability_zone", replicaOf = "replica_of", regionName = "region_name"
+            case replicaCount = "replica_count"
+        }
+    }
+    var instance: Body
+}
+
+/// `POST /instances/{id}/action` body: exactly one action.
+struct InstanceActionRequest: Decodable {
+    struct Resize: Decodable {
+        struct Volume: Decodable { var size: Int }
+        var flavorRef: StringOrInt?
+        var volume: Volume?
+    }
+    struct Empty: Decodable {}
+    var restart: Empty?
+    var resize: Resize?
+    var resetStatus: Empty?
+    var promoteToReplicaSource: Empty?
+    var ejectReplicaSource: Empty?
+
+    enum CodingKeys: String, CodingKey {
+        case restart, resize, resetStatus = "reset_status", promoteToReplicaSource = "promote_to_replica_source"
+        case ejectReplicaSource = "eject_replica_source"
+    }
+}
+
+/// `PUT /instances/{id}` body.
+struct UpdateInstanceRequest: Decodable {
+    struct Body: Decodable {
+        var name: String?
+    }
+    var instance: Body
+}

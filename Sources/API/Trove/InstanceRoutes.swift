@@ -1,0 +1,134 @@
+import Foundation
+import Hummingbird
+import Lifecycle
+import ReadModels
+
+extension TroveAPI {
+    func registerInstanceRoutes(on routes: RouterGroup<CellarRequestContext>) {
+        routes.get("instances") { request, context in try await listInstances(request, context, detailed: false) }
+        routes.get("instances/detail") { request, context in try await listInstances(request, context, detailed: true) }
+
+        routes.post("instances") { request, context in
+            let caller = try context.caller()
+            try Self.requireWriter(caller)
+            let body = try await RequestBody.decode(CreateInstanceRequest.self, from: request, context: context).instance
+            let id = UUID().uuidString.lowercased()
+            let create = try await InstanceCreation(catalog: catalog, reads: reads).command(for: body, id: id, caller: caller)
+            try await commands.execute(.create(create), on: id, caller: caller, requestID: context.requestID)
+            return try await instanceResponse(id, request: request, caller: caller, status: .ok)
+        }
+
+        routes.get("instances/:id") { request, context in
+            let caller = try context.caller()
+            let id = try context.parameters.require("id")
+            return try await showInstance(id, request: request, caller: caller)
+        }
+
+        routes.delete("instances/:id") { _, context in
+            let caller = try context.caller()
+            try Self.requireWriter(caller)
+            try await commands.execute(.delete, on: try context.parameters.require("id"), caller: caller, requestID: context.requestID)
+            return JSONResponse.accepted()
+        }
+
+        routes.post("instances/:id/action") { request, context in
+            let caller = try context.caller()
+            try Self.requireWriter(caller)
+            let id = try context.parameters.require("id")
+            let action = try await RequestBody.decode(InstanceActionRequest.self, from: request, context: context)
+            try await commands.execute(try command(for: action, caller: caller), on: id, caller: caller, requestID: context.requestID)
+            return JSONResponse.accepted()
+        }
+
+        routes.put("instances/:id") { _, _ -> Response in
+            throw TroveError.notImplemented("Changing an instance's name, configuration, replication or access is not available yet.")
+        }
+    }
+
+    private func command(for action: InstanceActionRequest, caller: AuthContext) throws -> Instance.Command {
+        var commands: [Instance.Command] = []
+        if action.restart != nil { commands.append(.restart) }
+        if let resize = action.resize {
+            switch (resize.flavorRef, resize.volume) {
+            case (let flavor?, nil): commands.append(.resizeFlavor(flavorId: flavor.value))
+            case (nil, let volume?): commands.append(.resizeVolume(size: volume.size))
+            default: throw TroveError.badRequest("'resize' takes either 'flavorRef' or 'volume', not both or neither.")
+            }
+        }
+        if action.resetStatus != nil {
+            try Self.requireAdmin(caller)
+            commands.append(.resetStatus)
+        }
+        if action.promoteToReplicaSource != nil { commands.append(.promoteToReplicaSource) }
+        if action.ejectReplicaSource != nil { commands.append(.ejectReplicaSource) }
+        guard commands.count == 1, let command = commands.first else {
+            throw TroveError.badRequest("An action body names exactly one of: restart, resize, reset_status, promote_to_replica_source, eject_replica_source.")
+        }
+        return command
+    }
+
+    private func listInstances(_ request: Request, _ context: CellarRequestContext, detailed: Bool) async throws -> Response {
+        let caller = try context.caller()
+        let project = try context.parameters.require("tenant")
+        let page = try Page(request)
+        let records = try await reads.instances(project: project, limit: page.limit + 1, after: page.marker)
+        let shown = Array(records.prefix(page.limit))
+        let views = shown.map { InstanceView($0, request: request, project: project, detailed: detailed, admin: caller.isAdmin) }
+        let next = records.count > page.limit ? shown.last.map { page.nextLink(request, project: project, path: detailed ? "instances/detail" : "instances", marker: $0.id) } : nil
+        return try JSONResponse.make(InstanceList(instances: views, links: next.map { [$0] }))
+    }
+
+    /// GET with `ETag`, `If-None-Match` (304) and `?wait=N`: with a matching `If-None-Match`, wait up to N
+    /// seconds (at most 60) for the instance to change before answering.
+    private func showInstance(_ id: String, request: Request, caller: AuthContext) async throws -> Response {
+        let project = caller.isAdmin ? nil : caller.projectID
+        let known = request.headers[.ifNoneMatch]
+        let wait = min(max(Int(request.uri.queryParameters.get("wait") ?? "0") ?? 0, 0), 60)
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            guard let record = try await reads.instance(id, project: project) else {
+                throw TroveError.notFound("Instance \(id) could not be found.")
+            }
+            let etag = "\"\(record.version)\""
+            if known != etag {
+                return try JSONResponse.make(
+                    InstanceEnvelope(instance: InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin)),
+                    headers: [.eTag: etag])
+            }
+            guard ContinuousClock.now < deadline else { return Response(status: .notModified, headers: [.eTag: etag]) }
+            // Woken by this process's projections; re-checked at least every second for other processes' writes.
+            await changes.nextChange(limit: min(deadline - ContinuousClock.now, .seconds(1)))
+        }
+    }
+
+    func instanceResponse(_ id: String, request: Request, caller: AuthContext, status: HTTPResponse.Status) async throws -> Response {
+        guard let record = try await reads.instance(id, project: caller.isAdmin ? nil : caller.projectID) else {
+            throw TroveError.notFound("Instance \(id) could not be found.")
+        }
+        let view = InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin)
+        return try JSONResponse.make(InstanceEnvelope(instance: view), status: status, headers: [.eTag: "\"\(record.version)\""])
+    }
+}
+
+/// `?limit=&marker=` of a list request.
+struct Page {
+    static let defaultLimit = 20
+    static let maximumLimit = 1000
+    var limit: Int
+    var marker: String?
+
+    init(_ request: Request) throws {
+        let query = request.uri.queryParameters
+        if let text = query.get("limit") {
+            guard let value = Int(text), value > 0 else { throw TroveError.badRequest("'limit' must be a positive integer, not '\(text)'.") }
+            limit = min(value, Self.maximumLimit)
+        } else {
+            limit = Self.defaultLimit
+        }
+        marker = query.get("marker").flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func nextLink(_ request: Request, project: String, path: String, marker: String) -> Link {
+        Link(href: "\(Link.baseURL(request))/v1.0/\(project)/\(path)?limit=\(limit)&marker=\(marker)", rel: "next")
+    }
+}

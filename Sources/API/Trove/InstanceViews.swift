@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import ReadModels
+
+/// The JSON of an instance, as Trove's `InstanceView` / `InstanceDetailView` write it.
+struct InstanceView: Encodable {
+    struct FlavorRef: Encodable {
+        var id: String
+        var links: [Link]
+    }
+    struct DatastoreRef: Encodable {
+        var type: String
+        var version: String
+    }
+    struct Volume: Encodable { var size: Int }
+    struct Access: Encodable {
+        var isPublic: Bool
+        enum CodingKeys: String, CodingKey { case isPublic = "is_public" }
+    }
+    struct Address: Encodable {
+        var address: String
+        var type: String
+    }
+    struct Fault: Encodable {
+        var message: String
+        var created: String
+        var details: String
+    }
+
+    var id: String
+    var name: String
+    var status: String
+    var operatingStatus: String
+    var links: [Link]
+    var flavor: FlavorRef
+    var datastore: DatastoreRef
+    var region = "RegionOne"
+    var access = Access(isPublic: false)
+    var volume: Volume
+    var ip: [String]?
+    var addresses: [Address]?
+    var created: String?
+    var updated: String?
+    var serviceStatusUpdated: String?
+    var fault: Fault?
+    var tenantID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, status, links, flavor, datastore, region, access, volume, ip, addresses, created, updated, fault
+        case operatingStatus = "operating_status", serviceStatusUpdated = "service_status_updated", tenantID = "tenant_id"
+    }
+
+    init(_ record: InstanceRecord, request: Request, project: String, detailed: Bool, admin: Bool) {
+        id = record.id
+        name = record.name
+        status = record.status
+        operatingStatus = record.operatingStatus
+        links = Link.resource(request, project: project, collection: "instances", id: record.id)
+        flavor = FlavorRef(id: record.flavorID, links: Link.resource(request, project: project, collection: "flavors", id: record.flavorID))
+        datastore = DatastoreRef(type: record.datastoreType, version: record.datastoreVersion)
+        volume = Volume(size: record.volumeSize)
+        if let address = record.address {
+            ip = [address]
+            addresses = [Address(address: address, type: "private")]
+        }
+        if admin { tenantID = record.projectID }
+        guard detailed else { return }
+        created = JSONResponse.timestamp(record.created)
+        updated = JSONResponse.timestamp(record.updated)
+        serviceStatusUpdated = JSONResponse.timestamp(record.updated)
+        if let message = record.faultMessage {
+            fault = Fault(message: message, created: JSONResponse.timestamp(record.faultAt ?? record.updated), details: message)
+        }
+    }
+}
+
+struct InstanceEnvelope: Encodable { var instance: InstanceView }
+
+struct InstanceList: Encodable {
+    var instances: [InstanceView]
+    var links: [Link]?
+}

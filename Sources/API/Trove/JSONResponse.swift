@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+
+/// JSON responses and the small conventions Trove's views share (links, dates).
+enum JSONResponse {
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    /// 202 with no body (what Trove answers to accepted actions).
+    static func accepted() -> Response { Response(status: .accepted) }
+
+    /// Trove's timestamp format: `2026-11-25T12:30:00` in UTC.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().time(includingFractionalSeconds: false)
+            .timeSeparator(.colon).dateTimeSeparator(.standard))
+    }
+}
+
+/// `{"href": ..., "rel": "self"|"bookmark"|"next"}`.
+struct Link: Encodable, Sendable {
+    var href: String
+    var rel: String
+
+    /// Self and bookmark links to `collection/id`, built from the request's Host header as Trove does.
+    static func resource(_ request: Request, project: String, collection: String, id: String) -> [Link] {
+        let base = baseURL(request)
+        return [
+            Link(href: "\(base)/v1.0/\(project)/\(collection)/\(id)", rel: "self"),
+            Link(href: "\(base)/\(collection)/\(id)", rel: "bookmark"),
+        ]
+    }
+
+    static func baseURL(_ request: Request) -> String {
+        let host = request.head.authority ?? "localhost"
+        let scheme = request.headers[.init("X-Forwarded-Proto")!] ?? "http"
+        return "\(scheme)://\(host)"
+    }
+}

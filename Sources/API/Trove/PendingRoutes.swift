@@ -1,0 +1,21 @@
+import Hummingbird
+
+extension TroveAPI {
+    /// Routes whose resources arrive with later work: they answer 501 with what is missing, never a fake result.
+    func registerPendingRoutes(on routes: RouterGroup<CellarRequestContext>) {
+        let pending: [(path: String, what: String)] = [
+            ("clusters", "Clusters"), ("clusters/:id", "Clusters"),
+            ("backups", "Backups"), ("backups/:id", "Backups"), ("instances/:id/backups", "Backups"),
+            ("configurations", "Configuration groups"), ("configurations/:id", "Configuration groups"),
+            ("instances/:id/configuration", "Configuration groups"),
+            ("limits", "Quotas and limits"), ("mgmt/quotas/:project", "Quotas and limits"),
+        ]
+        for (path, what) in pending {
+            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+                routes.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw TroveError.notImplemented("\(what) are not available in this version of Cellar yet.")
+                }
+            }
+        }
+    }
+}

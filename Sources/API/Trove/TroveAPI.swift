@@ -1,0 +1,70 @@
+import EventStore
+import Foundation
+import Hummingbird
+import Lifecycle
+import Logging
+import PostgresNIO
+import ReadModels
+
+/// The Trove v1.0 API: its dependencies and route registration. Reads come from read models; writes go
+/// through `InstanceCommands` (events), never to read-model tables.
+public struct TroveAPI: Sendable {
+    let commands: InstanceCommands
+    let reads: InstanceReadModel
+    let catalog: OperatorCatalog
+    let store: PostgresEventStore
+    let client: PostgresClient
+    let validator: any TokenValidator
+    let changes: ReadModelChanges
+    let logger: Logger
+
+    public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
+                changes: ReadModelChanges, logger: Logger) {
+        self.client = client
+        self.store = store
+        self.commands = InstanceCommands(store: store, chart: charts.instance, logger: logger)
+        self.reads = InstanceReadModel(client: client, logger: logger)
+        self.catalog = OperatorCatalog(client: client, logger: logger)
+        self.validator = validator
+        self.changes = changes
+        self.logger = logger
+    }
+
+    /// Registers `/`, `/v1.0/` and every `/v1.0/{tenant}/...` route.
+    public func register(on router: Router<CellarRequestContext>) {
+        router.get("/") { request, _ in try JSONResponse.make(Versions(request: request), status: .multipleChoices) }
+        router.get("/v1.0") { request, _ in try JSONResponse.make(VersionEnvelope(version: Versions(request: request).versions[0])) }
+        let tenant = router.group("v1.0/:tenant").add(middleware: TokenAuthMiddleware(validator: validator))
+        registerInstanceRoutes(on: tenant)
+        registerDatabaseAndUserRoutes(on: tenant)
+        registerCatalogRoutes(on: tenant)
+        registerHistoryRoutes(on: tenant)
+        registerPendingRoutes(on: tenant)
+    }
+
+    /// A `member` or `admin` may change things; a `reader` may only look.
+    static func requireWriter(_ caller: AuthContext) throws {
+        guard caller.canWrite else { throw TroveError.forbidden("The reader role may only read; this request changes something.") }
+    }
+
+    static func requireAdmin(_ caller: AuthContext) throws {
+        guard caller.isAdmin else { throw TroveError.forbidden("User does not have admin privileges.") }
+    }
+}
+
+/// `GET /`: the API versions.
+struct Versions: Encodable {
+    struct Version: Encodable {
+        var id = "v1.0"
+        var status = "CURRENT"
+        var updated = "2012-08-01T00:00:00Z"
+        var links: [Link]
+    }
+    var versions: [Version]
+
+    init(request: Request) {
+        versions = [Version(links: [Link(href: "\(Link.baseURL(request))/v1.0/", rel: "self")])]
+    }
+}
+
+struct VersionEnvelope: Encodable { var version: Versions.Version }

@@ -1,2 +1,0 @@
-/// Keystone-v3 identity subset (being built).
-public enum IdentityModule {}

@@ -1,0 +1,125 @@
+import API
+import Foundation
+import PostgresNIO
+
+extension IdentityStore {
+    /// Checks a password request and issues a project-scoped token.
+    ///
+    /// An unknown user, a wrong password and a disabled user all throw `IdentityError.invalidCredentials`, after
+    /// the same PBKDF2 work, so neither the answer nor its timing tells them apart. A request without a scope
+    /// is scoped to the user's default project, as Keystone does.
+    ///
+    /// - Throws: `.invalidCredentials`, `.invalidScope` (no such project, disabled, or no role on it),
+    ///   `.unscopedTokenRefused` (no scope and no default project).
+    public func authenticate(_ request: PasswordAuthRequest, at now: Date = Date()) async throws -> IssuedToken {
+        guard let found = try await credentials(for: request.user), found.user.enabled else {
+            hasher.verifyDummy(request.password)
+            logger.notice("authentication failed", metadata: ["user": "\(Self.describe(request.user))"])
+            throw IdentityError.invalidCredentials
+        }
+        guard hasher.verify(request.password, against: found.passwordHash) else {
+            logger.notice("authentication failed", metadata: ["user": "\(Self.describe(request.user))"])
+            throw IdentityError.invalidCredentials
+        }
+        let project: Project
+        switch request.project {
+        case .id(let id):
+            guard let byID = try await self.project(id: id) else { throw IdentityError.invalidScope }
+            project = byID
+        case .name(let name, let domain):
+            guard DefaultDomain.matches(domain), let byName = try await self.project(named: name) else { throw IdentityError.invalidScope }
+            project = byName
+        case nil:
+            guard let id = found.user.defaultProjectID, let byID = try await self.project(id: id) else {
+                throw IdentityError.unscopedTokenRefused
+            }
+            project = byID
+        }
+        guard project.enabled else { throw IdentityError.invalidScope }
+        let roles = try await roles(userID: found.user.id, projectID: project.id)
+        guard !roles.isEmpty else { throw IdentityError.invalidScope }
+
+        let issuedAt = now.wholeMicroseconds
+        let info = TokenInfo(
+            userID: found.user.id, userName: found.user.name, projectID: project.id, projectName: project.name,
+            roles: roles, issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(tokenLifetime).wholeMicroseconds,
+            auditID: SecureRandom.auditID())
+        let token = SecureRandom.token()
+        try await client.query("""
+            INSERT INTO identity_tokens (token_hash, user_id, project_id, roles, audit_id, issued_at, expires_at)
+            VALUES (\(SecureRandom.tokenHash(token)), \(info.userID), \(info.projectID), \(roles.map(\.name)),
+                    \(info.auditID), \(info.issuedAt), \(info.expiresAt))
+            """, logger: logger)
+        logger.info("token issued", metadata: ["user": "\(info.userName)", "project": "\(info.projectName)", "audit_id": "\(info.auditID)"])
+        return IssuedToken(token: token, info: info)
+    }
+
+    /// What `token` stands for, or nil when it is unknown, expired, revoked, or its user or project is disabled.
+    ///
+    /// Roles are those the token was issued with that the user still holds: removing an assignment takes effect
+    /// at once, and a token left with no role is no longer valid.
+    public func tokenInfo(token: String, at now: Date = Date()) async throws -> TokenInfo? {
+        guard Self.isPlausibleToken(token) else { return nil }
+        let rows = try await client.query("""
+            SELECT t.user_id, u.name, t.project_id, p.name, t.audit_id, t.issued_at, t.expires_at,
+                   ARRAY(SELECT r.id || ':' || r.name
+                         FROM identity_role_assignments a JOIN identity_roles r ON r.id = a.role_id
+                         WHERE a.user_id = t.user_id AND a.project_id = t.project_id AND r.name = ANY (t.roles)
+                         ORDER BY r.name)
+            FROM identity_tokens t
+            JOIN identity_users u ON u.id = t.user_id AND u.enabled
+            JOIN identity_projects p ON p.id = t.project_id AND p.enabled
+            WHERE t.token_hash = \(SecureRandom.tokenHash(token)) AND t.revoked_at IS NULL AND t.expires_at > \(now)
+            """, logger: logger)
+        for try await row in rows.decode((String, String, String, String, String, Date, Date, [String]).self) {
+            let roles = row.7.compactMap { entry -> Role? in
+                guard let colon = entry.firstIndex(of: ":") else { return nil }
+                return Role(id: String(entry[..<colon]), name: String(entry[entry.index(after: colon)...]))
+            }
+            guard !roles.isEmpty else { return nil }
+            return TokenInfo(userID: row.0, userName: row.1, projectID: row.2, projectName: row.3, roles: roles,
+                             issuedAt: row.5, expiresAt: row.6, auditID: row.4)
+        }
+        return nil
+    }
+
+    /// `TokenValidator`: the caller behind an `X-Auth-Token`, or nil when the token is not valid now.
+    public func validate(token: String) async throws -> AuthContext? {
+        try await tokenInfo(token: token)?.context
+    }
+
+    /// Revokes `token`; false when it was unknown, expired or revoked already.
+    @discardableResult
+    public func revoke(token: String, at now: Date = Date()) async throws -> Bool {
+        guard Self.isPlausibleToken(token) else { return false }
+        let rows = try await client.query("""
+            UPDATE identity_tokens SET revoked_at = \(now)
+            WHERE token_hash = \(SecureRandom.tokenHash(token)) AND revoked_at IS NULL AND expires_at > \(now)
+            RETURNING audit_id
+            """, logger: logger)
+        for try await auditID in rows.decode(String.self) {
+            logger.info("token revoked", metadata: ["audit_id": "\(auditID)"])
+            return true
+        }
+        return false
+    }
+
+    /// Deletes tokens that expired before `cutoff`; returns how many. Revoked tokens go once they expire too.
+    @discardableResult
+    public func purgeExpiredTokens(before cutoff: Date = Date()) async throws -> Int {
+        let rows = try await client.query("DELETE FROM identity_tokens WHERE expires_at < \(cutoff) RETURNING 1", logger: logger)
+        return try await rows.decode(Int.self).reduce(0) { count, _ in count + 1 }
+    }
+
+    /// Tokens are short printable strings; anything else is not worth a database round trip.
+    static func isPlausibleToken(_ token: String) -> Bool {
+        !token.isEmpty && token.utf8.count <= 1024
+    }
+
+    static func describe(_ reference: PasswordAuthRequest.UserReference) -> String {
+        switch reference {
+        case .id(let id): "id \(id)"
+        case .name(let name, _): name
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import API
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Projects, users, roles and tokens of the built-in Keystone-v3 subset, kept in PostgreSQL (`migrations/0006`).
+///
+/// Passwords are stored as salted PBKDF2 hashes and tokens as their SHA-256 only. As a `TokenValidator` it turns
+/// an `X-Auth-Token` into the caller for the rest of the API.
+public struct IdentityStore: TokenValidator {
+    let client: PostgresClient
+    let logger: Logger
+    let hasher: PasswordHasher
+    let tokenLifetime: TimeInterval
+
+    /// - Parameters:
+    ///   - passwordHasher: how new passwords are hashed (tests may use fewer iterations than the default).
+    ///   - tokenLifetime: how long an issued token stays valid (Keystone's default: 12 hours).
+    public init(
+        client: PostgresClient,
+        logger: Logger,
+        passwordHasher: PasswordHasher = PasswordHasher(),
+        tokenLifetime: Duration = .seconds(12 * 3600)
+    ) {
+        self.client = client
+        self.logger = logger
+        self.hasher = passwordHasher
+        let parts = tokenLifetime.components
+        self.tokenLifetime = TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
+    }
+
+    /// Runs `body` in a transaction, surfacing the closure's own error (`IdentityError`) rather than the wrapper.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error
+        }
+    }
+
+    /// Turns a unique violation into `conflict`; other errors pass through.
+    func mappingUniqueViolation<T>(to conflict: IdentityError, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw conflict
+        }
+    }
+
+    static func checkName(_ name: String, limit: Int) throws(IdentityError) {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed == name else { throw .invalidName("names must not be empty or start or end with spaces") }
+        guard name.count <= limit else { throw .invalidName("names are at most \(limit) characters") }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidName("names must not contain control characters")
+        }
+    }
+}

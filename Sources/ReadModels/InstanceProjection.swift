@@ -1,0 +1,81 @@
+import EventStore
+import Foundation
+import Lifecycle
+import Logging
+import PostgresNIO
+
+/// Projects `instance-<id>` streams into `instances`, `instance_databases` and `instance_users`.
+///
+/// Each row keeps the folded aggregate state (`state`), so an event is applied by `Instance.evolve` — the same
+/// code the command side uses — and the derived columns (Trove status, operating status...) follow from it.
+public struct InstanceProjection: Projection {
+    public let name = "instances"
+    public let tables = ["instances", "instance_databases", "instance_users"]
+    let chart: Statechart
+
+    public init(chart: Statechart) { self.chart = chart }
+
+    public func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        guard event.category == "instance" else { return }
+        let domainEvent: Instance.Event
+        do {
+            domainEvent = try Instance.Event.decode(eventType: event.type, data: event.data)
+        } catch is UnknownEventType {
+            return  // a newer event type this version does not know: skip, replay stays possible
+        } catch {
+            // A stored event this code cannot read must not stop the read model for everyone else.
+            logger.error("skipping an unreadable instance event", metadata: [
+                "position": "\(event.globalPosition)", "stream": "\(event.streamID)", "type": "\(event.type)", "error": "\(error)"])
+            return
+        }
+        let id = String(event.streamID.dropFirst("instance-".count))
+        var state = Instance.State(chart: chart)
+        let rows = try await connection.query("SELECT state::text FROM instances WHERE id = \(id)", logger: logger)
+        for try await stored in rows.decode(String.self) {
+            state = try EventJSON.decoder().decode(Instance.State.self, from: Data(stored.utf8))
+        }
+        state = Instance.evolve(state, domainEvent, chart: chart)
+        try await save(state, id: id, event: event, on: connection, logger: logger)
+
+        switch domainEvent {
+        case .instanceCreateRequested(let spec):
+            for database in spec.databases {
+                try await connection.query("""
+                    INSERT INTO instance_databases VALUES (\(id), \(database.name), \(database.characterSet), \(database.collate))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+            for user in spec.users {
+                try await connection.query("""
+                    INSERT INTO instance_users VALUES (\(id), \(user.name), \(user.host), \(user.databases)) ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+        case .instanceDeleted:
+            try await connection.query("DELETE FROM instance_databases WHERE instance_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM instance_users WHERE instance_id = \(id)", logger: logger)
+        default:
+            break
+        }
+    }
+
+    private func save(_ state: Instance.State, id: String, event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        let json = String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self)
+        let deleted = chart.isFinal(state.leaf)
+        try await connection.query("""
+            INSERT INTO instances (id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type,
+                datastore_version, address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at,
+                version, deleted, state)
+            VALUES (\(id), \(state.projectId), \(state.name), \(state.status), \(state.operatingStatus), \(state.flavorId),
+                \(state.volumeSize), \(state.datastore?.type ?? ""), \(state.datastore?.version ?? ""), \(state.address),
+                \(state.configurationId), \(state.replicaOf), \(state.fault?.reason), \(state.fault?.at),
+                \(state.createdAt ?? event.recordedAt), \(event.recordedAt), \(event.streamVersion), \(deleted), \(json)::jsonb)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
+                operating_status = excluded.operating_status, flavor_id = excluded.flavor_id,
+                volume_size = excluded.volume_size, datastore_type = excluded.datastore_type,
+                datastore_version = excluded.datastore_version, address = excluded.address,
+                configuration_id = excluded.configuration_id, replica_of = excluded.replica_of,
+                fault_message = excluded.fault_message, fault_at = excluded.fault_at, updated_at = excluded.updated_at,
+                version = excluded.version, deleted = excluded.deleted, state = excluded.state
+            """, logger: logger)
+    }
+}

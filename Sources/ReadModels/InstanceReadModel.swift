@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One instance as the API shows it.
+public struct InstanceRecord: Sendable, Equatable {
+    public var id: String
+    public var projectID: String
+    public var name: String
+    public var status: String
+    public var operatingStatus: String
+    public var flavorID: String
+    public var volumeSize: Int
+    public var datastoreType: String
+    public var datastoreVersion: String
+    public var address: String?
+    public var configurationID: String?
+    public var replicaOf: String?
+    public var faultMessage: String?
+    public var faultAt: Date?
+    public var created: Date
+    public var updated: Date
+    /// The stream version: changes with every event (the ETag).
+    public var version: Int
+    public var deleted: Bool
+}
+
+/// A database of an instance.
+public struct DatabaseRecord: Sendable, Equatable {
+    public var name: String
+    public var characterSet: String?
+    public var collate: String?
+}
+
+/// A user of an instance (no password: none is ever stored).
+public struct UserRecord: Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var databases: [String]
+}
+
+/// Queries over the instance read model.
+public struct InstanceReadModel: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let columns = """
+        id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type, datastore_version,
+        address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at, version, deleted
+        """
+
+    /// One instance of `project` (nil when absent, deleted, or another project's).
+    public func instance(_ id: String, project: String?) async throws -> InstanceRecord? {
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns) FROM instances
+            WHERE id = \(id) AND NOT deleted AND (\(project)::text IS NULL OR project_id = \(project))
+            """, logger: logger)
+        return try await Self.records(rows).first
+    }
+
+    /// A page of `project`'s instances, newest first, after `marker` (an instance id).
+    public func instances(project: String?, limit: Int, after marker: String?) async throws -> [InstanceRecord] {
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns) FROM instances i
+            WHERE NOT deleted AND (\(project)::text IS NULL OR project_id = \(project))
+              AND (\(marker)::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM instances WHERE id = \(marker)))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
+            """, logger: logger)
+        return try await Self.records(rows)
+    }
+
+    /// The instance's stream version, for ETags and long polls (nil when absent).
+    public func version(of id: String, project: String?) async throws -> Int? {
+        try await instance(id, project: project)?.version
+    }
+
+    public func databases(of id: String) async throws -> [DatabaseRecord] {
+        let rows = try await client.query(
+            "SELECT name, character_set, collation_name FROM instance_databases WHERE instance_id = \(id) ORDER BY name", logger: logger)
+        var result: [DatabaseRecord] = []
+        for try await (name, characterSet, collate) in rows.decode((String, String?, String?).self) {
+            result.append(DatabaseRecord(name: name, characterSet: characterSet, collate: collate))
+        }
+        return result
+    }
+
+    public func users(of id: String) async throws -> [UserRecord] {
+        let rows = try await client.query(
+            "SELECT name, host, databases FROM instance_users WHERE instance_id = \(id) ORDER BY name, host", logger: logger)
+        var result: [UserRecord] = []
+        for try await (name, host, databases) in rows.decode((String, String, [String]).self) {
+            result.append(UserRecord(name: name, host: host, databases: databases))
+        }
+        return result
+    }
+
+    /// How many instances and volume gigabytes `project` uses now.
+    public func usage(project: String) async throws -> (instances: Int, volumeGB: Int) {
+        let rows = try await client.query("""
+            SELECT count(*)::int, coalesce(sum(volume_size), 0)::int FROM instances WHERE project_id = \(project) AND NOT deleted
+            """, logger: logger)
+        for try await usage in rows.decode((Int, Int).self) { return usage }
+        return (0, 0)
+    }
+
+    static func records(_ rows: PostgresRowSequence) async throws -> [InstanceRecord] {
+        var records: [InstanceRecord] = []
+        for try await row in rows {
+            let column = row.makeRandomAccess()
+            records.append(InstanceRecord(
+                id: try column[0].decode(String.self), projectID: try column[1].decode(String.self),
+                name: try column[2].decode(String.self), status: try column[3].decode(String.self),
+                operatingStatus: try column[4].decode(String.self), flavorID: try column[5].decode(String.self),
+                volumeSize: try column[6].decode(Int.self), datastoreType: try column[7].decode(String.self),
+                datastoreVersion: try column[8].decode(String.self), address: try column[9].decode(String?.self),
+                configurationID: try column[10].decode(String?.self), replicaOf: try column[11].decode(String?.self),
+                faultMessage: try column[12].decode(String?.self), faultAt: try column[13].decode(Date?.self),
+                created: try column[14].decode(Date.self), updated: try column[15].decode(Date.self),
+                version: try column[16].decode(Int.self), deleted: try column[17].decode(Bool.self)
+            ))
+        }
+        return records
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A datastore version users can create instances of.
+public struct DatastoreVersion: Sendable, Equatable {
+    public var id: String
+    public var datastoreID: String
+    public var datastoreName: String
+    /// What users name it (`15`).
+    public var name: String
+    /// The exact server version (`15.4`).
+    public var version: String
+    /// The guest manager that runs it (`postgresql`).
+    public var manager: String
+    public var active: Bool
+}
+
+/// A datastore with its versions.
+public struct DatastoreEntry: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var defaultVersionID: String?
+    public var versions: [DatastoreVersion]
+}
+
+/// A flavor: the size of an instance.
+public struct Flavor: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var ramMB: Int
+    public var vcpus: Int
+    public var diskGB: Int
+    public var ephemeralGB: Int
+
+    public init(id: String, name: String, ramMB: Int, vcpus: Int, diskGB: Int, ephemeralGB: Int = 0) {
+        self.id = id
+        self.name = name
+        self.ramMB = ramMB
+        self.vcpus = vcpus
+        self.diskGB = diskGB
+        self.ephemeralGB = ephemeralGB
+    }
+}
+
+/// Operator data (datastores, versions, flavors): plain tables managed by `cellar datastore` / `cellar flavor`.
+public struct OperatorCatalog: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Every datastore with its versions, by name.
+    public func datastores() async throws -> [DatastoreEntry] {
+        var entries: [String: DatastoreEntry] = [:]
+        let rows = try await client.query("SELECT id, name, default_version_id FROM datastores ORDER BY name", logger: logger)
+        var order: [String] = []
+        for try await (id, name, defaultVersion) in rows.decode((String, String, String?).self) {
+            entries[id] = DatastoreEntry(id: id, name: name, defaultVersionID: defaultVersion, versions: [])
+            order.append(id)
+        }
+        for version in try await versions() { entries[version.datastoreID]?.versions.append(version) }
+        return order.compactMap { entries[$0] }
+    }
+
+    /// A datastore by id or name.
+    public func datastore(_ idOrName: String) async throws -> DatastoreEntry? {
+        try await datastores().first { $0.id == idOrName || $0.name == idOrName }
+    }
+
+    /// Every version (optionally of one datastore), by datastore and name.
+    public func versions(ofDatastore datastoreID: String? = nil) async throws -> [DatastoreVersion] {
+        let rows = try await client.query("""
+            SELECT v.id, v.datastore_id, d.name, v.name, v.version, v.manager, v.active
+            FROM datastore_versions v JOIN datastores d ON d.id = v.datastore_id
+            WHERE \(datastoreID)::text IS NULL OR v.datastore_id = \(datastoreID)
+            ORDER BY d.name, v.name
+            """, logger: logger)
+        var versions: [DatastoreVersion] = []
+        for try await (id, datastoreID, datastoreName, name, version, manager, active)
+            in rows.decode((String, String, String, String, String, String, Bool).self) {
+            versions.append(DatastoreVersion(id: id, datastoreID: datastoreID, datastoreName: datastoreName,
+                                             name: name, version: version, manager: manager, active: active))
+        }
+        return versions
+    }
+
+    /// Every flavor, by RAM then name.
+    public func flavors() async throws -> [Flavor] {
+        let rows = try await client.query(
+            "SELECT id, name, ram_mb, vcpus, disk_gb, ephemeral_gb FROM flavors ORDER BY ram_mb, name", logger: logger)
+        var flavors: [Flavor] = []
+        for try await (id, name, ram, vcpus, disk, ephemeral) in rows.decode((String, String, Int, Int, Int, Int).self) {
+            flavors.append(Flavor(id: id, name: name, ramMB: ram, vcpus: vcpus, diskGB: disk, ephemeralGB: ephemeral))
+        }
+        return flavors
+    }
+
+    /// A flavor by id or name.
+    public func flavor(_ idOrName: String) async throws -> Flavor? {
+        try await flavors().first { $0.id == idOrName || $0.name == idOrName }
+    }
+
+    /// Adds or updates a datastore version; the first version of a datastore becomes its default.
+    public func upsertVersion(datastore: String, name: String, version: String, manager: String, active: Bool = true) async throws {
+        let datastoreID = Self.stableID("datastore:\(datastore)")
+        let versionID = Self.stableID("datastore-version:\(datastore):\(name)")
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO datastores (id, name) VALUES (\(datastoreID), \(datastore)) ON CONFLICT (name) DO NOTHING
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO datastore_versions (id, datastore_id, name, version, manager, active)
+                SELECT \(versionID), id, \(name), \(version), \(manager), \(active) FROM datastores WHERE name = \(datastore)
+                ON CONFLICT (datastore_id, name) DO UPDATE SET version = excluded.version, manager = excluded.manager,
+                    active = excluded.active
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE datastores d SET default_version_id = v.id FROM datastore_versions v
+                WHERE d.name = \(datastore) AND d.default_version_id IS NULL AND v.datastore_id = d.id AND v.name = \(name)
+                """, logger: logger)
+        }
+    }
+
+    /// Adds or updates a flavor.
+    public func upsertFlavor(_ flavor: Flavor) async throws {
+        try await client.query("""
+            INSERT INTO flavors (id, name, ram_mb, vcpus, disk_gb, ephemeral_gb)
+            VALUES (\(flavor.id), \(flavor.name), \(flavor.ramMB), \(flavor.vcpus), \(flavor.diskGB), \(flavor.ephemeralGB))
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, ram_mb = excluded.ram_mb, vcpus = excluded.vcpus,
+                disk_gb = excluded.disk_gb, ephemeral_gb = excluded.ephemeral_gb
+            """, logger: logger)
+    }
+
+    /// What `cellar up` seeds when the catalog is empty: PostgreSQL 15 and a few flavors.
+    public func seedDefaults() async throws {
+        if try await datastores().isEmpty {
+            try await upsertVersion(datastore: "postgresql", name: "15", version: "15", manager: "postgresql")
+        }
+        if try await flavors().isEmpty {
+            for flavor in [
+                Flavor(id: "1", name: "db.tiny", ramMB: 256, vcpus: 1, diskGB: 1),
+                Flavor(id: "2", name: "db.small", ramMB: 512, vcpus: 1, diskGB: 5),
+                Flavor(id: "3", name: "db.medium", ramMB: 1024, vcpus: 2, diskGB: 10),
+                Flavor(id: "4", name: "db.large", ramMB: 2048, vcpus: 2, diskGB: 20),
+            ] { try await upsertFlavor(flavor) }
+        }
+    }
+
+    /// A UUID-shaped id derived from a name, so re-seeding gives the same ids on every server.
+    static func stableID(_ name: String) -> String {
+        var first: UInt64 = 0xcbf2_9ce4_8422_2325
+        var second: UInt64 = 0x8422_2325_cbf2_9ce4
+        for byte in name.utf8 {
+            first = (first ^ UInt64(byte)) &* 0x100_0000_01b3
+            second = (second ^ UInt64(byte)) &* 0x100_0000_01b3 &+ 7
+        }
+        let hex = String(format: "%016llx%016llx", first, second)
+        let characters = Array(hex)
+        return "\(String(characters[0..<8]))-\(String(characters[8..<12]))-\(String(characters[12..<16]))-\(String(characters[16..<20]))-\(String(characters[20..<32]))"
+    }
+}

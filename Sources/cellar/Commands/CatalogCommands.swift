@@ -1,0 +1,83 @@
+import ArgumentParser
+import Logging
+import ReadModels
+
+/// `cellar datastore ...`: the datastores and versions users may choose.
+struct DatastoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "datastore", abstract: "Manage datastores and their versions (operator data).",
+        subcommands: [List.self, AddVersion.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List datastores and versions.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let rows = try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
+                try await OperatorCatalog(client: client, logger: .cellar("cellar.catalog")).versions()
+            }.map { [$0.datastoreName, $0.name, $0.version, $0.manager, $0.active ? "yes" : "no", $0.id] }
+            print(TextTable.render(header: ["DATASTORE", "VERSION", "SERVER VERSION", "MANAGER", "ACTIVE", "ID"], rows: rows))
+        }
+    }
+
+    struct AddVersion: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-version", abstract: "Add or update a datastore version.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Datastore name, e.g. postgresql.") var datastore: String
+        @Argument(help: "Version name users choose, e.g. 15.") var name: String
+        @Option(help: "Exact server version (default: the name).") var serverVersion: String?
+        @Option(help: "Guest manager that runs it.") var manager = "postgresql"
+        @Flag(help: "Hide it from new instances.") var inactive = false
+
+        func run() async throws {
+            let (datastore, name, version, manager, active) = (self.datastore, self.name, serverVersion ?? self.name, self.manager, !inactive)
+            try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
+                try await OperatorCatalog(client: client, logger: .cellar("cellar.catalog"))
+                    .upsertVersion(datastore: datastore, name: name, version: version, manager: manager, active: active)
+            }
+            print("\(datastore) \(name): saved")
+        }
+    }
+}
+
+/// `cellar flavor ...`: instance sizes.
+struct FlavorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flavor", abstract: "Manage flavors (operator data).", subcommands: [List.self, Add.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List flavors.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let rows = try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
+                try await OperatorCatalog(client: client, logger: .cellar("cellar.catalog")).flavors()
+            }.map { [$0.id, $0.name, "\($0.ramMB)", "\($0.vcpus)", "\($0.diskGB)"] }
+            print(TextTable.render(header: ["ID", "NAME", "RAM MB", "VCPUS", "DISK GB"], rows: rows))
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add or update a flavor.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Flavor id, e.g. 5.") var id: String
+        @Argument(help: "Flavor name, e.g. db.xlarge.") var name: String
+        @Option(help: "Memory in MB.") var ram: Int
+        @Option(help: "Virtual CPUs.") var vcpus = 1
+        @Option(help: "Disk in GB.") var disk = 0
+
+        func validate() throws {
+            guard ram > 0, vcpus > 0, disk >= 0 else { throw ValidationError("--ram and --vcpus must be positive, --disk not negative") }
+        }
+
+        func run() async throws {
+            let flavor = Flavor(id: id, name: name, ramMB: ram, vcpus: vcpus, diskGB: disk)
+            try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
+                try await OperatorCatalog(client: client, logger: .cellar("cellar.catalog")).upsertFlavor(flavor)
+            }
+            print("flavor \(flavor.id) \(flavor.name): saved")
+        }
+    }
+}

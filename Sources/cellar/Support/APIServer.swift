@@ -1,0 +1,85 @@
+import API
+import Bus
+import EventStore
+import Foundation
+import Hummingbird
+import Lifecycle
+import Logging
+import Metrics
+import PostgresNIO
+import Prometheus
+import ReadModels
+import ServiceLifecycle
+
+/// Everything `cellar up` and `cellar api` run in one process: HTTP (Trove API, identity, health, metrics),
+/// the projections, and the event relay; the PostgreSQL client and the bus connection they share.
+struct APIServer {
+    var databaseURL: String
+    var amqpURL: String
+    var host: String
+    var port: Int
+    var root: URL
+    /// Where the generated admin credentials are kept (the local stack's folder); nil: printed only.
+    var stateDirectory: URL?
+    var logger: Logger
+
+    func run() async throws {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
+        let store = PostgresEventStore(client: client, logger: logger)
+        let charts = try StatechartLibrary.load(directory: root.appendingPathComponent("statecharts"))
+        let publisher = try BusPublisher(url: amqpURL)
+        defer { publisher.shutdown() }
+        let changes = ReadModelChanges()
+        let migrations = MigrationGate(runner: MigrationRunner(
+            client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
+        let publicURL = ProcessInfo.processInfo.environment["CELLAR_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let identity = IdentitySetup(client: client, logger: logger, publicURL: publicURL,
+                                     authURL: "\(publicURL ?? "http://\(host):\(port)")/v3")
+
+        let router = Router(context: CellarRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: TroveErrorMiddleware())
+        router.addHealthRoutes(checker: HealthChecker(postgres: client, amqpURL: amqpURL, bus: {
+            let status = publisher.status
+            return status.connected ? nil : (status.lastError ?? "connecting")
+        }, logger: logger))
+        router.addMetricsRoutes(registry: registry)
+        identity.addRoutes(to: router)
+        TroveAPI(client: client, store: store, charts: charts, validator: identity.validator, changes: changes, logger: logger)
+            .register(on: router)
+
+        let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "cellar"),
+            onServerRunning: { _ in
+                say("""
+                    Cellar is up.
+                      Trove API   http://\(host):\(port)/v1.0/<project_id>
+                      identity    http://\(host):\(port)/v3   (OS_AUTH_URL)
+                      health      http://\(host):\(port)/healthz
+                      metrics     http://\(host):\(port)/metrics
+                      database    \(URLParts.redacted(databaseURL))
+                      broker      \(URLParts.redacted(amqpURL))
+                    Press Ctrl-C to stop.
+                    """)
+            },
+            logger: logger
+        )
+        app.addServices(
+            client,
+            ProjectionService(runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
+            ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)),
+                              migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
+            RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations)
+        )
+        app.beforeServerStarts {
+            try await migrations.ensureMigrated()
+            try await OperatorCatalog(client: client, logger: logger).seedDefaults()
+            try await identity.seedAdmin(stateDirectory: stateDirectory)
+        }
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}

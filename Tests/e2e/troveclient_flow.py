@@ -1,0 +1,94 @@
+"""Drives Cellar with the real python-troveclient, exactly as its documentation shows.
+
+Reads OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME from the environment; prints one line per step
+and exits non-zero on the first surprise.
+"""
+import os
+import sys
+import time
+
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+from troveclient import client
+from troveclient.apiclient import exceptions
+
+
+def step(message):
+    print(f"troveclient: {message}", flush=True)
+
+
+def main():
+    auth = v3.Password(
+        auth_url=os.environ["OS_AUTH_URL"],
+        username=os.environ["OS_USERNAME"],
+        password=os.environ["OS_PASSWORD"],
+        project_name=os.environ["OS_PROJECT_NAME"],
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
+    trove = client.Client("1.0", session=session.Session(auth=auth))
+
+    datastores = trove.datastores.list()
+    names = [d.name for d in datastores]
+    assert "postgresql" in names, names
+    versions = trove.datastore_versions.list("postgresql")
+    assert versions, "postgresql has no versions"
+    step(f"datastores {names}, postgresql versions {[v.name for v in versions]}")
+
+    flavors = trove.flavors.list()
+    assert flavors, "no flavors"
+    flavor = flavors[0]
+    step(f"flavors {[f.name for f in flavors]}")
+
+    instance = trove.instances.create(
+        "e2e-orders",
+        flavor.str_id if hasattr(flavor, "str_id") else flavor.id,
+        volume={"size": 1},
+        databases=[{"name": "orders"}, {"name": "billing", "character_set": "UTF8"}],
+        users=[{"name": "app", "password": "correct-horse-battery", "databases": [{"name": "orders"}]}],
+        datastore="postgresql",
+        datastore_version=versions[0].name,
+    )
+    assert instance.status == "BUILD", instance.status
+    step(f"created {instance.id} ({instance.status})")
+
+    listed = [i.id for i in trove.instances.list()]
+    assert instance.id in listed, listed
+    shown = trove.instances.get(instance.id)
+    assert shown.name == "e2e-orders" and shown.status == "BUILD", (shown.name, shown.status)
+    assert shown.volume["size"] == 1, shown.volume
+    step(f"listed and shown: {shown.name} {shown.status} flavor {shown.flavor['id']}")
+
+    databases = sorted(d.name for d in trove.databases.list(instance.id))
+    assert databases == ["billing", "orders"], databases
+    users = trove.users.list(instance.id)
+    assert [u.name for u in users] == ["app"], [u.name for u in users]
+    assert [d["name"] for d in users[0].databases] == ["orders"], users[0].databases
+    step(f"databases {databases}, users {[u.name for u in users]}")
+
+    try:
+        trove.instances.get("00000000-0000-0000-0000-000000000000")
+        raise AssertionError("an unknown instance was found")
+    except exceptions.NotFound:
+        step("unknown instance: NotFound")
+
+    trove.instances.delete(instance.id)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            trove.instances.get(instance.id)
+            time.sleep(0.5)
+        except exceptions.NotFound:
+            break
+    else:
+        raise AssertionError("the deleted instance is still there")
+    step("deleted")
+    print("troveclient flow: ok")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # noqa: BLE001 - report anything, fail the test
+        print(f"troveclient flow FAILED: {type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(1)
