@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "CellarTestSupport",
+                "API", "CellarTestSupport", "EventStore", "Lifecycle", "ReadModels", "Identity",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

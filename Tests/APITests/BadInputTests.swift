@@ -14,7 +14,7 @@ struct BadInputTests {
         (#"{"instance": {}}"#, .badRequest, "badRequest", "Missing 'instance.name'"),
         (#"{"instance": {"name": 7}}"#, .badRequest, "badRequest", "'instance.name'"),
         (createBody().replacingOccurrences(of: "\"name\": \"orders\",", with: "\"name\": \"\","), .badRequest, "badRequest", "must not be empty"),
-        (createBody(", \"name\": \"\(String(repeating: "x", count: 300))\""), .badRequest, "badRequest", "longer than 255"),
+        (createBody().replacingOccurrences(of: "\"name\": \"orders\",", with: "\"name\": \"\(String(repeating: "x", count: 300))\","), .badRequest, "badRequest", "longer than 255"),
         (createBody().replacingOccurrences(of: "\"flavorRef\": \"1\"", with: "\"flavorRef\": \"99\""), .badRequest, "badRequest", "Flavor 99"),
         (createBody().replacingOccurrences(of: "\"flavorRef\": \"1\"", with: "\"flavorRef\": [1]"), .badRequest, "badRequest", "instance.flavorRef"),
         (createBody().replacingOccurrences(of: "\"size\": 1", with: "\"size\": 0"), .badRequest, "badRequest", "between 1 and"),

@@ -1,5 +1,6 @@
 import API
 import CellarTestSupport
+import EventStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -75,7 +75,7 @@ extension TestClientProtocol {
     func call(_ method: HTTPRequest.Method, _ path: String, as token: String? = "member", project: String = "alpha",
               body: String? = nil, headers: HTTPFields = [:]) async throws -> JSONReply {
         var fields = headers
-        if let token { fields[HTTPField.Name("X-Auth-Token")!] = token }
+        if let token { fields[.init("X-Auth-Token")!] = token }
         if body != nil { fields[.contentType] = "application/json" }
         return try await execute(uri: "/v1.0/\(project)/\(path)", method: method, headers: fields,
                                  body: body.map { ByteBuffer(string: $0) }) { JSONReply($0) }

@@ -16,6 +16,7 @@ struct TroveClientTests {
         let state = StateDirectory(path: "/var/tmp/cellar/tests-e2e-\(getpid())")
         defer { try? FileManager.default.removeItem(at: state.url) }
         let cellar = try CellarProcess.up(stateDirectory: state)
+        defer { CellarProcess.forceCleanUp(cellar, state: state) }
         do {
             try await cellar.waitUntilHealthy()
             let credentials = try Self.credentials(in: state)

@@ -16,6 +16,7 @@ struct UpCommandTests {
         defer { try? FileManager.default.removeItem(at: state.url) }
 
         let first = try CellarProcess.up(stateDirectory: state)
+        defer { CellarProcess.forceCleanUp(first, state: state) }
         try await first.waitUntilHealthy()
         let stack = try LocalStack(stateDirectory: state)
         let marker = "marker-\(UUID().uuidString)"
@@ -27,6 +28,7 @@ struct UpCommandTests {
         #expect(CellarProcess.serverProcesses(of: stack).isEmpty, "servers left running after SIGTERM")
 
         let second = try CellarProcess.up(stateDirectory: state)
+        defer { CellarProcess.forceCleanUp(second, state: state) }
         try await second.waitUntilHealthy()
         let version = try await TestDatabase.withClient(url: stack.postgres.url) { client in
             try await PostgresEventStore(client: client, logger: TestServers.logger).version(of: marker)
@@ -90,6 +92,13 @@ struct CellarProcess {
         guard !process.isRunning else { throw Failure("cellar up did not stop within \(timeout) of SIGTERM:\n\(log)") }
         try await Task.sleep(for: .seconds(1))  // orphaned daemons are reaped by PID 1 a little later
         try? FileManager.default.removeItem(at: output)
+    }
+
+    /// After a failed test: kill `cellar` if it still runs and stop its servers, so none outlive the test.
+    static func forceCleanUp(_ cellar: CellarProcess, state: StateDirectory) {
+        if cellar.process.isRunning { kill(cellar.process.processIdentifier, SIGKILL) }
+        guard FileManager.default.fileExists(atPath: state.url.appendingPathComponent("stack.json").path) else { return }
+        (try? LocalStack(stateDirectory: state))?.stop()
     }
 
     /// Live processes that belong to the stack: the postmaster, beam and epmd (found by their command lines).

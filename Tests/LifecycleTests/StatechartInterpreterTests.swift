@@ -96,8 +96,8 @@ struct IllegalTransitionTests {
         ("VolumeResizeRequested", "backingUp",
          "Instance is BACKUP (state backingUp); VolumeResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"),
         ("DeleteRequested", "rebooting",
-         "Instance is REBOOT (state rebooting); DeleteRequested is allowed only in BUILD, ACTIVE, RESTART_REQUIRED, "
-            + "SHUTDOWN (state shutdown) or ERROR"),
+         "Instance is REBOOT (state rebooting); DeleteRequested is allowed only in BUILD (state allocating, registering, "
+            + "preparing), ACTIVE, RESTART_REQUIRED, SHUTDOWN (state shutdown) or ERROR"),
         ("InstanceBecameActive", "registering",
          "Instance is BUILD (state registering); InstanceBecameActive is allowed only in BUILD (state preparing)"),
         ("RestartRequested", "deleted",

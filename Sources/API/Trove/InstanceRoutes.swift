@@ -55,15 +55,13 @@ extension TroveAPI {
             default: throw TroveError.badRequest("'resize' takes either 'flavorRef' or 'volume', not both or neither.")
             }
         }
-        if action.resetStatus != nil {
-            try Self.requireAdmin(caller)
-            commands.append(.resetStatus)
-        }
+        if action.resetStatus != nil { commands.append(.resetStatus) }
         if action.promoteToReplicaSource != nil { commands.append(.promoteToReplicaSource) }
         if action.ejectReplicaSource != nil { commands.append(.ejectReplicaSource) }
         guard commands.count == 1, let command = commands.first else {
             throw TroveError.badRequest("An action body names exactly one of: restart, resize, reset_status, promote_to_replica_source, eject_replica_source.")
         }
+        if command == .resetStatus { try Self.requireAdmin(caller) }
         return command
     }
 

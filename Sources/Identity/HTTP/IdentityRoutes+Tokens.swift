@@ -4,8 +4,7 @@ import Hummingbird
 extension IdentityRoutes {
     /// `POST /v3/auth/tokens`: 201, the token in `X-Subject-Token`, the token body with the catalog.
     func issueToken(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: Self.maximumBodyBytes)
-        let authRequest = try PasswordAuthRequest(json: Array(body.readableBytesView))
+        let authRequest = try PasswordAuthRequest(json: try await readBody(request))
         let issued = try await store.authenticate(authRequest)
         let json = KeystoneBodies.token(issued.info, catalog: catalog, baseURL: catalog.baseURL(for: request),
                                         includeCatalog: !wantsNoCatalog(request))
@@ -38,6 +37,18 @@ extension IdentityRoutes {
         }
         guard caller.context.isAdmin || caller.userID == info.userID else { throw IdentityError.forbidden(policy) }
         return (subject, info)
+    }
+
+    /// The request body, refused with 413 once it passes `maximumBodyBytes`.
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= Self.maximumBodyBytes else {
+                throw KeystoneError(status: .contentTooLarge, message: "Request is too large.")
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
     }
 
     /// `?nocatalog` leaves the catalog out, as Keystone does.

@@ -5,8 +5,8 @@ import Logging
 extension Router {
     /// Serves the Keystone-v3 subset at `/v3` and `/identity/v3`, and version discovery at `/identity`.
     ///
-    /// Routes: `GET /v3` (discovery), `POST|GET|HEAD|DELETE /v3/auth/tokens`, `GET /v3/auth/projects`, and the
-    /// admin-only `GET /v3/projects` and `GET /v3/users`. Errors use Keystone's body; a request Cellar cannot read
+    /// Routes: `GET /v3` (discovery), `POST|GET|HEAD|DELETE /v3/auth/tokens`, `GET /v3/auth/projects`,
+    /// `GET /v3/users/{id}/projects` (own or admin), and the admin-only `GET /v3/projects` and `GET /v3/users`. Errors use Keystone's body; a request Cellar cannot read
     /// is a 400, never a 5xx.
     public func addIdentityRoutes(store: IdentityStore, catalog: ServiceCatalog) {
         let routes = IdentityRoutes(store: store, catalog: catalog)
@@ -36,6 +36,10 @@ struct IdentityRoutes: Sendable {
         group.get("auth/projects") { request, _ in await answer { try await callerProjects(request, prefix: prefix) } }
         group.get("projects") { request, _ in await answer { try await allProjects(request, prefix: prefix) } }
         group.get("users") { request, _ in await answer { try await allUsers(request, prefix: prefix) } }
+        group.get("users/:user_id/projects") { request, context in
+            let userID = context.parameters.get("user_id") ?? ""
+            return await answer { try await userProjects(request, userID: userID, prefix: prefix) }
+        }
     }
 
     /// `GET /v3`: the version document keystoneauth discovers.
@@ -58,8 +62,6 @@ struct IdentityRoutes: Sendable {
             return KeystoneError(error).response
         } catch let error as KeystoneError {
             return error.response
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            return KeystoneError(status: .contentTooLarge, message: "Request is too large.").response
         } catch {
             logger.error("identity request failed", metadata: ["error": "\(String(reflecting: error))"])
             return KeystoneError(status: .internalServerError,

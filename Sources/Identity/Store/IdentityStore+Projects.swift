@@ -20,7 +20,8 @@ extension IdentityStore {
 
     /// Every project, by name.
     public func projects() async throws -> [Project] {
-        try await projects(where: "true")
+        let rows = try await client.query("SELECT \(unescaped: Self.projectColumns) FROM identity_projects ORDER BY name", logger: logger)
+        return try await rows.decode(ProjectRow.self).reduce(into: []) { $0.append(Project($1)) }
     }
 
     /// The project with this name in the default domain, if any.
@@ -47,12 +48,6 @@ extension IdentityStore {
             WHERE enabled AND id IN (SELECT project_id FROM identity_role_assignments WHERE user_id = \(userID))
             ORDER BY name
             """, logger: logger)
-        return try await rows.decode(ProjectRow.self).reduce(into: []) { $0.append(Project($1)) }
-    }
-
-    private func projects(where condition: String) async throws -> [Project] {
-        let rows = try await client.query(
-            "SELECT \(unescaped: Self.projectColumns) FROM identity_projects WHERE \(unescaped: condition) ORDER BY name", logger: logger)
         return try await rows.decode(ProjectRow.self).reduce(into: []) { $0.append(Project($1)) }
     }
 

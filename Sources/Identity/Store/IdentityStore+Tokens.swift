@@ -39,16 +39,19 @@ extension IdentityStore {
         let roles = try await roles(userID: found.user.id, projectID: project.id)
         guard !roles.isEmpty else { throw IdentityError.invalidScope }
 
-        let issuedAt = now.wholeMicroseconds
+        // Times travel as integer microseconds: a `Date` parameter may lose one, and the token body must not change.
+        let issuedAt = now.microsecondsSince1970
+        let expiresAt = issuedAt + tokenLifetime
         let info = TokenInfo(
-            userID: found.user.id, userName: found.user.name, projectID: project.id, projectName: project.name,
-            roles: roles, issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(tokenLifetime).wholeMicroseconds,
+            userID: found.user.id, userName: found.user.name, projectID: project.id, projectName: project.name, roles: roles,
+            issuedAt: Date(microsecondsSince1970: issuedAt), expiresAt: Date(microsecondsSince1970: expiresAt),
             auditID: SecureRandom.auditID())
         let token = SecureRandom.token()
         try await client.query("""
             INSERT INTO identity_tokens (token_hash, user_id, project_id, roles, audit_id, issued_at, expires_at)
             VALUES (\(SecureRandom.tokenHash(token)), \(info.userID), \(info.projectID), \(roles.map(\.name)),
-                    \(info.auditID), \(info.issuedAt), \(info.expiresAt))
+                    \(info.auditID), timestamptz 'epoch' + interval '1 microsecond' * \(issuedAt),
+                    timestamptz 'epoch' + interval '1 microsecond' * \(expiresAt))
             """, logger: logger)
         logger.info("token issued", metadata: ["user": "\(info.userName)", "project": "\(info.projectName)", "audit_id": "\(info.auditID)"])
         return IssuedToken(token: token, info: info)
@@ -61,7 +64,8 @@ extension IdentityStore {
     public func tokenInfo(token: String, at now: Date = Date()) async throws -> TokenInfo? {
         guard Self.isPlausibleToken(token) else { return nil }
         let rows = try await client.query("""
-            SELECT t.user_id, u.name, t.project_id, p.name, t.audit_id, t.issued_at, t.expires_at,
+            SELECT t.user_id, u.name, t.project_id, p.name, t.audit_id,
+                   (extract(epoch FROM t.issued_at) * 1000000)::bigint, (extract(epoch FROM t.expires_at) * 1000000)::bigint,
                    ARRAY(SELECT r.id || ':' || r.name
                          FROM identity_role_assignments a JOIN identity_roles r ON r.id = a.role_id
                          WHERE a.user_id = t.user_id AND a.project_id = t.project_id AND r.name = ANY (t.roles)
@@ -71,14 +75,15 @@ extension IdentityStore {
             JOIN identity_projects p ON p.id = t.project_id AND p.enabled
             WHERE t.token_hash = \(SecureRandom.tokenHash(token)) AND t.revoked_at IS NULL AND t.expires_at > \(now)
             """, logger: logger)
-        for try await row in rows.decode((String, String, String, String, String, Date, Date, [String]).self) {
+        for try await row in rows.decode((String, String, String, String, String, Int64, Int64, [String]).self) {
             let roles = row.7.compactMap { entry -> Role? in
                 guard let colon = entry.firstIndex(of: ":") else { return nil }
                 return Role(id: String(entry[..<colon]), name: String(entry[entry.index(after: colon)...]))
             }
             guard !roles.isEmpty else { return nil }
             return TokenInfo(userID: row.0, userName: row.1, projectID: row.2, projectName: row.3, roles: roles,
-                             issuedAt: row.5, expiresAt: row.6, auditID: row.4)
+                             issuedAt: Date(microsecondsSince1970: row.5), expiresAt: Date(microsecondsSince1970: row.6),
+                             auditID: row.4)
         }
         return nil
     }

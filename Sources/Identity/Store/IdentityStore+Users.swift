@@ -37,12 +37,16 @@ extension IdentityStore {
         try await transaction { connection in try await assign(role, userID: user.id, projectID: project.id, on: connection) }
     }
 
-    /// Replaces a user's password (a name or id).
-    public func setPassword(user: String, password: String) async throws {
+    /// Replaces a user's password (a name or id) and revokes the user's tokens, as Keystone does.
+    public func setPassword(user: String, password: String, at now: Date = Date()) async throws {
         guard !password.isEmpty else { throw IdentityError.invalidPassword }
         let user = try await self.user(nameOrID: user)
         let hash = try hasher.hash(password)
-        try await client.query("UPDATE identity_users SET password_hash = \(hash) WHERE id = \(user.id)", logger: logger)
+        try await transaction { connection in
+            try await connection.query("UPDATE identity_users SET password_hash = \(hash) WHERE id = \(user.id)", logger: logger)
+            try await connection.query(
+                "UPDATE identity_tokens SET revoked_at = \(now) WHERE user_id = \(user.id) AND revoked_at IS NULL", logger: logger)
+        }
     }
 
     /// Every user, by name.

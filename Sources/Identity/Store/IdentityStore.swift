@@ -11,7 +11,8 @@ public struct IdentityStore: TokenValidator {
     let client: PostgresClient
     let logger: Logger
     let hasher: PasswordHasher
-    let tokenLifetime: TimeInterval
+    /// In microseconds.
+    let tokenLifetime: Int64
 
     /// - Parameters:
     ///   - passwordHasher: how new passwords are hashed (tests may use fewer iterations than the default).
@@ -26,7 +27,7 @@ public struct IdentityStore: TokenValidator {
         self.logger = logger
         self.hasher = passwordHasher
         let parts = tokenLifetime.components
-        self.tokenLifetime = TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
+        self.tokenLifetime = parts.seconds * 1_000_000 + parts.attoseconds / 1_000_000_000_000
     }
 
     /// Runs `body` in a transaction, surfacing the closure's own error (`IdentityError`) rather than the wrapper.

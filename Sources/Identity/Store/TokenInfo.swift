@@ -40,8 +40,11 @@ extension IssuedToken: CustomStringConvertible {
 }
 
 extension Date {
-    /// This instant cut to whole microseconds, PostgreSQL's precision, so a stored time reads back unchanged.
-    var wholeMicroseconds: Date {
-        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1_000_000).rounded(.down) / 1_000_000)
+    /// Whole microseconds since 1970 (PostgreSQL's precision), rounded down.
+    var microsecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1_000_000).rounded(.down)) }
+
+    /// The instant `microseconds` after 1970; stored and read back as integers, so it compares equal afterwards.
+    init(microsecondsSince1970 microseconds: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(microseconds) / 1_000_000)
     }
 }

@@ -46,6 +46,7 @@ struct APIServer {
             return status.connected ? nil : (status.lastError ?? "connecting")
         }, logger: logger))
         router.addMetricsRoutes(registry: registry)
+        router.addOpenAPIRoute(document: root.appendingPathComponent("openapi/openapi.json"))
         identity.addRoutes(to: router)
         TroveAPI(client: client, store: store, charts: charts, validator: identity.validator, changes: changes, logger: logger)
             .register(on: router)
@@ -80,6 +81,11 @@ struct APIServer {
             try await OperatorCatalog(client: client, logger: logger).seedDefaults()
             try await identity.seedAdmin(stateDirectory: stateDirectory)
         }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // A bounded shutdown: services get 10 s to finish, then 5 s after cancellation, so a stuck client
+        // connection or a broker that does not answer never keeps the process (and its servers) alive.
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
