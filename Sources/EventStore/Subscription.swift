@@ -45,20 +45,21 @@ extension PostgresEventStore {
     ) async throws -> T {
         let doorbell = Doorbell()
         let fastPause = Mutex<Duration?>(nil)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await listen(ringing: doorbell) }
-            defer { group.cancelAll() }
-            return try await body {
-                let pause = fastPause.withLock { pause -> Duration? in
-                    guard let current = pause, current < pollInterval else { return nil }
-                    pause = current * 2
-                    return current
-                }
-                if let pause {
-                    try? await Task.sleep(for: pause)
-                } else if await doorbell.wait(upTo: pollInterval) {
-                    fastPause.withLock { $0 = .milliseconds(2) }
-                }
+        // The listener is deliberately not a child task: a LISTEN being set up when cancellation arrives can wait
+        // for its confirmation regardless, and a child would hold up the caller's shutdown. It ends with the
+        // cancellation below or when the client's connections close.
+        let listener = Task { await listen(ringing: doorbell) }
+        defer { listener.cancel() }
+        return try await body {
+            let pause = fastPause.withLock { pause -> Duration? in
+                guard let current = pause, current < pollInterval else { return nil }
+                pause = current * 2
+                return current
+            }
+            if let pause {
+                try? await Task.sleep(for: pause)
+            } else if await doorbell.wait(upTo: pollInterval) {
+                fastPause.withLock { $0 = .milliseconds(2) }
             }
         }
     }

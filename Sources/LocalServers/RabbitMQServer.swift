@@ -61,7 +61,9 @@ public struct RabbitMQServer: Sendable {
             return
         }
         try CommandRunner.run("/usr/bin/epmd", ["-address", "127.0.0.1", "-port", "\(epmdPort)", "-daemon"], environment: environment)
-        try CommandRunner.run("\(Self.scripts)/rabbitmq-server", ["-detached"], environment: environment)
+        // Started from its own folder: Erlang writes crash dumps (MnesiaCore.*, erl_crash.dump) into the cwd.
+        try CommandRunner.run("/bin/sh", ["-c", "cd \"$1\" && exec \"$2\" -detached", "sh", directory.path, "\(Self.scripts)/rabbitmq-server"],
+                              environment: environment)
         // `wait <pidfile>` blocks until the node has booted (await_startup fails before epmd registration).
         try CommandRunner.run("\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "wait", pidFile.path, "--timeout", "120"], environment: environment)
         logger.info("started RabbitMQ", metadata: ["port": "\(amqpPort)"])

@@ -20,8 +20,20 @@ struct TroveClientTests {
         do {
             try await cellar.waitUntilHealthy()
             let credentials = try Self.credentials(in: state)
+            // A project and a member user made with `cellar identity`, as an operator would.
+            let databaseURL = try LocalStack(stateDirectory: state).postgres.url
+            let cli = CellarProcess.executable.path
+            let project = try Self.run(cli, ["identity", "project", "create", "demo", "--database-url", databaseURL], environment: [:])
+            #expect(project.status == 0, "\(project.output)")
+            let user = try Self.run(cli, ["identity", "user", "create", "alice", "--project", "demo", "--role", "member",
+                                          "--password-stdin", "--database-url", databaseURL], environment: [:], input: "alice-secret-pass\n")
+            #expect(user.status == 0, "\(user.output)")
+            var alice = credentials
+            alice["OS_USERNAME"] = "alice"
+            alice["OS_PASSWORD"] = "alice-secret-pass"
+            alice["OS_PROJECT_NAME"] = "demo"
             let flow = try Self.run(Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_flow.py").path],
-                                    environment: credentials)
+                                    environment: alice)
             #expect(flow.status == 0, "\(flow.output)")
             #expect(flow.output.contains("troveclient flow: ok"), "\(flow.output)")
 
@@ -50,8 +62,10 @@ struct TroveClientTests {
     }
 
     /// Runs a program to completion; returns its exit status and everything it printed.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String], input: String? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
+        let stdin = Pipe()
+        process.standardInput = stdin
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -62,6 +76,8 @@ struct TroveClientTests {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
         process.waitUntilExit()
         try handle.close()
         return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")

@@ -48,8 +48,14 @@ struct Up: AsyncParsableCommand {
         do {
             let port = self.port ?? environment["CELLAR_API_PORT"].flatMap(Int.init) ?? 8779
             try await ReadableError.translating {
-                try await APIServer(databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
-                                    stateDirectory: stack?.stateDirectory.url, logger: logger).run()
+                var server = APIServer(databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
+                                       stateDirectory: stack?.stateDirectory.url, logger: logger)
+                server.shutdownOverdue = { [stack, privateServers] in
+                    FileHandle.standardError.write(Data("cellar: services did not stop in time; stopping the servers and exiting\n".utf8))
+                    stack?.stop(privateServers)
+                    Foundation.exit(1)
+                }
+                try await server.run()
             }
         } catch {
             await stack?.stopInBackground(privateServers)

@@ -22,6 +22,11 @@ struct APIServer {
     /// Where the generated admin credentials are kept (the local stack's folder); nil: printed only.
     var stateDirectory: URL?
     var logger: Logger
+    /// Runs when the process has not stopped 30 s after a stop request; must end the process.
+    var shutdownOverdue: @Sendable () -> Void = {
+        FileHandle.standardError.write(Data("cellar: services did not stop in time; exiting\n".utf8))
+        exit(1)
+    }
 
     func run() async throws {
         let registry = PrometheusCollectorRegistry()
@@ -83,7 +88,9 @@ struct APIServer {
         }
         // A bounded shutdown: services get 10 s to finish, then 5 s after cancellation, so a stuck client
         // connection or a broker that does not answer never keeps the process (and its servers) alive.
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let watchdog = ShutdownWatchdog(limit: .seconds(30), overdue: shutdownOverdue)
+        var configuration = ServiceGroupConfiguration(services: [.init(service: app), .init(service: watchdog)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         configuration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: configuration).run()

@@ -1,4 +1,5 @@
 import Bus
+import Foundation
 import EventStore
 import Logging
 import ServiceLifecycle
@@ -32,5 +33,27 @@ struct RelayService: Service {
     func run() async throws {
         try await migrations.ensureMigrated()
         try await cancelWhenGracefulShutdown { try await relay.run() }
+    }
+}
+
+/// Makes sure a stop request ends the process: if the services have not finished `limit` after graceful
+/// shutdown began (a hung connection, a blocked call), `overdue` runs on its own thread (it stops the private
+/// servers and exits), so SIGTERM never leaves a server behind.
+struct ShutdownWatchdog: Service {
+    let limit: Duration
+    let overdue: @Sendable () -> Void
+
+    func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return  // cancelled: the group is ending anyway
+        }
+        let seconds = Double(limit.components.seconds)
+        let overdue = self.overdue
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: seconds)
+            overdue()
+        }
     }
 }

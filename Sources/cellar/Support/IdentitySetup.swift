@@ -30,7 +30,9 @@ struct IdentitySetup: Sendable {
     /// With a local stack the generated password is kept in `<state>/admin-credentials.json` (mode 600) and shown
     /// on every start; otherwise it is shown once, when created.
     func seedAdmin(stateDirectory: URL?) async throws {
-        let password = Self.generatePassword()
+        let purged = try await store.purgeExpiredTokens()
+        if purged > 0 { logger.info("removed expired tokens", metadata: ["count": "\(purged)"]) }
+        let password = SecureRandom.password()
         let created = try await store.ensureAdmin(password: password)
         let file = stateDirectory?.appendingPathComponent("admin-credentials.json")
         var shown: String? = created ? password : nil
@@ -53,11 +55,5 @@ struct IdentitySetup: Sendable {
         } else {
             say("Admin user exists already; its password was shown when it was created.")
         }
-    }
-
-    static func generatePassword() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
     }
 }
