@@ -156,8 +156,14 @@ public struct PostgresEventStore: Sendable {
 
     // The xid8 column is read as text under another name: an output column named `tx_id` would make
     // `ORDER BY tx_id` sort the text ("995" after "1007").
-    static let recordedColumns =
+    /// The columns `recordedEvents(from:)` reads, for queries over `events` elsewhere (history, audit).
+    public static let recordedColumns =
         "global_position, stream_id, stream_version, event_type, data::text, metadata::text, recorded_at, tx_id::text AS tx_id_text"
+
+    /// Reads rows selected with `recordedColumns` into events.
+    public static func recordedEvents(from rows: PostgresRowSequence) async throws -> [RecordedEvent] {
+        try await collect(rows)
+    }
 
     static func collect(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []

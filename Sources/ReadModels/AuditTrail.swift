@@ -45,9 +45,7 @@ public struct AuditTrail: Sendable {
     /// deletion), so a project sees the task manager's and guests' events about its resources too.
     public func events(_ filter: Filter) async throws -> [RecordedEvent] {
         let rows = try await client.query("""
-            SELECT global_position, stream_id, stream_version, event_type, data::text, metadata::text, recorded_at,
-                   tx_id::text AS tx_id_text
-            FROM events e
+            SELECT \(unescaped: PostgresEventStore.recordedColumns) FROM events e
             WHERE (\(filter.project)::text IS NULL
                    OR e.stream_id IN (SELECT 'instance-' || id FROM instances WHERE project_id = \(filter.project)))
               AND (\(filter.stream)::text IS NULL OR e.stream_id = \(filter.stream))
@@ -59,16 +57,7 @@ public struct AuditTrail: Sendable {
             ORDER BY e.global_position
             LIMIT \(filter.limit)
             """, logger: logger)
-        var events: [RecordedEvent] = []
-        for try await (position, stream, version, type, data, metadata, recordedAt, transaction)
-            in rows.decode((Int64, String, Int, String, String, String, Date, String).self) {
-            events.append(RecordedEvent(
-                globalPosition: position,
-                logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
-                streamID: stream, streamVersion: version, type: type,
-                data: Data(data.utf8), metadata: Data(metadata.utf8), recordedAt: recordedAt))
-        }
-        return events
+        return try await PostgresEventStore.recordedEvents(from: rows)
     }
 
     /// The owner of an instance, deleted or not (nil when it never existed).
