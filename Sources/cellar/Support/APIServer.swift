@@ -40,7 +40,7 @@ struct APIServer {
         let migrations = MigrationGate(runner: MigrationRunner(
             client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
         let publicURL = ProcessInfo.processInfo.environment["CELLAR_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        let identity = IdentitySetup(client: client, logger: logger, publicURL: publicURL,
+        let identity = try IdentitySetup(client: client, logger: logger, publicURL: publicURL,
                                      authURL: "\(publicURL ?? "http://\(host):\(port)")/v3")
 
         let router = Router(context: CellarRequestContext.self)

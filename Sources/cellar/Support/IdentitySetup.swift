@@ -5,23 +5,40 @@ import Identity
 import Logging
 import PostgresNIO
 
-/// The built-in identity service as `cellar up` / `cellar api` run it: routes, token validation, admin seeding.
+/// Identity as `cellar up` / `cellar api` run it: the built-in service (routes, tokens, admin seeding), or an
+/// existing Keystone when `CELLAR_KEYSTONE_URL` is set (then only token validation runs here).
 struct IdentitySetup: Sendable {
     let store: IdentityStore
+    let external: KeystoneTokenValidator?
     let catalog: ServiceCatalog
     let authURL: String
     let logger: Logger
 
-    init(client: PostgresClient, logger: Logger, publicURL: String?, authURL: String) {
-        store = IdentityStore(client: client, logger: logger)
-        catalog = ServiceCatalog(publicURL: publicURL)
-        self.authURL = authURL
-        self.logger = logger
+    struct MissingServicePassword: Error, CustomStringConvertible {
+        var description: String { "CELLAR_KEYSTONE_URL is set, so CELLAR_KEYSTONE_SERVICE_PASSWORD must be too" }
     }
 
-    var validator: any TokenValidator { store }
+    init(client: PostgresClient, logger: Logger, publicURL: String?, authURL: String,
+         environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        store = IdentityStore(client: client, logger: logger)
+        catalog = ServiceCatalog(publicURL: publicURL)
+        self.logger = logger
+        if let keystone = environment["CELLAR_KEYSTONE_URL"], !keystone.isEmpty {
+            guard let password = environment["CELLAR_KEYSTONE_SERVICE_PASSWORD"], !password.isEmpty else { throw MissingServicePassword() }
+            external = KeystoneTokenValidator(configuration: .init(
+                authURL: keystone, serviceUser: environment["CELLAR_KEYSTONE_SERVICE_USER"] ?? "cellar",
+                servicePassword: password, serviceProject: environment["CELLAR_KEYSTONE_SERVICE_PROJECT"] ?? "service"))
+            self.authURL = keystone
+        } else {
+            external = nil
+            self.authURL = authURL
+        }
+    }
+
+    var validator: any TokenValidator { external ?? store }
 
     func addRoutes(to router: Router<CellarRequestContext>) {
+        guard external == nil else { return }
         router.addIdentityRoutes(store: store, catalog: catalog)
     }
 
@@ -30,6 +47,10 @@ struct IdentitySetup: Sendable {
     /// With a local stack the generated password is kept in `<state>/admin-credentials.json` (mode 600) and shown
     /// on every start; otherwise it is shown once, when created.
     func seedAdmin(stateDirectory: URL?) async throws {
+        if external != nil {
+            say("Tokens are validated by the Keystone at \(authURL); Cellar's own identity service is off.")
+            return
+        }
         let purged = try await store.purgeExpiredTokens()
         if purged > 0 { logger.info("removed expired tokens", metadata: ["count": "\(purged)"]) }
         let password = SecureRandom.password()
