@@ -36,10 +36,24 @@ struct InstanceAPITests {
             #expect(events.first?["actor"] as? String == "u-alice")
             #expect((events.first?["request_id"] as? String)?.hasPrefix("req-") == true)
 
+            // The password waits for the guest sealed in pending_secrets, bound to its instance and user.
+            let sealed = try await database.client.query(
+                "SELECT name, sealed FROM pending_secrets WHERE stream_id = \("instance-" + id)", logger: TestServers.logger)
+            var secrets: [(String, String)] = []
+            for try await row in sealed.decode((String, String).self) { secrets.append(row) }
+            #expect(secrets.map(\.0) == ["user:app@%"])
+            let box = try SecretBox(base64Key: TroveAPIFixture.secretKey)
+            #expect(try box.open(secrets[0].1, context: "instance-\(id)/user:app@%") == "correct-horse")
+            #expect(throws: (any Error).self) { try box.open(secrets[0].1, context: "instance-other/user:app@%") }
+            #expect(!secrets[0].1.contains("correct-horse"))
+
             #expect(try await client.call(.delete, "instances/\(id)").status == .accepted)
             let gone = try await client.call(.get, "instances/\(id)")
             #expect(gone.status == .notFound)
             #expect(gone.fault?.name == "itemNotFound")
+
+            let left = try await database.client.query("SELECT count(*)::int FROM pending_secrets", logger: TestServers.logger)
+            for try await count in left.decode(Int.self) { #expect(count == 0, "a deleted instance keeps no secrets") }
 
             // No password anywhere in the log.
             let rows = try await database.client.query("SELECT count(*)::int FROM events WHERE data::text LIKE '%correct-horse%' OR metadata::text LIKE '%correct-horse%'", logger: TestServers.logger)

@@ -52,7 +52,7 @@ struct OpenAPITests {
         router.addIdentityRoutes(store: IdentityStore(client: client, logger: logger), catalog: ServiceCatalog(publicURL: nil))
         #endif
         TroveAPI(client: client, store: PostgresEventStore(client: client, logger: logger), charts: TroveAPIFixture.charts,
-                 validator: FixedTokens(), changes: ReadModelChanges(), logger: logger).register(on: router)
+                 validator: FixedTokens(), secrets: try! SecretBox(base64Key: TroveAPIFixture.secretKey), changes: ReadModelChanges(), logger: logger).register(on: router)
         // `RouterPath.description` already writes captures as `{name}`.
         return router.routes.map { Route(method: $0.method.rawValue.lowercased(), path: $0.path.description) }
     }

@@ -24,6 +24,7 @@ struct FixedTokens: TokenValidator {
 /// A Trove API router over a fresh database with the catalog seeded.
 enum TroveAPIFixture {
     static let charts = try! StatechartLibrary.load(directory: TestServers.projectRoot.appendingPathComponent("statecharts"))
+    static let secretKey = SecretBox.generateKey()
 
     static func with(_ body: @Sendable @escaping (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
         try await TestDatabase.with { database in
@@ -31,7 +32,8 @@ enum TroveAPIFixture {
             let router = Router(context: CellarRequestContext.self)
             router.add(middleware: TroveErrorMiddleware())
             TroveAPI(client: database.client, store: database.eventStore(), charts: charts, validator: FixedTokens(),
-                     changes: ReadModelChanges(), logger: TestServers.logger).register(on: router)
+                     secrets: try SecretBox(base64Key: secretKey), changes: ReadModelChanges(), logger: TestServers.logger)
+                .register(on: router)
             try await Application(router: router).test(.router) { client in try await body(client, database) }
         }
     }

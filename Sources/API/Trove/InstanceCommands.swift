@@ -2,19 +2,24 @@ import EventStore
 import Foundation
 import Lifecycle
 import Logging
+import PostgresNIO
 import ReadModels
 
 /// The command side for instances: fold the stream, let `Instance.decide` judge the command, append the events
 /// with the expected version, then wait until the read model shows them (so the caller reads its own write).
 public struct InstanceCommands: Sendable {
     let store: PostgresEventStore
+    let client: PostgresClient
     let chart: Statechart
+    let secrets: SecretBox
     let projection: ProjectionRunner
     let logger: Logger
 
-    public init(store: PostgresEventStore, chart: Statechart, logger: Logger) {
+    public init(store: PostgresEventStore, client: PostgresClient, chart: Statechart, secrets: SecretBox, logger: Logger) {
         self.store = store
+        self.client = client
         self.chart = chart
+        self.secrets = secrets
         self.projection = ProjectionRunner(store: store, projection: InstanceProjection(chart: chart))
         self.logger = logger
     }
@@ -48,9 +53,31 @@ public struct InstanceCommands: Sendable {
             )
             let metadataJSON = try JSONEncoder().encode(metadata)
             let newEvents = try events.map { NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: metadataJSON) }
+            let stream = "instance-\(id)"
+            let expected: ExpectedVersion = streamVersion == 0 ? .noStream : .exact(streamVersion)
+            let sealed = try sealedSecrets(of: command, stream: stream)
             do {
-                let result = try await store.append(
-                    to: "instance-\(id)", expectedVersion: streamVersion == 0 ? .noStream : .exact(streamVersion), events: newEvents)
+                let result: AppendResult
+                if sealed.isEmpty {
+                    result = try await store.append(to: stream, expectedVersion: expected, events: newEvents)
+                } else {
+                    // The passwords wait for the guest in `pending_secrets`, committed together with the event.
+                    let (store, logger) = (self.store, self.logger)
+                    result = try await unwrappingTransaction {
+                        try await client.withTransaction(logger: logger) { connection in
+                            let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
+                            for (name, value) in sealed {
+                                try await connection.query(
+                                    "INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))", logger: logger)
+                            }
+                            return result
+                        }
+                    }
+                }
+                if events.contains(.instanceDeleted) {
+                    // Gone for good: its sealed passwords will never be needed.
+                    try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)
+                }
                 try await awaitReadModel(reaching: result.events.last?.logPosition)
                 return result.events
             } catch let conflict as WrongExpectedVersion where attempt == 1 {
@@ -72,6 +99,23 @@ public struct InstanceCommands: Sendable {
                 return
             }
             try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// The passwords a command carries, sealed, by name (`user:<name>@<host>`).
+    private func sealedSecrets(of command: Instance.Command, stream: String) throws -> [(name: String, sealed: String)] {
+        guard case .create(let request) = command else { return [] }
+        return try request.users.map { user in
+            let name = "user:\(user.name)@\(user.host)"
+            return (name, try secrets.seal(user.password.revealed, context: "\(stream)/\(name)"))
+        }
+    }
+
+    private func unwrappingTransaction<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error
         }
     }
 

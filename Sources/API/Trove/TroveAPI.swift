@@ -19,10 +19,10 @@ public struct TroveAPI: Sendable {
     let logger: Logger
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
-                changes: ReadModelChanges, logger: Logger) {
+                secrets: SecretBox, changes: ReadModelChanges, logger: Logger) {
         self.client = client
         self.store = store
-        self.commands = InstanceCommands(store: store, chart: charts.instance, logger: logger)
+        self.commands = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
         self.reads = InstanceReadModel(client: client, logger: logger)
         self.catalog = OperatorCatalog(client: client, logger: logger)
         self.validator = validator

@@ -53,7 +53,8 @@ struct APIServer {
         router.addMetricsRoutes(registry: registry)
         router.addOpenAPIRoute(document: root.appendingPathComponent("openapi/openapi.json"))
         identity.addRoutes(to: router)
-        TroveAPI(client: client, store: store, charts: charts, validator: identity.validator, changes: changes, logger: logger)
+        TroveAPI(client: client, store: store, charts: charts, validator: identity.validator,
+                 secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, logger: logger)
             .register(on: router)
 
         let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)

@@ -78,3 +78,22 @@ struct IdentitySetup: Sendable {
         }
     }
 }
+
+/// The key that seals passwords for guests: `CELLAR_SECRET_KEY`, else `<state>/secret.key` of the local stack
+/// (created on first start, mode 600).
+enum SecretKeyFile {
+    struct Missing: Error, CustomStringConvertible {
+        var description: String { "set CELLAR_SECRET_KEY (32 random bytes, base64; e.g. `openssl rand -base64 32`)" }
+    }
+
+    static func box(stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SecretBox {
+        if let key = environment["CELLAR_SECRET_KEY"], !key.isEmpty { return try SecretBox(base64Key: key) }
+        guard let stateDirectory else { throw Missing() }
+        let file = stateDirectory.appendingPathComponent("secret.key")
+        if let saved = try? String(contentsOf: file, encoding: .utf8) { return try SecretBox(base64Key: saved) }
+        let key = SecretBox.generateKey()
+        try Data(key.utf8).write(to: file)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        return try SecretBox(base64Key: key)
+    }
+}
