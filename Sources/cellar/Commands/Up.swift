@@ -1,15 +1,7 @@
-import API
-import Bus
 import ArgumentParser
-import EventStore
 import Foundation
-import Hummingbird
 import LocalServers
 import Logging
-import Metrics
-import PostgresNIO
-import Prometheus
-import ServiceLifecycle
 
 /// `cellar up`: the whole stack in one process, with private PostgreSQL and RabbitMQ when none is configured.
 struct Up: AsyncParsableCommand {
