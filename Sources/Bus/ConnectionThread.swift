@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A dedicated OS thread that owns one AMQP connection, runs jobs on it in order, and reconnects after failures.
 ///
@@ -66,6 +69,11 @@ final class ConnectionThread: @unchecked Sendable {
         self.idleWaitMilliseconds = idleWaitMilliseconds
         self.idle = idle
         let thread = Thread { [self] in
+            // Signals (SIGTERM, SIGINT) belong to the threads that handle them for graceful shutdown; a signal
+            // delivered to this thread could be lost while it sits in a blocking librabbitmq call.
+            var allSignals = sigset_t()
+            sigfillset(&allSignals)
+            pthread_sigmask(SIG_BLOCK, &allSignals, nil)
             let slot = Slot(open: {
                 let connection = try AMQPConnection(endpoint: endpoint, heartbeatSeconds: heartbeatSeconds)
                 try setup(connection)

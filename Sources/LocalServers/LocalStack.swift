@@ -136,7 +136,12 @@ public final class LocalStack: Sendable {
 /// Runs blocking work on a new thread and resumes the caller when it finishes.
 func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        let thread = Thread {
+            var allSignals = sigset_t()
+            sigfillset(&allSignals)
+            pthread_sigmask(SIG_BLOCK, &allSignals, nil)  // signals are for the process's shutdown handling
+            continuation.resume(with: Result { try work() })
+        }
         thread.start()
     }
 }

@@ -30,12 +30,14 @@ struct UpCommandTests {
         let second = try CellarProcess.up(stateDirectory: state)
         defer { CellarProcess.forceCleanUp(second, state: state) }
         try await second.waitUntilHealthy()
-        let version = try await TestDatabase.withClient(url: stack.postgres.url) { client in
+        // Read the settings again: a port taken by another program meanwhile is replaced on start.
+        let restarted = try LocalStack(stateDirectory: state)
+        let version = try await TestDatabase.withClient(url: restarted.postgres.url) { client in
             try await PostgresEventStore(client: client, logger: TestServers.logger).version(of: marker)
         }
         #expect(version == 1, "the second start reused the first one's database")
         try await second.terminate()
-        #expect(CellarProcess.serverProcesses(of: stack).isEmpty, "servers left running after SIGTERM")
+        #expect(CellarProcess.serverProcesses(of: restarted).isEmpty, "servers left running after SIGTERM")
     }
 }
 

@@ -35,6 +35,11 @@ def main():
     assert versions, "postgresql has no versions"
     step(f"datastores {names}, postgresql versions {[v.name for v in versions]}")
 
+    limits = trove.limits.list()
+    absolute = [limit for limit in limits if getattr(limit, "verb", "") == "ABSOLUTE"]
+    assert absolute and absolute[0].max_instances > 0, limits
+    step(f"limits: max_instances {absolute[0].max_instances}")
+
     flavors = trove.flavors.list()
     assert flavors, "no flavors"
     flavor = flavors[0]

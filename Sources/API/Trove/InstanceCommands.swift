@@ -58,13 +58,16 @@ public struct InstanceCommands: Sendable {
             let sealed = try sealedSecrets(of: command, stream: stream)
             do {
                 let result: AppendResult
-                if sealed.isEmpty {
-                    result = try await store.append(to: stream, expectedVersion: expected, events: newEvents)
-                } else {
-                    // The passwords wait for the guest in `pending_secrets`, committed together with the event.
+                if case .create(let request) = command {
+                    // Quota check, secrets and the event commit together: nothing is recorded when over quota.
                     let (store, logger) = (self.store, self.logger)
                     result = try await unwrappingTransaction {
                         try await client.withTransaction(logger: logger) { connection in
+                            let over = try await QuotaBook.exceeded(
+                                by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
+                            guard over.isEmpty else {
+                                throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
+                            }
                             let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
                             for (name, value) in sealed {
                                 try await connection.query(
@@ -73,6 +76,8 @@ public struct InstanceCommands: Sendable {
                             return result
                         }
                     }
+                } else {
+                    result = try await store.append(to: stream, expectedVersion: expected, events: newEvents)
                 }
                 if events.contains(.instanceDeleted) {
                     // Gone for good: its sealed passwords will never be needed.

@@ -8,7 +8,6 @@ extension TroveAPI {
             ("backups", "Backups"), ("backups/:id", "Backups"), ("instances/:id/backups", "Backups"),
             ("configurations", "Configuration groups"), ("configurations/:id", "Configuration groups"),
             ("instances/:id/configuration", "Configuration groups"),
-            ("limits", "Quotas and limits"), ("mgmt/quotas/:project", "Quotas and limits"),
         ]
         for (path, what) in pending {
             for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {

@@ -39,6 +39,7 @@ public struct TroveAPI: Sendable {
         registerDatabaseAndUserRoutes(on: tenant)
         registerCatalogRoutes(on: tenant)
         registerHistoryRoutes(on: tenant)
+        registerLimitRoutes(on: tenant)
         registerPendingRoutes(on: tenant)
     }
 

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import ReadModels
+
+/// `{"verb": "ABSOLUTE", "max_instances": ..., ...}`: the absolute limits troveclient lists.
+struct AbsoluteLimits: Encodable {
+    var verb = "ABSOLUTE"
+    var maxInstances: Int
+    var maxVolumes: Int
+    var maxBackups: Int
+    var maxRAM = -1
+    enum CodingKeys: String, CodingKey {
+        case verb, maxInstances = "max_instances", maxVolumes = "max_volumes", maxBackups = "max_backups", maxRAM = "max_ram"
+    }
+}
+
+/// One row of `{"quotas": [...]}`.
+struct QuotaView: Encodable {
+    var resource: String
+    var inUse: Int
+    var reserved = 0
+    var limit: Int
+    enum CodingKeys: String, CodingKey { case resource, reserved, limit, inUse = "in_use" }
+}
+
+/// `PUT /mgmt/quotas/{project}` body.
+struct QuotaUpdate: Decodable {
+    var quotas: [String: Int]
+}
+
+extension TroveAPI {
+    func registerLimitRoutes(on routes: RouterGroup<CellarRequestContext>) {
+        let quotas = QuotaBook(client: client, logger: logger)
+
+        routes.get("limits") { _, context in
+            let project = try context.caller().projectID
+            let limits = try await quotas.limits(project: project)
+            return try JSONResponse.make(["limits": [AbsoluteLimits(
+                maxInstances: limits["instances"] ?? -1, maxVolumes: limits["volumes"] ?? -1, maxBackups: limits["backups"] ?? -1)]])
+        }
+
+        routes.get("mgmt/quotas/:project") { _, context in
+            let caller = try context.caller()
+            let project = try context.parameters.require("project")
+            guard caller.isAdmin || caller.projectID == project else {
+                throw TroveError.forbidden("Only an administrator may see another project's quotas.")
+            }
+            return try JSONResponse.make(["quotas": try await Self.quotaViews(quotas, project: project)])
+        }
+
+        routes.put("mgmt/quotas/:project") { request, context in
+            try Self.requireAdmin(try context.caller())
+            let project = try context.parameters.require("project")
+            let update = try await RequestBody.decode(QuotaUpdate.self, from: request, context: context)
+            guard !update.quotas.isEmpty else { throw TroveError.badRequest("'quotas' names no resource to change.") }
+            for (resource, limit) in update.quotas {
+                guard QuotaBook.defaults[resource] != nil else {
+                    throw TroveError.badRequest("Quota resource '\(resource)' is unknown; known: \(QuotaBook.defaults.keys.sorted().joined(separator: ", ")).")
+                }
+                guard limit >= -1 else { throw TroveError.badRequest("Quota for '\(resource)' must be -1 (unlimited) or more, not \(limit).") }
+            }
+            try await quotas.setLimits(update.quotas, project: project)
+            return try JSONResponse.make(["quotas": update.quotas])
+        }
+    }
+
+    static func quotaViews(_ quotas: QuotaBook, project: String) async throws -> [QuotaView] {
+        let limits = try await quotas.limits(project: project)
+        let usage = try await quotas.usage(project: project)
+        return limits.keys.sorted().map { QuotaView(resource: $0, inUse: usage[$0] ?? 0, limit: limits[$0] ?? -1) }
+    }
+}

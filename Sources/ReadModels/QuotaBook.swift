@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Per-project quotas: limits (admin-set or default) and usage counted from the event log.
+///
+/// Usage is read from the log, not a read model, inside the creating transaction and under a per-project lock,
+/// so two concurrent creates can never both squeeze under the limit.
+public struct QuotaBook: Sendable {
+    /// The resources Cellar counts; `volumes` is in gigabytes. -1 means unlimited.
+    public static let defaults: [String: Int] = ["instances": 10, "volumes": 100, "backups": 50]
+
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// The limits of `project`, defaults filled in.
+    public func limits(project: String) async throws -> [String: Int] {
+        try await client.withConnection { connection in try await Self.limits(project: project, on: connection, logger: logger) }
+    }
+
+    /// What `project` uses now.
+    public func usage(project: String) async throws -> [String: Int] {
+        try await client.withConnection { connection in try await Self.usage(project: project, on: connection, logger: logger) }
+    }
+
+    /// Sets some of `project`'s limits.
+    public func setLimits(_ limits: [String: Int], project: String) async throws {
+        for (resource, limit) in limits {
+            try await client.query("""
+                INSERT INTO quotas (project_id, resource, hard_limit) VALUES (\(project), \(resource), \(limit))
+                ON CONFLICT (project_id, resource) DO UPDATE SET hard_limit = excluded.hard_limit
+                """, logger: logger)
+        }
+    }
+
+    static func limits(project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
+        var limits = defaults
+        let rows = try await connection.query("SELECT resource, hard_limit FROM quotas WHERE project_id = \(project)", logger: logger)
+        for try await (resource, limit) in rows.decode((String, Int).self) { limits[resource] = limit }
+        return limits
+    }
+
+    static func usage(project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
+        let rows = try await connection.query("""
+            SELECT count(*)::int, coalesce(sum((c.data ->> 'volumeSize')::int), 0)::int FROM events c
+            WHERE c.event_type = 'InstanceCreateRequested' AND c.data ->> 'projectId' = \(project)
+              AND NOT EXISTS (SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.event_type = 'InstanceDeleted')
+            """, logger: logger)
+        for try await (instances, volumes) in rows.decode((Int, Int).self) {
+            return ["instances": instances, "volumes": volumes, "backups": 0]
+        }
+        return ["instances": 0, "volumes": 0, "backups": 0]
+    }
+
+    /// Checks that `project` may add `requested` (e.g. one instance and its volume) inside the caller's
+    /// transaction; returns the resources that would exceed their limits (empty: go ahead).
+    ///
+    /// Takes a per-project lock held until the transaction ends, so the next creator counts this one.
+    public static func exceeded(by requested: [String: Int], project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("quota:" + project)))", logger: logger)
+        let limits = try await limits(project: project, on: connection, logger: logger)
+        let usage = try await usage(project: project, on: connection, logger: logger)
+        return requested.keys.sorted().filter { resource in
+            guard let limit = limits[resource], limit >= 0 else { return false }
+            return (usage[resource] ?? 0) + (requested[resource] ?? 0) > limit
+        }
+    }
+}
