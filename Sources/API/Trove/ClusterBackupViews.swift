@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import Lifecycle
+
+/// Trove's backup JSON (`trove/backup/views.py`), from a folded backup. Backup routes arrive with the backup
+/// work; until then they answer 501.
+struct BackupView: Encodable {
+    struct DatastoreRef: Encodable {
+        var type: String
+        var version: String
+    }
+    var id: String
+    var name: String
+    var description: String?
+    var locationRef: String?
+    var instanceID: String?
+    var created: String?
+    var updated: String?
+    var size: Double?
+    var status: String
+    var parentID: String?
+    var projectID: String
+    var datastore: DatastoreRef?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, description, locationRef, created, updated, size, status, datastore
+        case instanceID = "instance_id", parentID = "parent_id", projectID = "project_id"
+    }
+
+    init(_ state: Backup.State, updated: Date) {
+        id = state.id
+        name = state.name
+        description = state.description
+        locationRef = state.locationRef
+        instanceID = state.instanceId
+        created = state.createdAt.map(JSONResponse.timestamp)
+        self.updated = JSONResponse.timestamp(updated)
+        size = state.size
+        status = state.status
+        parentID = state.parentId
+        projectID = state.projectId
+        datastore = state.datastore.map { DatastoreRef(type: $0.type, version: $0.version) }
+    }
+
+    /// Trove writes `null` for an absent location, size or parent, so the keys are always present.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(description, forKey: .description)
+        try container.encode(locationRef, forKey: .locationRef)
+        try container.encode(instanceID, forKey: .instanceID)
+        try container.encode(created, forKey: .created)
+        try container.encode(updated, forKey: .updated)
+        try container.encode(size, forKey: .size)
+        try container.encode(status, forKey: .status)
+        try container.encode(parentID, forKey: .parentID)
+        try container.encode(projectID, forKey: .projectID)
+        try container.encodeIfPresent(datastore, forKey: .datastore)
+    }
+}
+
+/// Trove's cluster JSON (`trove/cluster/views.py`), from a folded cluster.
+struct ClusterView: Encodable {
+    struct TaskView: Encodable {
+        var id: Int
+        var name: String
+        var description: String
+    }
+    struct Member: Encodable {
+        var id: String
+        var name: String
+        var type: String
+        var links: [Link]
+    }
+    struct DatastoreRef: Encodable {
+        var type: String
+        var version: String
+    }
+    var id: String
+    var name: String
+    var task: TaskView
+    var created: String?
+    var updated: String?
+    var links: [Link]
+    var datastore: DatastoreRef?
+    var instances: [Member]
+    var configuration: String?
+
+    init(_ state: Cluster.State, updated: Date, request: Request) {
+        id = state.id
+        name = state.name
+        let task = state.task
+        self.task = TaskView(id: task.id, name: task.name, description: task.description)
+        created = state.createdAt.map(JSONResponse.timestamp)
+        self.updated = JSONResponse.timestamp(updated)
+        links = Link.resource(request, project: state.projectId, collection: "clusters", id: state.id)
+        datastore = state.datastore.map { DatastoreRef(type: $0.type, version: $0.version) }
+        instances = state.members.map {
+            Member(id: $0.id, name: $0.name, type: $0.type,
+                   links: Link.resource(request, project: state.projectId, collection: "instances", id: $0.id))
+        }
+        configuration = state.configurationId
+    }
+}
