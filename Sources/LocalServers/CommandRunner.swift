@@ -56,6 +56,20 @@ enum CommandRunner {
 
 /// Starts `executable` with stdin from /dev/null and stdout+stderr to `outputPath`; returns its exit status.
 private func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String) throws -> Int32 {
+    let pid = try spawn(executable, arguments, environment: environment, outputPath: outputPath)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return shellExitCode(status)
+}
+
+/// The shell-style exit code of a `waitpid` status (WIFEXITED / WEXITSTATUS are macros Swift cannot import).
+func shellExitCode(_ status: Int32) -> Int32 {
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+}
+
+/// Starts `executable` in a new session with a clean signal state; stdout and stderr go to `outputPath`.
+func spawn(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -90,9 +104,5 @@ private func spawnAndWait(_ executable: String, _ arguments: [String], environme
     guard spawned == 0 else {
         throw CommandFailure(command: executable, status: 127, output: "cannot start: \(String(cString: strerror(spawned)))")
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
-    let signal = status & 0x7f
-    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    return pid
 }

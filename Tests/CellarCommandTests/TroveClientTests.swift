@@ -5,8 +5,8 @@ import Testing
 
 /// The real clients users already have, against `cellar up`: python-troveclient with a keystoneauth1 password
 /// session (Tests/e2e/troveclient_flow.py) and the `openstack database ...` commands.
-@Suite("python-troveclient end to end", .serialized)
-struct TroveClientTests {
+/// In the same serialized suite as `cellar up`'s own test: two stacks starting at once only slow each other down.
+extension UpCommandTests {
     static var python: URL { TestServers.projectRoot.appendingPathComponent(".build/python-clients/bin/python") }
 
     @Test("authenticate, list datastores and flavors, create with two databases and a user, list, show, list databases and users, delete")

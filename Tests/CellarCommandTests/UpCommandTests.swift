@@ -43,7 +43,7 @@ struct UpCommandTests {
 
 /// A `cellar` executable started by a test.
 struct CellarProcess {
-    let process: Process
+    let process: ChildProcess
     let port: Int
     let output: URL
 
@@ -54,21 +54,12 @@ struct CellarProcess {
 
     static func up(stateDirectory: StateDirectory) throws -> CellarProcess {
         let port = try Loopback.freePort()
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["up", "--port", "\(port)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["CELLAR_STATE_DIR"] = stateDirectory.url.path
-        environment["CELLAR_DATABASE_URL"] = nil
-        environment["CELLAR_AMQP_URL"] = nil
-        environment["CELLAR_HOME"] = TestServers.projectRoot.path
-        process.environment = environment
+        let environment: [String: String] = [
+            "CELLAR_STATE_DIR": stateDirectory.url.path, "CELLAR_HOME": TestServers.projectRoot.path,
+            "CELLAR_DATABASE_URL": "", "CELLAR_AMQP_URL": "",
+        ]
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-up-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try ChildProcess.start(executable.path, ["up", "--port", "\(port)"], environment: environment, outputPath: output.path)
         return CellarProcess(process: process, port: port, output: output)
     }
 
@@ -88,7 +79,7 @@ struct CellarProcess {
     }
 
     func terminate(timeout: Duration = .seconds(60)) async throws {
-        process.terminate()  // SIGTERM
+        process.send(SIGTERM)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         guard !process.isRunning else { throw Failure("cellar up did not stop within \(timeout) of SIGTERM:\n\(log)") }
@@ -98,7 +89,7 @@ struct CellarProcess {
 
     /// After a failed test: kill `cellar` if it still runs and stop its servers, so none outlive the test.
     static func forceCleanUp(_ cellar: CellarProcess, state: StateDirectory) {
-        if cellar.process.isRunning { kill(cellar.process.processIdentifier, SIGKILL) }
+        if cellar.process.isRunning { cellar.process.send(SIGKILL) }
         guard FileManager.default.fileExists(atPath: state.url.appendingPathComponent("stack.json").path) else { return }
         (try? LocalStack(stateDirectory: state))?.stop()
     }
