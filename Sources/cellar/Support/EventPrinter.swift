@@ -21,12 +21,13 @@ struct EventPrinter: Sendable {
     }
 
     static let header = ["POSITION", "TIME (UTC)", "STREAM@VERSION", "TYPE", "ACTOR", "DATA"]
-    static let widths = [9, 23, 46, 28, 24, 0]
+    static let widths = [9, 23, 48, 26, 34, 0]
 
-    /// `user@project` for a person, `service:name` for a Cellar process, `-` when unknown.
+    /// The user id for a person (`--json` has the project and roles too), `service:name` for a Cellar process,
+    /// `-` when unknown.
     static func actor(of event: RecordedEvent) -> String {
         guard let metadata = event.decodedMetadata else { return "-" }
-        if let actor = metadata.actor { return "\(actor.userID)@\(actor.projectID)" }
+        if let actor = metadata.actor { return actor.userID }
         if let service = metadata.service { return "service:\(service)" }
         return "-"
     }
