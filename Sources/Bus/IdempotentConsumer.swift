@@ -1,3 +1,4 @@
+import EventStore
 import Logging
 import PostgresNIO
 
@@ -23,8 +24,8 @@ public struct IdempotentConsumer: Sendable {
             throw BusError(.refused, "a message without message_id cannot be de-duplicated (routing key \(delivery.routingKey))")
         }
         let (name, logger) = (self.name, self.logger)
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
+        return try await unwrapTransactionError {
+            try await client.withTransaction(logger: logger) { connection in
                 // A concurrent duplicate waits here for the first one's commit, then inserts nothing.
                 let inserted = try await connection.query("""
                     INSERT INTO inbox (consumer, message_id) VALUES (\(name), \(messageID))
@@ -36,8 +37,6 @@ public struct IdempotentConsumer: Sendable {
                 try await effect(connection)
                 return true
             }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
         }
     }
 }

@@ -6,7 +6,20 @@ extension PostgresEventStore {
     /// Projections save theirs in the same transaction as their rows; other readers (the bus relay) save
     /// theirs after their effect is durable elsewhere.
     public func checkpoint(named name: String) async throws -> LogPosition {
-        let rows = try await client.query("""
+        let logger = self.logger
+        return try await client.withConnection { connection in try await Self.checkpoint(named: name, on: connection, logger: logger) }
+    }
+
+    /// Moves the checkpoint called `name` forward to `position` (never backwards).
+    public func saveCheckpoint(_ position: LogPosition, named name: String) async throws {
+        let logger = self.logger
+        try await client.withConnection { connection in
+            try await Self.saveCheckpoint(position, named: name, on: connection, logger: logger)
+        }
+    }
+
+    static func checkpoint(named name: String, on connection: PostgresConnection, logger: Logger) async throws -> LogPosition {
+        let rows = try await connection.query("""
             SELECT tx_id::text, global_position FROM projection_checkpoints WHERE name = \(name)
             """, logger: logger)
         for try await (transaction, position) in rows.decode((String, Int64).self) {
@@ -15,9 +28,8 @@ extension PostgresEventStore {
         return .start
     }
 
-    /// Moves the checkpoint called `name` forward to `position` (never backwards).
-    public func saveCheckpoint(_ position: LogPosition, named name: String) async throws {
-        try await client.query("""
+    static func saveCheckpoint(_ position: LogPosition, named name: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
             INSERT INTO projection_checkpoints (name, tx_id, global_position, updated_at)
             VALUES (\(name), \(String(position.transactionID))::xid8, \(position.globalPosition), now())
             ON CONFLICT (name) DO UPDATE

@@ -102,9 +102,8 @@ public struct PostgresEventStore: Sendable {
 
     /// The stream's current version; 0 when it has no events.
     public func version(of stream: String) async throws -> Int {
-        let rows = try await client.query("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
-        for try await version in rows.decode(Int.self) { return version }
-        return 0
+        let logger = self.logger
+        return try await client.withConnection { connection in try await Self.version(of: stream, on: connection, logger: logger) }
     }
 
     static func version(of stream: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {

@@ -78,22 +78,11 @@ public struct ProjectionRunner: Sendable {
                 // One runner per projection at a time; an advisory lock assigns no xid, so it does not hold back
                 // the read fence of others.
                 try await lock(on: connection)
-                let rows = try await connection.query("""
-                    SELECT tx_id::text, global_position FROM projection_checkpoints WHERE name = \(projection.name)
-                    """, logger: logger)
-                var position = LogPosition.start
-                for try await (transaction, global) in rows.decode((String, Int64).self) {
-                    position = LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: global)
-                }
+                let position = try await PostgresEventStore.checkpoint(named: projection.name, on: connection, logger: logger)
                 let events = try await PostgresEventStore.readAll(after: position, limit: batchSize, on: connection, logger: logger)
                 guard let last = events.last else { return 0 }
                 for event in events { try await projection.apply(event, on: connection, logger: logger) }
-                try await connection.query("""
-                    INSERT INTO projection_checkpoints (name, tx_id, global_position, updated_at)
-                    VALUES (\(projection.name), \(String(last.logPosition.transactionID))::xid8, \(last.globalPosition), now())
-                    ON CONFLICT (name) DO UPDATE
-                    SET tx_id = excluded.tx_id, global_position = excluded.global_position, updated_at = excluded.updated_at
-                    """, logger: logger)
+                try await PostgresEventStore.saveCheckpoint(last.logPosition, named: projection.name, on: connection, logger: logger)
                 return events.count
             }
         }
@@ -105,7 +94,7 @@ public struct ProjectionRunner: Sendable {
 }
 
 /// `withTransaction` wraps errors; surface the closure's own error so callers can match typed errors.
-func unwrapTransactionError<T>(_ body: () async throws -> sending T) async throws -> sending T {
+public func unwrapTransactionError<T>(_ body: () async throws -> sending T) async throws -> sending T {
     do {
         return try await body()
     } catch let error as PostgresTransactionError {

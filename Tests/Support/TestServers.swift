@@ -49,15 +49,13 @@ actor StackRegistry {
         if let running = started[server] { return try await running.value }
         let stack = try localStack()
         let task = Task {
-            try await onThread {
-                switch server {
-                case .postgres:
-                    try stack.start(.postgres, logger: TestServers.logger)
-                    return stack.postgres.url
-                case .rabbitMQ:
-                    try stack.start(.rabbitMQ, logger: TestServers.logger)
-                    return stack.rabbitMQ.url
-                }
+            switch server {
+            case .postgres:
+                try await stack.startInBackground(.postgres, logger: TestServers.logger)
+                return stack.postgres.url
+            case .rabbitMQ:
+                try await stack.startInBackground(.rabbitMQ, logger: TestServers.logger)
+                return stack.rabbitMQ.url
             }
         }
         started[server] = task
@@ -96,11 +94,5 @@ enum StaleTestStacks {
             if let stack = try? LocalStack(stateDirectory: directory, durable: false) { stack.stop() }
             try? FileManager.default.removeItem(at: directory.url)
         }
-    }
-}
-
-func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }

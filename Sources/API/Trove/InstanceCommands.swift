@@ -61,7 +61,7 @@ public struct InstanceCommands: Sendable {
                 if case .create(let request) = command {
                     // Quota check, secrets and the event commit together: nothing is recorded when over quota.
                     let (store, logger) = (self.store, self.logger)
-                    result = try await unwrappingTransaction {
+                    result = try await unwrapTransactionError {
                         try await client.withTransaction(logger: logger) { connection in
                             let over = try await QuotaBook.exceeded(
                                 by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
@@ -113,14 +113,6 @@ public struct InstanceCommands: Sendable {
         return try request.users.map { user in
             let name = "user:\(user.name)@\(user.host)"
             return (name, try secrets.seal(user.password.revealed, context: "\(stream)/\(name)"))
-        }
-    }
-
-    private func unwrappingTransaction<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
         }
     }
 

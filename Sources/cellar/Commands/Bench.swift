@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import EventStore
 import Foundation
@@ -31,7 +32,7 @@ struct AppendBench: AsyncParsableCommand {
         let scenario = AppendScenarios(events: events, batch: batch, writers: writers)
         let migrations = try ProjectFiles.migrations()
         let results = try await ReadableError.translating {
-            try await AdminDatabase(url: serverURL, logger: logger).withScratchDatabase(named: benchDatabase) { client in
+            try await PostgresClient.withScratchDatabase(named: benchDatabase, serverURL: serverURL, logger: logger) { client, _ in
                 try await MigrationRunner(client: client, directory: migrations, logger: logger).migrate()
                 // Same columns, defaults, identity, constraints and indexes; no append-only triggers.
                 try await client.query("CREATE TABLE plain_events (LIKE events INCLUDING ALL)", logger: logger)
@@ -40,42 +41,5 @@ struct AppendBench: AsyncParsableCommand {
         }
         print("cellar bench append: \(events) events per scenario, \(writers) writers, batches of \(batch)")
         print(AppendScenarios.table(results))
-    }
-}
-
-/// Creates a throw-away database next to the configured one and drops it afterwards.
-struct AdminDatabase {
-    let url: String
-    let logger: Logger
-
-    func withScratchDatabase<T: Sendable>(named name: String, _ body: @Sendable @escaping (PostgresClient) async throws -> T) async throws -> T {
-        _ = try await withClient(url) { admin in
-            try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-        }
-        var components = URLComponents(string: url)!
-        components.path = "/\(name)"
-        do {
-            let result = try await withClient(components.string!, body)
-            try await drop(name)
-            return result
-        } catch {
-            try? await drop(name)
-            throw error
-        }
-    }
-
-    private func drop(_ name: String) async throws {
-        _ = try await withClient(url) { admin in
-            try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
-        }
-    }
-
-    private func withClient<T: Sendable>(_ url: String, _ body: @Sendable @escaping (PostgresClient) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: try .init(url: url), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
     }
 }

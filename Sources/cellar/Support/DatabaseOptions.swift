@@ -27,15 +27,10 @@ struct DatabaseOptions: ParsableArguments {
         logger: Logger,
         _ body: @Sendable @escaping (PostgresEventStore, PostgresClient) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: try .init(url: resolvedURL()), backgroundLogger: logger)
+        let url = try resolvedURL()
         return try await ReadableError.translating {
-            try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    await client.run()
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await body(PostgresEventStore(client: client, logger: logger), client)
+            try await PostgresClient.withRunning(url: url, logger: logger) { client in
+                try await body(PostgresEventStore(client: client, logger: logger), client)
             }
         }
     }
