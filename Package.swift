@@ -26,6 +26,7 @@ let package = Package(
         .target(
             name: "EventStore",
             dependencies: [
+                "Lifecycle",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,11 +57,43 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Sealing of passwords on their way to guests (AES-256-GCM).
+        .target(name: "Secrets", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Compute drivers: where instances run (the process driver: a local guest agent process per instance).
+        .target(name: "Compute", dependencies: ["LocalServers"]),
+        // The guest agent beside each datastore: RPCs from the task manager, heartbeats to the conductor.
+        .target(
+            name: "GuestAgent",
+            dependencies: [
+                "Bus", "EventStore", "LocalServers",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The saga runner: instance lifecycles step by step, recorded, retried, compensated, resumed.
+        .target(
+            name: "TaskManager",
+            dependencies: [
+                "Lifecycle", "EventStore", "Bus", "Compute", "GuestAgent", "ReadModels", "Secrets",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Guest reports become events; silent guests are marked unhealthy.
+        .target(
+            name: "Conductor",
+            dependencies: [
+                "Lifecycle", "EventStore", "Bus",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // HTTP: the Trove v1.0 API, history endpoints, health and metrics.
         .target(
             name: "API",
             dependencies: [
-                "Lifecycle", "EventStore", "ReadModels",
+                "Lifecycle", "EventStore", "ReadModels", "Secrets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -86,6 +119,7 @@ let package = Package(
             name: "cellar",
             dependencies: [
                 "Lifecycle", "EventStore", "ReadModels", "LocalServers", "API", "Bus", "Identity",
+                "Compute", "GuestAgent", "TaskManager", "Conductor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

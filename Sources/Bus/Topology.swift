@@ -27,5 +27,21 @@ public enum Topology {
         try connection.declareExchange(deadLetterExchange, type: "fanout")
         try connection.declareQueue(deadLetterQueueSpec)
         try connection.bind(queue: deadLetterQueue, to: deadLetterExchange, routingKey: "")
+        // The task manager's and conductor's queues exist as soon as anything connects, so no trigger the
+        // relay publishes and no heartbeat is dropped for want of a queue while those services start.
+        _ = try connection.declareQueue(taskManagerQueueSpec)
+        for eventType in taskManagerTriggers {
+            try connection.bind(queue: taskManagerQueue, to: eventsExchange, routingKey: "instance.\(eventType)")
+        }
+        _ = try connection.declareQueue(conductorQueueSpec)
     }
+
+    /// The instance events that start a saga (see `Saga.Definition.triggered(by:)`).
+    public static let taskManagerTriggers = [
+        "InstanceCreateRequested", "BuildRetryRequested", "DeleteRequested", "RestartRequested",
+        "FlavorResizeRequested", "VolumeResizeRequested",
+    ]
+
+    /// The task manager's queue of saga triggers.
+    public static let taskManagerQueueSpec = QueueSpec.workQueue(taskManagerQueue, deliveryLimit: 10)
 }

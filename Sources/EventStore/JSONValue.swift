@@ -47,4 +47,14 @@ public enum JSONValue: Codable, Sendable, Equatable {
     public func decode<T: Decodable>(as type: T.Type = T.self) throws -> T {
         try JSONDecoder().decode(T.self, from: JSONEncoder().encode(self))
     }
+
+    /// The members, when this is an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { members } else { nil }
+    }
+
+    /// The text, when this is a string.
+    public var stringValue: String? {
+        if case .string(let text) = self { text } else { nil }
+    }
 }

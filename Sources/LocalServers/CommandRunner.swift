@@ -20,10 +20,10 @@ public struct CommandFailure: Error, CustomStringConvertible {
 /// Runs the short-lived helper programs (initdb, pg_ctl, rabbitmqctl...) that manage local servers.
 ///
 /// These calls block their thread, so callers run them from a dedicated thread, never from an event loop.
-enum CommandRunner {
+public enum CommandRunner {
     /// Runs `executable` with `arguments`, optionally as another OS user, and returns its output.
     @discardableResult
-    static func run(
+    public static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
@@ -68,13 +68,14 @@ func shellExitCode(_ status: Int32) -> Int32 {
     return signal == 0 ? (status >> 8) & 0xff : 128 + signal
 }
 
-/// Starts `executable` in a new session with a clean signal state; stdout and stderr go to `outputPath`.
-func spawn(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String) throws -> pid_t {
+/// Starts `executable` in a new session with a clean signal state; stdout and stderr go to `outputPath`
+/// (appended to when `append`). The child outlives this process; the caller reaps it or leaves it to PID 1.
+public func spawn(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String, append: Bool = false) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o600)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
     let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

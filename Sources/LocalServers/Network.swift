@@ -34,30 +34,32 @@ public enum Loopback {
         return result == 0
     }
 
-    /// True when the TCP port can be bound on 127.0.0.1 right now.
-    public static func isFree(port: Int) -> Bool {
+    /// True when the TCP port can be bound on `host` (an address of 127.0.0.0/8 by default 127.0.0.1) right now.
+    public static func isFree(port: Int, host: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = loopbackAddress(port: port)
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopbackAddress(port: port, host: host)
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
     }
 
-    static func loopbackAddress(port: Int) -> sockaddr_in {
+    static func loopbackAddress(port: Int, host: String = "127.0.0.1") -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         return address
     }
 }
 
 /// Process liveness by PID.
-enum ProcessStatus {
+public enum ProcessStatus {
     /// True when a process with this PID exists and is not a zombie.
-    static func isAlive(pid: Int32) -> Bool {
+    public static func isAlive(pid: Int32) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 else { return false }
         // PID 1 may reap orphans late; a zombie still answers kill(0), so look at its state.
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -69,11 +71,22 @@ enum ProcessStatus {
     }
 
     /// Sends SIGTERM and waits up to `timeout` seconds for the process to go, then SIGKILL.
-    static func terminate(pid: Int32, timeout: TimeInterval) {
+    public static func terminate(pid: Int32, timeout: TimeInterval) {
         guard isAlive(pid: pid) else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(timeout)
         while isAlive(pid: pid) && Date() < deadline { usleep(50_000) }
         if isAlive(pid: pid) { kill(pid, SIGKILL) }
+    }
+}
+
+extension ProcessStatus {
+    /// PIDs of live processes whose command line contains `marker` (e.g. an instance's folder).
+    public static func processes(commandLineContaining marker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard pid != getpid(), let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !raw.isEmpty else { return false }
+            return String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(marker) && isAlive(pid: pid)
+        }
     }
 }

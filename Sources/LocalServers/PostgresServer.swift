@@ -95,12 +95,15 @@ public struct PostgresServer: Sendable {
 }
 
 /// The PostgreSQL server binaries (initdb, pg_ctl, psql) of the newest installed major version.
-struct PostgresBinaries {
-    let directory: String
+public struct PostgresBinaries: Sendable {
+    /// The folder holding initdb, pg_ctl, postgres and psql.
+    public let directory: String
 
-    func path(_ tool: String) -> String { "\(directory)/\(tool)" }
+    /// The full path of one of the tools.
+    public func path(_ tool: String) -> String { "\(directory)/\(tool)" }
 
-    static func locate() throws -> PostgresBinaries {
+    /// The binaries of the newest installed major version.
+    public static func locate() throws -> PostgresBinaries {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         let candidates = versions.compactMap(Int.init).sorted(by: >).map { "\(root)/\($0)/bin" }

@@ -6,6 +6,7 @@ struct Cellar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cellar",
         abstract: "Cellar: an event-sourced, Trove-compatible Database-as-a-Service.",
-        subcommands: [Up.self, Api.self, Migrate.self, Events.self, IdentityCommand.self, DatastoreCommand.self, FlavorCommand.self, StatechartCommand.self, Bench.self]
+        subcommands: [Up.self, Api.self, Migrate.self, Events.self, IdentityCommand.self, DatastoreCommand.self, FlavorCommand.self, StatechartCommand.self, Bench.self,
+                      TaskManagerCommand.self, ConductorCommand.self, GuestAgentCommand.self]
     )
 }

@@ -41,7 +41,8 @@ struct Up: AsyncParsableCommand {
             let port = self.port ?? environment["CELLAR_API_PORT"].flatMap(Int.init) ?? 8779
             try await ReadableError.translating {
                 var server = APIServer(databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
-                                       stateDirectory: stack?.stateDirectory.url, logger: logger)
+                                       stateDirectory: stack?.stateDirectory.url, logger: logger,
+                                       controlPlane: ControlPlaneSettings.fromEnvironment(stateDirectory: stack?.stateDirectory.url))
                 server.shutdownOverdue = { [stack, privateServers] in
                     FileHandle.standardError.write(Data("cellar: services did not stop in time; stopping the servers and exiting\n".utf8))
                     stack?.stop(privateServers)

@@ -1,5 +1,7 @@
 import API
 import Bus
+import Compute
+import Conductor
 import EventStore
 import Foundation
 import Hummingbird
@@ -10,6 +12,7 @@ import PostgresNIO
 import Prometheus
 import ReadModels
 import ServiceLifecycle
+import TaskManager
 
 /// Everything `cellar up` and `cellar api` run in one process: HTTP (Trove API, identity, health, metrics),
 /// the projections, and the event relay; the PostgreSQL client and the bus connection they share.
@@ -22,6 +25,8 @@ struct APIServer {
     /// Where the generated admin credentials are kept (the local stack's folder); nil: printed only.
     var stateDirectory: URL?
     var logger: Logger
+    /// When set (`cellar up`), the task manager and the conductor run in this process too.
+    var controlPlane: ControlPlaneSettings?
     /// Runs when the process has not stopped 30 s after a stop request; must end the process.
     var shutdownOverdue: @Sendable () -> Void = {
         FileHandle.standardError.write(Data("cellar: services did not stop in time; exiting\n".utf8))
@@ -82,6 +87,20 @@ struct APIServer {
                               migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
             RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations)
         )
+        var driver: ProcessComputeDriver?
+        if let controlPlane {
+            let compute = try controlPlane.computeDriver(amqpURL: amqpURL)
+            driver = compute
+            app.addServices(
+                TaskManagerService(taskManager: TaskManager(
+                    client: client, store: store, chart: charts.instance, compute: compute, amqpURL: amqpURL,
+                    publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), logger: logger,
+                    afterRecording: CrashPoint.hook()), migrations: migrations),
+                ConductorService(conductor: Conductor(
+                    client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
+                    heartbeatExpiry: .seconds(controlPlane.heartbeatExpiry), logger: logger), migrations: migrations)
+            )
+        }
         app.beforeServerStarts {
             try await migrations.ensureMigrated()
             try await OperatorCatalog(client: client, logger: logger).seedDefaults()
@@ -95,5 +114,7 @@ struct APIServer {
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         configuration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: configuration).run()
+        // Like a host going down: the instances stop with it; the next start brings them back with their data.
+        driver?.stopAll()
     }
 }

@@ -1,0 +1,100 @@
+import Bus
+import EventStore
+import Foundation
+import Lifecycle
+import Logging
+import PostgresNIO
+
+/// Turns guest reports into events: the first heartbeat of a building instance is `GuestRegistered`; later
+/// heartbeats become `GuestBecameHealthy` / `GuestBecameUnhealthy` only when the health changes (and where the
+/// chart listens to health); a guest not heard from for `heartbeatExpiry` is marked unhealthy
+/// (`heartbeat_expired`, shown as operating_status ERROR) until it reports again.
+public struct Conductor: Sendable {
+    let client: PostgresClient
+    let instances: AggregateRepository<Instance>
+    let amqpURL: String
+    let heartbeatExpiry: Duration
+    let logger: Logger
+
+    static let metadata = EventMetadata(service: "conductor")
+
+    public init(client: PostgresClient, store: PostgresEventStore, chart: Statechart, amqpURL: String,
+                heartbeatExpiry: Duration, logger: Logger) {
+        self.client = client
+        self.instances = AggregateRepository(category: "instance", store: store, chart: chart)
+        self.amqpURL = amqpURL
+        self.heartbeatExpiry = heartbeatExpiry
+        self.logger = logger
+    }
+
+    /// Consumes heartbeats and watches for silent guests until cancelled.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let consumer = BusConsumer(url: amqpURL, queue: Topology.conductorQueueSpec, prefetch: 100, maxAttempts: 3)
+                try await consumer.run { delivery in try await handle(try GuestHeartbeat.decode(delivery)) }
+            }
+            group.addTask { try await watchForSilentGuests() }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// One heartbeat: remember when the guest was heard from, then record what changed.
+    func handle(_ heartbeat: GuestHeartbeat) async throws {
+        let (state, _) = try await instances.load(heartbeat.instanceID)
+        guard state.version > 0, state.leaf != "deleted" else { return }  // unknown or gone: a late heartbeat
+        try await client.query("""
+            INSERT INTO guest_heartbeats (instance_id, last_seen, status, role, volume_used_bytes, server_version)
+            VALUES (\(heartbeat.instanceID), now(), \(heartbeat.status), \(heartbeat.role), \(heartbeat.volumeUsedBytes), \(heartbeat.serverVersion))
+            ON CONFLICT (instance_id) DO UPDATE SET last_seen = now(), status = excluded.status, role = excluded.role,
+                volume_used_bytes = excluded.volume_used_bytes, server_version = excluded.server_version
+            """, logger: logger)
+        if !state.guestRegistered {
+            guard state.leaf == "registering" else { return }
+            try await instances.execute(.recordGuestRegistered, on: heartbeat.instanceID, metadata: Self.metadata)
+            return
+        }
+        guard let health = Self.health(of: heartbeat.status) else { return }
+        do {
+            try await instances.execute(.reportGuestHealth(health), on: heartbeat.instanceID, metadata: Self.metadata)
+        } catch is Rejection {
+            return  // deleted meanwhile
+        }
+    }
+
+    /// Marks guests unhealthy whose heartbeats stopped; runs every second.
+    func watchForSilentGuests() async throws {
+        let seconds = heartbeatExpiry.seconds
+        while !Task.isCancelled {
+            do {
+                let rows = try await client.query("""
+                    SELECT h.instance_id FROM guest_heartbeats h JOIN instances i ON i.id = h.instance_id
+                    WHERE NOT i.deleted AND i.status = 'ACTIVE' AND i.operating_status <> 'ERROR'
+                      AND h.last_seen < now() - make_interval(secs => \(seconds))
+                    """, logger: logger)
+                for try await instanceID in rows.decode(String.self) {
+                    logger.warning("guest heartbeat expired", metadata: ["instance": "\(instanceID)"])
+                    try? await instances.execute(.reportGuestHealth(.heartbeatExpired), on: instanceID, metadata: Self.metadata)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("heartbeat watch failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// A guest's status description as a health (nil: `building`, not a health yet).
+    static func health(of status: String) -> GuestHealth? {
+        switch status {
+        case "healthy", "running": .healthy
+        case "blocked": .blocked
+        case "shutdown": .shutdown
+        case "crashed": .crashed
+        case "failed": .failed
+        case "building", "new": nil
+        default: .unknown
+        }
+    }
+}

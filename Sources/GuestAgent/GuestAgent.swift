@@ -1,0 +1,124 @@
+import Bus
+import EventStore
+import Foundation
+import Logging
+
+/// The agent beside one datastore: serves RPCs on `guest.<instance_id>` and sends a heartbeat to the
+/// conductor every `heartbeatInterval`. Started by the compute driver as `cellar guestagent`.
+public struct GuestAgent: Sendable {
+    /// How the agent was started.
+    public struct Configuration: Sendable {
+        public var instanceID: String
+        /// The instance folder the compute driver made.
+        public var directory: URL
+        /// The datastore's address and port.
+        public var address: String
+        public var port: Int
+        /// `postgresql` (the only datastore so far).
+        public var datastore: String
+        public var amqpURL: String
+        public var heartbeatInterval: Duration
+        /// The OS user the server runs as (nil: the agent's own user).
+        public var osUser: String?
+
+        public init(instanceID: String, directory: URL, address: String, port: Int, datastore: String, amqpURL: String,
+                    heartbeatInterval: Duration, osUser: String?) {
+            self.instanceID = instanceID
+            self.directory = directory
+            self.address = address
+            self.port = port
+            self.datastore = datastore
+            self.amqpURL = amqpURL
+            self.heartbeatInterval = heartbeatInterval
+            self.osUser = osUser
+        }
+    }
+
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) throws {
+        guard configuration.datastore == "postgresql" else {
+            throw RemoteFailure(type: "UnsupportedDatastore", message: "this guest agent manages postgresql, not \(configuration.datastore)")
+        }
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Serves until cancelled.
+    public func run() async throws {
+        let manager = PostgreSQLManager(instanceDirectory: configuration.directory, address: configuration.address,
+                                        port: configuration.port, osUser: configuration.osUser, logger: logger)
+        await manager.startIfPrepared()
+        let publisher = try BusPublisher(url: configuration.amqpURL)
+        defer { publisher.shutdown() }
+        let server = RPCServer(url: configuration.amqpURL, queue: Topology.guestQueue(configuration.instanceID), publisher: publisher)
+        let dispatcher = GuestDispatcher(manager: manager, logger: logger)
+        logger.info("guest agent serving", metadata: ["instance": "\(configuration.instanceID)", "queue": "\(server.queue)"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run { request in try await dispatcher.handle(request) } }
+            group.addTask { try await heartbeats(manager: manager, publisher: publisher) }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func heartbeats(manager: PostgreSQLManager, publisher: BusPublisher) async throws {
+        try await publisher.declare(Topology.conductorQueueSpec)
+        while !Task.isCancelled {
+            let status = await manager.status()
+            let heartbeat = GuestHeartbeat(
+                instanceID: configuration.instanceID, status: status.status, role: "primary",
+                volumeUsedBytes: status.volumeUsedBytes, volumeSizeGB: status.volumeSizeGB,
+                serverVersion: status.serverVersion, sentAt: Date())
+            do {
+                try await publisher.publish([try heartbeat.message()], confirmTimeout: .seconds(5))
+            } catch {
+                logger.warning("heartbeat not sent", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
+}
+
+/// Turns an RPC into a call on the datastore manager; arguments and results are the shapes of `GuestContract`.
+struct GuestDispatcher: Sendable {
+    let manager: PostgreSQLManager
+    let logger: Logger
+
+    func handle(_ request: RPCRequest) async throws -> JSONValue {
+        guard let method = GuestMethod(rawValue: request.method) else {
+            throw RemoteFailure(type: "UnknownMethod", message: "the guest agent has no method \(request.method)")
+        }
+        logger.info("rpc", metadata: ["method": "\(method.rawValue)", "message_id": "\(request.messageID)"])
+        func args<T: Decodable>(_ type: T.Type) throws -> T {
+            do { return try request.args.decode(as: T.self) } catch {
+                throw RemoteFailure(type: "InvalidArguments", message: "\(method.rawValue): unreadable arguments: \(error)")
+            }
+        }
+        switch method {
+        case .prepare: try await manager.prepare(try args(PrepareRequest.self))
+        case .restart: try await manager.restart(memoryMB: try args(RestartRequest.self).memoryMB)
+        case .stop: try await manager.stop()
+        case .createDatabase: try await manager.createDatabases(try args(DatabasesRequest.self).databases)
+        case .deleteDatabase: try await manager.deleteDatabase(try args(NameRequest.self).name)
+        case .listDatabases: return try JSONValue(encoding: try await manager.listDatabases())
+        case .createUser: try await manager.createUsers(try args(UsersRequest.self).users)
+        case .deleteUser: try await manager.deleteUser(try args(NameRequest.self).name)
+        case .listUsers: return try JSONValue(encoding: try await manager.listUsers())
+        case .grantAccess:
+            let access = try args(AccessRequest.self)
+            try await manager.grant(user: access.user, databases: access.databases)
+        case .revokeAccess:
+            let access = try args(AccessRequest.self)
+            try await manager.revoke(user: access.user, databases: access.databases)
+        case .changePassword: try await manager.changePasswords(try args(UsersRequest.self).users)
+        case .enableRoot:
+            let password = try await manager.enableRoot(password: try args(EnableRootRequest.self).password)
+            return .object(["name": .string("root"), "password": .string(password)])
+        case .resizeVolume: try await manager.resizeVolume(try args(ResizeVolumeRequest.self).sizeGB)
+        case .getStatus: return try JSONValue(encoding: await manager.status())
+        }
+        return .object(["ok": .bool(true)])
+    }
+}

@@ -1,0 +1,53 @@
+/// The sagas of instances, as data: which steps, how long each may take, how often it is retried, what undoes it.
+extension Saga.Definition {
+    /// `InstanceCreateRequested` (and `BuildRetryRequested`): compute, guest registration, prepare, ACTIVE.
+    public static let createInstance = Saga.Definition(name: "CreateInstance", steps: [
+        .init("allocateCompute", timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: "releaseCompute"),
+        .init("awaitGuestRegistration", timeout: .seconds(120), retry: .once),
+        .init("prepareDatastore", timeout: .seconds(180), retry: .init(maxAttempts: 3, firstDelay: .seconds(2))),
+        .init("markActive", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+    ])
+
+    /// `DeleteRequested`: stop the datastore (best effort), release compute, record the deletion.
+    public static let deleteInstance = Saga.Definition(name: "DeleteInstance", steps: [
+        .init("stopDatastore", timeout: .seconds(30), retry: .once, bestEffort: true),
+        .init("releaseCompute", timeout: .seconds(60), retry: .init(maxAttempts: 5)),
+        .init("markDeleted", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+    ])
+
+    /// `RestartRequested`: restart the datastore, back to ACTIVE.
+    public static let restartInstance = Saga.Definition(name: "RestartInstance", steps: [
+        .init("restartDatastore", timeout: .seconds(120), retry: .init(maxAttempts: 2)),
+        .init("markRestarted", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+    ])
+
+    /// `FlavorResizeRequested`: restart with the new flavor's memory settings.
+    public static let resizeFlavor = Saga.Definition(name: "ResizeFlavor", steps: [
+        .init("applyFlavor", timeout: .seconds(120), retry: .init(maxAttempts: 2)),
+        .init("markFlavorResized", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+    ])
+
+    /// `VolumeResizeRequested`: the guest enforces the new size on the data directory.
+    public static let resizeVolume = Saga.Definition(name: "ResizeVolume", steps: [
+        .init("resizeVolume", timeout: .seconds(60), retry: .init(maxAttempts: 2)),
+        .init("markVolumeResized", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+    ])
+
+    /// Every saga definition.
+    public static let all: [Saga.Definition] = [createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume]
+
+    /// The saga an instance event starts, if any.
+    public static func triggered(by eventType: String) -> Saga.Definition? {
+        switch eventType {
+        case "InstanceCreateRequested", "BuildRetryRequested": createInstance
+        case "DeleteRequested": deleteInstance
+        case "RestartRequested": restartInstance
+        case "FlavorResizeRequested": resizeFlavor
+        case "VolumeResizeRequested": resizeVolume
+        default: nil
+        }
+    }
+
+    /// The definition called `name`.
+    public static func named(_ name: String) -> Saga.Definition? { all.first { $0.name == name } }
+}

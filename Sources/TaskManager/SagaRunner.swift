@@ -1,0 +1,145 @@
+import Bus
+import EventStore
+import GuestAgent
+import Foundation
+import Lifecycle
+import Logging
+
+/// What one kind of saga does at each step; the runner decides when (`Saga.next`) and records everything.
+protocol SagaSteps: Sendable {
+    /// Performs `step` (idempotently: it may have run before, fully or in part).
+    func run(step: String, in context: SagaContext) async throws
+    /// Undoes a step by running `compensation` (idempotently).
+    func compensate(_ compensation: String, in context: SagaContext) async throws
+    /// The saga failed for `reason` after its compensations: record it on the instance.
+    func failed(reason: String, in context: SagaContext) async throws
+}
+
+/// A step found that its work is no longer wanted (e.g. the instance is being deleted): the saga ends there.
+struct SagaCancellation: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A failure that retrying cannot fix (a bad name reaching the guest): the step ends at once.
+struct PermanentFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Drives one saga stream to its end: folds it, asks `Saga.next` what to do, does it, records it, repeats.
+/// Each record is appended with the expected version, so if another runner moved the saga on, this one stops.
+struct SagaRunner: Sendable {
+    let sagaID: String
+    let definition: Saga.Definition
+    let steps: any SagaSteps
+    let context: SagaContext
+    let store: PostgresEventStore
+    /// Called after each recorded event (tests use it to crash the process at a chosen point).
+    let afterRecording: @Sendable (Saga.Event) -> Void
+    let logger: Logger
+
+    var stream: String { "saga-\(sagaID)" }
+
+    func run() async throws {
+        while !Task.isCancelled {
+            let state = try await load()
+            let action = Saga.next(state, definition: definition, at: Date())
+            switch action {
+            case .finished:
+                return
+            case .wait(let until):
+                try await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow)))
+            case .run(let name, let attempt):
+                guard let step = definition.step(named: name) else { return }
+                guard try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state) else { return }
+                let outcome: Saga.Event
+                do {
+                    try await withTimeout(step.timeout, what: "step \(name)") { try await steps.run(step: name, in: context) }
+                    outcome = .stepSucceeded(.init(step: name, attempt: attempt))
+                } catch let cancellation as SagaCancellation {
+                    outcome = .sagaCancelled(.init(reason: cancellation.description))
+                } catch {
+                    logger.warning("saga step failed", metadata: ["saga": "\(stream)", "step": "\(name)", "attempt": "\(attempt)", "error": "\(error)"])
+                    outcome = Saga.failure(of: step, attempt: attempt, reason: Self.reason(error, step: name),
+                                           retryable: Self.isRetryable(error), at: Date())
+                }
+                guard try await record(outcome, after: Saga.evolve(state, .stepStarted(.init(step: name, attempt: attempt)))) else { return }
+            case .compensate(_, let compensation, let attempt):
+                let started = Saga.Event.compensationStarted(.init(step: compensation, attempt: attempt))
+                guard try await record(started, after: state) else { return }
+                let outcome: Saga.Event
+                do {
+                    try await withTimeout(.seconds(60), what: "compensation \(compensation)") {
+                        try await steps.compensate(compensation, in: context)
+                    }
+                    outcome = .compensationSucceeded(.init(step: compensation, attempt: attempt))
+                } catch {
+                    outcome = Saga.compensationFailure(compensation, attempt: attempt, reason: "\(error)", at: Date())
+                }
+                guard try await record(outcome, after: Saga.evolve(state, started)) else { return }
+            case .complete:
+                guard try await record(.sagaCompleted, after: state) else { return }
+            case .fail(let reason):
+                try await steps.failed(reason: reason, in: context)
+                guard try await record(.sagaFailed(.init(reason: reason)), after: state) else { return }
+            }
+        }
+    }
+
+    private func load() async throws -> Saga.State {
+        let recorded = try await store.readStream(stream)
+        return Saga.replay(recorded.compactMap { try? Saga.Event.decode(eventType: $0.type, data: $0.data) })
+    }
+
+    /// Appends `event` after `state`; false when another runner appended first (this one then stops).
+    private func record(_ event: Saga.Event, after state: Saga.State) async throws -> Bool {
+        let metadata = try JSONEncoder().encode(context.metadata)
+        do {
+            _ = try await store.append(to: stream, expectedVersion: .exact(state.version),
+                                       events: [NewEvent(type: event.eventType, data: try event.encodedData(), metadata: metadata)])
+        } catch is WrongExpectedVersion {
+            logger.info("saga moved on elsewhere; this runner stops", metadata: ["saga": "\(stream)"])
+            return false
+        }
+        afterRecording(event)
+        return true
+    }
+
+    static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case is PermanentFailure: false
+        case let failure as RemoteFailure: !GuestFailureType.isPermanent(failure.type)
+        default: true
+        }
+    }
+
+    static func reason(_ error: any Error, step: String) -> String {
+        switch error {
+        case let failure as PermanentFailure: failure.description
+        case let failure as RemoteFailure: "\(step): the guest reported \(failure.type): \(failure.message)"
+        default: "\(step): \(error)"
+        }
+    }
+}
+
+/// Runs `body`, failing with `StepTimeout` when it takes longer than `limit`.
+func withTimeout<T: Sendable>(_ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw StepTimeout(what: what, limit: limit) }
+        return value
+    }
+}
+
+/// A step or compensation took too long.
+struct StepTimeout: Error, CustomStringConvertible {
+    var what: String
+    var limit: Duration
+    var description: String { "\(what) did not finish within \(limit)" }
+}

@@ -1,0 +1,148 @@
+import Bus
+import Compute
+import Crypto
+import EventStore
+import Foundation
+import Lifecycle
+import Logging
+import PostgresNIO
+import ReadModels
+import Secrets
+
+/// The saga runner: takes saga triggers (instance events) from the `taskmanager` queue, starts the saga each
+/// one names, and runs it step by step, recording every step on the saga's stream. On start it resumes every
+/// saga the log shows unfinished, so a killed task manager loses nothing: a step that may have run is run again,
+/// idempotently.
+public struct TaskManager: Sendable {
+    let services: TaskManagerServices
+    let amqpURL: String
+    let scheduler = SagaScheduler()
+    /// Called after each saga event is recorded (tests crash the process at chosen points with it).
+    let afterRecording: @Sendable (_ saga: String, _ event: Saga.Event) -> Void
+
+    public init(client: PostgresClient, store: PostgresEventStore, chart: Statechart, compute: any ComputeDriver,
+                amqpURL: String, publisher: BusPublisher, secrets: SecretBox, logger: Logger,
+                afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
+        services = TaskManagerServices(
+            client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: chart),
+            compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
+            addresses: AddressBook(client: client, logger: logger),
+            secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
+            catalog: OperatorCatalog(client: client, logger: logger), logger: logger)
+        self.amqpURL = amqpURL
+        self.afterRecording = afterRecording
+    }
+
+    /// Runs until cancelled: resumes open sagas, then consumes triggers.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.rpc.run() }
+            group.addTask {
+                try await reviveStoppedServers()
+                try await resumeOpenSagas()
+                let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10)
+                try await consumer.run { delivery in try await handle(delivery) }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// A trigger: start its saga (once; a redelivered trigger finds the saga started) and schedule it.
+    func handle(_ delivery: Delivery) async throws {
+        let event = try JSONDecoder().decode(PublishedEvent.self, from: delivery.body)
+        guard let definition = Saga.Definition.triggered(by: event.type), event.stream.hasPrefix("instance-") else { return }
+        let instanceID = String(event.stream.dropFirst("instance-".count))
+        let requestID = event.metadata.objectValue?["request_id"]?.stringValue
+        let sagaID = Self.sagaID(stream: event.stream, version: event.version)
+        let start = Saga.Start(saga: definition.name, instanceId: instanceID, triggerStream: event.stream,
+                               triggerVersion: event.version, triggerType: event.type, requestId: requestID)
+        let started = Saga.Event.sagaStarted(start)
+        let metadata = EventMetadata(service: "taskmanager", requestID: requestID, correlationID: requestID,
+                                     causationID: "event-\(event.position)")
+        do {
+            _ = try await services.store.append(to: "saga-\(sagaID)", expectedVersion: .noStream, events: [
+                NewEvent(type: started.eventType, data: try started.encodedData(), metadata: try JSONEncoder().encode(metadata)),
+            ])
+            afterRecording(definition.name, started)
+        } catch is WrongExpectedVersion {
+            // Started before (a redelivery, or the relay published again): resume it if it is not finished.
+        }
+        await schedule(sagaID: sagaID, start: start, definition: definition)
+    }
+
+    /// Starts again the servers of live instances whose guest agent is not running (after the host stopped
+    /// them all, e.g. `cellar up` was stopped); their datastores come back with their data.
+    func reviveStoppedServers() async throws {
+        let rows = try await services.client.query(
+            "SELECT id FROM instances WHERE NOT deleted AND address IS NOT NULL", logger: services.logger)
+        for try await instanceID in rows.decode(String.self) where await services.compute.status(instanceID: instanceID) == .stopped {
+            services.logger.info("starting the stopped server of an instance", metadata: ["instance": "\(instanceID)"])
+            do { try await services.compute.reboot(instanceID: instanceID) } catch {
+                services.logger.error("could not start the server", metadata: ["instance": "\(instanceID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Every saga whose stream does not end in SagaCompleted, SagaFailed or SagaCancelled.
+    func resumeOpenSagas() async throws {
+        let rows = try await services.client.query("""
+            SELECT e.stream_id, s.data::text FROM events e
+            JOIN events s ON s.stream_id = e.stream_id AND s.stream_version = 1
+            WHERE e.stream_id LIKE 'saga-%'
+              AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
+              AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
+            ORDER BY s.global_position
+            """, logger: services.logger)
+        var open: [(String, Saga.Start)] = []
+        for try await (stream, data) in rows.decode((String, String).self) {
+            guard case .sagaStarted(let start) = try Saga.Event.decode(eventType: "SagaStarted", data: Data(data.utf8)) else { continue }
+            open.append((String(stream.dropFirst("saga-".count)), start))
+        }
+        if !open.isEmpty { services.logger.info("resuming open sagas", metadata: ["count": "\(open.count)"]) }
+        for (sagaID, start) in open {
+            guard let definition = Saga.Definition.named(start.saga) else { continue }
+            await schedule(sagaID: sagaID, start: start, definition: definition)
+        }
+    }
+
+    private func schedule(sagaID: String, start: Saga.Start, definition: Saga.Definition) async {
+        let runner = SagaRunner(
+            sagaID: sagaID, definition: definition, steps: Self.steps(for: definition),
+            context: SagaContext(services: services, sagaID: sagaID, start: start), store: services.store,
+            afterRecording: { [afterRecording] event in afterRecording(definition.name, event) }, logger: services.logger)
+        let logger = services.logger
+        await scheduler.submit(sagaID: sagaID, instanceID: start.instanceId) {
+            // A database or broker outage stops a runner; it starts again from the log after a pause.
+            while !Task.isCancelled {
+                do {
+                    try await runner.run()
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.error("saga runner stopped; retrying in 2 s", metadata: ["saga": "saga-\(sagaID)", "error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(2))
+                }
+            }
+        }
+    }
+
+    static func steps(for definition: Saga.Definition) -> any SagaSteps {
+        switch definition.name {
+        case Saga.Definition.createInstance.name: CreateInstanceSaga()
+        case Saga.Definition.deleteInstance.name: DeleteInstanceSaga()
+        default: GuestOperationSaga()
+        }
+    }
+
+    /// The saga id of a trigger: a UUID derived from the triggering event's stream and version, so the same
+    /// trigger delivered twice names the same saga.
+    static func sagaID(stream: String, version: Int) -> String {
+        var bytes = Array(SHA256.hash(data: Data("\(stream)@\(version)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5 style (name-based)
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.map(String.init).joined(separator: "-")
+    }
+}

@@ -1,0 +1,91 @@
+import Bus
+import Compute
+import Conductor
+import EventStore
+import Foundation
+import Lifecycle
+import Logging
+import PostgresNIO
+import Secrets
+import ServiceLifecycle
+import TaskManager
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings of the task manager and conductor: where instance folders live, how guests are started, how soon
+/// a silent guest counts as unhealthy.
+struct ControlPlaneSettings: Sendable {
+    /// `<state>/instances` by default (`CELLAR_INSTANCES_DIR`); only the task manager needs it.
+    var instancesDirectory: URL?
+    /// Seconds between guest heartbeats (`CELLAR_GUEST_HEARTBEAT_INTERVAL`, default 10).
+    var heartbeatInterval: Double
+    /// A guest not heard from for this long is unhealthy (`CELLAR_GUEST_HEARTBEAT_EXPIRY`, default 90 s, Trove's).
+    var heartbeatExpiry: Double
+    /// The OS user datastore servers run as (`CELLAR_DB_OS_USER`, default `cellar-db`, made by scripts/setup).
+    var databaseOSUser: String
+
+    static func fromEnvironment(stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ControlPlaneSettings {
+        func number(_ name: String, _ fallback: Double) -> Double { environment[name].flatMap(Double.init) ?? fallback }
+        var instances = stateDirectory?.appendingPathComponent("instances", isDirectory: true)
+        if let configured = environment["CELLAR_INSTANCES_DIR"], !configured.isEmpty {
+            instances = URL(fileURLWithPath: configured, isDirectory: true)
+        }
+        return ControlPlaneSettings(
+            instancesDirectory: instances, heartbeatInterval: number("CELLAR_GUEST_HEARTBEAT_INTERVAL", 10),
+            heartbeatExpiry: number("CELLAR_GUEST_HEARTBEAT_EXPIRY", 90),
+            databaseOSUser: environment["CELLAR_DB_OS_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "cellar-db")
+    }
+
+    struct MissingInstancesDirectory: Error, CustomStringConvertible {
+        var description: String { "set CELLAR_INSTANCES_DIR (where instance folders live) or use --state-dir" }
+    }
+
+    func computeDriver(amqpURL: String) throws -> ProcessComputeDriver {
+        guard let instancesDirectory else { throw MissingInstancesDirectory() }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        return ProcessComputeDriver(root: instancesDirectory, guest: .init(
+            executable: executable, amqpURL: amqpURL, heartbeatInterval: heartbeatInterval, databaseOSUser: databaseOSUser))
+    }
+}
+
+/// The task manager as a service of the group.
+struct TaskManagerService: Service {
+    let taskManager: TaskManager
+    let migrations: MigrationGate
+
+    func run() async throws {
+        try await migrations.ensureMigrated()
+        try await cancelWhenGracefulShutdown { try await taskManager.run() }
+    }
+}
+
+/// The conductor as a service of the group.
+struct ConductorService: Service {
+    let conductor: Conductor
+    let migrations: MigrationGate
+
+    func run() async throws {
+        try await migrations.ensureMigrated()
+        try await cancelWhenGracefulShutdown { try await conductor.run() }
+    }
+}
+
+/// `CELLAR_TASKMANAGER_CRASH_AT=<step>:<EventType>`: the task manager kills itself (SIGKILL, no clean-up) right
+/// after recording that event, e.g. `allocateCompute:SagaStepSucceeded` or `prepareDatastore:SagaStepStarted`.
+/// The crash tests use it to stop the process at an exact point; unset, it does nothing.
+enum CrashPoint {
+    static func hook(environment: [String: String] = ProcessInfo.processInfo.environment) -> @Sendable (String, Saga.Event) -> Void {
+        guard let point = environment["CELLAR_TASKMANAGER_CRASH_AT"], !point.isEmpty else { return { _, _ in } }
+        return { _, event in
+            let step: String? = switch event {
+            case .stepStarted(let attempt), .stepSucceeded(let attempt): attempt.step
+            default: nil
+            }
+            guard let step, "\(step):\(event.eventType)" == point else { return }
+            FileHandle.standardError.write(Data("taskmanager: crashing at \(point) (CELLAR_TASKMANAGER_CRASH_AT)\n".utf8))
+            kill(getpid(), SIGKILL)
+        }
+    }
+}
