@@ -20,6 +20,8 @@ actor PostgreSQLManager {
     let osUser: String?
     let logger: Logger
     private var state: GuestState
+    /// The data directory's size and when it was measured: walking the tree is the heartbeat's dearest part.
+    private var measuredSize: (bytes: Int64, at: ContinuousClock.Instant)?
 
     init(instanceDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger) {
         paths = PostgreSQLPaths(instanceDirectory: instanceDirectory)
@@ -360,6 +362,13 @@ actor PostgreSQLManager {
     }
 
     private func dataDirectorySize() -> Int64 {
+        if let measuredSize, ContinuousClock.now - measuredSize.at < .seconds(10) { return measuredSize.bytes }
+        let bytes = walkDataDirectory()
+        measuredSize = (bytes, ContinuousClock.now)
+        return bytes
+    }
+
+    private func walkDataDirectory() -> Int64 {
         guard let files = FileManager.default.enumerator(at: paths.data, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
         var total: Int64 = 0
         for case let file as URL in files {

@@ -19,10 +19,14 @@ public struct TaskManager: Sendable {
     let scheduler = SagaScheduler()
     /// Called after each saga event is recorded (tests crash the process at chosen points with it).
     let afterRecording: @Sendable (_ saga: String, _ event: Saga.Event) -> Void
+    /// How often servers whose guest agent died are started again (the process driver's "hypervisor" duty).
+    let reviveInterval: Duration
 
     public init(client: PostgresClient, store: PostgresEventStore, chart: Statechart, compute: any ComputeDriver,
                 amqpURL: String, publisher: BusPublisher, secrets: SecretBox, logger: Logger,
+                reviveInterval: Duration = .seconds(30),
                 afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
+        self.reviveInterval = reviveInterval
         services = TaskManagerServices(
             client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: chart),
             compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
@@ -42,6 +46,14 @@ public struct TaskManager: Sendable {
                 try await resumeOpenSagas()
                 let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10)
                 try await consumer.run { delivery in try await handle(delivery) }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: reviveInterval)
+                    do { try await reviveStoppedServers() } catch {
+                        services.logger.warning("could not look for stopped servers", metadata: ["error": "\(error)"])
+                    }
+                }
             }
             defer { group.cancelAll() }
             try await group.next()

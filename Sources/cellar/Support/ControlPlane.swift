@@ -23,6 +23,8 @@ struct ControlPlaneSettings: Sendable {
     var heartbeatInterval: Double
     /// A guest not heard from for this long is unhealthy (`CELLAR_GUEST_HEARTBEAT_EXPIRY`, default 90 s, Trove's).
     var heartbeatExpiry: Double
+    /// How often the task manager starts again servers whose guest agent died (`CELLAR_COMPUTE_REVIVE_INTERVAL`, 30 s).
+    var reviveInterval: Double
     /// The OS user datastore servers run as (`CELLAR_DB_OS_USER`, default `cellar-db`, made by scripts/setup).
     var databaseOSUser: String
 
@@ -35,6 +37,7 @@ struct ControlPlaneSettings: Sendable {
         return ControlPlaneSettings(
             instancesDirectory: instances, heartbeatInterval: number("CELLAR_GUEST_HEARTBEAT_INTERVAL", 10),
             heartbeatExpiry: number("CELLAR_GUEST_HEARTBEAT_EXPIRY", 90),
+            reviveInterval: number("CELLAR_COMPUTE_REVIVE_INTERVAL", 30),
             databaseOSUser: environment["CELLAR_DB_OS_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "cellar-db")
     }
 
@@ -72,20 +75,28 @@ struct ConductorService: Service {
     }
 }
 
-/// `CELLAR_TASKMANAGER_CRASH_AT=<step>:<EventType>`: the task manager kills itself (SIGKILL, no clean-up) right
-/// after recording that event, e.g. `allocateCompute:SagaStepSucceeded` or `prepareDatastore:SagaStepStarted`.
-/// The crash tests use it to stop the process at an exact point; unset, it does nothing.
+/// `CELLAR_TASKMANAGER_CRASH_AT=<step>:<EventType>[+<milliseconds>]`: the task manager kills itself (SIGKILL, no
+/// clean-up) right after recording that event, or that long after it, e.g. `allocateCompute:SagaStepSucceeded`
+/// or `prepareDatastore:SagaStepStarted+300` (while the guest is preparing). The crash tests use it to stop the
+/// process at an exact point; unset, it does nothing.
 enum CrashPoint {
     static func hook(environment: [String: String] = ProcessInfo.processInfo.environment) -> @Sendable (String, Saga.Event) -> Void {
-        guard let point = environment["CELLAR_TASKMANAGER_CRASH_AT"], !point.isEmpty else { return { _, _ in } }
+        guard let setting = environment["CELLAR_TASKMANAGER_CRASH_AT"], !setting.isEmpty else { return { _, _ in } }
+        let parts = setting.split(separator: "+", maxSplits: 1)
+        let point = String(parts[0])
+        let delay = parts.count > 1 ? (Double(parts[1]) ?? 0) / 1000 : 0
         return { _, event in
             let step: String? = switch event {
             case .stepStarted(let attempt), .stepSucceeded(let attempt): attempt.step
             default: nil
             }
             guard let step, "\(step):\(event.eventType)" == point else { return }
-            FileHandle.standardError.write(Data("taskmanager: crashing at \(point) (CELLAR_TASKMANAGER_CRASH_AT)\n".utf8))
-            kill(getpid(), SIGKILL)
+            FileHandle.standardError.write(Data("taskmanager: crashing at \(setting) (CELLAR_TASKMANAGER_CRASH_AT)\n".utf8))
+            if delay == 0 { kill(getpid(), SIGKILL) }
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: delay)
+                kill(getpid(), SIGKILL)
+            }
         }
     }
 }
