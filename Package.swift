@@ -149,7 +149,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CellarCommandTests",
-            dependencies: ["EventStore", "LocalServers", "CellarTestSupport"]
+            dependencies: ["EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle",
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "BusTests",

@@ -43,6 +43,12 @@ public struct ProcessComputeDriver: ComputeDriver {
     /// The folder of one instance.
     public func directory(of instanceID: String) -> URL { root.appendingPathComponent(instanceID, isDirectory: true) }
 
+    /// A short folder for the instance's sockets (a Unix socket path may be at most 107 bytes, and instance
+    /// folders can be deep): made on allocate, removed on release, like a VM's /run.
+    public static func runtimeDirectory(of instanceID: String) -> URL {
+        URL(fileURLWithPath: "/tmp/cellar-run/\(instanceID)", isDirectory: true)
+    }
+
     public func allocate(_ request: ServerRequest) async throws -> Server {
         try await onOwnThread { try allocateBlocking(request) }
     }
@@ -100,8 +106,11 @@ public struct ProcessComputeDriver: ComputeDriver {
     }
 
     private func startGuest(_ request: ServerRequest, in folder: URL) throws -> Int32 {
+        let runtime = Self.runtimeDirectory(of: request.instanceID)
+        try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: runtime.deletingLastPathComponent().path)
         let arguments = [
-            "guestagent", "--instance-id", request.instanceID, "--directory", folder.path,
+            "guestagent", "--instance-id", request.instanceID, "--directory", folder.path, "--runtime-directory", runtime.path,
             "--address", request.address, "--port", "\(request.port)", "--datastore", request.datastore,
             "--heartbeat-interval", "\(guest.heartbeatInterval)", "--os-user", guest.databaseOSUser,
         ]
@@ -126,6 +135,7 @@ public struct ProcessComputeDriver: ComputeDriver {
             }
         }
         try? FileManager.default.removeItem(at: folder)
+        try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))
     }
 
     /// Ends every process that belongs to the instance (its guest agent, the datastore server it started):

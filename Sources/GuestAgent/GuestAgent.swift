@@ -2,6 +2,7 @@ import Bus
 import EventStore
 import Foundation
 import Logging
+import PostgresNIO
 
 /// The agent beside one datastore: serves RPCs on `guest.<instance_id>` and sends a heartbeat to the
 /// conductor every `heartbeatInterval`. Started by the compute driver as `cellar guestagent`.
@@ -11,6 +12,8 @@ public struct GuestAgent: Sendable {
         public var instanceID: String
         /// The instance folder the compute driver made.
         public var directory: URL
+        /// The short folder for sockets the compute driver made.
+        public var runtimeDirectory: URL
         /// The datastore's address and port.
         public var address: String
         public var port: Int
@@ -21,10 +24,11 @@ public struct GuestAgent: Sendable {
         /// The OS user the server runs as (nil: the agent's own user).
         public var osUser: String?
 
-        public init(instanceID: String, directory: URL, address: String, port: Int, datastore: String, amqpURL: String,
+        public init(instanceID: String, directory: URL, runtimeDirectory: URL, address: String, port: Int, datastore: String, amqpURL: String,
                     heartbeatInterval: Duration, osUser: String?) {
             self.instanceID = instanceID
             self.directory = directory
+            self.runtimeDirectory = runtimeDirectory
             self.address = address
             self.port = port
             self.datastore = datastore
@@ -47,7 +51,7 @@ public struct GuestAgent: Sendable {
 
     /// Serves until cancelled.
     public func run() async throws {
-        let manager = PostgreSQLManager(instanceDirectory: configuration.directory, address: configuration.address,
+        let manager = PostgreSQLManager(instanceDirectory: configuration.directory, runtimeDirectory: configuration.runtimeDirectory, address: configuration.address,
                                         port: configuration.port, osUser: configuration.osUser, logger: logger)
         await manager.startIfPrepared()
         let publisher = try BusPublisher(url: configuration.amqpURL)
@@ -87,6 +91,20 @@ struct GuestDispatcher: Sendable {
     let logger: Logger
 
     func handle(_ request: RPCRequest) async throws -> JSONValue {
+        do {
+            return try await dispatch(request)
+        } catch let error as PSQLError {
+            // PSQLError prints nothing useful by design; the server's own message is what an operator needs.
+            let message = error.serverInfo?[.message] ?? String(reflecting: error)
+            logger.error("rpc failed in the datastore", metadata: ["method": "\(request.method)", "error": "\(message)"])
+            throw RemoteFailure(type: "DatastoreError", message: message)
+        } catch {
+            logger.error("rpc failed", metadata: ["method": "\(request.method)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    private func dispatch(_ request: RPCRequest) async throws -> JSONValue {
         guard let method = GuestMethod(rawValue: request.method) else {
             throw RemoteFailure(type: "UnknownMethod", message: "the guest agent has no method \(request.method)")
         }

@@ -23,8 +23,8 @@ actor PostgreSQLManager {
     /// The data directory's size and when it was measured: walking the tree is the heartbeat's dearest part.
     private var measuredSize: (bytes: Int64, at: ContinuousClock.Instant)?
 
-    init(instanceDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger) {
-        paths = PostgreSQLPaths(instanceDirectory: instanceDirectory)
+    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger) {
+        paths = PostgreSQLPaths(instanceDirectory: instanceDirectory, runtimeDirectory: runtimeDirectory)
         self.address = address
         self.port = port
         self.osUser = osUser
@@ -335,6 +335,8 @@ actor PostgreSQLManager {
 
     private func startServer() async throws {
         if try await isServerRunning() { return }
+        try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.socketDirectory)
         let binaries = try PostgresBinaries.locate()
         try await blocking { [self] in
             try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-l", paths.serverLog.path, "-w", "-s", "-t", "60", "start"], asUser: osUser)

@@ -3,11 +3,13 @@ import Foundation
 /// Where one instance's PostgreSQL keeps its files, inside the instance folder the compute driver made.
 struct PostgreSQLPaths: Sendable {
     let instanceDirectory: URL
+    /// A short folder for sockets (Unix socket paths are limited to 107 bytes).
+    let runtimeDirectory: URL
 
     /// The data directory (owned by the database OS user).
     var data: URL { instanceDirectory.appendingPathComponent("data", isDirectory: true) }
     /// The Unix socket directory (mode 700: only the guest and the server reach it).
-    var socketDirectory: URL { instanceDirectory.appendingPathComponent("run", isDirectory: true) }
+    var socketDirectory: URL { runtimeDirectory.appendingPathComponent("postgresql", isDirectory: true) }
     /// The server log.
     var logDirectory: URL { instanceDirectory.appendingPathComponent("log", isDirectory: true) }
     var serverLog: URL { logDirectory.appendingPathComponent("postgresql.log") }

@@ -80,6 +80,7 @@ struct GuestAgentCommand: AsyncParsableCommand {
 
     @Option(help: "The instance this guest serves.") var instanceId: String
     @Option(help: "The instance's folder.") var directory: String
+    @Option(help: "A short folder for the datastore's sockets.") var runtimeDirectory: String
     @Option(help: "The datastore's address.") var address: String
     @Option(help: "The datastore's port.") var port: Int = 5432
     @Option(help: "The datastore.") var datastore = "postgresql"
@@ -93,7 +94,8 @@ struct GuestAgentCommand: AsyncParsableCommand {
             throw ValidationError("CELLAR_AMQP_URL must name the broker (the compute driver sets it)")
         }
         let agent = try GuestAgent(configuration: .init(
-            instanceID: instanceId, directory: URL(fileURLWithPath: directory, isDirectory: true), address: address, port: port,
+            instanceID: instanceId, directory: URL(fileURLWithPath: directory, isDirectory: true),
+            runtimeDirectory: URL(fileURLWithPath: runtimeDirectory, isDirectory: true), address: address, port: port,
             datastore: datastore, amqpURL: amqpURL, heartbeatInterval: .milliseconds(Int(heartbeatInterval * 1000)),
             osUser: getuid() == 0 ? osUser : nil), logger: logger)
         try await agent.run()
