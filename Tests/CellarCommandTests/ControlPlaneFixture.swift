@@ -55,8 +55,12 @@ final class ControlPlane: @unchecked Sendable {
         }
     }
 
-    /// (Re)starts the task manager; `crashAt` sets `CELLAR_TASKMANAGER_CRASH_AT`.
+    /// (Re)starts the task manager (one that still runs is killed first); `crashAt` sets `CELLAR_TASKMANAGER_CRASH_AT`.
     func startTaskManager(crashAt: String? = nil, reviveInterval: Double = 30) throws {
+        if let running = taskManager, running.isRunning {
+            running.send(SIGKILL)
+            while running.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        }
         var environment = ["CELLAR_INSTANCES_DIR": instancesDirectory.path, "CELLAR_COMPUTE_REVIVE_INTERVAL": "\(reviveInterval)"]
         if let crashAt { environment["CELLAR_TASKMANAGER_CRASH_AT"] = crashAt }
         try start("taskmanager", ["taskmanager"], environment: environment)
