@@ -57,4 +57,10 @@ extension Topology {
 
     /// The queue a guest agent serves RPCs on.
     public static func guestQueue(_ instanceID: String) -> String { "guest.\(instanceID)" }
+
+    /// Declares a guest's queue and its binding, so calls sent before the guest consumes wait for it.
+    public static func declareGuestQueue(_ instanceID: String, with publisher: BusPublisher) async throws {
+        let queue = guestQueue(instanceID)
+        try await publisher.declare(RPCServer.queueSpec(queue), bindings: [Binding(exchange: rpcExchange, routingKey: queue)])
+    }
 }

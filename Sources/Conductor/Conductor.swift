@@ -53,11 +53,15 @@ public struct Conductor: Sendable {
         if !state.guestRegistered {
             guard state.leaf == "registering" else { return }
             try await instances.execute(.recordGuestRegistered, on: heartbeat.instanceID, metadata: Self.metadata)
+            logger.info("guest registered", metadata: ["instance": "\(heartbeat.instanceID)"])
             return
         }
         guard let health = Self.health(of: heartbeat.status) else { return }
         do {
-            try await instances.execute(.reportGuestHealth(health), on: heartbeat.instanceID, metadata: Self.metadata)
+            let recorded = try await instances.execute(.reportGuestHealth(health), on: heartbeat.instanceID, metadata: Self.metadata)
+            if !recorded.isEmpty {
+                logger.info("guest health changed", metadata: ["instance": "\(heartbeat.instanceID)", "status": "\(heartbeat.status)"])
+            }
         } catch is Rejection {
             return  // deleted meanwhile
         }

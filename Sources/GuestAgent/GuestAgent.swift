@@ -56,6 +56,8 @@ public struct GuestAgent: Sendable {
         await manager.startIfPrepared()
         let publisher = try BusPublisher(url: configuration.amqpURL)
         defer { publisher.shutdown() }
+        // The queue exists before the first heartbeat registers the guest, so no call can be sent to nowhere.
+        try await Topology.declareGuestQueue(configuration.instanceID, with: publisher)
         let server = RPCServer(url: configuration.amqpURL, queue: Topology.guestQueue(configuration.instanceID), publisher: publisher)
         let dispatcher = GuestDispatcher(manager: manager, logger: logger)
         logger.info("guest agent serving", metadata: ["instance": "\(configuration.instanceID)", "queue": "\(server.queue)"])

@@ -221,10 +221,15 @@ final class ControlPlane: @unchecked Sendable {
                                environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"])
     }
 
+    /// Prints every log of the test's processes and of its instances' guest agents (after a failure).
     func printLogs() {
-        for (name, entry) in processes {
-            let text = (try? String(contentsOf: entry.log, encoding: .utf8)) ?? ""
-            print("---- \(name) ----\n\(text.suffix(6000))")
+        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
+            .map { folder.appendingPathComponent($0) }
+        let guests = ((try? FileManager.default.contentsOfDirectory(atPath: instancesDirectory.path)) ?? [])
+            .map { instancesDirectory.appendingPathComponent($0).appendingPathComponent("guest.log") }
+        for log in logs + guests {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            print("---- \(log.lastPathComponent) (\(log.deletingLastPathComponent().lastPathComponent)) ----\n\(text.suffix(6000))")
         }
     }
 

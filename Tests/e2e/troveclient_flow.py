@@ -4,6 +4,7 @@ Reads OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME from the environmen
 and exits non-zero on the first surprise.
 """
 import os
+import subprocess
 import sys
 import time
 
@@ -15,6 +16,30 @@ from troveclient.apiclient import exceptions
 
 def step(message):
     print(f"troveclient: {message}", flush=True)
+
+
+def wait_for(trove, instance_id, status, timeout=120):
+    """Polls until the instance shows `status` with operating_status HEALTHY (as tempest waits)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        shown = trove.instances.get(instance_id)
+        if shown.status == status and getattr(shown, "operating_status", "") == "HEALTHY":
+            return shown
+        if shown.status == "ERROR":
+            raise AssertionError(f"instance went to ERROR: {getattr(shown, 'fault', None)}")
+        time.sleep(0.5)
+    raise AssertionError(f"instance did not reach {status} in {timeout} s (last {shown.status})")
+
+
+def psql(address, sql):
+    """Runs SQL as the instance's user `app` on its own address; returns stdout."""
+    done = subprocess.run(
+        ["psql", "-h", address, "-p", "5432", "-U", "app", "-d", "orders", "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+        env={**os.environ, "PGPASSWORD": "correct-horse-battery", "PGCONNECT_TIMEOUT": "5"},
+        capture_output=True, text=True, timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]  # the last statement's result
 
 
 def main():
@@ -60,7 +85,7 @@ def main():
     listed = [i.id for i in trove.instances.list()]
     assert instance.id in listed, listed
     shown = trove.instances.get(instance.id)
-    assert shown.name == "e2e-orders" and shown.status == "BUILD", (shown.name, shown.status)
+    assert shown.name == "e2e-orders" and shown.status in ("BUILD", "ACTIVE"), (shown.name, shown.status)
     assert shown.volume["size"] == 1, shown.volume
     step(f"listed and shown: {shown.name} {shown.status} flavor {shown.flavor['id']}")
 
@@ -71,6 +96,18 @@ def main():
     assert [d["name"] for d in users[0].databases] == ["orders"], users[0].databases
     step(f"databases {databases}, users {[u.name for u in users]}")
 
+    active = wait_for(trove, instance.id, "ACTIVE")
+    address = active.ip[0]
+    step(f"ACTIVE on {address}")
+    created = psql(address, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (7); SELECT n FROM kept")
+    assert created == "7", created
+    step("psql as app: created a table in orders")
+
+    trove.instances.restart(instance.id)
+    wait_for(trove, instance.id, "ACTIVE")
+    assert psql(address, "SELECT n FROM kept") == "7"
+    step("restarted: ACTIVE again, data kept")
+
     try:
         trove.instances.get("00000000-0000-0000-0000-000000000000")
         raise AssertionError("an unknown instance was found")
@@ -78,7 +115,7 @@ def main():
         step("unknown instance: NotFound")
 
     trove.instances.delete(instance.id)
-    deadline = time.time() + 30
+    deadline = time.time() + 60
     while time.time() < deadline:
         try:
             trove.instances.get(instance.id)
