@@ -126,9 +126,13 @@ public struct ProcessComputeDriver: ComputeDriver {
 
     private func releaseBlocking(_ instanceID: String) throws {
         let folder = directory(of: instanceID)
-        guard FileManager.default.fileExists(atPath: folder.path) else { return }
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))
+            return
+        }
         try withLock(instanceID) {
             powerOff(folder)
+            try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))
             // Remove everything but the lock we hold; the folder itself goes last.
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where entry != ".lock" {
                 try FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
