@@ -15,3 +15,6 @@ CREATE TABLE guest_heartbeats (
     volume_used_bytes bigint      NOT NULL,
     server_version    text
 );
+
+-- The sagas of an instance, found by the instance id their SagaStarted names (`cellar events show`, tests).
+CREATE INDEX events_saga_instance ON events ((data->>'instanceId')) WHERE event_type = 'SagaStarted';

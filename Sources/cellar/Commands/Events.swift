@@ -33,18 +33,27 @@ struct Events: AsyncParsableCommand {
         }
     }
 
-    /// `cellar events show <stream>`: the whole story of one stream.
+    /// `cellar events show <stream>`: the whole story of one stream; for an instance, with its sagas' steps.
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print every event of one stream, e.g. instance-<id>.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print every event of one stream, e.g. instance-<id> (with the steps of its sagas, in log order).")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "Stream id, e.g. instance-8f1c...") var stream: String
         @Flag(help: "One JSON object per line instead of a table.") var json = false
+        @Flag(help: "Only the stream itself, without the saga streams of an instance.") var withoutSagas = false
 
         func run() async throws {
             let printer = EventPrinter(json: json)
-            let stream = self.stream
-            let events = try await database.withEventStore(logger: .cellar("cellar.events")) { store, _ in
-                try await store.readStream(stream)
+            let (stream, withSagas) = (self.stream, !withoutSagas)
+            let events = try await database.withEventStore(logger: .cellar("cellar.events")) { store, client in
+                var events = try await store.readStream(stream)
+                guard withSagas, stream.hasPrefix("instance-") else { return events }
+                let instanceID = String(stream.dropFirst("instance-".count))
+                let sagas = try await client.query(
+                    "SELECT stream_id FROM events WHERE event_type = 'SagaStarted' AND data->>'instanceId' = \(instanceID)",
+                    logger: .cellar("cellar.events"))
+                for try await saga in sagas.decode(String.self) { events += try await store.readStream(saga) }
+                return events.sorted { $0.globalPosition < $1.globalPosition }
             }
             guard !events.isEmpty else { throw ReadableError(description: "stream \(stream) has no events") }
             printer.printHeader()
