@@ -77,8 +77,10 @@ public struct ProcessComputeDriver: ComputeDriver {
     /// Stops every instance's guest agent and datastore (for `cellar up`'s shutdown); folders stay, so the next
     /// `allocate` of each instance starts it again with its data.
     public func stopAll() {
-        for instanceID in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] {
-            powerOff(directory(of: instanceID))
+        let instances = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        // All at once: each may take the whole grace period.
+        DispatchQueue.concurrentPerform(iterations: instances.count) { index in
+            powerOff(directory(of: instances[index]))
         }
     }
 
@@ -143,7 +145,7 @@ public struct ProcessComputeDriver: ComputeDriver {
     }
 
     /// Ends every process that belongs to the instance (its guest agent, the datastore server it started):
-    /// SIGTERM, then SIGKILL after 10 s, like a VM being powered off.
+    /// SIGTERM, then SIGKILL after 5 s, like a VM being powered off.
     private func powerOff(_ folder: URL) {
         let marker = folder.path + "/"
         var pids = ProcessStatus.processes(commandLineContaining: marker)
@@ -151,7 +153,7 @@ public struct ProcessComputeDriver: ComputeDriver {
             pids.append(pid)
         }
         for pid in Set(pids) { kill(pid, SIGTERM) }
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(5)
         while Date() < deadline && Set(pids).contains(where: { ProcessStatus.isAlive(pid: $0) }) { usleep(50_000) }
         for pid in Set(pids) where ProcessStatus.isAlive(pid: pid) { kill(pid, SIGKILL) }
         // A killed postmaster's helpers exit on their own once they notice; wait for the listed ones.

@@ -338,8 +338,15 @@ actor PostgreSQLManager {
         try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.socketDirectory)
         let binaries = try PostgresBinaries.locate()
-        try await blocking { [self] in
-            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-l", paths.serverLog.path, "-w", "-s", "-t", "60", "start"], asUser: osUser)
+        do {
+            try await blocking { [self] in
+                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-l", paths.serverLog.path, "-w", "-s", "-t", "60", "start"], asUser: osUser)
+            }
+        } catch {
+            // pg_ctl only says "examine the log output": the log's last lines are what an operator needs.
+            let log = (try? String(contentsOf: paths.serverLog, encoding: .utf8)) ?? ""
+            let tail = log.split(separator: "\n").suffix(3).joined(separator: " | ")
+            throw RemoteFailure(type: "DatastoreStartFailed", message: "PostgreSQL did not start: \(tail)")
         }
     }
 

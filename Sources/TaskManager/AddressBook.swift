@@ -3,13 +3,13 @@ import LocalServers
 import Logging
 import PostgresNIO
 
-/// Gives every instance its own loopback address (127.42.x.y), so its datastore listens on the standard port
+/// Gives every instance its own loopback address (`<prefix>.x.y`, 127.42.x.y by default), so its datastore listens on the standard port
 /// as on a small VM. A lease row per instance (unique address, unique instance) means no two instances ever
 /// share one, however many task managers run; addresses another program already uses are skipped.
 struct AddressBook: Sendable {
     let client: PostgresClient
     let logger: Logger
-    /// The first two octets of the pool.
+    /// The first two octets of the pool (two Cellars on one machine should use different pools).
     var prefix = "127.42"
 
     /// The instance's address: the one it already leased, else the lowest free one.

@@ -24,13 +24,13 @@ public struct TaskManager: Sendable {
 
     public init(client: PostgresClient, store: PostgresEventStore, chart: Statechart, compute: any ComputeDriver,
                 amqpURL: String, publisher: BusPublisher, secrets: SecretBox, logger: Logger,
-                reviveInterval: Duration = .seconds(30),
+                reviveInterval: Duration = .seconds(30), addressPool: String = "127.42",
                 afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
         self.reviveInterval = reviveInterval
         services = TaskManagerServices(
             client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: chart),
             compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
-            addresses: AddressBook(client: client, logger: logger),
+            addresses: AddressBook(client: client, logger: logger, prefix: addressPool),
             secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
             catalog: OperatorCatalog(client: client, logger: logger), logger: logger)
         self.amqpURL = amqpURL

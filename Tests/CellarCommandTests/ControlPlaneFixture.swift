@@ -77,6 +77,8 @@ final class ControlPlane: @unchecked Sendable {
             "CELLAR_HOME": TestServers.projectRoot.path, "CELLAR_DATABASE_URL": database.url, "CELLAR_AMQP_URL": amqpURL,
             "CELLAR_SECRET_KEY": Self.secretKey, "CELLAR_GUEST_HEARTBEAT_INTERVAL": "\(Self.heartbeatInterval)",
             "CELLAR_GUEST_HEARTBEAT_EXPIRY": "\(Self.heartbeatExpiry)", "LOG_LEVEL": "info",
+            // Not the default pool: a `cellar up` of another test may run beside these.
+            "CELLAR_ADDRESS_POOL": "127.43",
         ]
         let process = try ChildProcess.start(CellarProcess.executable.path, arguments,
                                              environment: common.merging(environment) { _, new in new }, outputPath: log.path)

@@ -36,7 +36,7 @@ struct TaskManagerCommand: AsyncParsableCommand {
             let taskManager = TaskManager(
                 client: client, store: store, chart: charts.instance, compute: try settings.computeDriver(amqpURL: amqpURL),
                 amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state), logger: logger,
-                reviveInterval: .seconds(settings.reviveInterval), afterRecording: CrashPoint.hook())
+                reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool, afterRecording: CrashPoint.hook())
             let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: try ProjectFiles.migrations(), logger: logger))
             try await ServiceGroup(services: [client, TaskManagerService(taskManager: taskManager, migrations: migrations)],
                                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()

@@ -35,7 +35,7 @@ struct CreateBench: AsyncParsableCommand {
         defer { stack.stop() }
         let settings = ControlPlaneSettings(
             instancesDirectory: state.url.appendingPathComponent("instances"), heartbeatInterval: 1, heartbeatExpiry: 90,
-            reviveInterval: 3600, databaseOSUser: ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db")
+            reviveInterval: 3600, addressPool: "127.44", databaseOSUser: ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db")
         let driver = try settings.computeDriver(amqpURL: stack.rabbitMQ.url)
         defer { driver.stopAll() }
 
@@ -94,7 +94,7 @@ struct CreateBench: AsyncParsableCommand {
             group.addTask { try await ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)).run(); return [] }
             group.addTask {
                 try await TaskManager(client: client, store: store, chart: charts.instance, compute: driver, amqpURL: amqpURL,
-                                      publisher: publisher, secrets: secrets, logger: logger).run()
+                                      publisher: publisher, secrets: secrets, logger: logger, addressPool: "127.44").run()
                 return []
             }
             group.addTask {

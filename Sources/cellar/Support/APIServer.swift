@@ -95,7 +95,7 @@ struct APIServer {
                 TaskManagerService(taskManager: TaskManager(
                     client: client, store: store, chart: charts.instance, compute: compute, amqpURL: amqpURL,
                     publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), logger: logger,
-                    reviveInterval: .seconds(controlPlane.reviveInterval), afterRecording: CrashPoint.hook()), migrations: migrations),
+                    reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool, afterRecording: CrashPoint.hook()), migrations: migrations),
                 ConductorService(conductor: Conductor(
                     client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
                     heartbeatExpiry: .seconds(controlPlane.heartbeatExpiry), logger: logger), migrations: migrations)

@@ -25,6 +25,8 @@ struct ControlPlaneSettings: Sendable {
     var heartbeatExpiry: Double
     /// How often the task manager starts again servers whose guest agent died (`CELLAR_COMPUTE_REVIVE_INTERVAL`, 30 s).
     var reviveInterval: Double
+    /// The first two octets of instance addresses (`CELLAR_ADDRESS_POOL`, default `127.42`).
+    var addressPool = "127.42"
     /// The OS user datastore servers run as (`CELLAR_DB_OS_USER`, default `cellar-db`, made by scripts/setup).
     var databaseOSUser: String
 
@@ -34,11 +36,27 @@ struct ControlPlaneSettings: Sendable {
         if let configured = environment["CELLAR_INSTANCES_DIR"], !configured.isEmpty {
             instances = URL(fileURLWithPath: configured, isDirectory: true)
         }
-        return ControlPlaneSettings(
+        var settings = ControlPlaneSettings(
             instancesDirectory: instances, heartbeatInterval: number("CELLAR_GUEST_HEARTBEAT_INTERVAL", 10),
             heartbeatExpiry: number("CELLAR_GUEST_HEARTBEAT_EXPIRY", 90),
             reviveInterval: number("CELLAR_COMPUTE_REVIVE_INTERVAL", 30),
             databaseOSUser: environment["CELLAR_DB_OS_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "cellar-db")
+        if let pool = environment["CELLAR_ADDRESS_POOL"], !pool.isEmpty { settings.addressPool = pool }
+        return settings
+    }
+
+    /// Refuses a pool that is not two octets of 127.0.0.0/8 (`127.N`).
+    func validated() throws -> ControlPlaneSettings {
+        let octets = addressPool.split(separator: ".")
+        guard octets.count == 2, octets[0] == "127", let second = Int(octets[1]), (0...255).contains(second) else {
+            throw InvalidAddressPool(pool: addressPool)
+        }
+        return self
+    }
+
+    struct InvalidAddressPool: Error, CustomStringConvertible {
+        var pool: String
+        var description: String { "CELLAR_ADDRESS_POOL must be the first two octets of a loopback range, like 127.42, not '\(pool)'" }
     }
 
     struct MissingInstancesDirectory: Error, CustomStringConvertible {
