@@ -39,7 +39,7 @@ public enum Topology {
     /// The instance events that start a saga (see `Saga.Definition.triggered(by:)`).
     public static let taskManagerTriggers = [
         "InstanceCreateRequested", "BuildRetryRequested", "DeleteRequested", "RestartRequested",
-        "FlavorResizeRequested", "VolumeResizeRequested",
+        "FlavorResizeRequested", "VolumeResizeRequested", "GuestChangeRequested",
     ]
 
     /// The task manager's queue of saga triggers.

@@ -50,10 +50,49 @@ public struct InstanceProjection: Projection {
                     INSERT INTO instance_users VALUES (\(id), \(user.name), \(user.host), \(user.databases)) ON CONFLICT DO NOTHING
                     """, logger: logger)
             }
+        case .guestChangeApplied(let change):
+            try await apply(change, instance: id, on: connection, logger: logger)
         case .instanceDeleted:
             try await connection.query("DELETE FROM instance_databases WHERE instance_id = \(id)", logger: logger)
             try await connection.query("DELETE FROM instance_users WHERE instance_id = \(id)", logger: logger)
         default:
+            break
+        }
+    }
+
+    /// Databases and users after a change the guest made.
+    private func apply(_ change: Instance.GuestChange, instance id: String, on connection: PostgresConnection, logger: Logger) async throws {
+        switch change {
+        case .createDatabases(let databases):
+            for database in databases {
+                try await connection.query("""
+                    INSERT INTO instance_databases VALUES (\(id), \(database.name), \(database.characterSet), \(database.collate))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+        case .deleteDatabase(let name):
+            try await connection.query("DELETE FROM instance_databases WHERE instance_id = \(id) AND name = \(name)", logger: logger)
+            try await connection.query(
+                "UPDATE instance_users SET databases = array_remove(databases, \(name)) WHERE instance_id = \(id)", logger: logger)
+        case .createUsers(let users):
+            for user in users {
+                try await connection.query("""
+                    INSERT INTO instance_users VALUES (\(id), \(user.name), \(user.host), \(user.databases)) ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+        case .deleteUser(let name, let host):
+            try await connection.query("DELETE FROM instance_users WHERE instance_id = \(id) AND name = \(name) AND host = \(host)", logger: logger)
+        case .grantAccess(let user, let host, let databases):
+            try await connection.query("""
+                UPDATE instance_users SET databases = ARRAY(SELECT DISTINCT unnest(databases || \(databases)::text[]) ORDER BY 1)
+                WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
+                """, logger: logger)
+        case .revokeAccess(let user, let host, let database):
+            try await connection.query("""
+                UPDATE instance_users SET databases = array_remove(databases, \(database))
+                WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
+                """, logger: logger)
+        case .changePasswords, .enableRoot:
             break
         }
     }

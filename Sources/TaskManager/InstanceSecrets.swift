@@ -11,11 +11,19 @@ struct InstanceSecrets: Sendable {
 
     /// The user passwords of `stream`, opened, by user name.
     func userPasswords(stream: String) async throws -> [String: String] {
+        var byUser: [String: String] = [:]
+        for (name, password) in try await passwords(stream: stream) where name.hasPrefix("user:") {
+            byUser[String(name.dropFirst("user:".count).prefix { $0 != "@" })] = password
+        }
+        return byUser
+    }
+
+    /// Every sealed secret of `stream`, opened, by name (`user:<name>@<host>`, `root`).
+    func passwords(stream: String) async throws -> [String: String] {
         let rows = try await client.query("SELECT name, sealed FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)
         var passwords: [String: String] = [:]
-        for try await (name, sealed) in rows.decode((String, String).self) where name.hasPrefix("user:") {
-            let user = String(name.dropFirst("user:".count).prefix { $0 != "@" })
-            passwords[user] = try box.open(sealed, context: "\(stream)/\(name)")
+        for try await (name, sealed) in rows.decode((String, String).self) {
+            passwords[name] = try box.open(sealed, context: "\(stream)/\(name)")
         }
         return passwords
     }
@@ -23,5 +31,15 @@ struct InstanceSecrets: Sendable {
     /// Forgets the stream's secrets once the guest has them.
     func purge(stream: String) async throws {
         try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)
+    }
+
+    /// Forgets the named secrets of the stream.
+    func purge(stream: String, names: [String]) async throws {
+        try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream) AND name = ANY(\(names))", logger: logger)
+    }
+
+    /// Forgets every user password of the stream.
+    func purgeUserPasswords(stream: String) async throws {
+        try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream) AND name LIKE 'user:%'", logger: logger)
     }
 }

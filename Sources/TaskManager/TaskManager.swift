@@ -143,6 +143,7 @@ public struct TaskManager: Sendable {
         switch definition.name {
         case Saga.Definition.createInstance.name: CreateInstanceSaga()
         case Saga.Definition.deleteInstance.name: DeleteInstanceSaga()
+        case Saga.Definition.changeGuest.name: ChangeGuestSaga()
         default: GuestOperationSaga()
         }
     }

@@ -190,6 +190,61 @@ struct InstanceLifecycleTests {
         }
     }
 
+    @Test("databases, users, grants, passwords and root change on the running server before the 202 returns")
+    func databasesUsersAndRoot() async throws {
+        try await ControlPlane.with { plane in
+            let id = try await plane.createInstance()
+            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            let address = try #require((active["ip"] as? [String])?.first)
+            func login(_ user: String, _ password: String, _ database: String) throws -> Int32 {
+                try plane.psql(address, user: user, password: password, database: database, "SELECT 1").status
+            }
+
+            #expect(try await plane.trove("POST", "/instances/\(id)/databases", ["databases": [["name": "extra"]]]).status == 202)
+            let databases = try await plane.trove("GET", "/instances/\(id)/databases").json["databases"] as? [[String: Any]]
+            #expect(Set(databases?.compactMap { $0["name"] as? String } ?? []) == ["orders", "billing", "extra"])
+            let duplicate = try await plane.trove("POST", "/instances/\(id)/databases", ["databases": [["name": "extra"]]])
+            #expect(duplicate.status == 400, "\(duplicate.json)")
+
+            let bob = try await plane.trove("POST", "/instances/\(id)/users", ["users": [
+                ["name": "bob", "password": "bob-first-pass", "databases": [["name": "extra"]]],
+            ]])
+            #expect(bob.status == 202, "\(bob.json)")
+            #expect(try login("bob", "bob-first-pass", "extra") == 0)
+            #expect(try login("bob", "bob-first-pass", "orders") != 0, "bob was granted extra only")
+
+            #expect(try await plane.trove("DELETE", "/instances/\(id)/users/bob/databases/extra").status == 202)
+            #expect(try login("bob", "bob-first-pass", "extra") != 0, "revoked access still works")
+            let users = try await plane.trove("GET", "/instances/\(id)/users/bob").json["user"] as? [String: Any]
+            #expect((users?["databases"] as? [[String: Any]])?.isEmpty == true)
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users/bob/databases", ["databases": [["name": "extra"]]]).status == 202)
+            #expect(try login("bob", "bob-first-pass", "extra") == 0)
+
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "bob", "password": "bob-second-pass"]]]).status == 202)
+            #expect(try login("bob", "bob-first-pass", "extra") != 0)
+            #expect(try login("bob", "bob-second-pass", "extra") == 0)
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "nobody", "password": "x"]]]).status == 404)
+
+            #expect(try await plane.trove("DELETE", "/instances/\(id)/users/bob").status == 202)
+            #expect(try login("bob", "bob-second-pass", "extra") != 0)
+            #expect(try await plane.trove("DELETE", "/instances/\(id)/databases/extra").status == 202)
+            #expect(try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders",
+                                   "SELECT count(*) FROM pg_database WHERE datname = 'extra'").output.contains("0"))
+
+            #expect(try await plane.trove("GET", "/instances/\(id)/root").json["rootEnabled"] as? Bool == false)
+            let root = try await plane.trove("POST", "/instances/\(id)/root")
+            let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
+            #expect(try plane.psql(address, user: "root", password: password, database: "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").output.contains("t"))
+            #expect(try await plane.trove("GET", "/instances/\(id)/root").json["rootEnabled"] as? Bool == true)
+
+            let everything = try await plane.database.eventStore().readAll(after: .start, limit: 10_000)
+            for secret in ["bob-first-pass", "bob-second-pass", password] {
+                #expect(!everything.contains { String(decoding: $0.data, as: UTF8.self).contains(secret) }, "a password reached the log")
+            }
+            try await Self.deleteAndWait(id, plane)
+        }
+    }
+
     static func waitForExit(of plane: ControlPlane) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while plane.taskManager?.isRunning == true && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }

@@ -46,6 +46,9 @@ enum Samples {
         .instanceStarted,
         .backupStarted(.init(backupId: "bk-1")),
         .backupFinished(.init(backupId: "bk-1", succeeded: true)),
+        .guestChangeRequested(.createDatabases([.init(name: "extra", characterSet: nil, collate: nil)])),
+        .guestChangeApplied(.createDatabases([.init(name: "extra", characterSet: nil, collate: nil)])),
+        .guestChangeFailed(.init(change: .enableRoot, reason: "guest away")),
         .deleteRequested,
         .instanceDeleted,
     ]

@@ -33,7 +33,8 @@ public struct InstanceCommands: Sendable {
 
     /// Runs `command` on instance `id`; one retry when another writer got there first, then 409.
     @discardableResult
-    public func execute(_ command: Instance.Command, on id: String, caller: AuthContext, requestID: String) async throws -> [RecordedEvent] {
+    public func execute(_ command: Instance.Command, on id: String, caller: AuthContext, requestID: String,
+                        secrets extra: [(name: String, password: String)] = []) async throws -> [RecordedEvent] {
         for attempt in 1...2 {
             let (state, streamVersion) = try await load(id)
             if case .create = command {} else {
@@ -56,6 +57,7 @@ public struct InstanceCommands: Sendable {
             let stream = "instance-\(id)"
             let expected: ExpectedVersion = streamVersion == 0 ? .noStream : .exact(streamVersion)
             let sealed = try sealedSecrets(of: command, stream: stream)
+                + extra.map { ($0.name, try secrets.seal($0.password, context: "\(stream)/\($0.name)")) }
             do {
                 let result: AppendResult
                 if case .create(let request) = command {
@@ -72,6 +74,21 @@ public struct InstanceCommands: Sendable {
                             for (name, value) in sealed {
                                 try await connection.query(
                                     "INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))", logger: logger)
+                            }
+                            return result
+                        }
+                    }
+                } else if !sealed.isEmpty {
+                    // The passwords a guest change needs commit with its event, or not at all.
+                    let (store, logger) = (self.store, self.logger)
+                    result = try await unwrapTransactionError {
+                        try await client.withTransaction(logger: logger) { connection in
+                            let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
+                            for (name, value) in sealed {
+                                try await connection.query("""
+                                    INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))
+                                    ON CONFLICT (stream_id, name) DO UPDATE SET sealed = excluded.sealed, created_at = now()
+                                    """, logger: logger)
                             }
                             return result
                         }

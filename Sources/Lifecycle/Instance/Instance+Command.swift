@@ -60,6 +60,12 @@ extension Instance {
         case startBackup(backupId: String)
         /// That backup ended.
         case finishBackup(backupId: String, succeeded: Bool)
+        /// A change of databases, users or root (`POST /databases`, `PUT /users/{name}/databases`, ...).
+        case requestGuestChange(GuestChange)
+        /// The guest made the change.
+        case recordGuestChangeApplied(GuestChange)
+        /// The guest refused or could not make the change.
+        case recordGuestChangeFailed(GuestChange, reason: String)
         /// `DELETE /instances/{id}`.
         case delete
         /// The server and its data are gone.

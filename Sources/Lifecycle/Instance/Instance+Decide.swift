@@ -56,6 +56,9 @@ extension Instance {
         // Nothing allocated yet (a build still waiting for compute): nothing to clean up, so it is gone at once.
         case .delete: state.serverId == nil && state.status == "BUILD" ? [.deleteRequested, .instanceDeleted] : [.deleteRequested]
         case .recordDeleted: [.instanceDeleted]
+        case .requestGuestChange(let change): [.guestChangeRequested(change)]
+        case .recordGuestChangeApplied(let change): [.guestChangeApplied(change)]
+        case .recordGuestChangeFailed(let change, let reason): [.guestChangeFailed(GuestChangeFailure(change: change, reason: reason))]
         }
     }
 
@@ -82,6 +85,8 @@ extension Instance {
             }
         case .detachConfiguration:
             if state.configurationId == nil { throw .notAllowedInState("\(state.subject) has no configuration attached") }
+        case .requestGuestChange(let change):
+            try Instance.validate(change, state: state)
         case .startBackup(let backupId):
             try require(!backupId.isEmpty, "The backup id must not be empty")
         case .finishBackup(let backupId, _):
@@ -92,7 +97,7 @@ extension Instance {
              .restart, .recordRestarted, .recordFlavorResized, .recordVolumeResized, .recordUpgraded,
              .recordConfigurationApplied, .promoteToReplicaSource, .recordPromoted, .ejectReplicaSource,
              .recordSourceEjected, .detachReplica, .recordReplicaDetached, .recordShutDown, .recordStarted, .delete,
-             .recordDeleted:
+             .recordDeleted, .recordGuestChangeApplied, .recordGuestChangeFailed:
             break
         }
     }

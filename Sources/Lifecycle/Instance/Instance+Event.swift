@@ -63,6 +63,12 @@ extension Instance {
         case backupStarted(BackupRef)
         /// That backup ended, completed or failed.
         case backupFinished(BackupOutcome)
+        /// A change of databases, users or root was accepted; the guest makes it.
+        case guestChangeRequested(GuestChange)
+        /// The guest made the change.
+        case guestChangeApplied(GuestChange)
+        /// The guest refused or could not make the change (nothing changed).
+        case guestChangeFailed(GuestChangeFailure)
         /// `DELETE /instances/{id}` was accepted.
         case deleteRequested
         /// The server and its data are gone.

@@ -9,7 +9,8 @@ extension Instance.Event: EnvelopedEvent {
         "ConfigurationAttached", "ConfigurationDetached", "ConfigurationApplied", "ReplicaPromotionRequested",
         "ReplicaPromoted", "ReplicaSourceEjectionRequested", "ReplicaSourceEjected", "ReplicaDetachRequested",
         "ReplicaDetached", "GuestBecameHealthy", "GuestBecameUnhealthy", "InstanceShutDown", "InstanceStarted",
-        "BackupStarted", "BackupFinished", "DeleteRequested", "InstanceDeleted",
+        "BackupStarted", "BackupFinished", "GuestChangeRequested", "GuestChangeApplied", "GuestChangeFailed",
+        "DeleteRequested", "InstanceDeleted",
     ]
 
     /// The event type name, e.g. `InstanceCreateRequested`.
@@ -45,6 +46,9 @@ extension Instance.Event: EnvelopedEvent {
         case .instanceStarted: "InstanceStarted"
         case .backupStarted: "BackupStarted"
         case .backupFinished: "BackupFinished"
+        case .guestChangeRequested: "GuestChangeRequested"
+        case .guestChangeApplied: "GuestChangeApplied"
+        case .guestChangeFailed: "GuestChangeFailed"
         case .deleteRequested: "DeleteRequested"
         case .instanceDeleted: "InstanceDeleted"
         }
@@ -62,6 +66,8 @@ extension Instance.Event: EnvelopedEvent {
         case .guestBecameUnhealthy(let report): report
         case .backupStarted(let backup): backup
         case .backupFinished(let outcome): outcome
+        case .guestChangeRequested(let change), .guestChangeApplied(let change): change
+        case .guestChangeFailed(let failure): failure
         case .guestRegistered, .instanceBecameActive, .statusReset, .buildRetryRequested, .restartRequested,
              .instanceRestarted, .configurationDetached, .configurationApplied, .replicaPromotionRequested,
              .replicaPromoted, .replicaSourceEjectionRequested, .replicaSourceEjected, .replicaDetachRequested,
@@ -103,6 +109,9 @@ extension Instance.Event: EnvelopedEvent {
         case "InstanceStarted": .instanceStarted
         case "BackupStarted": .backupStarted(try source.decode(Instance.BackupRef.self))
         case "BackupFinished": .backupFinished(try source.decode(Instance.BackupOutcome.self))
+        case "GuestChangeRequested": .guestChangeRequested(try source.decode(Instance.GuestChange.self))
+        case "GuestChangeApplied": .guestChangeApplied(try source.decode(Instance.GuestChange.self))
+        case "GuestChangeFailed": .guestChangeFailed(try source.decode(Instance.GuestChangeFailure.self))
         case "DeleteRequested": .deleteRequested
         case "InstanceDeleted": .instanceDeleted
         default: throw UnknownEventType(aggregate: "Instance", eventType: eventType)

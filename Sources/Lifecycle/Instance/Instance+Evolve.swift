@@ -74,12 +74,14 @@ extension Instance {
             next.runningBackupId = backup.backupId
         case .backupFinished:
             next.runningBackupId = nil
+        case .guestChangeApplied(let change):
+            Instance.apply(change, to: &next)
         case .instanceDeleted:
             next.serverId = nil
             next.address = nil
             next.health = nil
         case .restartRequested, .configurationApplied, .replicaPromotionRequested, .replicaSourceEjectionRequested,
-             .replicaDetachRequested, .deleteRequested:
+             .replicaDetachRequested, .deleteRequested, .guestChangeRequested, .guestChangeFailed:
             break
         }
     }

@@ -51,6 +51,8 @@ extension Instance {
         public var runningBackupId: String?
         /// When the instance was created.
         public var createdAt: Date?
+        /// Whether root was ever enabled (nil in states stored before root existed: false).
+        public var rootEnabled: Bool?
 
         /// A stream with no events: at the chart's initial leaf.
         public init(chart: Statechart) {

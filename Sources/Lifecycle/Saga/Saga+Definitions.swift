@@ -33,8 +33,15 @@ extension Saga.Definition {
         .init("markVolumeResized", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
     ])
 
+    /// `GuestChangeRequested`: the guest creates or deletes databases and users, grants, revokes, sets passwords.
+    /// The API waits for the outcome, so the step is retried only briefly.
+    public static let changeGuest = Saga.Definition(name: "ChangeGuest", steps: [
+        .init("applyOnGuest", timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
+        .init("recordApplied", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+    ])
+
     /// Every saga definition.
-    public static let all: [Saga.Definition] = [createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume]
+    public static let all: [Saga.Definition] = [createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest]
 
     /// The saga an instance event starts, if any.
     public static func triggered(by eventType: String) -> Saga.Definition? {
@@ -44,6 +51,7 @@ extension Saga.Definition {
         case "RestartRequested": restartInstance
         case "FlavorResizeRequested": resizeFlavor
         case "VolumeResizeRequested": resizeVolume
+        case "GuestChangeRequested": changeGuest
         default: nil
         }
     }

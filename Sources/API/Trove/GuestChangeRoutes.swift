@@ -1,0 +1,129 @@
+import EventStore
+import Foundation
+import Hummingbird
+import Lifecycle
+
+/// Bodies of the database and user routes (Trove's shapes).
+struct DatabasesBody: Decodable { var databases: [CreateInstanceRequest.Body.Database] }
+struct UsersBody: Decodable { var users: [CreateInstanceRequest.Body.User] }
+struct DatabaseNamesBody: Decodable { var databases: [CreateInstanceRequest.Body.DatabaseName] }
+struct PasswordChange: Decodable {
+    var name: String
+    var password: String
+    var host: String?
+}
+struct PasswordsBody: Decodable { var users: [PasswordChange] }
+struct RootBody: Decodable { var password: String? }
+
+extension TroveAPI {
+    /// Databases, users and root of a running instance: each request records `GuestChangeRequested`; the task
+    /// manager's `ChangeGuest` saga has the guest make it. The answer waits for the outcome, so a 202 means the
+    /// change is in effect (a revoked user cannot connect any more), and a change the guest refuses is a 400.
+    func registerGuestChangeRoutes(on routes: RouterGroup<CellarRequestContext>) {
+        routes.post("instances/:id/databases") { request, context -> Response in
+            let body = try await RequestBody.decode(DatabasesBody.self, from: request, context: context)
+            let databases = try body.databases.map { database -> Instance.DatabaseSpec in
+                try InstanceCreation.checkIdentifier(database.name, what: "database", reserved: InstanceCreation.reservedDatabases)
+                return Instance.DatabaseSpec(name: database.name, characterSet: database.characterSet, collate: database.collate)
+            }
+            try InstanceCreation.requireUnique(databases.map(\.name), what: "database")
+            return try await change(.createDatabases(databases), request: request, context: context)
+        }
+        routes.delete("instances/:id/databases/:name") { request, context -> Response in
+            let name = try Self.pathName(context, "name")
+            return try await change(.deleteDatabase(name: name), request: request, context: context)
+        }
+        routes.post("instances/:id/users") { request, context -> Response in
+            let body = try await RequestBody.decode(UsersBody.self, from: request, context: context)
+            let users = try body.users.map { user -> Instance.UserSpec in
+                try InstanceCreation.checkIdentifier(user.name, what: "user", reserved: InstanceCreation.reservedUsers)
+                try Self.checkPassword(user.password, of: user.name)
+                return Instance.UserSpec(name: user.name, host: user.host ?? "%", databases: (user.databases ?? []).map(\.name), passwordSet: true)
+            }
+            try InstanceCreation.requireUnique(users.map(\.name), what: "user")
+            let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
+            return try await change(.createUsers(users), request: request, context: context, secrets: secrets)
+        }
+        routes.put("instances/:id/users") { request, context -> Response in
+            let body = try await RequestBody.decode(PasswordsBody.self, from: request, context: context)
+            for user in body.users { try Self.checkPassword(user.password, of: user.name) }
+            try InstanceCreation.requireUnique(body.users.map(\.name), what: "user")
+            let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
+            return try await change(.changePasswords(users: body.users.map(\.name)), request: request, context: context, secrets: secrets)
+        }
+        routes.delete("instances/:id/users/:user") { request, context -> Response in
+            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            return try await change(.deleteUser(name: name, host: host ?? "%"), request: request, context: context)
+        }
+        routes.put("instances/:id/users/:user/databases") { request, context -> Response in
+            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            let body = try await RequestBody.decode(DatabaseNamesBody.self, from: request, context: context)
+            return try await change(.grantAccess(user: name, host: host ?? "%", databases: body.databases.map(\.name)),
+                                    request: request, context: context)
+        }
+        routes.delete("instances/:id/users/:user/databases/:name") { request, context -> Response in
+            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            let database = try Self.pathName(context, "name")
+            return try await change(.revokeAccess(user: name, host: host ?? "%", database: database), request: request, context: context)
+        }
+        routes.post("instances/:id/root") { request, context -> Response in
+            let given = request.headers[.contentLength].flatMap(Int.init).map { $0 > 0 } == true
+                ? try await RequestBody.decode(RootBody.self, from: request, context: context).password : nil
+            if let given { try Self.checkPassword(given, of: "root") }
+            let password = given ?? Self.generatedPassword()
+            _ = try await change(.enableRoot, request: request, context: context, secrets: [(name: "root", password: password)])
+            return try JSONResponse.make(["user": ["name": "root", "password": password]])
+        }
+    }
+
+    /// Records `change`, waits for the guest's outcome, answers 202 (or the guest's refusal as a 400).
+    private func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
+                        secrets: [(name: String, password: String)] = []) async throws -> Response {
+        let caller = try context.caller()
+        try Self.requireWriter(caller)
+        let id = try context.parameters.require("id")
+        guard let state = try await commands.state(of: id, caller: caller) else {
+            throw TroveError.notFound("Instance \(id) could not be found.")
+        }
+        guard state.status == "ACTIVE" else {
+            throw TroveError.unprocessable("Instance \(id) is \(state.status); you can \(change.summary) only when it is ACTIVE.")
+        }
+        let requestID = context.requestID
+        let recorded = try await commands.execute(.requestGuestChange(change), on: id, caller: caller, requestID: requestID, secrets: secrets)
+        let after = recorded.last?.streamVersion ?? 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            for event in try await store.readStream("instance-\(id)", fromVersion: after + 1) where event.decodedMetadata?.requestID == requestID {
+                switch try? Instance.Event.decode(eventType: event.type, data: event.data) {
+                case .guestChangeApplied?:
+                    try await commands.awaitReadModel(reaching: event.logPosition)
+                    return Response(status: .accepted)
+                case .guestChangeFailed(let failure)?:
+                    throw TroveError.badRequest("The datastore could not \(change.summary): \(failure.reason)")
+                default:
+                    continue
+                }
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        // Accepted and recorded; the guest has not answered yet (it is applied when it does).
+        return Response(status: .accepted)
+    }
+
+    static func pathName(_ context: CellarRequestContext, _ key: String) throws -> String {
+        let raw = try context.parameters.require(key)
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func checkPassword(_ password: String, of user: String) throws {
+        guard !password.isEmpty, password.count <= 128 else {
+            throw TroveError.badRequest("The password of user \(user) must be 1 to 128 characters.")
+        }
+    }
+
+    static func generatedPassword() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}

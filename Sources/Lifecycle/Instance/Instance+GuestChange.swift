@@ -1,0 +1,107 @@
+import Foundation
+
+extension Instance {
+    /// A change to the databases, users or root of a running instance, made by its guest agent. Recorded as
+    /// `GuestChangeRequested` (the API accepted it), then `GuestChangeApplied` or `GuestChangeFailed` (the
+    /// `ChangeGuest` saga's outcome). Passwords are never part of it: they travel sealed, outside the log.
+    public enum GuestChange: Codable, Sendable, Equatable {
+        /// `POST /instances/{id}/databases`.
+        case createDatabases([DatabaseSpec])
+        /// `DELETE /instances/{id}/databases/{name}`.
+        case deleteDatabase(name: String)
+        /// `POST /instances/{id}/users` (passwords set, not recorded).
+        case createUsers([UserSpec])
+        /// `DELETE /instances/{id}/users/{name}`.
+        case deleteUser(name: String, host: String)
+        /// `PUT /instances/{id}/users/{name}/databases`.
+        case grantAccess(user: String, host: String, databases: [String])
+        /// `DELETE /instances/{id}/users/{name}/databases/{database}`.
+        case revokeAccess(user: String, host: String, database: String)
+        /// `PUT /instances/{id}/users` (new passwords, not recorded).
+        case changePasswords(users: [String])
+        /// `POST /instances/{id}/root` (the password is returned to the caller once, never recorded).
+        case enableRoot
+
+        /// For messages: `create databases a, b`.
+        public var summary: String {
+            switch self {
+            case .createDatabases(let databases): "create databases \(databases.map(\.name).joined(separator: ", "))"
+            case .deleteDatabase(let name): "delete database \(name)"
+            case .createUsers(let users): "create users \(users.map(\.name).joined(separator: ", "))"
+            case .deleteUser(let name, _): "delete user \(name)"
+            case .grantAccess(let user, _, let databases): "grant \(user) access to \(databases.joined(separator: ", "))"
+            case .revokeAccess(let user, _, let database): "revoke \(user)'s access to \(database)"
+            case .changePasswords(let users): "change the passwords of \(users.joined(separator: ", "))"
+            case .enableRoot: "enable root"
+            }
+        }
+    }
+
+    /// A guest change that the guest refused or could not make.
+    public struct GuestChangeFailure: Codable, Sendable, Equatable {
+        /// The change.
+        public var change: GuestChange
+        /// Why, for people.
+        public var reason: String
+        /// Creates a failure.
+        public init(change: GuestChange, reason: String) {
+            self.change = change
+            self.reason = reason
+        }
+    }
+
+    /// The state's database and user lists after `change` was applied.
+    static func apply(_ change: GuestChange, to state: inout State) {
+        switch change {
+        case .createDatabases(let databases):
+            for database in databases where !state.databases.contains(database.name) { state.databases.append(database.name) }
+        case .deleteDatabase(let name):
+            state.databases.removeAll { $0 == name }
+        case .createUsers(let users):
+            for user in users where !state.users.contains(user.name) { state.users.append(user.name) }
+        case .deleteUser(let name, _):
+            state.users.removeAll { $0 == name }
+        case .enableRoot:
+            state.rootEnabled = true
+        case .grantAccess, .revokeAccess, .changePasswords:
+            break
+        }
+    }
+
+    /// The checks a change must pass against what the instance has.
+    static func validate(_ change: GuestChange, state: State) throws(Rejection) {
+        switch change {
+        case .createDatabases(let databases):
+            try require(!databases.isEmpty, "Give at least one database")
+            for database in databases where state.databases.contains(database.name) {
+                throw .invalidInput("Database \(database.name) already exists on \(state.subject)")
+            }
+        case .deleteDatabase(let name):
+            if !state.databases.contains(name) { throw .notFound("Database \(name) of \(state.subject) could not be found") }
+        case .createUsers(let users):
+            try require(!users.isEmpty, "Give at least one user")
+            for user in users {
+                if state.users.contains(user.name) { throw .invalidInput("User \(user.name) already exists on \(state.subject)") }
+                for database in user.databases where !state.databases.contains(database) {
+                    throw .invalidInput("User \(user.name) is granted database \(database), which \(state.subject) does not have")
+                }
+            }
+        case .deleteUser(let name, _):
+            if !state.users.contains(name) { throw .notFound("User \(name) of \(state.subject) could not be found") }
+        case .grantAccess(let user, _, let databases):
+            if !state.users.contains(user) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+            try require(!databases.isEmpty, "Give at least one database to grant")
+            for database in databases where !state.databases.contains(database) {
+                throw .notFound("Database \(database) of \(state.subject) could not be found")
+            }
+        case .revokeAccess(let user, _, let database):
+            if !state.users.contains(user) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+            if !state.databases.contains(database) { throw .notFound("Database \(database) of \(state.subject) could not be found") }
+        case .changePasswords(let users):
+            try require(!users.isEmpty, "Give at least one user")
+            for user in users where !state.users.contains(user) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+        case .enableRoot:
+            break
+        }
+    }
+}

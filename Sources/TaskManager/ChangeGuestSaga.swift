@@ -1,0 +1,81 @@
+import Bus
+import EventStore
+import Foundation
+import GuestAgent
+import Lifecycle
+
+/// `ChangeGuest`: the guest makes a change of databases, users or root (`GuestChangeRequested`), then
+/// `GuestChangeApplied` is recorded; if the guest refuses, `GuestChangeFailed` with its reason (the instance
+/// itself stays ACTIVE: a refused change is the caller's error, not the instance's).
+struct ChangeGuestSaga: SagaSteps {
+    func run(step: String, in context: SagaContext) async throws {
+        let change = try await requestedChange(in: context)
+        switch step {
+        case "applyOnGuest": try await apply(change, in: context)
+        case "recordApplied":
+            try await purgeSecrets(of: change, in: context)
+            try await context.record(.recordGuestChangeApplied(change))
+        default: throw PermanentFailure("ChangeGuest has no step \(step)")
+        }
+    }
+
+    func compensate(_ compensation: String, in context: SagaContext) async throws {}
+
+    func failed(reason: String, in context: SagaContext) async throws {
+        let change = try await requestedChange(in: context)
+        try await purgeSecrets(of: change, in: context)
+        try await context.record(.recordGuestChangeFailed(change, reason: reason))
+    }
+
+    /// The change the triggering event asked for.
+    private func requestedChange(in context: SagaContext) async throws -> Instance.GuestChange {
+        let stream = context.start.triggerStream
+        guard let event = try await context.services.store.readStream(stream, fromVersion: context.start.triggerVersion, limit: 1).first,
+              case .guestChangeRequested(let change) = try Instance.Event.decode(eventType: event.type, data: event.data) else {
+            throw PermanentFailure("\(stream)@\(context.start.triggerVersion) is not a GuestChangeRequested")
+        }
+        return change
+    }
+
+    private func apply(_ change: Instance.GuestChange, in context: SagaContext) async throws {
+        let passwords = try await context.services.secrets.passwords(stream: "instance-\(context.instanceID)")
+        let timeout = Duration.seconds(25)
+        switch change {
+        case .createDatabases(let databases):
+            _ = try await context.callGuest(GuestMethod.createDatabase.rawValue, DatabasesRequest(databases: databases.map {
+                GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate)
+            }), timeout: timeout)
+        case .deleteDatabase(let name):
+            _ = try await context.callGuest(GuestMethod.deleteDatabase.rawValue, NameRequest(name: name), timeout: timeout)
+        case .createUsers(let users):
+            _ = try await context.callGuest(GuestMethod.createUser.rawValue, UsersRequest(users: users.map {
+                GuestUser(name: $0.name, host: $0.host, password: passwords["user:\($0.name)@\($0.host)"], databases: $0.databases)
+            }), timeout: timeout)
+        case .deleteUser(let name, _):
+            _ = try await context.callGuest(GuestMethod.deleteUser.rawValue, NameRequest(name: name), timeout: timeout)
+        case .grantAccess(let user, _, let databases):
+            _ = try await context.callGuest(GuestMethod.grantAccess.rawValue, AccessRequest(user: user, databases: databases), timeout: timeout)
+        case .revokeAccess(let user, _, let database):
+            _ = try await context.callGuest(GuestMethod.revokeAccess.rawValue, AccessRequest(user: user, databases: [database]), timeout: timeout)
+        case .changePasswords(let users):
+            let changes = users.map { name in
+                GuestUser(name: name, password: passwords.first { $0.key.hasPrefix("user:\(name)@") }?.value)
+            }
+            _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)
+        case .enableRoot:
+            guard let password = passwords["root"] else { throw PermanentFailure("the root password was not handed over") }
+            _ = try await context.callGuest(GuestMethod.enableRoot.rawValue, EnableRootRequest(password: password), timeout: timeout)
+        }
+    }
+
+    /// The passwords a change handed over are forgotten once it is done (or failed).
+    private func purgeSecrets(of change: Instance.GuestChange, in context: SagaContext) async throws {
+        let (secrets, stream) = (context.services.secrets, "instance-\(context.instanceID)")
+        switch change {
+        case .createUsers(let users): try await secrets.purge(stream: stream, names: users.map { "user:\($0.name)@\($0.host)" })
+        case .changePasswords: try await secrets.purgeUserPasswords(stream: stream)
+        case .enableRoot: try await secrets.purge(stream: stream, names: ["root"])
+        case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess: break
+        }
+    }
+}
