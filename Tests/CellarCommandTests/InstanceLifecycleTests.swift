@@ -106,15 +106,18 @@ struct InstanceLifecycleTests {
 
     @Test("a killed guest agent: unhealthy within the heartbeat expiry, HEALTHY again once the agent is back")
     func guestAgentKilled() async throws {
-        try await ControlPlane.with(reviveInterval: 8) { plane in
+        // No periodic revival here: the agent comes back exactly when the test restarts the task manager.
+        try await ControlPlane.with(reviveInterval: 3600) { plane in
             let id = try await plane.createInstance()
             try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
             let agent = try #require(plane.guestAgents(of: id).first)
             kill(agent, SIGKILL)
             try await plane.waitFor(id, status: "ACTIVE", operating: "ERROR", timeout: .seconds(ControlPlane.heartbeatExpiry + 5))
-            // The task manager starts the dead agent again (every 8 s here); its heartbeats make it healthy.
+            // A starting task manager starts dead guest agents again (as it does every CELLAR_COMPUTE_REVIVE_INTERVAL).
+            try plane.startTaskManager(reviveInterval: 3600)
             try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY", timeout: .seconds(30))
             #expect(plane.guestAgents(of: id).count == 1)
+            #expect(plane.postmasters(of: id).count == 1, "the datastore kept running without its agent")
             let types = try await plane.events("instance-\(id)").map(\.type)
             #expect(types.suffix(2) == ["GuestBecameUnhealthy", "GuestBecameHealthy"])
             try await Self.deleteAndWait(id, plane)
