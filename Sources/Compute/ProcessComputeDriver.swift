@@ -50,15 +50,15 @@ public struct ProcessComputeDriver: ComputeDriver {
     }
 
     public func allocate(_ request: ServerRequest) async throws -> Server {
-        try await onOwnThread { try allocateBlocking(request) }
+        try await onDedicatedThread { try allocateBlocking(request) }
     }
 
     public func release(instanceID: String) async throws {
-        try await onOwnThread { try releaseBlocking(instanceID) }
+        try await onDedicatedThread { try releaseBlocking(instanceID) }
     }
 
     public func reboot(instanceID: String) async throws {
-        try await onOwnThread {
+        try await onDedicatedThread {
             let record = try withLock(instanceID) { () -> ServerRecord in
                 guard let record = readRecord(instanceID) else { throw ComputeError("instance \(instanceID) has no server to reboot") }
                 if let pid = record.livePID(commandMarker: instanceID) { ProcessStatus.terminate(pid: pid, timeout: 10) }
@@ -179,12 +179,6 @@ public struct ProcessComputeDriver: ComputeDriver {
         defer { flock(fd, LOCK_UN) }
         return try body()
     }
-
-    private func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }
 
 /// `server.json`: what the driver started for an instance.
@@ -201,9 +195,7 @@ struct ServerRecord: Codable, Equatable {
 
     /// The guest agent's PID if that process is alive and still is this instance's guest agent (PIDs are reused).
     func livePID(commandMarker: String) -> Int32? {
-        guard ProcessStatus.isAlive(pid: pid),
-              let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-        let commandLine = String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        guard ProcessStatus.isAlive(pid: pid), let commandLine = ProcessStatus.commandLine(of: pid) else { return nil }
         return commandLine.contains("guestagent") && commandLine.contains(commandMarker) ? pid : nil
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import LocalServers
 import Logging
 import PostgresNIO
+import Secrets
 
 /// Manages one real PostgreSQL server beside the guest: initdb, configuration, start and stop as the
 /// unprivileged OS user, databases, users, grants. Every operation is idempotent, so a repeated RPC (after a
@@ -38,7 +39,7 @@ actor PostgreSQLManager {
     func prepare(_ request: PrepareRequest) async throws {
         try Self.checkNames(databases: request.databases.map(\.name), users: request.users)
         for database in request.databases { try Self.checkSettings(database) }
-        try await blocking { [self] in try initializeIfNeeded() }
+        try await onDedicatedThread { [self] in try initializeIfNeeded() }
         state.memoryMB = request.memoryMB
         state.volumeSizeGB = request.volumeSizeGB
         try writeConfiguration()
@@ -71,7 +72,7 @@ actor PostgreSQLManager {
         try state.save(to: paths.guestState)
         let binaries = try PostgresBinaries.locate()
         if try await isServerRunning() {
-            try await blocking { [self] in
+            try await onDedicatedThread { [self] in
                 try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "fast", "-w", "-s", "-t", "60", "stop"], asUser: osUser)
             }
         }
@@ -84,7 +85,7 @@ actor PostgreSQLManager {
         try? state.save(to: paths.guestState)
         guard try await isServerRunning() else { return }
         let binaries = try PostgresBinaries.locate()
-        try await blocking { [self] in
+        try await onDedicatedThread { [self] in
             try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "fast", "-w", "-s", "-t", "60", "stop"], asUser: osUser)
         }
     }
@@ -263,7 +264,7 @@ actor PostgreSQLManager {
 
     /// Creates (or resets) the `root` superuser; returns its password.
     func enableRoot(password: String?) async throws -> String {
-        let secret = password ?? Self.generatedPassword()
+        let secret = password ?? RandomPassword.make()
         try await withAdmin { connection in
             let verb = try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = 'root'", on: connection) ? "ALTER" : "CREATE"
             try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE root SUPERUSER LOGIN PASSWORD \(SQLText.literal(secret))"), logger: self.logger)
@@ -339,7 +340,7 @@ actor PostgreSQLManager {
         try giveToDatabaseUser(paths.socketDirectory)
         let binaries = try PostgresBinaries.locate()
         do {
-            try await blocking { [self] in
+            try await onDedicatedThread { [self] in
                 try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-l", paths.serverLog.path, "-w", "-s", "-t", "60", "start"], asUser: osUser)
             }
         } catch {
@@ -426,16 +427,5 @@ actor PostgreSQLManager {
         }
     }
 
-    private static func generatedPassword() -> String {
-        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
-    }
 
-    /// Runs blocking work (initdb, pg_ctl) on its own thread, never on the two-thread concurrency pool.
-    private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }

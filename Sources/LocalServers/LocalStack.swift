@@ -133,8 +133,9 @@ public final class LocalStack: Sendable {
     }
 }
 
-/// Runs blocking work on a new thread and resumes the caller when it finishes.
-func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+/// Runs blocking work (helper programs, file trees, process waits) on a new thread and resumes the caller when
+/// it finishes, so it never occupies a thread of the small Swift concurrency pool.
+public func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
             var allSignals = sigset_t()

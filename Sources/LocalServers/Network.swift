@@ -85,8 +85,13 @@ extension ProcessStatus {
     public static func processes(commandLineContaining marker: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
-            guard pid != getpid(), let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !raw.isEmpty else { return false }
-            return String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(marker) && isAlive(pid: pid)
+            pid != getpid() && commandLine(of: pid)?.contains(marker) == true && isAlive(pid: pid)
         }
+    }
+
+    /// The process's command line with its arguments separated by spaces (nil: no such process).
+    public static func commandLine(of pid: Int32) -> String? {
+        guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !raw.isEmpty else { return nil }
+        return String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
     }
 }

@@ -70,13 +70,7 @@ struct InstanceLifecycleTests {
     @Test("kill -9 of the task manager right after compute allocation: the restarted one finishes with one server")
     func crashAfterAllocation() async throws {
         try await ControlPlane.with { plane in
-            try plane.startTaskManager(crashAt: "allocateCompute:SagaStepSucceeded")
-            let id = try await plane.createInstance()
-            try await Self.waitForExit(of: plane)
-            try plane.startTaskManager()
-            try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
-            #expect(plane.guestAgents(of: id).count == 1)
-            #expect(plane.postmasters(of: id).count == 1)
+            let id = try await Self.createThroughCrash(at: "allocateCompute:SagaStepSucceeded", plane)
             let sagas = try await plane.sagas(of: id)
             #expect(sagas.count == 1)
             #expect(sagas.first?.last?.type == "SagaCompleted")
@@ -87,13 +81,7 @@ struct InstanceLifecycleTests {
     @Test("kill -9 of the task manager while the guest prepares: prepare runs again idempotently, one server")
     func crashDuringPrepare() async throws {
         try await ControlPlane.with { plane in
-            try plane.startTaskManager(crashAt: "prepareDatastore:SagaStepStarted+150")
-            let id = try await plane.createInstance()
-            try await Self.waitForExit(of: plane)
-            try plane.startTaskManager()
-            try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
-            #expect(plane.guestAgents(of: id).count == 1)
-            #expect(plane.postmasters(of: id).count == 1)
+            let id = try await Self.createThroughCrash(at: "prepareDatastore:SagaStepStarted+150", plane)
             let saga = try #require(try await plane.sagas(of: id).first)
             let prepareAttempts = saga.filter { $0.type == "SagaStepStarted" && String(decoding: $0.data, as: UTF8.self).contains("prepareDatastore") }
             #expect(prepareAttempts.count == 2, "prepare was started once before the crash and once after")
@@ -246,6 +234,19 @@ struct InstanceLifecycleTests {
             }
             try await Self.deleteAndWait(id, plane)
         }
+    }
+
+    /// Creates an instance with a task manager that crashes at `point`, starts a new one, and checks the
+    /// instance becomes ACTIVE with exactly one guest agent and one server.
+    static func createThroughCrash(at point: String, _ plane: ControlPlane) async throws -> String {
+        try plane.startTaskManager(crashAt: point)
+        let id = try await plane.createInstance()
+        try await waitForExit(of: plane)
+        try plane.startTaskManager()
+        try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+        #expect(plane.guestAgents(of: id).count == 1)
+        #expect(plane.postmasters(of: id).count == 1)
+        return id
     }
 
     static func waitForExit(of plane: ControlPlane) async throws {

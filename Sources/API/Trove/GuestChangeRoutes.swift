@@ -70,7 +70,7 @@ extension TroveAPI {
             let given = request.headers[.contentLength].flatMap(Int.init).map { $0 > 0 } == true
                 ? try await RequestBody.decode(RootBody.self, from: request, context: context).password : nil
             if let given { try Self.checkPassword(given, of: "root") }
-            let password = given ?? Self.generatedPassword()
+            let password = given ?? RandomPassword.make()
             _ = try await change(.enableRoot, request: request, context: context, secrets: [(name: "root", password: password)])
             return try JSONResponse.make(["user": ["name": "root", "password": password]])
         }
@@ -121,9 +121,4 @@ extension TroveAPI {
         }
     }
 
-    static func generatedPassword() -> String {
-        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
-    }
 }

@@ -57,7 +57,7 @@ struct CreateBench: AsyncParsableCommand {
     /// Seconds each of `count` bare `initdb` + `pg_ctl start -w` took (the server is stopped and removed after).
     static func bareServerStarts(count: Int, osUser: String?) async throws -> [Double] {
         let binaries = try PostgresBinaries.locate()
-        return try await onOwnThread {
+        return try await onDedicatedThread {
             try (0..<count).map { index in
                 let folder = URL(fileURLWithPath: "/tmp/cellar-bench-\(getpid())-\(index)")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -145,9 +145,4 @@ struct CreateBench: AsyncParsableCommand {
 
     static func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }
 
-    private static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }
