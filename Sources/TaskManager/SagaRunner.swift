@@ -81,7 +81,12 @@ struct SagaRunner: Sendable {
             case .complete:
                 guard try await record(.sagaCompleted, after: state) else { return }
             case .fail(let reason):
-                try await steps.failed(reason: reason, in: context)
+                do {
+                    try await steps.failed(reason: reason, in: context)
+                } catch let rejection as Rejection {
+                    // The instance moved on (deleted, another task): the saga's failure is still recorded below.
+                    logger.warning("could not record the failure on the instance", metadata: ["saga": "\(stream)", "rejection": "\(rejection)"])
+                }
                 guard try await record(.sagaFailed(.init(reason: reason)), after: state) else { return }
             }
         }
