@@ -236,6 +236,34 @@ struct InstanceLifecycleTests {
         }
     }
 
+    @Test("resize flavor restarts with the new memory settings; resize volume records the new size; both back to ACTIVE")
+    func resizes() async throws {
+        try await ControlPlane.with { plane in
+            let id = try await plane.createInstance()
+            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            let address = try #require((active["ip"] as? [String])?.first)
+            func sharedBuffers() throws -> String {
+                try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders", "SHOW shared_buffers")
+                    .output.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(try sharedBuffers() == "64MB", "a quarter of db.tiny's 256 MB")
+
+            let flavor = try await plane.trove("POST", "/instances/\(id)/action", ["resize": ["flavorRef": "3"]])
+            #expect(flavor.status == 202, "\(flavor.json)")
+            let resized = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect((resized["flavor"] as? [String: Any])?["id"] as? String == "3")
+            #expect(try sharedBuffers() == "256MB", "a quarter of db.medium's 1024 MB")
+
+            let volume = try await plane.trove("POST", "/instances/\(id)/action", ["resize": ["volume": ["size": 2]]])
+            #expect(volume.status == 202, "\(volume.json)")
+            let grown = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect((grown["volume"] as? [String: Any])?["size"] as? Int == 2)
+            let types = try await plane.events("instance-\(id)").map(\.type)
+            #expect(types.contains("FlavorResized") && types.contains("VolumeResized"))
+            try await Self.deleteAndWait(id, plane)
+        }
+    }
+
     /// Creates an instance with a task manager that crashes at `point`, starts a new one, and checks the
     /// instance becomes ACTIVE with exactly one guest agent and one server.
     static func createThroughCrash(at point: String, _ plane: ControlPlane) async throws -> String {
