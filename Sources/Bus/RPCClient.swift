@@ -47,7 +47,10 @@ public final class RPCClient: Sendable {
         let correlationID = request.messageID
         let message = OutgoingMessage(
             exchange: Topology.rpcExchange, routingKey: destination, body: try JSONEncoder.rpc.encode(request),
-            messageID: request.messageID, correlationID: correlationID, replyTo: replyQueue, type: method
+            messageID: request.messageID, correlationID: correlationID, replyTo: replyQueue, type: method,
+            // A call is worth nothing after its timeout (the caller retries), and it may carry passwords for a
+            // guest: it is never written to the broker's disk.
+            persistent: false
         )
         // Registered before publishing, so even an instant reply finds its waiter.
         let (replies, waiter) = AsyncThrowingStream<RPCReply, any Error>.makeStream()
