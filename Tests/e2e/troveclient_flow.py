@@ -108,6 +108,15 @@ def main():
     assert psql(address, "SELECT n FROM kept") == "7"
     step("restarted: ACTIVE again, data kept")
 
+    trove.databases.create(instance.id, [{"name": "extra"}])
+    trove.users.grant(instance.id, "app", ["extra"])
+    assert sorted(d.name for d in trove.databases.list(instance.id)) == ["billing", "extra", "orders"]
+    assert sorted(d["name"] for d in trove.users.get(instance.id, "app").databases) == ["extra", "orders"]
+    name, root_password = trove.root.create(instance.id)
+    assert name == "root" and root_password
+    assert trove.root.is_root_enabled(instance.id).rootEnabled is True
+    step("database extra created and granted to app; root enabled")
+
     try:
         trove.instances.get("00000000-0000-0000-0000-000000000000")
         raise AssertionError("an unknown instance was found")
