@@ -136,6 +136,7 @@ struct GuestDispatcher: Sendable {
         case .enableRoot:
             let password = try await manager.enableRoot(password: try args(EnableRootRequest.self).password)
             return .object(["name": .string("root"), "password": .string(password)])
+        case .disableRoot: try await manager.disableRoot()
         case .resizeVolume: try await manager.resizeVolume(try args(ResizeVolumeRequest.self).sizeGB)
         case .getStatus: return try JSONValue(encoding: await manager.status())
         }

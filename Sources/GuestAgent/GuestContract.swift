@@ -7,7 +7,7 @@ public enum GuestMethod: String, CaseIterable, Sendable {
     case createDatabase = "create_database", deleteDatabase = "delete_database", listDatabases = "list_databases"
     case createUser = "create_user", deleteUser = "delete_user", listUsers = "list_users"
     case grantAccess = "grant_access", revokeAccess = "revoke_access", changePassword = "change_password"
-    case enableRoot = "enable_root", resizeVolume = "resize_volume", getStatus = "get_status"
+    case enableRoot = "enable_root", disableRoot = "disable_root", resizeVolume = "resize_volume", getStatus = "get_status"
 }
 
 /// A database to create.

@@ -272,6 +272,15 @@ actor PostgreSQLManager {
         return secret
     }
 
+    /// Takes root's login away and ends its sessions (the role stays, so enabling again is an ALTER).
+    func disableRoot() async throws {
+        try await withAdmin { connection in
+            guard try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = 'root'", on: connection) else { return }
+            try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE root NOLOGIN"), logger: self.logger)
+            try await connection.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'root'", logger: self.logger)
+        }
+    }
+
     // MARK: - Helpers
 
     private func requirePrepared() throws {

@@ -62,6 +62,8 @@ struct ChangeGuestSaga: SagaSteps {
                 GuestUser(name: name, password: passwords.first { $0.key.hasPrefix("user:\(name)@") }?.value)
             }
             _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)
+        case .disableRoot:
+            _ = try await context.callGuest(GuestMethod.disableRoot.rawValue, [String: String](), timeout: timeout)
         case .enableRoot:
             guard let password = passwords["root"] else { throw PermanentFailure("the root password was not handed over") }
             _ = try await context.callGuest(GuestMethod.enableRoot.rawValue, EnableRootRequest(password: password), timeout: timeout)
@@ -75,7 +77,7 @@ struct ChangeGuestSaga: SagaSteps {
         case .createUsers(let users): try await secrets.purge(stream: stream, names: users.map { "user:\($0.name)@\($0.host)" })
         case .changePasswords: try await secrets.purgeUserPasswords(stream: stream)
         case .enableRoot: try await secrets.purge(stream: stream, names: ["root"])
-        case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess: break
+        case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess, .disableRoot: break
         }
     }
 }

@@ -223,10 +223,15 @@ struct InstanceLifecycleTests {
                                    "SELECT count(*) FROM pg_database WHERE datname = 'extra'").output.contains("0"))
 
             #expect(try await plane.trove("GET", "/instances/\(id)/root").json["rootEnabled"] as? Bool == false)
+            #expect(try await plane.trove("DELETE", "/instances/\(id)/root").status == 404, "root was never enabled")
             let root = try await plane.trove("POST", "/instances/\(id)/root")
             let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
             #expect(try plane.psql(address, user: "root", password: password, database: "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").output.contains("t"))
             #expect(try await plane.trove("GET", "/instances/\(id)/root").json["rootEnabled"] as? Bool == true)
+            #expect(try await plane.trove("DELETE", "/instances/\(id)/root").status == 204)
+            #expect(try plane.psql(address, user: "root", password: password, database: "postgres", "SELECT 1").status != 0,
+                    "root still logs in after disable")
+            #expect(try await plane.trove("GET", "/instances/\(id)/root").json["rootEnabled"] as? Bool == false)
 
             let everything = try await plane.database.eventStore().readAll(after: .start, limit: 10_000)
             for secret in ["bob-first-pass", "bob-second-pass", password] {

@@ -47,9 +47,9 @@ extension TroveAPI {
             return try JSONResponse.make(["rootEnabled": state.rootEnabled ?? false])
         }
 
-        // Not yet: changing a user's name or host (PUT users/{user}) and disabling root (issue: root lifecycle).
+        // Not yet: changing a user's name or host (PUT users/{user}).
         let pending: [(RouterPath, HTTPRequest.Method, String)] = [
-            ("instances/:id/users/:user", .put, "change a user's name or host"), ("instances/:id/root", .delete, "disable root"),
+            ("instances/:id/users/:user", .put, "change a user's name or host"),
         ]
         for (path, method, action) in pending {
             routes.on(path, method: method) { _, context -> Response in

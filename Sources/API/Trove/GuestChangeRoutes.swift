@@ -74,11 +74,14 @@ extension TroveAPI {
             _ = try await change(.enableRoot, request: request, context: context, secrets: [(name: "root", password: password)])
             return try JSONResponse.make(["user": ["name": "root", "password": password]])
         }
+        routes.delete("instances/:id/root") { request, context -> Response in
+            try await change(.disableRoot, request: request, context: context, answering: .noContent)
+        }
     }
 
     /// Records `change`, waits for the guest's outcome, answers 202 (or the guest's refusal as a 400).
     private func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
-                        secrets: [(name: String, password: String)] = []) async throws -> Response {
+                        secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted) async throws -> Response {
         let caller = try context.caller()
         try Self.requireWriter(caller)
         let id = try context.parameters.require("id")
@@ -97,7 +100,7 @@ extension TroveAPI {
                 switch try? Instance.Event.decode(eventType: event.type, data: event.data) {
                 case .guestChangeApplied?:
                     try await commands.awaitReadModel(reaching: event.logPosition)
-                    return Response(status: .accepted)
+                    return Response(status: status)
                 case .guestChangeFailed(let failure)?:
                     throw TroveError.badRequest("The datastore could not \(change.summary): \(failure.reason)")
                 default:

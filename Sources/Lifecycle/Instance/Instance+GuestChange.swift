@@ -21,6 +21,8 @@ extension Instance {
         case changePasswords(users: [String])
         /// `POST /instances/{id}/root` (the password is returned to the caller once, never recorded).
         case enableRoot
+        /// `DELETE /instances/{id}/root`: root may no longer log in.
+        case disableRoot
 
         /// For messages: `create databases a, b`.
         public var summary: String {
@@ -33,6 +35,7 @@ extension Instance {
             case .revokeAccess(let user, _, let database): "revoke \(user)'s access to \(database)"
             case .changePasswords(let users): "change the passwords of \(users.joined(separator: ", "))"
             case .enableRoot: "enable root"
+            case .disableRoot: "disable root"
             }
         }
     }
@@ -63,6 +66,8 @@ extension Instance {
             state.users.removeAll { $0 == name }
         case .enableRoot:
             state.rootEnabled = true
+        case .disableRoot:
+            state.rootEnabled = false
         case .grantAccess, .revokeAccess, .changePasswords:
             break
         }
@@ -102,6 +107,8 @@ extension Instance {
             for user in users where !state.users.contains(user) { throw .notFound("User \(user) of \(state.subject) could not be found") }
         case .enableRoot:
             break
+        case .disableRoot:
+            if state.rootEnabled != true { throw .notFound("Root is not enabled on \(state.subject)") }
         }
     }
 }
