@@ -1,3 +1,5 @@
+import Lifecycle
+
 /// Cellar's exchanges and queues (see DESIGN.md, "Message bus").
 public enum Topology {
     /// Every event of the log, published by the relay with routing key `<aggregate>.<EventType>`.
@@ -36,11 +38,8 @@ public enum Topology {
         _ = try connection.declareQueue(conductorQueueSpec)
     }
 
-    /// The instance events that start a saga (see `Saga.Definition.triggered(by:)`).
-    public static let taskManagerTriggers = [
-        "InstanceCreateRequested", "BuildRetryRequested", "DeleteRequested", "RestartRequested",
-        "FlavorResizeRequested", "VolumeResizeRequested", "GuestChangeRequested",
-    ]
+    /// The instance events that start a saga (`Saga.Definition.triggers`).
+    public static var taskManagerTriggers: [String] { Saga.Definition.triggers.map(\.eventType) }
 
     /// The task manager's queue of saga triggers.
     public static let taskManagerQueueSpec = QueueSpec.workQueue(taskManagerQueue, deliveryLimit: 10)

@@ -84,11 +84,6 @@ public struct ProcessComputeDriver: ComputeDriver {
         }
     }
 
-    /// The instances that have a folder (for the task manager to resume after `stopAll`).
-    public func knownInstances() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { readRecord($0) != nil }
-    }
-
     // MARK: - Blocking work, on a thread of its own
 
     private func allocateBlocking(_ request: ServerRequest) throws -> Server {

@@ -289,10 +289,8 @@ actor PostgreSQLManager {
 
     private nonisolated func initializeIfNeeded() throws {
         let manager = FileManager.default
-        for directory in [paths.socketDirectory, paths.logDirectory] {
-            try manager.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try giveToDatabaseUser(directory)
-        }
+        try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.logDirectory)
         if manager.fileExists(atPath: paths.initialized.path) { return }
         // An initdb that was interrupted leaves a half-made directory: start it over.
         try? manager.removeItem(at: paths.data)

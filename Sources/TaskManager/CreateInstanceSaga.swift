@@ -13,12 +13,12 @@ struct CreateInstanceSaga: SagaSteps {
     static let postgresPort = 5432
 
     func run(step: String, in context: SagaContext) async throws {
-        let instance = try await context.instance()
+        let (instance, events) = try await context.services.instances.load(context.instanceID)
         try Self.cancelIfUnwanted(instance)
         switch step {
         case "allocateCompute": try await allocate(instance, in: context)
         case "awaitGuestRegistration": try await awaitRegistration(in: context)
-        case "prepareDatastore": try await prepare(instance, in: context)
+        case "prepareDatastore": try await prepare(instance, events: events, in: context)
         case "markActive":
             try await context.services.secrets.purge(stream: "instance-\(context.instanceID)")
             if instance.leaf != "active" { try await context.record(.recordBecameActive) }
@@ -72,9 +72,8 @@ struct CreateInstanceSaga: SagaSteps {
         }
     }
 
-    private func prepare(_ instance: Instance.State, in context: SagaContext) async throws {
+    private func prepare(_ instance: Instance.State, events: [Instance.Event], in context: SagaContext) async throws {
         guard instance.leaf == "preparing" else { return }  // prepared before a crash: nothing to do
-        let events = try await context.services.instances.load(context.instanceID).events
         guard case .instanceCreateRequested(let spec)? = events.first(where: {
             if case .instanceCreateRequested = $0 { true } else { false }
         }) else { throw PermanentFailure("instance \(context.instanceID) has no create request") }

@@ -97,14 +97,8 @@ struct CellarProcess {
     /// Live processes that belong to the stack: the postmaster, beam and epmd (found by their command lines).
     static func serverProcesses(of stack: LocalStack) -> [String] {
         let markers = [stack.stateDirectory.url.path, "-port \(stack.rabbitMQ.epmdPort)"]
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
-        return pids.compactMap { pid -> String? in
-            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !raw.isEmpty else { return nil }
-            let commandLine = String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            guard markers.contains(where: commandLine.contains) else { return nil }
-            let status = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            if let close = status.lastIndex(of: ")"), status[status.index(close, offsetBy: 2)] == "Z" { return nil }
-            return "\(pid): \(commandLine)"
+        return Set(markers.flatMap(ProcessStatus.processes(commandLineContaining:))).sorted().map { pid in
+            "\(pid): \(ProcessStatus.commandLine(of: pid) ?? "?")"
         }
     }
 }

@@ -13,6 +13,7 @@ public struct InstanceCommands: Sendable {
     let chart: Statechart
     let secrets: SecretBox
     let projection: ProjectionRunner
+    let repository: AggregateRepository<Instance>
     let logger: Logger
 
     public init(store: PostgresEventStore, client: PostgresClient, chart: Statechart, secrets: SecretBox, logger: Logger) {
@@ -21,6 +22,7 @@ public struct InstanceCommands: Sendable {
         self.chart = chart
         self.secrets = secrets
         self.projection = ProjectionRunner(store: store, projection: InstanceProjection(chart: chart))
+        self.repository = AggregateRepository(category: "instance", store: store, chart: chart)
         self.logger = logger
     }
 
@@ -134,8 +136,7 @@ public struct InstanceCommands: Sendable {
     }
 
     private func load(_ id: String) async throws -> (state: Instance.State, streamVersion: Int) {
-        let recorded = try await store.readStream("instance-\(id)")
-        let events = recorded.compactMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) }
-        return (Instance.replay(events, chart: chart), recorded.last?.streamVersion ?? 0)
+        let state = try await repository.load(id).state
+        return (state, state.version)
     }
 }

@@ -43,17 +43,17 @@ extension Saga.Definition {
     /// Every saga definition.
     public static let all: [Saga.Definition] = [createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest]
 
+    /// The instance events that start a saga, and which (the task manager's queue is bound to these).
+    public static let triggers: [(eventType: String, saga: Saga.Definition)] = [
+        ("InstanceCreateRequested", createInstance), ("BuildRetryRequested", createInstance),
+        ("DeleteRequested", deleteInstance), ("RestartRequested", restartInstance),
+        ("FlavorResizeRequested", resizeFlavor), ("VolumeResizeRequested", resizeVolume),
+        ("GuestChangeRequested", changeGuest),
+    ]
+
     /// The saga an instance event starts, if any.
     public static func triggered(by eventType: String) -> Saga.Definition? {
-        switch eventType {
-        case "InstanceCreateRequested", "BuildRetryRequested": createInstance
-        case "DeleteRequested": deleteInstance
-        case "RestartRequested": restartInstance
-        case "FlavorResizeRequested": resizeFlavor
-        case "VolumeResizeRequested": resizeVolume
-        case "GuestChangeRequested": changeGuest
-        default: nil
-        }
+        triggers.first { $0.eventType == eventType }?.saga
     }
 
     /// The definition called `name`.
