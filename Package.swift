@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "GuestAgent",
             dependencies: [
-                "Bus", "EventStore", "LocalServers", "Secrets",
+                "Lifecycle", "Bus", "EventStore", "LocalServers", "Secrets",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -139,6 +139,9 @@ struct GuestDispatcher: Sendable {
         case .disableRoot: try await manager.disableRoot()
         case .resizeVolume: try await manager.resizeVolume(try args(ResizeVolumeRequest.self).sizeGB)
         case .getStatus: return try JSONValue(encoding: await manager.status())
+        case .updateOverrides: return try JSONValue(encoding: try await manager.updateOverrides(try args(OverridesRequest.self).values))
+        case .getConfiguration: return try JSONValue(encoding: try await manager.effectiveConfiguration())
+        case .updateAccess: try await manager.updateAccess(allowedCidrs: try args(AccessRulesRequest.self).allowedCidrs)
         }
         return .object(["ok": .bool(true)])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Lifecycle
 
 /// The RPCs a guest agent serves on `guest.<instance_id>` and their arguments. Shared by the guest and its
 /// callers (the task manager), so both sides read the same shapes. Every call is idempotent.
@@ -8,6 +9,33 @@ public enum GuestMethod: String, CaseIterable, Sendable {
     case createUser = "create_user", deleteUser = "delete_user", listUsers = "list_users"
     case grantAccess = "grant_access", revokeAccess = "revoke_access", changePassword = "change_password"
     case enableRoot = "enable_root", disableRoot = "disable_root", resizeVolume = "resize_volume", getStatus = "get_status"
+    case updateOverrides = "update_overrides", getConfiguration = "get_configuration", updateAccess = "update_access"
+}
+
+/// `update_overrides`: the configuration group's values (empty: none attached); `prepare` takes them too.
+public struct OverridesRequest: Codable, Sendable, Equatable {
+    public var values: [String: ParameterValue]
+    public init(values: [String: ParameterValue]) { self.values = values }
+}
+
+/// What `update_overrides` did: every value is in the server's configuration; these wait for a restart.
+public struct OverridesOutcome: Codable, Sendable, Equatable {
+    public var pendingRestart: [String]
+    public init(pendingRestart: [String]) { self.pendingRestart = pendingRestart }
+    enum CodingKeys: String, CodingKey { case pendingRestart = "pending_restart" }
+}
+
+/// `get_configuration`: the server's settings that differ from its built-in defaults, as it runs now.
+public struct EffectiveConfiguration: Codable, Sendable, Equatable {
+    public var values: [String: ParameterValue]
+    public init(values: [String: ParameterValue]) { self.values = values }
+}
+
+/// `update_access`: the client networks allowed to connect (empty: any).
+public struct AccessRulesRequest: Codable, Sendable, Equatable {
+    public var allowedCidrs: [String]
+    public init(allowedCidrs: [String]) { self.allowedCidrs = allowedCidrs }
+    enum CodingKeys: String, CodingKey { case allowedCidrs = "allowed_cidrs" }
 }
 
 /// A database to create.
@@ -50,15 +78,18 @@ public struct PrepareRequest: Codable, Sendable, Equatable {
     /// Memory of the flavor, for shared_buffers and friends.
     public var memoryMB: Int
     public var volumeSizeGB: Int
+    /// The attached configuration group's values, written before the server's first start.
+    public var overrides: [String: ParameterValue]?
 
-    public init(databases: [GuestDatabase], users: [GuestUser], memoryMB: Int, volumeSizeGB: Int) {
+    public init(databases: [GuestDatabase], users: [GuestUser], memoryMB: Int, volumeSizeGB: Int, overrides: [String: ParameterValue]? = nil) {
         self.databases = databases
         self.users = users
         self.memoryMB = memoryMB
         self.volumeSizeGB = volumeSizeGB
+        self.overrides = overrides
     }
 
-    enum CodingKeys: String, CodingKey { case databases, users, memoryMB = "memory_mb", volumeSizeGB = "volume_size_gb" }
+    enum CodingKeys: String, CodingKey { case databases, users, memoryMB = "memory_mb", volumeSizeGB = "volume_size_gb", overrides }
 }
 
 /// `restart`: restart the server, with new memory settings when given (a flavor resize).

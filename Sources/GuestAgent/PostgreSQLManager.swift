@@ -20,7 +20,7 @@ actor PostgreSQLManager {
     let port: Int
     let osUser: String?
     let logger: Logger
-    private var state: GuestState
+    var state: GuestState
     /// The data directory's size and when it was measured: walking the tree is the heartbeat's dearest part.
     private var measuredSize: (bytes: Int64, at: ContinuousClock.Instant)?
 
@@ -42,6 +42,7 @@ actor PostgreSQLManager {
         try await onDedicatedThread { [self] in try initializeIfNeeded() }
         state.memoryMB = request.memoryMB
         state.volumeSizeGB = request.volumeSizeGB
+        state.overrides = request.overrides ?? [:]
         try writeConfiguration()
         try await startServer()
         try await withAdmin { connection in
@@ -311,7 +312,7 @@ actor PostgreSQLManager {
 
     /// `cellar.conf` (address, port, socket, memory) and `pg_hba.conf` (passwords over TCP; the guest's own
     /// superuser only over the socket).
-    private func writeConfiguration() throws {
+    func writeConfiguration() throws {
         let sharedBuffersMB = max(32, state.memoryMB / 4)
         let settings = """
             listen_addresses = '\(address)'
@@ -323,18 +324,17 @@ actor PostgreSQLManager {
             effective_cache_size = '\(max(64, state.memoryMB * 3 / 4))MB'
             max_connections = 100
             log_line_prefix = '%m [%p] %u@%d '
+            cellar.generation = '\(state.configurationGeneration)'
 
-            """
+            """ + Self.overridesSection(state.overrides)
         let hba = """
             # Written by the Cellar guest agent.
             local   all   \(Self.adminUser)                trust
             local   all   all                     scram-sha-256
             host    all   \(Self.adminUser)   0.0.0.0/0    reject
             host    all   \(Self.adminUser)   ::/0         reject
-            host    all   all        0.0.0.0/0    scram-sha-256
-            host    all   all        ::/0         scram-sha-256
 
-            """
+            """ + Self.clientRules(allowedCidrs: state.allowedCidrs)
         try Data(settings.utf8).write(to: paths.cellarConf)
         try Data(hba.utf8).write(to: paths.hbaConf)
         try giveToDatabaseUser(paths.cellarConf)
@@ -358,7 +358,7 @@ actor PostgreSQLManager {
         }
     }
 
-    private func isServerRunning() async throws -> Bool {
+    func isServerRunning() async throws -> Bool {
         guard let text = try? String(contentsOf: paths.data.appendingPathComponent("postmaster.pid"), encoding: .utf8),
               let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) else { return false }
         return ProcessStatus.isAlive(pid: pid)
@@ -405,7 +405,7 @@ actor PostgreSQLManager {
     }
 
     /// Runs `body` on a connection as the guest's superuser over the Unix socket.
-    private func withAdmin<T: Sendable>(database: String = "postgres", _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func withAdmin<T: Sendable>(database: String = "postgres", _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let configuration = PostgresConnection.Configuration(
             unixSocketPath: paths.socketFile(port: port), username: Self.adminUser, password: nil, database: database)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import Lifecycle
 
 /// Where one instance's PostgreSQL keeps its files, inside the instance folder the compute driver made.
 struct PostgreSQLPaths: Sendable {
@@ -36,6 +37,27 @@ struct GuestState: Codable, Equatable {
     var stoppedOnPurpose = false
     /// Whether writes are refused because the volume is full.
     var readOnlyForVolume = false
+    /// The configuration group's values, written after Cellar's own settings in `cellar.conf`.
+    var overrides: [String: ParameterValue] = [:]
+    /// Client networks allowed to connect over TCP (empty: any).
+    var allowedCidrs: [String] = []
+    /// Counts configuration writes; the server shows it as `cellar.generation` once it has read the file.
+    var configurationGeneration = 0
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        // Fields added later are absent from older guests' files.
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        prepared = try container.decodeIfPresent(Bool.self, forKey: .prepared) ?? false
+        volumeSizeGB = try container.decodeIfPresent(Int.self, forKey: .volumeSizeGB) ?? 0
+        memoryMB = try container.decodeIfPresent(Int.self, forKey: .memoryMB) ?? 0
+        stoppedOnPurpose = try container.decodeIfPresent(Bool.self, forKey: .stoppedOnPurpose) ?? false
+        readOnlyForVolume = try container.decodeIfPresent(Bool.self, forKey: .readOnlyForVolume) ?? false
+        overrides = try container.decodeIfPresent([String: ParameterValue].self, forKey: .overrides) ?? [:]
+        allowedCidrs = try container.decodeIfPresent([String].self, forKey: .allowedCidrs) ?? []
+        configurationGeneration = try container.decodeIfPresent(Int.self, forKey: .configurationGeneration) ?? 0
+    }
 
     static func load(from url: URL) -> GuestState {
         guard let data = FileManager.default.contents(atPath: url.path) else { return GuestState() }

@@ -18,6 +18,15 @@ public struct PostgresServer: Sendable {
     /// Database created for Cellar's own tables.
     public let databaseName: String
 
+    public init(directory: URL, port: Int, password: String, osUser: String?, durable: Bool, databaseName: String) {
+        self.directory = directory
+        self.port = port
+        self.password = password
+        self.osUser = osUser
+        self.durable = durable
+        self.databaseName = databaseName
+    }
+
     var dataDirectory: URL { directory.appendingPathComponent("data", isDirectory: true) }
     var logFile: URL { directory.appendingPathComponent("server.log") }
 

@@ -92,7 +92,7 @@ public struct InstanceProjection: Projection {
                 UPDATE instance_users SET databases = array_remove(databases, \(database))
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
                 """, logger: logger)
-        case .changePasswords, .enableRoot, .disableRoot:
+        case .changePasswords, .enableRoot, .disableRoot, .updateAccess:
             break
         }
     }

@@ -4,7 +4,7 @@ import Foundation
 import GuestAgent
 import Lifecycle
 
-/// `ChangeGuest`: the guest makes a change of databases, users or root (`GuestChangeRequested`), then
+/// `ChangeGuest`: the guest makes a change of databases, users, root or access rules (`GuestChangeRequested`), then
 /// `GuestChangeApplied` is recorded; if the guest refuses, `GuestChangeFailed` with its reason (the instance
 /// itself stays ACTIVE: a refused change is the caller's error, not the instance's).
 struct ChangeGuestSaga: SagaSteps {
@@ -64,6 +64,8 @@ struct ChangeGuestSaga: SagaSteps {
             _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)
         case .disableRoot:
             _ = try await context.callGuest(GuestMethod.disableRoot.rawValue, [String: String](), timeout: timeout)
+        case .updateAccess(let access):
+            _ = try await context.callGuest(GuestMethod.updateAccess.rawValue, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
         case .enableRoot:
             guard let password = passwords["root"] else { throw PermanentFailure("the root password was not handed over") }
             _ = try await context.callGuest(GuestMethod.enableRoot.rawValue, EnableRootRequest(password: password), timeout: timeout)
@@ -77,7 +79,7 @@ struct ChangeGuestSaga: SagaSteps {
         case .createUsers(let users): try await secrets.purge(stream: stream, names: users.map { "user:\($0.name)@\($0.host)" })
         case .changePasswords: try await secrets.purgeUserPasswords(stream: stream)
         case .enableRoot: try await secrets.purge(stream: stream, names: ["root"])
-        case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess, .disableRoot: break
+        case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess, .disableRoot, .updateAccess: break
         }
     }
 }

@@ -82,7 +82,7 @@ struct CreateInstanceSaga: SagaSteps {
         let request = PrepareRequest(
             databases: spec.databases.map { GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate) },
             users: spec.users.map { GuestUser(name: $0.name, host: $0.host, password: passwords[$0.name], databases: $0.databases) },
-            memoryMB: flavor?.ramMB ?? 512, volumeSizeGB: instance.volumeSize)
+            memoryMB: flavor?.ramMB ?? 512, volumeSizeGB: instance.volumeSize, overrides: instance.configurationValues)
         _ = try await context.callGuest(GuestMethod.prepare.rawValue, request, timeout: .seconds(170))
     }
 }

@@ -144,6 +144,7 @@ public struct TaskManager: Sendable {
         case Saga.Definition.createInstance.name: CreateInstanceSaga()
         case Saga.Definition.deleteInstance.name: DeleteInstanceSaga()
         case Saga.Definition.changeGuest.name: ChangeGuestSaga()
+        case Saga.Definition.configureInstance.name: ConfigureInstanceSaga()
         default: GuestOperationSaga()
         }
     }

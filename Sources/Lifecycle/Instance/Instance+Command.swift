@@ -32,12 +32,20 @@ extension Instance {
         case upgrade(datastoreVersion: String)
         /// The datastore runs the requested version.
         case recordUpgraded
-        /// `PUT {"instance": {"configuration": ...}}`.
-        case attachConfiguration(configurationId: String)
+        /// `PUT {"instance": {"configuration": ...}}`, with the group's values.
+        case attachConfiguration(ConfigurationRef)
+        /// The attached group's values changed.
+        case updateConfiguration(ConfigurationRef)
         /// `PUT {"instance": {"configuration": null}}`.
         case detachConfiguration
-        /// The guest applied the configuration without a restart.
+        /// The guest has every value live.
         case recordConfigurationApplied
+        /// The guest applied what it could live; these settings wait for a restart.
+        case recordConfigurationRestartPending(parameters: [String])
+        /// The guest could not apply the configuration (it kept what it had).
+        case recordConfigurationApplyFailed(reason: String)
+        /// `PUT {"instance": {"name": ...}}`.
+        case rename(name: String)
         /// `{"promote_to_replica_source": {}}`.
         case promoteToReplicaSource
         /// The replica is the source now.

@@ -39,9 +39,13 @@ extension Instance {
         case .recordUpgraded:
             [.instanceUpgraded(VersionChange(
                 datastoreVersion: state.pendingDatastoreVersion ?? state.datastore?.version ?? ""))]
-        case .attachConfiguration(let id): [.configurationAttached(ConfigurationRef(configurationId: id))]
+        case .attachConfiguration(let configuration): [.configurationAttached(configuration)]
+        case .updateConfiguration(let configuration): [.configurationUpdated(configuration)]
         case .detachConfiguration: [.configurationDetached]
         case .recordConfigurationApplied: [.configurationApplied]
+        case .recordConfigurationRestartPending(let parameters): [.configurationRestartPending(PendingRestart(parameters: parameters))]
+        case .recordConfigurationApplyFailed(let reason): [.configurationApplyFailed(ConfigurationFailure(reason: reason))]
+        case .rename(let name): [.instanceRenamed(Rename(name: name.trimmingCharacters(in: .whitespacesAndNewlines)))]
         case .promoteToReplicaSource: [.replicaPromotionRequested]
         case .recordPromoted: [.replicaPromoted]
         case .ejectReplicaSource: [.replicaSourceEjectionRequested]
@@ -78,11 +82,19 @@ extension Instance {
         case .upgrade(let version):
             try require(!version.isEmpty, "The datastore version must not be empty")
             try require(version != state.datastore?.version, "The instance already runs datastore version \(version)")
-        case .attachConfiguration(let configurationId):
-            try require(!configurationId.isEmpty, "The configuration id must not be empty")
+        case .attachConfiguration(let configuration):
+            try require(!configuration.configurationId.isEmpty, "The configuration id must not be empty")
             if let attached = state.configurationId {
                 throw .notAllowedInState("\(state.subject) already has configuration \(attached) attached; detach it first")
             }
+        case .updateConfiguration(let configuration):
+            if state.configurationId != configuration.configurationId {
+                throw .notAllowedInState("\(state.subject) does not have configuration \(configuration.configurationId) attached")
+            }
+        case .rename(let name):
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            try require(!trimmed.isEmpty, "The instance name must not be empty")
+            try require(trimmed.count <= 255, "The instance name must be at most 255 characters")
         case .detachConfiguration:
             if state.configurationId == nil { throw .notAllowedInState("\(state.subject) has no configuration attached") }
         case .requestGuestChange(let change):
@@ -95,7 +107,8 @@ extension Instance {
             }
         case .create, .reportGuestHealth, .recordGuestRegistered, .recordBecameActive, .retryBuild, .resetStatus,
              .restart, .recordRestarted, .recordFlavorResized, .recordVolumeResized, .recordUpgraded,
-             .recordConfigurationApplied, .promoteToReplicaSource, .recordPromoted, .ejectReplicaSource,
+             .recordConfigurationApplied, .recordConfigurationRestartPending, .recordConfigurationApplyFailed,
+             .promoteToReplicaSource, .recordPromoted, .ejectReplicaSource,
              .recordSourceEjected, .detachReplica, .recordReplicaDetached, .recordShutDown, .recordStarted, .delete,
              .recordDeleted, .recordGuestChangeApplied, .recordGuestChangeFailed:
             break
@@ -141,6 +154,8 @@ extension Instance {
             users: request.users.map {
                 UserSpec(name: $0.name, host: $0.host, databases: $0.databases, passwordSet: !$0.password.isEmpty)
             },
-            configurationId: request.configurationId, replicaOf: request.replicaOf, createdAt: now)
+            configurationId: request.configurationId,
+            configurationValues: request.configurationId == nil ? nil : request.configurationValues ?? [:],
+            replicaOf: request.replicaOf, createdAt: now)
     }
 }

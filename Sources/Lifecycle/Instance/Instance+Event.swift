@@ -33,12 +33,20 @@ extension Instance {
         case upgradeRequested(VersionChange)
         /// The datastore runs the new version.
         case instanceUpgraded(VersionChange)
-        /// A configuration group was attached; values needing a restart are pending.
+        /// A configuration group was attached (`PUT {"instance": {"configuration": id}}`); the guest applies it.
         case configurationAttached(ConfigurationRef)
-        /// The configuration group was detached; values needing a restart are pending.
+        /// The attached group's values changed (`PATCH`/`PUT /configurations/{id}`); the guest applies them.
+        case configurationUpdated(ConfigurationRef)
+        /// The configuration group was detached; the guest goes back to its defaults.
         case configurationDetached
-        /// The guest applied the configuration without a restart.
+        /// The guest has every value of the configuration live.
         case configurationApplied
+        /// The guest applied the dynamic values; these need a restart (RESTART_REQUIRED until one).
+        case configurationRestartPending(PendingRestart)
+        /// The guest could not apply the configuration and kept the values it had.
+        case configurationApplyFailed(ConfigurationFailure)
+        /// `PUT {"instance": {"name": ...}}`.
+        case instanceRenamed(Rename)
         /// `{"promote_to_replica_source": {}}` was accepted.
         case replicaPromotionRequested
         /// The replica is now the replication source.
@@ -95,6 +103,8 @@ extension Instance {
         public var users: [UserSpec]
         /// The configuration group attached at create.
         public var configurationId: String?
+        /// That group's values.
+        public var configurationValues: [String: ParameterValue]?
         /// The replication source, for a replica.
         public var replicaOf: String?
         /// When the request was accepted (`created`).
@@ -103,9 +113,10 @@ extension Instance {
         /// Creates a spec.
         public init(
             id: String, projectId: String, name: String, flavorId: String, volumeSize: Int, datastore: Datastore,
-            databases: [DatabaseSpec], users: [UserSpec], configurationId: String?, replicaOf: String?,
-            createdAt: Date
+            databases: [DatabaseSpec], users: [UserSpec], configurationId: String?,
+            configurationValues: [String: ParameterValue]? = nil, replicaOf: String?, createdAt: Date
         ) {
+            self.configurationValues = configurationValues
             self.id = id
             self.projectId = projectId
             self.name = name
@@ -157,12 +168,60 @@ extension Instance {
         public init(datastoreVersion: String) { self.datastoreVersion = datastoreVersion }
     }
 
-    /// A configuration group.
+    /// A configuration group and its values at the time (so the instance's stream alone says what it runs).
     public struct ConfigurationRef: Codable, Sendable, Equatable {
         /// The configuration group id.
         public var configurationId: String
+        /// The group's values.
+        public var values: [String: ParameterValue]
         /// Creates a configuration reference.
-        public init(configurationId: String) { self.configurationId = configurationId }
+        public init(configurationId: String, values: [String: ParameterValue] = [:]) {
+            self.configurationId = configurationId
+            self.values = values
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            configurationId = try container.decode(String.self, forKey: .configurationId)
+            values = try container.decodeIfPresent([String: ParameterValue].self, forKey: .values) ?? [:]
+        }
+    }
+
+    /// Settings the datastore takes only at its next restart.
+    public struct PendingRestart: Codable, Sendable, Equatable {
+        /// Their names.
+        public var parameters: [String]
+        /// Creates the list.
+        public init(parameters: [String]) { self.parameters = parameters }
+    }
+
+    /// Why a configuration could not be applied.
+    public struct ConfigurationFailure: Codable, Sendable, Equatable {
+        /// For people: the datastore's own message.
+        public var reason: String
+        /// Creates a failure.
+        public init(reason: String) { self.reason = reason }
+    }
+
+    /// A new display name.
+    public struct Rename: Codable, Sendable, Equatable {
+        /// The new name.
+        public var name: String
+        /// Creates a rename.
+        public init(name: String) { self.name = name }
+    }
+
+    /// Who may connect (`PUT {"instance": {"access": ...}}`), enforced by the datastore's host-based rules.
+    public struct Access: Codable, Sendable, Equatable {
+        /// Trove's flag for a public address; every address of the process driver is private.
+        public var isPublic: Bool
+        /// Client networks allowed to connect; empty: any.
+        public var allowedCidrs: [String]
+        /// Creates an access rule.
+        public init(isPublic: Bool, allowedCidrs: [String]) {
+            self.isPublic = isPublic
+            self.allowedCidrs = allowedCidrs
+        }
     }
 
     /// A guest health report.

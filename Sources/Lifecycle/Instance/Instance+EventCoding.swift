@@ -6,7 +6,8 @@ extension Instance.Event: EnvelopedEvent {
         "InstanceCreateRequested", "ComputeAllocated", "GuestRegistered", "InstanceBecameActive", "InstanceFailed",
         "StatusReset", "BuildRetryRequested", "RestartRequested", "InstanceRestarted", "FlavorResizeRequested",
         "FlavorResized", "VolumeResizeRequested", "VolumeResized", "UpgradeRequested", "InstanceUpgraded",
-        "ConfigurationAttached", "ConfigurationDetached", "ConfigurationApplied", "ReplicaPromotionRequested",
+        "ConfigurationAttached", "ConfigurationUpdated", "ConfigurationDetached", "ConfigurationApplied",
+        "ConfigurationRestartPending", "ConfigurationApplyFailed", "InstanceRenamed", "ReplicaPromotionRequested",
         "ReplicaPromoted", "ReplicaSourceEjectionRequested", "ReplicaSourceEjected", "ReplicaDetachRequested",
         "ReplicaDetached", "GuestBecameHealthy", "GuestBecameUnhealthy", "InstanceShutDown", "InstanceStarted",
         "BackupStarted", "BackupFinished", "GuestChangeRequested", "GuestChangeApplied", "GuestChangeFailed",
@@ -32,8 +33,12 @@ extension Instance.Event: EnvelopedEvent {
         case .upgradeRequested: "UpgradeRequested"
         case .instanceUpgraded: "InstanceUpgraded"
         case .configurationAttached: "ConfigurationAttached"
+        case .configurationUpdated: "ConfigurationUpdated"
         case .configurationDetached: "ConfigurationDetached"
         case .configurationApplied: "ConfigurationApplied"
+        case .configurationRestartPending: "ConfigurationRestartPending"
+        case .configurationApplyFailed: "ConfigurationApplyFailed"
+        case .instanceRenamed: "InstanceRenamed"
         case .replicaPromotionRequested: "ReplicaPromotionRequested"
         case .replicaPromoted: "ReplicaPromoted"
         case .replicaSourceEjectionRequested: "ReplicaSourceEjectionRequested"
@@ -62,7 +67,10 @@ extension Instance.Event: EnvelopedEvent {
         case .flavorResizeRequested(let change), .flavorResized(let change): change
         case .volumeResizeRequested(let change), .volumeResized(let change): change
         case .upgradeRequested(let change), .instanceUpgraded(let change): change
-        case .configurationAttached(let configuration): configuration
+        case .configurationAttached(let configuration), .configurationUpdated(let configuration): configuration
+        case .configurationRestartPending(let pending): pending
+        case .configurationApplyFailed(let failure): failure
+        case .instanceRenamed(let rename): rename
         case .guestBecameUnhealthy(let report): report
         case .backupStarted(let backup): backup
         case .backupFinished(let outcome): outcome
@@ -95,8 +103,12 @@ extension Instance.Event: EnvelopedEvent {
         case "UpgradeRequested": .upgradeRequested(try source.decode(Instance.VersionChange.self))
         case "InstanceUpgraded": .instanceUpgraded(try source.decode(Instance.VersionChange.self))
         case "ConfigurationAttached": .configurationAttached(try source.decode(Instance.ConfigurationRef.self))
+        case "ConfigurationUpdated": .configurationUpdated(try source.decode(Instance.ConfigurationRef.self))
         case "ConfigurationDetached": .configurationDetached
         case "ConfigurationApplied": .configurationApplied
+        case "ConfigurationRestartPending": .configurationRestartPending(try source.decode(Instance.PendingRestart.self))
+        case "ConfigurationApplyFailed": .configurationApplyFailed(try source.decode(Instance.ConfigurationFailure.self))
+        case "InstanceRenamed": .instanceRenamed(try source.decode(Instance.Rename.self))
         case "ReplicaPromotionRequested": .replicaPromotionRequested
         case "ReplicaPromoted": .replicaPromoted
         case "ReplicaSourceEjectionRequested": .replicaSourceEjectionRequested

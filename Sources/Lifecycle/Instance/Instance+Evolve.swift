@@ -20,6 +20,9 @@ extension Instance {
             next.databases = spec.databases.map(\.name)
             next.users = spec.users.map(\.name)
             next.configurationId = spec.configurationId
+            next.configurationValues = spec.configurationValues
+            // The guest's prepare writes the group's values before the server's first start.
+            next.appliedConfiguration = spec.configurationId.map { ConfigurationRef(configurationId: $0, values: spec.configurationValues ?? [:]) }
             next.replicaOf = spec.replicaOf
             next.createdAt = spec.createdAt
         case .computeAllocated(let allocation):
@@ -27,7 +30,11 @@ extension Instance {
             next.address = allocation.address
         case .guestRegistered:
             next.guestRegistered = true
-        case .instanceBecameActive, .instanceRestarted, .instanceStarted, .guestBecameHealthy:
+        case .instanceRestarted:
+            next.health = .healthy
+            next.fault = nil
+            next.pendingRestart = nil
+        case .instanceBecameActive, .instanceStarted, .guestBecameHealthy:
             next.health = .healthy
             next.fault = nil
         case .instanceFailed(let failure):
@@ -60,10 +67,24 @@ extension Instance {
         case .instanceUpgraded(let change):
             next.datastore?.version = change.datastoreVersion
             next.pendingDatastoreVersion = nil
-        case .configurationAttached(let configuration):
+        case .configurationAttached(let configuration), .configurationUpdated(let configuration):
             next.configurationId = configuration.configurationId
+            next.configurationValues = configuration.values
         case .configurationDetached:
             next.configurationId = nil
+            next.configurationValues = nil
+        case .configurationApplied:
+            next.appliedConfiguration = next.requestedConfiguration
+            next.pendingRestart = nil
+        case .configurationRestartPending(let pending):
+            next.appliedConfiguration = next.requestedConfiguration
+            next.pendingRestart = pending.parameters
+        case .configurationApplyFailed:
+            // The guest kept what it had: so does the instance.
+            next.configurationId = before.appliedConfiguration?.configurationId
+            next.configurationValues = before.appliedConfiguration?.values
+        case .instanceRenamed(let rename):
+            next.name = rename.name
         case .replicaPromoted, .replicaSourceEjected, .replicaDetached:
             next.replicaOf = nil
         case .guestBecameUnhealthy(let report):
@@ -80,7 +101,7 @@ extension Instance {
             next.serverId = nil
             next.address = nil
             next.health = nil
-        case .restartRequested, .configurationApplied, .replicaPromotionRequested, .replicaSourceEjectionRequested,
+        case .restartRequested, .replicaPromotionRequested, .replicaSourceEjectionRequested,
              .replicaDetachRequested, .deleteRequested, .guestChangeRequested, .guestChangeFailed:
             break
         }

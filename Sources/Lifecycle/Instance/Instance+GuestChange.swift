@@ -23,6 +23,8 @@ extension Instance {
         case enableRoot
         /// `DELETE /instances/{id}/root`: root may no longer log in.
         case disableRoot
+        /// `PUT {"instance": {"access": ...}}`: the networks clients may connect from.
+        case updateAccess(Access)
 
         /// For messages: `create databases a, b`.
         public var summary: String {
@@ -36,6 +38,8 @@ extension Instance {
             case .changePasswords(let users): "change the passwords of \(users.joined(separator: ", "))"
             case .enableRoot: "enable root"
             case .disableRoot: "disable root"
+            case .updateAccess(let access):
+                access.allowedCidrs.isEmpty ? "allow connections from any network" : "allow connections from \(access.allowedCidrs.joined(separator: ", "))"
             }
         }
     }
@@ -68,6 +72,8 @@ extension Instance {
             state.rootEnabled = true
         case .disableRoot:
             state.rootEnabled = false
+        case .updateAccess(let access):
+            state.access = access
         case .grantAccess, .revokeAccess, .changePasswords:
             break
         }
@@ -109,6 +115,26 @@ extension Instance {
             break
         case .disableRoot:
             if state.rootEnabled != true { throw .notFound("Root is not enabled on \(state.subject)") }
+        case .updateAccess(let access):
+            for cidr in access.allowedCidrs where !Access.isCIDR(cidr) {
+                throw .invalidInput("\(cidr) in allowed_cidrs is not a network in CIDR notation (e.g. 10.0.0.0/24 or 2001:db8::/32)")
+            }
         }
+    }
+}
+
+extension Instance.Access {
+    /// Whether `text` is an IPv4 or IPv6 network such as `10.0.0.0/24` (a bare address counts as a host).
+    public static func isCIDR(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = parts.first else { return false }
+        let isV4 = address.split(separator: ".", omittingEmptySubsequences: false).count == 4
+            && address.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { UInt8($0) != nil && $0.count <= 3 }
+        let isV6 = !isV4 && address.contains(":") && address.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+            && address.split(separator: ":", omittingEmptySubsequences: false).count <= 8
+        guard isV4 || isV6 else { return false }
+        guard parts.count == 2 else { return true }
+        guard let prefix = Int(parts[1]) else { return false }
+        return prefix >= 0 && prefix <= (isV4 ? 32 : 128)
     }
 }

@@ -29,6 +29,14 @@ extension Instance {
         public var users: [String] = []
         /// The attached configuration group.
         public var configurationId: String?
+        /// Its values, as last attached or updated.
+        public var configurationValues: [String: ParameterValue]?
+        /// The configuration the guest last applied (live, or staged for a restart); nil: defaults.
+        public var appliedConfiguration: ConfigurationRef?
+        /// Settings staged on the guest that take effect at the next restart (RESTART_REQUIRED).
+        public var pendingRestart: [String]?
+        /// Who may connect, once set through `PUT {"instance": {"access": ...}}`.
+        public var access: Access?
         /// The replication source, while this instance is a replica.
         public var replicaOf: String?
         /// The compute driver's server id.
@@ -60,13 +68,18 @@ extension Instance {
             status = chart.status(of: chart.initialLeaf) ?? ""
         }
 
+        /// The configuration asked for now (attached group and its values), nil when none is attached.
+        public var requestedConfiguration: ConfigurationRef? {
+            configurationId.map { ConfigurationRef(configurationId: $0, values: configurationValues ?? [:]) }
+        }
+
         /// `Instance 8f3c...`, or `Instance` before it exists.
         public var subject: String { id.isEmpty ? "Instance" : "Instance \(id)" }
 
         /// Trove's `operating_status`: "" while a task runs or the server is not up (anything but ACTIVE and
         /// BACKUP), else the guest's health (`HEALTHY`, `SHUTDOWN`, `ERROR`, ...).
         public var operatingStatus: String {
-            guard status == "ACTIVE" || status == "BACKUP" else { return "" }
+            guard ["ACTIVE", "BACKUP", "RESTART_REQUIRED"].contains(status) else { return "" }
             return health?.operatingStatus ?? ""
         }
     }

@@ -78,6 +78,8 @@ extension Instance {
         public var users: [UserRequest]
         /// A configuration group to attach.
         public var configurationId: String?
+        /// That group's values (checked by the API against the datastore's parameters).
+        public var configurationValues: [String: ParameterValue]?
         /// The instance to replicate from; replicas take no databases or users.
         public var replicaOf: String?
 
@@ -85,8 +87,9 @@ extension Instance {
         public init(
             id: String, projectId: String, name: String, flavorId: String, volumeSize: Int, datastore: Datastore,
             databases: [DatabaseSpec] = [], users: [UserRequest] = [], configurationId: String? = nil,
-            replicaOf: String? = nil
+            configurationValues: [String: ParameterValue]? = nil, replicaOf: String? = nil
         ) {
+            self.configurationValues = configurationValues
             self.id = id
             self.projectId = projectId
             self.name = name

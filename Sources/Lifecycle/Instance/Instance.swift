@@ -13,6 +13,8 @@ public enum Instance: Aggregate {
         case isReplica
         /// The instance went to ERROR while building, so the build can be retried.
         case failedWhileBuilding
+        /// Settings staged on the guest wait for a restart (a failed reconfiguration keeps RESTART_REQUIRED).
+        case restartPending
     }
 
     /// Whether `name` holds in `state`; names the chart uses but `Guard` does not know are false.
@@ -23,6 +25,7 @@ public enum Instance: Aggregate {
         case .guestRegistered: return state.guestRegistered
         case .isReplica: return state.replicaOf != nil
         case .failedWhileBuilding: return state.fault?.statusBefore == "BUILD"
+        case .restartPending: return !(state.pendingRestart ?? []).isEmpty
         }
     }
 }

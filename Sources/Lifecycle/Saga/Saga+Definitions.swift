@@ -40,8 +40,16 @@ extension Saga.Definition {
         .init("recordApplied", timeout: .seconds(30), retry: .init(maxAttempts: 5)),
     ])
 
+    /// `ConfigurationAttached`, `ConfigurationUpdated`, `ConfigurationDetached`: the guest writes the values, reloads,
+    /// and reports which wait for a restart; that outcome is recorded in the same step (the API waits for it).
+    public static let configureInstance = Saga.Definition(name: "ConfigureInstance", steps: [
+        .init("applyConfiguration", timeout: .seconds(40), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
+    ])
+
     /// Every saga definition.
-    public static let all: [Saga.Definition] = [createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest]
+    public static let all: [Saga.Definition] = [
+        createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest, configureInstance,
+    ]
 
     /// The instance events that start a saga, and which (the task manager's queue is bound to these).
     public static let triggers: [(eventType: String, saga: Saga.Definition)] = [
@@ -49,6 +57,8 @@ extension Saga.Definition {
         ("DeleteRequested", deleteInstance), ("RestartRequested", restartInstance),
         ("FlavorResizeRequested", resizeFlavor), ("VolumeResizeRequested", resizeVolume),
         ("GuestChangeRequested", changeGuest),
+        ("ConfigurationAttached", configureInstance), ("ConfigurationUpdated", configureInstance),
+        ("ConfigurationDetached", configureInstance),
     ]
 
     /// The saga an instance event starts, if any.

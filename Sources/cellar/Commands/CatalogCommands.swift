@@ -6,7 +6,7 @@ import ReadModels
 struct DatastoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datastore", abstract: "Manage datastores and their versions (operator data).",
-        subcommands: [List.self, AddVersion.self]
+        subcommands: [List.self, AddVersion.self, LoadParameters.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -37,6 +37,25 @@ struct DatastoreCommand: AsyncParsableCommand {
                     .upsertVersion(datastore: datastore, name: name, version: version, manager: manager, active: active)
             }
             print("\(datastore) \(name): saved")
+        }
+    }
+}
+
+extension DatastoreCommand {
+    struct LoadParameters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "load-parameters",
+            abstract: "Read the configurable parameters of the PostgreSQL versions from a real (throw-away) server.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Load them again even where they were loaded.") var force = false
+
+        func run() async throws {
+            let force = self.force
+            try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
+                let catalog = OperatorCatalog(client: client, logger: .cellar("cellar.catalog"))
+                let loaded = try await DatastoreParameterLoader.load(into: catalog, onlyMissing: !force, logger: .cellar("cellar.catalog"))
+                for (version, count) in loaded { print("\(version.datastoreName) \(version.name): \(count) parameters") }
+            }
         }
     }
 }

@@ -67,6 +67,7 @@ struct ConductorCommand: AsyncParsableCommand {
                 client,
                 ProjectionService(runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
                 ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)), migrations: migrations, logger: logger),
+                ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
                 ConductorService(conductor: conductor, migrations: migrations),
             ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         }

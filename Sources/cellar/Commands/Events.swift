@@ -1,7 +1,9 @@
 import ArgumentParser
 import EventStore
 import Foundation
+import Lifecycle
 import Logging
+import ReadModels
 
 /// `cellar events ...`: read the history.
 struct Events: AsyncParsableCommand {
@@ -85,9 +87,12 @@ struct Events: AsyncParsableCommand {
 
         func run() async throws {
             try await database.withEventStore(logger: .cellar("cellar.events")) { store, _ in
-                let runner = ProjectionRunner(store: store, projection: StreamCatalogProjection())
-                try await runner.rebuild()
-                print("rebuilt stream_catalog up to \(try await runner.checkpoint())")
+                let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
+                for projection in ReadModelProjections.all(instanceChart: charts.instance) {
+                    let runner = ProjectionRunner(store: store, projection: projection)
+                    try await runner.rebuild()
+                    print("rebuilt \(projection.name) up to \(try await runner.checkpoint())")
+                }
             }
         }
     }

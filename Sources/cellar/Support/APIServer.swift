@@ -85,6 +85,7 @@ struct APIServer {
             ProjectionService(runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
             ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)),
                               migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
+            ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
             RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations)
         )
         var driver: ProcessComputeDriver?
@@ -103,7 +104,14 @@ struct APIServer {
         }
         app.beforeServerStarts {
             try await migrations.ensureMigrated()
-            try await OperatorCatalog(client: client, logger: logger).seedDefaults()
+            let catalog = OperatorCatalog(client: client, logger: logger)
+            try await catalog.seedDefaults()
+            do {
+                try await DatastoreParameterLoader.load(into: catalog, onlyMissing: true, logger: logger)
+            } catch {
+                logger.warning("could not load datastore parameters; configuration groups need them (cellar datastore load-parameters)",
+                               metadata: ["error": "\(error)"])
+            }
             try await identity.seedAdmin(stateDirectory: stateDirectory)
         }
         // A bounded shutdown: services get 10 s to finish, then 5 s after cancellation, so a stuck client

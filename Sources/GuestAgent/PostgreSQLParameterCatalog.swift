@@ -1,0 +1,69 @@
+import Foundation
+import Lifecycle
+import LocalServers
+import Logging
+import Secrets
+
+/// The settings users may put in configuration groups, as a real PostgreSQL server of this machine describes
+/// them (`pg_settings`: type, bounds, enumerated values, and `context = 'postmaster'` for restart-only ones).
+/// A throw-away server is initialized, asked, and removed: about a second and a half, once per version.
+public enum PostgreSQLParameterCatalog {
+    /// Settings the guest agent owns (addresses, sockets, files, commands run by the server, libraries loaded
+    /// into it): a configuration group may not change them.
+    public static let managedByCellar: Set<String> = [
+        "listen_addresses", "port", "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
+        "data_directory", "config_file", "hba_file", "ident_file", "external_pid_file", "include_dir",
+        "shared_preload_libraries", "local_preload_libraries", "session_preload_libraries", "dynamic_library_path",
+        "archive_command", "archive_library", "archive_cleanup_command", "restore_command", "recovery_end_command",
+        "ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "ssl_crl_file", "ssl_crl_dir", "ssl_passphrase_command",
+        "ssl_passphrase_command_supports_reload", "krb_server_keyfile", "primary_conninfo", "primary_slot_name",
+        "log_directory", "log_filename", "data_sync_retry", "event_source", "password_encryption",
+        "default_transaction_read_only", "allow_system_table_mods", "ignore_system_indexes", "zero_damaged_pages",
+        "ignore_checksum_failure", "ignore_invalid_pages", "jit_provider", "cluster_name", "unix_socket_group",
+    ]
+
+    /// Starts a private server (as `osUser` when given), reads its settings, stops and removes it.
+    public static func describe(osUser: String?, logger: Logger) throws -> [ConfigurationParameter] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-parameters-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = PostgresServer(directory: directory, port: try Loopback.freePort(), password: RandomPassword.make(),
+                                    osUser: osUser, durable: false, databaseName: "postgres")
+        try server.start(logger: logger)
+        defer { try? server.stop() }
+        let query = """
+            SELECT json_agg(json_build_object('name', name, 'vartype', vartype, 'min', min_val, 'max', max_val,
+                'enumvals', enumvals, 'context', context, 'unit', unit, 'description', short_desc) ORDER BY name)
+            FROM pg_settings WHERE context <> 'internal'
+            """
+        let output = try CommandRunner.run(try PostgresBinaries.locate().path("psql"), [
+            "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres", "-X", "-tAc", query,
+        ], environment: ["PGPASSWORD": server.password])
+        let rows = try JSONDecoder().decode([Setting].self, from: Data(output.utf8))
+        return rows.filter { !managedByCellar.contains($0.name) }.map(\.parameter)
+    }
+
+    /// One row of `pg_settings`.
+    struct Setting: Decodable {
+        var name: String
+        var vartype: String
+        var min: String?
+        var max: String?
+        var enumvals: [String]?
+        var context: String
+        var unit: String?
+        var description: String?
+
+        var parameter: ConfigurationParameter {
+            let type: ConfigurationParameter.Kind = switch vartype {
+            case "integer": .integer
+            case "real": .float
+            case "bool": .boolean
+            default: .string
+            }
+            return ConfigurationParameter(
+                name: name, type: type, min: min.flatMap(Double.init), max: max.flatMap(Double.init),
+                allowedValues: enumvals ?? [], restartRequired: context == "postmaster", unit: unit,
+                description: description ?? "")
+        }
+    }
+}
