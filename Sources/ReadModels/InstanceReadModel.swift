@@ -23,6 +23,16 @@ public struct InstanceRecord: Sendable, Equatable {
     /// The stream version: changes with every event (the ETag).
     public var version: Int
     public var deleted: Bool
+    /// The attached configuration group's name.
+    public var configurationName: String? = nil
+    /// Who may connect, once set: (is_public, allowed_cidrs).
+    public var access: AccessRecord? = nil
+}
+
+/// An instance's access rule.
+public struct AccessRecord: Sendable, Equatable {
+    public var isPublic: Bool
+    public var allowedCidrs: [String]
 }
 
 /// A database of an instance.
@@ -51,7 +61,9 @@ public struct InstanceReadModel: Sendable {
 
     static let columns = """
         id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type, datastore_version,
-        address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at, version, deleted
+        address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at, version, deleted,
+        (SELECT g.name FROM configuration_groups g WHERE g.id = configuration_id),
+        (state->'access'->>'isPublic')::boolean, ARRAY(SELECT jsonb_array_elements_text(state->'access'->'allowedCidrs'))
         """
 
     /// One instance of `project` (nil when absent, deleted, or another project's).
@@ -121,7 +133,9 @@ public struct InstanceReadModel: Sendable {
                 configurationID: try column[10].decode(String?.self), replicaOf: try column[11].decode(String?.self),
                 faultMessage: try column[12].decode(String?.self), faultAt: try column[13].decode(Date?.self),
                 created: try column[14].decode(Date.self), updated: try column[15].decode(Date.self),
-                version: try column[16].decode(Int.self), deleted: try column[17].decode(Bool.self)
+                version: try column[16].decode(Int.self), deleted: try column[17].decode(Bool.self),
+                configurationName: try column[18].decode(String?.self),
+                access: try column[19].decode(Bool?.self).map { AccessRecord(isPublic: $0, allowedCidrs: try column[20].decode([String].self)) }
             ))
         }
         return records

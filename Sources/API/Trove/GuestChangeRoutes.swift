@@ -80,7 +80,7 @@ extension TroveAPI {
     }
 
     /// Records `change`, waits for the guest's outcome, answers 202 (or the guest's refusal as a 400).
-    private func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
+    func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
                         secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted) async throws -> Response {
         let caller = try context.caller()
         try Self.requireWriter(caller)
@@ -88,27 +88,20 @@ extension TroveAPI {
         guard let state = try await commands.state(of: id, caller: caller) else {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
-        guard state.status == "ACTIVE" else {
+        guard state.status == "ACTIVE" || state.status == "RESTART_REQUIRED" else {
             throw TroveError.unprocessable("Instance \(id) is \(state.status); you can \(change.summary) only when it is ACTIVE.")
         }
         let requestID = context.requestID
         let recorded = try await commands.execute(.requestGuestChange(change), on: id, caller: caller, requestID: requestID, secrets: secrets)
         let after = recorded.last?.streamVersion ?? 0
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            for event in try await store.readStream("instance-\(id)", fromVersion: after + 1) where event.decodedMetadata?.requestID == requestID {
-                switch try? Instance.Event.decode(eventType: event.type, data: event.data) {
-                case .guestChangeApplied?:
-                    try await commands.awaitReadModel(reaching: event.logPosition)
-                    return Response(status: status)
-                case .guestChangeFailed(let failure)?:
-                    throw TroveError.badRequest("The datastore could not \(change.summary): \(failure.reason)")
-                default:
-                    continue
-                }
+        let applied = try await commands.awaitOutcome(of: id, after: after, requestID: requestID) { event -> Bool? in
+            switch event {
+            case .guestChangeApplied: return true
+            case .guestChangeFailed(let failure): throw TroveError.badRequest("The datastore could not \(change.summary): \(failure.reason)")
+            default: return nil
             }
-            try await Task.sleep(for: .milliseconds(25))
         }
+        if applied == true { return Response(status: status) }
         // Accepted and recorded; the guest has not answered yet (it is applied when it does).
         return Response(status: .accepted)
     }

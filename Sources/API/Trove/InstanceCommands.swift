@@ -113,17 +113,7 @@ public struct InstanceCommands: Sendable {
 
     /// Applies pending events to the read model until it includes `position` (at most a few seconds).
     public func awaitReadModel(reaching position: LogPosition?) async throws {
-        guard let position else { return }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await projection.checkpoint() < position {
-            try await projection.catchUp()
-            if try await projection.checkpoint() >= position { return }
-            guard ContinuousClock.now < deadline else {
-                logger.warning("read model lags behind a write", metadata: ["position": "\(position)"])
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await projection.awaitApplied(position, logger: logger)
     }
 
     /// The passwords a command carries, sealed, by name (`user:<name>@<host>`).

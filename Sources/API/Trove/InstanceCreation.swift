@@ -6,6 +6,7 @@ import ReadModels
 struct InstanceCreation {
     let catalog: OperatorCatalog
     let reads: InstanceReadModel
+    let configurations: ConfigurationReadModel
 
     static let maximumVolumeGB = 1000
     static let reservedDatabases: Set<String> = ["postgres", "template0", "template1"]
@@ -28,8 +29,13 @@ struct InstanceCreation {
         if let replicaOf = body.replicaOf, try await reads.instance(replicaOf, project: caller.isAdmin ? nil : caller.projectID) == nil {
             throw TroveError.notFound("Instance \(replicaOf) (replica_of) could not be found.")
         }
+        var group: ConfigurationRecord?
         if let configuration = body.configuration {
-            throw TroveError.notFound("Configuration group \(configuration) could not be found.")
+            group = try await configurations.group(configuration, project: caller.isAdmin ? nil : caller.projectID)
+            guard let group else { throw TroveError.notFound("Configuration group \(configuration) could not be found.") }
+            guard group.datastoreName == datastore.type, group.datastoreVersionName == datastore.version else {
+                throw TroveError.badRequest("Configuration group \(group.id) is for \(group.datastoreName) \(group.datastoreVersionName), not \(datastore.type) \(datastore.version).")
+            }
         }
         let databases = try (body.databases ?? []).map { database -> Instance.DatabaseSpec in
             try Self.checkIdentifier(database.name, what: "database", reserved: Self.reservedDatabases)
@@ -51,7 +57,8 @@ struct InstanceCreation {
         try Self.requireUnique(users.map { "\($0.name)@\($0.host)" }, what: "user")
         return Instance.CreateRequest(
             id: id, projectId: caller.projectID, name: name, flavorId: flavor.id, volumeSize: volume.size,
-            datastore: datastore, databases: databases, users: users, configurationId: nil, replicaOf: body.replicaOf
+            datastore: datastore, databases: databases, users: users, configurationId: group?.id,
+            configurationValues: group?.values, replicaOf: body.replicaOf
         )
     }
 

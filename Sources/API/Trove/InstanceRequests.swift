@@ -66,11 +66,3 @@ struct InstanceActionRequest: Decodable {
         case ejectReplicaSource = "eject_replica_source"
     }
 }
-
-/// `PUT /instances/{id}` body.
-struct UpdateInstanceRequest: Decodable {
-    struct Body: Decodable {
-        var name: String?
-    }
-    var instance: Body
-}

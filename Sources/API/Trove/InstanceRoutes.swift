@@ -13,7 +13,7 @@ extension TroveAPI {
             try Self.requireWriter(caller)
             let body = try await RequestBody.decode(CreateInstanceRequest.self, from: request, context: context).instance
             let id = UUID().uuidString.lowercased()
-            let create = try await InstanceCreation(catalog: catalog, reads: reads).command(for: body, id: id, caller: caller)
+            let create = try await InstanceCreation(catalog: catalog, reads: reads, configurations: configurationReads).command(for: body, id: id, caller: caller)
             try await commands.execute(.create(create), on: id, caller: caller, requestID: context.requestID)
             return try await instanceResponse(id, request: request, caller: caller, status: .ok)
         }
@@ -40,9 +40,6 @@ extension TroveAPI {
             return JSONResponse.accepted()
         }
 
-        routes.put("instances/:id") { _, _ -> Response in
-            throw TroveError.notImplemented("Changing an instance's name, configuration, replication or access is not available yet.")
-        }
     }
 
     private func command(for action: InstanceActionRequest, caller: AuthContext) throws -> Instance.Command {

@@ -15,7 +15,13 @@ struct InstanceView: Encodable {
     struct Volume: Encodable { var size: Int }
     struct Access: Encodable {
         var isPublic: Bool
-        enum CodingKeys: String, CodingKey { case isPublic = "is_public" }
+        var allowedCidrs: [String]?
+        enum CodingKeys: String, CodingKey { case isPublic = "is_public", allowedCidrs = "allowed_cidrs" }
+    }
+    struct ConfigurationRef: Encodable {
+        var id: String
+        var name: String?
+        var links: [Link]
     }
     struct Address: Encodable {
         var address: String
@@ -43,10 +49,11 @@ struct InstanceView: Encodable {
     var updated: String?
     var serviceStatusUpdated: String?
     var fault: Fault?
+    var configuration: ConfigurationRef?
     var tenantID: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, status, links, flavor, datastore, region, access, volume, ip, addresses, created, updated, fault
+        case id, name, status, links, flavor, datastore, region, access, volume, ip, addresses, created, updated, fault, configuration
         case operatingStatus = "operating_status", serviceStatusUpdated = "service_status_updated", tenantID = "tenant_id"
     }
 
@@ -64,7 +71,12 @@ struct InstanceView: Encodable {
             addresses = [Address(address: address, type: "private")]
         }
         if admin { tenantID = record.projectID }
+        if let access = record.access { self.access = Access(isPublic: access.isPublic, allowedCidrs: access.allowedCidrs) }
         guard detailed else { return }
+        if let configurationID = record.configurationID {
+            configuration = ConfigurationRef(id: configurationID, name: record.configurationName,
+                                             links: Link.resource(request, project: project, collection: "configurations", id: configurationID))
+        }
         created = JSONResponse.timestamp(record.created)
         updated = JSONResponse.timestamp(record.updated)
         serviceStatusUpdated = JSONResponse.timestamp(record.updated)

@@ -6,8 +6,6 @@ extension TroveAPI {
         let pending: [(path: String, what: String)] = [
             ("clusters", "Clusters"), ("clusters/:id", "Clusters"),
             ("backups", "Backups"), ("backups/:id", "Backups"), ("instances/:id/backups", "Backups"),
-            ("configurations", "Configuration groups"), ("configurations/:id", "Configuration groups"),
-            ("instances/:id/configuration", "Configuration groups"),
         ]
         for (path, what) in pending {
             for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {

@@ -12,6 +12,10 @@ public struct TroveAPI: Sendable {
     let commands: InstanceCommands
     let reads: InstanceReadModel
     let catalog: OperatorCatalog
+    let configurations: ConfigurationCommands
+    let configurationReads: ConfigurationReadModel
+    /// Asks an instance's guest agent (`instance id`, method) and returns its JSON answer; nil without a bus.
+    let askGuest: GuestQuery?
     let store: PostgresEventStore
     let client: PostgresClient
     let validator: any TokenValidator
@@ -19,7 +23,10 @@ public struct TroveAPI: Sendable {
     let logger: Logger
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
-                secrets: SecretBox, changes: ReadModelChanges, logger: Logger) {
+                secrets: SecretBox, changes: ReadModelChanges, askGuest: GuestQuery? = nil, logger: Logger) {
+        self.configurations = ConfigurationCommands(store: store, logger: logger)
+        self.configurationReads = ConfigurationReadModel(client: client, logger: logger)
+        self.askGuest = askGuest
         self.client = client
         self.store = store
         self.commands = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
@@ -40,6 +47,8 @@ public struct TroveAPI: Sendable {
         registerCatalogRoutes(on: tenant)
         registerHistoryRoutes(on: tenant)
         registerLimitRoutes(on: tenant)
+        registerConfigurationRoutes(on: tenant)
+        registerInstanceUpdateRoutes(on: tenant)
         registerPendingRoutes(on: tenant)
     }
 
@@ -52,6 +61,9 @@ public struct TroveAPI: Sendable {
         guard caller.isAdmin else { throw TroveError.forbidden("User does not have admin privileges.") }
     }
 }
+
+/// A question to an instance's guest agent: instance id and RPC method in, the guest's JSON answer out.
+public typealias GuestQuery = @Sendable (_ instanceID: String, _ method: String) async throws -> Data
 
 /// `GET /`: the API versions.
 struct Versions: Encodable {

@@ -58,8 +58,13 @@ struct APIServer {
         router.addMetricsRoutes(registry: registry)
         router.addOpenAPIRoute(document: root.appendingPathComponent("openapi/openapi.json"))
         identity.addRoutes(to: router)
+        let rpc = RPCClient(url: amqpURL, publisher: publisher)
+        let askGuest: GuestQuery = { instanceID, method in
+            let answer = try await rpc.call(Topology.guestQueue(instanceID), method: method, timeout: .seconds(10))
+            return try JSONEncoder().encode(answer)
+        }
         TroveAPI(client: client, store: store, charts: charts, validator: identity.validator,
-                 secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, logger: logger)
+                 secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, askGuest: askGuest, logger: logger)
             .register(on: router)
 
         let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)
@@ -86,7 +91,8 @@ struct APIServer {
             ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)),
                               migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
             ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
-            RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations)
+            RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations),
+            RPCReplyService(rpc: rpc)
         )
         var driver: ProcessComputeDriver?
         if let controlPlane {

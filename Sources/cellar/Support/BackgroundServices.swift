@@ -57,3 +57,12 @@ struct ShutdownWatchdog: Service {
         }
     }
 }
+
+/// Receives the replies to the API's calls to guest agents (reading an instance's effective configuration).
+struct RPCReplyService: Service {
+    let rpc: RPCClient
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await rpc.run() }
+    }
+}
