@@ -18,6 +18,8 @@ final class ControlPlane: @unchecked Sendable {
     let apiPort: Int
     private(set) var processes: [String: (process: ChildProcess, log: URL)] = [:]
     private(set) var token = ""
+    /// A token of `ada`, an admin of the same project (for the mgmt routes).
+    private(set) var adminToken = ""
     private(set) var projectID = ""
 
     /// Seconds between guest heartbeats, and after which a silent guest is unhealthy.
@@ -99,9 +101,19 @@ final class ControlPlane: @unchecked Sendable {
         let user = try UpCommandTests.run(cli, ["identity", "user", "create", "carol", "--project", "cp", "--role", "member",
                                                 "--password-stdin", "--database-url", database.url], environment: [:], input: "carol-secret-pass\n")
         try #require(user.status == 0, "\(user.output)")
+        let admin = try UpCommandTests.run(cli, ["identity", "user", "create", "ada", "--project", "cp", "--role", "admin",
+                                                 "--password-stdin", "--database-url", database.url], environment: [:], input: "ada-secret-pass\n")
+        try #require(admin.status == 0, "\(admin.output)")
         try await waitForAPI()
+        let json: [String: Any]
+        (token, json) = try await Self.issueToken(apiPort: apiPort, user: "carol", password: "carol-secret-pass")
+        adminToken = try await Self.issueToken(apiPort: apiPort, user: "ada", password: "ada-secret-pass").token
+        projectID = try #require(((json["token"] as? [String: Any])?["project"] as? [String: Any])?["id"] as? String)
+    }
+
+    private static func issueToken(apiPort: Int, user: String, password: String) async throws -> (token: String, json: [String: Any]) {
         let body: [String: Any] = ["auth": [
-            "identity": ["methods": ["password"], "password": ["user": ["name": "carol", "domain": ["name": "Default"], "password": "carol-secret-pass"]]],
+            "identity": ["methods": ["password"], "password": ["user": ["name": user, "domain": ["name": "Default"], "password": password]]],
             "scope": ["project": ["name": "cp", "domain": ["name": "Default"]]],
         ]]
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v3/auth/tokens")!)
@@ -110,9 +122,8 @@ final class ControlPlane: @unchecked Sendable {
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
-        token = try #require(http.value(forHTTPHeaderField: "X-Subject-Token"), "no token: \(String(decoding: data, as: UTF8.self))")
-        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        projectID = try #require(((json["token"] as? [String: Any])?["project"] as? [String: Any])?["id"] as? String)
+        let token = try #require(http.value(forHTTPHeaderField: "X-Subject-Token"), "no token: \(String(decoding: data, as: UTF8.self))")
+        return (token, try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]))
     }
 
     private func waitForAPI() async throws {
@@ -129,10 +140,10 @@ final class ControlPlane: @unchecked Sendable {
 
     /// A Trove request as the test's member user; returns the status and the decoded JSON body.
     @discardableResult
-    func trove(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> (status: Int, json: [String: Any]) {
+    func trove(_ method: String, _ path: String, _ body: [String: Any]? = nil, asAdmin: Bool = false) async throws -> (status: Int, json: [String: Any]) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v1.0/\(projectID)\(path)")!)
         request.httpMethod = method
-        request.setValue(token, forHTTPHeaderField: "X-Auth-Token")
+        request.setValue(asAdmin ? adminToken : token, forHTTPHeaderField: "X-Auth-Token")
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = try JSONSerialization.data(withJSONObject: body)

@@ -101,21 +101,76 @@ struct InstanceTranscriptTests {
         #expect(state(grown).status == "ACTIVE")
     }
 
-    @Test("a configuration change needs a restart unless the guest applies it")
+    @Test("a configuration is applied by the guest; settings needing a restart keep RESTART_REQUIRED until one")
     func configuration() throws {
-        #expect(try decide(.attachConfiguration(configurationId: "cfg-1"), given: Self.active)
-            == [.configurationAttached(.init(configurationId: "cfg-1"))])
-        let attached = Self.active + [.configurationAttached(.init(configurationId: "cfg-1"))]
-        #expect(state(attached).status == "RESTART_REQUIRED")
-        #expect(state(attached).operatingStatus == "")
-        #expect(try decide(.restart, given: attached) == [.restartRequested])
-        #expect(state(attached + [.configurationApplied]).status == "ACTIVE")
+        let group = Instance.ConfigurationRef(configurationId: "cfg-1", values: ["work_mem": .integer(8192), "max_connections": .integer(50)])
+        #expect(try decide(.attachConfiguration(group), given: Self.active) == [.configurationAttached(group)])
+        let attached = Self.active + [.configurationAttached(group)]
+        #expect(state(attached).leaf == "configuring")
+        #expect(state(attached).status == "ACTIVE")
+        #expect(state(attached).configurationValues == group.values)
+
+        let live = attached + [.configurationApplied]
+        #expect(state(live).status == "ACTIVE")
+        #expect(state(live).appliedConfiguration == group)
+
+        let pending = attached + [.configurationRestartPending(.init(parameters: ["max_connections"]))]
+        #expect(state(pending).status == "RESTART_REQUIRED")
+        #expect(state(pending).operatingStatus == "HEALTHY")
+        #expect(state(pending).pendingRestart == ["max_connections"])
+        #expect(try decide(.restart, given: pending) == [.restartRequested])
+        let restarted = pending + [.restartRequested, .instanceRestarted]
+        #expect(state(restarted).status == "ACTIVE")
+        #expect(state(restarted).pendingRestart == nil)
+
         #expect(throws: Rejection.notAllowedInState("Instance inst-1 already has configuration cfg-1 attached; detach it first")) {
-            try decide(.attachConfiguration(configurationId: "cfg-2"), given: attached)
+            try decide(.attachConfiguration(.init(configurationId: "cfg-2")), given: live)
         }
         #expect(throws: Rejection.notAllowedInState("Instance inst-1 has no configuration attached")) {
             try decide(.detachConfiguration, given: Self.active)
         }
+        #expect(throws: Rejection.notAllowedInState("Instance inst-1 does not have configuration cfg-9 attached")) {
+            try decide(.updateConfiguration(.init(configurationId: "cfg-9")), given: live)
+        }
+    }
+
+    @Test("a refused configuration leaves the instance with what the guest had")
+    func refusedConfiguration() throws {
+        let first = Instance.ConfigurationRef(configurationId: "cfg-1", values: ["work_mem": .integer(8192)])
+        let live = Self.active + [.configurationAttached(first), .configurationApplied]
+        let changed = Instance.ConfigurationRef(configurationId: "cfg-1", values: ["work_mem": .integer(1)])
+        let refused = live + [.configurationUpdated(changed), .configurationApplyFailed(.init(reason: "invalid value"))]
+        #expect(state(refused).status == "ACTIVE")
+        #expect(state(refused).configurationValues == first.values)
+
+        // A refusal while a restart was pending keeps RESTART_REQUIRED.
+        let pending = Self.active + [.configurationAttached(first), .configurationRestartPending(.init(parameters: ["shared_buffers"]))]
+        let refusedAgain = pending + [.configurationUpdated(changed), .configurationApplyFailed(.init(reason: "no"))]
+        #expect(state(refusedAgain).status == "RESTART_REQUIRED")
+
+        let detached = live + [.configurationDetached, .configurationApplied]
+        #expect(state(detached).configurationId == nil)
+        #expect(state(detached).appliedConfiguration == nil)
+    }
+
+    @Test("rename while ACTIVE or after a failure; never to an empty name")
+    func rename() throws {
+        #expect(try decide(.rename(name: "  orders  "), given: Self.active) == [.instanceRenamed(.init(name: "orders"))])
+        #expect(state(Self.active + [.instanceRenamed(.init(name: "orders"))]).name == "orders")
+        #expect(throws: Rejection.invalidInput("The instance name must not be empty")) { try decide(.rename(name: " "), given: Self.active) }
+    }
+
+    @Test("access rules take CIDR networks only")
+    func access() throws {
+        let rule = Instance.Access(isPublic: false, allowedCidrs: ["10.0.0.0/8", "2001:db8::/32", "127.0.0.1"])
+        #expect(try decide(.requestGuestChange(.updateAccess(rule)), given: Self.active) == [.guestChangeRequested(.updateAccess(rule))])
+        for bad in ["10.0.0.0/33", "not-a-net", "300.1.1.1/8", "10.0.0/8"] {
+            #expect(throws: Rejection.self) {
+                try decide(.requestGuestChange(.updateAccess(.init(isPublic: false, allowedCidrs: [bad]))), given: Self.active)
+            }
+        }
+        let applied = Self.active + [.guestChangeApplied(.updateAccess(rule))]
+        #expect(state(applied).access == rule)
     }
 
     @Test("guest health while active; heartbeats elsewhere are ignored")

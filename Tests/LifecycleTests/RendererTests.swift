@@ -79,6 +79,6 @@ struct RendererTests {
         let text = try Charts.instance.dot()
         #expect(text.contains(#""busy" -> "error" [label="InstanceFailed", ltail="cluster_busy"];"#))
         #expect(text.contains(#""error" -> "building" [label="BuildRetryRequested [failedWhileBuilding]", lhead="cluster_building"];"#))
-        #expect(text.contains(#""available" -> "restartRequired" [label="ConfigurationAttached"];"#))
+        #expect(text.contains(#""available" -> "configuring" [label="ConfigurationAttached"];"#))
     }
 }

@@ -54,7 +54,7 @@ struct StatechartInterpreterTests {
             "new": "BUILD", "allocating": "BUILD", "registering": "BUILD", "preparing": "BUILD",
             "rebooting": "REBOOT", "resizingFlavor": "RESIZE", "resizingVolume": "RESIZE", "upgrading": "UPGRADE",
             "promoting": "PROMOTE", "ejecting": "EJECT", "detaching": "DETACH", "deleting": "SHUTDOWN",
-            "active": "ACTIVE", "restartRequired": "RESTART_REQUIRED", "backingUp": "BACKUP",
+            "active": "ACTIVE", "configuring": "ACTIVE", "restartRequired": "RESTART_REQUIRED", "backingUp": "BACKUP",
             "shutdown": "SHUTDOWN", "error": "ERROR", "deleted": nil,
         ]
         #expect(Dictionary(uniqueKeysWithValues: instance.leafIDs.map { ($0, instance.status(of: $0)) }) == expectedInstance)

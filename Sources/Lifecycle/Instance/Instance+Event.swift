@@ -185,6 +185,14 @@ extension Instance {
             configurationId = try container.decode(String.self, forKey: .configurationId)
             values = try container.decodeIfPresent([String: ParameterValue].self, forKey: .values) ?? [:]
         }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(configurationId, forKey: .configurationId)
+            if !values.isEmpty { try container.encode(values, forKey: .values) }
+        }
+
+        enum CodingKeys: String, CodingKey { case configurationId, values }
     }
 
     /// Settings the datastore takes only at its next restart.

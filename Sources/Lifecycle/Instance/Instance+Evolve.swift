@@ -22,7 +22,9 @@ extension Instance {
             next.configurationId = spec.configurationId
             next.configurationValues = spec.configurationValues
             // The guest's prepare writes the group's values before the server's first start.
-            next.appliedConfiguration = spec.configurationId.map { ConfigurationRef(configurationId: $0, values: spec.configurationValues ?? [:]) }
+            if let id = spec.configurationId, let values = spec.configurationValues {
+                next.appliedConfiguration = ConfigurationRef(configurationId: id, values: values)
+            }
             next.replicaOf = spec.replicaOf
             next.createdAt = spec.createdAt
         case .computeAllocated(let allocation):
@@ -69,7 +71,7 @@ extension Instance {
             next.pendingDatastoreVersion = nil
         case .configurationAttached(let configuration), .configurationUpdated(let configuration):
             next.configurationId = configuration.configurationId
-            next.configurationValues = configuration.values
+            next.configurationValues = configuration.values.isEmpty ? nil : configuration.values
         case .configurationDetached:
             next.configurationId = nil
             next.configurationValues = nil

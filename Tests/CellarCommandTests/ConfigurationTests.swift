@@ -1,0 +1,125 @@
+import CellarTestSupport
+import EventStore
+import Foundation
+import Testing
+
+/// Configuration groups, access rules, rename and root history on real instances, checked in SQL.
+@Suite("configuration groups and access with real guests", .serialized, .tags(.postgres, .rabbitMQ))
+struct ConfigurationTests {
+    @Test("attach: dynamic values live at once, RESTART_REQUIRED; restart brings the rest; PATCH applies; detach reverts")
+    func attachRestartDetach() async throws {
+        try await ControlPlane.with { plane in
+            let id = try await plane.createInstance()
+            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            let address = try #require((active["ip"] as? [String])?.first)
+            func show(_ setting: String) throws -> String {
+                try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders", "SHOW \(setting)")
+                    .output.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+
+            let parameters = try await plane.trove("GET", "/datastores/postgresql/versions/15/parameters")
+            let list = try #require(parameters.json["configuration-parameters"] as? [[String: Any]], "\(parameters.json)")
+            let workMem = try #require(list.first { $0["name"] as? String == "work_mem" })
+            #expect(workMem["restart_required"] as? Bool == false && workMem["type"] as? String == "integer")
+            #expect(list.first { $0["name"] as? String == "max_connections" }?["restart_required"] as? Bool == true)
+            #expect(!list.contains { $0["name"] as? String == "listen_addresses" }, "Cellar's own settings are not configurable")
+            #expect(try await plane.trove("GET", "/datastores/postgresql/versions/15/parameters/max_connections").json["min"] as? Int == 1)
+
+            // Bad values: 400 naming the parameter, nothing recorded.
+            for (values, named) in [(["no_such_setting": 1], "no_such_setting"), (["work_mem": 1], "work_mem"),
+                                    (["max_connections": "many"], "max_connections"), (["enable_seqscan": "perhaps"], "enable_seqscan")] as [([String: Any], String)] {
+                let refused = try await plane.trove("POST", "/configurations", ["configuration": [
+                    "name": "bad", "values": values, "datastore": ["type": "postgresql", "version": "15"]]])
+                let message = (refused.json["badRequest"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(refused.status == 400 && message.contains(named), "\(refused.status) \(refused.json)")
+            }
+            let none = try await plane.trove("GET", "/configurations").json["configurations"] as? [Any]
+            #expect(none?.isEmpty == true, "a refused group was recorded")
+
+            let created = try await plane.trove("POST", "/configurations", ["configuration": [
+                "name": "tuned", "values": ["work_mem": 8192, "max_connections": 50],
+                "datastore": ["type": "postgresql", "version": "15"]]])
+            #expect(created.status == 200, "\(created.json)")
+            let group = try #require(created.json["configuration"] as? [String: Any])
+            let groupID = try #require(group["id"] as? String)
+            #expect(group["instance_count"] as? Int == 0)
+
+            let attach = try await plane.trove("PUT", "/instances/\(id)", ["instance": ["configuration": groupID]])
+            #expect(attach.status == 202, "\(attach.json)")
+            #expect(try show("work_mem") == "8MB", "the dynamic value is live as soon as the attach answered")
+            #expect(try show("max_connections") == "100", "the restart-only value waits for a restart")
+            let pending = try #require(try await plane.instance(id))
+            #expect(pending["status"] as? String == "RESTART_REQUIRED")
+            #expect((pending["configuration"] as? [String: Any])?["id"] as? String == groupID)
+            let shown = try await plane.trove("GET", "/configurations/\(groupID)").json["configuration"] as? [String: Any]
+            #expect(shown?["instance_count"] as? Int == 1)
+            let users = try await plane.trove("GET", "/configurations/\(groupID)/instances").json["instances"] as? [[String: Any]]
+            #expect(users?.compactMap { $0["id"] as? String } == [id])
+            #expect(try await plane.trove("DELETE", "/configurations/\(groupID)").status == 422, "an attached group cannot be deleted")
+            let effective = try await plane.trove("GET", "/instances/\(id)/configuration")
+            let values = (effective.json["instance"] as? [String: Any])?["configuration"] as? [String: Any]
+            #expect(values?["work_mem"] as? Int == 8192, "\(effective.json)")
+
+            #expect(try await plane.trove("POST", "/instances/\(id)/action", ["restart": [:]]).status == 202)
+            try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect(try show("max_connections") == "50")
+
+            let patch = try await plane.trove("PATCH", "/configurations/\(groupID)", ["configuration": ["values": ["work_mem": 16384]]])
+            #expect(patch.status == 200, "\(patch.json)")
+            #expect(try show("work_mem") == "16MB", "a group change reaches its instances before the answer")
+            let badPatch = try await plane.trove("PATCH", "/configurations/\(groupID)", ["configuration": ["values": ["work_mem": -5]]])
+            #expect(badPatch.status == 400)
+
+            let detach = try await plane.trove("PUT", "/instances/\(id)", ["instance": ["configuration": NSNull()]])
+            #expect(detach.status == 202, "\(detach.json)")
+            #expect(try show("work_mem") == "4MB", "the default is back at once")
+            #expect(try await plane.instance(id)?["status"] as? String == "RESTART_REQUIRED", "max_connections goes back at the restart")
+            #expect(try await plane.trove("POST", "/instances/\(id)/action", ["restart": [:]]).status == 202)
+            try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect(try show("max_connections") == "100")
+            #expect(try await plane.trove("DELETE", "/configurations/\(groupID)").status == 202)
+            #expect(try await plane.trove("GET", "/configurations/\(groupID)").status == 404)
+
+            let stream = try await plane.events("instance-\(id)").map(\.type)
+            #expect(stream.contains("ConfigurationAttached") && stream.contains("ConfigurationRestartPending")
+                    && stream.contains("ConfigurationUpdated") && stream.contains("ConfigurationDetached"))
+            try await InstanceLifecycleTests.deleteAndWait(id, plane)
+        }
+    }
+
+    @Test("rename; access rules enforced by pg_hba; root history for admins")
+    func renameAccessRootHistory() async throws {
+        try await ControlPlane.with { plane in
+            let id = try await plane.createInstance()
+            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            let address = try #require((active["ip"] as? [String])?.first)
+            func login() throws -> (status: Int32, output: String) {
+                try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders", "SELECT 1")
+            }
+
+            #expect(try await plane.trove("PUT", "/instances/\(id)", ["instance": ["name": "ledger"]]).status == 202)
+            #expect(try await plane.instance(id)?["name"] as? String == "ledger")
+            #expect(try await plane.trove("PUT", "/instances/\(id)", ["instance": ["name": "  "]]).status == 400)
+
+            let closed = try await plane.trove("PUT", "/instances/\(id)", ["instance": ["access": ["is_public": false, "allowed_cidrs": ["10.0.0.0/8"]]]])
+            #expect(closed.status == 202, "\(closed.json)")
+            let refused = try login()
+            #expect(refused.status != 0 && refused.output.contains("pg_hba.conf"), "\(refused.output)")
+            let access = try await plane.instance(id)?["access"] as? [String: Any]
+            #expect(access?["allowed_cidrs"] as? [String] == ["10.0.0.0/8"])
+            #expect(try await plane.trove("PUT", "/instances/\(id)", ["instance": ["access": ["allowed_cidrs": ["10.0.0.0/99"]]]]).status == 400)
+            #expect(try await plane.trove("PUT", "/instances/\(id)", ["instance": ["access": ["allowed_cidrs": ["127.0.0.0/8"]]]]).status == 202)
+            #expect(try login().status == 0)
+
+            let never = try await plane.trove("GET", "/mgmt/instances/\(id)/root", asAdmin: true)
+            #expect((never.json["root_history"] as? [String: Any])?["enabled"] as? String == "Never", "\(never.json)")
+            #expect(try await plane.trove("GET", "/mgmt/instances/\(id)/root").status == 403, "a member may not read root history")
+            #expect(try await plane.trove("POST", "/instances/\(id)/root").status == 200)
+            let history = try await plane.trove("GET", "/mgmt/instances/\(id)/root", asAdmin: true).json["root_history"] as? [String: Any]
+            #expect(history?["id"] as? String == id)
+            #expect(history?["enabled"] as? String != "Never")
+            #expect((history?["user"] as? String)?.isEmpty == false && history?["user"] as? String != "Nobody")
+            try await InstanceLifecycleTests.deleteAndWait(id, plane)
+        }
+    }
+}
