@@ -3,6 +3,7 @@
 Reads OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME from the environment; prints one line per step
 and exits non-zero on the first surprise.
 """
+import json
 import os
 import subprocess
 import sys
@@ -31,15 +32,88 @@ def wait_for(trove, instance_id, status, timeout=120):
     raise AssertionError(f"instance did not reach {status} in {timeout} s (last {shown.status})")
 
 
-def psql(address, sql):
-    """Runs SQL as the instance's user `app` on its own address; returns stdout."""
-    done = subprocess.run(
-        ["psql", "-h", address, "-p", "5432", "-U", "app", "-d", "orders", "-v", "ON_ERROR_STOP=1", "-tAc", sql],
-        env={**os.environ, "PGPASSWORD": "correct-horse-battery", "PGCONNECT_TIMEOUT": "5"},
+def run_psql(address, sql, user="app", password="correct-horse-battery", database="orders"):
+    return subprocess.run(
+        ["psql", "-h", address, "-p", "5432", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+        env={**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"},
         capture_output=True, text=True, timeout=30,
     )
+
+
+def psql(address, sql, **login):
+    """Runs SQL (as the instance's user `app` unless told) on its own address; returns the last result."""
+    done = run_psql(address, sql, **login)
     assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]  # the last statement's result
+    return done.stdout.strip().splitlines()[-1]
+
+
+def cli(*arguments):
+    """Runs `openstack database ...` (the venv's openstack, same OS_* environment); returns parsed JSON or text."""
+    openstack = os.path.join(os.path.dirname(sys.executable), "openstack")
+    done = subprocess.run([openstack, "database", *arguments], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"openstack database {' '.join(arguments)}: {done.stderr}"
+    return json.loads(done.stdout) if "-f" in arguments and done.stdout.strip() else done.stdout
+
+
+def openstack_commands(instance_id, address, version):
+    """`openstack database configuration ...` and `openstack database root ...`, as an operator types them."""
+    params = cli("configuration", "parameter", "list", version, "--datastore", "postgresql", "-f", "json")
+    assert any(p["Name"] == "statement_timeout" for p in params), params[:3]
+    shown = cli("configuration", "parameter", "show", version, "statement_timeout", "--datastore", "postgresql", "-f", "json")
+    assert shown["restart_required"] is False or shown["restart_required"] == "False", shown
+    group = cli("configuration", "create", "cli-group", json.dumps({"statement_timeout": 60000}),
+                "--datastore", "postgresql", "--datastore-version", version, "-f", "json")
+    assert any(g["ID"] == group["id"] for g in cli("configuration", "list", "-f", "json"))
+    cli("configuration", "attach", instance_id, group["id"])
+    assert psql(address, "SHOW statement_timeout") == "1min"
+    assert cli("configuration", "show", group["id"], "-f", "json")["instance_count"] == 1
+    cli("configuration", "detach", instance_id)
+    assert psql(address, "SHOW statement_timeout") == "0"
+    cli("configuration", "delete", group["id"])
+    step("openstack database configuration parameter list/show, create, list, attach, show, detach, delete")
+
+    enabled = cli("root", "enable", instance_id, "-f", "json")
+    assert enabled["name"] == "root" and enabled["password"], enabled
+    assert str(cli("root", "show", instance_id, "-f", "json")["is_root_enabled"]) == "True"
+    cli("root", "disable", instance_id)
+    assert str(cli("root", "show", instance_id, "-f", "json")["is_root_enabled"]) == "False"
+    step("openstack database root enable, show, disable")
+
+
+def configuration_groups(trove, instance_id, address, version):
+    """The issue's must-show: a dynamic and a restart-only value, attach, restart, detach."""
+    for values, named in [({"no_such_setting": 1}, "no_such_setting"), ({"work_mem": 1}, "work_mem"),
+                          ({"max_connections": "many"}, "max_connections")]:
+        try:
+            trove.configurations.create("bad", json.dumps(values), datastore="postgresql", datastore_version=version)
+            raise AssertionError(f"{values} was accepted")
+        except exceptions.BadRequest as refused:
+            assert named in str(refused), str(refused)
+    step("bad values refused with 400 naming the parameter")
+
+    parameters = {p.name: p for p in trove.configuration_parameters.parameters("postgresql", version)}
+    assert parameters["work_mem"].restart_required is False and parameters["max_connections"].restart_required is True
+    group = trove.configurations.create("tuned", json.dumps({"work_mem": 8192, "max_connections": 50}),
+                                        datastore="postgresql", datastore_version=version)
+    trove.instances.update(instance_id, configuration=group.id)
+    assert psql(address, "SHOW work_mem") == "8MB"
+    assert psql(address, "SHOW max_connections") == "100"
+    assert trove.instances.get(instance_id).status == "RESTART_REQUIRED"
+    assert trove.configurations.get(group.id).instance_count == 1
+    step("attached: work_mem live at once, RESTART_REQUIRED for max_connections")
+
+    trove.instances.restart(instance_id)
+    wait_for(trove, instance_id, "ACTIVE")
+    assert psql(address, "SHOW max_connections") == "50"
+    step("restarted: max_connections live, ACTIVE")
+
+    trove.instances.update(instance_id, remove_configuration=True)
+    assert psql(address, "SHOW work_mem") == "4MB"
+    trove.instances.restart(instance_id)
+    wait_for(trove, instance_id, "ACTIVE")
+    assert psql(address, "SHOW max_connections") == "100"
+    trove.configurations.delete(group.id)
+    step("detached: values reverted (max_connections after a restart); group deleted")
 
 
 def main():
@@ -115,7 +189,16 @@ def main():
     name, root_password = trove.root.create(instance.id)
     assert name == "root" and root_password
     assert trove.root.is_root_enabled(instance.id).rootEnabled is True
-    step("database extra created and granted to app; root enabled")
+    assert psql(address, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+                user="root", password=root_password, database="postgres") == "t"
+    step("database extra created and granted to app; root enabled, a superuser login")
+    trove.root.delete(instance.id)
+    assert run_psql(address, "SELECT 1", user="root", password=root_password, database="postgres").returncode != 0
+    assert trove.root.is_root_enabled(instance.id).rootEnabled is False
+    step("root disabled: that login fails")
+
+    configuration_groups(trove, instance.id, address, versions[0].name)
+    openstack_commands(instance.id, address, versions[0].name)
 
     try:
         trove.instances.get("00000000-0000-0000-0000-000000000000")
