@@ -26,13 +26,15 @@ enum TroveAPIFixture {
     static let charts = try! StatechartLibrary.load(directory: TestServers.projectRoot.appendingPathComponent("statecharts"))
     static let secretKey = SecretBox.generateKey()
 
-    static func with(_ body: @Sendable @escaping (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
+    static func with(rateLimits: [RateLimit] = RateLimit.troveDefaults,
+                     _ body: @Sendable @escaping (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             try await OperatorCatalog(client: database.client, logger: TestServers.logger).seedDefaults()
             let router = Router(context: CellarRequestContext.self)
             router.add(middleware: TroveErrorMiddleware())
             TroveAPI(client: database.client, store: database.eventStore(), charts: charts, validator: FixedTokens(),
-                     secrets: try SecretBox(base64Key: secretKey), changes: ReadModelChanges(), logger: TestServers.logger)
+                     secrets: try SecretBox(base64Key: secretKey), changes: ReadModelChanges(),
+                     rateLimiter: RateLimiter(limits: rateLimits), logger: TestServers.logger)
                 .register(on: router)
             try await Application(router: router).test(.router) { client in try await body(client, database) }
         }

@@ -14,6 +14,21 @@ struct AbsoluteLimits: Encodable {
     }
 }
 
+/// `{"limits": [absolute, rate, rate, ...]}`.
+struct LimitList: Encodable {
+    enum Entry: Encodable {
+        case absolute(AbsoluteLimits)
+        case rate(RateLimitView)
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .absolute(let limits): try limits.encode(to: encoder)
+            case .rate(let limit): try limit.encode(to: encoder)
+            }
+        }
+    }
+    var limits: [Entry]
+}
+
 /// One row of `{"quotas": [...]}`.
 struct QuotaView: Encodable {
     var resource: String
@@ -33,10 +48,15 @@ extension TroveAPI {
         let quotas = QuotaBook(client: client, logger: logger)
 
         routes.get("limits") { _, context in
-            let project = try context.caller().projectID
-            let limits = try await quotas.limits(project: project)
-            return try JSONResponse.make(["limits": [AbsoluteLimits(
-                maxInstances: limits["instances"] ?? -1, maxVolumes: limits["volumes"] ?? -1, maxBackups: limits["backups"] ?? -1)]])
+            let caller = try context.caller()
+            let limits = try await quotas.limits(project: caller.projectID)
+            let absolute = AbsoluteLimits(
+                maxInstances: limits["instances"] ?? -1, maxVolumes: limits["volumes"] ?? -1, maxBackups: limits["backups"] ?? -1)
+            let rates = rateLimiter.status(user: caller.userID).map {
+                RateLimitView(verb: $0.limit.verb, uri: $0.limit.uri, regex: $0.limit.regex, value: $0.limit.value,
+                              remaining: $0.remaining, nextAvailable: JSONResponse.timestamp($0.nextAvailable))
+            }
+            return try JSONResponse.make(LimitList(limits: [.absolute(absolute)] + rates.map(LimitList.Entry.rate)))
         }
 
         routes.get("mgmt/quotas/:project") { _, context in

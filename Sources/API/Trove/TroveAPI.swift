@@ -16,6 +16,7 @@ public struct TroveAPI: Sendable {
     let configurationReads: ConfigurationReadModel
     /// Asks an instance's guest agent (`instance id`, method) and returns its JSON answer; nil without a bus.
     let askGuest: GuestQuery?
+    let rateLimiter: RateLimiter
     let store: PostgresEventStore
     let client: PostgresClient
     let validator: any TokenValidator
@@ -23,7 +24,9 @@ public struct TroveAPI: Sendable {
     let logger: Logger
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
-                secrets: SecretBox, changes: ReadModelChanges, askGuest: GuestQuery? = nil, logger: Logger) {
+                secrets: SecretBox, changes: ReadModelChanges, askGuest: GuestQuery? = nil,
+                rateLimiter: RateLimiter = RateLimiter(), logger: Logger) {
+        self.rateLimiter = rateLimiter
         self.configurations = ConfigurationCommands(store: store, logger: logger)
         self.configurationReads = ConfigurationReadModel(client: client, logger: logger)
         self.askGuest = askGuest
@@ -41,7 +44,9 @@ public struct TroveAPI: Sendable {
     public func register(on router: Router<CellarRequestContext>) {
         router.get("/") { request, _ in try JSONResponse.make(Versions(request: request), status: .multipleChoices) }
         router.get("/v1.0") { request, _ in try JSONResponse.make(VersionEnvelope(version: Versions(request: request).versions[0])) }
-        let tenant = router.group("v1.0/:tenant").add(middleware: TokenAuthMiddleware(validator: validator))
+        let tenant = router.group("v1.0/:tenant")
+            .add(middleware: TokenAuthMiddleware(validator: validator))
+            .add(middleware: RateLimitMiddleware(limiter: rateLimiter))
         registerInstanceRoutes(on: tenant)
         registerDatabaseAndUserRoutes(on: tenant)
         registerCatalogRoutes(on: tenant)

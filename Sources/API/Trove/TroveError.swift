@@ -9,6 +9,8 @@ public struct TroveError: HTTPResponseError, CustomStringConvertible {
     /// Trove's fault name (`badRequest`, `itemNotFound`, ...).
     public var fault: String
     public var message: String
+    /// Seconds until a rate-limited request may be sent again (413 only).
+    public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, _ fault: String, _ message: String) {
         self.status = status
@@ -31,14 +33,17 @@ public struct TroveError: HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(status.code) \(fault): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = [fault: Body(code: Int(status.code), message: message)]
+        let body = [fault: Body(code: Int(status.code), message: message, retryAfter: retryAfter.map(String.init))]
         let data = try JSONEncoder().encode(body)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     struct Body: Encodable {
         var code: Int
         var message: String
+        var retryAfter: String?
     }
 
     /// The Trove error for a domain rejection (422 for "not in this state", as Trove answers).

@@ -63,8 +63,10 @@ struct APIServer {
             let answer = try await rpc.call(Topology.guestQueue(instanceID), method: method, timeout: .seconds(10))
             return try JSONEncoder().encode(answer)
         }
+        let rateLimits = try RateLimit.parse(ProcessInfo.processInfo.environment["CELLAR_RATE_LIMITS"] ?? "")
         TroveAPI(client: client, store: store, charts: charts, validator: identity.validator,
-                 secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, askGuest: askGuest, logger: logger)
+                 secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, askGuest: askGuest,
+                 rateLimiter: RateLimiter(limits: rateLimits), logger: logger)
             .register(on: router)
 
         let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)
