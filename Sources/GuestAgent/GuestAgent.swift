@@ -141,6 +141,9 @@ struct GuestDispatcher: Sendable {
         case .getStatus: return try JSONValue(encoding: await manager.status())
         case .updateOverrides: return try JSONValue(encoding: try await manager.updateOverrides(try args(OverridesRequest.self).values))
         case .getConfiguration: return try JSONValue(encoding: try await manager.effectiveConfiguration())
+        case .renameUser:
+            let rename = try args(RenameUserRequest.self)
+            try await manager.renameUser(rename.name, to: rename.newName)
         case .updateAccess: try await manager.updateAccess(allowedCidrs: try args(AccessRulesRequest.self).allowedCidrs)
         }
         return .object(["ok": .bool(true)])

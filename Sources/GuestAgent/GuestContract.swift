@@ -9,7 +9,19 @@ public enum GuestMethod: String, CaseIterable, Sendable {
     case createUser = "create_user", deleteUser = "delete_user", listUsers = "list_users"
     case grantAccess = "grant_access", revokeAccess = "revoke_access", changePassword = "change_password"
     case enableRoot = "enable_root", disableRoot = "disable_root", resizeVolume = "resize_volume", getStatus = "get_status"
+    case renameUser = "rename_user"
     case updateOverrides = "update_overrides", getConfiguration = "get_configuration", updateAccess = "update_access"
+}
+
+/// `rename_user`: a user's new name.
+public struct RenameUserRequest: Codable, Sendable, Equatable {
+    public var name: String
+    public var newName: String
+    public init(name: String, newName: String) {
+        self.name = name
+        self.newName = newName
+    }
+    enum CodingKeys: String, CodingKey { case name, newName = "new_name" }
 }
 
 /// `update_overrides`: the configuration group's values (empty: none attached); `prepare` takes them too.

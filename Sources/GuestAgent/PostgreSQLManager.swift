@@ -263,6 +263,19 @@ actor PostgreSQLManager {
         }
     }
 
+    /// Renames a user (SCRAM passwords survive a rename; grants follow the role). Done already: success.
+    func renameUser(_ name: String, to newName: String) async throws {
+        try Self.checkNames(databases: [], users: [GuestUser(name: name, password: nil), GuestUser(name: newName, password: nil)])
+        try await withAdmin { connection in
+            if try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(newName)", on: connection),
+               !(try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(name)", on: connection)) { return }
+            guard try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(name)", on: connection) else {
+                throw RemoteFailure(type: "InvalidUser", message: "user \(name) does not exist")
+            }
+            try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(SQLText.identifier(name)) RENAME TO \(SQLText.identifier(newName))"), logger: self.logger)
+        }
+    }
+
     /// Creates (or resets) the `root` superuser; returns its password.
     func enableRoot(password: String?) async throws -> String {
         let secret = password ?? RandomPassword.make()

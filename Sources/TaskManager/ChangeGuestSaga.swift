@@ -64,6 +64,8 @@ struct ChangeGuestSaga: SagaSteps {
             _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)
         case .disableRoot:
             _ = try await context.callGuest(GuestMethod.disableRoot.rawValue, [String: String](), timeout: timeout)
+        case .renameUser(let name, _, let newName):
+            _ = try await context.callGuest(GuestMethod.renameUser.rawValue, RenameUserRequest(name: name, newName: newName), timeout: timeout)
         case .updateAccess(let access):
             _ = try await context.callGuest(GuestMethod.updateAccess.rawValue, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
         case .enableRoot:
@@ -79,7 +81,7 @@ struct ChangeGuestSaga: SagaSteps {
         case .createUsers(let users): try await secrets.purge(stream: stream, names: users.map { "user:\($0.name)@\($0.host)" })
         case .changePasswords: try await secrets.purgeUserPasswords(stream: stream)
         case .enableRoot: try await secrets.purge(stream: stream, names: ["root"])
-        case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess, .disableRoot, .updateAccess: break
+        case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess, .disableRoot, .updateAccess, .renameUser: break
         }
     }
 }

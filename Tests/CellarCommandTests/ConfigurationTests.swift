@@ -87,7 +87,7 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("rename; access rules enforced by pg_hba; root history for admins")
+    @Test("rename; access rules enforced by pg_hba; root history for admins; user rename and password")
     func renameAccessRootHistory() async throws {
         try await ControlPlane.with { plane in
             let id = try await plane.createInstance()
@@ -119,6 +119,17 @@ struct ConfigurationTests {
             #expect(history?["id"] as? String == id)
             #expect(history?["enabled"] as? String != "Never")
             #expect((history?["user"] as? String)?.isEmpty == false && history?["user"] as? String != "Nobody")
+
+            // PUT users/{name}: a rename keeps password and grants; a new password works at once; hosts are refused.
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users/app", ["user": ["name": "ledger_app"]]).status == 202)
+            #expect(try plane.psql(address, user: "ledger_app", password: "correct-horse-battery", database: "orders", "SELECT 1").status == 0)
+            #expect(try login().status != 0, "the old name still logs in")
+            let renamed = try await plane.trove("GET", "/instances/\(id)/users").json["users"] as? [[String: Any]]
+            #expect(renamed?.compactMap { $0["name"] as? String } == ["ledger_app"])
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users/ledger_app", ["user": ["password": "a-new-secret"]]).status == 202)
+            #expect(try plane.psql(address, user: "ledger_app", password: "a-new-secret", database: "orders", "SELECT 1").status == 0)
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users/ledger_app", ["user": ["host": "10.0.0.1"]]).status == 400)
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users/nobody", ["user": ["name": "x"]]).status == 404)
             try await InstanceLifecycleTests.deleteAndWait(id, plane)
         }
     }

@@ -47,21 +47,6 @@ extension TroveAPI {
             return try JSONResponse.make(["rootEnabled": state.rootEnabled ?? false])
         }
 
-        // Not yet: changing a user's name or host (PUT users/{user}).
-        let pending: [(RouterPath, HTTPRequest.Method, String)] = [
-            ("instances/:id/users/:user", .put, "change a user's name or host"),
-        ]
-        for (path, method, action) in pending {
-            routes.on(path, method: method) { _, context -> Response in
-                let caller = try context.caller()
-                try Self.requireWriter(caller)
-                let id = try context.parameters.require("id")
-                guard try await commands.state(of: id, caller: caller) != nil else {
-                    throw TroveError.notFound("Instance \(id) could not be found.")
-                }
-                throw TroveError.notImplemented("This version of Cellar cannot \(action) yet.")
-            }
-        }
         registerGuestChangeRoutes(on: routes)
     }
 

@@ -14,6 +14,15 @@ struct PasswordChange: Decodable {
 }
 struct PasswordsBody: Decodable { var users: [PasswordChange] }
 struct RootBody: Decodable { var password: String? }
+/// `PUT /instances/{id}/users/{name}`: `{"user": {"name": ..., "password": ..., "host": ...}}`.
+struct UserUpdateBody: Decodable {
+    struct Attributes: Decodable {
+        var name: String?
+        var password: String?
+        var host: String?
+    }
+    var user: Attributes
+}
 
 extension TroveAPI {
     /// Databases, users and root of a running instance: each request records `GuestChangeRequested`; the task
@@ -50,6 +59,29 @@ extension TroveAPI {
             try InstanceCreation.requireUnique(body.users.map(\.name), what: "user")
             let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
             return try await change(.changePasswords(users: body.users.map(\.name)), request: request, context: context, secrets: secrets)
+        }
+        routes.put("instances/:id/users/:user") { request, context -> Response in
+            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            let attributes = try await RequestBody.decode(UserUpdateBody.self, from: request, context: context).user
+            if let newHost = attributes.host, newHost != (host ?? "%") {
+                throw TroveError.badRequest("PostgreSQL users are not bound to a host; limit where clients connect from with the instance's access (allowed_cidrs).")
+            }
+            guard attributes.name != nil || attributes.password != nil else {
+                throw TroveError.badRequest("Give the user a new 'name' or 'password'.")
+            }
+            var current = name
+            var response = Response(status: .accepted)
+            if let newName = attributes.name, newName != name {
+                try InstanceCreation.checkIdentifier(newName, what: "user", reserved: InstanceCreation.reservedUsers)
+                response = try await change(.renameUser(name: name, host: host ?? "%", newName: newName), request: request, context: context)
+                current = newName
+            }
+            if let password = attributes.password {
+                try Self.checkPassword(password, of: current)
+                response = try await change(.changePasswords(users: [current]), request: request, context: context,
+                                            secrets: [(name: "user:\(current)@\(host ?? "%")", password: password)])
+            }
+            return response
         }
         routes.delete("instances/:id/users/:user") { request, context -> Response in
             let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
