@@ -9,9 +9,7 @@ struct ConfigurationTests {
     @Test("attach: dynamic values live at once, RESTART_REQUIRED; restart brings the rest; PATCH applies; detach reverts")
     func attachRestartDetach() async throws {
         try await ControlPlane.with { plane in
-            let id = try await plane.createInstance()
-            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
-            let address = try #require((active["ip"] as? [String])?.first)
+            let (id, address) = try await plane.createActiveInstance()
             func show(_ setting: String) throws -> String {
                 try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders", "SHOW \(setting)")
                     .output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -84,15 +82,27 @@ struct ConfigurationTests {
             #expect(stream.contains("ConfigurationAttached") && stream.contains("ConfigurationRestartPending")
                     && stream.contains("ConfigurationUpdated") && stream.contains("ConfigurationDetached"))
             try await InstanceLifecycleTests.deleteAndWait(id, plane)
+
+            // A group given at create is in the server's configuration from its first start, restart-only values too.
+            let atCreate = try await plane.trove("POST", "/configurations", ["configuration": [
+                "name": "from-the-start", "values": ["work_mem": 2048, "max_connections": 40],
+                "datastore": ["type": "postgresql", "version": "15"]]])
+            let startID = try #require((atCreate.json["configuration"] as? [String: Any])?["id"] as? String, "\(atCreate.json)")
+            let second = try await plane.createInstance(name: "preset", configuration: startID)
+            let secondActive = try await plane.waitFor(second, status: "ACTIVE", operating: "HEALTHY")
+            let secondAddress = try #require((secondActive["ip"] as? [String])?.first)
+            let preset = try plane.psql(secondAddress, user: "app", password: "correct-horse-battery", database: "orders",
+                                        "SELECT current_setting('work_mem') || ' ' || current_setting('max_connections')")
+            #expect(preset.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2MB 40", "\(preset.output)")
+            #expect((secondActive["configuration"] as? [String: Any])?["id"] as? String == startID)
+            try await InstanceLifecycleTests.deleteAndWait(second, plane)
         }
     }
 
     @Test("rename; access rules enforced by pg_hba; root history for admins; user rename and password")
     func renameAccessRootHistory() async throws {
         try await ControlPlane.with { plane in
-            let id = try await plane.createInstance()
-            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
-            let address = try #require((active["ip"] as? [String])?.first)
+            let (id, address) = try await plane.createActiveInstance()
             func login() throws -> (status: Int32, output: String) {
                 try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders", "SELECT 1")
             }

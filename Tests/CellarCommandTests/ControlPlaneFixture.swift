@@ -81,6 +81,8 @@ final class ControlPlane: @unchecked Sendable {
             "CELLAR_GUEST_HEARTBEAT_EXPIRY": "\(Self.heartbeatExpiry)", "LOG_LEVEL": "info",
             // Not the default pool: a `cellar up` of another test may run beside these.
             "CELLAR_ADDRESS_POOL": "127.43",
+            // These tests poll several times a second; rate limits have their own tests (RateLimitTests).
+            "CELLAR_RATE_LIMITS": "GET=100000,POST=100000,PUT=100000,DELETE=100000,MGMT=100000",
         ]
         let process = try ChildProcess.start(CellarProcess.executable.path, arguments,
                                              environment: common.merging(environment) { _, new in new }, outputPath: log.path)
@@ -154,15 +156,24 @@ final class ControlPlane: @unchecked Sendable {
     }
 
     /// Creates an instance with two databases and a user `app` (granted the first database); returns its id.
-    func createInstance(name: String = "orders", password: String = "correct-horse-battery") async throws -> String {
-        let (status, json) = try await trove("POST", "/instances", ["instance": [
+    func createInstance(name: String = "orders", password: String = "correct-horse-battery", configuration: String? = nil) async throws -> String {
+        var body: [String: Any] = [
             "name": name, "flavorRef": "1", "volume": ["size": 1],
             "datastore": ["type": "postgresql", "version": "15"],
             "databases": [["name": "orders"], ["name": "billing", "character_set": "UTF8"]],
             "users": [["name": "app", "password": password, "databases": [["name": "orders"]]]],
-        ]])
+        ]
+        if let configuration { body["configuration"] = configuration }
+        let (status, json) = try await trove("POST", "/instances", ["instance": body])
         try #require(status == 200, "create answered \(status): \(json)")
         return try #require((json["instance"] as? [String: Any])?["id"] as? String)
+    }
+
+    /// Creates an instance (as `createInstance`) and waits until it is ACTIVE and HEALTHY; returns its id and address.
+    func createActiveInstance() async throws -> (id: String, address: String) {
+        let id = try await createInstance()
+        let active = try await waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+        return (id, try #require((active["ip"] as? [String])?.first))
     }
 
     /// The instance's JSON, or nil when the API answers 404.

@@ -13,9 +13,7 @@ struct InstanceLifecycleTests {
     @Test("create → ACTIVE, psql as the user, restart keeps the data, delete removes process and folder, the log tells it all")
     func createConnectRestartDelete() async throws {
         try await ControlPlane.with { plane in
-            let id = try await plane.createInstance()
-            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
-            let address = try #require((active["ip"] as? [String])?.first)
+            let (id, address) = try await plane.createActiveInstance()
 
             let created = try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders",
                                          "CREATE TABLE kept (n int); INSERT INTO kept VALUES (7); SELECT n FROM kept")
@@ -184,9 +182,7 @@ struct InstanceLifecycleTests {
     @Test("databases, users, grants, passwords and root change on the running server before the 202 returns")
     func databasesUsersAndRoot() async throws {
         try await ControlPlane.with { plane in
-            let id = try await plane.createInstance()
-            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
-            let address = try #require((active["ip"] as? [String])?.first)
+            let (id, address) = try await plane.createActiveInstance()
             func login(_ user: String, _ password: String, _ database: String) throws -> Int32 {
                 try plane.psql(address, user: user, password: password, database: database, "SELECT 1").status
             }
@@ -244,9 +240,7 @@ struct InstanceLifecycleTests {
     @Test("resize flavor restarts with the new memory settings; resize volume records the new size; both back to ACTIVE")
     func resizes() async throws {
         try await ControlPlane.with { plane in
-            let id = try await plane.createInstance()
-            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
-            let address = try #require((active["ip"] as? [String])?.first)
+            let (id, address) = try await plane.createActiveInstance()
             func sharedBuffers() throws -> String {
                 try plane.psql(address, user: "app", password: "correct-horse-battery", database: "orders", "SHOW shared_buffers")
                     .output.trimmingCharacters(in: .whitespacesAndNewlines)
