@@ -38,9 +38,7 @@ struct ConfigurationCommands: Sendable {
             }
             let events: [ConfigurationGroup.Event]
             do { events = try ConfigurationGroup.decide(command, state: state) } catch { throw TroveError.from(error) }
-            let metadata = try JSONEncoder().encode(EventMetadata(
-                actor: .init(userID: caller.userID, projectID: caller.projectID, roles: caller.roles),
-                requestID: requestID, correlationID: requestID))
+            let metadata = try JSONEncoder().encode(EventMetadata(caller: caller, requestID: requestID))
             do {
                 let result = try await store.append(
                     to: "configuration-\(id)", expectedVersion: state.version == 0 ? .noStream : .exact(state.version),
@@ -52,23 +50,5 @@ struct ConfigurationCommands: Sendable {
             }
         }
         throw TroveError.conflict("Configuration group \(id) was changed by another request at the same time; retry.")
-    }
-}
-
-extension ProjectionRunner {
-    /// Applies pending events until the read model includes `position` (at most 10 s): a writer then reads
-    /// its own write.
-    func awaitApplied(_ position: LogPosition?, logger: Logger) async throws {
-        guard let position else { return }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await checkpoint() < position {
-            try await catchUp()
-            if try await checkpoint() >= position { return }
-            guard ContinuousClock.now < deadline else {
-                logger.warning("read model lags behind a write", metadata: ["position": "\(position)"])
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
     }
 }

@@ -50,10 +50,7 @@ public struct InstanceCommands: Sendable {
             } catch {
                 throw TroveError.from(error)
             }
-            let metadata = EventMetadata(
-                actor: .init(userID: caller.userID, projectID: caller.projectID, roles: caller.roles),
-                requestID: requestID, correlationID: requestID
-            )
+            let metadata = EventMetadata(caller: caller, requestID: requestID)
             let metadataJSON = try JSONEncoder().encode(metadata)
             let newEvents = try events.map { NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: metadataJSON) }
             let stream = "instance-\(id)"
