@@ -149,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CellarCommandTests",
-            dependencies: ["EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle",
+            dependencies: ["EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle", "Secrets",
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(

@@ -24,13 +24,17 @@ public struct ProcessComputeDriver: ComputeDriver {
         public var heartbeatInterval: Double
         /// The OS user datastore servers run as when the guest runs as root.
         public var databaseOSUser: String
+        /// The key of a guest (base64), which opens the passwords sealed for it; written into its folder only.
+        public var guestKey: @Sendable (_ instanceID: String) -> String
 
         /// Creates a launch description.
-        public init(executable: String, amqpURL: String, heartbeatInterval: Double, databaseOSUser: String) {
+        public init(executable: String, amqpURL: String, heartbeatInterval: Double, databaseOSUser: String,
+                    guestKey: @escaping @Sendable (_ instanceID: String) -> String) {
             self.executable = executable
             self.amqpURL = amqpURL
             self.heartbeatInterval = heartbeatInterval
             self.databaseOSUser = databaseOSUser
+            self.guestKey = guestKey
         }
     }
 
@@ -75,13 +79,11 @@ public struct ProcessComputeDriver: ComputeDriver {
     }
 
     /// Stops every instance's guest agent and datastore (for `cellar up`'s shutdown); folders stay, so the next
-    /// `allocate` of each instance starts it again with its data.
+    /// `allocate` of each instance starts it again with its data. All at once: the time is one instance's
+    /// grace period however many run.
     public func stopAll() {
         let instances = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        // All at once: each may take the whole grace period.
-        DispatchQueue.concurrentPerform(iterations: instances.count) { index in
-            powerOff(directory(of: instances[index]))
-        }
+        powerOff(instances.map(directory(of:)))
     }
 
     // MARK: - Blocking work, on a thread of its own
@@ -106,13 +108,20 @@ public struct ProcessComputeDriver: ComputeDriver {
         let runtime = Self.runtimeDirectory(of: request.instanceID)
         try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: runtime.deletingLastPathComponent().path)
+        // The guest's own key reaches it through its folder (mode 600), never through the bus or its command line.
+        let keyFile = folder.appendingPathComponent("guest.key")
+        guard FileManager.default.createFile(atPath: keyFile.path, contents: Data(guest.guestKey(request.instanceID).utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw ComputeError("cannot write the key of instance \(request.instanceID) into \(folder.path)")
+        }
         let arguments = [
             "guestagent", "--instance-id", request.instanceID, "--directory", folder.path, "--runtime-directory", runtime.path,
+            "--key-file", keyFile.path,
             "--address", request.address, "--port", "\(request.port)", "--datastore", request.datastore,
             "--heartbeat-interval", "\(guest.heartbeatInterval)", "--os-user", guest.databaseOSUser,
         ]
         let pid = try spawn(guest.executable, arguments, environment: ["CELLAR_AMQP_URL": guest.amqpURL],
-                            outputPath: folder.appendingPathComponent("guest.log").path, append: true)
+                            outputPath: folder.appendingPathComponent("guest.log").path, append: true, inheritEnvironment: false)
         // Reap it when it exits, so no zombie stays behind while this process lives (after that, PID 1 does).
         Thread.detachNewThread {
             var status: Int32 = 0
@@ -141,19 +150,25 @@ public struct ProcessComputeDriver: ComputeDriver {
 
     /// Ends every process that belongs to the instance (its guest agent, the datastore server it started):
     /// SIGTERM, then SIGKILL after 5 s, like a VM being powered off.
-    private func powerOff(_ folder: URL) {
-        let marker = folder.path + "/"
-        var pids = ProcessStatus.processes(commandLineContaining: marker)
-        if let record = readRecord(folder.lastPathComponent), let pid = record.livePID(commandMarker: folder.lastPathComponent) {
-            pids.append(pid)
+    private func powerOff(_ folder: URL) { powerOff([folder]) }
+
+    /// Powers off several instances together: every process is signalled first, then all are waited for.
+    private func powerOff(_ folders: [URL]) {
+        var pids: Set<Int32> = []
+        for folder in folders {
+            pids.formUnion(ProcessStatus.processes(commandLineContaining: folder.path + "/"))
+            if let record = readRecord(folder.lastPathComponent), let pid = record.livePID(commandMarker: folder.lastPathComponent) {
+                pids.insert(pid)
+            }
         }
-        for pid in Set(pids) { kill(pid, SIGTERM) }
+        guard !pids.isEmpty else { return }
+        for pid in pids { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline && Set(pids).contains(where: { ProcessStatus.isAlive(pid: $0) }) { usleep(50_000) }
-        for pid in Set(pids) where ProcessStatus.isAlive(pid: pid) { kill(pid, SIGKILL) }
+        while Date() < deadline && pids.contains(where: { ProcessStatus.isAlive(pid: $0) }) { usleep(50_000) }
+        for pid in pids where ProcessStatus.isAlive(pid: pid) { kill(pid, SIGKILL) }
         // A killed postmaster's helpers exit on their own once they notice; wait for the listed ones.
         let after = Date().addingTimeInterval(5)
-        while Date() < after && Set(pids).contains(where: { ProcessStatus.isAlive(pid: $0) }) { usleep(50_000) }
+        while Date() < after && pids.contains(where: { ProcessStatus.isAlive(pid: $0) }) { usleep(50_000) }
     }
 
     private func readRecord(_ instanceID: String) -> ServerRecord? {

@@ -1,5 +1,6 @@
 import Bus
 import EventStore
+import Secrets
 import Foundation
 import Logging
 import PostgresNIO
@@ -23,9 +24,12 @@ public struct GuestAgent: Sendable {
         public var heartbeatInterval: Duration
         /// The OS user the server runs as (nil: the agent's own user).
         public var osUser: String?
+        /// The file holding this guest's own key (base64), which opens the passwords sealed for it; written by
+        /// the compute driver, mode 600.
+        public var keyFile: URL?
 
         public init(instanceID: String, directory: URL, runtimeDirectory: URL, address: String, port: Int, datastore: String, amqpURL: String,
-                    heartbeatInterval: Duration, osUser: String?) {
+                    heartbeatInterval: Duration, osUser: String?, keyFile: URL? = nil) {
             self.instanceID = instanceID
             self.directory = directory
             self.runtimeDirectory = runtimeDirectory
@@ -35,6 +39,7 @@ public struct GuestAgent: Sendable {
             self.amqpURL = amqpURL
             self.heartbeatInterval = heartbeatInterval
             self.osUser = osUser
+            self.keyFile = keyFile
         }
     }
 
@@ -59,7 +64,7 @@ public struct GuestAgent: Sendable {
         // The queue exists before the first heartbeat registers the guest, so no call can be sent to nowhere.
         try await Topology.declareGuestQueue(configuration.instanceID, with: publisher)
         let server = RPCServer(url: configuration.amqpURL, queue: Topology.guestQueue(configuration.instanceID), publisher: publisher)
-        let dispatcher = GuestDispatcher(manager: manager, logger: logger)
+        let dispatcher = GuestDispatcher(manager: manager, keys: try readKey(), logger: logger)
         logger.info("guest agent serving", metadata: ["instance": "\(configuration.instanceID)", "queue": "\(server.queue)"])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run { request in try await dispatcher.handle(request) } }
@@ -67,6 +72,12 @@ public struct GuestAgent: Sendable {
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    /// The guest's own key; without one, sealed passwords cannot be opened and calls carrying them fail.
+    private func readKey() throws -> SecretBox? {
+        guard let file = configuration.keyFile else { return nil }
+        return try SecretBox(base64Key: try String(contentsOf: file, encoding: .utf8))
     }
 
     private func heartbeats(manager: PostgreSQLManager, publisher: BusPublisher) async throws {
@@ -90,7 +101,27 @@ public struct GuestAgent: Sendable {
 /// Turns an RPC into a call on the datastore manager; arguments and results are the shapes of `GuestContract`.
 struct GuestDispatcher: Sendable {
     let manager: PostgreSQLManager
+    /// Opens the passwords sealed for this guest.
+    let keys: SecretBox?
     let logger: Logger
+
+    /// `users` with their sealed passwords opened.
+    private func opened(_ users: [GuestUser]) throws -> [GuestUser] {
+        try users.map { user in
+            var opened = user
+            opened.password = try user.sealedPassword.map { try open($0, purpose: "user:\(user.name)", of: user.name) }
+            opened.sealedPassword = nil
+            return opened
+        }
+    }
+
+    /// A password sealed for this guest, opened with its own key.
+    private func open(_ sealed: SealedPassword, purpose: String, of owner: String) throws -> String {
+        guard let keys else { throw RemoteFailure(type: "MissingKey", message: "the guest has no key to open the password of \(owner)") }
+        do { return try sealed.open(purpose: purpose, box: keys) } catch {
+            throw RemoteFailure(type: "InvalidSecret", message: "the password of \(owner) was not sealed for this guest")
+        }
+    }
 
     func handle(_ request: RPCRequest) async throws -> JSONValue {
         do {
@@ -117,13 +148,16 @@ struct GuestDispatcher: Sendable {
             }
         }
         switch method {
-        case .prepare: try await manager.prepare(try args(PrepareRequest.self))
+        case .prepare:
+            var prepare = try args(PrepareRequest.self)
+            prepare.users = try opened(prepare.users)
+            try await manager.prepare(prepare)
         case .restart: try await manager.restart(memoryMB: try args(RestartRequest.self).memoryMB)
         case .stop: try await manager.stop()
         case .createDatabase: try await manager.createDatabases(try args(DatabasesRequest.self).databases)
         case .deleteDatabase: try await manager.deleteDatabase(try args(NameRequest.self).name)
         case .listDatabases: return try JSONValue(encoding: try await manager.listDatabases())
-        case .createUser: try await manager.createUsers(try args(UsersRequest.self).users)
+        case .createUser: try await manager.createUsers(try opened(args(UsersRequest.self).users))
         case .deleteUser: try await manager.deleteUser(try args(NameRequest.self).name)
         case .listUsers: return try JSONValue(encoding: try await manager.listUsers())
         case .grantAccess:
@@ -132,10 +166,12 @@ struct GuestDispatcher: Sendable {
         case .revokeAccess:
             let access = try args(AccessRequest.self)
             try await manager.revoke(user: access.user, databases: access.databases)
-        case .changePassword: try await manager.changePasswords(try args(UsersRequest.self).users)
+        case .changePassword: try await manager.changePasswords(try opened(args(UsersRequest.self).users))
         case .enableRoot:
-            let password = try await manager.enableRoot(password: try args(EnableRootRequest.self).password)
-            return .object(["name": .string("root"), "password": .string(password)])
+            let password = try args(EnableRootRequest.self).sealedPassword.map { try open($0, purpose: "root", of: "root") }
+            // The caller knows the password it sealed; the reply does not carry it back over the bus.
+            _ = try await manager.enableRoot(password: password)
+            return .object(["name": .string("root")])
         case .disableRoot: try await manager.disableRoot()
         case .resizeVolume: try await manager.resizeVolume(try args(ResizeVolumeRequest.self).sizeGB)
         case .getStatus: return try JSONValue(encoding: await manager.status())

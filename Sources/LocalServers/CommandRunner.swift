@@ -69,16 +69,25 @@ func shellExitCode(_ status: Int32) -> Int32 {
 }
 
 /// Starts `executable` in a new session with a clean signal state; stdout and stderr go to `outputPath`
-/// (appended to when `append`). The child outlives this process; the caller reaps it or leaves it to PID 1.
-public func spawn(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String, append: Bool = false) throws -> pid_t {
+/// (appended to when `append`). The child gets descriptors 0-2 and nothing else: no listening socket, no
+/// database connection of this process. Its environment is this process's plus `environment`, or, with
+/// `inheritEnvironment: false`, only `PATH`, `LANG` and `environment` (a guest must not see Cellar's own
+/// database URL or keys). The child outlives this process; the caller reaps it or leaves it to PID 1.
+public func spawn(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String,
+                  append: Bool = false, inheritEnvironment: Bool = true) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o600)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    // Descriptors opened by libraries (NIO's sockets, librabbitmq's) are not close-on-exec; a server started
+    // here would otherwise hold the API's port and the control plane's connections after Cellar is gone.
+    closeInheritedDescriptors(&actions)
 
-    let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    let inherited = ProcessInfo.processInfo.environment
+    let base = inheritEnvironment ? inherited : inherited.filter { ["PATH", "LANG", "HOME", "TMPDIR"].contains($0.key) }
+    let merged = base.merging(environment) { _, new in new }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
@@ -106,4 +115,22 @@ public func spawn(_ executable: String, _ arguments: [String], environment: [Str
         throw CommandFailure(command: executable, status: 127, output: "cannot start: \(String(cString: strerror(spawned)))")
     }
     return pid
+}
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), declared only under `_GNU_SOURCE`, which Swift's
+/// Glibc module does not set: looked up once at run time.
+private let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
+/// Adds actions that close every descriptor above 2 in the child.
+private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    if let addCloseFrom {
+        _ = addCloseFrom(&actions, 3)
+        return
+    }
+    // An older glibc: close what is open now (a descriptor opened meanwhile by another thread may slip through).
+    let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap(Int32.init)
+    for fd in open where fd > 2 && fcntl(fd, F_GETFD) != -1 { posix_spawn_file_actions_addclose(&actions, fd) }
 }

@@ -21,6 +21,9 @@ public final class LocalStack: Sendable {
         var distributionPort: Int
         var epmdPort: Int
         var nodeName: String
+        /// The broker's own user and password (nil in stacks made before the broker had them: then made now).
+        var brokerUser: String?
+        var brokerPassword: String?
     }
 
     /// Reads (or creates) the stack's settings; starts nothing yet.
@@ -30,7 +33,8 @@ public final class LocalStack: Sendable {
     public init(stateDirectory: StateDirectory, databaseOSUser: String = "cellar-db", durable: Bool = true) throws {
         self.stateDirectory = stateDirectory
         try stateDirectory.create()
-        let settings = try Self.movingOffBusyPorts(Self.loadOrCreateSettings(in: stateDirectory), in: stateDirectory)
+        let settings = try Self.movingOffBusyPorts(Self.withBrokerUser(Self.loadOrCreateSettings(in: stateDirectory), in: stateDirectory),
+                                                   in: stateDirectory)
         let osUser = getuid() == 0 ? databaseOSUser : nil
         self.postgres = PostgresServer(
             directory: stateDirectory.subdirectory("postgres"), port: settings.postgresPort,
@@ -38,7 +42,8 @@ public final class LocalStack: Sendable {
         )
         self.rabbitMQ = RabbitMQServer(
             directory: stateDirectory.subdirectory("rabbitmq"), amqpPort: settings.amqpPort,
-            distributionPort: settings.distributionPort, epmdPort: settings.epmdPort, nodeName: settings.nodeName
+            distributionPort: settings.distributionPort, epmdPort: settings.epmdPort, nodeName: settings.nodeName,
+            user: settings.brokerUser ?? "cellar", password: settings.brokerPassword ?? ""
         )
     }
 
@@ -97,6 +102,15 @@ public final class LocalStack: Sendable {
             }
         }
         if updated != settings { try save(updated, in: directory) }
+        return updated
+    }
+
+    private static func withBrokerUser(_ settings: Settings, in directory: StateDirectory) throws -> Settings {
+        guard settings.brokerUser == nil || settings.brokerPassword == nil else { return settings }
+        var updated = settings
+        updated.brokerUser = "cellar"
+        updated.brokerPassword = randomSecret()
+        try save(updated, in: directory)
         return updated
     }
 

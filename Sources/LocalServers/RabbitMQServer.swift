@@ -16,13 +16,42 @@ public struct RabbitMQServer: Sendable {
     public let epmdPort: Int
     /// Erlang node name, unique per stack.
     public let nodeName: String
+    /// The broker's only user: made by the node itself on its first boot (`default_user`), so `guest`, whose
+    /// well-known password any local process could use, never exists.
+    public let user: String
+    /// Its password (generated once, kept in `stack.json`, mode 600).
+    public let password: String
+
+    /// Creates the description of a node; starts nothing.
+    public init(directory: URL, amqpPort: Int, distributionPort: Int, epmdPort: Int, nodeName: String, user: String, password: String) {
+        self.directory = directory
+        self.amqpPort = amqpPort
+        self.distributionPort = distributionPort
+        self.epmdPort = epmdPort
+        self.nodeName = nodeName
+        self.user = user
+        self.password = password
+    }
 
     static let scripts = "/usr/lib/rabbitmq/bin"
 
     var pidFile: URL { directory.appendingPathComponent("rabbit.pid") }
 
-    /// Connection URL (the `guest` user, which RabbitMQ admits from loopback only).
-    public var url: String { "amqp://guest:guest@127.0.0.1:\(amqpPort)/%2F" }
+    /// Connection URL, with the stack's own user.
+    public var url: String { "amqp://\(user):\(password)@127.0.0.1:\(amqpPort)/%2F" }
+
+    /// `rabbitmq.conf`: the first boot creates our user instead of `guest`.
+    var configuration: String {
+        """
+        default_user = \(user)
+        default_pass = \(password)
+        default_permissions.configure = .*
+        default_permissions.read = .*
+        default_permissions.write = .*
+        default_user_tags.administrator = true
+
+        """
+    }
 
     var environment: [String: String] {
         [
@@ -37,7 +66,7 @@ public struct RabbitMQServer: Sendable {
             "RABBITMQ_PID_FILE": pidFile.path,
             "RABBITMQ_ENABLED_PLUGINS_FILE": directory.appendingPathComponent("enabled_plugins").path,
             "RABBITMQ_CONF_ENV_FILE": directory.appendingPathComponent("rabbitmq-env.conf").path,
-            "RABBITMQ_CONFIG_FILE": directory.appendingPathComponent("rabbitmq").path,
+            "RABBITMQ_CONFIG_FILE": directory.appendingPathComponent("rabbitmq.conf").path,
             "RABBITMQ_ADVANCED_CONFIG_FILE": directory.appendingPathComponent("advanced.config").path,
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         ]
@@ -60,13 +89,53 @@ public struct RabbitMQServer: Sendable {
             logger.info("reusing running RabbitMQ", metadata: ["port": "\(amqpPort)"])
             return
         }
+        let configFile = directory.appendingPathComponent("rabbitmq.conf")
+        guard FileManager.default.createFile(atPath: configFile.path, contents: Data(configuration.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure(command: "write \(configFile.path)", status: 1, output: "cannot write the broker's configuration")
+        }
+        let firstBoot = !FileManager.default.fileExists(atPath: directory.appendingPathComponent("mnesia").path)
         try CommandRunner.run("/usr/bin/epmd", ["-address", "127.0.0.1", "-port", "\(epmdPort)", "-daemon"], environment: environment)
         // Started from its own folder: Erlang writes crash dumps (MnesiaCore.*, erl_crash.dump) into the cwd.
         try CommandRunner.run("/bin/sh", ["-c", "cd \"$1\" && exec \"$2\" -detached", "sh", directory.path, "\(Self.scripts)/rabbitmq-server"],
                               environment: environment)
         // `wait <pidfile>` blocks until the node has booted (await_startup fails before epmd registration).
         try CommandRunner.run("\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "wait", pidFile.path, "--timeout", "120"], environment: environment)
+        if !firstBoot { try replaceGuestUser() }
         logger.info("started RabbitMQ", metadata: ["port": "\(amqpPort)"])
+    }
+
+    /// A queue as the broker reports it.
+    public struct QueueReport: Sendable, Equatable {
+        public var name: String
+        /// Messages ready or unacknowledged.
+        public var messages: Int
+        public var consumers: Int
+    }
+
+    /// Every queue of the node with its depth and consumers (`rabbitmqctl list_queues`; for operators and tests).
+    public func queues() throws -> [QueueReport] {
+        let output = try CommandRunner.run("\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "-q", "--no-table-headers", "list_queues", "name", "messages", "consumers"],
+                                           environment: environment)
+        return output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t")
+            guard fields.count == 3, let messages = Int(fields[1]), let consumers = Int(fields[2]) else { return nil }
+            return QueueReport(name: String(fields[0]), messages: messages, consumers: consumers)
+        }
+    }
+
+    /// A node first booted before it had its own user still has `guest`: add ours, drop `guest`.
+    private func replaceGuestUser() throws {
+        let ctl = "\(Self.scripts)/rabbitmqctl"
+        let users = try CommandRunner.run(ctl, ["-n", nodeName, "-q", "list_users"], environment: environment)
+        let names = Set(users.split(separator: "\n").compactMap { $0.split(separator: "\t").first.map(String.init) })
+        guard names.contains("guest") || !names.contains(user) else { return }
+        if !names.contains(user) {
+            // The password goes through the environment and stdin, never on a command line.
+            try CommandRunner.run("/bin/sh", ["-c", "printf '%s\\n' \"$CELLAR_BROKER_PASSWORD\" | \"$1\" -n \"$2\" add_user \"$3\"", "sh", ctl, nodeName, user],
+                                  environment: environment.merging(["CELLAR_BROKER_PASSWORD": password]) { _, new in new })
+            try CommandRunner.run(ctl, ["-n", nodeName, "set_permissions", "-p", "/", user, ".*", ".*", ".*"], environment: environment)
+        }
+        if names.contains("guest") { try CommandRunner.run(ctl, ["-n", nodeName, "delete_user", "guest"], environment: environment) }
     }
 
     /// Stops the node (SIGTERM gives a clean shutdown in about a second) and then its epmd.

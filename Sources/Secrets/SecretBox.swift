@@ -4,7 +4,7 @@ import Foundation
 /// Seals secrets (user and root passwords) for the guest with AES-256-GCM under a key from configuration, so
 /// they are never stored in clear; the event log does not hold them at all (see `pending_secrets`).
 public struct SecretBox: Sendable {
-    private let key: SymmetricKey
+    let key: SymmetricKey
 
     /// A key given as 32 bytes in base64 (`CELLAR_SECRET_KEY`).
     public init(base64Key: String) throws {

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import GuestAgent
 import Lifecycle
+import Secrets
 
 /// `ChangeGuest`: the guest makes a change of databases, users, root or access rules (`GuestChangeRequested`), then
 /// `GuestChangeApplied` is recorded; if the guest refuses, `GuestChangeFailed` with its reason (the instance
@@ -10,6 +11,9 @@ import Lifecycle
 struct ChangeGuestSaga: SagaSteps {
     func run(step: String, in context: SagaContext) async throws {
         let change = try await requestedChange(in: context)
+        // A change to an instance being deleted (or gone) ends here: its guest is going away, retrying only
+        // delays the delete queued behind this saga.
+        try CreateInstanceSaga.cancelIfUnwanted(try await context.instance())
         switch step {
         case "applyOnGuest": try await apply(change, in: context)
         case "recordApplied":
@@ -24,6 +28,7 @@ struct ChangeGuestSaga: SagaSteps {
     func failed(reason: String, in context: SagaContext) async throws {
         let change = try await requestedChange(in: context)
         try await purgeSecrets(of: change, in: context)
+        if (try? CreateInstanceSaga.cancelIfUnwanted(try await context.instance())) == nil { return }  // deleted meanwhile
         try await context.record(.recordGuestChangeFailed(change, reason: reason))
     }
 
@@ -39,6 +44,7 @@ struct ChangeGuestSaga: SagaSteps {
 
     private func apply(_ change: Instance.GuestChange, in context: SagaContext) async throws {
         let passwords = try await context.services.secrets.passwords(stream: "instance-\(context.instanceID)")
+        let guestBox = try context.services.secrets.guestBox(for: context.instanceID)
         let timeout = Duration.seconds(25)
         switch change {
         case .createDatabases(let databases):
@@ -49,7 +55,8 @@ struct ChangeGuestSaga: SagaSteps {
             _ = try await context.callGuest(GuestMethod.deleteDatabase.rawValue, NameRequest(name: name), timeout: timeout)
         case .createUsers(let users):
             _ = try await context.callGuest(GuestMethod.createUser.rawValue, UsersRequest(users: users.map {
-                GuestUser(name: $0.name, host: $0.host, password: passwords["user:\($0.name)@\($0.host)"], databases: $0.databases)
+                try GuestUser(name: $0.name, host: $0.host, password: passwords["user:\($0.name)@\($0.host)"], databases: $0.databases)
+                    .sealed(with: guestBox)
             }), timeout: timeout)
         case .deleteUser(let name, _):
             _ = try await context.callGuest(GuestMethod.deleteUser.rawValue, NameRequest(name: name), timeout: timeout)
@@ -58,8 +65,8 @@ struct ChangeGuestSaga: SagaSteps {
         case .revokeAccess(let user, _, let database):
             _ = try await context.callGuest(GuestMethod.revokeAccess.rawValue, AccessRequest(user: user, databases: [database]), timeout: timeout)
         case .changePasswords(let users):
-            let changes = users.map { name in
-                GuestUser(name: name, password: passwords.first { $0.key.hasPrefix("user:\(name)@") }?.value)
+            let changes = try users.map { name in
+                try GuestUser(name: name, password: passwords.first { $0.key.hasPrefix("user:\(name)@") }?.value).sealed(with: guestBox)
             }
             _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)
         case .disableRoot:
@@ -70,7 +77,7 @@ struct ChangeGuestSaga: SagaSteps {
             _ = try await context.callGuest(GuestMethod.updateAccess.rawValue, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
         case .enableRoot:
             guard let password = passwords["root"] else { throw PermanentFailure("the root password was not handed over") }
-            _ = try await context.callGuest(GuestMethod.enableRoot.rawValue, EnableRootRequest(password: password), timeout: timeout)
+            _ = try await context.callGuest(GuestMethod.enableRoot.rawValue, EnableRootRequest(sealedPassword: try SealedPassword(password, purpose: "root", box: guestBox)), timeout: timeout)
         }
     }
 

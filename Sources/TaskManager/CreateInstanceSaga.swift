@@ -28,8 +28,7 @@ struct CreateInstanceSaga: SagaSteps {
 
     func compensate(_ compensation: String, in context: SagaContext) async throws {
         guard compensation == "releaseCompute" else { throw PermanentFailure("CreateInstance has no compensation \(compensation)") }
-        try await context.services.compute.release(instanceID: context.instanceID)
-        try await context.services.addresses.release(for: context.instanceID)
+        try await context.releaseServer()
     }
 
     func failed(reason: String, in context: SagaContext) async throws {
@@ -57,8 +56,7 @@ struct CreateInstanceSaga: SagaSteps {
             try await context.record(.recordComputeAllocated(serverId: server.serverID, address: server.address))
         } catch let rejection as Rejection {
             // Deleted while the server was starting: nothing may stay behind.
-            try await services.compute.release(instanceID: context.instanceID)
-            try await services.addresses.release(for: context.instanceID)
+            try await context.releaseServer()
             throw SagaCancellation("the server was not recorded: \(rejection)")
         }
     }
@@ -78,10 +76,13 @@ struct CreateInstanceSaga: SagaSteps {
             if case .instanceCreateRequested = $0 { true } else { false }
         }) else { throw PermanentFailure("instance \(context.instanceID) has no create request") }
         let passwords = try await context.services.secrets.userPasswords(stream: "instance-\(context.instanceID)")
+        let guestBox = try context.services.secrets.guestBox(for: context.instanceID)
         let flavor = try await context.services.catalog.flavor(spec.flavorId)
         let request = PrepareRequest(
             databases: spec.databases.map { GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate) },
-            users: spec.users.map { GuestUser(name: $0.name, host: $0.host, password: passwords[$0.name], databases: $0.databases) },
+            users: try spec.users.map {
+                try GuestUser(name: $0.name, host: $0.host, password: passwords[$0.name], databases: $0.databases).sealed(with: guestBox)
+            },
             memoryMB: flavor?.ramMB ?? 512, volumeSizeGB: instance.volumeSize, overrides: instance.configurationValues)
         _ = try await context.callGuest(GuestMethod.prepare.rawValue, request, timeout: .seconds(170))
     }

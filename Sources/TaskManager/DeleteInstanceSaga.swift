@@ -14,12 +14,10 @@ struct DeleteInstanceSaga: SagaSteps {
             guard await services.compute.status(instanceID: context.instanceID) == .running else { return }
             _ = try await context.callGuest(GuestMethod.stop.rawValue, [String: String](), timeout: .seconds(25))
         case "releaseCompute":
-            try await services.compute.release(instanceID: context.instanceID)
-            try await services.addresses.release(for: context.instanceID)
+            try await context.releaseServer()
         case "markDeleted":
             try await services.secrets.purge(stream: "instance-\(context.instanceID)")
             try await services.client.query("DELETE FROM guest_heartbeats WHERE instance_id = \(context.instanceID)", logger: services.logger)
-            try? await services.publisher.deleteQueue(context.guestQueue)
             let instance = try await context.instance()
             if instance.leaf == "deleting" { try await context.record(.recordDeleted) }
         default:

@@ -28,6 +28,12 @@ struct InstanceSecrets: Sendable {
         return passwords
     }
 
+    /// The box of one guest: what the task manager seals that guest's passwords with (see `SecretBox.guestKey`).
+    func guestBox(for instanceID: String) throws -> SecretBox { try box.guestBox(for: instanceID) }
+
+    /// The key file content the compute driver gives the guest of `instanceID`.
+    func guestKey(for instanceID: String) -> String { box.guestKey(for: instanceID) }
+
     /// Forgets the stream's secrets once the guest has them.
     func purge(stream: String) async throws {
         try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)

@@ -47,6 +47,14 @@ struct SagaContext: Sendable {
         try await services.instances.execute(command, on: instanceID, metadata: metadata)
     }
 
+    /// Removes everything the instance had on the host and the bus: its processes and folder, its address, and
+    /// its guest queue (whatever calls were still waiting there go with it). Idempotent.
+    func releaseServer() async throws {
+        try await services.compute.release(instanceID: instanceID)
+        try await services.addresses.release(for: instanceID)
+        try await services.publisher.deleteQueue(guestQueue)
+    }
+
     /// Calls the instance's guest agent.
     func callGuest<Arguments: Encodable>(_ method: String, _ arguments: Arguments, timeout: Duration) async throws -> JSONValue {
         try await services.rpc.call(guestQueue, method: method, args: try JSONValue(encoding: arguments), timeout: timeout)

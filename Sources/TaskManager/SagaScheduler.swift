@@ -17,13 +17,22 @@ actor SagaScheduler {
         workers[instanceID] = Task { await self.drain(instanceID) }
     }
 
-    /// Waits for every queued saga (tests, shutdown).
-    func cancelAll() {
-        for worker in workers.values { worker.cancel() }
+    /// Cancels every running and queued saga and waits (at most `limit`) until their workers have stopped, so
+    /// none outlives the task manager (a saga stopped here resumes from the log at the next start).
+    func stopAll(within limit: Duration = .seconds(5)) async {
+        queued.removeAll()
+        let running = Array(workers.values)
+        for worker in running { worker.cancel() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for worker in running { await worker.value } }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     private func drain(_ instanceID: String) async {
-        while let next = takeNext(instanceID) {
+        while !Task.isCancelled, let next = takeNext(instanceID) {
             await next.work()
             known.remove(next.sagaID)
         }

@@ -37,8 +37,20 @@ public struct TaskManager: Sendable {
         self.afterRecording = afterRecording
     }
 
-    /// Runs until cancelled: resumes open sagas, then consumes triggers.
+    /// Runs until cancelled: resumes open sagas, then consumes triggers. When it ends (cancelled, or a
+    /// dependency failed for good), every saga it started is stopped too: none keeps retrying against a closed
+    /// connection pool after the task manager is gone.
     public func run() async throws {
+        do {
+            try await runServices()
+        } catch {
+            await scheduler.stopAll()
+            throw error
+        }
+        await scheduler.stopAll()
+    }
+
+    private func runServices() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.rpc.run() }
             group.addTask {
@@ -132,11 +144,20 @@ public struct TaskManager: Sendable {
                     return
                 } catch {
                     if Task.isCancelled { return }
+                    if Self.isPermanentlyClosed(error) {
+                        logger.error("saga runner stopped: the database client is shut down", metadata: ["saga": "saga-\(sagaID)"])
+                        return
+                    }
                     logger.error("saga runner stopped; retrying in 2 s", metadata: ["saga": "saga-\(sagaID)", "error": "\(error)"])
                     try? await Task.sleep(for: .seconds(2))
                 }
             }
         }
+    }
+
+    /// True for errors after which retrying can never succeed in this process (the client pool was shut down).
+    static func isPermanentlyClosed(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.code == .poolClosed
     }
 
     static func steps(for definition: Saga.Definition) -> any SagaSteps {

@@ -34,7 +34,7 @@ struct TaskManagerCommand: AsyncParsableCommand {
             let publisher = try BusPublisher(url: amqpURL)
             defer { publisher.shutdown() }
             let taskManager = TaskManager(
-                client: client, store: store, chart: charts.instance, compute: try settings.computeDriver(amqpURL: amqpURL),
+                client: client, store: store, chart: charts.instance, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
                 amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state), logger: logger,
                 reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool, afterRecording: CrashPoint.hook())
             let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: try ProjectFiles.migrations(), logger: logger))
@@ -87,6 +87,7 @@ struct GuestAgentCommand: AsyncParsableCommand {
     @Option(help: "The datastore.") var datastore = "postgresql"
     @Option(help: "Seconds between heartbeats.") var heartbeatInterval: Double = 10
     @Option(help: "OS user the datastore runs as when the agent runs as root.") var osUser = "cellar-db"
+    @Option(help: "The file with this guest's own key (opens the passwords sealed for it).") var keyFile: String?
 
     func run() async throws {
         var logger = Logger.cellar("cellar.guestagent", defaultLevel: .info)
@@ -98,7 +99,7 @@ struct GuestAgentCommand: AsyncParsableCommand {
             instanceID: instanceId, directory: URL(fileURLWithPath: directory, isDirectory: true),
             runtimeDirectory: URL(fileURLWithPath: runtimeDirectory, isDirectory: true), address: address, port: port,
             datastore: datastore, amqpURL: amqpURL, heartbeatInterval: .milliseconds(Int(heartbeatInterval * 1000)),
-            osUser: getuid() == 0 ? osUser : nil), logger: logger)
+            osUser: getuid() == 0 ? osUser : nil, keyFile: keyFile.map { URL(fileURLWithPath: $0) }), logger: logger)
         try await agent.run()
     }
 }

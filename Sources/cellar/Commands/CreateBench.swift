@@ -36,7 +36,7 @@ struct CreateBench: AsyncParsableCommand {
         let settings = ControlPlaneSettings(
             instancesDirectory: state.url.appendingPathComponent("instances"), heartbeatInterval: 1, heartbeatExpiry: 90,
             reviveInterval: 3600, addressPool: "127.44", databaseOSUser: ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db")
-        let driver = try settings.computeDriver(amqpURL: stack.rabbitMQ.url)
+        let driver = try settings.computeDriver(amqpURL: stack.rabbitMQ.url, secrets: try SecretKeyFile.box(stateDirectory: state.url))
         defer { driver.stopAll() }
 
         let baseline = try await Self.bareServerStarts(count: instances, osUser: getuid() == 0 ? settings.databaseOSUser : nil)

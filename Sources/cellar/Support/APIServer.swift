@@ -11,6 +11,7 @@ import Metrics
 import PostgresNIO
 import Prometheus
 import ReadModels
+import Secrets
 import ServiceLifecycle
 import TaskManager
 
@@ -98,7 +99,7 @@ struct APIServer {
         )
         var driver: ProcessComputeDriver?
         if let controlPlane {
-            let compute = try controlPlane.computeDriver(amqpURL: amqpURL)
+            let compute = try controlPlane.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory))
             driver = compute
             app.addServices(
                 TaskManagerService(taskManager: TaskManager(
@@ -122,14 +123,26 @@ struct APIServer {
             }
             try await identity.seedAdmin(stateDirectory: stateDirectory)
         }
-        // A bounded shutdown: services get 10 s to finish, then 5 s after cancellation, so a stuck client
-        // connection or a broker that does not answer never keeps the process (and its servers) alive.
-        let watchdog = ShutdownWatchdog(limit: .seconds(30), overdue: shutdownOverdue)
+        // A bounded shutdown that never crashes: services get 20 s to finish after a stop request; the group
+        // then waits for their cancellation without a deadline of its own (ServiceGroup's deadline is a
+        // fatalError), and the watchdog ends the process 40 s after the request, instances and servers stopped
+        // first, if anything still hangs.
+        let overdue = shutdownOverdue
+        let watchdog = ShutdownWatchdog(limit: .seconds(40), overdue: { [driver] in
+            driver?.stopAll()
+            overdue()
+        })
         var configuration = ServiceGroupConfiguration(services: [.init(service: app), .init(service: watchdog)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(10)
-        configuration.maximumCancellationDuration = .seconds(5)
-        try await ServiceGroup(configuration: configuration).run()
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        configuration.maximumCancellationDuration = nil
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            logger.error("cellar stopped because a service failed", metadata: ["error": "\(String(reflecting: error))"])
+            driver?.stopAll()
+            throw error
+        }
         // Like a host going down: the instances stop with it; the next start brings them back with their data.
         driver?.stopAll()
     }

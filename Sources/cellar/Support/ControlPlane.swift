@@ -63,11 +63,13 @@ struct ControlPlaneSettings: Sendable {
         var description: String { "set CELLAR_INSTANCES_DIR (where instance folders live) or use --state-dir" }
     }
 
-    func computeDriver(amqpURL: String) throws -> ProcessComputeDriver {
+    /// The process driver; each guest it starts gets its own key, derived from `secrets`.
+    func computeDriver(amqpURL: String, secrets: SecretBox) throws -> ProcessComputeDriver {
         guard let instancesDirectory else { throw MissingInstancesDirectory() }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         return ProcessComputeDriver(root: instancesDirectory, guest: .init(
-            executable: executable, amqpURL: amqpURL, heartbeatInterval: heartbeatInterval, databaseOSUser: databaseOSUser))
+            executable: executable, amqpURL: amqpURL, heartbeatInterval: heartbeatInterval, databaseOSUser: databaseOSUser,
+            guestKey: { secrets.guestKey(for: $0) }))
     }
 }
 

@@ -42,10 +42,11 @@ struct IdentitySetup: Sendable {
         router.addIdentityRoutes(store: store, catalog: catalog)
     }
 
-    /// Creates the `admin` user in project `admin` on first start and shows its credentials.
+    /// Creates the `admin` user in project `admin` on first start and tells how to use its credentials.
     ///
-    /// With a local stack the generated password is kept in `<state>/admin-credentials.json` (mode 600) and shown
-    /// on every start; otherwise it is shown once, when created.
+    /// With a local stack the generated password is kept in `<state>/admin-credentials.json` and, as shell
+    /// variables, `<state>/admin-openrc` (both mode 600); the password itself is printed only to a terminal, never
+    /// into a log that stdout may be. Without a state folder it is printed once, when created (or it would be lost).
     func seedAdmin(stateDirectory: URL?) async throws {
         if external != nil {
             say("Tokens are validated by the Keystone at \(authURL); Cellar's own identity service is off.")
@@ -53,29 +54,43 @@ struct IdentitySetup: Sendable {
         }
         let purged = try await store.purgeExpiredTokens()
         if purged > 0 { logger.info("removed expired tokens", metadata: ["count": "\(purged)"]) }
-        let password = SecureRandom.password()
-        let created = try await store.ensureAdmin(password: password)
+        let generated = SecureRandom.password()
+        let created = try await store.ensureAdmin(password: generated)
         let file = stateDirectory?.appendingPathComponent("admin-credentials.json")
-        var shown: String? = created ? password : nil
-        if created, let file {
+        let openrc = stateDirectory?.appendingPathComponent("admin-openrc")
+        var password: String? = created ? generated : nil
+        if !created, let file, let data = try? Data(contentsOf: file),
+           let saved = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
+            password = saved["password"]
+        }
+        guard let password else {
+            say("Admin user exists already; its password was shown when it was created.")
+            return
+        }
+        let exports = """
+            export OS_AUTH_URL=\(authURL) OS_USERNAME=admin OS_PASSWORD='\(password)' OS_PROJECT_NAME=admin \\
+                   OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+            """
+        if let file, let openrc {
             let credentials = ["auth_url": authURL, "username": "admin", "password": password, "project_name": "admin",
                                "user_domain_name": "Default", "project_domain_name": "Default"]
-            let data = try JSONSerialization.data(withJSONObject: credentials, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: file)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        } else if let file, let data = try? Data(contentsOf: file),
-                  let saved = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
-            shown = saved["password"]
+            try Self.writePrivate(try JSONSerialization.data(withJSONObject: credentials, options: [.prettyPrinted, .sortedKeys]), to: file)
+            try Self.writePrivate(Data((exports + "\n").utf8), to: openrc)
+            if isatty(STDOUT_FILENO) == 1 {
+                say("Admin credentials (project admin, domain Default):\n  \(exports)\n  (kept in \(openrc.path))")
+            } else {
+                say("Admin credentials (project admin, domain Default): . \(openrc.path)")
+            }
+        } else if created {
+            say("Admin credentials (project admin, domain Default), shown this once:\n  \(exports)")
         }
-        if let shown {
-            say("""
-                Admin credentials (project admin, domain Default):
-                  export OS_AUTH_URL=\(authURL) OS_USERNAME=admin OS_PASSWORD='\(shown)' OS_PROJECT_NAME=admin \\
-                         OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
-                """ + (file.map { "\n  (kept in \($0.path))" } ?? ""))
-        } else {
-            say("Admin user exists already; its password was shown when it was created.")
+    }
+
+    private static func writePrivate(_ data: Data, to file: URL) throws {
+        guard FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
         }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
     }
 }
 
