@@ -101,9 +101,10 @@ public struct QueueSpec: Sendable, Equatable {
                   deliveryLimit: deliveryLimit, deadLetterExchange: Topology.deadLetterExchange, overflow: nil)
     }
 
-    /// A client's reply queue: not durable, removed by the broker a minute after its client is gone.
+    /// A client's reply queue: not durable, removed by the broker 10 s after its client is gone (a killed
+    /// process leaves no replies behind for long; a live client's consumer declares it again on reconnect).
     public static func replyQueue(_ name: String) -> QueueSpec {
         QueueSpec(name: name, durable: false, exclusive: false, autoDelete: false, quorum: false,
-                  deliveryLimit: nil, deadLetterExchange: nil, overflow: nil, expiresAfterUnusedMilliseconds: 60_000)
+                  deliveryLimit: nil, deadLetterExchange: nil, overflow: nil, expiresAfterUnusedMilliseconds: 10_000)
     }
 }

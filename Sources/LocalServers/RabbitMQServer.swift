@@ -123,11 +123,16 @@ public struct RabbitMQServer: Sendable {
         }
     }
 
+    /// The names of the node's users.
+    public func users() throws -> Set<String> {
+        let output = try CommandRunner.run("\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "-q", "--no-table-headers", "list_users"], environment: environment)
+        return Set(output.split(separator: "\n").compactMap { $0.split(separator: "\t").first.map(String.init) })
+    }
+
     /// A node first booted before it had its own user still has `guest`: add ours, drop `guest`.
     private func replaceGuestUser() throws {
         let ctl = "\(Self.scripts)/rabbitmqctl"
-        let users = try CommandRunner.run(ctl, ["-n", nodeName, "-q", "list_users"], environment: environment)
-        let names = Set(users.split(separator: "\n").compactMap { $0.split(separator: "\t").first.map(String.init) })
+        let names = try users()
         guard names.contains("guest") || !names.contains(user) else { return }
         if !names.contains(user) {
             // The password goes through the environment and stdin, never on a command line.

@@ -17,10 +17,12 @@ final class ControlPlane: @unchecked Sendable {
     let folder: URL
     let apiPort: Int
     private(set) var processes: [String: (process: ChildProcess, log: URL)] = [:]
-    private(set) var token = ""
-    /// A token of `ada`, an admin of the same project (for the mgmt routes).
-    private(set) var adminToken = ""
-    private(set) var projectID = ""
+    /// `carol`, a member of project `cp`.
+    private(set) var member: TroveSession!
+    /// `ada`, an admin of the same project (for the mgmt routes).
+    private(set) var admin: TroveSession!
+    var token: String { member.token }
+    var projectID: String { member.projectID }
 
     /// Seconds between guest heartbeats, and after which a silent guest is unhealthy.
     static let heartbeatInterval = 1.0
@@ -103,29 +105,12 @@ final class ControlPlane: @unchecked Sendable {
         let user = try UpCommandTests.run(cli, ["identity", "user", "create", "carol", "--project", "cp", "--role", "member",
                                                 "--password-stdin", "--database-url", database.url], environment: [:], input: "carol-secret-pass\n")
         try #require(user.status == 0, "\(user.output)")
-        let admin = try UpCommandTests.run(cli, ["identity", "user", "create", "ada", "--project", "cp", "--role", "admin",
+        let adminUser = try UpCommandTests.run(cli, ["identity", "user", "create", "ada", "--project", "cp", "--role", "admin",
                                                  "--password-stdin", "--database-url", database.url], environment: [:], input: "ada-secret-pass\n")
-        try #require(admin.status == 0, "\(admin.output)")
+        try #require(adminUser.status == 0, "\(adminUser.output)")
         try await waitForAPI()
-        let json: [String: Any]
-        (token, json) = try await Self.issueToken(apiPort: apiPort, user: "carol", password: "carol-secret-pass")
-        adminToken = try await Self.issueToken(apiPort: apiPort, user: "ada", password: "ada-secret-pass").token
-        projectID = try #require(((json["token"] as? [String: Any])?["project"] as? [String: Any])?["id"] as? String)
-    }
-
-    private static func issueToken(apiPort: Int, user: String, password: String) async throws -> (token: String, json: [String: Any]) {
-        let body: [String: Any] = ["auth": [
-            "identity": ["methods": ["password"], "password": ["user": ["name": user, "domain": ["name": "Default"], "password": password]]],
-            "scope": ["project": ["name": "cp", "domain": ["name": "Default"]]],
-        ]]
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v3/auth/tokens")!)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        let token = try #require(http.value(forHTTPHeaderField: "X-Subject-Token"), "no token: \(String(decoding: data, as: UTF8.self))")
-        return (token, try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]))
+        member = try await TroveSession.signIn(apiPort: apiPort, user: "carol", password: "carol-secret-pass", project: "cp")
+        self.admin = try await TroveSession.signIn(apiPort: apiPort, user: "ada", password: "ada-secret-pass", project: "cp")
     }
 
     private func waitForAPI() async throws {
@@ -140,33 +125,15 @@ final class ControlPlane: @unchecked Sendable {
 
     // MARK: - The Trove API
 
-    /// A Trove request as the test's member user; returns the status and the decoded JSON body.
+    /// A Trove request as the test's member user (or its admin); returns the status and the decoded JSON body.
     @discardableResult
     func trove(_ method: String, _ path: String, _ body: [String: Any]? = nil, asAdmin: Bool = false) async throws -> (status: Int, json: [String: Any]) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v1.0/\(projectID)\(path)")!)
-        request.httpMethod = method
-        request.setValue(asAdmin ? adminToken : token, forHTTPHeaderField: "X-Auth-Token")
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+        try await (asAdmin ? admin : member).trove(method, path, body)
     }
 
     /// Creates an instance with two databases and a user `app` (granted the first database); returns its id.
     func createInstance(name: String = "orders", password: String = "correct-horse-battery", configuration: String? = nil) async throws -> String {
-        var body: [String: Any] = [
-            "name": name, "flavorRef": "1", "volume": ["size": 1],
-            "datastore": ["type": "postgresql", "version": "15"],
-            "databases": [["name": "orders"], ["name": "billing", "character_set": "UTF8"]],
-            "users": [["name": "app", "password": password, "databases": [["name": "orders"]]]],
-        ]
-        if let configuration { body["configuration"] = configuration }
-        let (status, json) = try await trove("POST", "/instances", ["instance": body])
-        try #require(status == 200, "create answered \(status): \(json)")
-        return try #require((json["instance"] as? [String: Any])?["id"] as? String)
+        try await member.createInstance(name: name, password: password, configuration: configuration)
     }
 
     /// Creates an instance (as `createInstance`) and waits until it is ACTIVE and HEALTHY; returns its id and address.
@@ -177,37 +144,16 @@ final class ControlPlane: @unchecked Sendable {
     }
 
     /// The instance's JSON, or nil when the API answers 404.
-    func instance(_ id: String) async throws -> [String: Any]? {
-        let (status, json) = try await trove("GET", "/instances/\(id)")
-        if status == 404 { return nil }
-        try #require(status == 200, "GET answered \(status): \(json)")
-        return json["instance"] as? [String: Any]
-    }
+    func instance(_ id: String) async throws -> [String: Any]? { try await member.instance(id) }
 
     /// Waits until the instance shows `status` (and `operating` when given); returns its JSON.
     @discardableResult
     func waitFor(_ id: String, status: String, operating: String? = nil, timeout: Duration = .seconds(90)) async throws -> [String: Any] {
-        let deadline = ContinuousClock.now + timeout
-        var last: [String: Any]?
-        while ContinuousClock.now < deadline {
-            last = try await instance(id)
-            if let last, last["status"] as? String == status, operating == nil || last["operating_status"] as? String == operating {
-                return last
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw Failure("instance \(id) did not reach \(status)/\(operating ?? "-") within \(timeout); last: \(String(describing: last))")
+        try await member.waitFor(id, status: status, operating: operating, timeout: timeout)
     }
 
     /// Waits until GET answers 404.
-    func waitUntilGone(_ id: String, timeout: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await instance(id) == nil { return }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw Failure("instance \(id) still answers after \(timeout)")
-    }
+    func waitUntilGone(_ id: String, timeout: Duration = .seconds(60)) async throws { try await member.waitUntilGone(id, timeout: timeout) }
 
     /// The events of a stream, in order.
     func events(_ stream: String) async throws -> [RecordedEvent] {

@@ -52,15 +52,24 @@ struct CellarProcess {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("cellar")
     }
 
-    static func up(stateDirectory: StateDirectory) throws -> CellarProcess {
-        let port = try Loopback.freePort()
+    static func up(stateDirectory: StateDirectory, port: Int? = nil, environment extra: [String: String] = [:]) throws -> CellarProcess {
+        let port = try port ?? Loopback.freePort()
         let environment: [String: String] = [
             "CELLAR_STATE_DIR": stateDirectory.url.path, "CELLAR_HOME": TestServers.projectRoot.path,
-            "CELLAR_DATABASE_URL": "", "CELLAR_AMQP_URL": "",
-        ]
+            "CELLAR_DATABASE_URL": "", "CELLAR_AMQP_URL": "", "CELLAR_SECRET_KEY": "", "CELLAR_INSTANCES_DIR": "",
+        ].merging(extra) { _, new in new }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-up-\(UUID().uuidString).log")
         let process = try ChildProcess.start(executable.path, ["up", "--port", "\(port)"], environment: environment, outputPath: output.path)
         return CellarProcess(process: process, port: port, output: output)
+    }
+
+    /// Waits until the process has ended (e.g. killed itself at a crash point); returns its exit code.
+    @discardableResult
+    func waitForExit(timeout: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        guard let code = process.exitCode, !process.isRunning else { throw Failure("cellar up still runs after \(timeout):\n\(log)") }
+        return code
     }
 
     var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }

@@ -1,0 +1,114 @@
+import CellarTestSupport
+import EventStore
+import Foundation
+import LocalServers
+import PostgresNIO
+import Testing
+
+/// `cellar up` killed with SIGKILL in the middle of a build, started again, then stopped with ten instances.
+@Suite("cellar up after kill -9 and SIGTERM", .serialized)
+struct UpCrashTests {
+    @Test("kill -9 during a create: the next start serves at once, finishes the create, leaves nothing open; SIGTERM with ten instances stops every process")
+    func killNineThenStopWithTenInstances() async throws {
+        let state = StateDirectory(path: "/var/tmp/cellar/tests-crash-\(getpid())")
+        defer { UpStack.remove(state) }
+        let port = try Loopback.freePort()
+        let settings = UpStack.environment(addressPool: "127.46")
+        // The task manager runs inside `cellar up`: at this point the whole process dies, as with kill -9.
+        let first = try CellarProcess.up(stateDirectory: state, port: port,
+                                         environment: settings.merging(["CELLAR_TASKMANAGER_CRASH_AT": "prepareDatastore:SagaStepStarted+300"]) { $1 })
+        defer { CellarProcess.forceCleanUp(first, state: state) }
+        try await first.waitUntilHealthy()
+        let admin = try await UpStack.signInAsAdmin(port: port, state: state)
+        let id = try await admin.createInstance(name: "crash", password: "crash-pass-\(UUID().uuidString.prefix(8))")
+        #expect(try await first.waitForExit(timeout: .seconds(120)) == 128 + SIGKILL, "\(first.log)")
+
+        // What the dead process started runs on (like VMs), but holds none of its descriptors.
+        let stack = try LocalStack(stateDirectory: state)
+        let survivors = ProcessStatus.processes(commandLineContaining: "\(state.url.path)/instances/\(id)")
+        #expect(!survivors.isEmpty, "the instance's guest agent outlives the control plane")
+        for pid in survivors {
+            let inherited = ProcessStatus.tcpSockets(of: pid).filter {
+                ($0.listening && $0.localPort == port) || $0.remotePort == stack.postgres.port
+            }
+            #expect(inherited.isEmpty, "\(pid) (\(ProcessStatus.commandLine(of: pid) ?? "?")) holds \(inherited)")
+        }
+
+        let second = try CellarProcess.up(stateDirectory: state, port: port, environment: settings)
+        defer { CellarProcess.forceCleanUp(second, state: state) }
+        try await second.waitUntilHealthy(timeout: .seconds(60))
+        try await admin.waitFor(id, status: "ACTIVE", operating: "HEALTHY", timeout: .seconds(120))
+        try await UpStack.eventually("no saga left open") { try await UpStack.openSagas(stack) == 0 }
+        let unconsumed = { try stack.rabbitMQ.queues().filter { $0.messages > 0 && $0.consumers == 0 } }
+        try await UpStack.eventually("no message waits in a queue without a consumer") { try unconsumed().isEmpty }
+        let waiting = try unconsumed()
+        #expect(waiting.isEmpty, "\(waiting)")
+
+        // Ten instances, then a stop: everything this stack started ends, and `cellar up` exits cleanly.
+        let more = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 1..<10 { group.addTask { try await admin.createInstance(name: "many-\(index)", password: "many-pass-\(index)") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for other in more { try await admin.waitFor(other, status: "ACTIVE", operating: "HEALTHY", timeout: .seconds(240)) }
+        #expect(ProcessStatus.processes(commandLineContaining: "postgres -D \(state.url.path)/instances/").count == 10)
+        try await second.terminate(timeout: .seconds(60))
+        #expect(second.process.exitCode == 0, "\(second.log)")
+        #expect(CellarProcess.serverProcesses(of: stack).isEmpty, "processes left running after SIGTERM")
+    }
+}
+
+/// Helpers for tests that run a whole `cellar up` stack in a folder of their own.
+enum UpStack {
+    /// Fast heartbeats, generous rate limits (the tests poll), and an address pool of the test's own.
+    static func environment(addressPool: String) -> [String: String] {
+        [
+            "CELLAR_ADDRESS_POOL": addressPool, "CELLAR_GUEST_HEARTBEAT_INTERVAL": "1", "CELLAR_GUEST_HEARTBEAT_EXPIRY": "5",
+            "CELLAR_RATE_LIMITS": "GET=100000,POST=100000,PUT=100000,DELETE=100000,MGMT=100000",
+        ]
+    }
+
+    /// The admin `cellar up` made, signed in with the credentials it kept in the state folder.
+    static func signInAsAdmin(port: Int, state: StateDirectory) async throws -> TroveSession {
+        let data = try Data(contentsOf: state.url.appendingPathComponent("admin-credentials.json"))
+        let saved = try #require(try JSONSerialization.jsonObject(with: data) as? [String: String])
+        return try await TroveSession.signIn(apiPort: port, user: "admin", password: try #require(saved["password"]), project: "admin")
+    }
+
+    /// Sagas whose stream has not ended.
+    static func openSagas(_ stack: LocalStack) async throws -> Int {
+        try await TestDatabase.withClient(url: stack.postgres.url) { client in
+            let rows = try await client.query("""
+                SELECT count(*)::int FROM events e
+                WHERE e.stream_id LIKE 'saga-%'
+                  AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
+                  AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
+                """, logger: TestServers.logger)
+            var count = 0
+            for try await value in rows.decode(Int.self) { count = value }
+            return count
+        }
+    }
+
+    /// Waits (up to 30 s) until `condition` holds.
+    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("not within 30 s: \(what)")
+    }
+
+    /// Kills whatever of the stack still runs (instances included) and removes its folder.
+    static func remove(_ state: StateDirectory) {
+        for pid in ProcessStatus.processes(commandLineContaining: "\(state.url.path)/instances/") { kill(pid, SIGKILL) }
+        (try? LocalStack(stateDirectory: state))?.stop()
+        for pid in ProcessStatus.processes(commandLineContaining: state.url.path) { kill(pid, SIGKILL) }
+        Thread.sleep(forTimeInterval: 1)
+        let instances = state.url.appendingPathComponent("instances").path
+        for instanceID in (try? FileManager.default.contentsOfDirectory(atPath: instances)) ?? [] {
+            try? FileManager.default.removeItem(atPath: "/tmp/cellar-run/\(instanceID)")
+        }
+        try? FileManager.default.removeItem(at: state.url)
+    }
+}

@@ -1,0 +1,82 @@
+import CellarTestSupport
+import EventStore
+import Foundation
+import Lifecycle
+import LocalServers
+import PostgresNIO
+import Secrets
+import Testing
+
+/// Passwords given to Cellar are never at rest in clear outside the instance's own data, and the broker has no
+/// well-known user.
+@Suite("secrets at rest under cellar up", .serialized)
+struct UpSecretsTests {
+    @Test("users, root and a build failed in prepare: no password in any file of the state folder but the instance's data; the failed guest's queue is gone")
+    func noPasswordAtRest() async throws {
+        let state = StateDirectory(path: "/var/tmp/cellar/tests-secrets-\(getpid())")
+        defer { UpStack.remove(state) }
+        let up = try CellarProcess.up(stateDirectory: state, environment: UpStack.environment(addressPool: "127.47"))
+        defer { CellarProcess.forceCleanUp(up, state: state) }
+        try await up.waitUntilHealthy()
+        let admin = try await UpStack.signInAsAdmin(port: up.port, state: state)
+        let marker = UUID().uuidString.prefix(8)
+        var passwords = ["create": "create-pass-\(marker)", "user": "user-pass-\(marker)", "failed": "failed-pass-\(marker)"]
+
+        let id = try await admin.createInstance(name: "kept", password: passwords["create"]!)
+        try await admin.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+        let root = try await admin.trove("POST", "/instances/\(id)/root")
+        #expect(root.status == 200, "\(root.json)")
+        passwords["root"] = try #require((root.json["user"] as? [String: Any])?["password"] as? String)
+        let user = try await admin.trove("POST", "/instances/\(id)/users", ["users": [
+            ["name": "ledger", "password": passwords["user"]!, "databases": [["name": "orders"]]],
+        ]])
+        #expect(user.status == 202, "\(user.json)")
+
+        let failed = try await Self.createFailingInPrepare(state: state, projectID: admin.projectID, password: passwords["failed"]!)
+        try await admin.waitFor(failed, status: "ERROR", timeout: .seconds(120))
+
+        let stack = try LocalStack(stateDirectory: state)
+        #expect(try stack.rabbitMQ.users() == ["cellar"], "the broker has no guest user")
+        #expect(try !stack.rabbitMQ.queues().contains { $0.name == "guest.\(failed)" }, "the failed instance's queue is deleted")
+        let ownData = state.url.appendingPathComponent("instances/\(id)/data").path
+        var found: [String] = []
+        for file in Self.files(under: state.url) + [up.output] where !file.path.hasPrefix(ownData + "/") {
+            guard let contents = FileManager.default.contents(atPath: file.path) else { continue }
+            for (which, password) in passwords where contents.range(of: Data(password.utf8)) != nil {
+                found.append("\(which) password in \(file.path)")
+            }
+        }
+        #expect(found.isEmpty, "\(found)")
+    }
+
+    /// A create request the API would refuse (a bad database name), written to the log directly as an old client
+    /// or a bug might, with its user's password sealed as the API seals it: the guest refuses it in prepare.
+    static func createFailingInPrepare(state: StateDirectory, projectID: String, password: String) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        let stream = "instance-\(id)"
+        let box = try SecretBox(base64Key: try String(contentsOf: state.url.appendingPathComponent("secret.key"), encoding: .utf8))
+        let sealed = try box.seal(password, context: "\(stream)/user:app@%")
+        let spec = Instance.Spec(
+            id: id, projectId: projectID, name: "refused", flavorId: "1", volumeSize: 1,
+            datastore: Datastore(type: "postgresql", version: "15"),
+            databases: [Instance.DatabaseSpec(name: "bad name; DROP", characterSet: nil, collate: nil)],
+            users: [Instance.UserSpec(name: "app", host: "%", databases: [], passwordSet: true)],
+            configurationId: nil, replicaOf: nil, createdAt: Date())
+        let event = Instance.Event.instanceCreateRequested(spec)
+        try await TestDatabase.withClient(url: try LocalStack(stateDirectory: state).postgres.url) { client in
+            try await client.query("INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), 'user:app@%', \(sealed))",
+                                   logger: TestServers.logger)
+            _ = try await PostgresEventStore(client: client, logger: TestServers.logger).append(to: stream, expectedVersion: .noStream, events: [
+                NewEvent(type: event.eventType, data: try event.encodedData(),
+                         metadata: try JSONEncoder().encode(EventMetadata(service: "test", requestID: "req-refused"))),
+            ])
+        }
+        return id
+    }
+
+    /// Every regular file under `folder`, following no links.
+    static func files(under folder: URL) -> [URL] {
+        guard let walk = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        return walk.compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+    }
+}
