@@ -1,0 +1,40 @@
+import CellarTestSupport
+import Foundation
+import LocalServers
+import Testing
+
+/// schemathesis, an OpenAPI fuzzer, against `cellar up` with a member's token: every operation of
+/// `/openapi.json` with generated (and deliberately bad) input, NUL bytes included. Deterministic generation, a
+/// bounded number of examples per operation.
+@Suite("schemathesis against /openapi.json", .serialized)
+struct SchemathesisTests {
+    static var schemathesis: URL { TestServers.projectRoot.appendingPathComponent(".build/schemathesis/bin/schemathesis") }
+
+    @Test("no 5xx, and every status, content type and body is the one the document gives")
+    func fuzzTheDocumentedAPI() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.schemathesis.path),
+                     "schemathesis is missing: run scripts/python-clients (scripts/test does)")
+        let state = StateDirectory(path: "/var/tmp/cellar/tests-fuzz-\(getpid())")
+        defer { UpStack.remove(state) }
+        let up = try CellarProcess.up(stateDirectory: state, environment: UpStack.environment(addressPool: "127.48"))
+        defer { CellarProcess.forceCleanUp(up, state: state) }
+        try await up.waitUntilHealthy()
+
+        let cli = CellarProcess.executable.path
+        let stateEnvironment = ["CELLAR_STATE_DIR": state.url.path, "CELLAR_HOME": TestServers.projectRoot.path, "CELLAR_DATABASE_URL": ""]
+        let project = try UpCommandTests.run(cli, ["identity", "project", "create", "fuzz"], environment: stateEnvironment)
+        try #require(project.status == 0, "\(project.output)")
+        let user = try UpCommandTests.run(cli, ["identity", "user", "create", "fuzzer", "--project", "fuzz", "--role", "member", "--password-stdin"],
+                                          environment: stateEnvironment, input: "fuzzer-secret-pass\n")
+        try #require(user.status == 0, "\(user.output)")
+        let member = try await TroveSession.signIn(apiPort: up.port, user: "fuzzer", password: "fuzzer-secret-pass", project: "fuzz")
+
+        let run = try UpCommandTests.run(Self.schemathesis.path, [
+            "run", "http://127.0.0.1:\(up.port)/openapi.json", "--header", "X-Auth-Token: \(member.token)",
+            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--max-examples", "10", "--generation-deterministic", "--phases", "examples,coverage,fuzzing",
+            "--no-color",
+        ], environment: ["SCHEMATHESIS_HOOKS": ""])
+        #expect(run.status == 0, "\(run.output.suffix(12_000))")
+    }
+}
