@@ -69,9 +69,10 @@ public struct HealthChecker: Sendable {
 }
 
 extension Router {
-    /// `GET /healthz`: 200 when PostgreSQL and RabbitMQ answer, 503 otherwise, with the report as JSON.
+    /// `GET /healthz`: 200 when PostgreSQL and RabbitMQ answer, 503 otherwise, with the report as JSON (400 for a
+    /// control character in the query or a header, as every route).
     public func addHealthRoutes(checker: HealthChecker) {
-        get("/healthz") { _, _ -> EditedResponse<HealthReport> in
+        group().add(middleware: ControlCharacterMiddleware<Context>.trove).get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             let report = await checker.report()
             return EditedResponse(status: report.status == "ok" ? .ok : .serviceUnavailable, response: report)
         }

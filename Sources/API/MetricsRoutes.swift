@@ -2,9 +2,9 @@ import Hummingbird
 import Prometheus
 
 extension Router {
-    /// `GET /metrics`: every metric of the registry in Prometheus text format.
+    /// `GET /metrics`: every metric of the registry in Prometheus text format (behind the control-character gate).
     public func addMetricsRoutes(registry: PrometheusCollectorRegistry) {
-        get("/metrics") { _, _ -> Response in
+        group().add(middleware: ControlCharacterMiddleware<Context>.trove).get("/metrics") { _, _ -> Response in
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(

@@ -2,13 +2,14 @@ import Foundation
 import Hummingbird
 
 extension Router {
-    /// `GET /openapi.json`: the OpenAPI document of every route Cellar serves (`openapi/openapi.json` of the project).
+    /// `GET /openapi.json`: the OpenAPI document of every route Cellar serves (`openapi/openapi.json` of the project),
+    /// behind the control-character gate.
     ///
     /// The file is read once, here. When it is missing or not JSON the route still exists and answers 503 with a
     /// Trove-style `{"serviceUnavailable": {...}}` body saying so, rather than failing the server's start.
     public func addOpenAPIRoute(document: URL) {
         let served = OpenAPIDocument.load(document)
-        get("/openapi.json") { _, _ -> Response in served.response() }
+        group().add(middleware: ControlCharacterMiddleware<Context>.trove).get("/openapi.json") { _, _ -> Response in served.response() }
     }
 }
 

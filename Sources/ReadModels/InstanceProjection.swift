@@ -100,6 +100,13 @@ public struct InstanceProjection: Projection {
         }
     }
 
+    /// The address the instance holds: none once a failed build was compensated. The `CreateInstance` saga
+    /// releases the server and its address lease before it records the failure, so the address may already be
+    /// another instance's; the folded state still remembers it (a retried build allocates afresh).
+    public static func heldAddress(_ state: Instance.State) -> String? {
+        state.fault?.statusBefore == "BUILD" ? nil : state.address
+    }
+
     private func save(_ state: Instance.State, id: String, event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
         let json = String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self)
         let deleted = chart.isFinal(state.leaf)
@@ -108,7 +115,7 @@ public struct InstanceProjection: Projection {
                 datastore_version, address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at,
                 version, deleted, state)
             VALUES (\(id), \(state.projectId), \(state.name), \(state.status), \(state.operatingStatus), \(state.flavorId),
-                \(state.volumeSize), \(state.datastore?.type ?? ""), \(state.datastore?.version ?? ""), \(state.address),
+                \(state.volumeSize), \(state.datastore?.type ?? ""), \(state.datastore?.version ?? ""), \(Self.heldAddress(state)),
                 \(state.configurationId), \(state.replicaOf), \(state.fault?.reason), \(state.fault?.at),
                 \(state.createdAt ?? event.recordedAt), \(event.recordedAt), \(event.streamVersion), \(deleted), \(json)::jsonb)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,

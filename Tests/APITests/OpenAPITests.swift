@@ -175,6 +175,33 @@ struct OpenAPITests {
         }
     }
 
+    @Test("every operation documents the 400 of the control-character gate, in its family's error shape")
+    func badRequestEverywhere() throws {
+        let document = try Self.document()
+        for (route, operation) in try Self.operations(document).sorted(by: { $0.key < $1.key }) {
+            let responses = operation["responses"] as? [String: Any] ?? [:]
+            guard let response = responses["400"] else {
+                Issue.record("\(route) does not document 400 (every string of a request passes the control-character gate)")
+                continue
+            }
+            let keystone = route.path.hasPrefix("/v3") || route.path.hasPrefix("/identity")
+            let expected = keystone ? "#/components/responses/KeystoneBadRequest" : "#/components/responses/BadRequest"
+            #expect((response as? [String: Any])?["$ref"] as? String == expected, "\(route) 400 is not \(expected)")
+        }
+    }
+
+    @Test("Trove routes document the rate limit's 413, and those with a body 413 and 415 for the body")
+    func troveLimitsAndBodies() throws {
+        let document = try Self.document()
+        for (route, operation) in try Self.operations(document) where route.path.hasPrefix("/v1.0/{tenant}") {
+            let responses = operation["responses"] as? [String: Any] ?? [:]
+            #expect(responses["413"] != nil, "\(route) does not document 413 (rate limits apply to every route)")
+            if operation["requestBody"] != nil {
+                #expect(responses["415"] != nil, "\(route) takes a body but does not document 415")
+            }
+        }
+    }
+
     @Test("GET instance documents ETag, If-None-Match, ?wait and 304")
     func conditionalInstanceRead() throws {
         let document = try Self.document()

@@ -71,6 +71,26 @@ struct PasswordAuthRequestTests {
         }
     }
 
+    @Test("a control character in any string is malformed, naming the field and not the value", arguments: [
+        (Fixtures.passwordBody(user: "a\u{0}b"), "'auth.identity.password.user.name'"),
+        (Fixtures.passwordBody(password: "hunter2\u{0}"), "'auth.identity.password.user.password'"),
+        (Fixtures.passwordBody(userID: "u\u{7F}", projectID: "p"), "'auth.identity.password.user.id'"),
+        (#"{"auth":{"identity":{"methods":["password\n"]}}}"#, "'auth.identity.methods[0]'"),
+    ])
+    func controlCharacters(body: String, field: String) {
+        #expect(throws: IdentityError.self) { try parse(body) }
+        do {
+            _ = try parse(body)
+        } catch {
+            guard case .malformedRequest(let detail) = error else {
+                Issue.record("expected malformedRequest, got \(error)")
+                return
+            }
+            #expect(detail.hasPrefix("\(field) contains a control character (U+"), "\(detail)")
+            #expect(!detail.contains("hunter2"))
+        }
+    }
+
     @Test("printing a request hides its password")
     func redacted() throws {
         let request = try parse(Fixtures.passwordBody(user: "demo", password: "hunter2", project: "demo"))

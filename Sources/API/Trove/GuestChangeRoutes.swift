@@ -3,27 +3,6 @@ import Foundation
 import Hummingbird
 import Lifecycle
 
-/// Bodies of the database and user routes (Trove's shapes).
-struct DatabasesBody: Decodable { var databases: [CreateInstanceRequest.Body.Database] }
-struct UsersBody: Decodable { var users: [CreateInstanceRequest.Body.User] }
-struct DatabaseNamesBody: Decodable { var databases: [CreateInstanceRequest.Body.DatabaseName] }
-struct PasswordChange: Decodable {
-    var name: String
-    var password: String
-    var host: String?
-}
-struct PasswordsBody: Decodable { var users: [PasswordChange] }
-struct RootBody: Decodable { var password: String? }
-/// `PUT /instances/{id}/users/{name}`: `{"user": {"name": ..., "password": ..., "host": ...}}`.
-struct UserUpdateBody: Decodable {
-    struct Attributes: Decodable {
-        var name: String?
-        var password: String?
-        var host: String?
-    }
-    var user: Attributes
-}
-
 extension TroveAPI {
     /// Databases, users and root of a running instance: each request records `GuestChangeRequested`; the task
     /// manager's `ChangeGuest` saga has the guest make it. The answer waits for the outcome, so a 202 means the
@@ -44,8 +23,9 @@ extension TroveAPI {
         }
         routes.post("instances/:id/users") { request, context -> Response in
             let body = try await RequestBody.decode(UsersBody.self, from: request, context: context)
-            let users = try body.users.map { user -> Instance.UserSpec in
+            let users = try body.users.enumerated().map { index, user -> Instance.UserSpec in
                 try InstanceCreation.checkIdentifier(user.name, what: "user", reserved: InstanceCreation.reservedUsers)
+                if let host = user.host { try UserHost.check(host, field: "users[\(index)].host") }
                 try Self.checkPassword(user.password, of: user.name)
                 return Instance.UserSpec(name: user.name, host: user.host ?? "%", databases: (user.databases ?? []).map(\.name), passwordSet: true)
             }
@@ -55,14 +35,18 @@ extension TroveAPI {
         }
         routes.put("instances/:id/users") { request, context -> Response in
             let body = try await RequestBody.decode(PasswordsBody.self, from: request, context: context)
-            for user in body.users { try Self.checkPassword(user.password, of: user.name) }
+            for (index, user) in body.users.enumerated() {
+                try Self.checkPassword(user.password, of: user.name)
+                if let host = user.host { try UserHost.check(host, field: "users[\(index)].host") }
+            }
             try InstanceCreation.requireUnique(body.users.map(\.name), what: "user")
             let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
             return try await change(.changePasswords(users: body.users.map(\.name)), request: request, context: context, secrets: secrets)
         }
         routes.put("instances/:id/users/:user") { request, context -> Response in
-            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            let (name, host) = try Self.userInPath(context)
             let attributes = try await RequestBody.decode(UserUpdateBody.self, from: request, context: context).user
+            if let newHost = attributes.host { try UserHost.check(newHost, field: "user.host") }
             if let newHost = attributes.host, newHost != (host ?? "%") {
                 throw TroveError.badRequest("PostgreSQL users are not bound to a host; limit where clients connect from with the instance's access (allowed_cidrs).")
             }
@@ -84,17 +68,17 @@ extension TroveAPI {
             return response
         }
         routes.delete("instances/:id/users/:user") { request, context -> Response in
-            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            let (name, host) = try Self.userInPath(context)
             return try await change(.deleteUser(name: name, host: host ?? "%"), request: request, context: context)
         }
         routes.put("instances/:id/users/:user/databases") { request, context -> Response in
-            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            let (name, host) = try Self.userInPath(context)
             let body = try await RequestBody.decode(DatabaseNamesBody.self, from: request, context: context)
             return try await change(.grantAccess(user: name, host: host ?? "%", databases: body.databases.map(\.name)),
                                     request: request, context: context)
         }
         routes.delete("instances/:id/users/:user/databases/:name") { request, context -> Response in
-            let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+            let (name, host) = try Self.userInPath(context)
             let database = try Self.pathName(context, "name")
             return try await change(.revokeAccess(user: name, host: host ?? "%", database: database), request: request, context: context)
         }
@@ -111,7 +95,9 @@ extension TroveAPI {
         }
     }
 
-    /// Records `change`, waits for the guest's outcome, answers 202 (or the guest's refusal as a 400).
+    /// Records `change`, waits for the guest's outcome, answers 202 (or the guest's refusal as a 400). An
+    /// instance being deleted takes no change (422), and a delete recorded during the wait ends it (422, or 404
+    /// once the instance is gone).
     func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
                         secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted) async throws -> Response {
         let caller = try context.caller()
@@ -120,6 +106,7 @@ extension TroveAPI {
         guard let state = try await commands.state(of: id, caller: caller) else {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
+        guard state.leaf != "deleting" else { throw InstanceCommands.beingDeleted(id) }
         guard state.status == "ACTIVE" || state.status == "RESTART_REQUIRED" else {
             throw TroveError.unprocessable("Instance \(id) is \(state.status); you can \(change.summary) only when it is ACTIVE.")
         }
@@ -136,6 +123,13 @@ extension TroveAPI {
         if applied == true { return Response(status: status) }
         // Accepted and recorded; the guest has not answered yet (it is applied when it does).
         return Response(status: .accepted)
+    }
+
+    /// The user of the path (`name` or `name@host`), its host checked.
+    static func userInPath(_ context: CellarRequestContext) throws -> (name: String, host: String?) {
+        let (name, host) = Self.splitUser(try Self.pathName(context, "user"))
+        if let host { try UserHost.check(host, field: "the host in path parameter 'user'") }
+        return (name, host)
     }
 
     static func pathName(_ context: CellarRequestContext, _ key: String) throws -> String {

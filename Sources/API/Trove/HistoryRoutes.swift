@@ -22,7 +22,7 @@ struct EventView: Encodable {
         position = event.globalPosition
         stream = event.streamID
         version = event.streamVersion
-        time = event.recordedAt.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        time = JSONResponse.eventTime(event.recordedAt)
         type = event.type
         let metadata = event.decodedMetadata
         actor = metadata?.actor?.userID ?? metadata?.service.map { "service:\($0)" }

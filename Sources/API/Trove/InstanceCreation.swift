@@ -43,8 +43,9 @@ struct InstanceCreation {
         }
         try Self.requireUnique(databases.map(\.name), what: "database")
         let databaseNames = Set(databases.map(\.name))
-        let users = try (body.users ?? []).map { user -> Instance.UserRequest in
+        let users = try (body.users ?? []).enumerated().map { index, user -> Instance.UserRequest in
             try Self.checkIdentifier(user.name, what: "user", reserved: Self.reservedUsers)
+            if let host = user.host { try UserHost.check(host, field: "instance.users[\(index)].host") }
             guard !user.password.isEmpty, user.password.count <= 128 else {
                 throw TroveError.badRequest("The password of user \(user.name) must be 1 to 128 characters.")
             }

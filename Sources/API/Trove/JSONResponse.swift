@@ -14,7 +14,14 @@ enum JSONResponse {
     /// 202 with no body (what Trove answers to accepted actions).
     static func accepted() -> Response { Response(status: .accepted) }
 
-    /// Trove's timestamp format: `2026-11-25T12:30:00` in UTC.
+    /// The time of an event in the history answers: RFC 3339 in UTC with milliseconds and `Z`
+    /// (`2026-12-05T14:07:23.123Z`), OpenAPI's `date-time`.
+    static func eventTime(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+    }
+
+    /// Trove's timestamp format: `2026-11-25T12:30:00` in UTC, without a zone, as Trove writes `created`,
+    /// `updated` and fault times (the OpenAPI document's `TroveTime`).
     static func timestamp(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().time(includingFractionalSeconds: false)
             .timeSeparator(.colon).dateTimeSeparator(.standard))

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 
-/// Reads a JSON request body into `T`, turning every way it can be wrong into a 400 a person can act on.
+/// Reads a JSON request body into `T`, turning every way it can be wrong into a 400 a person can act on: not
+/// JSON, a missing or mistyped field (a number that does not fit its field included), or a control character in
+/// any string at any depth (the gate every body passes).
 enum RequestBody {
     static let maximumSize = 1 << 20
 
@@ -16,21 +18,31 @@ enum RequestBody {
         if let contentType = request.headers[.contentType], !contentType.lowercased().contains("json") {
             throw TroveError.badMediaType("Content-Type \(contentType) is not supported; send application/json.")
         }
+        let bytes = Data(buffer.readableBytesView)
+        // The gate for control characters: every string of the body, at any depth, before any route reads it.
+        let document = JSONTree.parse(bytes)
+        if let document, let problem = ControlCharacters.problem(in: document) { throw TroveError.badRequest(problem) }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: bytes)
         } catch let error as DecodingError {
+            // JSONDecoder calls a number that does not fit the field "not valid JSON", without saying where.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let document {
+                throw TroveError.badRequest(misfitNumber(T.self, in: document))
+            }
             throw TroveError.badRequest(describe(error))
         } catch let error as TroveError {
             throw error
         }
     }
 
+    /// `instance.users[0].name`: a coding path as the answers name fields.
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+
     /// "Invalid type for 'instance.volume.size': expected an integer." and the like.
     static func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
-        }
         switch error {
         case .typeMismatch(let type, let context):
             return "Invalid type for '\(path(context.codingPath))': expected \(name(of: type))."

@@ -40,11 +40,13 @@ public struct TroveAPI: Sendable {
         self.logger = logger
     }
 
-    /// Registers `/`, `/v1.0/` and every `/v1.0/{tenant}/...` route.
+    /// Registers `/`, `/v1.0/` and every `/v1.0/{tenant}/...` route, all behind the control-character gate (which
+    /// comes before token validation: a token is one of the strings it checks).
     public func register(on router: Router<CellarRequestContext>) {
-        router.get("/") { request, _ in try JSONResponse.make(Versions(request: request), status: .multipleChoices) }
-        router.get("/v1.0") { request, _ in try JSONResponse.make(VersionEnvelope(version: Versions(request: request).versions[0])) }
-        let tenant = router.group("v1.0/:tenant")
+        let gated = router.group().add(middleware: ControlCharacterMiddleware.trove)
+        gated.get("/") { request, _ in try JSONResponse.make(Versions(request: request), status: .multipleChoices) }
+        gated.get("/v1.0") { request, _ in try JSONResponse.make(VersionEnvelope(version: Versions(request: request).versions[0])) }
+        let tenant = gated.group("v1.0/:tenant")
             .add(middleware: TokenAuthMiddleware(validator: validator))
             .add(middleware: RateLimitMiddleware(limiter: rateLimiter))
         registerInstanceRoutes(on: tenant)

@@ -1,3 +1,4 @@
+import API
 import Foundation
 import Hummingbird
 import Logging
@@ -7,12 +8,14 @@ extension Router {
     ///
     /// Routes: `GET /v3` (discovery), `POST|GET|HEAD|DELETE /v3/auth/tokens`, `GET /v3/auth/projects`,
     /// `GET /v3/users/{id}/projects` (own or admin), and the admin-only `GET /v3/projects` and `GET /v3/users`. Errors use Keystone's body; a request Cellar cannot read
-    /// is a 400, never a 5xx.
+    /// (a control character in any of its strings included) is a 400, never a 5xx.
     public func addIdentityRoutes(store: IdentityStore, catalog: ServiceCatalog) {
         let routes = IdentityRoutes(store: store, catalog: catalog)
-        routes.add(to: group("v3"), prefix: "/v3")
-        routes.add(to: group("identity/v3"), prefix: "/identity/v3")
-        get("identity") { request, _ in routes.versions(request, prefix: "/identity/v3") }
+        // Control characters in the path, query or headers (the tokens too) are refused before any handler runs.
+        let gated = group().add(middleware: ControlCharacterMiddleware<Context>.keystone)
+        routes.add(to: gated.group("v3"), prefix: "/v3")
+        routes.add(to: gated.group("identity/v3"), prefix: "/identity/v3")
+        gated.get("identity") { request, _ in routes.versions(request, prefix: "/identity/v3") }
     }
 }
 

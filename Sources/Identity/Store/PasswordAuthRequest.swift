@@ -1,3 +1,4 @@
+import API
 import Foundation
 
 /// A Keystone-v3 password authentication request, checked and normalized (what `POST /v3/auth/tokens` carries).
@@ -53,10 +54,13 @@ extension PasswordAuthRequest: CustomStringConvertible, CustomDebugStringConvert
 extension PasswordAuthRequest {
     /// Parses a Keystone `{"auth": {"identity": ..., "scope": ...}}` body.
     ///
-    /// - Throws: `IdentityError.malformedRequest` (HTTP 400) for bad JSON or missing fields,
+    /// - Throws: `IdentityError.malformedRequest` (HTTP 400) for bad JSON, missing fields or a control character
+    ///   in any string (naming the field, never its value),
     ///   `.unsupportedMethod` for methods other than `password`, `.unscopedTokenRefused` for an explicit
     ///   `"scope": "unscoped"`, and `.invalidScope` for domain, system or trust scopes.
     public init(json: [UInt8]) throws(IdentityError) {
+        // No control character in any string: a NUL cannot reach PostgreSQL, nor the password hasher.
+        if let problem = ControlCharacters.problem(inJSON: json) { throw .malformedRequest(problem) }
         let body: AuthBody
         do {
             body = try JSONDecoder().decode(AuthBody.self, from: Data(json))

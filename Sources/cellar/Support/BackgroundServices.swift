@@ -4,7 +4,8 @@ import EventStore
 import Logging
 import ServiceLifecycle
 
-/// Keeps one projection current for as long as the service group runs; restarts it after database errors.
+/// Keeps one projection current for as long as the service group runs; restarts it after database errors, with
+/// a pause that grows from 1 s to 10 s while the database stays away (a clear line each time, never a spin).
 struct ProjectionService: Service {
     let runner: ProjectionRunner
     let migrations: MigrationGate
@@ -13,13 +14,16 @@ struct ProjectionService: Service {
 
     func run() async throws {
         try await migrations.ensureMigrated()
+        var pause = 1
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await cancelWhenGracefulShutdown { try await runner.run(afterApplying: afterApplying) }
+                pause = 1
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
-                logger.error("projection stopped; restarting in 1 s", metadata: ["error": "\(String(reflecting: error))"])
-                try? await Task.sleep(for: .seconds(1))
+                logger.error("projection stopped; restarting in \(pause) s", metadata: ["error": "\(String(reflecting: error))"])
+                try? await Task.sleep(for: .seconds(pause))
+                pause = min(pause * 2, 10)
             }
         }
     }
