@@ -14,8 +14,12 @@ public struct BusConsumer: Sendable {
     /// Unacked deliveries the broker sends ahead.
     public let prefetch: Int
     public let maxAttempts: Int
+    /// A guest's consumer declares only its own queue.
+    public let role: ConnectionRole
 
-    public init(url: String, queue: QueueSpec, bindings: [Binding] = [], prefetch: Int = 100, maxAttempts: Int = 5) {
+    public init(url: String, queue: QueueSpec, bindings: [Binding] = [], prefetch: Int = 100, maxAttempts: Int = 5,
+                role: ConnectionRole = .controlPlane) {
+        self.role = role
         self.url = url
         self.queue = queue
         self.bindings = bindings
@@ -27,11 +31,11 @@ public struct BusConsumer: Sendable {
     public func run(_ handler: @escaping @Sendable (Delivery) async throws -> Void) async throws {
         let endpoint = try AMQPEndpoint(url: url)
         let (deliveries, continuation) = AsyncStream<(Delivery, generation: Int)>.makeStream()
-        let (queue, bindings, prefetch) = (self.queue, self.bindings, self.prefetch)
+        let (queue, bindings, prefetch, role) = (self.queue, self.bindings, self.prefetch, self.role)
         let thread = ConnectionThread(
             name: "cellar.bus.consumer.\(queue.name)", endpoint: endpoint, heartbeatSeconds: 10, idleWaitMilliseconds: 0,
             setup: { connection in
-                try Topology.declareShared(on: connection)
+                if role == .controlPlane { try Topology.declareShared(on: connection) }
                 let name = try connection.declareQueue(queue)
                 for binding in bindings { try connection.bind(queue: name, to: binding.exchange, routingKey: binding.routingKey) }
                 try connection.setPrefetch(prefetch)

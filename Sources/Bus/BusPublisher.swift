@@ -11,14 +11,16 @@ public final class BusPublisher: Sendable {
     private let confirms: Bool
 
     /// Starts the connection thread (connecting in the background).
-    /// - Parameter confirms: false only for a benchmark baseline: publishes then return before the broker has them.
-    public init(url: String, heartbeatSeconds: Int32 = 10, confirms: Bool = true) throws {
+    /// - Parameters:
+    ///   - confirms: false only for a benchmark baseline: publishes then return before the broker has them.
+    ///   - role: a guest's connection declares nothing shared.
+    public init(url: String, heartbeatSeconds: Int32 = 10, confirms: Bool = true, role: ConnectionRole = .controlPlane) throws {
         let endpoint = try AMQPEndpoint(url: url)
         self.confirms = confirms
         thread = ConnectionThread(
             name: "cellar.bus.publisher", endpoint: endpoint, heartbeatSeconds: heartbeatSeconds, idleWaitMilliseconds: 1000,
             setup: { connection in
-                try Topology.declareShared(on: connection)
+                if role == .controlPlane { try Topology.declareShared(on: connection) }
                 if confirms { try connection.enableConfirms() }
             },
             idle: { slot in try slot.connected().keepAlive() }
@@ -56,6 +58,11 @@ public final class BusPublisher: Sendable {
     /// Deletes a queue (operators and tests).
     public func deleteQueue(_ name: String) async throws {
         try await thread.perform { connection in try connection.deleteQueue(name) }
+    }
+
+    /// Empties a queue (operators; it needs read permission on the queue, as consuming does).
+    public func purgeQueue(_ name: String) async throws {
+        try await thread.perform { connection in try connection.purgeQueue(name) }
     }
 
     /// Connected or not, and the last error.

@@ -36,7 +36,7 @@ public struct GuestHeartbeat: Codable, Sendable, Equatable {
 
     /// The message that carries it to the conductor.
     public func message() throws -> OutgoingMessage {
-        OutgoingMessage(exchange: "", routingKey: Topology.conductorQueue, body: try JSONEncoder.rpc.encode(self),
+        OutgoingMessage(exchange: Topology.guestExchange, routingKey: Topology.conductorQueue, body: try JSONEncoder.rpc.encode(self),
                         messageID: "heartbeat-\(instanceID)-\(sentAt.timeIntervalSince1970)", type: "heartbeat", persistent: false)
     }
 

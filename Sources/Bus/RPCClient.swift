@@ -23,7 +23,7 @@ public final class RPCClient: Sendable {
     /// Consumes replies until cancelled.
     public func run() async throws {
         try await ensureReplyQueue()
-        let consumer = BusConsumer(url: url, queue: .replyQueue(replyQueue), prefetch: 100)
+        let consumer = BusConsumer(url: url, queue: .replyQueue(replyQueue), bindings: Topology.replyBindings(replyQueue), prefetch: 100)
         try await consumer.run { [self] delivery in
             guard let correlationID = delivery.correlationID else { return }
             let waiter = pending.withLock { $0.removeValue(forKey: correlationID) }
@@ -86,7 +86,7 @@ public final class RPCClient: Sendable {
 
     private func ensureReplyQueue() async throws {
         guard !declared.withLock({ $0 }) else { return }
-        try await publisher.declare(.replyQueue(replyQueue))
+        try await publisher.declare(.replyQueue(replyQueue), bindings: Topology.replyBindings(replyQueue))
         declared.withLock { $0 = true }
     }
 }

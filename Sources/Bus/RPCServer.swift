@@ -8,11 +8,13 @@ public struct RPCServer: Sendable {
     public let url: String
     public let queue: String
     let publisher: BusPublisher
+    let role: ConnectionRole
 
-    public init(url: String, queue: String, publisher: BusPublisher) {
+    public init(url: String, queue: String, publisher: BusPublisher, role: ConnectionRole = .controlPlane) {
         self.url = url
         self.queue = queue
         self.publisher = publisher
+        self.role = role
     }
 
     /// The queue a guest serves: durable, bound to `cellar.rpc` under its own name.
@@ -21,7 +23,8 @@ public struct RPCServer: Sendable {
     /// Serves until the calling task is cancelled.
     public func run(_ handler: @escaping @Sendable (RPCRequest) async throws -> JSONValue) async throws {
         let consumer = BusConsumer(
-            url: url, queue: Self.queueSpec(queue), bindings: [Binding(exchange: Topology.rpcExchange, routingKey: queue)], prefetch: 10
+            url: url, queue: Self.queueSpec(queue), bindings: [Binding(exchange: Topology.rpcExchange, routingKey: queue)], prefetch: 10,
+            role: role
         )
         let publisher = self.publisher
         try await consumer.run { delivery in
@@ -40,7 +43,7 @@ public struct RPCServer: Sendable {
             }
             guard let replyTo = delivery.replyTo, let correlationID = delivery.correlationID else { return }
             try await publisher.publish(OutgoingMessage(
-                exchange: "", routingKey: replyTo, body: try JSONEncoder.rpc.encode(reply),
+                exchange: Topology.guestExchange, routingKey: replyTo, body: try JSONEncoder.rpc.encode(reply),
                 messageID: "reply-\(request.messageID)", correlationID: correlationID, type: "reply", persistent: false
             ))
         }

@@ -6,6 +6,10 @@ public enum Topology {
     public static let eventsExchange = "cellar.events"
     /// Commands to guest agents, routed by queue name `guest.<instance_id>`.
     public static let rpcExchange = "cellar.rpc"
+    /// What guests may publish to (their only write permission besides their own queue): RPC replies, routed by
+    /// reply queue name, and heartbeats, routed to the conductor's queue. Guests never get the default exchange,
+    /// which would let one write into any queue, another guest's included.
+    public static let guestExchange = "cellar.guest"
     /// Where messages go after too many failed deliveries.
     public static let deadLetterExchange = "cellar.dead"
     /// The queue that keeps dead letters for operators to inspect.
@@ -26,6 +30,7 @@ public enum Topology {
     static func declareShared(on connection: AMQPConnection) throws {
         try connection.declareExchange(eventsExchange, type: "topic")
         try connection.declareExchange(rpcExchange, type: "direct")
+        try connection.declareExchange(guestExchange, type: "direct")
         try connection.declareExchange(deadLetterExchange, type: "fanout")
         try connection.declareQueue(deadLetterQueueSpec)
         try connection.bind(queue: deadLetterQueue, to: deadLetterExchange, routingKey: "")
@@ -36,11 +41,23 @@ public enum Topology {
             try connection.bind(queue: taskManagerQueue, to: eventsExchange, routingKey: "instance.\(eventType)")
         }
         _ = try connection.declareQueue(conductorQueueSpec)
+        try connection.bind(queue: conductorQueue, to: guestExchange, routingKey: conductorQueue)
     }
+
+    /// The bindings of an RPC client's reply queue: guests reply through `cellar.guest`.
+    static func replyBindings(_ replyQueue: String) -> [Binding] { [Binding(exchange: guestExchange, routingKey: replyQueue)] }
 
     /// The instance events that start a saga (`Saga.Definition.triggers`).
     public static var taskManagerTriggers: [String] { Saga.Definition.triggers.map(\.eventType) }
 
     /// The task manager's queue of saga triggers.
     public static let taskManagerQueueSpec = QueueSpec.workQueue(taskManagerQueue, deliveryLimit: 10)
+}
+
+/// Who a connection belongs to, which decides what it declares when it connects.
+public enum ConnectionRole: Sendable {
+    /// The control plane: declares the shared exchanges and work queues on every (re)connect.
+    case controlPlane
+    /// A guest agent: declares only its own queue; its broker user may touch nothing else.
+    case guest
 }

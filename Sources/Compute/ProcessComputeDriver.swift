@@ -18,8 +18,8 @@ public struct ProcessComputeDriver: ComputeDriver {
     public struct GuestLaunch: Sendable {
         /// The `cellar` executable.
         public var executable: String
-        /// The broker the guest reports to (passed in its environment, never on the command line).
-        public var amqpURL: String
+        /// The broker URL of a guest, with its own broker user (passed in its environment, never on the command line).
+        public var brokerURL: @Sendable (_ instanceID: String) -> String
         /// Seconds between heartbeats.
         public var heartbeatInterval: Double
         /// The OS user datastore servers run as when the guest runs as root.
@@ -28,10 +28,10 @@ public struct ProcessComputeDriver: ComputeDriver {
         public var guestKey: @Sendable (_ instanceID: String) -> String
 
         /// Creates a launch description.
-        public init(executable: String, amqpURL: String, heartbeatInterval: Double, databaseOSUser: String,
-                    guestKey: @escaping @Sendable (_ instanceID: String) -> String) {
+        public init(executable: String, brokerURL: @escaping @Sendable (_ instanceID: String) -> String, heartbeatInterval: Double,
+                    databaseOSUser: String, guestKey: @escaping @Sendable (_ instanceID: String) -> String) {
             self.executable = executable
-            self.amqpURL = amqpURL
+            self.brokerURL = brokerURL
             self.heartbeatInterval = heartbeatInterval
             self.databaseOSUser = databaseOSUser
             self.guestKey = guestKey
@@ -120,7 +120,7 @@ public struct ProcessComputeDriver: ComputeDriver {
             "--address", request.address, "--port", "\(request.port)", "--datastore", request.datastore,
             "--heartbeat-interval", "\(guest.heartbeatInterval)", "--os-user", guest.databaseOSUser,
         ]
-        let pid = try spawn(guest.executable, arguments, environment: ["CELLAR_AMQP_URL": guest.amqpURL],
+        let pid = try spawn(guest.executable, arguments, environment: ["CELLAR_AMQP_URL": guest.brokerURL(request.instanceID)],
                             outputPath: folder.appendingPathComponent("guest.log").path, append: true, inheritEnvironment: false)
         // Reap it when it exits, so no zombie stays behind while this process lives (after that, PID 1 does).
         Thread.detachNewThread {

@@ -59,11 +59,11 @@ public struct GuestAgent: Sendable {
         let manager = PostgreSQLManager(instanceDirectory: configuration.directory, runtimeDirectory: configuration.runtimeDirectory, address: configuration.address,
                                         port: configuration.port, osUser: configuration.osUser, logger: logger)
         await manager.startIfPrepared()
-        let publisher = try BusPublisher(url: configuration.amqpURL)
+        let publisher = try BusPublisher(url: configuration.amqpURL, role: .guest)
         defer { publisher.shutdown() }
         // The queue exists before the first heartbeat registers the guest, so no call can be sent to nowhere.
         try await Topology.declareGuestQueue(configuration.instanceID, with: publisher)
-        let server = RPCServer(url: configuration.amqpURL, queue: Topology.guestQueue(configuration.instanceID), publisher: publisher)
+        let server = RPCServer(url: configuration.amqpURL, queue: Topology.guestQueue(configuration.instanceID), publisher: publisher, role: .guest)
         let dispatcher = GuestDispatcher(manager: manager, keys: try readKey(), logger: logger)
         logger.info("guest agent serving", metadata: ["instance": "\(configuration.instanceID)", "queue": "\(server.queue)"])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -81,7 +81,6 @@ public struct GuestAgent: Sendable {
     }
 
     private func heartbeats(manager: PostgreSQLManager, publisher: BusPublisher) async throws {
-        try await publisher.declare(Topology.conductorQueueSpec)
         while !Task.isCancelled {
             let status = await manager.status()
             let heartbeat = GuestHeartbeat(

@@ -24,6 +24,8 @@ public final class LocalStack: Sendable {
         /// The broker's own user and password (nil in stacks made before the broker had them: then made now).
         var brokerUser: String?
         var brokerPassword: String?
+        /// The broker's management API port (nil in stacks made before it was enabled: chosen now).
+        var managementPort: Int?
     }
 
     /// Reads (or creates) the stack's settings; starts nothing yet.
@@ -43,7 +45,8 @@ public final class LocalStack: Sendable {
         self.rabbitMQ = RabbitMQServer(
             directory: stateDirectory.subdirectory("rabbitmq"), amqpPort: settings.amqpPort,
             distributionPort: settings.distributionPort, epmdPort: settings.epmdPort, nodeName: settings.nodeName,
-            user: settings.brokerUser ?? "cellar", password: settings.brokerPassword ?? ""
+            user: settings.brokerUser ?? "cellar", password: settings.brokerPassword ?? "",
+            managementPort: settings.managementPort ?? 15672
         )
     }
 
@@ -100,16 +103,20 @@ public final class LocalStack: Sendable {
             for port in [\Settings.amqpPort, \.distributionPort, \.epmdPort] where !Loopback.isFree(port: settings[keyPath: port]) {
                 updated[keyPath: port] = try Loopback.freePort()
             }
+            if let management = settings.managementPort, !Loopback.isFree(port: management) { updated.managementPort = try Loopback.freePort() }
         }
         if updated != settings { try save(updated, in: directory) }
         return updated
     }
 
     private static func withBrokerUser(_ settings: Settings, in directory: StateDirectory) throws -> Settings {
-        guard settings.brokerUser == nil || settings.brokerPassword == nil else { return settings }
+        guard settings.brokerUser == nil || settings.brokerPassword == nil || settings.managementPort == nil else { return settings }
         var updated = settings
-        updated.brokerUser = "cellar"
-        updated.brokerPassword = randomSecret()
+        if updated.brokerUser == nil || updated.brokerPassword == nil {
+            updated.brokerUser = "cellar"
+            updated.brokerPassword = randomSecret()
+        }
+        if updated.managementPort == nil { updated.managementPort = try Loopback.freePort() }
         try save(updated, in: directory)
         return updated
     }

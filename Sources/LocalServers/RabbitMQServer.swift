@@ -21,9 +21,12 @@ public struct RabbitMQServer: Sendable {
     public let user: String
     /// Its password (generated once, kept in `stack.json`, mode 600).
     public let password: String
+    /// The management plugin's HTTP port on 127.0.0.1: Cellar makes a broker user per guest through it.
+    public let managementPort: Int
 
     /// Creates the description of a node; starts nothing.
-    public init(directory: URL, amqpPort: Int, distributionPort: Int, epmdPort: Int, nodeName: String, user: String, password: String) {
+    public init(directory: URL, amqpPort: Int, distributionPort: Int, epmdPort: Int, nodeName: String, user: String, password: String,
+                managementPort: Int) {
         self.directory = directory
         self.amqpPort = amqpPort
         self.distributionPort = distributionPort
@@ -31,6 +34,7 @@ public struct RabbitMQServer: Sendable {
         self.nodeName = nodeName
         self.user = user
         self.password = password
+        self.managementPort = managementPort
     }
 
     static let scripts = "/usr/lib/rabbitmq/bin"
@@ -40,9 +44,14 @@ public struct RabbitMQServer: Sendable {
     /// Connection URL, with the stack's own user.
     public var url: String { "amqp://\(user):\(password)@127.0.0.1:\(amqpPort)/%2F" }
 
-    /// `rabbitmq.conf`: the first boot creates our user instead of `guest`.
+    /// The management API, with the stack's user (`http://user:password@127.0.0.1:port`).
+    public var managementURL: String { "http://\(user):\(password)@127.0.0.1:\(managementPort)" }
+
+    /// `rabbitmq.conf`: the first boot creates our user instead of `guest`; the management API on loopback only.
     var configuration: String {
         """
+        management.tcp.ip = 127.0.0.1
+        management.tcp.port = \(managementPort)
         default_user = \(user)
         default_pass = \(password)
         default_permissions.configure = .*
@@ -89,6 +98,7 @@ public struct RabbitMQServer: Sendable {
             logger.info("reusing running RabbitMQ", metadata: ["port": "\(amqpPort)"])
             return
         }
+        try Data("[rabbitmq_management].\n".utf8).write(to: directory.appendingPathComponent("enabled_plugins"))
         let configFile = directory.appendingPathComponent("rabbitmq.conf")
         guard FileManager.default.createFile(atPath: configFile.path, contents: Data(configuration.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CommandFailure(command: "write \(configFile.path)", status: 1, output: "cannot write the broker's configuration")

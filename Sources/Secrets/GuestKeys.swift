@@ -11,6 +11,13 @@ extension SecretBox {
         return derived.withUnsafeBytes { Data($0).base64EncodedString() }
     }
 
+    /// The password of the guest's own broker user, derived like its key (so it is the same after any restart
+    /// and stored nowhere); letters, digits, `-` and `_` only, to sit in a URL as it is.
+    public func guestBrokerPassword(for guestID: String) -> String {
+        guestKey(for: "broker/\(guestID)").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
     /// A box under the key of guest `guestID` (see `guestKey(for:)`).
     public func guestBox(for guestID: String) throws -> SecretBox {
         try SecretBox(base64Key: guestKey(for: guestID))

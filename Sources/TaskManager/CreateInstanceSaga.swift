@@ -48,6 +48,7 @@ struct CreateInstanceSaga: SagaSteps {
         let services = context.services
         let address = try await services.addresses.lease(for: context.instanceID, port: Self.postgresPort)
         try await Topology.declareGuestQueue(context.instanceID, with: services.publisher)
+        try await services.ensureBrokerAccount(for: context.instanceID)
         let server = try await services.compute.allocate(ServerRequest(
             instanceID: context.instanceID, address: address, port: Self.postgresPort,
             datastore: instance.datastore?.type ?? "postgresql", datastoreVersion: instance.datastore?.version ?? ""))

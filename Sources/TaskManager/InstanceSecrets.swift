@@ -31,8 +31,8 @@ struct InstanceSecrets: Sendable {
     /// The box of one guest: what the task manager seals that guest's passwords with (see `SecretBox.guestKey`).
     func guestBox(for instanceID: String) throws -> SecretBox { try box.guestBox(for: instanceID) }
 
-    /// The key file content the compute driver gives the guest of `instanceID`.
-    func guestKey(for instanceID: String) -> String { box.guestKey(for: instanceID) }
+    /// The password of the guest's own broker user.
+    func guestBrokerPassword(for instanceID: String) -> String { box.guestBrokerPassword(for: instanceID) }
 
     /// Forgets the stream's secrets once the guest has them.
     func purge(stream: String) async throws {

@@ -19,7 +19,14 @@ struct TaskManagerServices: Sendable {
     let addresses: AddressBook
     let secrets: InstanceSecrets
     let catalog: OperatorCatalog
+    /// Makes each guest's own broker user (nil: guests use the control plane's broker user).
+    let brokerAccounts: BrokerAccounts?
     let logger: Logger
+
+    /// The guest's own broker user exists (before its agent starts, or starts again).
+    func ensureBrokerAccount(for instanceID: String) async throws {
+        try await brokerAccounts?.ensureGuest(instanceID, password: secrets.guestBrokerPassword(for: instanceID))
+    }
 }
 
 /// One saga's view: the services plus who started it and for which instance.
@@ -47,12 +54,13 @@ struct SagaContext: Sendable {
         try await services.instances.execute(command, on: instanceID, metadata: metadata)
     }
 
-    /// Removes everything the instance had on the host and the bus: its processes and folder, its address, and
-    /// its guest queue (whatever calls were still waiting there go with it). Idempotent.
+    /// Removes everything the instance had on the host and the bus: its processes and folder, its address, its
+    /// guest queue (whatever calls were still waiting there go with it) and its broker user. Idempotent.
     func releaseServer() async throws {
         try await services.compute.release(instanceID: instanceID)
         try await services.addresses.release(for: instanceID)
         try await services.publisher.deleteQueue(guestQueue)
+        try await services.brokerAccounts?.removeGuest(instanceID)
     }
 
     /// Calls the instance's guest agent.

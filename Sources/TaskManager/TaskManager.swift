@@ -23,7 +23,7 @@ public struct TaskManager: Sendable {
     let reviveInterval: Duration
 
     public init(client: PostgresClient, store: PostgresEventStore, chart: Statechart, compute: any ComputeDriver,
-                amqpURL: String, publisher: BusPublisher, secrets: SecretBox, logger: Logger,
+                amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
                 reviveInterval: Duration = .seconds(30), addressPool: String = "127.42",
                 afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
         self.reviveInterval = reviveInterval
@@ -32,7 +32,7 @@ public struct TaskManager: Sendable {
             compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
             addresses: AddressBook(client: client, logger: logger, prefix: addressPool),
             secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
-            catalog: OperatorCatalog(client: client, logger: logger), logger: logger)
+            catalog: OperatorCatalog(client: client, logger: logger), brokerAccounts: brokerAccounts, logger: logger)
         self.amqpURL = amqpURL
         self.afterRecording = afterRecording
     }
@@ -102,7 +102,10 @@ public struct TaskManager: Sendable {
             "SELECT id FROM instances WHERE NOT deleted AND address IS NOT NULL", logger: services.logger)
         for try await instanceID in rows.decode(String.self) where await services.compute.status(instanceID: instanceID) == .stopped {
             services.logger.info("starting the stopped server of an instance", metadata: ["instance": "\(instanceID)"])
-            do { try await services.compute.reboot(instanceID: instanceID) } catch {
+            do {
+                try await services.ensureBrokerAccount(for: instanceID)
+                try await services.compute.reboot(instanceID: instanceID)
+            } catch {
                 services.logger.error("could not start the server", metadata: ["instance": "\(instanceID)", "error": "\(error)"])
             }
         }

@@ -14,6 +14,8 @@ import Testing
 final class ControlPlane: @unchecked Sendable {
     let database: TestDatabase
     let amqpURL: String
+    /// The broker's management API: guests get broker users of their own, as under `cellar up`.
+    let managementURL: String?
     let folder: URL
     let apiPort: Int
     private(set) var processes: [String: (process: ChildProcess, log: URL)] = [:]
@@ -30,9 +32,10 @@ final class ControlPlane: @unchecked Sendable {
 
     var instancesDirectory: URL { folder.appendingPathComponent("instances") }
 
-    private init(database: TestDatabase, amqpURL: String, folder: URL, apiPort: Int) {
+    private init(database: TestDatabase, amqpURL: String, managementURL: String?, folder: URL, apiPort: Int) {
         self.database = database
         self.amqpURL = amqpURL
+        self.managementURL = managementURL
         self.folder = folder
         self.apiPort = apiPort
     }
@@ -43,7 +46,8 @@ final class ControlPlane: @unchecked Sendable {
         try await TestDatabase.with { database in
             let folder = URL(fileURLWithPath: "/var/tmp/cellar/tests-cp-\(getpid())-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-            let plane = ControlPlane(database: database, amqpURL: amqpURL, folder: folder, apiPort: try Loopback.freePort())
+            let plane = ControlPlane(database: database, amqpURL: amqpURL, managementURL: try await TestServers.amqpManagementURL(),
+                                     folder: folder, apiPort: try Loopback.freePort())
             defer { plane.tearDown() }
             try await plane.emptySharedQueues()
             try plane.start("api", ["api", "--port", "\(plane.apiPort)"])
@@ -85,6 +89,7 @@ final class ControlPlane: @unchecked Sendable {
             "CELLAR_ADDRESS_POOL": "127.43",
             // These tests poll several times a second; rate limits have their own tests (RateLimitTests).
             "CELLAR_RATE_LIMITS": "GET=100000,POST=100000,PUT=100000,DELETE=100000,MGMT=100000",
+            "CELLAR_AMQP_MANAGEMENT_URL": managementURL ?? "",
         ]
         let process = try ChildProcess.start(CellarProcess.executable.path, arguments,
                                              environment: common.merging(environment) { _, new in new }, outputPath: log.path)

@@ -1,3 +1,4 @@
+import Bus
 import CellarTestSupport
 import EventStore
 import Foundation
@@ -36,7 +37,9 @@ struct UpSecretsTests {
         try await admin.waitFor(failed, status: "ERROR", timeout: .seconds(120))
 
         let stack = try LocalStack(stateDirectory: state)
-        #expect(try stack.rabbitMQ.users() == ["cellar"], "the broker has no guest user")
+        let users = try stack.rabbitMQ.users()
+        #expect(!users.contains("guest") && users.contains("cellar"), "the broker has its own user, no guest: \(users)")
+        #expect(!users.contains("guest-\(failed)"), "the failed instance's broker user is removed")
         #expect(try !stack.rabbitMQ.queues().contains { $0.name == "guest.\(failed)" }, "the failed instance's queue is deleted")
         let ownData = state.url.appendingPathComponent("instances/\(id)/data").path
         var found: [String] = []
@@ -47,6 +50,49 @@ struct UpSecretsTests {
             }
         }
         #expect(found.isEmpty, "\(found)")
+    }
+
+    @Test("a guest logs in to the broker as itself: it reaches its own queue, never another guest's or the control plane's")
+    func guestBrokerUsers() async throws {
+        let state = StateDirectory(path: "/var/tmp/cellar/tests-broker-\(getpid())")
+        defer { UpStack.remove(state) }
+        let up = try CellarProcess.up(stateDirectory: state, environment: UpStack.environment(addressPool: "127.49"))
+        defer { CellarProcess.forceCleanUp(up, state: state) }
+        try await up.waitUntilHealthy()
+        let admin = try await UpStack.signInAsAdmin(port: up.port, state: state)
+        let first = try await admin.createInstance(name: "first", password: "first-pass-1")
+        let second = try await admin.createInstance(name: "second", password: "second-pass-2")
+        for id in [first, second] { try await admin.waitFor(id, status: "ACTIVE", operating: "HEALTHY") }
+
+        // The URL the compute driver gave the first guest, read from its environment as an operator could.
+        let guest = try #require(ProcessStatus.processes(commandLineContaining: "guestagent --instance-id \(first)").first)
+        let environment = try #require(FileManager.default.contents(atPath: "/proc/\(guest)/environ"))
+        let url = try #require(String(decoding: environment, as: UTF8.self).split(separator: "\0")
+            .first { $0.hasPrefix("CELLAR_AMQP_URL=") }.map { String($0.dropFirst("CELLAR_AMQP_URL=".count)) })
+        #expect(url.contains("guest-\(first):"), "the guest has a broker user of its own")
+
+        // Each attempt on a connection of its own: a refusal closes the channel it happened on.
+        func asGuest(_ operation: (BusPublisher) async throws -> Void) async throws {
+            let publisher = try BusPublisher(url: url, role: .guest)
+            defer { publisher.shutdown() }
+            try await operation(publisher)
+        }
+        try await asGuest { try await $0.purgeQueue(Topology.guestQueue(first)) }  // its own queue: allowed
+        for queue in [Topology.guestQueue(second), Topology.taskManagerQueue, Topology.conductorQueue] {
+            await #expect(throws: BusError.self, "reading \(queue)") { try await asGuest { try await $0.purgeQueue(queue) } }
+        }
+        await #expect(throws: BusError.self, "publishing to the default exchange") {
+            try await asGuest {
+                try await $0.publish(OutgoingMessage(exchange: "", routingKey: Topology.guestQueue(second), body: Data("{}".utf8),
+                                                     messageID: "forged", type: "prepare"))
+            }
+        }
+        // Deleting the instance removes its broker user.
+        #expect(try await admin.trove("DELETE", "/instances/\(first)").status == 202)
+        try await admin.waitUntilGone(first)
+        let stack = try LocalStack(stateDirectory: state)
+        #expect(try !stack.rabbitMQ.users().contains("guest-\(first)"))
+        #expect(try stack.rabbitMQ.users().contains("guest-\(second)"))
     }
 
     /// A create request the API would refuse (a bad database name), written to the log directly as an old client

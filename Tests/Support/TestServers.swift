@@ -24,6 +24,16 @@ public enum TestServers {
         return try await registry.start(.rabbitMQ)
     }
 
+    /// The management API of the broker `amqpURL()` names (nil for an external broker unless
+    /// `$CELLAR_TEST_AMQP_MANAGEMENT_URL` is set).
+    public static func amqpManagementURL() async throws -> String? {
+        if let url = ProcessInfo.processInfo.environment["CELLAR_TEST_AMQP_URL"], !url.isEmpty {
+            return ProcessInfo.processInfo.environment["CELLAR_TEST_AMQP_MANAGEMENT_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        _ = try await registry.start(.rabbitMQ)
+        return try await registry.managementURL()
+    }
+
     /// The repository's root folder (for `migrations/` and `statecharts/`).
     public static let projectRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -61,6 +71,8 @@ actor StackRegistry {
         started[server] = task
         return try await task.value
     }
+
+    func managementURL() throws -> String { try localStack().rabbitMQ.managementURL }
 
     private func localStack() throws -> LocalStack {
         if let stack { return stack }

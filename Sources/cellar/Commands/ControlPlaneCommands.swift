@@ -27,7 +27,10 @@ struct TaskManagerCommand: AsyncParsableCommand {
         try await ReadableError.translating {
             let (databaseURL, amqpURL) = (try database.resolvedURL(), try broker.resolvedURL())
             let state = try stateDir.map { URL(fileURLWithPath: $0) } ?? LocalStack.ofThisClone()?.stateDirectory.url
-            let settings = ControlPlaneSettings.fromEnvironment(stateDirectory: state)
+            var settings = ControlPlaneSettings.fromEnvironment(stateDirectory: state)
+            if settings.brokerManagementURL == nil, let stack = try LocalStack.ofThisClone(), stack.rabbitMQ.url == amqpURL {
+                settings.brokerManagementURL = stack.rabbitMQ.managementURL
+            }
             let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
             let store = PostgresEventStore(client: client, logger: logger)
             let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
@@ -35,7 +38,8 @@ struct TaskManagerCommand: AsyncParsableCommand {
             defer { publisher.shutdown() }
             let taskManager = TaskManager(
                 client: client, store: store, chart: charts.instance, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
-                amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state), logger: logger,
+                amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state),
+                brokerAccounts: try settings.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
                 reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool, afterRecording: CrashPoint.hook())
             let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: try ProjectFiles.migrations(), logger: logger))
             try await ServiceGroup(services: [client, TaskManagerService(taskManager: taskManager, migrations: migrations)],

@@ -35,7 +35,8 @@ struct CreateBench: AsyncParsableCommand {
         defer { stack.stop() }
         let settings = ControlPlaneSettings(
             instancesDirectory: state.url.appendingPathComponent("instances"), heartbeatInterval: 1, heartbeatExpiry: 90,
-            reviveInterval: 3600, addressPool: "127.44", databaseOSUser: ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db")
+            reviveInterval: 3600, addressPool: "127.44", databaseOSUser: ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db",
+            brokerManagementURL: stack.rabbitMQ.managementURL)
         let driver = try settings.computeDriver(amqpURL: stack.rabbitMQ.url, secrets: try SecretKeyFile.box(stateDirectory: state.url))
         defer { driver.stopAll() }
 
@@ -43,6 +44,7 @@ struct CreateBench: AsyncParsableCommand {
         let created = try await ReadableError.translating {
             try await PostgresClient.withRunning(url: stack.postgres.url, logger: logger) { client in
                 try await Self.createToActive(count: instances, client: client, amqpURL: stack.rabbitMQ.url, driver: driver,
+                                              brokerAccounts: try settings.brokerAccounts(amqpURL: stack.rabbitMQ.url, logger: logger),
                                               stateDirectory: state.url, logger: logger)
             }
         }
@@ -77,7 +79,7 @@ struct CreateBench: AsyncParsableCommand {
 
     /// Seconds from the create command to ACTIVE + HEALTHY in the read model, for each of `count` instances.
     static func createToActive(count: Int, client: PostgresClient, amqpURL: String, driver: ProcessComputeDriver,
-                               stateDirectory: URL, logger: Logger) async throws -> [Double] {
+                               brokerAccounts: BrokerAccounts?, stateDirectory: URL, logger: Logger) async throws -> [Double] {
         let root = try ProjectFiles.root()
         try await MigrationRunner(client: client, directory: root.appendingPathComponent("migrations"), logger: logger).migrate()
         try await OperatorCatalog(client: client, logger: logger).seedDefaults()
@@ -94,7 +96,8 @@ struct CreateBench: AsyncParsableCommand {
             group.addTask { try await ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)).run(); return [] }
             group.addTask {
                 try await TaskManager(client: client, store: store, chart: charts.instance, compute: driver, amqpURL: amqpURL,
-                                      publisher: publisher, secrets: secrets, logger: logger, addressPool: "127.44").run()
+                                      publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
+                                      addressPool: "127.44").run()
                 return []
             }
             group.addTask {

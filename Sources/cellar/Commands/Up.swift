@@ -40,9 +40,12 @@ struct Up: AsyncParsableCommand {
         do {
             let port = self.port ?? environment["CELLAR_API_PORT"].flatMap(Int.init) ?? 8779
             try await ReadableError.translating {
+                var controlPlane = ControlPlaneSettings.fromEnvironment(stateDirectory: stack?.stateDirectory.url)
+                if controlPlane.brokerManagementURL == nil, configuredBroker == nil {
+                    controlPlane.brokerManagementURL = stack?.rabbitMQ.managementURL
+                }
                 var server = APIServer(databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
-                                       stateDirectory: stack?.stateDirectory.url, logger: logger,
-                                       controlPlane: ControlPlaneSettings.fromEnvironment(stateDirectory: stack?.stateDirectory.url))
+                                       stateDirectory: stack?.stateDirectory.url, logger: logger, controlPlane: controlPlane)
                 server.shutdownOverdue = { [stack, privateServers] in
                     FileHandle.standardError.write(Data("cellar: services did not stop in time; stopping the servers and exiting\n".utf8))
                     stack?.stop(privateServers)

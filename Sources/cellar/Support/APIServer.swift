@@ -104,7 +104,8 @@ struct APIServer {
             app.addServices(
                 TaskManagerService(taskManager: TaskManager(
                     client: client, store: store, chart: charts.instance, compute: compute, amqpURL: amqpURL,
-                    publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), logger: logger,
+                    publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory),
+                    brokerAccounts: try controlPlane.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
                     reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool, afterRecording: CrashPoint.hook()), migrations: migrations),
                 ConductorService(conductor: Conductor(
                     client: client, store: store, chart: charts.instance, amqpURL: amqpURL,

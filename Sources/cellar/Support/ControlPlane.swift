@@ -29,6 +29,9 @@ struct ControlPlaneSettings: Sendable {
     var addressPool = "127.42"
     /// The OS user datastore servers run as (`CELLAR_DB_OS_USER`, default `cellar-db`, made by scripts/setup).
     var databaseOSUser: String
+    /// The broker's management API (`CELLAR_AMQP_MANAGEMENT_URL`; `cellar up` sets its private broker's): each guest
+    /// then gets a broker user of its own. Without it guests log in as the control plane does.
+    var brokerManagementURL: String?
 
     static func fromEnvironment(stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ControlPlaneSettings {
         func number(_ name: String, _ fallback: Double) -> Double { environment[name].flatMap(Double.init) ?? fallback }
@@ -42,6 +45,7 @@ struct ControlPlaneSettings: Sendable {
             reviveInterval: number("CELLAR_COMPUTE_REVIVE_INTERVAL", 30),
             databaseOSUser: environment["CELLAR_DB_OS_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "cellar-db")
         if let pool = environment["CELLAR_ADDRESS_POOL"], !pool.isEmpty { settings.addressPool = pool }
+        if let management = environment["CELLAR_AMQP_MANAGEMENT_URL"], !management.isEmpty { settings.brokerManagementURL = management }
         return settings
     }
 
@@ -63,13 +67,29 @@ struct ControlPlaneSettings: Sendable {
         var description: String { "set CELLAR_INSTANCES_DIR (where instance folders live) or use --state-dir" }
     }
 
-    /// The process driver; each guest it starts gets its own key, derived from `secrets`.
+    /// The process driver; each guest it starts gets its own key and (with a management URL) its own broker
+    /// user, both derived from `secrets`.
     func computeDriver(amqpURL: String, secrets: SecretBox) throws -> ProcessComputeDriver {
         guard let instancesDirectory else { throw MissingInstancesDirectory() }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let ownBrokerUsers = brokerManagementURL != nil
         return ProcessComputeDriver(root: instancesDirectory, guest: .init(
-            executable: executable, amqpURL: amqpURL, heartbeatInterval: heartbeatInterval, databaseOSUser: databaseOSUser,
-            guestKey: { secrets.guestKey(for: $0) }))
+            executable: executable,
+            brokerURL: { instanceID in
+                guard ownBrokerUsers else { return amqpURL }
+                return (try? BrokerAccounts.guestURL(brokerURL: amqpURL, instanceID: instanceID,
+                                                     password: secrets.guestBrokerPassword(for: instanceID))) ?? amqpURL
+            },
+            heartbeatInterval: heartbeatInterval, databaseOSUser: databaseOSUser, guestKey: { secrets.guestKey(for: $0) }))
+    }
+
+    /// The management client that makes guests' broker users; nil (with a warning) when none is configured.
+    func brokerAccounts(amqpURL: String, logger: Logger) throws -> BrokerAccounts? {
+        guard let brokerManagementURL else {
+            logger.warning("guests log in to the broker as the control plane does; set CELLAR_AMQP_MANAGEMENT_URL to give each its own user")
+            return nil
+        }
+        return try BrokerAccounts(managementURL: brokerManagementURL, virtualHost: try AMQPEndpoint(url: amqpURL).virtualHost)
     }
 }
 
