@@ -30,8 +30,8 @@ struct TroveSession: Sendable {
 
     /// A Trove request; returns the status and the decoded JSON body.
     @discardableResult
-    func trove(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> (status: Int, json: [String: Any]) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v1.0/\(projectID)\(path)")!)
+    func trove(_ method: String, _ path: String, _ body: [String: Any]? = nil, timeout: TimeInterval = 60) async throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v1.0/\(projectID)\(path)")!, timeoutInterval: timeout)
         request.httpMethod = method
         request.setValue(token, forHTTPHeaderField: "X-Auth-Token")
         if let body {
