@@ -14,12 +14,10 @@ struct SchemathesisTests {
     func fuzzTheDocumentedAPI() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.schemathesis.path),
                      "schemathesis is missing: run scripts/python-clients (scripts/test does)")
-        let state = StateDirectory(path: "/var/tmp/cellar/tests-fuzz-\(getpid())")
-        defer { UpStack.remove(state) }
-        let up = try CellarProcess.up(stateDirectory: state, environment: UpStack.environment(addressPool: "127.48"))
-        defer { CellarProcess.forceCleanUp(up, state: state) }
-        try await up.waitUntilHealthy()
+        try await UpStack.with(name: "fuzz", addressPool: "127.48") { state, up, _ in try await Self.fuzz(state, up) }
+    }
 
+    static func fuzz(_ state: StateDirectory, _ up: CellarProcess) async throws {
         let cli = CellarProcess.executable.path
         let stateEnvironment = ["CELLAR_STATE_DIR": state.url.path, "CELLAR_HOME": TestServers.projectRoot.path, "CELLAR_DATABASE_URL": ""]
         let project = try UpCommandTests.run(cli, ["identity", "project", "create", "fuzz"], environment: stateEnvironment)
@@ -29,7 +27,7 @@ struct SchemathesisTests {
         try #require(user.status == 0, "\(user.output)")
         let member = try await TroveSession.signIn(apiPort: up.port, user: "fuzzer", password: "fuzzer-secret-pass", project: "fuzz")
 
-        let run = try UpCommandTests.run(Self.schemathesis.path, [
+        let run = try UpCommandTests.run(schemathesis.path, [
             "run", "http://127.0.0.1:\(up.port)/openapi.json", "--header", "X-Auth-Token: \(member.token)",
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
             "--max-examples", "10", "--generation-deterministic", "--phases", "examples,coverage,fuzzing",

@@ -59,6 +59,18 @@ struct UpCrashTests {
 
 /// Helpers for tests that run a whole `cellar up` stack in a folder of their own.
 enum UpStack {
+    /// Runs `body` with a healthy `cellar up` in `/var/tmp/cellar/tests-<name>-<pid>` and its admin signed in; stops
+    /// and removes everything afterwards, whatever happened.
+    static func with(name: String, addressPool: String,
+                     _ body: (StateDirectory, CellarProcess, TroveSession) async throws -> Void) async throws {
+        let state = StateDirectory(path: "/var/tmp/cellar/tests-\(name)-\(getpid())")
+        defer { remove(state) }
+        let up = try CellarProcess.up(stateDirectory: state, environment: environment(addressPool: addressPool))
+        defer { CellarProcess.forceCleanUp(up, state: state) }
+        try await up.waitUntilHealthy()
+        try await body(state, up, try await signInAsAdmin(port: up.port, state: state))
+    }
+
     /// Fast heartbeats, generous rate limits (the tests poll), and an address pool of the test's own.
     static func environment(addressPool: String) -> [String: String] {
         [

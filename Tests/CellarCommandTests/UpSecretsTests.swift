@@ -14,12 +14,10 @@ import Testing
 struct UpSecretsTests {
     @Test("users, root and a build failed in prepare: no password in any file of the state folder but the instance's data; the failed guest's queue is gone")
     func noPasswordAtRest() async throws {
-        let state = StateDirectory(path: "/var/tmp/cellar/tests-secrets-\(getpid())")
-        defer { UpStack.remove(state) }
-        let up = try CellarProcess.up(stateDirectory: state, environment: UpStack.environment(addressPool: "127.47"))
-        defer { CellarProcess.forceCleanUp(up, state: state) }
-        try await up.waitUntilHealthy()
-        let admin = try await UpStack.signInAsAdmin(port: up.port, state: state)
+        try await UpStack.with(name: "secrets", addressPool: "127.47") { state, up, admin in try await Self.checkNoPasswordAtRest(state, up, admin) }
+    }
+
+    static func checkNoPasswordAtRest(_ state: StateDirectory, _ up: CellarProcess, _ admin: TroveSession) async throws {
         let marker = UUID().uuidString.prefix(8)
         var passwords = ["create": "create-pass-\(marker)", "user": "user-pass-\(marker)", "failed": "failed-pass-\(marker)"]
 
@@ -33,7 +31,7 @@ struct UpSecretsTests {
         ]])
         #expect(user.status == 202, "\(user.json)")
 
-        let failed = try await Self.createFailingInPrepare(state: state, projectID: admin.projectID, password: passwords["failed"]!)
+        let failed = try await createFailingInPrepare(state: state, projectID: admin.projectID, password: passwords["failed"]!)
         try await admin.waitFor(failed, status: "ERROR", timeout: .seconds(120))
 
         let stack = try LocalStack(stateDirectory: state)
@@ -43,7 +41,7 @@ struct UpSecretsTests {
         #expect(try !stack.rabbitMQ.queues().contains { $0.name == "guest.\(failed)" }, "the failed instance's queue is deleted")
         let ownData = state.url.appendingPathComponent("instances/\(id)/data").path
         var found: [String] = []
-        for file in Self.files(under: state.url) + [up.output] where !file.path.hasPrefix(ownData + "/") {
+        for file in files(under: state.url) + [up.output] where !file.path.hasPrefix(ownData + "/") {
             guard let contents = FileManager.default.contents(atPath: file.path) else { continue }
             for (which, password) in passwords where contents.range(of: Data(password.utf8)) != nil {
                 found.append("\(which) password in \(file.path)")
@@ -54,12 +52,10 @@ struct UpSecretsTests {
 
     @Test("a guest logs in to the broker as itself: it reaches its own queue, never another guest's or the control plane's")
     func guestBrokerUsers() async throws {
-        let state = StateDirectory(path: "/var/tmp/cellar/tests-broker-\(getpid())")
-        defer { UpStack.remove(state) }
-        let up = try CellarProcess.up(stateDirectory: state, environment: UpStack.environment(addressPool: "127.49"))
-        defer { CellarProcess.forceCleanUp(up, state: state) }
-        try await up.waitUntilHealthy()
-        let admin = try await UpStack.signInAsAdmin(port: up.port, state: state)
+        try await UpStack.with(name: "broker", addressPool: "127.49") { state, _, admin in try await Self.checkGuestBrokerUsers(state, admin) }
+    }
+
+    static func checkGuestBrokerUsers(_ state: StateDirectory, _ admin: TroveSession) async throws {
         let first = try await admin.createInstance(name: "first", password: "first-pass-1")
         let second = try await admin.createInstance(name: "second", password: "second-pass-2")
         for id in [first, second] { try await admin.waitFor(id, status: "ACTIVE", operating: "HEALTHY") }
