@@ -61,11 +61,13 @@ let package = Package(
         .target(name: "Secrets", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Compute drivers: where instances run (the process driver: a local guest agent process per instance).
         .target(name: "Compute", dependencies: ["LocalServers"]),
+        // The wire contract between the control plane and guests: RPC methods and bodies, the guest's report.
+        .target(name: "GuestProtocol", dependencies: ["Lifecycle"]),
         // The guest agent beside each datastore: RPCs from the task manager, heartbeats to the conductor.
         .target(
             name: "GuestAgent",
             dependencies: [
-                "Lifecycle", "Bus", "EventStore", "LocalServers", "Secrets",
+                "Lifecycle", "GuestProtocol", "Bus", "LocalServers", "Secrets",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "TaskManager",
             dependencies: [
-                "Lifecycle", "EventStore", "Bus", "Compute", "GuestAgent", "ReadModels", "Secrets",
+                "Lifecycle", "GuestProtocol", "EventStore", "Bus", "Compute", "ReadModels", "Secrets",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +86,7 @@ let package = Package(
         .target(
             name: "Conductor",
             dependencies: [
-                "Lifecycle", "EventStore", "Bus",
+                "Lifecycle", "GuestProtocol", "EventStore", "Bus",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -119,7 +121,7 @@ let package = Package(
             name: "cellar",
             dependencies: [
                 "Lifecycle", "EventStore", "ReadModels", "LocalServers", "API", "Bus", "Identity",
-                "Compute", "GuestAgent", "TaskManager", "Conductor",
+                "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -154,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BusTests",
-            dependencies: ["Bus", "EventStore", "LocalServers", "CellarTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: ["Bus", "EventStore", "Lifecycle", "LocalServers", "CellarTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "IdentityTests",

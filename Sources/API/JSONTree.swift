@@ -1,4 +1,5 @@
 import Foundation
+import Lifecycle
 
 /// A JSON document as parsed, for checks that must see every member before a route's type decodes it. Unlike
 /// `JSONValue` it keeps whatever number it meets: integers, other numbers, and numbers no Swift type holds

@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Lifecycle
 import Synchronization
 
 /// Calls guest agents over RabbitMQ: requests go to `cellar.rpc` with routing key `guest.<instance_id>`, replies

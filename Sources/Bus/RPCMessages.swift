@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Lifecycle
 
 /// A command to a guest agent: the versioned envelope every RPC body carries.
 public struct RPCRequest: Codable, Sendable, Equatable {
@@ -59,7 +60,8 @@ public struct RPCTimeout: Error, Equatable, CustomStringConvertible {
 }
 
 extension JSONEncoder {
-    static let rpc: JSONEncoder = {
+    /// How bodies on the bus are written (ISO 8601 dates, sorted keys).
+    public static let rpc: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = .sortedKeys
@@ -68,7 +70,8 @@ extension JSONEncoder {
 }
 
 extension JSONDecoder {
-    static let rpc: JSONDecoder = {
+    /// How bodies on the bus are read.
+    public static let rpc: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder

@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Lifecycle
 
 /// Serves RPCs from one queue (a guest agent's `guest.<instance_id>`): each request runs `handler`, and a call
 /// (a request with `reply_to`) gets the result or the failure back. The request is acked only after the reply is

@@ -1,6 +1,7 @@
 import Bus
 import EventStore
 import Foundation
+import GuestProtocol
 import Lifecycle
 import Logging
 import PostgresNIO
@@ -32,7 +33,7 @@ public struct Conductor: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 let consumer = BusConsumer(url: amqpURL, queue: Topology.conductorQueueSpec, prefetch: 100, maxAttempts: 3)
-                try await consumer.run { delivery in try await handle(try GuestHeartbeat.decode(delivery)) }
+                try await consumer.run { delivery in try await handle(try JSONDecoder.rpc.decode(GuestReport.self, from: delivery.body)) }
             }
             group.addTask { try await watchForSilentGuests() }
             defer { group.cancelAll() }
@@ -41,12 +42,12 @@ public struct Conductor: Sendable {
     }
 
     /// One heartbeat: remember when the guest was heard from, then record what changed.
-    func handle(_ heartbeat: GuestHeartbeat) async throws {
+    func handle(_ heartbeat: GuestReport) async throws {
         let (state, _) = try await instances.load(heartbeat.instanceID)
         guard state.version > 0, state.leaf != "deleted" else { return }  // unknown or gone: a late heartbeat
         try await client.query("""
             INSERT INTO guest_heartbeats (instance_id, last_seen, status, role, volume_used_bytes, server_version)
-            VALUES (\(heartbeat.instanceID), now(), \(heartbeat.status), \(heartbeat.role), \(heartbeat.volumeUsedBytes), \(heartbeat.serverVersion))
+            VALUES (\(heartbeat.instanceID), now(), \(heartbeat.condition.rawValue), \(heartbeat.role.rawValue), \(heartbeat.volumeUsedBytes), \(heartbeat.serverVersion))
             ON CONFLICT (instance_id) DO UPDATE SET last_seen = now(), status = excluded.status, role = excluded.role,
                 volume_used_bytes = excluded.volume_used_bytes, server_version = excluded.server_version
             """, logger: logger)
@@ -56,11 +57,11 @@ public struct Conductor: Sendable {
             logger.info("guest registered", metadata: ["instance": "\(heartbeat.instanceID)"])
             return
         }
-        guard let health = Self.health(of: heartbeat.status) else { return }
+        guard let health = heartbeat.condition.health else { return }
         do {
             let recorded = try await instances.execute(.reportGuestHealth(health), on: heartbeat.instanceID, metadata: Self.metadata)
             if !recorded.isEmpty {
-                logger.info("guest health changed", metadata: ["instance": "\(heartbeat.instanceID)", "status": "\(heartbeat.status)"])
+                logger.info("guest health changed", metadata: ["instance": "\(heartbeat.instanceID)", "status": "\(heartbeat.condition.rawValue)"])
             }
         } catch is Rejection {
             return  // deleted meanwhile
@@ -86,19 +87,6 @@ public struct Conductor: Sendable {
                 logger.warning("heartbeat watch failed; retrying", metadata: ["error": "\(error)"])
             }
             try await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    /// A guest's status description as a health (nil: `building`, not a health yet).
-    static func health(of status: String) -> GuestHealth? {
-        switch status {
-        case "healthy", "running": .healthy
-        case "blocked": .blocked
-        case "shutdown": .shutdown
-        case "crashed": .crashed
-        case "failed": .failed
-        case "building", "new": nil
-        default: .unknown
         }
     }
 }

@@ -1,5 +1,6 @@
 import Bus
 import Foundation
+import GuestProtocol
 import Lifecycle
 import PostgresNIO
 
@@ -86,22 +87,5 @@ extension PostgreSQLManager {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw RemoteFailure(type: "ReloadTimeout", message: "PostgreSQL did not reload its configuration within 10 s")
-    }
-
-    /// The group's values as `postgresql.conf` lines, after Cellar's settings (so the group's win).
-    static func overridesSection(_ values: [String: ParameterValue]) -> String {
-        guard !values.isEmpty else { return "" }
-        let lines = values.keys.sorted().map { name -> String in
-            let text = values[name]!.description.replacingOccurrences(of: "'", with: "''")
-            return "\(name) = '\(text)'"
-        }
-        return "# The attached configuration group\n" + lines.joined(separator: "\n") + "\n"
-    }
-
-    /// `pg_hba.conf` lines for clients over TCP: passwords (SCRAM), from the allowed networks only.
-    static func clientRules(allowedCidrs: [String]) -> String {
-        let networks = allowedCidrs.isEmpty ? ["0.0.0.0/0", "::/0"]
-            : allowedCidrs.map { $0.contains("/") ? $0 : $0 + ($0.contains(":") ? "/128" : "/32") }
-        return networks.map { "host    all   all        \($0)    scram-sha-256\n" }.joined()
     }
 }

@@ -23,29 +23,3 @@ extension SecretBox {
         try SecretBox(base64Key: guestKey(for: guestID))
     }
 }
-
-/// A password sealed for one guest: what crosses the bus and rests in the broker's files instead of the password.
-/// It prints as `<sealed>`, so a log line never shows even the sealed form.
-public struct SealedPassword: Codable, Sendable, Equatable, CustomStringConvertible {
-    /// Nonce, ciphertext and tag, base64.
-    public var sealed: String
-
-    /// `password` sealed with `box`, bound to `purpose` (e.g. `user:app`), which opening must name again.
-    public init(_ password: String, purpose: String, box: SecretBox) throws {
-        sealed = try box.seal(password, context: purpose)
-    }
-
-    /// The password, if it was sealed with `box` for `purpose`.
-    public func open(purpose: String, box: SecretBox) throws -> String {
-        try box.open(sealed, context: purpose)
-    }
-
-    public init(from decoder: any Decoder) throws { sealed = try decoder.singleValueContainer().decode(String.self) }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(sealed)
-    }
-
-    public var description: String { "<sealed>" }
-}

@@ -1,7 +1,7 @@
 import Bus
 import EventStore
 import Foundation
-import GuestAgent
+import GuestProtocol
 import Lifecycle
 import Secrets
 
@@ -77,7 +77,7 @@ struct ChangeGuestSaga: SagaSteps {
             _ = try await context.callGuest(GuestMethod.updateAccess.rawValue, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
         case .enableRoot:
             guard let password = passwords["root"] else { throw PermanentFailure("the root password was not handed over") }
-            _ = try await context.callGuest(GuestMethod.enableRoot.rawValue, EnableRootRequest(sealedPassword: try SealedPassword(password, purpose: "root", box: guestBox)), timeout: timeout)
+            _ = try await context.callGuest(GuestMethod.enableRoot.rawValue, EnableRootRequest(sealedPassword: try .root(password, box: guestBox)), timeout: timeout)
         }
     }
 

@@ -1,6 +1,6 @@
 import Bus
 import Foundation
-import GuestAgent
+import GuestProtocol
 import Lifecycle
 
 /// `ConfigureInstance`: the guest writes the instance's configuration values (none after a detach), reloads

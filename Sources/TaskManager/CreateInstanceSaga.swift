@@ -2,7 +2,7 @@ import Bus
 import Compute
 import EventStore
 import Foundation
-import GuestAgent
+import GuestProtocol
 import Lifecycle
 
 /// `CreateInstance`: lease an address and start the server, wait for the guest's first heartbeat, prepare the

@@ -1,7 +1,7 @@
 import Bus
 import Compute
 import Foundation
-import GuestAgent
+import GuestProtocol
 import Lifecycle
 
 /// `DeleteInstance`: ask the guest to stop the datastore (best effort), power off and remove the server and its

@@ -1,6 +1,6 @@
 import Bus
 import EventStore
-import GuestAgent
+import GuestProtocol
 import Foundation
 import Lifecycle
 import Logging

@@ -2,6 +2,7 @@ import EventStore
 import Bus
 import CellarTestSupport
 import Foundation
+import Lifecycle
 import Testing
 
 @Suite("RPC to guest queues", .tags(.rabbitMQ))

@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Hummingbird
+import Lifecycle
 import ReadModels
 
 /// One event as the history endpoints show it.

@@ -1,6 +1,5 @@
 import Foundation
 import Lifecycle
-import Secrets
 
 /// The RPCs a guest agent serves on `guest.<instance_id>` and their arguments. Shared by the guest and its
 /// callers (the task manager), so both sides read the same shapes. Every call is idempotent.
@@ -68,9 +67,9 @@ public struct GuestDatabase: Codable, Sendable, Equatable {
 
 /// A user to create (or whose password to set), with the databases it may use.
 ///
-/// The password never crosses the bus in clear: the caller seals it for the one guest it calls
-/// (`sealed(with:)`, the guest's own key), and only that guest can open it; on the wire only
-/// `password_sealed` travels, and `password` is never encoded.
+/// The password never crosses the bus in clear: the caller seals it for the one guest it calls (with that
+/// guest's own key), and only that guest can open it; on the wire only `password_sealed` travels, and
+/// `password` is never encoded.
 public struct GuestUser: Codable, Sendable, Equatable, CustomStringConvertible {
     public var name: String
     public var host: String
@@ -85,14 +84,6 @@ public struct GuestUser: Codable, Sendable, Equatable, CustomStringConvertible {
         self.host = host
         self.password = password
         self.databases = databases
-    }
-
-    /// This user with its password sealed for the guest whose box is `box` (and no clear password left).
-    public func sealed(with box: SecretBox) throws -> GuestUser {
-        var copy = self
-        copy.sealedPassword = try password.map { try SealedPassword($0, purpose: "user:\(name)", box: box) }
-        copy.password = nil
-        return copy
     }
 
     public var description: String { "\(name)@\(host) databases \(databases)" }
@@ -168,18 +159,6 @@ public struct EnableRootRequest: Codable, Sendable, Equatable {
     public var sealedPassword: SealedPassword?
     public init(sealedPassword: SealedPassword? = nil) { self.sealedPassword = sealedPassword }
     enum CodingKeys: String, CodingKey { case sealedPassword = "password_sealed" }
-}
-
-/// `get_status` and the heartbeat's view of the datastore.
-public struct GuestStatus: Codable, Sendable, Equatable {
-    public var status: String
-    public var serverVersion: String?
-    public var volumeUsedBytes: Int64
-    public var volumeSizeGB: Int
-
-    enum CodingKeys: String, CodingKey {
-        case status, serverVersion = "server_version", volumeUsedBytes = "volume_used_bytes", volumeSizeGB = "volume_size_gb"
-    }
 }
 
 /// Failure types a guest reports that retrying cannot fix (bad names, bad arguments).

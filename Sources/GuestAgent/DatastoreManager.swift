@@ -1,0 +1,62 @@
+import Foundation
+import GuestProtocol
+import Lifecycle
+import Logging
+
+/// One datastore server beside the guest, as the guest's RPCs use it: one implementation per datastore
+/// (`PostgreSQLManager`, ...). Every operation is idempotent: a repeated call (after a task manager crash, a
+/// redelivery) finds the work done and succeeds again.
+protocol DatastoreManager: Actor {
+    // Server lifecycle
+    /// Initializes (once), configures, starts, then creates the databases and users.
+    func prepare(_ request: PrepareRequest) async throws
+    /// At the guest's start: a prepared server that was not stopped on purpose runs again.
+    func startIfPrepared() async
+    /// Restarts the server, with new memory settings when given (a flavor resize).
+    func restart(memoryMB: Int?) async throws
+    /// Stops the server; it stays stopped until `restart` or `prepare`.
+    func stop() async throws
+    /// Records the volume size; writes stop while the data outgrows it.
+    func resizeVolume(_ sizeGB: Int) async throws
+    /// The server's condition for a heartbeat or `get_status`.
+    func report(instanceID: String, at time: Date) async -> GuestReport
+
+    // Databases and users
+    func createDatabases(_ databases: [GuestDatabase]) async throws
+    func deleteDatabase(_ name: String) async throws
+    func listDatabases() async throws -> [GuestDatabase]
+    func createUsers(_ users: [GuestUser]) async throws
+    func deleteUser(_ name: String) async throws
+    func listUsers() async throws -> [GuestUser]
+    func grant(user: String, databases: [String]) async throws
+    func revoke(user: String, databases: [String]) async throws
+    func changePasswords(_ users: [GuestUser]) async throws
+    func renameUser(_ name: String, to newName: String) async throws
+    /// Creates (or resets) the datastore's superuser `root`; returns its password.
+    func enableRoot(password: String?) async throws -> String
+    func disableRoot() async throws
+
+    // Configuration and access
+    /// Writes a configuration group's values, applies what can be applied live, answers what waits for a restart.
+    func updateOverrides(_ values: [String: ParameterValue]) async throws -> OverridesOutcome
+    /// The settings the server runs with that differ from its defaults.
+    func effectiveConfiguration() async throws -> EffectiveConfiguration
+    /// Only these client networks may connect (empty: any).
+    func updateAccess(allowedCidrs: [String]) async throws
+}
+
+/// How a manager is made for one instance.
+protocol DatastoreManagerType: DatastoreManager {
+    /// The datastore version `manager` it runs (`postgresql`).
+    static var managerName: String { get }
+    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger)
+}
+
+/// The managers this guest agent has, by the name datastore versions give as their `manager`.
+enum DatastoreManagers {
+    static let all: [any DatastoreManagerType.Type] = [PostgreSQLManager.self]
+
+    static func type(named name: String) -> (any DatastoreManagerType.Type)? {
+        all.first { $0.managerName == name }
+    }
+}

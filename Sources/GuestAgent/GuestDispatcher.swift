@@ -1,0 +1,96 @@
+import Bus
+import Foundation
+import GuestProtocol
+import Lifecycle
+import Logging
+import PostgresNIO
+import Secrets
+
+/// Turns an RPC into a call on the datastore manager; arguments and results are the shapes of `GuestProtocol`.
+struct GuestDispatcher: Sendable {
+    let manager: any DatastoreManager
+    let instanceID: String
+    /// Opens the passwords sealed for this guest.
+    let keys: SecretBox?
+    let logger: Logger
+
+    /// `users` with their sealed passwords opened.
+    private func opened(_ users: [GuestUser]) throws -> [GuestUser] {
+        try users.map { user in
+            var opened = user
+            opened.password = try user.sealedPassword.map { try open($0, purpose: SealedPassword.purpose(user: user.name), of: user.name) }
+            opened.sealedPassword = nil
+            return opened
+        }
+    }
+
+    /// A password sealed for this guest, opened with its own key.
+    private func open(_ sealed: SealedPassword, purpose: String, of owner: String) throws -> String {
+        guard let keys else { throw RemoteFailure(type: "MissingKey", message: "the guest has no key to open the password of \(owner)") }
+        do { return try keys.open(sealed.sealed, context: purpose) } catch {
+            throw RemoteFailure(type: "InvalidSecret", message: "the password of \(owner) was not sealed for this guest")
+        }
+    }
+
+    func handle(_ request: RPCRequest) async throws -> JSONValue {
+        do {
+            return try await dispatch(request)
+        } catch let error as PSQLError {
+            // PSQLError prints nothing useful by design; the server's own message is what an operator needs.
+            let message = error.serverInfo?[.message] ?? String(reflecting: error)
+            logger.error("rpc failed in the datastore", metadata: ["method": "\(request.method)", "error": "\(message)"])
+            throw RemoteFailure(type: "DatastoreError", message: message)
+        } catch {
+            logger.error("rpc failed", metadata: ["method": "\(request.method)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    private func dispatch(_ request: RPCRequest) async throws -> JSONValue {
+        guard let method = GuestMethod(rawValue: request.method) else {
+            throw RemoteFailure(type: "UnknownMethod", message: "the guest agent has no method \(request.method)")
+        }
+        logger.info("rpc", metadata: ["method": "\(method.rawValue)", "message_id": "\(request.messageID)"])
+        func args<T: Decodable>(_ type: T.Type) throws -> T {
+            do { return try request.args.decode(as: T.self) } catch {
+                throw RemoteFailure(type: "InvalidArguments", message: "\(method.rawValue): unreadable arguments: \(error)")
+            }
+        }
+        switch method {
+        case .prepare:
+            var prepare = try args(PrepareRequest.self)
+            prepare.users = try opened(prepare.users)
+            try await manager.prepare(prepare)
+        case .restart: try await manager.restart(memoryMB: try args(RestartRequest.self).memoryMB)
+        case .stop: try await manager.stop()
+        case .createDatabase: try await manager.createDatabases(try args(DatabasesRequest.self).databases)
+        case .deleteDatabase: try await manager.deleteDatabase(try args(NameRequest.self).name)
+        case .listDatabases: return try JSONValue(encoding: try await manager.listDatabases())
+        case .createUser: try await manager.createUsers(try opened(args(UsersRequest.self).users))
+        case .deleteUser: try await manager.deleteUser(try args(NameRequest.self).name)
+        case .listUsers: return try JSONValue(encoding: try await manager.listUsers())
+        case .grantAccess:
+            let access = try args(AccessRequest.self)
+            try await manager.grant(user: access.user, databases: access.databases)
+        case .revokeAccess:
+            let access = try args(AccessRequest.self)
+            try await manager.revoke(user: access.user, databases: access.databases)
+        case .changePassword: try await manager.changePasswords(try opened(args(UsersRequest.self).users))
+        case .enableRoot:
+            let password = try args(EnableRootRequest.self).sealedPassword.map { try open($0, purpose: SealedPassword.rootPurpose, of: "root") }
+            // The caller knows the password it sealed; the reply does not carry it back over the bus.
+            _ = try await manager.enableRoot(password: password)
+            return .object(["name": .string("root")])
+        case .disableRoot: try await manager.disableRoot()
+        case .resizeVolume: try await manager.resizeVolume(try args(ResizeVolumeRequest.self).sizeGB)
+        case .getStatus: return try JSONValue(encoding: await manager.report(instanceID: instanceID, at: Date()))
+        case .updateOverrides: return try JSONValue(encoding: try await manager.updateOverrides(try args(OverridesRequest.self).values))
+        case .getConfiguration: return try JSONValue(encoding: try await manager.effectiveConfiguration())
+        case .renameUser:
+            let rename = try args(RenameUserRequest.self)
+            try await manager.renameUser(rename.name, to: rename.newName)
+        case .updateAccess: try await manager.updateAccess(allowedCidrs: try args(AccessRulesRequest.self).allowedCidrs)
+        }
+        return .object(["ok": .bool(true)])
+    }
+}

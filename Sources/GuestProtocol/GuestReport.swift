@@ -1,0 +1,79 @@
+import Foundation
+import Lifecycle
+
+/// The condition of a guest's datastore, as the guest sees it. One typed value for the heartbeat, `get_status`
+/// and the conductor (on the wire: Trove's `ServiceStatus` descriptions, `healthy`, `shutdown`, ...).
+public enum DatastoreCondition: String, Codable, Sendable, Equatable, CaseIterable {
+    /// Not prepared yet: nothing to report about health.
+    case building
+    case healthy
+    /// Stopped on purpose.
+    case shutdown
+    /// Stopped although it should run.
+    case crashed
+    /// Running but not answering.
+    case blocked
+    /// It failed to start.
+    case failed
+    /// A description this side does not know (a newer guest).
+    case unknown
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        switch text {
+        case "running": self = .healthy
+        case "new": self = .building
+        default: self = DatastoreCondition(rawValue: text) ?? .unknown
+        }
+    }
+
+    /// The instance health it reports (nil while building: registration, not health).
+    public var health: GuestHealth? {
+        switch self {
+        case .building: nil
+        case .healthy: .healthy
+        case .shutdown: .shutdown
+        case .crashed: .crashed
+        case .blocked: .blocked
+        case .failed: .failed
+        case .unknown: .unknown
+        }
+    }
+}
+
+/// The part a member plays in replication.
+public enum GuestRole: String, Codable, Sendable, Equatable {
+    case primary, replica
+}
+
+/// What a guest reports with every heartbeat and answers to `get_status`.
+public struct GuestReport: Codable, Sendable, Equatable {
+    /// The instance the guest runs beside.
+    public var instanceID: String
+    public var condition: DatastoreCondition
+    public var role: GuestRole
+    /// Bytes used by the data directory.
+    public var volumeUsedBytes: Int64
+    /// The size the volume may grow to, in GB (0: not prepared yet).
+    public var volumeSizeGB: Int
+    /// The datastore server's version, e.g. `15.18`.
+    public var serverVersion: String?
+    /// When the guest made it.
+    public var sentAt: Date
+
+    public init(instanceID: String, condition: DatastoreCondition, role: GuestRole = .primary, volumeUsedBytes: Int64,
+                volumeSizeGB: Int, serverVersion: String?, sentAt: Date) {
+        self.instanceID = instanceID
+        self.condition = condition
+        self.role = role
+        self.volumeUsedBytes = volumeUsedBytes
+        self.volumeSizeGB = volumeSizeGB
+        self.serverVersion = serverVersion
+        self.sentAt = sentAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case instanceID = "instance_id", condition = "status", role, volumeUsedBytes = "volume_used_bytes"
+        case volumeSizeGB = "volume_size_gb", serverVersion = "server_version", sentAt = "sent_at"
+    }
+}
