@@ -23,7 +23,7 @@ public struct ServerRequest: Sendable, Equatable {
     public var address: String
     /// The port the datastore listens on at that address.
     public var port: Int
-    /// e.g. `postgresql`.
+    /// The datastore version's manager (`postgresql`): which manager the guest runs.
     public var datastore: String
     /// e.g. `15`.
     public var datastoreVersion: String

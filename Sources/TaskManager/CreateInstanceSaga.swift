@@ -9,9 +9,6 @@ import Lifecycle
 /// datastore with the requested databases and users, then mark the instance ACTIVE. A failure past the retries
 /// releases the server and its address and shows the instance ERROR with the reason.
 struct CreateInstanceSaga: SagaSteps {
-    /// The datastore's standard port, on the instance's own address.
-    static let postgresPort = 5432
-
     func run(step: String, in context: SagaContext) async throws {
         let (instance, events) = try await context.services.instances.load(context.instanceID)
         try Self.cancelIfUnwanted(instance)
@@ -46,12 +43,15 @@ struct CreateInstanceSaga: SagaSteps {
 
     private func allocate(_ instance: Instance.State, in context: SagaContext) async throws {
         let services = context.services
-        let address = try await services.addresses.lease(for: context.instanceID, port: Self.postgresPort)
+        guard let datastore = instance.datastore, let rules = Datastores.descriptor(of: datastore) else {
+            throw PermanentFailure("instance \(context.instanceID) names no datastore this Cellar has")
+        }
+        let address = try await services.addresses.lease(for: context.instanceID, port: rules.standardPort)
         try await Topology.declareGuestQueue(context.instanceID, with: services.publisher)
         try await services.ensureBrokerAccount(for: context.instanceID)
         let server = try await services.compute.allocate(ServerRequest(
-            instanceID: context.instanceID, address: address, port: Self.postgresPort,
-            datastore: instance.datastore?.type ?? "postgresql", datastoreVersion: instance.datastore?.version ?? ""))
+            instanceID: context.instanceID, address: address, port: rules.standardPort,
+            datastore: rules.manager, datastoreVersion: datastore.version))
         guard instance.serverId == nil else { return }  // recorded by an earlier attempt
         do {
             try await context.record(.recordComputeAllocated(serverId: server.serverID, address: server.address))

@@ -10,12 +10,11 @@ extension TroveAPI {
     func registerGuestChangeRoutes(on routes: RouterGroup<CellarRequestContext>) {
         routes.post("instances/:id/databases") { request, context -> Response in
             let body = try await RequestBody.decode(DatabasesBody.self, from: request, context: context)
-            let databases = try body.databases.map { database -> Instance.DatabaseSpec in
-                try InstanceCreation.checkIdentifier(database.name, what: "database", reserved: InstanceCreation.reservedDatabases)
-                return Instance.DatabaseSpec(name: database.name, characterSet: database.characterSet, collate: database.collate)
-            }
+            let databases = body.databases.map { Instance.DatabaseSpec(name: $0.name, characterSet: $0.characterSet, collate: $0.collate) }
             try InstanceCreation.requireUnique(databases.map(\.name), what: "database")
-            return try await change(.createDatabases(databases), request: request, context: context)
+            return try await change(.createDatabases(databases), request: request, context: context) { rules in
+                for database in databases { try InstanceCreation.check(database.name, as: .database, on: rules) }
+            }
         }
         routes.delete("instances/:id/databases/:name") { request, context -> Response in
             let name = try Self.pathName(context, "name")
@@ -24,14 +23,15 @@ extension TroveAPI {
         routes.post("instances/:id/users") { request, context -> Response in
             let body = try await RequestBody.decode(UsersBody.self, from: request, context: context)
             let users = try body.users.enumerated().map { index, user -> Instance.UserSpec in
-                try InstanceCreation.checkIdentifier(user.name, what: "user", reserved: InstanceCreation.reservedUsers)
                 if let host = user.host { try UserHost.check(host, field: "users[\(index)].host") }
                 try Self.checkPassword(user.password, of: user.name)
                 return Instance.UserSpec(name: user.name, host: user.host ?? "%", databases: (user.databases ?? []).map(\.name), passwordSet: true)
             }
             try InstanceCreation.requireUnique(users.map(\.name), what: "user")
             let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
-            return try await change(.createUsers(users), request: request, context: context, secrets: secrets)
+            return try await change(.createUsers(users), request: request, context: context, secrets: secrets) { rules in
+                for user in users { try InstanceCreation.check(user.name, as: .user, on: rules) }
+            }
         }
         routes.put("instances/:id/users") { request, context -> Response in
             let body = try await RequestBody.decode(PasswordsBody.self, from: request, context: context)
@@ -47,8 +47,8 @@ extension TroveAPI {
             let (name, host) = try Self.userInPath(context)
             let attributes = try await RequestBody.decode(UserUpdateBody.self, from: request, context: context).user
             if let newHost = attributes.host { try UserHost.check(newHost, field: "user.host") }
-            if let newHost = attributes.host, newHost != (host ?? "%") {
-                throw TroveError.badRequest("PostgreSQL users are not bound to a host; limit where clients connect from with the instance's access (allowed_cidrs).")
+            if let newHost = attributes.host, newHost != (host ?? "%"), let rules = try await datastoreRules(context), !rules.usersHaveHosts {
+                throw TroveError.badRequest("\(rules.displayName) users are not bound to a host; limit where clients connect from with the instance's access (allowed_cidrs).")
             }
             guard attributes.name != nil || attributes.password != nil else {
                 throw TroveError.badRequest("Give the user a new 'name' or 'password'.")
@@ -56,8 +56,9 @@ extension TroveAPI {
             var current = name
             var response = Response(status: .accepted)
             if let newName = attributes.name, newName != name {
-                try InstanceCreation.checkIdentifier(newName, what: "user", reserved: InstanceCreation.reservedUsers)
-                response = try await change(.renameUser(name: name, host: host ?? "%", newName: newName), request: request, context: context)
+                response = try await change(.renameUser(name: name, host: host ?? "%", newName: newName), request: request, context: context) { rules in
+                    try InstanceCreation.check(newName, as: .user, on: rules)
+                }
                 current = newName
             }
             if let password = attributes.password {
@@ -98,8 +99,10 @@ extension TroveAPI {
     /// Records `change`, waits for the guest's outcome, answers 202 (or the guest's refusal as a 400). An
     /// instance being deleted takes no change (422), and a delete recorded during the wait ends it (422, or 404
     /// once the instance is gone).
+    /// `validate` checks the request against the instance's datastore rules before anything is recorded.
     func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
-                        secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted) async throws -> Response {
+                secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted,
+                validate: (any DatastoreDescriptor) throws -> Void = { _ in }) async throws -> Response {
         let caller = try context.caller()
         try Self.requireWriter(caller)
         let id = try context.parameters.require("id")
@@ -110,6 +113,7 @@ extension TroveAPI {
         guard state.status == "ACTIVE" || state.status == "RESTART_REQUIRED" else {
             throw TroveError.unprocessable("Instance \(id) is \(state.status); you can \(change.summary) only when it is ACTIVE.")
         }
+        if let datastore = state.datastore { try validate(try InstanceCreation.rules(of: datastore)) }
         let requestID = context.requestID
         let recorded = try await commands.execute(.requestGuestChange(change), on: id, caller: caller, requestID: requestID, secrets: secrets)
         let after = recorded.last?.streamVersion ?? 0
@@ -123,6 +127,13 @@ extension TroveAPI {
         if applied == true { return Response(status: status) }
         // Accepted and recorded; the guest has not answered yet (it is applied when it does).
         return Response(status: .accepted)
+    }
+
+    /// The rules of the path's instance's datastore (nil for an instance Cellar cannot see: `change` answers 404).
+    func datastoreRules(_ context: CellarRequestContext) async throws -> (any DatastoreDescriptor)? {
+        let caller = try context.caller()
+        guard let datastore = try await commands.state(of: try context.parameters.require("id"), caller: caller)?.datastore else { return nil }
+        return try InstanceCreation.rules(of: datastore)
     }
 
     /// The user of the path (`name` or `name@host`), its host checked.

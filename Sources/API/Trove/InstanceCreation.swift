@@ -2,15 +2,14 @@ import Foundation
 import Lifecycle
 import ReadModels
 
-/// Checks a create request against the operator catalog and PostgreSQL's naming rules, and builds the command.
+/// Checks a create request against the operator catalog and the datastore's rules (its `DatastoreDescriptor`),
+/// and builds the command.
 struct InstanceCreation {
     let catalog: OperatorCatalog
     let reads: InstanceReadModel
     let configurations: ConfigurationReadModel
 
     static let maximumVolumeGB = 1000
-    static let reservedDatabases: Set<String> = ["postgres", "template0", "template1"]
-    static let reservedUsers: Set<String> = ["postgres", "root", "os_admin", "cellar"]
 
     func command(for body: CreateInstanceRequest.Body, id: String, caller: AuthContext) async throws -> Instance.CreateRequest {
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -26,6 +25,7 @@ struct InstanceCreation {
             throw TroveError.badRequest("'instance.volume.size' must be between 1 and \(Self.maximumVolumeGB) GB, not \(volume.size).")
         }
         let datastore = try await chooseDatastore(body.datastore)
+        let rules = try Self.rules(of: datastore)
         if let replicaOf = body.replicaOf, try await reads.instance(replicaOf, project: caller.isAdmin ? nil : caller.projectID) == nil {
             throw TroveError.notFound("Instance \(replicaOf) (replica_of) could not be found.")
         }
@@ -38,13 +38,13 @@ struct InstanceCreation {
             }
         }
         let databases = try (body.databases ?? []).map { database -> Instance.DatabaseSpec in
-            try Self.checkIdentifier(database.name, what: "database", reserved: Self.reservedDatabases)
+            try Self.check(database.name, as: .database, on: rules)
             return Instance.DatabaseSpec(name: database.name, characterSet: database.characterSet, collate: database.collate)
         }
         try Self.requireUnique(databases.map(\.name), what: "database")
         let databaseNames = Set(databases.map(\.name))
         let users = try (body.users ?? []).enumerated().map { index, user -> Instance.UserRequest in
-            try Self.checkIdentifier(user.name, what: "user", reserved: Self.reservedUsers)
+            try Self.check(user.name, as: .user, on: rules)
             if let host = user.host { try UserHost.check(host, field: "instance.users[\(index)].host") }
             guard !user.password.isEmpty, user.password.count <= 128 else {
                 throw TroveError.badRequest("The password of user \(user.name) must be 1 to 128 characters.")
@@ -84,18 +84,20 @@ struct InstanceCreation {
             throw TroveError.notFound("Datastore version '\(versionName ?? "default")' of \(entry.name) cannot be found.")
         }
         guard version.active else { throw TroveError.badRequest("Datastore version \(entry.name) \(version.name) is not active.") }
-        return Datastore(type: entry.name, version: version.name)
+        return Datastore(type: entry.name, version: version.name, manager: version.manager)
     }
 
-    /// PostgreSQL identifiers Cellar accepts: 1-63 bytes, a letter or `_` first, then letters, digits, `_`, `-`.
-    static func checkIdentifier(_ name: String, what: String, reserved: Set<String>) throws {
-        let allowed = name.utf8.count <= 63 && !name.isEmpty
-            && name.first.map { $0.isASCII && ($0.isLetter || $0 == "_") } == true
-            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
-        guard allowed else {
-            throw TroveError.badRequest("'\(name)' is not a valid \(what) name: use 1 to 63 letters, digits, '_' or '-', starting with a letter or '_'.")
+    /// The rules of `datastore`; a version whose manager this Cellar does not know cannot be used.
+    static func rules(of datastore: Datastore) throws -> any DatastoreDescriptor {
+        guard let rules = Datastores.descriptor(of: datastore) else {
+            throw TroveError.badRequest("Datastore \(datastore.type) \(datastore.version) runs on manager '\(datastore.manager ?? datastore.type)', which this Cellar does not have.")
         }
-        guard !reserved.contains(name.lowercased()) else { throw TroveError.badRequest("'\(name)' is a reserved \(what) name.") }
+        return rules
+    }
+
+    /// A database or user name as the datastore takes it (400 with the reason otherwise).
+    static func check(_ name: String, as kind: NamedObject, on rules: any DatastoreDescriptor) throws {
+        if let problem = rules.problem(withName: name, of: kind) { throw TroveError.badRequest(problem) }
     }
 
     static func requireUnique(_ names: [String], what: String) throws {

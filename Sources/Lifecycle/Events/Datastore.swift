@@ -6,11 +6,15 @@ public struct Datastore: Codable, Sendable, Equatable, Hashable {
     public var type: String
     /// The datastore version name, e.g. `17`.
     public var version: String
+    /// The version's guest manager (`postgresql`, `mariadb`): which `DatastoreDescriptor` and guest manager run
+    /// it. Absent in events recorded before it was (then the type names the manager).
+    public var manager: String?
 
     /// Creates a datastore reference.
-    public init(type: String, version: String) {
+    public init(type: String, version: String, manager: String? = nil) {
         self.type = type
         self.version = version
+        self.manager = manager
     }
 }
 

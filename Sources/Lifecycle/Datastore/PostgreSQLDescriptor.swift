@@ -1,0 +1,12 @@
+/// PostgreSQL: port 5432, 63-byte identifiers, roles without hosts (where clients may connect from is the
+/// instance's access rules, `pg_hba.conf`).
+public struct PostgreSQLDescriptor: DatastoreDescriptor {
+    public init() {}
+    public let manager = "postgresql"
+    public let displayName = "PostgreSQL"
+    public let standardPort = 5432
+    public let reservedDatabaseNames: Set<String> = ["postgres", "template0", "template1"]
+    public let reservedUserNames: Set<String> = ["postgres", "root", "os_admin", "cellar"]
+    public let usersHaveHosts = false
+    public let maximumNameBytes = (database: 63, user: 63)
+}
