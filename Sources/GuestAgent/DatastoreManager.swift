@@ -26,12 +26,13 @@ protocol DatastoreManager: Actor {
     func deleteDatabase(_ name: String) async throws
     func listDatabases() async throws -> [GuestDatabase]
     func createUsers(_ users: [GuestUser]) async throws
-    func deleteUser(_ name: String) async throws
+    /// `host` matters where users are `name@host` (MariaDB); elsewhere it is `%` and ignored.
+    func deleteUser(_ name: String, host: String) async throws
     func listUsers() async throws -> [GuestUser]
-    func grant(user: String, databases: [String]) async throws
-    func revoke(user: String, databases: [String]) async throws
+    func grant(user: String, host: String, databases: [String]) async throws
+    func revoke(user: String, host: String, databases: [String]) async throws
     func changePasswords(_ users: [GuestUser]) async throws
-    func renameUser(_ name: String, to newName: String) async throws
+    func renameUser(_ name: String, host: String, to newName: String) async throws
     /// Creates (or resets) the datastore's superuser `root`; returns its password.
     func enableRoot(password: String?) async throws -> String
     func disableRoot() async throws
@@ -54,7 +55,7 @@ protocol DatastoreManagerType: DatastoreManager {
 
 /// The managers this guest agent has, by the name datastore versions give as their `manager`.
 enum DatastoreManagers {
-    static let all: [any DatastoreManagerType.Type] = [PostgreSQLManager.self]
+    static let all: [any DatastoreManagerType.Type] = [PostgreSQLManager.self, MariaDBManager.self]
 
     static func type(named name: String) -> (any DatastoreManagerType.Type)? {
         all.first { $0.managerName == name }

@@ -67,14 +67,16 @@ struct GuestDispatcher: Sendable {
         case .deleteDatabase: try await manager.deleteDatabase(try args(NameRequest.self).name)
         case .listDatabases: return try JSONValue(encoding: try await manager.listDatabases())
         case .createUser: try await manager.createUsers(try opened(args(UsersRequest.self).users))
-        case .deleteUser: try await manager.deleteUser(try args(NameRequest.self).name)
+        case .deleteUser:
+            let user = try args(NameRequest.self)
+            try await manager.deleteUser(user.name, host: user.host ?? "%")
         case .listUsers: return try JSONValue(encoding: try await manager.listUsers())
         case .grantAccess:
             let access = try args(AccessRequest.self)
-            try await manager.grant(user: access.user, databases: access.databases)
+            try await manager.grant(user: access.user, host: access.host ?? "%", databases: access.databases)
         case .revokeAccess:
             let access = try args(AccessRequest.self)
-            try await manager.revoke(user: access.user, databases: access.databases)
+            try await manager.revoke(user: access.user, host: access.host ?? "%", databases: access.databases)
         case .changePassword: try await manager.changePasswords(try opened(args(UsersRequest.self).users))
         case .enableRoot:
             let password = try args(EnableRootRequest.self).sealedPassword.map { try open($0, purpose: SealedPassword.rootPurpose, of: "root") }
@@ -88,7 +90,7 @@ struct GuestDispatcher: Sendable {
         case .getConfiguration: return try JSONValue(encoding: try await manager.effectiveConfiguration())
         case .renameUser:
             let rename = try args(RenameUserRequest.self)
-            try await manager.renameUser(rename.name, to: rename.newName)
+            try await manager.renameUser(rename.name, host: rename.host ?? "%", to: rename.newName)
         case .updateAccess: try await manager.updateAccess(allowedCidrs: try args(AccessRulesRequest.self).allowedCidrs)
         }
         return .object(["ok": .bool(true)])

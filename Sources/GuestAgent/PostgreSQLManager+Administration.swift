@@ -65,10 +65,11 @@ extension PostgreSQLManager {
                 try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(role) LOGIN PASSWORD \(SQLText.literal(password))"), logger: self.logger)
             }
         }
-        for user in users { try await grant(user: user.name, databases: user.databases) }
+        for user in users { try await grant(user: user.name, host: user.host, databases: user.databases) }
     }
 
-    func deleteUser(_ name: String) async throws {
+    /// PostgreSQL roles have no host: `host` is ignored.
+    func deleteUser(_ name: String, host: String) async throws {
         try Self.checkNames(databases: [], users: [GuestUser(name: name, password: nil)])
         let databases = try await listDatabases().map(\.name) + ["postgres"]
         for database in databases {
@@ -103,7 +104,7 @@ extension PostgreSQLManager {
         }
     }
 
-    func grant(user: String, databases: [String]) async throws {
+    func grant(user: String, host: String, databases: [String]) async throws {
         try Self.checkNames(databases: databases, users: [GuestUser(name: user, password: nil)])
         for database in databases {
             try await withAdmin { connection in
@@ -119,7 +120,7 @@ extension PostgreSQLManager {
     }
 
     /// Takes the grants away and ends the user's sessions on those databases, so access stops at once.
-    func revoke(user: String, databases: [String]) async throws {
+    func revoke(user: String, host: String, databases: [String]) async throws {
         try Self.checkNames(databases: databases, users: [GuestUser(name: user, password: nil)])
         for database in databases {
             try await withAdmin { connection in
@@ -146,7 +147,7 @@ extension PostgreSQLManager {
     }
 
     /// Renames a user (SCRAM passwords survive a rename; grants follow the role). Done already: success.
-    func renameUser(_ name: String, to newName: String) async throws {
+    func renameUser(_ name: String, host: String, to newName: String) async throws {
         try Self.checkNames(databases: [], users: [GuestUser(name: name, password: nil), GuestUser(name: newName, password: nil)])
         try await withAdmin { connection in
             if try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(newName)", on: connection),

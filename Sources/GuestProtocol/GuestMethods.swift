@@ -16,12 +16,15 @@ public enum GuestMethod: String, CaseIterable, Sendable {
 /// `rename_user`: a user's new name.
 public struct RenameUserRequest: Codable, Sendable, Equatable {
     public var name: String
+    /// The user's host, where the datastore has hosts (`%` when absent).
+    public var host: String?
     public var newName: String
-    public init(name: String, newName: String) {
+    public init(name: String, host: String? = nil, newName: String) {
         self.name = name
+        self.host = host
         self.newName = newName
     }
-    enum CodingKeys: String, CodingKey { case name, newName = "new_name" }
+    enum CodingKeys: String, CodingKey { case name, host, newName = "new_name" }
 }
 
 /// `update_overrides`: the configuration group's values (empty: none attached); `prepare` takes them too.
@@ -129,9 +132,12 @@ public struct ResizeVolumeRequest: Codable, Sendable, Equatable {
 /// `grant_access` / `revoke_access`: a user and databases.
 public struct AccessRequest: Codable, Sendable, Equatable {
     public var user: String
+    /// The user's host, where the datastore has hosts (`%` when absent).
+    public var host: String?
     public var databases: [String]
-    public init(user: String, databases: [String]) {
+    public init(user: String, host: String? = nil, databases: [String]) {
         self.user = user
+        self.host = host
         self.databases = databases
     }
 }
@@ -139,7 +145,12 @@ public struct AccessRequest: Codable, Sendable, Equatable {
 /// `delete_database` / `delete_user`: a name.
 public struct NameRequest: Codable, Sendable, Equatable {
     public var name: String
-    public init(name: String) { self.name = name }
+    /// For `delete_user`: the user's host, where the datastore has hosts (`%` when absent).
+    public var host: String?
+    public init(name: String, host: String? = nil) {
+        self.name = name
+        self.host = host
+    }
 }
 
 /// `create_database`: databases.

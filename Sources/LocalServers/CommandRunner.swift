@@ -21,13 +21,15 @@ public struct CommandFailure: Error, CustomStringConvertible {
 ///
 /// These calls block their thread, so callers run them from a dedicated thread, never from an event loop.
 public enum CommandRunner {
-    /// Runs `executable` with `arguments`, optionally as another OS user, and returns its output.
+    /// Runs `executable` with `arguments`, optionally as another OS user, and returns its output. `input` goes to
+    /// its stdin through a pipe (never a file or the command line: it may hold a password).
     @discardableResult
     public static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
         asUser user: String? = nil,
+        input: Data? = nil,
         allowFailure: Bool = false
     ) throws -> String {
         var launch = executable
@@ -41,7 +43,7 @@ public enum CommandRunner {
         // to miss the exit of a child whose own child daemonized.
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-cmd-\(UUID().uuidString).log").path
         defer { unlink(outputPath) }
-        let status = try spawnAndWait(launch, launchArguments, environment: environment, outputPath: outputPath)
+        let status = try spawnAndWait(launch, launchArguments, environment: environment, outputPath: outputPath, input: input)
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         if status != 0 && !allowFailure {
             throw CommandFailure(
@@ -54,9 +56,33 @@ public enum CommandRunner {
     }
 }
 
-/// Starts `executable` with stdin from /dev/null and stdout+stderr to `outputPath`; returns its exit status.
-private func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String) throws -> Int32 {
-    let pid = try spawn(executable, arguments, environment: environment, outputPath: outputPath)
+/// Starts `executable` with stdin from `input` (or /dev/null) and stdout+stderr to `outputPath`; returns its exit status.
+private func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String,
+                          input: Data?) throws -> Int32 {
+    var pipeEnds: [Int32] = [-1, -1]
+    if input != nil {
+        guard pipe(&pipeEnds) == 0 else { throw CommandFailure(command: executable, status: 127, output: "cannot make a pipe") }
+        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
+    }
+    let pid: pid_t
+    do {
+        pid = try spawn(executable, arguments, environment: environment, outputPath: outputPath, standardInput: input == nil ? nil : pipeEnds[0])
+    } catch {
+        if input != nil { close(pipeEnds[0]); close(pipeEnds[1]) }
+        throw error
+    }
+    if let input {
+        close(pipeEnds[0])
+        input.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(pipeEnds[1], bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 { if errno == EINTR { continue } else { break } }
+                offset += written
+            }
+        }
+        close(pipeEnds[1])
+    }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     return shellExitCode(status)
@@ -74,11 +100,15 @@ func shellExitCode(_ status: Int32) -> Int32 {
 /// `inheritEnvironment: false`, only `PATH`, `LANG` and `environment` (a guest must not see Cellar's own
 /// database URL or keys). The child outlives this process; the caller reaps it or leaves it to PID 1.
 public func spawn(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String,
-                  append: Bool = false, inheritEnvironment: Bool = true) throws -> pid_t {
+                  append: Bool = false, inheritEnvironment: Bool = true, standardInput: Int32? = nil) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    if let standardInput {
+        posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    }
     posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o600)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     // Descriptors opened by libraries (NIO's sockets, librabbitmq's) are not close-on-exec; a server started

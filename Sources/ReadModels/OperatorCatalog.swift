@@ -135,10 +135,14 @@ public struct OperatorCatalog: Sendable {
             """, logger: logger)
     }
 
-    /// What `cellar up` seeds when the catalog is empty: PostgreSQL 15 and a few flavors.
+    /// What `cellar up` seeds where the catalog lacks it: PostgreSQL 15, MariaDB 10.11 and a few flavors.
     public func seedDefaults() async throws {
-        if try await datastores().isEmpty {
+        let known = Set(try await datastores().map(\.name))
+        if known.isEmpty {
             try await upsertVersion(datastore: "postgresql", name: "15", version: "15", manager: "postgresql")
+        }
+        if !known.contains("mariadb") {
+            try await upsertVersion(datastore: "mariadb", name: "10.11", version: "10.11", manager: "mariadb")
         }
         if try await flavors().isEmpty {
             for flavor in [

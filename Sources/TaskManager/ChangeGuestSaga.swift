@@ -58,21 +58,24 @@ struct ChangeGuestSaga: SagaSteps {
                 try GuestUser(name: $0.name, host: $0.host, password: passwords["user:\($0.name)@\($0.host)"], databases: $0.databases)
                     .sealed(with: guestBox)
             }), timeout: timeout)
-        case .deleteUser(let name, _):
-            _ = try await context.callGuest(GuestMethod.deleteUser.rawValue, NameRequest(name: name), timeout: timeout)
-        case .grantAccess(let user, _, let databases):
-            _ = try await context.callGuest(GuestMethod.grantAccess.rawValue, AccessRequest(user: user, databases: databases), timeout: timeout)
-        case .revokeAccess(let user, _, let database):
-            _ = try await context.callGuest(GuestMethod.revokeAccess.rawValue, AccessRequest(user: user, databases: [database]), timeout: timeout)
+        case .deleteUser(let name, let host):
+            _ = try await context.callGuest(GuestMethod.deleteUser.rawValue, NameRequest(name: name, host: host), timeout: timeout)
+        case .grantAccess(let user, let host, let databases):
+            _ = try await context.callGuest(GuestMethod.grantAccess.rawValue, AccessRequest(user: user, host: host, databases: databases), timeout: timeout)
+        case .revokeAccess(let user, let host, let database):
+            _ = try await context.callGuest(GuestMethod.revokeAccess.rawValue, AccessRequest(user: user, host: host, databases: [database]), timeout: timeout)
         case .changePasswords(let users):
             let changes = try users.map { name in
-                try GuestUser(name: name, password: passwords.first { $0.key.hasPrefix("user:\(name)@") }?.value).sealed(with: guestBox)
+                // The secret's name carries the user's host: `user:<name>@<host>`.
+                let secret = passwords.first { $0.key.hasPrefix("user:\(name)@") }
+                let host = secret.map { String($0.key.dropFirst("user:\(name)@".count)) } ?? "%"
+                return try GuestUser(name: name, host: host, password: secret?.value).sealed(with: guestBox)
             }
             _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)
         case .disableRoot:
             _ = try await context.callGuest(GuestMethod.disableRoot.rawValue, [String: String](), timeout: timeout)
-        case .renameUser(let name, _, let newName):
-            _ = try await context.callGuest(GuestMethod.renameUser.rawValue, RenameUserRequest(name: name, newName: newName), timeout: timeout)
+        case .renameUser(let name, let host, let newName):
+            _ = try await context.callGuest(GuestMethod.renameUser.rawValue, RenameUserRequest(name: name, host: host, newName: newName), timeout: timeout)
         case .updateAccess(let access):
             _ = try await context.callGuest(GuestMethod.updateAccess.rawValue, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
         case .enableRoot:

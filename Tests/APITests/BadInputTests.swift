@@ -100,8 +100,10 @@ struct BadInputTests {
     func catalogAndPending() async throws {
         try await TroveAPIFixture.with { client, _ in
             let datastores = try await client.call(.get, "datastores")
-            #expect((datastores.body["datastores"] as? [[String: any Sendable]])?.first?["name"] as? String == "postgresql")
+            let names = Set(((datastores.body["datastores"] as? [[String: any Sendable]]) ?? []).compactMap { $0["name"] as? String })
+            #expect(names == ["postgresql", "mariadb"])
             #expect(try await client.call(.get, "datastores/postgresql/versions/15").status == .ok)
+            #expect(try await client.call(.get, "datastores/mariadb/versions/10.11").status == .ok)
             #expect(try await client.call(.get, "datastores/oracle").status == .notFound)
             #expect(try await client.call(.get, "flavors/1").status == .ok)
             #expect(try await client.call(.get, "flavors/99").status == .notFound)

@@ -43,7 +43,7 @@ extension DatastoreDescriptor {
 /// The datastores Cellar knows.
 public enum Datastores {
     /// Every descriptor.
-    public static let all: [any DatastoreDescriptor] = [PostgreSQLDescriptor()]
+    public static let all: [any DatastoreDescriptor] = [PostgreSQLDescriptor(), MariaDBDescriptor()]
 
     /// The descriptor of a datastore version's `manager`.
     public static func descriptor(manager: String) -> (any DatastoreDescriptor)? {

@@ -1,0 +1,160 @@
+import Bus
+import Foundation
+import GuestProtocol
+import Secrets
+
+/// Databases, users (`name@host`), grants and root: SQL administration as the guest's `root@localhost`.
+extension MariaDBManager {
+    typealias SQL = MariaDBClient
+
+    func createDatabases(_ databases: [GuestDatabase]) async throws {
+        try Self.checkNames(databases: databases.map(\.name), users: [])
+        for database in databases {
+            for value in [database.characterSet, database.collate].compactMap({ $0 }) where !SQLText.isValidSetting(value) {
+                throw RemoteFailure(type: "InvalidDatabaseSettings", message: "'\(value)' is not a valid character set or collation (database \(database.name))")
+            }
+        }
+        try await admin { client in
+            for database in databases {
+                var sql = "CREATE DATABASE IF NOT EXISTS \(SQL.identifier(database.name))"
+                if let characterSet = database.characterSet { sql += " CHARACTER SET \(SQL.literal(characterSet))" }
+                if let collate = database.collate { sql += " COLLATE \(SQL.literal(collate))" }
+                do { try client.run(sql) } catch let failure as RemoteFailure {
+                    throw RemoteFailure(type: "InvalidDatabaseSettings", message: "database \(database.name) could not be created: \(failure.message)")
+                }
+            }
+        }
+    }
+
+    func deleteDatabase(_ name: String) async throws {
+        try Self.checkNames(databases: [name], users: [])
+        try await admin { try $0.run("DROP DATABASE IF EXISTS \(SQL.identifier(name))") }
+    }
+
+    func listDatabases() async throws -> [GuestDatabase] {
+        let rows = try await admin { try $0.run("""
+            SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME
+            """) }
+        return rows.filter { $0.count == 3 && !Self.internalDatabases.contains($0[0].lowercased()) }
+            .map { GuestDatabase(name: $0[0], characterSet: $0[1], collate: $0[2]) }
+    }
+
+    func createUsers(_ users: [GuestUser]) async throws {
+        try Self.checkNames(databases: users.flatMap(\.databases), users: users.map(\.name))
+        try await admin { client in
+            for user in users {
+                let account = SQL.account(user.name, user.host)
+                let exists = try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal(user.host))")
+                guard let password = user.password, !password.isEmpty else {
+                    if exists { continue }  // a repeated prepare after the password was handed over once
+                    throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
+                }
+                let verb = exists ? "ALTER USER" : "CREATE USER"
+                try client.run("\(verb) \(account) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
+            }
+        }
+        for user in users { try await grant(user: user.name, host: user.host, databases: user.databases) }
+    }
+
+    func deleteUser(_ name: String, host: String) async throws {
+        try Self.checkNames(databases: [], users: [name])
+        try await admin { client in
+            try client.run("DROP USER IF EXISTS \(SQL.account(name, host))")
+            try Self.endSessions(of: name, database: nil, on: client)
+        }
+    }
+
+    /// Accounts with the databases granted to them explicitly.
+    func listUsers() async throws -> [GuestUser] {
+        let rows = try await admin { try $0.run("""
+            SELECT u.User, u.Host, IFNULL(GROUP_CONCAT(d.Db ORDER BY d.Db SEPARATOR ','), '')
+            FROM mysql.user u LEFT JOIN mysql.db d ON d.User = u.User AND d.Host = u.Host
+            WHERE u.User <> '' AND u.is_role = 'N' GROUP BY u.User, u.Host ORDER BY u.User, u.Host
+            """) }
+        return rows.filter { $0.count == 3 && !Self.internalUsers.contains($0[0]) }.map { row in
+            GuestUser(name: row[0], host: row[1], password: nil, databases: row[2].split(separator: ",").map(String.init))
+        }
+    }
+
+    func grant(user: String, host: String, databases: [String]) async throws {
+        try Self.checkNames(databases: databases, users: [user])
+        try await admin { client in
+            for database in databases {
+                guard try client.exists("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = \(SQL.literal(database))") else {
+                    throw RemoteFailure(type: "InvalidDatabase", message: "database \(database) does not exist")
+                }
+                try client.run("GRANT ALL PRIVILEGES ON \(SQL.identifier(database)).* TO \(SQL.account(user, host))")
+            }
+        }
+    }
+
+    /// Takes the grants away and ends the user's sessions on those databases, so access stops at once.
+    func revoke(user: String, host: String, databases: [String]) async throws {
+        try Self.checkNames(databases: databases, users: [user])
+        try await admin { client in
+            for database in databases {
+                let granted = try client.exists("""
+                    SELECT 1 FROM mysql.db WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host)) AND Db = \(SQL.literal(database))
+                    """)
+                if granted { try client.run("REVOKE ALL PRIVILEGES ON \(SQL.identifier(database)).* FROM \(SQL.account(user, host))") }
+                try Self.endSessions(of: user, database: database, on: client)
+            }
+        }
+    }
+
+    func changePasswords(_ users: [GuestUser]) async throws {
+        try Self.checkNames(databases: [], users: users.map(\.name))
+        try await admin { client in
+            for user in users {
+                guard let password = user.password, !password.isEmpty else {
+                    throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
+                }
+                guard try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal(user.host))") else {
+                    throw RemoteFailure(type: "InvalidUser", message: "user \(user.name)@\(user.host) does not exist")
+                }
+                try client.run("ALTER USER \(SQL.account(user.name, user.host)) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
+            }
+        }
+    }
+
+    /// Renames an account (its password and grants go with it). Done already: success.
+    func renameUser(_ name: String, host: String, to newName: String) async throws {
+        try Self.checkNames(databases: [], users: [name, newName])
+        try await admin { client in
+            let account = { (user: String) in "SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host))" }
+            if try client.exists(account(newName)), try !client.exists(account(name)) { return }
+            guard try client.exists(account(name)) else { throw RemoteFailure(type: "InvalidUser", message: "user \(name)@\(host) does not exist") }
+            try client.run("RENAME USER \(SQL.account(name, host)) TO \(SQL.account(newName, host))")
+        }
+    }
+
+    /// Creates (or resets and unlocks) `root@%` with every privilege; returns its password.
+    func enableRoot(password: String?) async throws -> String {
+        let secret = password ?? RandomPassword.make()
+        try await admin { client in
+            try client.run("""
+                CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY \(SQL.literal(secret));
+                ALTER USER 'root'@'%' IDENTIFIED BY \(SQL.literal(secret)) ACCOUNT UNLOCK;
+                GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
+                """, secrets: [secret])
+        }
+        return secret
+    }
+
+    /// Locks `root@%` and ends its network sessions (the guest's own `root@localhost` is another account).
+    func disableRoot() async throws {
+        try await admin { client in
+            guard try client.exists("SELECT 1 FROM mysql.user WHERE User = 'root' AND Host = '%'") else { return }
+            try client.run("ALTER USER 'root'@'%' ACCOUNT LOCK")
+            let sessions = try client.run("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'root' AND HOST <> 'localhost'")
+            for row in sessions { if let id = row.first.flatMap(Int.init) { _ = try? client.run("KILL CONNECTION \(id)") } }
+        }
+    }
+
+    /// Ends the sessions of `user` (on `database`, or all), so a revoke or drop takes effect at once.
+    static func endSessions(of user: String, database: String?, on client: MariaDBClient) throws {
+        var sql = "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = \(SQL.literal(user))"
+        if let database { sql += " AND DB = \(SQL.literal(database))" }
+        for row in try client.run(sql) { if let id = row.first.flatMap(Int.init) { _ = try? client.run("KILL CONNECTION \(id)") } }
+    }
+}

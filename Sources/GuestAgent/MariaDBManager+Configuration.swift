@@ -1,0 +1,60 @@
+import Bus
+import Foundation
+import GuestProtocol
+import Lifecycle
+
+/// Configuration groups: the values go into the options file (for every start) and, where the server allows,
+/// live with `SET GLOBAL`; a value the server takes only at start is reported as waiting for a restart.
+extension MariaDBManager {
+    func updateOverrides(_ values: [String: ParameterValue]) async throws -> OverridesOutcome {
+        for name in values.keys where !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+            throw RemoteFailure(type: "InvalidConfiguration", message: "'\(name)' is not a MariaDB system variable name")
+        }
+        state.overrides = values
+        try writeOptions()
+        try state.save(to: paths.guestState)
+        guard isServerRunning() else { return OverridesOutcome(pendingRestart: []) }
+        let pending = try await admin { client in
+            var pending: [String] = []
+            for name in values.keys.sorted() {
+                let dynamic = try client.exists("""
+                    SELECT 1 FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = \(MariaDBClient.literal(name.uppercased())) AND READ_ONLY = 'NO'
+                    """)
+                guard dynamic else { pending.append(name); continue }
+                let value = MariaDBOptionsFile.optionValue(values[name]!)
+                let literal = if case .string = values[name]! { MariaDBClient.literal(value) } else { value }
+                do { try client.run("SET GLOBAL \(name) = \(literal)") } catch let failure as RemoteFailure {
+                    throw RemoteFailure(type: "InvalidConfiguration", message: "MariaDB refused \(name) = \(value): \(failure.message)")
+                }
+            }
+            return pending
+        }
+        logger.info("configuration applied", metadata: ["values": "\(values.count)", "pending_restart": "\(pending)"])
+        return OverridesOutcome(pendingRestart: pending)
+    }
+
+    /// The group's values as the server runs them now (MariaDB has no one view of "changed from default").
+    func effectiveConfiguration() async throws -> EffectiveConfiguration {
+        let names = state.overrides.keys.sorted()
+        guard !names.isEmpty else { return EffectiveConfiguration(values: [:]) }
+        let list = names.map { MariaDBClient.literal($0.uppercased()) }.joined(separator: ", ")
+        let rows = try await admin { try $0.run("""
+            SELECT LOWER(VARIABLE_NAME), GLOBAL_VALUE, VARIABLE_TYPE FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME IN (\(list))
+            """) }
+        var values: [String: ParameterValue] = [:]
+        for row in rows where row.count == 3 {
+            values[row[0]] = switch row[2] {
+            case let type where type.contains("INT"): Int64(row[1]).map(ParameterValue.integer) ?? .string(row[1])
+            case "DOUBLE": Double(row[1]).map(ParameterValue.real) ?? .string(row[1])
+            case "BOOLEAN": .boolean(row[1] == "ON")
+            default: .string(row[1])
+            }
+        }
+        return EffectiveConfiguration(values: values)
+    }
+
+    /// Not built yet for MariaDB: its accounts' hosts would have to follow the networks. Refused plainly.
+    func updateAccess(allowedCidrs: [String]) async throws {
+        throw RemoteFailure(type: "NotSupported", message: "access rules (allowed_cidrs) are not available for MariaDB instances yet")
+    }
+}

@@ -1,0 +1,215 @@
+import Bus
+import Foundation
+import GuestProtocol
+import Lifecycle
+import LocalServers
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Manages one real MariaDB server beside the guest: `mariadb-install-db` once, `mariadbd` started and stopped
+/// as the unprivileged OS user on the instance's own address, status and volume limit (here); databases, users
+/// (`name@host`), grants and root (`+Administration`); configuration groups (`+Configuration`), whose options
+/// file `MariaDBOptionsFile` renders.
+actor MariaDBManager: DatastoreManagerType {
+    static let managerName = "mariadb"
+    /// Accounts and databases that are the server's or the guest's own, never the user's.
+    static let internalUsers: Set<String> = ["root", "mariadb.sys", "mysql", "os_admin", "cellar", "PUBLIC"]
+    static let internalDatabases: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
+
+    let paths: MariaDBPaths
+    let address: String
+    let port: Int
+    let osUser: String?
+    let logger: Logger
+    var state: GuestState
+    private var measuredSize: (bytes: Int64, at: ContinuousClock.Instant)?
+
+    var client: MariaDBClient { MariaDBClient(socket: paths.socket.path) }
+
+    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger) {
+        paths = MariaDBPaths(instanceDirectory: instanceDirectory, runtimeDirectory: runtimeDirectory)
+        self.address = address
+        self.port = port
+        self.osUser = osUser
+        self.logger = logger
+        state = GuestState.load(from: paths.guestState)
+    }
+
+    // MARK: - Server lifecycle
+
+    func prepare(_ request: PrepareRequest) async throws {
+        try Self.checkNames(databases: request.databases.map(\.name), users: request.users.map(\.name))
+        try await onDedicatedThread { [self] in try installIfNeeded() }
+        state.memoryMB = request.memoryMB
+        state.volumeSizeGB = request.volumeSizeGB
+        state.overrides = request.overrides ?? [:]
+        try writeOptions()
+        try await startServer()
+        // mariadb-install-db also makes passwordless root accounts for TCP (127.0.0.1, ::1, the host name):
+        // only the socket's root@localhost stays, for the guest.
+        let client = self.client
+        try await onDedicatedThread {
+            let extra = try client.run("SELECT User, Host FROM mysql.user WHERE User IN ('root', '') AND Host NOT IN ('localhost', '%')")
+            for row in extra where row.count == 2 { try client.run("DROP USER IF EXISTS \(MariaDBClient.account(row[0], row[1]))") }
+        }
+        try await createDatabases(request.databases)
+        try await createUsers(request.users)
+        state.prepared = true
+        state.stoppedOnPurpose = false
+        try state.save(to: paths.guestState)
+    }
+
+    func startIfPrepared() async {
+        guard state.prepared, !state.stoppedOnPurpose else { return }
+        do { try await startServer() } catch {
+            logger.error("could not start MariaDB", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func restart(memoryMB: Int?) async throws {
+        try requirePrepared()
+        if let memoryMB { state.memoryMB = memoryMB }
+        try writeOptions()
+        state.stoppedOnPurpose = false
+        try state.save(to: paths.guestState)
+        try await stopServer()
+        try await startServer()
+    }
+
+    func stop() async throws {
+        state.stoppedOnPurpose = true
+        try? state.save(to: paths.guestState)
+        try await stopServer()
+    }
+
+    func resizeVolume(_ sizeGB: Int) async throws {
+        guard sizeGB > 0 else { throw RemoteFailure(type: "InvalidVolumeSize", message: "the volume size must be positive, not \(sizeGB)") }
+        state.volumeSizeGB = sizeGB
+        try state.save(to: paths.guestState)
+        try await enforceVolumeLimit(usedBytes: dataDirectorySize())
+    }
+
+    func report(instanceID: String, at time: Date) async -> GuestReport {
+        let used = dataDirectorySize()
+        func report(_ condition: DatastoreCondition, version: String? = nil) -> GuestReport {
+            GuestReport(instanceID: instanceID, condition: condition, volumeUsedBytes: used, volumeSizeGB: state.volumeSizeGB,
+                        serverVersion: version, sentAt: time)
+        }
+        guard state.prepared else { return report(.building) }
+        guard isServerRunning() else { return report(state.stoppedOnPurpose ? .shutdown : .crashed) }
+        let client = self.client
+        guard let version = try? await onDedicatedThread({ try client.run("SELECT VERSION()").first?.first }) else { return report(.blocked) }
+        try? await enforceVolumeLimit(usedBytes: used)
+        return report(.healthy, version: version)
+    }
+
+    // MARK: - Helpers
+
+    func requirePrepared() throws {
+        guard state.prepared else { throw RemoteFailure(type: "NotPrepared", message: "the datastore has not been prepared yet") }
+    }
+
+    /// Runs administrative SQL off the actor's thread (the client is a blocking child process).
+    func admin<T: Sendable>(_ work: @escaping @Sendable (MariaDBClient) throws -> T) async throws -> T {
+        let client = self.client
+        return try await onDedicatedThread { try work(client) }
+    }
+
+    static func checkNames(databases: [String], users: [String]) throws {
+        for name in databases where !SQLText.isValidName(name) || internalDatabases.contains(name.lowercased()) {
+            throw RemoteFailure(type: "InvalidDatabaseName", message: "'\(name)' is not a valid database name")
+        }
+        for name in users where !SQLText.isValidName(name) || internalUsers.contains(name) {
+            throw RemoteFailure(type: "InvalidUserName", message: "'\(name)' is not a valid user name")
+        }
+    }
+
+    func writeOptions() throws {
+        let options = MariaDBOptionsFile(
+            dataDirectory: paths.data.path, socket: paths.socket.path, pidFile: paths.pidFile.path, errorLog: paths.errorLog.path,
+            address: address, port: port, memoryMB: state.memoryMB, overrides: state.overrides)
+        try Data(options.text.utf8).write(to: paths.optionsFile)
+        try giveToDatabaseUser(paths.optionsFile)
+    }
+
+    private nonisolated func installIfNeeded() throws {
+        let manager = FileManager.default
+        try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.logDirectory)
+        if manager.fileExists(atPath: paths.initialized.path) { return }
+        try? manager.removeItem(at: paths.data)  // an interrupted install is started over
+        try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.data)
+        var arguments = ["--no-defaults", "--datadir=\(paths.data.path)", "--auth-root-authentication-method=normal", "--skip-test-db"]
+        if let osUser { arguments.append("--user=\(osUser)") }
+        try CommandRunner.run("/usr/bin/mariadb-install-db", arguments)
+        try Data().write(to: paths.initialized)
+    }
+
+    private func startServer() async throws {
+        if isServerRunning() { return }
+        try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.socketDirectory)
+        var arguments = ["--defaults-file=\(paths.optionsFile.path)"]
+        if let osUser { arguments.append("--user=\(osUser)") }
+        let pid = try spawn("/usr/sbin/mariadbd", arguments, environment: [:], outputPath: paths.errorLog.path, append: true, inheritEnvironment: false)
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        }
+        let client = self.client
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if (try? await onDedicatedThread({ try client.run("SELECT 1") })) != nil { return }
+            guard ProcessStatus.isAlive(pid: pid) else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let log = (try? String(contentsOf: paths.errorLog, encoding: .utf8)) ?? ""
+        let tail = log.split(separator: "\n").filter { $0.contains("ERROR") }.suffix(3).joined(separator: " | ")
+        throw RemoteFailure(type: "DatastoreStartFailed", message: "MariaDB did not start: \(tail.isEmpty ? String(log.suffix(300)) : tail)")
+    }
+
+    private func stopServer() async throws {
+        guard let pid = serverPID() else { return }
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ProcessStatus.isAlive(pid: pid), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if ProcessStatus.isAlive(pid: pid) { kill(pid, SIGKILL) }
+    }
+
+    private func serverPID() -> Int32? {
+        guard let text = try? String(contentsOf: paths.pidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessStatus.isAlive(pid: pid) else { return nil }
+        return pid
+    }
+
+    func isServerRunning() -> Bool { serverPID() != nil }
+
+    private func enforceVolumeLimit(usedBytes: Int64) async throws {
+        guard state.prepared, state.volumeSizeGB > 0 else { return }
+        let full = usedBytes >= Int64(state.volumeSizeGB) * 1_073_741_824
+        guard full != state.readOnlyForVolume else { return }
+        try await admin { try $0.run("SET GLOBAL read_only = \(full ? "ON" : "OFF")") }
+        state.readOnlyForVolume = full
+        try state.save(to: paths.guestState)
+        logger.warning(full ? "volume full: writes refused" : "volume has room again: writes allowed",
+                       metadata: ["used_bytes": "\(usedBytes)", "size_gb": "\(state.volumeSizeGB)"])
+    }
+
+    private func dataDirectorySize() -> Int64 {
+        if let measuredSize, ContinuousClock.now - measuredSize.at < .seconds(10) { return measuredSize.bytes }
+        var total: Int64 = 0
+        if let files = FileManager.default.enumerator(at: paths.data, includingPropertiesForKeys: [.fileSizeKey]) {
+            for case let file as URL in files { total += Int64((try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+        }
+        measuredSize = (total, ContinuousClock.now)
+        return total
+    }
+
+    private nonisolated func giveToDatabaseUser(_ url: URL) throws {
+        guard let osUser else { return }
+        try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: url.path)
+    }
+}

@@ -1,0 +1,69 @@
+import CellarTestSupport
+import Foundation
+import LocalServers
+import Testing
+
+/// MariaDB instances through the control plane with real guests and real `mariadbd` servers.
+@Suite("MariaDB instances with real guests", .serialized)
+struct MariaDBInstanceTests {
+    /// The create body of the Trove user's own script: two databases (one `utf8` / `utf8_general_ci`) and `admin`.
+    static var sampleInstance: [String: Any] { [
+        "name": "sample", "flavorRef": "1", "volume": ["size": 1], "datastore": ["type": "mariadb", "version": "10.11"],
+        "databases": [["name": "sampledb0", "character_set": "utf8", "collate": "utf8_general_ci"], ["name": "sampledb1"]],
+        "users": [["name": "admin", "password": "admin", "databases": [["name": "sampledb1"]]]],
+    ] }
+
+    @Test("create with utf8 databases and admin@%, log in over TCP, users, grants, passwords, root, restart, delete leaves nothing")
+    func wholeLife() async throws {
+        try await ControlPlane.with { plane in
+            let created = try await plane.trove("POST", "/instances", ["instance": Self.sampleInstance])
+            #expect(created.status == 200, "\(created.json)")
+            let id = try #require((created.json["instance"] as? [String: Any])?["id"] as? String)
+            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            let address = try #require((active["ip"] as? [String])?.first)
+            func sql(_ user: String, _ password: String, _ database: String, _ statement: String = "SELECT 1") throws -> (status: Int32, output: String) {
+                try Self.mariadb(address, user: user, password: password, database: database, statement)
+            }
+
+            #expect(try sql("admin", "admin", "sampledb1").status == 0)
+            let refused = try sql("admin", "admin", "sampledb0")
+            #expect(refused.status != 0 && refused.output.contains("Access denied"), "\(refused.output)")
+
+            let root = try await plane.trove("POST", "/instances/\(id)/root")
+            let rootPassword = try #require((root.json["user"] as? [String: Any])?["password"] as? String)
+            let charset = try sql("root", rootPassword, "mysql", "SHOW CREATE DATABASE sampledb0")
+            #expect(charset.output.contains("utf8mb3_general_ci"), "\(charset.output)")
+
+            let users = try await plane.trove("GET", "/instances/\(id)/users").json["users"] as? [[String: Any]]
+            #expect(users?.contains { $0["name"] as? String == "admin" && $0["host"] as? String == "%" } == true, "\(String(describing: users))")
+            #expect(try await plane.trove("POST", "/instances/\(id)/users", ["users": [
+                ["name": "bob", "password": "bob-first-pass", "databases": [["name": "sampledb0"]]],
+            ]]).status == 202)
+            #expect(try sql("bob", "bob-first-pass", "sampledb0").status == 0)
+            #expect(try await plane.trove("DELETE", "/instances/\(id)/users/bob/databases/sampledb0").status == 202)
+            #expect(try sql("bob", "bob-first-pass", "sampledb0").status != 0, "revoked at the answer")
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "bob", "password": "bob-second-pass"]]]).status == 202)
+            #expect(try sql("bob", "bob-second-pass", "", "SELECT CURRENT_USER()").status == 0, "the new password at the answer")
+            #expect(try sql("bob", "bob-first-pass", "", "SELECT CURRENT_USER()").status != 0, "the old one refused")
+            #expect(try await plane.trove("DELETE", "/instances/\(id)/root").status == 204)
+            #expect(try sql("root", rootPassword, "mysql").status != 0, "root disabled at the answer")
+
+            #expect(try sql("admin", "admin", "sampledb1", "CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)").status == 0)
+            #expect(try await plane.trove("POST", "/instances/\(id)/action", ["restart": [:] as [String: Any]]).status == 202)
+            try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect(try sql("admin", "admin", "sampledb1", "SELECT n FROM kept").output.contains("7"), "data kept over a restart")
+
+            #expect(try await plane.trove("DELETE", "/instances/\(id)").status == 202)
+            try await plane.waitUntilGone(id)
+            #expect(ProcessStatus.processes(commandLineContaining: plane.folder(of: id).path + "/").isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: plane.folder(of: id).path))
+        }
+    }
+
+    /// `mariadb` as `user` against the instance's address, in `database` (none when empty); the password in the
+    /// environment, not on the command line.
+    static func mariadb(_ address: String, user: String, password: String, database: String, _ sql: String) throws -> (status: Int32, output: String) {
+        let arguments = ["--no-defaults", "-h", address, "-P", "3306", "-u", user, "--connect-timeout=5", "--batch", "--skip-column-names", "-e", sql]
+        return try UpCommandTests.run("/usr/bin/mariadb", arguments + (database.isEmpty ? [] : [database]), environment: ["MYSQL_PWD": password])
+    }
+}
