@@ -36,6 +36,10 @@ extension UpCommandTests {
                                     environment: alice)
             #expect(flow.status == 0, "\(flow.output)")
             #expect(flow.output.contains("troveclient flow: ok"), "\(flow.output)")
+            let mariadb = try Self.run(Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_mariadb.py").path],
+                                       environment: alice)
+            #expect(mariadb.status == 0, "\(mariadb.output)")
+            #expect(mariadb.output.contains("troveclient mariadb: ok"), "\(mariadb.output)")
 
             let openstack = Self.python.deletingLastPathComponent().appendingPathComponent("openstack").path
             if FileManager.default.isExecutableFile(atPath: openstack) {

@@ -1,0 +1,89 @@
+"""The Trove user's own MariaDB script, with the real python-troveclient and the `openstack database` commands.
+
+Reads OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME from the environment; prints one line per step
+and exits non-zero on the first surprise.
+"""
+import os
+import subprocess
+import sys
+import time
+
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+from troveclient import client
+from troveclient.apiclient import exceptions
+
+from troveclient_flow import cli, step, wait_for
+
+
+def mariadb(address, user, password, database, sql="SELECT 1"):
+    """`mariadb` against the instance's address (the password in the environment, not the command line)."""
+    return subprocess.run(
+        ["mariadb", "--no-defaults", "-h", address, "-P", "3306", "-u", user, "--connect-timeout=5", "--batch",
+         "--skip-column-names", "-e", sql, database],
+        env={**os.environ, "MYSQL_PWD": password}, capture_output=True, text=True, timeout=30,
+    )
+
+
+def wait_until_gone(trove, instance_id):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            trove.instances.get(instance_id)
+            time.sleep(0.5)
+        except exceptions.NotFound:
+            return
+    raise AssertionError(f"instance {instance_id} is still there")
+
+
+def main():
+    auth = v3.Password(
+        auth_url=os.environ["OS_AUTH_URL"], username=os.environ["OS_USERNAME"], password=os.environ["OS_PASSWORD"],
+        project_name=os.environ["OS_PROJECT_NAME"], user_domain_name="Default", project_domain_name="Default",
+    )
+    trove = client.Client("1.0", session=session.Session(auth=auth))
+    assert "mariadb" in [d.name for d in trove.datastores.list()], "no mariadb datastore"
+
+    # As in the Trove user's script (python-troveclient instances.create).
+    instance = trove.instances.create(
+        "sample", "1", volume={"size": 1},
+        databases=[{"name": "sampledb0", "character_set": "utf8", "collate": "utf8_general_ci"}, {"name": "sampledb1"}],
+        users=[{"name": "admin", "password": "admin", "databases": [{"name": "sampledb1"}]}],
+        datastore="mariadb", datastore_version="10.11",
+    )
+    shown = wait_for(trove, instance.id, "ACTIVE")
+    address = shown.ip[0]
+    step(f"mariadb instance ACTIVE/HEALTHY on {address}")
+
+    done = mariadb(address, "admin", "admin", "sampledb1")
+    assert done.returncode == 0, done.stderr
+    refused = mariadb(address, "admin", "admin", "sampledb0")
+    assert refused.returncode != 0 and "Access denied" in refused.stderr, refused.stderr
+    step("admin logs in to sampledb1 and is refused sampledb0")
+
+    # The client spells the option `--character_set`.
+    cli("db", "create", instance.id, "extra", "--character_set", "utf8", "--collate", "utf8_general_ci")
+    databases = cli("db", "list", instance.id, "-f", "json")
+    assert "extra" in [d["Name"] for d in databases], databases
+    step("openstack database db create --character_set utf8 --collate utf8_general_ci")
+
+    created = cli("instance", "create", "web", "--flavor", "1", "--size", "1", "--datastore", "mariadb",
+                  "--datastore-version", "10.11", "--databases", "shop", "--users", "clerk:clerk-pass", "-f", "json")
+    web = created["id"]
+    wait_for(trove, web, "ACTIVE")
+    step("openstack database instance create --datastore mariadb: ACTIVE")
+
+    for instance_id in (instance.id, web):
+        trove.instances.delete(instance_id)
+    for instance_id in (instance.id, web):
+        wait_until_gone(trove, instance_id)
+    step("deleted")
+    print("troveclient mariadb: ok")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # noqa: BLE001 - report anything, fail the test
+        print(f"troveclient mariadb FAILED: {type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(1)
