@@ -14,18 +14,29 @@ extension OperatorCatalog {
         return nil
     }
 
-    /// Stores (or replaces) the parameters of a version.
-    public func storeParameters(_ parameters: [ConfigurationParameter], ofVersion versionID: String) async throws {
+    /// The character sets and collations of a version, or nil when they were never loaded.
+    public func characterSets(ofVersion versionID: String) async throws -> CharacterSetCatalog? {
+        let rows = try await client.query("SELECT character_sets::text FROM datastore_parameters WHERE version_id = \(versionID)", logger: logger)
+        for try await text in rows.decode(String?.self) {
+            return try text.map { try JSONDecoder().decode(CharacterSetCatalog.self, from: Data($0.utf8)) }
+        }
+        return nil
+    }
+
+    /// Stores (or replaces) the parameters, character sets and collations of a version.
+    public func storeParameters(_ parameters: [ConfigurationParameter], characterSets: CharacterSetCatalog? = nil,
+                                ofVersion versionID: String) async throws {
         let json = String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self)
+        let sets = try characterSets.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await client.query("""
-            INSERT INTO datastore_parameters (version_id, parameters) VALUES (\(versionID), \(json)::jsonb)
-            ON CONFLICT (version_id) DO UPDATE SET parameters = excluded.parameters, loaded_at = now()
+            INSERT INTO datastore_parameters (version_id, parameters, character_sets) VALUES (\(versionID), \(json)::jsonb, \(sets)::jsonb)
+            ON CONFLICT (version_id) DO UPDATE SET parameters = excluded.parameters, character_sets = excluded.character_sets, loaded_at = now()
             """, logger: logger)
     }
 
-    /// Versions whose parameters were never loaded.
+    /// Versions whose parameters, character sets or collations were never loaded.
     public func versionsWithoutParameters() async throws -> [DatastoreVersion] {
-        let loaded = try await client.query("SELECT version_id FROM datastore_parameters", logger: logger)
+        let loaded = try await client.query("SELECT version_id FROM datastore_parameters WHERE character_sets IS NOT NULL", logger: logger)
         var ids: Set<String> = []
         for try await id in loaded.decode(String.self) { ids.insert(id) }
         return try await versions().filter { !ids.contains($0.id) }

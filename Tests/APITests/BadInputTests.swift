@@ -3,6 +3,8 @@ import CellarTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Lifecycle
+import ReadModels
 import Testing
 
 @Suite("Bad requests get Trove error bodies, never a 5xx", .tags(.postgres))
@@ -93,6 +95,22 @@ struct BadInputTests {
             #expect(try await client.call(.post, "instances", as: "reader", body: createBody()).status == .forbidden)
             #expect(try await client.call(.get, "instances/\(id)", as: "reader").status == .ok)
             #expect(try await client.call(.get, "instances/\(id)", as: "admin", project: "ops").status == .ok)
+        }
+    }
+
+    @Test("a PostgreSQL database with a MySQL collation: 400 naming the field and the datastore, nothing recorded")
+    func foreignCollation() async throws {
+        try await TroveAPIFixture.with { client, database in
+            let catalog = OperatorCatalog(client: database.client, logger: TestServers.logger)
+            let version = try #require(try await catalog.versions().first { $0.manager == "postgresql" })
+            try await catalog.storeParameters([], characterSets: CharacterSetCatalog(characterSets: ["UTF8"], collations: ["C": "", "C.utf8": ""]),
+                                              ofVersion: version.id)
+            let body = createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"billing\", \"collate\": \"utf8_general_ci\"")
+            let reply = try await client.call(.post, "instances", body: body)
+            #expect(reply.status == .badRequest)
+            #expect(reply.fault?.message.contains("'instance.databases[1].collate' utf8_general_ci is not a collation of PostgreSQL") == true,
+                    "\(reply.fault?.message ?? "no message")")
+            #expect(try await database.eventStore().readAll(after: .start).isEmpty)
         }
     }
 

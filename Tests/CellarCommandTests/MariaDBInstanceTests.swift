@@ -16,6 +16,16 @@ struct MariaDBInstanceTests {
     @Test("create with utf8 databases and admin@%, log in over TCP, users, grants, passwords, root, restart, delete leaves nothing")
     func wholeLife() async throws {
         try await ControlPlane.with { plane in
+            // The catalog comes from a real server: its variables, character sets and collations.
+            let parameters = try await plane.trove("GET", "/datastores/mariadb/versions/10.11/parameters")
+            let names = (parameters.json["configuration-parameters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(names.contains("innodb_buffer_pool_size") && names.contains("max_connections") && !names.contains("datadir"), "\(names.prefix(20))")
+            var mismatched = Self.sampleInstance
+            mismatched["databases"] = [["name": "sampledb0", "character_set": "latin1", "collate": "utf8_general_ci"]]
+            let mismatch = try await plane.trove("POST", "/instances", ["instance": mismatched])
+            #expect(mismatch.status == 400, "\(mismatch.json)")
+            #expect("\(mismatch.json)".contains("belongs to character set utf8mb3, not latin1"), "\(mismatch.json)")
+
             let created = try await plane.trove("POST", "/instances", ["instance": Self.sampleInstance])
             #expect(created.status == 200, "\(created.json)")
             let id = try #require((created.json["instance"] as? [String: Any])?["id"] as? String)

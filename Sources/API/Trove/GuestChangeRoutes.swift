@@ -12,8 +12,10 @@ extension TroveAPI {
             let body = try await RequestBody.decode(DatabasesBody.self, from: request, context: context)
             let databases = body.databases.map { Instance.DatabaseSpec(name: $0.name, characterSet: $0.characterSet, collate: $0.collate) }
             try InstanceCreation.requireUnique(databases.map(\.name), what: "database")
+            let characterSets = try await characterSetCatalog(context)
             return try await change(.createDatabases(databases), request: request, context: context) { rules in
                 for database in databases { try InstanceCreation.check(database.name, as: .database, on: rules) }
+                try InstanceCreation.checkCharacterSets(of: databases, field: { "databases[\($0)]" }, rules: rules, catalog: characterSets)
             }
         }
         routes.delete("instances/:id/databases/:name") { request, context -> Response in
@@ -134,6 +136,15 @@ extension TroveAPI {
         let caller = try context.caller()
         guard let datastore = try await commands.state(of: try context.parameters.require("id"), caller: caller)?.datastore else { return nil }
         return try InstanceCreation.rules(of: datastore)
+    }
+
+    /// The character sets and collations of the path's instance's datastore version (nil: unknown or not loaded).
+    func characterSetCatalog(_ context: CellarRequestContext) async throws -> CharacterSetCatalog? {
+        let caller = try context.caller()
+        guard let datastore = try await commands.state(of: try context.parameters.require("id"), caller: caller)?.datastore,
+              let version = try await catalog.versions().first(where: { $0.datastoreName == datastore.type && $0.name == datastore.version })
+        else { return nil }
+        return try await catalog.characterSets(ofVersion: version.id)
     }
 
     /// The user of the path (`name` or `name@host`), its host checked.

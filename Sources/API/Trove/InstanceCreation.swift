@@ -24,7 +24,7 @@ struct InstanceCreation {
         guard (1...Self.maximumVolumeGB).contains(volume.size) else {
             throw TroveError.badRequest("'instance.volume.size' must be between 1 and \(Self.maximumVolumeGB) GB, not \(volume.size).")
         }
-        let datastore = try await chooseDatastore(body.datastore)
+        let (datastore, versionID) = try await chooseDatastore(body.datastore)
         let rules = try Self.rules(of: datastore)
         if let replicaOf = body.replicaOf, try await reads.instance(replicaOf, project: caller.isAdmin ? nil : caller.projectID) == nil {
             throw TroveError.notFound("Instance \(replicaOf) (replica_of) could not be found.")
@@ -42,6 +42,8 @@ struct InstanceCreation {
             return Instance.DatabaseSpec(name: database.name, characterSet: database.characterSet, collate: database.collate)
         }
         try Self.requireUnique(databases.map(\.name), what: "database")
+        try Self.checkCharacterSets(of: databases, field: { "instance.databases[\($0)]" }, rules: rules,
+                                    catalog: try await catalog.characterSets(ofVersion: versionID))
         let databaseNames = Set(databases.map(\.name))
         let users = try (body.users ?? []).enumerated().map { index, user -> Instance.UserRequest in
             try Self.check(user.name, as: .user, on: rules)
@@ -63,7 +65,7 @@ struct InstanceCreation {
         )
     }
 
-    private func chooseDatastore(_ choice: CreateInstanceRequest.Body.DatastoreChoice?) async throws -> Datastore {
+    private func chooseDatastore(_ choice: CreateInstanceRequest.Body.DatastoreChoice?) async throws -> (Datastore, versionID: String) {
         let datastores = try await catalog.datastores()
         let entry: DatastoreEntry
         if let type = choice?.type {
@@ -84,7 +86,7 @@ struct InstanceCreation {
             throw TroveError.notFound("Datastore version '\(versionName ?? "default")' of \(entry.name) cannot be found.")
         }
         guard version.active else { throw TroveError.badRequest("Datastore version \(entry.name) \(version.name) is not active.") }
-        return Datastore(type: entry.name, version: version.name, manager: version.manager)
+        return (Datastore(type: entry.name, version: version.name, manager: version.manager), version.id)
     }
 
     /// The rules of `datastore`; a version whose manager this Cellar does not know cannot be used.
@@ -93,6 +95,18 @@ struct InstanceCreation {
             throw TroveError.badRequest("Datastore \(datastore.type) \(datastore.version) runs on manager '\(datastore.manager ?? datastore.type)', which this Cellar does not have.")
         }
         return rules
+    }
+
+    /// The databases' character sets and collations against what the version's server offers (its catalog, when
+    /// loaded; the guest refuses what slips through): a 400 naming the field and the datastore, nothing recorded.
+    static func checkCharacterSets(of databases: [Instance.DatabaseSpec], field: (Int) -> String, rules: any DatastoreDescriptor,
+                                   catalog: CharacterSetCatalog?) throws {
+        guard let catalog else { return }
+        for (index, database) in databases.enumerated() {
+            if let problem = rules.problem(characterSet: database.characterSet, collation: database.collate, in: catalog, field: field(index)) {
+                throw TroveError.badRequest(problem)
+            }
+        }
     }
 
     /// A database or user name as the datastore takes it (400 with the reason otherwise).

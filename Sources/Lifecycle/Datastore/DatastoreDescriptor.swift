@@ -1,7 +1,7 @@
 /// What Cellar knows of a datastore without running it: the rules the API and the sagas ask, so no code outside
 /// descriptors and the guest's managers compares datastore names. One implementation per datastore, found by the
 /// datastore version's `manager`.
-public protocol DatastoreDescriptor: Sendable {
+public protocol DatastoreDescriptor: CharacterSetRules {
     /// The `manager` of the datastore versions it describes (`postgresql`, `mariadb`).
     var manager: String { get }
     /// How people name it in messages (`PostgreSQL`).

@@ -9,4 +9,16 @@ public struct MariaDBDescriptor: DatastoreDescriptor {
     public let reservedUserNames: Set<String> = ["root", "mariadb.sys", "mysql", "os_admin", "cellar"]
     public let usersHaveHosts = true
     public let maximumNameBytes = (database: 64, user: 80)
+
+    /// `utf8` is `utf8mb3` (MariaDB's own alias, as Trove's MySQL users write it); names are case-insensitive.
+    public func canonicalCharacterSet(_ name: String) -> String {
+        let lowered = name.lowercased()
+        return lowered == "utf8" ? "utf8mb3" : lowered
+    }
+
+    /// `utf8_general_ci` is `utf8mb3_general_ci`.
+    public func canonicalCollation(_ name: String) -> String {
+        let lowered = name.lowercased()
+        return lowered.hasPrefix("utf8_") ? "utf8mb3_" + lowered.dropFirst("utf8_".count) : lowered
+    }
 }

@@ -9,4 +9,9 @@ public struct PostgreSQLDescriptor: DatastoreDescriptor {
     public let reservedUserNames: Set<String> = ["postgres", "root", "os_admin", "cellar"]
     public let usersHaveHosts = false
     public let maximumNameBytes = (database: 63, user: 63)
+
+    /// Encoding names match whatever their case and punctuation (`utf8`, `UTF-8`, `UTF8`).
+    public func canonicalCharacterSet(_ name: String) -> String { name.lowercased().filter { $0 != "-" && $0 != "_" } }
+    /// Collations are locale names, matched as written.
+    public func canonicalCollation(_ name: String) -> String { name }
 }

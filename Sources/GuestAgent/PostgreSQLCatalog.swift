@@ -4,10 +4,13 @@ import LocalServers
 import Logging
 import Secrets
 
-/// The settings users may put in configuration groups, as a real PostgreSQL server of this machine describes
-/// them (`pg_settings`: type, bounds, enumerated values, and `context = 'postmaster'` for restart-only ones).
-/// A throw-away server is initialized, asked, and removed: about a second and a half, once per version.
-public enum PostgreSQLParameterCatalog {
+/// What a real PostgreSQL server of this machine offers: the settings users may put in configuration groups
+/// (`pg_settings`: type, bounds, enumerated values, and `context = 'postmaster'` for restart-only ones), its
+/// encodings and its collations. A throw-away server is initialized, asked, and removed: about a second and a
+/// half, once per version.
+public enum PostgreSQLCatalog: DatastoreCatalogReader {
+    public static let managerName = PostgreSQLManager.managerName
+
     /// Settings the guest agent owns (addresses, sockets, files, commands run by the server, libraries loaded
     /// into it): a configuration group may not change them.
     public static let managedByCellar: Set<String> = [
@@ -22,8 +25,9 @@ public enum PostgreSQLParameterCatalog {
         "ignore_checksum_failure", "ignore_invalid_pages", "jit_provider", "cluster_name", "unix_socket_group",
     ]
 
-    /// Starts a private server (as `osUser` when given), reads its settings, stops and removes it.
-    public static func describe(osUser: String?, logger: Logger) throws -> [ConfigurationParameter] {
+    /// Starts a private server (as `osUser` when given), reads its settings, encodings and collations, stops and
+    /// removes it.
+    public static func describe(osUser: String?, logger: Logger) throws -> DatastoreCatalog {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-parameters-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
         let server = PostgresServer(directory: directory, port: try Loopback.freePort(), password: RandomPassword.make(),
@@ -35,11 +39,19 @@ public enum PostgreSQLParameterCatalog {
                 'enumvals', enumvals, 'context', context, 'unit', unit, 'description', short_desc) ORDER BY name)
             FROM pg_settings WHERE context <> 'internal'
             """
-        let output = try CommandRunner.run(try PostgresBinaries.locate().path("psql"), [
-            "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres", "-X", "-tAc", query,
-        ], environment: ["PGPASSWORD": server.password])
-        let rows = try JSONDecoder().decode([Setting].self, from: Data(output.utf8))
-        return rows.filter { !managedByCellar.contains($0.name) }.map(\.parameter)
+        func ask(_ sql: String) throws -> String {
+            try CommandRunner.run(try PostgresBinaries.locate().path("psql"), [
+                "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres", "-X", "-tAc", sql,
+            ], environment: ["PGPASSWORD": server.password])
+        }
+        let rows = try JSONDecoder().decode([Setting].self, from: Data(try ask(query).utf8))
+        let encodings = try ask("SELECT DISTINCT pg_encoding_to_char(e) FROM generate_series(0, 63) e WHERE pg_encoding_to_char(e) <> ''")
+        let collations = try ask("SELECT DISTINCT collname FROM pg_collation WHERE collprovider IN ('c', 'd')")
+        let lines = { (text: String) in text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        return DatastoreCatalog(
+            parameters: rows.filter { !managedByCellar.contains($0.name) }.map(\.parameter),
+            characterSets: CharacterSetCatalog(characterSets: lines(encodings),
+                                               collations: Dictionary(lines(collations).map { ($0, "") }, uniquingKeysWith: { first, _ in first })))
     }
 
     /// One row of `pg_settings`.
