@@ -7,6 +7,24 @@ import Testing
 
 @Suite("Trove instances API", .tags(.postgres))
 struct InstanceAPITests {
+    @Test("a user's access list, and reset_status on an ACTIVE instance, as Trove answers them")
+    func accessListAndReset() async throws {
+        try await TroveAPIFixture.with { client, database in
+            let id = try #require(try await client.call(.post, "instances", body: createBody())["instance"]?["id"] as? String)
+            try await InstanceFacts(database).activate(id)
+            let access = try await client.call(.get, "instances/\(id)/users/app/databases")
+            #expect(access.status == .ok)
+            #expect((access.body["databases"] as? [[String: any Sendable]])?.compactMap { $0["name"] as? String } == ["orders"])
+            #expect(try await client.call(.get, "instances/\(id)/users/nobody/databases").status == .notFound)
+
+            let reset = try await client.call(.post, "instances/\(id)/action", as: "admin", project: "ops", body: #"{"reset_status": {}}"#)
+            #expect(reset.status == .accepted, "\(reset.body)")
+            let shown = try #require(try await client.call(.get, "instances/\(id)")["instance"])
+            #expect(shown["status"] as? String == "ACTIVE")
+            #expect(shown["operating_status"] as? String == "ERROR", "health unknown until the guest reports")
+        }
+    }
+
     @Test("create → list → show → databases → users → events → delete → 404")
     func lifecycle() async throws {
         try await TroveAPIFixture.with { client, database in

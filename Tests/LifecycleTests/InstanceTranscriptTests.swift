@@ -24,6 +24,15 @@ struct InstanceTranscriptTests {
         datastore: Samples.postgres, databases: [.init(name: "orders")],
         users: [.init(name: "app", password: Secret("hunter2-do-not-log"), databases: ["orders"])])
 
+    @Test("reset_status on an ACTIVE instance, as Trove answers it: task NONE, health unknown until the guest reports")
+    func resetActive() throws {
+        #expect(try decide(.resetStatus, given: Self.active) == [.statusReset])
+        let reset = state(Self.active + [.statusReset])
+        #expect(reset.status == "ACTIVE")
+        #expect(reset.operatingStatus == "ERROR")
+        #expect(state(Self.active + [.statusReset, .guestBecameHealthy]).operatingStatus == "HEALTHY")
+    }
+
     @Test("create, build, become active")
     func createToActive() throws {
         #expect(try Instance.decide(.create(Self.request), given: [], chart: chart, at: Clock.t0) == Self.created)

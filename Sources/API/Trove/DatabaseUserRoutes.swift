@@ -29,14 +29,10 @@ extension TroveAPI {
             return try JSONResponse.make(["users": try await reads.users(of: id).map(Self.view)])
         }
         routes.get("instances/:id/users/:user") { request, context in
-            let id = try await visibleInstance(context)
-            let raw = try context.parameters.require("user")
-            let wanted = raw.removingPercentEncoding ?? raw
-            let (name, host) = Self.splitUser(wanted)
-            guard let user = try await reads.users(of: id).first(where: { $0.name == name && (host == nil || $0.host == host) }) else {
-                throw TroveError.notFound("User \(wanted) of instance \(id) could not be found.")
-            }
-            return try JSONResponse.make(["user": Self.view(user)])
+            try JSONResponse.make(["user": Self.view(try await pathUser(context))])
+        }
+        routes.get("instances/:id/users/:user/databases") { request, context in
+            try JSONResponse.make(["databases": Self.view(try await pathUser(context)).databases])
         }
         routes.get("instances/:id/root") { _, context in
             let caller = try context.caller()
@@ -58,6 +54,18 @@ extension TroveAPI {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
         return id
+    }
+
+    /// The user the path names (`name` or `name@host`) on a visible instance; 404 otherwise.
+    func pathUser(_ context: CellarRequestContext) async throws -> UserRecord {
+        let id = try await visibleInstance(context)
+        let raw = try context.parameters.require("user")
+        let wanted = raw.removingPercentEncoding ?? raw
+        let (name, host) = Self.splitUser(wanted)
+        guard let user = try await reads.users(of: id).first(where: { $0.name == name && (host == nil || $0.host == host) }) else {
+            throw TroveError.notFound("User \(wanted) of instance \(id) could not be found.")
+        }
+        return user
     }
 
     static func view(_ user: UserRecord) -> UserView {
