@@ -10,21 +10,28 @@ extension MariaDBManager {
         for name in values.keys where !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
             throw RemoteFailure(type: "InvalidConfiguration", message: "'\(name)' is not a MariaDB system variable name")
         }
+        // Variables the previous group set and this one does not go back to Cellar's value, or the server's default.
+        let removed = Set(state.overrides.keys).subtracting(values.keys)
         state.overrides = values
         try writeOptions()
         try state.save(to: paths.guestState)
         guard isServerRunning() else { return OverridesOutcome(pendingRestart: []) }
+        var settings: [(name: String, literal: String)] = values.keys.sorted().map { name in
+            let value = MariaDBOptionsFile.optionValue(values[name]!)
+            return (name, { if case .string = values[name]! { MariaDBClient.literal(value) } else { value } }())
+        }
+        let cellars = Dictionary(options.tunedSettings.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        settings += removed.sorted().map { ($0, cellars[$0] ?? "DEFAULT") }
+        let toApply = settings
         let pending = try await admin { client in
             var pending: [String] = []
-            for name in values.keys.sorted() {
+            for (name, literal) in toApply {
                 let dynamic = try client.exists("""
                     SELECT 1 FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = \(MariaDBClient.literal(name.uppercased())) AND READ_ONLY = 'NO'
                     """)
                 guard dynamic else { pending.append(name); continue }
-                let value = MariaDBOptionsFile.optionValue(values[name]!)
-                let literal = if case .string = values[name]! { MariaDBClient.literal(value) } else { value }
                 do { try client.run("SET GLOBAL \(name) = \(literal)") } catch let failure as RemoteFailure {
-                    throw RemoteFailure(type: "InvalidConfiguration", message: "MariaDB refused \(name) = \(value): \(failure.message)")
+                    throw RemoteFailure(type: "InvalidConfiguration", message: "MariaDB refused \(name) = \(literal): \(failure.message)")
                 }
             }
             return pending

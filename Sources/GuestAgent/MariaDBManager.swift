@@ -126,10 +126,14 @@ actor MariaDBManager: DatastoreManagerType {
         }
     }
 
-    func writeOptions() throws {
-        let options = MariaDBOptionsFile(
+    /// The options file as the current state renders it.
+    var options: MariaDBOptionsFile {
+        MariaDBOptionsFile(
             dataDirectory: paths.data.path, socket: paths.socket.path, pidFile: paths.pidFile.path, errorLog: paths.errorLog.path,
             address: address, port: port, memoryMB: state.memoryMB, overrides: state.overrides)
+    }
+
+    func writeOptions() throws {
         try Data(options.text.utf8).write(to: paths.optionsFile)
         try giveToDatabaseUser(paths.optionsFile)
     }

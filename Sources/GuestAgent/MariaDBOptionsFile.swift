@@ -15,6 +15,11 @@ struct MariaDBOptionsFile: Equatable {
     /// The attached configuration group's values, after Cellar's own settings (so the group's win).
     var overrides: [String: ParameterValue]
 
+    /// Cellar's own tunable settings (a group may override them; detaching brings them back).
+    var tunedSettings: [(name: String, value: String)] {
+        [("innodb_buffer_pool_size", "\(max(32, memoryMB / 4) * 1_048_576)"), ("max_connections", "100")]
+    }
+
     var text: String {
         """
         # Written by the Cellar guest agent.
@@ -28,10 +33,8 @@ struct MariaDBOptionsFile: Equatable {
         skip-name-resolve
         character-set-server = utf8mb4
         collation-server = utf8mb4_general_ci
-        innodb_buffer_pool_size = \(max(32, memoryMB / 4))M
-        max_connections = 100
 
-        """ + Self.overridesSection(overrides)
+        """ + tunedSettings.map { "\($0.name) = \($0.value)\n" }.joined() + Self.overridesSection(overrides)
     }
 
     /// The group's values as option lines (names with `-` or `_` alike to the server).

@@ -70,6 +70,51 @@ struct MariaDBInstanceTests {
         }
     }
 
+    @Test("a configuration group with a dynamic and a restart-only variable; resize flavor and volume; detach")
+    func configurationAndResize() async throws {
+        try await ControlPlane.with { plane in
+            let created = try await plane.trove("POST", "/instances", ["instance": Self.sampleInstance])
+            let id = try #require((created.json["instance"] as? [String: Any])?["id"] as? String, "\(created.json)")
+            let address = try #require((try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")["ip"] as? [String])?.first)
+            func variable(_ name: String) throws -> String {
+                try Self.mariadb(address, user: "admin", password: "admin", database: "sampledb1", "SELECT @@\(name)")
+                    .output.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let parameter = try await plane.trove("GET", "/datastores/mariadb/versions/10.11/parameters/innodb_log_buffer_size").json
+            #expect(parameter["restart_required"] as? Bool == true, "\(parameter)")
+
+            let group = try await plane.trove("POST", "/configurations", ["configuration": [
+                "name": "tuned", "values": ["max_connections": 150, "innodb_log_buffer_size": 33554432],
+                "datastore": ["type": "mariadb", "version": "10.11"]]])
+            let groupID = try #require((group.json["configuration"] as? [String: Any])?["id"] as? String, "\(group.json)")
+            let bad = try await plane.trove("POST", "/configurations", ["configuration": [
+                "name": "bad", "values": ["max_connections": 1], "datastore": ["type": "mariadb", "version": "10.11"]]])
+            #expect(bad.status == 400 && "\(bad.json)".contains("max_connections"), "\(bad.json)")
+
+            #expect(try await plane.trove("PUT", "/instances/\(id)", ["instance": ["configuration": groupID]]).status == 202)
+            #expect(try variable("max_connections") == "150", "the dynamic value is live at the answer")
+            #expect(try variable("innodb_log_buffer_size") != "33554432", "the restart-only value waits")
+            #expect(try await plane.instance(id)?["status"] as? String == "RESTART_REQUIRED")
+            #expect(try await plane.trove("POST", "/instances/\(id)/action", ["restart": [:] as [String: Any]]).status == 202)
+            try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect(try variable("innodb_log_buffer_size") == "33554432")
+
+            #expect(try await plane.trove("POST", "/instances/\(id)/action", ["resize": ["flavorRef": "3"]]).status == 202)
+            try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect(try variable("innodb_buffer_pool_size") == "\(256 * 1_048_576)", "a quarter of the new flavor's 1 GB")
+            #expect(try await plane.trove("POST", "/instances/\(id)/action", ["resize": ["volume": ["size": 2]]]).status == 202)
+            let resized = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect((resized["volume"] as? [String: Any])?["size"] as? Int == 2)
+
+            #expect(try await plane.trove("PUT", "/instances/\(id)", ["instance": ["configuration": NSNull()]]).status == 202)
+            // The dynamic one is back to Cellar's setting at once; the restart-only one waits for a restart again.
+            try await plane.waitFor(id, status: "RESTART_REQUIRED")
+            #expect(try variable("max_connections") == "100", "detached: back to Cellar's setting")
+            #expect(try await plane.trove("DELETE", "/instances/\(id)").status == 202)
+            try await plane.waitUntilGone(id)
+        }
+    }
+
     /// `mariadb` as `user` against the instance's address, in `database` (none when empty); the password in the
     /// environment, not on the command line.
     static func mariadb(_ address: String, user: String, password: String, database: String, _ sql: String) throws -> (status: Int32, output: String) {
