@@ -115,6 +115,28 @@ struct MariaDBInstanceTests {
         }
     }
 
+    @Test("kill -9 of the task manager while the guest prepares: prepare runs again idempotently, one server, admin logs in")
+    func crashDuringPrepare() async throws {
+        try await ControlPlane.with { plane in
+            try plane.startTaskManager(crashAt: "prepareDatastore:SagaStepStarted+150")
+            let created = try await plane.trove("POST", "/instances", ["instance": Self.sampleInstance])
+            let id = try #require((created.json["instance"] as? [String: Any])?["id"] as? String, "\(created.json)")
+            try await InstanceLifecycleTests.waitForExit(of: plane)
+            try plane.startTaskManager()
+            let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
+            #expect(plane.guestAgents(of: id).count == 1)
+            #expect(ProcessStatus.processes(commandLineContaining: "mariadbd --defaults-file=\(plane.folder(of: id).path)/").count == 1)
+            let prepares = try #require(try await plane.sagas(of: id).first).filter {
+                $0.type == "SagaStepStarted" && String(decoding: $0.data, as: UTF8.self).contains("prepareDatastore")
+            }
+            #expect(prepares.count == 2, "prepare was started once before the crash and once after")
+            let address = try #require((active["ip"] as? [String])?.first)
+            #expect(try Self.mariadb(address, user: "admin", password: "admin", database: "sampledb1", "SELECT 1").status == 0)
+            #expect(try await plane.trove("DELETE", "/instances/\(id)").status == 202)
+            try await plane.waitUntilGone(id)
+        }
+    }
+
     /// `mariadb` as `user` against the instance's address, in `database` (none when empty); the password in the
     /// environment, not on the command line.
     static func mariadb(_ address: String, user: String, password: String, database: String, _ sql: String) throws -> (status: Int32, output: String) {
