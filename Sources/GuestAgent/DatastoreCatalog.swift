@@ -14,6 +14,9 @@ public protocol DatastoreCatalogReader {
     static var managerName: String { get }
     /// Starts a private server (as `osUser` when given), asks it, stops and removes it.
     static func describe(osUser: String?, logger: Logger) throws -> DatastoreCatalog
+    /// What `cellar bench create` compares against: seconds to initialize and start one bare server of this
+    /// datastore from nothing (stopped and removed afterwards).
+    static func timeBareServerStart(osUser: String?, index: Int) throws -> Double
 }
 
 /// The catalog readers this Cellar has, by manager.

@@ -24,7 +24,22 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
     ]
 
     public static func describe(osUser: String?, logger: Logger) throws -> DatastoreCatalog {
-        let directory = URL(fileURLWithPath: "/tmp/cellar-mariadb-catalog-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try withThrowAwayServer(osUser: osUser) { client in try describe(client) }
+    }
+
+    /// `mariadb-install-db` + `mariadbd` until it answers, of a bare server, in seconds.
+    public static func timeBareServerStart(osUser: String?, index: Int) throws -> Double {
+        let started = ContinuousClock.now
+        return try withThrowAwayServer(osUser: osUser) { _ in
+            let elapsed = ContinuousClock.now - started
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+    }
+
+    /// Installs and starts a private server on 127.0.0.1 (as `osUser` when given), runs `body` with an admin
+    /// client, then stops and removes it.
+    static func withThrowAwayServer<T>(osUser: String?, _ body: (MariaDBClient) throws -> T) throws -> T {
+        let directory = URL(fileURLWithPath: "/tmp/cellar-mariadb-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: directory) }
         if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: directory.path) }
@@ -53,8 +68,13 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
             guard Date() < deadline, ProcessStatus.isAlive(pid: pid) else {
                 throw RemoteFailure(type: "DatastoreStartFailed", message: "a throw-away MariaDB did not start: \((try? String(contentsOfFile: options.errorLog, encoding: .utf8))?.suffix(500) ?? "")")
             }
-            usleep(100_000)
+            usleep(20_000)
         }
+        return try body(client)
+    }
+
+    /// The variables, character sets and collations a running server lists.
+    static func describe(_ client: MariaDBClient) throws -> DatastoreCatalog {
         let variables = try client.run("""
             SELECT LOWER(VARIABLE_NAME), VARIABLE_TYPE, IFNULL(NUMERIC_MIN_VALUE, ''), IFNULL(NUMERIC_MAX_VALUE, ''),
                    IFNULL(ENUM_VALUE_LIST, ''), READ_ONLY, IFNULL(VARIABLE_COMMENT, '')

@@ -54,6 +54,23 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
                                                collations: Dictionary(lines(collations).map { ($0, "") }, uniquingKeysWith: { first, _ in first })))
     }
 
+    /// `initdb` + `pg_ctl start -w` of a bare server, in seconds.
+    public static func timeBareServerStart(osUser: String?, index: Int) throws -> Double {
+        let binaries = try PostgresBinaries.locate()
+        let folder = URL(fileURLWithPath: "/tmp/cellar-bench-\(getpid())-\(index)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser], ofItemAtPath: folder.path) }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data").path
+        let started = ContinuousClock.now
+        try CommandRunner.run(binaries.path("initdb"), ["-D", data, "-U", "os_admin", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8"], asUser: osUser)
+        try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-l", "\(folder.path)/log", "-w", "-s",
+                                                        "-o", "-p \(5500 + index) -k \(folder.path) -c listen_addresses=''", "start"], asUser: osUser)
+        let elapsed = ContinuousClock.now - started
+        try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-s", "stop"], asUser: osUser)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
     /// One row of `pg_settings`.
     struct Setting: Decodable {
         var name: String

@@ -4,6 +4,7 @@ import Bus
 import Compute
 import Conductor
 import EventStore
+import GuestAgent
 import Foundation
 import Lifecycle
 import LocalServers
@@ -13,17 +14,19 @@ import ReadModels
 import TaskManager
 
 /// `cellar bench create`: create→ACTIVE through the whole control plane (log, relay, task manager, guest agent,
-/// conductor, projection), next to the bare `initdb` + `pg_ctl start` of one server measured in the same run.
+/// conductor, projection), next to initializing and starting one bare server of the same datastore in the same
+/// run (`initdb` + `pg_ctl start`; `mariadb-install-db` + `mariadbd`).
 ///
 /// It runs on a throw-away private PostgreSQL + RabbitMQ of its own, so no other Cellar on the machine sees its
 /// instances, and removes everything afterwards.
 struct CreateBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "create→ACTIVE time (p50, max) next to bare initdb + pg_ctl start, as a ratio."
+        abstract: "create→ACTIVE time (p50, max) next to a bare server's initialization and start, as a ratio."
     )
 
     @Option(help: "Instances created one after another.") var instances = 5
+    @Option(help: "The datastore's manager: postgresql or mariadb.") var datastore = "postgresql"
 
     func run() async throws {
         let logger = Logger.cellar("cellar.bench")
@@ -40,45 +43,29 @@ struct CreateBench: AsyncParsableCommand {
         let driver = try settings.computeDriver(amqpURL: stack.rabbitMQ.url, secrets: try SecretKeyFile.box(stateDirectory: state.url))
         defer { driver.stopAll() }
 
-        let baseline = try await Self.bareServerStarts(count: instances, osUser: getuid() == 0 ? settings.databaseOSUser : nil)
+        guard let reader = DatastoreCatalogReaders.reader(forManager: datastore) else {
+            throw ValidationError("no datastore manager '\(datastore)'; choose one of \(DatastoreCatalogReaders.all.map { $0.managerName })")
+        }
+        let osUser = getuid() == 0 ? settings.databaseOSUser : nil
+        let count = instances
+        let baseline = try await onDedicatedThread { try (0..<count).map { try reader.timeBareServerStart(osUser: osUser, index: $0) } }
         let created = try await ReadableError.translating {
             try await PostgresClient.withRunning(url: stack.postgres.url, logger: logger) { client in
-                try await Self.createToActive(count: instances, client: client, amqpURL: stack.rabbitMQ.url, driver: driver,
+                try await Self.createToActive(count: instances, manager: datastore, client: client, amqpURL: stack.rabbitMQ.url, driver: driver,
                                               brokerAccounts: try settings.brokerAccounts(amqpURL: stack.rabbitMQ.url, logger: logger),
                                               stateDirectory: state.url, logger: logger)
             }
         }
-        print("cellar bench create: \(instances) instances, one after another (debug builds are slower; compare ratios)")
+        print("cellar bench create: \(instances) \(datastore) instances, one after another (debug builds are slower; compare ratios)")
         print(TextTable.render(header: ["SCENARIO", "RUNS", "P50 (S)", "MAX (S)", "VS BARE SERVER"], rows: [
-            ["initdb + pg_ctl start (baseline)", "\(baseline.count)", Self.format(Self.median(baseline)), Self.format(baseline.max() ?? 0), "baseline"],
+            ["bare server: initialize + start (baseline)", "\(baseline.count)", Self.format(Self.median(baseline)), Self.format(baseline.max() ?? 0), "baseline"],
             ["create → ACTIVE (API to HEALTHY)", "\(created.count)", Self.format(Self.median(created)), Self.format(created.max() ?? 0),
              String(format: "%.2f×", Self.median(created) / max(Self.median(baseline), 0.001))],
         ]))
     }
 
-    /// Seconds each of `count` bare `initdb` + `pg_ctl start -w` took (the server is stopped and removed after).
-    static func bareServerStarts(count: Int, osUser: String?) async throws -> [Double] {
-        let binaries = try PostgresBinaries.locate()
-        return try await onDedicatedThread {
-            try (0..<count).map { index in
-                let folder = URL(fileURLWithPath: "/tmp/cellar-bench-\(getpid())-\(index)")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser], ofItemAtPath: folder.path) }
-                defer { try? FileManager.default.removeItem(at: folder) }
-                let data = folder.appendingPathComponent("data").path
-                let started = ContinuousClock.now
-                try CommandRunner.run(binaries.path("initdb"), ["-D", data, "-U", "os_admin", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8"], asUser: osUser)
-                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-l", "\(folder.path)/log", "-w", "-s",
-                                                                "-o", "-p \(5500 + index) -k \(folder.path) -c listen_addresses=''", "start"], asUser: osUser)
-                let seconds = (ContinuousClock.now - started).seconds
-                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-s", "stop"], asUser: osUser)
-                return seconds
-            }
-        }
-    }
-
     /// Seconds from the create command to ACTIVE + HEALTHY in the read model, for each of `count` instances.
-    static func createToActive(count: Int, client: PostgresClient, amqpURL: String, driver: ProcessComputeDriver,
+    static func createToActive(count: Int, manager: String, client: PostgresClient, amqpURL: String, driver: ProcessComputeDriver,
                                brokerAccounts: BrokerAccounts?, stateDirectory: URL, logger: Logger) async throws -> [Double] {
         let root = try ProjectFiles.root()
         try await MigrationRunner(client: client, directory: root.appendingPathComponent("migrations"), logger: logger).migrate()
@@ -90,6 +77,9 @@ struct CreateBench: AsyncParsableCommand {
         defer { publisher.shutdown() }
         let commands = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
         let reads = InstanceReadModel(client: client, logger: logger)
+        guard let version = try await OperatorCatalog(client: client, logger: logger).versions().first(where: { $0.manager == manager }) else {
+            throw ValidationError("the catalog has no datastore version run by '\(manager)'")
+        }
         let caller = AuthContext(userID: "bench", userName: "bench", projectID: "bench", projectName: "bench", roles: ["admin"])
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             group.addTask { try await EventRelay(store: store, publisher: publisher, logger: logger).run(); return [] }
@@ -111,7 +101,7 @@ struct CreateBench: AsyncParsableCommand {
                     let id = UUID().uuidString.lowercased()
                     let request = Instance.CreateRequest(
                         id: id, projectId: "bench", name: "bench-\(index)", flavorId: "1", volumeSize: 1,
-                        datastore: Datastore(type: "postgresql", version: "15"),
+                        datastore: Datastore(type: version.datastoreName, version: version.name, manager: version.manager),
                         databases: [Instance.DatabaseSpec(name: "app", characterSet: nil, collate: nil)],
                         users: [Instance.UserRequest(name: "app", host: "%", password: Secret("bench-password"), databases: ["app"])],
                         configurationId: nil, replicaOf: nil)
