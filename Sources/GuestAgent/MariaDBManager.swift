@@ -12,7 +12,7 @@ import Glibc
 /// as the unprivileged OS user on the instance's own address, status and volume limit (here); databases, users
 /// (`name@host`), grants and root (`+Administration`); configuration groups (`+Configuration`), whose options
 /// file `MariaDBOptionsFile` renders.
-actor MariaDBManager: DatastoreManagerType {
+actor MariaDBManager: DatastoreManagerType, ManagedServer {
     static let managerName = "mariadb"
     /// Accounts and databases that are the server's or the guest's own, never the user's.
     static let internalUsers: Set<String> = ["root", "mariadb.sys", "mysql", "os_admin", "cellar", "PUBLIC"]
@@ -24,7 +24,9 @@ actor MariaDBManager: DatastoreManagerType {
     let osUser: String?
     let logger: Logger
     var state: GuestState
-    private var measuredSize: (bytes: Int64, at: ContinuousClock.Instant)?
+    var dataSize: CachedDirectorySize
+    let serverName = "MariaDB"
+    var guestStateFile: URL { paths.guestState }
 
     var client: MariaDBClient { MariaDBClient(socket: paths.socket.path) }
 
@@ -35,6 +37,7 @@ actor MariaDBManager: DatastoreManagerType {
         self.osUser = osUser
         self.logger = logger
         state = GuestState.load(from: paths.guestState)
+        dataSize = CachedDirectorySize(directory: paths.data)
     }
 
     // MARK: - Server lifecycle
@@ -56,43 +59,13 @@ actor MariaDBManager: DatastoreManagerType {
         }
         try await createDatabases(request.databases)
         try await createUsers(request.users)
-        state.prepared = true
-        state.stoppedOnPurpose = false
-        try state.save(to: paths.guestState)
+        try markPrepared()
     }
 
-    func startIfPrepared() async {
-        guard state.prepared, !state.stoppedOnPurpose else { return }
-        do { try await startServer() } catch {
-            logger.error("could not start MariaDB", metadata: ["error": "\(error)"])
-        }
-    }
-
-    func restart(memoryMB: Int?) async throws {
-        try requirePrepared()
-        if let memoryMB { state.memoryMB = memoryMB }
-        try writeOptions()
-        state.stoppedOnPurpose = false
-        try state.save(to: paths.guestState)
-        try await stopServer()
-        try await startServer()
-    }
-
-    func stop() async throws {
-        state.stoppedOnPurpose = true
-        try? state.save(to: paths.guestState)
-        try await stopServer()
-    }
-
-    func resizeVolume(_ sizeGB: Int) async throws {
-        guard sizeGB > 0 else { throw RemoteFailure(type: "InvalidVolumeSize", message: "the volume size must be positive, not \(sizeGB)") }
-        state.volumeSizeGB = sizeGB
-        try state.save(to: paths.guestState)
-        try await enforceVolumeLimit(usedBytes: dataDirectorySize())
-    }
+    func writeServerConfiguration() throws { try writeOptions() }
 
     func report(instanceID: String, at time: Date) async -> GuestReport {
-        let used = dataDirectorySize()
+        let used = dataSize.bytes()
         func report(_ condition: DatastoreCondition, version: String? = nil) -> GuestReport {
             GuestReport(instanceID: instanceID, condition: condition, volumeUsedBytes: used, volumeSizeGB: state.volumeSizeGB,
                         serverVersion: version, sentAt: time)
@@ -106,10 +79,6 @@ actor MariaDBManager: DatastoreManagerType {
     }
 
     // MARK: - Helpers
-
-    func requirePrepared() throws {
-        guard state.prepared else { throw RemoteFailure(type: "NotPrepared", message: "the datastore has not been prepared yet") }
-    }
 
     /// Runs administrative SQL off the actor's thread (the client is a blocking child process).
     func admin<T: Sendable>(_ work: @escaping @Sendable (MariaDBClient) throws -> T) async throws -> T {
@@ -152,7 +121,7 @@ actor MariaDBManager: DatastoreManagerType {
         try Data().write(to: paths.initialized)
     }
 
-    private func startServer() async throws {
+    func startServer() async throws {
         if isServerRunning() { return }
         try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.socketDirectory)
@@ -175,7 +144,7 @@ actor MariaDBManager: DatastoreManagerType {
         throw RemoteFailure(type: "DatastoreStartFailed", message: "MariaDB did not start: \(tail.isEmpty ? String(log.suffix(300)) : tail)")
     }
 
-    private func stopServer() async throws {
+    func stopServer() async throws {
         guard let pid = serverPID() else { return }
         kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + .seconds(60)
@@ -191,29 +160,8 @@ actor MariaDBManager: DatastoreManagerType {
 
     func isServerRunning() -> Bool { serverPID() != nil }
 
-    private func enforceVolumeLimit(usedBytes: Int64) async throws {
-        guard state.prepared, state.volumeSizeGB > 0 else { return }
-        let full = usedBytes >= Int64(state.volumeSizeGB) * 1_073_741_824
-        guard full != state.readOnlyForVolume else { return }
+    /// `read_only` for every account without the privilege to ignore it (the guest's root keeps writing).
+    func setReadOnly(_ full: Bool) async throws {
         try await admin { try $0.run("SET GLOBAL read_only = \(full ? "ON" : "OFF")") }
-        state.readOnlyForVolume = full
-        try state.save(to: paths.guestState)
-        logger.warning(full ? "volume full: writes refused" : "volume has room again: writes allowed",
-                       metadata: ["used_bytes": "\(usedBytes)", "size_gb": "\(state.volumeSizeGB)"])
-    }
-
-    private func dataDirectorySize() -> Int64 {
-        if let measuredSize, ContinuousClock.now - measuredSize.at < .seconds(10) { return measuredSize.bytes }
-        var total: Int64 = 0
-        if let files = FileManager.default.enumerator(at: paths.data, includingPropertiesForKeys: [.fileSizeKey]) {
-            for case let file as URL in files { total += Int64((try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
-        }
-        measuredSize = (total, ContinuousClock.now)
-        return total
-    }
-
-    private nonisolated func giveToDatabaseUser(_ url: URL) throws {
-        guard let osUser else { return }
-        try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: url.path)
     }
 }

@@ -10,7 +10,7 @@ import Secrets
 /// Manages one real PostgreSQL server beside the guest: initdb, start and stop as the unprivileged OS user,
 /// status and volume limit (here); databases, users, grants and root (`+Administration`); configuration groups
 /// and access rules (`+Configuration`), whose files `PostgreSQLConfigurationFiles` renders.
-actor PostgreSQLManager: DatastoreManagerType {
+actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     static let managerName = "postgresql"
     /// The superuser the guest itself uses, over the Unix socket only (pg_hba refuses it over TCP).
     static let adminUser = "os_admin"
@@ -24,8 +24,9 @@ actor PostgreSQLManager: DatastoreManagerType {
     let osUser: String?
     let logger: Logger
     var state: GuestState
-    /// The data directory's size and when it was measured: walking the tree is the heartbeat's dearest part.
-    private var measuredSize: (bytes: Int64, at: ContinuousClock.Instant)?
+    var dataSize: CachedDirectorySize
+    let serverName = "PostgreSQL"
+    var guestStateFile: URL { paths.guestState }
 
     init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger) {
         paths = PostgreSQLPaths(instanceDirectory: instanceDirectory, runtimeDirectory: runtimeDirectory)
@@ -34,6 +35,7 @@ actor PostgreSQLManager: DatastoreManagerType {
         self.osUser = osUser
         self.logger = logger
         state = GuestState.load(from: paths.guestState)
+        dataSize = CachedDirectorySize(directory: paths.data)
     }
 
     // MARK: - Server lifecycle
@@ -54,39 +56,11 @@ actor PostgreSQLManager: DatastoreManagerType {
         }
         try await createDatabases(request.databases)
         try await createUsers(request.users)
-        state.prepared = true
-        state.stoppedOnPurpose = false
-        try state.save(to: paths.guestState)
+        try markPrepared()
     }
 
-    /// At the guest's start: a prepared datastore that was not stopped on purpose runs again.
-    func startIfPrepared() async {
-        guard state.prepared, !state.stoppedOnPurpose else { return }
-        do { try await startServer() } catch {
-            logger.error("could not start PostgreSQL", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Restarts the server (fast shutdown), with new memory settings when given.
-    func restart(memoryMB: Int?) async throws {
-        try requirePrepared()
-        if let memoryMB { state.memoryMB = memoryMB }
-        try writeConfiguration()
-        state.stoppedOnPurpose = false
-        try state.save(to: paths.guestState)
-        let binaries = try PostgresBinaries.locate()
-        if try await isServerRunning() {
-            try await onDedicatedThread { [self] in
-                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "fast", "-w", "-s", "-t", "60", "stop"], asUser: osUser)
-            }
-        }
-        try await startServer()
-    }
-
-    /// Stops the server (fast shutdown); it stays stopped until `restart` or `prepare`.
-    func stop() async throws {
-        state.stoppedOnPurpose = true
-        try? state.save(to: paths.guestState)
+    /// Stops the server (fast shutdown) if it runs.
+    func stopServer() async throws {
         guard try await isServerRunning() else { return }
         let binaries = try PostgresBinaries.locate()
         try await onDedicatedThread { [self] in
@@ -94,17 +68,11 @@ actor PostgreSQLManager: DatastoreManagerType {
         }
     }
 
-    /// Records the volume size; the heartbeat makes the server read-only when the data outgrows it.
-    func resizeVolume(_ sizeGB: Int) async throws {
-        guard sizeGB > 0 else { throw RemoteFailure(type: "InvalidVolumeSize", message: "the volume size must be positive, not \(sizeGB)") }
-        state.volumeSizeGB = sizeGB
-        try state.save(to: paths.guestState)
-        try await enforceVolumeLimit(usedBytes: dataDirectorySize())
-    }
+    func writeServerConfiguration() throws { try writeConfiguration() }
 
     /// The datastore's condition for a heartbeat or `get_status`; enforces the volume limit on the way.
     func report(instanceID: String, at time: Date) async -> GuestReport {
-        let used = dataDirectorySize()
+        let used = dataSize.bytes()
         func report(_ condition: DatastoreCondition, version: String? = nil) -> GuestReport {
             GuestReport(instanceID: instanceID, condition: condition, volumeUsedBytes: used, volumeSizeGB: state.volumeSizeGB,
                         serverVersion: version, sentAt: time)
@@ -127,10 +95,6 @@ actor PostgreSQLManager: DatastoreManagerType {
     }
 
     // MARK: - Helpers
-
-    func requirePrepared() throws {
-        guard state.prepared else { throw RemoteFailure(type: "NotPrepared", message: "the datastore has not been prepared yet") }
-    }
 
     private nonisolated func initializeIfNeeded() throws {
         let manager = FileManager.default
@@ -168,7 +132,7 @@ actor PostgreSQLManager: DatastoreManagerType {
         try giveToDatabaseUser(paths.hbaConf)
     }
 
-    private func startServer() async throws {
+    func startServer() async throws {
         if try await isServerRunning() { return }
         try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.socketDirectory)
@@ -191,39 +155,12 @@ actor PostgreSQLManager: DatastoreManagerType {
         return ProcessStatus.isAlive(pid: pid)
     }
 
-    private func enforceVolumeLimit(usedBytes: Int64) async throws {
-        guard state.prepared, state.volumeSizeGB > 0 else { return }
-        let full = usedBytes >= Int64(state.volumeSizeGB) * 1_073_741_824
-        guard full != state.readOnlyForVolume else { return }
+    /// Read-only by default for every new transaction (the guest's own superuser still writes).
+    func setReadOnly(_ full: Bool) async throws {
         try await withAdmin { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "ALTER SYSTEM SET default_transaction_read_only = \(full ? "on" : "off")"), logger: self.logger)
             try await connection.query("SELECT pg_reload_conf()", logger: self.logger)
         }
-        state.readOnlyForVolume = full
-        try state.save(to: paths.guestState)
-        logger.warning(full ? "volume full: writes refused" : "volume has room again: writes allowed",
-                       metadata: ["used_bytes": "\(usedBytes)", "size_gb": "\(state.volumeSizeGB)"])
-    }
-
-    private func dataDirectorySize() -> Int64 {
-        if let measuredSize, ContinuousClock.now - measuredSize.at < .seconds(10) { return measuredSize.bytes }
-        let bytes = walkDataDirectory()
-        measuredSize = (bytes, ContinuousClock.now)
-        return bytes
-    }
-
-    private func walkDataDirectory() -> Int64 {
-        guard let files = FileManager.default.enumerator(at: paths.data, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
-        var total: Int64 = 0
-        for case let file as URL in files {
-            total += Int64((try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
-        }
-        return total
-    }
-
-    private nonisolated func giveToDatabaseUser(_ url: URL) throws {
-        guard let osUser else { return }
-        try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: url.path)
     }
 
     func exists(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Bool {
