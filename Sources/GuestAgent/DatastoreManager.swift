@@ -32,7 +32,8 @@ protocol DatastoreManager: Actor {
     func grant(user: String, host: String, databases: [String]) async throws
     func revoke(user: String, host: String, databases: [String]) async throws
     func changePasswords(_ users: [GuestUser]) async throws
-    func renameUser(_ name: String, host: String, to newName: String) async throws
+    /// Renames an account and, where users have hosts, moves it to `newHost`.
+    func renameUser(_ name: String, host: String, to newName: String, newHost: String) async throws
     /// Creates (or resets) the datastore's superuser `root`; returns its password.
     func enableRoot(password: String?) async throws -> String
     func disableRoot() async throws

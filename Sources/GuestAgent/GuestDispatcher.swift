@@ -90,7 +90,7 @@ struct GuestDispatcher: Sendable {
         case .getConfiguration: return try JSONValue(encoding: try await manager.effectiveConfiguration())
         case .renameUser:
             let rename = try args(RenameUserRequest.self)
-            try await manager.renameUser(rename.name, host: rename.host ?? "%", to: rename.newName)
+            try await manager.renameUser(rename.name, host: rename.host ?? "%", to: rename.newName, newHost: rename.newHost ?? rename.host ?? "%")
         case .updateAccess: try await manager.updateAccess(allowedCidrs: try args(AccessRulesRequest.self).allowedCidrs)
         }
         return .object(["ok": .bool(true)])

@@ -117,14 +117,16 @@ extension MariaDBManager {
         }
     }
 
-    /// Renames an account (its password and grants go with it). Done already: success.
-    func renameUser(_ name: String, host: String, to newName: String) async throws {
+    /// Renames an account or moves it to another host (its password and grants go with it); the sessions of the
+    /// old account end. Done already: success.
+    func renameUser(_ name: String, host: String, to newName: String, newHost: String) async throws {
         try Self.checkNames(databases: [], users: [name, newName])
         try await admin { client in
-            let account = { (user: String) in "SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host))" }
-            if try client.exists(account(newName)), try !client.exists(account(name)) { return }
-            guard try client.exists(account(name)) else { throw RemoteFailure(type: "InvalidUser", message: "user \(name)@\(host) does not exist") }
-            try client.run("RENAME USER \(SQL.account(name, host)) TO \(SQL.account(newName, host))")
+            let account = { (user: String, host: String) in "SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host))" }
+            if try client.exists(account(newName, newHost)), try !client.exists(account(name, host)) { return }
+            guard try client.exists(account(name, host)) else { throw RemoteFailure(type: "InvalidUser", message: "user \(name)@\(host) does not exist") }
+            try client.run("RENAME USER \(SQL.account(name, host)) TO \(SQL.account(newName, newHost))")
+            try Self.endSessions(of: name, database: nil, on: client)
         }
     }
 

@@ -147,7 +147,8 @@ extension PostgreSQLManager {
     }
 
     /// Renames a user (SCRAM passwords survive a rename; grants follow the role). Done already: success.
-    func renameUser(_ name: String, host: String, to newName: String) async throws {
+    /// PostgreSQL roles have no host: only the name changes.
+    func renameUser(_ name: String, host: String, to newName: String, newHost: String) async throws {
         try Self.checkNames(databases: [], users: [GuestUser(name: name, password: nil), GuestUser(name: newName, password: nil)])
         try await withAdmin { connection in
             if try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(newName)", on: connection),

@@ -19,12 +19,15 @@ public struct RenameUserRequest: Codable, Sendable, Equatable {
     /// The user's host, where the datastore has hosts (`%` when absent).
     public var host: String?
     public var newName: String
-    public init(name: String, host: String? = nil, newName: String) {
+    /// A new host, where users have hosts (absent: the same).
+    public var newHost: String?
+    public init(name: String, host: String? = nil, newName: String, newHost: String? = nil) {
         self.name = name
         self.host = host
         self.newName = newName
+        self.newHost = newHost
     }
-    enum CodingKeys: String, CodingKey { case name, host, newName = "new_name" }
+    enum CodingKeys: String, CodingKey { case name, host, newName = "new_name", newHost = "new_host" }
 }
 
 /// `update_overrides`: the configuration group's values (empty: none attached); `prepare` takes them too.

@@ -92,9 +92,10 @@ public struct InstanceProjection: Projection {
                 UPDATE instance_users SET databases = array_remove(databases, \(database))
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
                 """, logger: logger)
-        case .renameUser(let name, let host, let newName):
-            try await connection.query(
-                "UPDATE instance_users SET name = \(newName) WHERE instance_id = \(id) AND name = \(name) AND host = \(host)", logger: logger)
+        case .renameUser(let name, let host, let newName, let newHost):
+            try await connection.query("""
+                UPDATE instance_users SET name = \(newName), host = \(newHost ?? host) WHERE instance_id = \(id) AND name = \(name) AND host = \(host)
+                """, logger: logger)
         case .changePasswords, .enableRoot, .disableRoot, .updateAccess:
             break
         }

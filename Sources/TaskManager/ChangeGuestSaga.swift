@@ -74,8 +74,9 @@ struct ChangeGuestSaga: SagaSteps {
             _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)
         case .disableRoot:
             _ = try await context.callGuest(GuestMethod.disableRoot.rawValue, [String: String](), timeout: timeout)
-        case .renameUser(let name, let host, let newName):
-            _ = try await context.callGuest(GuestMethod.renameUser.rawValue, RenameUserRequest(name: name, host: host, newName: newName), timeout: timeout)
+        case .renameUser(let name, let host, let newName, let newHost):
+            _ = try await context.callGuest(GuestMethod.renameUser.rawValue,
+                                            RenameUserRequest(name: name, host: host, newName: newName, newHost: newHost), timeout: timeout)
         case .updateAccess(let access):
             _ = try await context.callGuest(GuestMethod.updateAccess.rawValue, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
         case .enableRoot:

@@ -55,6 +55,13 @@ struct MariaDBInstanceTests {
             #expect(try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "bob", "password": "bob-second-pass"]]]).status == 202)
             #expect(try sql("bob", "bob-second-pass", "", "SELECT CURRENT_USER()").status == 0, "the new password at the answer")
             #expect(try sql("bob", "bob-first-pass", "", "SELECT CURRENT_USER()").status != 0, "the old one refused")
+            // Users are name@host: moved to another network, bob cannot log in from here; moved back, he can.
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users/bob", ["user": ["host": "10.%"]]).status == 202)
+            #expect(try sql("bob", "bob-second-pass", "", "SELECT 1").status != 0, "bob@10.% does not match this address")
+            let moved = try await plane.trove("GET", "/instances/\(id)/users").json["users"] as? [[String: Any]]
+            #expect(moved?.contains { $0["name"] as? String == "bob" && $0["host"] as? String == "10.%" } == true, "\(String(describing: moved))")
+            #expect(try await plane.trove("PUT", "/instances/\(id)/users/bob%4010.%25", ["user": ["host": "%"]]).status == 202)
+            #expect(try sql("bob", "bob-second-pass", "", "SELECT 1").status == 0, "bob@% again, with his password")
             #expect(try await plane.trove("DELETE", "/instances/\(id)/root").status == 204)
             #expect(try sql("root", rootPassword, "mysql").status != 0, "root disabled at the answer")
 

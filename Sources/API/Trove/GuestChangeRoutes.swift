@@ -49,24 +49,27 @@ extension TroveAPI {
             let (name, host) = try Self.userInPath(context)
             let attributes = try await RequestBody.decode(UserUpdateBody.self, from: request, context: context).user
             if let newHost = attributes.host { try UserHost.check(newHost, field: "user.host") }
-            if let newHost = attributes.host, newHost != (host ?? "%"), let rules = try await datastoreRules(context), !rules.usersHaveHosts {
+            let newHost = attributes.host.flatMap { $0 == (host ?? "%") ? nil : $0 }
+            if newHost != nil, let rules = try await datastoreRules(context), !rules.usersHaveHosts {
                 throw TroveError.badRequest("\(rules.displayName) users are not bound to a host; limit where clients connect from with the instance's access (allowed_cidrs).")
             }
-            guard attributes.name != nil || attributes.password != nil else {
-                throw TroveError.badRequest("Give the user a new 'name' or 'password'.")
+            guard attributes.name != nil || attributes.password != nil || newHost != nil else {
+                throw TroveError.badRequest("Give the user a new 'name', 'host' or 'password'.")
             }
-            var current = name
+            var (current, currentHost) = (name, host ?? "%")
             var response = Response(status: .accepted)
-            if let newName = attributes.name, newName != name {
-                response = try await change(.renameUser(name: name, host: host ?? "%", newName: newName), request: request, context: context) { rules in
+            let newName = attributes.name ?? name
+            if newName != name || newHost != nil {
+                response = try await change(.renameUser(name: name, host: currentHost, newName: newName, newHost: newHost),
+                                            request: request, context: context) { rules in
                     try InstanceCreation.check(newName, as: .user, on: rules)
                 }
-                current = newName
+                (current, currentHost) = (newName, newHost ?? currentHost)
             }
             if let password = attributes.password {
                 try Self.checkPassword(password, of: current)
                 response = try await change(.changePasswords(users: [current]), request: request, context: context,
-                                            secrets: [(name: "user:\(current)@\(host ?? "%")", password: password)])
+                                            secrets: [(name: "user:\(current)@\(currentHost)", password: password)])
             }
             return response
         }

@@ -23,8 +23,9 @@ extension Instance {
         case enableRoot
         /// `DELETE /instances/{id}/root`: root may no longer log in.
         case disableRoot
-        /// `PUT /instances/{id}/users/{name}` with a new name (its password and grants stay).
-        case renameUser(name: String, host: String, newName: String)
+        /// `PUT /instances/{id}/users/{name}` with a new name, or (where users have hosts) a new host: the
+        /// password and grants stay. `newHost` is absent in events recorded before hosts could change.
+        case renameUser(name: String, host: String, newName: String, newHost: String? = nil)
         /// `PUT {"instance": {"access": ...}}`: the networks clients may connect from.
         case updateAccess(Access)
 
@@ -40,7 +41,8 @@ extension Instance {
             case .changePasswords(let users): "change the passwords of \(users.joined(separator: ", "))"
             case .enableRoot: "enable root"
             case .disableRoot: "disable root"
-            case .renameUser(let name, _, let newName): "rename user \(name) to \(newName)"
+            case .renameUser(let name, let host, let newName, let newHost):
+                newHost.map { "move user \(name)@\(host) to \(newName)@\($0)" } ?? "rename user \(name) to \(newName)"
             case .updateAccess(let access):
                 access.allowedCidrs.isEmpty ? "allow connections from any network" : "allow connections from \(access.allowedCidrs.joined(separator: ", "))"
             }
@@ -77,7 +79,7 @@ extension Instance {
             state.rootEnabled = false
         case .updateAccess(let access):
             state.access = access
-        case .renameUser(let name, _, let newName):
+        case .renameUser(let name, _, let newName, _):
             state.users = state.users.map { $0 == name ? newName : $0 }
         case .grantAccess, .revokeAccess, .changePasswords:
             break
@@ -120,10 +122,11 @@ extension Instance {
             break
         case .disableRoot:
             if state.rootEnabled != true { throw .notFound("Root is not enabled on \(state.subject)") }
-        case .renameUser(let name, _, let newName):
+        case .renameUser(let name, let host, let newName, let newHost):
             if !state.users.contains(name) { throw .notFound("User \(name) of \(state.subject) could not be found") }
             try require(!newName.isEmpty, "The new user name must not be empty")
-            if state.users.contains(newName) { throw .invalidInput("User \(newName) already exists on \(state.subject)") }
+            try require(newName != name || (newHost.map { $0 != host } ?? false), "Give the user a new name or host")
+            if newName != name, state.users.contains(newName) { throw .invalidInput("User \(newName) already exists on \(state.subject)") }
         case .updateAccess(let access):
             for cidr in access.allowedCidrs where !Access.isCIDR(cidr) {
                 throw .invalidInput("\(cidr) in allowed_cidrs is not a network in CIDR notation (e.g. 10.0.0.0/24 or 2001:db8::/32)")
