@@ -143,8 +143,7 @@ public final class LocalStack: Sendable {
         let file = directory.url.appendingPathComponent("stack.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(settings).write(to: file)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        try writePrivateFile(try encoder.encode(settings), to: file)
     }
 
     private static func randomSecret() -> String {

@@ -84,9 +84,8 @@ public struct PostgresServer: Sendable {
 
     private func initialize(_ binaries: PostgresBinaries) throws {
         let passwordFile = directory.appendingPathComponent("initdb.pw")
-        try Data(password.utf8).write(to: passwordFile)
+        try writePrivateFile(Data(password.utf8), to: passwordFile)
         defer { try? FileManager.default.removeItem(at: passwordFile) }
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
         if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser], ofItemAtPath: passwordFile.path) }
         var arguments = ["-D", dataDirectory.path, "-U", "postgres", "--auth=scram-sha-256", "--pwfile", passwordFile.path, "-E", "UTF8", "--locale=C"]
         if !durable { arguments.append("--no-sync") }

@@ -100,9 +100,7 @@ public struct RabbitMQServer: Sendable {
         }
         try Data("[rabbitmq_management].\n".utf8).write(to: directory.appendingPathComponent("enabled_plugins"))
         let configFile = directory.appendingPathComponent("rabbitmq.conf")
-        guard FileManager.default.createFile(atPath: configFile.path, contents: Data(configuration.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CommandFailure(command: "write \(configFile.path)", status: 1, output: "cannot write the broker's configuration")
-        }
+        try writePrivateFile(Data(configuration.utf8), to: configFile)
         let firstBoot = !FileManager.default.fileExists(atPath: directory.appendingPathComponent("mnesia").path)
         try CommandRunner.run("/usr/bin/epmd", ["-address", "127.0.0.1", "-port", "\(epmdPort)", "-daemon"], environment: environment)
         // Started from its own folder: Erlang writes crash dumps (MnesiaCore.*, erl_crash.dump) into the cwd.

@@ -2,6 +2,7 @@ import API
 import Foundation
 import Hummingbird
 import Identity
+import LocalServers
 import Logging
 import PostgresNIO
 
@@ -74,8 +75,8 @@ struct IdentitySetup: Sendable {
         if let file, let openrc {
             let credentials = ["auth_url": authURL, "username": "admin", "password": password, "project_name": "admin",
                                "user_domain_name": "Default", "project_domain_name": "Default"]
-            try Self.writePrivate(try JSONSerialization.data(withJSONObject: credentials, options: [.prettyPrinted, .sortedKeys]), to: file)
-            try Self.writePrivate(Data((exports + "\n").utf8), to: openrc)
+            try writePrivateFile(try JSONSerialization.data(withJSONObject: credentials, options: [.prettyPrinted, .sortedKeys]), to: file)
+            try writePrivateFile(Data((exports + "\n").utf8), to: openrc)
             if isatty(STDOUT_FILENO) == 1 {
                 say("Admin credentials (project admin, domain Default):\n  \(exports)\n  (kept in \(openrc.path))")
             } else {
@@ -84,13 +85,6 @@ struct IdentitySetup: Sendable {
         } else if created {
             say("Admin credentials (project admin, domain Default), shown this once:\n  \(exports)")
         }
-    }
-
-    private static func writePrivate(_ data: Data, to file: URL) throws {
-        guard FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
-        }
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
     }
 }
 
@@ -107,8 +101,7 @@ enum SecretKeyFile {
         let file = stateDirectory.appendingPathComponent("secret.key")
         if let saved = try? String(contentsOf: file, encoding: .utf8) { return try SecretBox(base64Key: saved) }
         let key = SecretBox.generateKey()
-        try Data(key.utf8).write(to: file)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        try writePrivateFile(Data(key.utf8), to: file)
         return try SecretBox(base64Key: key)
     }
 }
