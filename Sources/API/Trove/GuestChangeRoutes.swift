@@ -12,10 +12,10 @@ extension TroveAPI {
             let body = try await RequestBody.decode(DatabasesBody.self, from: request, context: context)
             let databases = body.databases.map { Instance.DatabaseSpec(name: $0.name, characterSet: $0.characterSet, collate: $0.collate) }
             try InstanceCreation.requireUnique(databases.map(\.name), what: "database")
-            let characterSets = try await characterSetCatalog(context)
-            return try await change(.createDatabases(databases), request: request, context: context) { rules in
+            return try await change(.createDatabases(databases), request: request, context: context) { rules, datastore in
                 for database in databases { try InstanceCreation.check(database.name, as: .database, on: rules) }
-                try InstanceCreation.checkCharacterSets(of: databases, field: { "databases[\($0)]" }, rules: rules, catalog: characterSets)
+                try InstanceCreation.checkCharacterSets(of: databases, field: { "databases[\($0)]" }, rules: rules,
+                                                        catalog: try await characterSetCatalog(of: datastore))
             }
         }
         routes.delete("instances/:id/databases/:name") { request, context -> Response in
@@ -31,7 +31,7 @@ extension TroveAPI {
             }
             try InstanceCreation.requireUnique(users.map(\.name), what: "user")
             let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
-            return try await change(.createUsers(users), request: request, context: context, secrets: secrets) { rules in
+            return try await change(.createUsers(users), request: request, context: context, secrets: secrets) { rules, _ in
                 for user in users { try InstanceCreation.check(user.name, as: .user, on: rules) }
             }
         }
@@ -61,7 +61,7 @@ extension TroveAPI {
             let newName = attributes.name ?? name
             if newName != name || newHost != nil {
                 response = try await change(.renameUser(name: name, host: currentHost, newName: newName, newHost: newHost),
-                                            request: request, context: context) { rules in
+                                            request: request, context: context) { rules, _ in
                     try InstanceCreation.check(newName, as: .user, on: rules)
                 }
                 (current, currentHost) = (newName, newHost ?? currentHost)
@@ -107,7 +107,7 @@ extension TroveAPI {
     /// `validate` checks the request against the instance's datastore rules before anything is recorded.
     func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
                 secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted,
-                validate: (any DatastoreDescriptor) throws -> Void = { _ in }) async throws -> Response {
+                validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }) async throws -> Response {
         let caller = try context.caller()
         try Self.requireWriter(caller)
         let id = try context.parameters.require("id")
@@ -118,7 +118,7 @@ extension TroveAPI {
         guard state.status == "ACTIVE" || state.status == "RESTART_REQUIRED" else {
             throw TroveError.unprocessable("Instance \(id) is \(state.status); you can \(change.summary) only when it is ACTIVE.")
         }
-        if let datastore = state.datastore { try validate(try InstanceCreation.rules(of: datastore)) }
+        if let datastore = state.datastore { try await validate(try InstanceCreation.rules(of: datastore), datastore) }
         let requestID = context.requestID
         let recorded = try await commands.execute(.requestGuestChange(change), on: id, caller: caller, requestID: requestID, secrets: secrets)
         let after = recorded.last?.streamVersion ?? 0
@@ -141,11 +141,9 @@ extension TroveAPI {
         return try InstanceCreation.rules(of: datastore)
     }
 
-    /// The character sets and collations of the path's instance's datastore version (nil: unknown or not loaded).
-    func characterSetCatalog(_ context: CellarRequestContext) async throws -> CharacterSetCatalog? {
-        let caller = try context.caller()
-        guard let datastore = try await commands.state(of: try context.parameters.require("id"), caller: caller)?.datastore,
-              let version = try await catalog.versions().first(where: { $0.datastoreName == datastore.type && $0.name == datastore.version })
+    /// The character sets and collations of `datastore`'s version (nil: unknown or not loaded).
+    func characterSetCatalog(of datastore: Datastore) async throws -> CharacterSetCatalog? {
+        guard let version = try await catalog.versions().first(where: { $0.datastoreName == datastore.type && $0.name == datastore.version })
         else { return nil }
         return try await catalog.characterSets(ofVersion: version.id)
     }
