@@ -110,10 +110,7 @@ public struct ProcessComputeDriver: ComputeDriver {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: runtime.deletingLastPathComponent().path)
         // The guest's own key reaches it through its folder (mode 600), never through the bus or its command line.
         let keyFile = folder.appendingPathComponent("guest.key")
-        guard FileManager.default.createFile(atPath: keyFile.path, contents: Data(guest.guestKey(request.instanceID).utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw ComputeError("cannot write the key of instance \(request.instanceID) into \(folder.path)")
-        }
+        try writePrivateFile(Data(guest.guestKey(request.instanceID).utf8), to: keyFile)
         let arguments = [
             "guestagent", "--instance-id", request.instanceID, "--directory", folder.path, "--runtime-directory", runtime.path,
             "--key-file", keyFile.path,
@@ -122,11 +119,7 @@ public struct ProcessComputeDriver: ComputeDriver {
         ]
         let pid = try spawn(guest.executable, arguments, environment: ["CELLAR_AMQP_URL": guest.brokerURL(request.instanceID)],
                             outputPath: folder.appendingPathComponent("guest.log").path, append: true, inheritEnvironment: false)
-        // Reap it when it exits, so no zombie stays behind while this process lives (after that, PID 1 does).
-        Thread.detachNewThread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        }
+        reapWhenExits(pid)
         return pid
     }
 

@@ -1,3 +1,4 @@
+import Bus
 import Foundation
 import GuestProtocol
 import Lifecycle
@@ -47,11 +48,35 @@ protocol DatastoreManager: Actor {
     func updateAccess(allowedCidrs: [String]) async throws
 }
 
-/// How a manager is made for one instance.
+/// How a manager is made for one instance, and the rules of its datastore.
 protocol DatastoreManagerType: DatastoreManager {
-    /// The datastore version `manager` it runs (`postgresql`).
-    static var managerName: String { get }
+    /// The datastore's descriptor: the same rules the API applies before anything reaches the bus.
+    static var rules: any DatastoreDescriptor { get }
     init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger)
+}
+
+extension DatastoreManagerType {
+    /// The datastore version `manager` it runs (`postgresql`).
+    static var managerName: String { rules.manager }
+
+    /// Database and user names as the descriptor takes them, checked again here because anything can reach the bus.
+    static func checkNames(databases: [String], users: [String]) throws {
+        for name in databases {
+            if let problem = rules.problem(withName: name, of: .database) { throw RemoteFailure(type: "InvalidDatabaseName", message: problem) }
+        }
+        for name in users {
+            if let problem = rules.problem(withName: name, of: .user) { throw RemoteFailure(type: "InvalidUserName", message: problem) }
+        }
+    }
+
+    /// Character set and collation names: letters, digits, `_`, `-`, `.`, `@` (the server judges the rest).
+    static func checkSettings(_ databases: [GuestDatabase]) throws {
+        for database in databases {
+            for value in [database.characterSet, database.collate].compactMap({ $0 }) where !SQLText.isValidSetting(value) {
+                throw RemoteFailure(type: "InvalidDatabaseSettings", message: "'\(value)' is not a valid character set or collation (database \(database.name))")
+            }
+        }
+    }
 }
 
 /// The managers this guest agent has, by the name datastore versions give as their `manager`.

@@ -30,10 +30,7 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
     /// `mariadb-install-db` + `mariadbd` until it answers, of a bare server, in seconds.
     public static func timeBareServerStart(osUser: String?, index: Int) throws -> Double {
         let started = ContinuousClock.now
-        return try withThrowAwayServer(osUser: osUser) { _ in
-            let elapsed = ContinuousClock.now - started
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        }
+        return try withThrowAwayServer(osUser: osUser) { _ in (ContinuousClock.now - started).seconds }
     }
 
     /// Installs and starts a private server on 127.0.0.1 (as `osUser` when given), runs `body` with an admin
@@ -44,31 +41,20 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
         defer { try? FileManager.default.removeItem(at: directory) }
         if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: directory.path) }
         let data = directory.appendingPathComponent("data").path
-        var install = ["--no-defaults", "--datadir=\(data)", "--auth-root-authentication-method=normal", "--skip-test-db"]
-        if let osUser { install.append("--user=\(osUser)") }
-        try CommandRunner.run("/usr/bin/mariadb-install-db", install)
+        try MariaDBServer.install(dataDirectory: data, osUser: osUser)
         let options = MariaDBOptionsFile(
             dataDirectory: data, socket: directory.appendingPathComponent("mysqld.sock").path,
             pidFile: directory.appendingPathComponent("mysqld.pid").path, errorLog: directory.appendingPathComponent("error.log").path,
             address: "127.0.0.1", port: try Loopback.freePort(), memoryMB: 128, overrides: [:])
         let optionsFile = directory.appendingPathComponent("my.cnf")
         try Data(options.text.utf8).write(to: optionsFile)
-        var arguments = ["--defaults-file=\(optionsFile.path)"]
-        if let osUser { arguments.append("--user=\(osUser)") }
-        let pid = try spawn("/usr/sbin/mariadbd", arguments, environment: [:], outputPath: directory.appendingPathComponent("server.out").path,
-                            inheritEnvironment: false)
+        let client = MariaDBClient(socket: options.socket)
+        let pid = try MariaDBServer.start(optionsFile: optionsFile.path, output: directory.appendingPathComponent("server.out").path,
+                                          errorLog: options.errorLog, client: client, osUser: osUser)
         defer {
             kill(pid, SIGTERM)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        }
-        let client = MariaDBClient(socket: options.socket)
-        let deadline = Date().addingTimeInterval(60)
-        while (try? client.run("SELECT 1")) == nil {
-            guard Date() < deadline, ProcessStatus.isAlive(pid: pid) else {
-                throw RemoteFailure(type: "DatastoreStartFailed", message: "a throw-away MariaDB did not start: \((try? String(contentsOfFile: options.errorLog, encoding: .utf8))?.suffix(500) ?? "")")
-            }
-            usleep(20_000)
         }
         return try body(client)
     }

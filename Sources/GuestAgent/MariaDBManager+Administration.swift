@@ -9,11 +9,7 @@ extension MariaDBManager {
 
     func createDatabases(_ databases: [GuestDatabase]) async throws {
         try Self.checkNames(databases: databases.map(\.name), users: [])
-        for database in databases {
-            for value in [database.characterSet, database.collate].compactMap({ $0 }) where !SQLText.isValidSetting(value) {
-                throw RemoteFailure(type: "InvalidDatabaseSettings", message: "'\(value)' is not a valid character set or collation (database \(database.name))")
-            }
-        }
+        try Self.checkSettings(databases)
         try await admin { client in
             for database in databases {
                 var sql = "CREATE DATABASE IF NOT EXISTS \(SQL.identifier(database.name))"
@@ -35,7 +31,7 @@ extension MariaDBManager {
         let rows = try await admin { try $0.run("""
             SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME
             """) }
-        return rows.filter { $0.count == 3 && !Self.internalDatabases.contains($0[0].lowercased()) }
+        return rows.filter { $0.count == 3 && !Self.rules.reservedDatabaseNames.contains($0[0].lowercased()) }
             .map { GuestDatabase(name: $0[0], characterSet: $0[1], collate: $0[2]) }
     }
 

@@ -13,10 +13,9 @@ import Glibc
 /// (`name@host`), grants and root (`+Administration`); configuration groups (`+Configuration`), whose options
 /// file `MariaDBOptionsFile` renders.
 actor MariaDBManager: DatastoreManagerType, ManagedServer {
-    static let managerName = "mariadb"
-    /// Accounts and databases that are the server's or the guest's own, never the user's.
+    static let rules: any DatastoreDescriptor = MariaDBDescriptor()
+    /// Accounts that are the server's or the guest's own, never listed as the user's.
     static let internalUsers: Set<String> = ["root", "mariadb.sys", "mysql", "os_admin", "cellar", "PUBLIC"]
-    static let internalDatabases: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
 
     let paths: MariaDBPaths
     let address: String
@@ -86,15 +85,6 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         return try await onDedicatedThread { try work(client) }
     }
 
-    static func checkNames(databases: [String], users: [String]) throws {
-        for name in databases where !SQLText.isValidName(name) || internalDatabases.contains(name.lowercased()) {
-            throw RemoteFailure(type: "InvalidDatabaseName", message: "'\(name)' is not a valid database name")
-        }
-        for name in users where !SQLText.isValidName(name) || internalUsers.contains(name) {
-            throw RemoteFailure(type: "InvalidUserName", message: "'\(name)' is not a valid user name")
-        }
-    }
-
     /// The options file as the current state renders it.
     var options: MariaDBOptionsFile {
         MariaDBOptionsFile(
@@ -115,9 +105,7 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         try? manager.removeItem(at: paths.data)  // an interrupted install is started over
         try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.data)
-        var arguments = ["--no-defaults", "--datadir=\(paths.data.path)", "--auth-root-authentication-method=normal", "--skip-test-db"]
-        if let osUser { arguments.append("--user=\(osUser)") }
-        try CommandRunner.run("/usr/bin/mariadb-install-db", arguments)
+        try MariaDBServer.install(dataDirectory: paths.data.path, osUser: osUser)
         try Data().write(to: paths.initialized)
     }
 
@@ -125,23 +113,12 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         if isServerRunning() { return }
         try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.socketDirectory)
-        var arguments = ["--defaults-file=\(paths.optionsFile.path)"]
-        if let osUser { arguments.append("--user=\(osUser)") }
-        let pid = try spawn("/usr/sbin/mariadbd", arguments, environment: [:], outputPath: paths.errorLog.path, append: true, inheritEnvironment: false)
-        Thread.detachNewThread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let (paths, client, osUser) = (self.paths, self.client, self.osUser)
+        let pid = try await onDedicatedThread {
+            try MariaDBServer.start(optionsFile: paths.optionsFile.path, output: paths.errorLog.path, errorLog: paths.errorLog.path,
+                                    client: client, osUser: osUser)
         }
-        let client = self.client
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if (try? await onDedicatedThread({ try client.run("SELECT 1") })) != nil { return }
-            guard ProcessStatus.isAlive(pid: pid) else { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let log = (try? String(contentsOf: paths.errorLog, encoding: .utf8)) ?? ""
-        let tail = log.split(separator: "\n").filter { $0.contains("ERROR") }.suffix(3).joined(separator: " | ")
-        throw RemoteFailure(type: "DatastoreStartFailed", message: "MariaDB did not start: \(tail.isEmpty ? String(log.suffix(300)) : tail)")
+        reapWhenExits(pid)
     }
 
     func stopServer() async throws {

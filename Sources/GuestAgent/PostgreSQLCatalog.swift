@@ -68,7 +68,7 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
                                                         "-o", "-p \(5500 + index) -k \(folder.path) -c listen_addresses=''", "start"], asUser: osUser)
         let elapsed = ContinuousClock.now - started
         try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-s", "stop"], asUser: osUser)
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return elapsed.seconds
     }
 
     /// One row of `pg_settings`.

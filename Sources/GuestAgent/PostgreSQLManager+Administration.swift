@@ -10,7 +10,7 @@ extension PostgreSQLManager {
 
     func createDatabases(_ databases: [GuestDatabase]) async throws {
         try Self.checkNames(databases: databases.map(\.name), users: [])
-        for database in databases { try Self.checkSettings(database) }
+        try Self.checkSettings(databases)
         try await withAdmin { connection in
             for database in databases {
                 if try await self.exists("SELECT 1 FROM pg_database WHERE datname = \(database.name)", on: connection) { continue }
@@ -41,7 +41,7 @@ extension PostgreSQLManager {
                 "SELECT datname, pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE NOT datistemplate ORDER BY datname",
                 logger: self.logger)
             for try await (name, encoding, collate) in rows.decode((String, String, String).self)
-                where !Self.internalDatabases.contains(name) {
+                where !Self.rules.reservedDatabaseNames.contains(name) {
                 databases.append(GuestDatabase(name: name, characterSet: encoding, collate: collate))
             }
             return databases
@@ -51,7 +51,7 @@ extension PostgreSQLManager {
     // MARK: - Users
 
     func createUsers(_ users: [GuestUser]) async throws {
-        try Self.checkNames(databases: users.flatMap(\.databases), users: users)
+        try Self.checkNames(databases: users.flatMap(\.databases), users: users.map(\.name))
         try await withAdmin { connection in
             for user in users {
                 let role = SQLText.identifier(user.name)
@@ -70,7 +70,7 @@ extension PostgreSQLManager {
 
     /// PostgreSQL roles have no host: `host` is ignored.
     func deleteUser(_ name: String, host: String) async throws {
-        try Self.checkNames(databases: [], users: [GuestUser(name: name, password: nil)])
+        try Self.checkNames(databases: [], users: [name])
         let databases = try await listDatabases().map(\.name) + ["postgres"]
         for database in databases {
             try await withAdmin(database: database) { connection in
@@ -105,7 +105,7 @@ extension PostgreSQLManager {
     }
 
     func grant(user: String, host: String, databases: [String]) async throws {
-        try Self.checkNames(databases: databases, users: [GuestUser(name: user, password: nil)])
+        try Self.checkNames(databases: databases, users: [user])
         for database in databases {
             try await withAdmin { connection in
                 guard try await self.exists("SELECT 1 FROM pg_database WHERE datname = \(database)", on: connection) else {
@@ -121,7 +121,7 @@ extension PostgreSQLManager {
 
     /// Takes the grants away and ends the user's sessions on those databases, so access stops at once.
     func revoke(user: String, host: String, databases: [String]) async throws {
-        try Self.checkNames(databases: databases, users: [GuestUser(name: user, password: nil)])
+        try Self.checkNames(databases: databases, users: [user])
         for database in databases {
             try await withAdmin { connection in
                 guard try await self.exists("SELECT 1 FROM pg_database WHERE datname = \(database)", on: connection) else { return }
@@ -132,7 +132,7 @@ extension PostgreSQLManager {
     }
 
     func changePasswords(_ users: [GuestUser]) async throws {
-        try Self.checkNames(databases: [], users: users)
+        try Self.checkNames(databases: [], users: users.map(\.name))
         try await withAdmin { connection in
             for user in users {
                 guard let password = user.password, !password.isEmpty else {
@@ -149,7 +149,7 @@ extension PostgreSQLManager {
     /// Renames a user (SCRAM passwords survive a rename; grants follow the role). Done already: success.
     /// PostgreSQL roles have no host: only the name changes.
     func renameUser(_ name: String, host: String, to newName: String, newHost: String) async throws {
-        try Self.checkNames(databases: [], users: [GuestUser(name: name, password: nil), GuestUser(name: newName, password: nil)])
+        try Self.checkNames(databases: [], users: [name, newName])
         try await withAdmin { connection in
             if try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(newName)", on: connection),
                !(try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(name)", on: connection)) { return }

@@ -11,12 +11,11 @@ import Secrets
 /// status and volume limit (here); databases, users, grants and root (`+Administration`); configuration groups
 /// and access rules (`+Configuration`), whose files `PostgreSQLConfigurationFiles` renders.
 actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
-    static let managerName = "postgresql"
+    static let rules: any DatastoreDescriptor = PostgreSQLDescriptor()
     /// The superuser the guest itself uses, over the Unix socket only (pg_hba refuses it over TCP).
     static let adminUser = "os_admin"
     /// Roles and databases that are the guest's, never the user's.
     static let internalRoles: Set<String> = ["os_admin", "postgres", "root"]
-    static let internalDatabases: Set<String> = ["postgres", "template0", "template1"]
 
     let paths: PostgreSQLPaths
     let address: String
@@ -42,8 +41,8 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
 
     /// Initializes (once), configures, starts, then creates the databases and users; safe to repeat.
     func prepare(_ request: PrepareRequest) async throws {
-        try Self.checkNames(databases: request.databases.map(\.name), users: request.users)
-        for database in request.databases { try Self.checkSettings(database) }
+        try Self.checkNames(databases: request.databases.map(\.name), users: request.users.map(\.name))
+        try Self.checkSettings(request.databases)
         try await onDedicatedThread { [self] in try initializeIfNeeded() }
         state.memoryMB = request.memoryMB
         state.volumeSizeGB = request.volumeSizeGB
@@ -180,21 +179,6 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         } catch {
             try? await connection.close()
             throw error
-        }
-    }
-
-    static func checkNames(databases: [String], users: [GuestUser]) throws {
-        for name in databases where !SQLText.isValidName(name) || internalDatabases.contains(name) {
-            throw RemoteFailure(type: "InvalidDatabaseName", message: "'\(name)' is not a valid database name")
-        }
-        for user in users where !SQLText.isValidName(user.name) || internalRoles.contains(user.name) {
-            throw RemoteFailure(type: "InvalidUserName", message: "'\(user.name)' is not a valid user name")
-        }
-    }
-
-    static func checkSettings(_ database: GuestDatabase) throws {
-        for value in [database.characterSet, database.collate].compactMap({ $0 }) where !SQLText.isValidSetting(value) {
-            throw RemoteFailure(type: "InvalidDatabaseSettings", message: "'\(value)' is not a valid character set or collation (database \(database.name))")
         }
     }
 

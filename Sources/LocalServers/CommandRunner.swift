@@ -88,6 +88,15 @@ private func spawnAndWait(_ executable: String, _ arguments: [String], environme
     return shellExitCode(status)
 }
 
+/// Reaps `pid` on a thread of its own when it exits, so no zombie stays behind while this process lives (after
+/// this process is gone, PID 1 reaps its orphans).
+public func reapWhenExits(_ pid: pid_t) {
+    Thread.detachNewThread {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+}
+
 /// The shell-style exit code of a `waitpid` status (WIFEXITED / WEXITSTATUS are macros Swift cannot import).
 func shellExitCode(_ status: Int32) -> Int32 {
     let signal = status & 0x7f

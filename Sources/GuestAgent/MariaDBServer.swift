@@ -1,0 +1,31 @@
+import Bus
+import Foundation
+import LocalServers
+
+/// Installing and starting a `mariadbd`: what an instance's manager and the throw-away catalog server share.
+/// Both block their thread (run them on a dedicated one).
+enum MariaDBServer {
+    /// `mariadb-install-db` into `dataDirectory` (only the socket's `root@localhost` is meant to stay usable).
+    static func install(dataDirectory: String, osUser: String?) throws {
+        var arguments = ["--no-defaults", "--datadir=\(dataDirectory)", "--auth-root-authentication-method=normal", "--skip-test-db"]
+        if let osUser { arguments.append("--user=\(osUser)") }
+        try CommandRunner.run("/usr/bin/mariadb-install-db", arguments)
+    }
+
+    /// Starts `mariadbd` reading only `optionsFile` (as `osUser` when given; its own output appended to `output`)
+    /// and returns its pid once it answers SQL through `client`; a server that dies or stays silent for 60 s is
+    /// a failure with the error log's own lines.
+    static func start(optionsFile: String, output: String, errorLog: String, client: MariaDBClient, osUser: String?) throws -> pid_t {
+        var arguments = ["--defaults-file=\(optionsFile)"]
+        if let osUser { arguments.append("--user=\(osUser)") }
+        let pid = try spawn("/usr/sbin/mariadbd", arguments, environment: [:], outputPath: output, append: true, inheritEnvironment: false)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, ProcessStatus.isAlive(pid: pid) {
+            if (try? client.run("SELECT 1")) != nil { return pid }
+            usleep(20_000)
+        }
+        let log = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
+        let errors = log.split(separator: "\n").filter { $0.contains("ERROR") }.suffix(3).joined(separator: " | ")
+        throw RemoteFailure(type: "DatastoreStartFailed", message: "MariaDB did not start: \(errors.isEmpty ? String(log.suffix(300)) : errors)")
+    }
+}
