@@ -32,6 +32,18 @@ def wait_for(trove, instance_id, status, timeout=120):
     raise AssertionError(f"instance did not reach {status} in {timeout} s (last {shown.status})")
 
 
+def wait_until_gone(trove, instance_id, timeout=60):
+    """Polls until GET answers NotFound."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            trove.instances.get(instance_id)
+            time.sleep(0.5)
+        except exceptions.NotFound:
+            return
+    raise AssertionError(f"instance {instance_id} is still there after {timeout} s")
+
+
 def run_psql(address, sql, user="app", password="correct-horse-battery", database="orders"):
     return subprocess.run(
         ["psql", "-h", address, "-p", "5432", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
@@ -207,15 +219,7 @@ def main():
         step("unknown instance: NotFound")
 
     trove.instances.delete(instance.id)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            trove.instances.get(instance.id)
-            time.sleep(0.5)
-        except exceptions.NotFound:
-            break
-    else:
-        raise AssertionError("the deleted instance is still there")
+    wait_until_gone(trove, instance.id)
     step("deleted")
     print("troveclient flow: ok")
 

@@ -6,14 +6,13 @@ and exits non-zero on the first surprise.
 import os
 import subprocess
 import sys
-import time
 
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
 from troveclient import client
 from troveclient.apiclient import exceptions
 
-from troveclient_flow import cli, step, wait_for
+from troveclient_flow import cli, step, wait_for, wait_until_gone
 
 
 def mariadb(address, user, password, database, sql="SELECT 1"):
@@ -23,17 +22,6 @@ def mariadb(address, user, password, database, sql="SELECT 1"):
          "--skip-column-names", "-e", sql, database],
         env={**os.environ, "MYSQL_PWD": password}, capture_output=True, text=True, timeout=30,
     )
-
-
-def wait_until_gone(trove, instance_id):
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            trove.instances.get(instance_id)
-            time.sleep(0.5)
-        except exceptions.NotFound:
-            return
-    raise AssertionError(f"instance {instance_id} is still there")
 
 
 def main():
