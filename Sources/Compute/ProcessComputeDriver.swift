@@ -19,7 +19,7 @@ public struct ProcessComputeDriver: ComputeDriver {
         /// The `cellar` executable.
         public var executable: String
         /// The broker URL of a guest, with its own broker user (passed in its environment, never on the command line).
-        public var brokerURL: @Sendable (_ instanceID: String) -> String
+        public var brokerURL: @Sendable (_ instanceID: String) throws -> String
         /// Seconds between heartbeats.
         public var heartbeatInterval: Double
         /// The OS user datastore servers run as when the guest runs as root.
@@ -28,7 +28,7 @@ public struct ProcessComputeDriver: ComputeDriver {
         public var guestKey: @Sendable (_ instanceID: String) -> String
 
         /// Creates a launch description.
-        public init(executable: String, brokerURL: @escaping @Sendable (_ instanceID: String) -> String, heartbeatInterval: Double,
+        public init(executable: String, brokerURL: @escaping @Sendable (_ instanceID: String) throws -> String, heartbeatInterval: Double,
                     databaseOSUser: String, guestKey: @escaping @Sendable (_ instanceID: String) -> String) {
             self.executable = executable
             self.brokerURL = brokerURL
@@ -117,7 +117,7 @@ public struct ProcessComputeDriver: ComputeDriver {
             "--address", request.address, "--port", "\(request.port)", "--datastore", request.datastore,
             "--heartbeat-interval", "\(guest.heartbeatInterval)", "--os-user", guest.databaseOSUser,
         ]
-        let pid = try spawn(guest.executable, arguments, environment: ["CELLAR_AMQP_URL": guest.brokerURL(request.instanceID)],
+        let pid = try spawn(guest.executable, arguments, environment: ["CELLAR_AMQP_URL": try guest.brokerURL(request.instanceID)],
                             outputPath: folder.appendingPathComponent("guest.log").path, append: true, inheritEnvironment: false)
         reapWhenExits(pid)
         return pid

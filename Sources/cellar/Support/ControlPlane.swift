@@ -77,8 +77,7 @@ struct ControlPlaneSettings: Sendable {
             executable: executable,
             brokerURL: { instanceID in
                 guard ownBrokerUsers else { return amqpURL }
-                return (try? BrokerAccounts.guestURL(brokerURL: amqpURL, instanceID: instanceID,
-                                                     password: secrets.guestBrokerPassword(for: instanceID))) ?? amqpURL
+                return try BrokerAccounts.guestURL(brokerURL: amqpURL, instanceID: instanceID, password: secrets.guestBrokerPassword(for: instanceID))
             },
             heartbeatInterval: heartbeatInterval, databaseOSUser: databaseOSUser, guestKey: { secrets.guestKey(for: $0) }))
     }
