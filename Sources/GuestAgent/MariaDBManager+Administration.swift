@@ -35,18 +35,21 @@ extension MariaDBManager {
             .map { GuestDatabase(name: $0[0], characterSet: $0[1], collate: $0[2]) }
     }
 
+    /// An API account (`name@host`) is one server account, or one per allowed network (`+Access`).
     func createUsers(_ users: [GuestUser]) async throws {
         try Self.checkNames(databases: users.flatMap(\.databases), users: users.map(\.name))
+        let accounts = users.map { (user: $0, hosts: serverHosts(for: $0.host)) }
         try await admin { client in
-            for user in users {
-                let account = SQL.account(user.name, user.host)
-                let exists = try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal(user.host))")
-                guard let password = user.password, !password.isEmpty else {
-                    if exists { continue }  // a repeated prepare after the password was handed over once
-                    throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
+            for (user, hosts) in accounts {
+                for host in hosts {
+                    let exists = try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal(host))")
+                    guard let password = user.password, !password.isEmpty else {
+                        if exists { continue }  // a repeated prepare after the password was handed over once
+                        throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
+                    }
+                    let verb = exists ? "ALTER USER" : "CREATE USER"
+                    try client.run("\(verb) \(SQL.account(user.name, host)) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
                 }
-                let verb = exists ? "ALTER USER" : "CREATE USER"
-                try client.run("\(verb) \(account) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
             }
         }
         for user in users { try await grant(user: user.name, host: user.host, databases: user.databases) }
@@ -54,32 +57,38 @@ extension MariaDBManager {
 
     func deleteUser(_ name: String, host: String) async throws {
         try Self.checkNames(databases: [], users: [name])
+        let hosts = serverHosts(for: host)
         try await admin { client in
-            try client.run("DROP USER IF EXISTS \(SQL.account(name, host))")
+            for host in hosts { try client.run("DROP USER IF EXISTS \(SQL.account(name, host))") }
             try Self.endSessions(of: name, database: nil, on: client)
         }
     }
 
-    /// Accounts with the databases granted to them explicitly.
+    /// Accounts with the databases granted to them explicitly, as the API names them.
     func listUsers() async throws -> [GuestUser] {
         let rows = try await admin { try $0.run("""
             SELECT u.User, u.Host, IFNULL(GROUP_CONCAT(d.Db ORDER BY d.Db SEPARATOR ','), '')
             FROM mysql.user u LEFT JOIN mysql.db d ON d.User = u.User AND d.Host = u.Host
             WHERE u.User <> '' AND u.is_role = 'N' GROUP BY u.User, u.Host ORDER BY u.User, u.Host
             """) }
-        return rows.filter { $0.count == 3 && !Self.internalUsers.contains($0[0]) }.map { row in
-            GuestUser(name: row[0], host: row[1], password: nil, databases: row[2].split(separator: ",").map(String.init))
+        var users: [GuestUser] = []
+        for row in rows where row.count == 3 && !Self.internalUsers.contains(row[0]) {
+            let host = apiHost(of: row[1])
+            if users.contains(where: { $0.name == row[0] && $0.host == host }) { continue }  // another network's copy
+            users.append(GuestUser(name: row[0], host: host, password: nil, databases: row[2].split(separator: ",").map(String.init)))
         }
+        return users
     }
 
     func grant(user: String, host: String, databases: [String]) async throws {
         try Self.checkNames(databases: databases, users: [user])
+        let hosts = serverHosts(for: host)
         try await admin { client in
             for database in databases {
                 guard try client.exists("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = \(SQL.literal(database))") else {
                     throw RemoteFailure(type: "InvalidDatabase", message: "database \(database) does not exist")
                 }
-                try client.run("GRANT ALL PRIVILEGES ON \(SQL.identifier(database)).* TO \(SQL.account(user, host))")
+                for host in hosts { try client.run("GRANT ALL PRIVILEGES ON \(SQL.identifier(database)).* TO \(SQL.account(user, host))") }
             }
         }
     }
@@ -87,12 +96,15 @@ extension MariaDBManager {
     /// Takes the grants away and ends the user's sessions on those databases, so access stops at once.
     func revoke(user: String, host: String, databases: [String]) async throws {
         try Self.checkNames(databases: databases, users: [user])
+        let hosts = serverHosts(for: host)
         try await admin { client in
             for database in databases {
-                let granted = try client.exists("""
-                    SELECT 1 FROM mysql.db WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host)) AND Db = \(SQL.literal(database))
-                    """)
-                if granted { try client.run("REVOKE ALL PRIVILEGES ON \(SQL.identifier(database)).* FROM \(SQL.account(user, host))") }
+                for host in hosts {
+                    let granted = try client.exists("""
+                        SELECT 1 FROM mysql.db WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host)) AND Db = \(SQL.literal(database))
+                        """)
+                    if granted { try client.run("REVOKE ALL PRIVILEGES ON \(SQL.identifier(database)).* FROM \(SQL.account(user, host))") }
+                }
                 try Self.endSessions(of: user, database: database, on: client)
             }
         }
@@ -100,15 +112,17 @@ extension MariaDBManager {
 
     func changePasswords(_ users: [GuestUser]) async throws {
         try Self.checkNames(databases: [], users: users.map(\.name))
+        let accounts = users.map { (user: $0, hosts: serverHosts(for: $0.host)) }
         try await admin { client in
-            for user in users {
+            for (user, hosts) in accounts {
                 guard let password = user.password, !password.isEmpty else {
                     throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
                 }
-                guard try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal(user.host))") else {
-                    throw RemoteFailure(type: "InvalidUser", message: "user \(user.name)@\(user.host) does not exist")
+                let present = try hosts.filter { try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal($0))") }
+                guard !present.isEmpty else { throw RemoteFailure(type: "InvalidUser", message: "user \(user.name)@\(user.host) does not exist") }
+                for host in present {
+                    try client.run("ALTER USER \(SQL.account(user.name, host)) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
                 }
-                try client.run("ALTER USER \(SQL.account(user.name, user.host)) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
             }
         }
     }
@@ -117,11 +131,19 @@ extension MariaDBManager {
     /// old account end. Done already: success.
     func renameUser(_ name: String, host: String, to newName: String, newHost: String) async throws {
         try Self.checkNames(databases: [], users: [name, newName])
+        let (oldHosts, newHosts) = (serverHosts(for: host), serverHosts(for: newHost))
         try await admin { client in
-            let account = { (user: String, host: String) in "SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host))" }
-            if try client.exists(account(newName, newHost)), try !client.exists(account(name, host)) { return }
-            guard try client.exists(account(name, host)) else { throw RemoteFailure(type: "InvalidUser", message: "user \(name)@\(host) does not exist") }
-            try client.run("RENAME USER \(SQL.account(name, host)) TO \(SQL.account(newName, newHost))")
+            let exists = { (user: String, host: String) in
+                try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host))")
+            }
+            let existing = try oldHosts.filter { try exists(name, $0) }
+            guard let first = existing.first, let target = newHosts.first else {
+                if try newHosts.contains(where: { try exists(newName, $0) }) { return }
+                throw RemoteFailure(type: "InvalidUser", message: "user \(name)@\(host) does not exist")
+            }
+            try client.run("RENAME USER \(SQL.account(name, first)) TO \(SQL.account(newName, target))")
+            for host in newHosts.dropFirst() { try Self.copyAccount(newName, from: target, to: host, on: client) }
+            for host in existing.dropFirst() { try client.run("DROP USER \(SQL.account(name, host))") }
             try Self.endSessions(of: name, database: nil, on: client)
         }
     }
@@ -129,21 +151,27 @@ extension MariaDBManager {
     /// Creates (or resets and unlocks) `root@%` with every privilege; returns its password.
     func enableRoot(password: String?) async throws -> String {
         let secret = password ?? RandomPassword.make()
+        let hosts = serverHosts(for: "%")
         try await admin { client in
-            try client.run("""
-                CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY \(SQL.literal(secret));
-                ALTER USER 'root'@'%' IDENTIFIED BY \(SQL.literal(secret)) ACCOUNT UNLOCK;
-                GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
-                """, secrets: [secret])
+            for host in hosts {
+                let account = SQL.account("root", host)
+                try client.run("""
+                    CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(SQL.literal(secret));
+                    ALTER USER \(account) IDENTIFIED BY \(SQL.literal(secret)) ACCOUNT UNLOCK;
+                    GRANT ALL PRIVILEGES ON *.* TO \(account) WITH GRANT OPTION;
+                    """, secrets: [secret])
+            }
         }
         return secret
     }
 
-    /// Locks `root@%` and ends its network sessions (the guest's own `root@localhost` is another account).
+    /// Locks the network `root` and ends its network sessions (the guest's own `root@localhost` is another account).
     func disableRoot() async throws {
+        let hosts = serverHosts(for: "%")
         try await admin { client in
-            guard try client.exists("SELECT 1 FROM mysql.user WHERE User = 'root' AND Host = '%'") else { return }
-            try client.run("ALTER USER 'root'@'%' ACCOUNT LOCK")
+            for host in hosts where try client.exists("SELECT 1 FROM mysql.user WHERE User = 'root' AND Host = \(SQL.literal(host))") {
+                try client.run("ALTER USER \(SQL.account("root", host)) ACCOUNT LOCK")
+            }
             let sessions = try client.run("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'root' AND HOST <> 'localhost'")
             for row in sessions { if let id = row.first.flatMap(Int.init) { _ = try? client.run("KILL CONNECTION \(id)") } }
         }

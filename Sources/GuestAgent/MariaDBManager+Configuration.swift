@@ -59,9 +59,4 @@ extension MariaDBManager {
         }
         return EffectiveConfiguration(values: values)
     }
-
-    /// Not built yet for MariaDB: its accounts' hosts would have to follow the networks. Refused plainly.
-    func updateAccess(allowedCidrs: [String]) async throws {
-        throw RemoteFailure(type: "NotSupported", message: "access rules (allowed_cidrs) are not available for MariaDB instances yet")
-    }
 }

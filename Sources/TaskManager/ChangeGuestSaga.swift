@@ -64,11 +64,13 @@ struct ChangeGuestSaga: SagaSteps {
             _ = try await context.callGuest(GuestMethod.grantAccess.rawValue, AccessRequest(user: user, host: host, databases: databases), timeout: timeout)
         case .revokeAccess(let user, let host, let database):
             _ = try await context.callGuest(GuestMethod.revokeAccess.rawValue, AccessRequest(user: user, host: host, databases: [database]), timeout: timeout)
-        case .changePasswords(let users):
-            let changes = try users.map { name in
-                // The secret's name carries the user's host: `user:<name>@<host>`.
-                let secret = passwords.first { $0.key.hasPrefix("user:\(name)@") }
-                let host = secret.map { String($0.key.dropFirst("user:\(name)@".count)) } ?? "%"
+        case .changePasswords(let users, let hosts):
+            let changes = try users.enumerated().map { index, name in
+                // The secret's name is `user:<name>@<host>`; changes recorded without hosts find it by the name.
+                let key = hosts.map { "user:\(name)@\($0[index])" }
+                let secret = key.map { key in passwords.first { $0.key == key } }
+                    ?? passwords.first { $0.key.hasPrefix("user:\(name)@") }
+                let host = secret.map { String($0.key.dropFirst("user:\(name)@".count)) } ?? hosts?[index] ?? "%"
                 return try GuestUser(name: name, host: host, password: secret?.value).sealed(with: guestBox)
             }
             _ = try await context.callGuest(GuestMethod.changePassword.rawValue, UsersRequest(users: changes), timeout: timeout)

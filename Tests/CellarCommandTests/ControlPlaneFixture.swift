@@ -137,13 +137,14 @@ final class ControlPlane: @unchecked Sendable {
     }
 
     /// Creates an instance with two databases and a user `app` (granted the first database); returns its id.
-    func createInstance(name: String = "orders", password: String = "correct-horse-battery", configuration: String? = nil) async throws -> String {
-        try await member.createInstance(name: name, password: password, configuration: configuration)
+    func createInstance(name: String = "orders", password: String = "correct-horse-battery", configuration: String? = nil,
+                        datastore: TestDatastore = .postgresql) async throws -> String {
+        try await member.createInstance(name: name, password: password, configuration: configuration, datastore: datastore)
     }
 
     /// Creates an instance (as `createInstance`) and waits until it is ACTIVE and HEALTHY; returns its id and address.
-    func createActiveInstance() async throws -> (id: String, address: String) {
-        let id = try await createInstance()
+    func createActiveInstance(_ datastore: TestDatastore = .postgresql) async throws -> (id: String, address: String) {
+        let id = try await createInstance(datastore: datastore)
         let active = try await waitFor(id, status: "ACTIVE", operating: "HEALTHY")
         return (id, try #require((active["ip"] as? [String])?.first))
     }
@@ -183,17 +184,6 @@ final class ControlPlane: @unchecked Sendable {
     /// Live guest agents of the instance.
     func guestAgents(of instanceID: String) -> [Int32] {
         ProcessStatus.processes(commandLineContaining: "guestagent --instance-id \(instanceID)")
-    }
-
-    /// Live postmasters of the instance.
-    func postmasters(of instanceID: String) -> [Int32] {
-        ProcessStatus.processes(commandLineContaining: "postgres -D \(folder(of: instanceID).path)/data")
-    }
-
-    /// Runs `psql` against the instance's address as `user`; returns the exit status and output.
-    func psql(_ address: String, user: String, password: String, database: String, _ sql: String) throws -> (status: Int32, output: String) {
-        try UpCommandTests.run("/usr/bin/psql", ["-h", address, "-p", "5432", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
-                               environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"])
     }
 
     /// Prints every log of the test's processes and of its instances' guest agents (after a failure).

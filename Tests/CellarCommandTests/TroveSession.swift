@@ -44,11 +44,12 @@ struct TroveSession: Sendable {
     }
 
     /// Creates an instance with a database `orders` and a user `app` (granted `orders`) with `password`; returns its id.
-    func createInstance(name: String, password: String, configuration: String? = nil) async throws -> String {
+    func createInstance(name: String, password: String, configuration: String? = nil,
+                        datastore: TestDatastore = .postgresql) async throws -> String {
         var body: [String: Any] = [
             "name": name, "flavorRef": "1", "volume": ["size": 1],
-            "datastore": ["type": "postgresql", "version": "15"],
-            "databases": [["name": "orders"], ["name": "billing", "character_set": "UTF8"]],
+            "datastore": ["type": datastore.type, "version": datastore.version],
+            "databases": [["name": "orders"], ["name": "billing", "character_set": datastore.characterSet]],
             "users": [["name": "app", "password": password, "databases": [["name": "orders"]]]],
         ]
         if let configuration { body["configuration"] = configuration }

@@ -49,7 +49,7 @@ struct InstanceTranscriptTests {
         #expect(active.version == 4)
         #expect(active.name == "orders")
         #expect(active.databases == ["orders"])
-        #expect(active.users == ["app"])
+        #expect(active.users == [.init(name: "app", host: "%")])
         #expect(active.address == "127.0.3.7")
     }
 
@@ -180,6 +180,32 @@ struct InstanceTranscriptTests {
         }
         let applied = Self.active + [.guestChangeApplied(.updateAccess(rule))]
         #expect(state(applied).access == rule)
+    }
+
+    @Test("users are name@host: one name on two hosts is two users; changes name the account they touch")
+    func userAccounts() throws {
+        let local = Instance.UserSpec(name: "app", host: "localhost", databases: [], passwordSet: true)
+        let both = Self.active + [.guestChangeApplied(.createUsers([local]))]
+        #expect(try decide(.requestGuestChange(.createUsers([local])), given: Self.active) == [.guestChangeRequested(.createUsers([local]))])
+        #expect(state(both).users == [.init(name: "app", host: "%"), .init(name: "app", host: "localhost")])
+        #expect(throws: Rejection.invalidInput("User app@localhost already exists on Instance inst-1")) {
+            try decide(.requestGuestChange(.createUsers([local])), given: both)
+        }
+        #expect(throws: Rejection.notFound("User app@10.% of Instance inst-1 could not be found")) {
+            try decide(.requestGuestChange(.deleteUser(name: "app", host: "10.%")), given: both)
+        }
+        #expect(throws: Rejection.invalidInput("Give each user's host")) {
+            try decide(.requestGuestChange(.changePasswords(users: ["app"], hosts: [])), given: both)
+        }
+        // Recorded before hosts: the name alone finds the user.
+        #expect(try decide(.requestGuestChange(.changePasswords(users: ["app"])), given: both).count == 1)
+        let moved = both + [.guestChangeApplied(.renameUser(name: "app", host: "localhost", newName: "app", newHost: "10.%"))]
+        #expect(state(moved).users == [.init(name: "app", host: "%"), .init(name: "app", host: "10.%")])
+        #expect(throws: Rejection.invalidInput("User app already exists on Instance inst-1")) {
+            try decide(.requestGuestChange(.renameUser(name: "app", host: "10.%", newName: "app", newHost: "%")), given: moved)
+        }
+        let deleted = moved + [.guestChangeApplied(.deleteUser(name: "app", host: "%"))]
+        #expect(state(deleted).users == [.init(name: "app", host: "10.%")])
     }
 
     @Test("guest health while active; heartbeats elsewhere are ignored")

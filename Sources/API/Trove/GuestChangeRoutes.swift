@@ -29,10 +29,13 @@ extension TroveAPI {
                 try Self.checkPassword(user.password, of: user.name)
                 return Instance.UserSpec(name: user.name, host: user.host ?? "%", databases: (user.databases ?? []).map(\.name), passwordSet: true)
             }
-            try InstanceCreation.requireUnique(users.map(\.name), what: "user")
+            try InstanceCreation.requireUnique(users.map { "\($0.name)@\($0.host)" }, what: "user")
             let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
             return try await change(.createUsers(users), request: request, context: context, secrets: secrets) { rules, _ in
-                for user in users { try InstanceCreation.check(user.name, as: .user, on: rules) }
+                for (index, user) in users.enumerated() {
+                    try InstanceCreation.check(user.name, as: .user, on: rules)
+                    try InstanceCreation.check(network: user.host, field: "users[\(index)].host", on: rules)
+                }
             }
         }
         routes.put("instances/:id/users") { request, context -> Response in
@@ -41,9 +44,10 @@ extension TroveAPI {
                 try Self.checkPassword(user.password, of: user.name)
                 if let host = user.host { try UserHost.check(host, field: "users[\(index)].host") }
             }
-            try InstanceCreation.requireUnique(body.users.map(\.name), what: "user")
+            try InstanceCreation.requireUnique(body.users.map { "\($0.name)@\($0.host ?? "%")" }, what: "user")
             let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
-            return try await change(.changePasswords(users: body.users.map(\.name)), request: request, context: context, secrets: secrets)
+            return try await change(.changePasswords(users: body.users.map(\.name), hosts: body.users.map { $0.host ?? "%" }),
+                                    request: request, context: context, secrets: secrets)
         }
         routes.put("instances/:id/users/:user") { request, context -> Response in
             let (name, host) = try Self.userInPath(context)
@@ -63,12 +67,13 @@ extension TroveAPI {
                 response = try await change(.renameUser(name: name, host: currentHost, newName: newName, newHost: newHost),
                                             request: request, context: context) { rules, _ in
                     try InstanceCreation.check(newName, as: .user, on: rules)
+                    if let newHost { try InstanceCreation.check(network: newHost, field: "user.host", on: rules) }
                 }
                 (current, currentHost) = (newName, newHost ?? currentHost)
             }
             if let password = attributes.password {
                 try Self.checkPassword(password, of: current)
-                response = try await change(.changePasswords(users: [current]), request: request, context: context,
+                response = try await change(.changePasswords(users: [current], hosts: [currentHost]), request: request, context: context,
                                             secrets: [(name: "user:\(current)@\(currentHost)", password: password)])
             }
             return response

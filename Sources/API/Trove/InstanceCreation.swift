@@ -47,7 +47,10 @@ struct InstanceCreation {
         let databaseNames = Set(databases.map(\.name))
         let users = try (body.users ?? []).enumerated().map { index, user -> Instance.UserRequest in
             try Self.check(user.name, as: .user, on: rules)
-            if let host = user.host { try UserHost.check(host, field: "instance.users[\(index)].host") }
+            if let host = user.host {
+                try UserHost.check(host, field: "instance.users[\(index)].host")
+                try Self.check(network: host, field: "instance.users[\(index)].host", on: rules)
+            }
             guard !user.password.isEmpty, user.password.count <= 128 else {
                 throw TroveError.badRequest("The password of user \(user.name) must be 1 to 128 characters.")
             }
@@ -112,6 +115,11 @@ struct InstanceCreation {
     /// A database or user name as the datastore takes it (400 with the reason otherwise).
     static func check(_ name: String, as kind: NamedObject, on rules: any DatastoreDescriptor) throws {
         if let problem = rules.problem(withName: name, of: kind) { throw TroveError.badRequest(problem) }
+    }
+
+    /// 400 when the datastore cannot match clients by `network` (a user's host or an allowed network).
+    static func check(network: String, field: String, on rules: any DatastoreDescriptor) throws {
+        if let problem = rules.problem(withNetwork: network, field: "'\(field)'") { throw TroveError.badRequest(problem) }
     }
 
     static func requireUnique(_ names: [String], what: String) throws {

@@ -59,7 +59,11 @@ extension TroveAPI {
                 }
             } else if let access = body.access {
                 let rule = Instance.Access(isPublic: access.isPublic ?? false, allowedCidrs: access.allowedCidrs ?? [])
-                return try await change(.updateAccess(rule), request: request, context: context)
+                return try await change(.updateAccess(rule), request: request, context: context) { rules, _ in
+                    for (index, network) in rule.allowedCidrs.enumerated() where Instance.Access.isCIDR(network) {
+                        try InstanceCreation.check(network: network, field: "instance.access.allowed_cidrs[\(index)]", on: rules)
+                    }
+                }
             } else if let replicaOf = body.replicaOf {
                 guard replicaOf == nil else { throw TroveError.badRequest("replica_of can only be set to null (detach from the source).") }
                 try await commands.execute(.detachReplica, on: id, caller: caller, requestID: context.requestID)

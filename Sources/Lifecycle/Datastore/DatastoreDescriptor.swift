@@ -16,6 +16,9 @@ public protocol DatastoreDescriptor: CharacterSetRules {
     var usersHaveHosts: Bool { get }
     /// The longest database and user names the server takes, in bytes.
     var maximumNameBytes: (database: Int, user: Int) { get }
+    /// Why the server cannot match clients by `network` (a CIDR network or address, already well formed) in
+    /// `field`, for access rules and user hosts; nil: it can.
+    func problem(withNetwork network: String, field: String) -> String?
 }
 
 /// What a name names.
@@ -24,6 +27,9 @@ public enum NamedObject: String, Sendable {
 }
 
 extension DatastoreDescriptor {
+    /// Any network: the server matches clients by CIDR networks of both address families.
+    public func problem(withNetwork network: String, field: String) -> String? { nil }
+
     /// Why `name` cannot name a `kind` here (nil: it can). Cellar accepts letters, digits, `_` and `-`, a letter
     /// or `_` first, on every datastore (nothing that needs quoting rules of its own), up to the server's length.
     public func problem(withName name: String, of kind: NamedObject) -> String? {

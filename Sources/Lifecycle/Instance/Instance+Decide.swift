@@ -144,7 +144,8 @@ extension Instance {
         try require(Set(databaseNames).count == databaseNames.count, "Database names must be unique")
         let userNames = request.users.map(\.name)
         try require(userNames.allSatisfy { !$0.isEmpty }, "User names must not be empty")
-        try require(Set(userNames).count == userNames.count, "User names must be unique")
+        let accounts = request.users.map { "\($0.name)@\($0.host)" }
+        try require(Set(accounts).count == accounts.count, "Users must be unique (name and host)")
         for user in request.users {
             try require(!user.password.isEmpty, "User \(user.name) needs a password")
         }

@@ -18,7 +18,7 @@ extension Instance {
             next.volumeSize = spec.volumeSize
             next.datastore = spec.datastore
             next.databases = spec.databases.map(\.name)
-            next.users = spec.users.map(\.name)
+            next.users = spec.users.map(UserAccount.init)
             next.configurationId = spec.configurationId
             next.configurationValues = spec.configurationValues
             // The guest's prepare writes the group's values before the server's first start.

@@ -17,8 +17,9 @@ extension Instance {
         case grantAccess(user: String, host: String, databases: [String])
         /// `DELETE /instances/{id}/users/{name}/databases/{database}`.
         case revokeAccess(user: String, host: String, database: String)
-        /// `PUT /instances/{id}/users` (new passwords, not recorded).
-        case changePasswords(users: [String])
+        /// `PUT /instances/{id}/users` (new passwords, not recorded). `hosts` go with `users` one to one; absent
+        /// in events recorded before users were told apart by host (each user then had one account).
+        case changePasswords(users: [String], hosts: [String]? = nil)
         /// `POST /instances/{id}/root` (the password is returned to the caller once, never recorded).
         case enableRoot
         /// `DELETE /instances/{id}/root`: root may no longer log in.
@@ -38,7 +39,7 @@ extension Instance {
             case .deleteUser(let name, _): "delete user \(name)"
             case .grantAccess(let user, _, let databases): "grant \(user) access to \(databases.joined(separator: ", "))"
             case .revokeAccess(let user, _, let database): "revoke \(user)'s access to \(database)"
-            case .changePasswords(let users): "change the passwords of \(users.joined(separator: ", "))"
+            case .changePasswords(let users, _): "change the passwords of \(users.joined(separator: ", "))"
             case .enableRoot: "enable root"
             case .disableRoot: "disable root"
             case .renameUser(let name, let host, let newName, let newHost):
@@ -70,17 +71,18 @@ extension Instance {
         case .deleteDatabase(let name):
             state.databases.removeAll { $0 == name }
         case .createUsers(let users):
-            for user in users where !state.users.contains(user.name) { state.users.append(user.name) }
-        case .deleteUser(let name, _):
-            state.users.removeAll { $0 == name }
+            for user in users.map(UserAccount.init) where !state.users.contains(user) { state.users.append(user) }
+        case .deleteUser(let name, let host):
+            state.users.removeAll { $0 == UserAccount(name: name, host: host) }
         case .enableRoot:
             state.rootEnabled = true
         case .disableRoot:
             state.rootEnabled = false
         case .updateAccess(let access):
             state.access = access
-        case .renameUser(let name, _, let newName, _):
-            state.users = state.users.map { $0 == name ? newName : $0 }
+        case .renameUser(let name, let host, let newName, let newHost):
+            let (old, new) = (UserAccount(name: name, host: host), UserAccount(name: newName, host: newHost ?? host))
+            state.users = state.users.map { $0 == old ? new : $0 }
         case .grantAccess, .revokeAccess, .changePasswords:
             break
         }
@@ -99,39 +101,88 @@ extension Instance {
         case .createUsers(let users):
             try require(!users.isEmpty, "Give at least one user")
             for user in users {
-                if state.users.contains(user.name) { throw .invalidInput("User \(user.name) already exists on \(state.subject)") }
+                if state.users.contains(UserAccount(user)) { throw .invalidInput("User \(UserAccount(user).shown) already exists on \(state.subject)") }
                 for database in user.databases where !state.databases.contains(database) {
                     throw .invalidInput("User \(user.name) is granted database \(database), which \(state.subject) does not have")
                 }
             }
-        case .deleteUser(let name, _):
-            if !state.users.contains(name) { throw .notFound("User \(name) of \(state.subject) could not be found") }
-        case .grantAccess(let user, _, let databases):
-            if !state.users.contains(user) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+        case .deleteUser(let name, let host):
+            try requireUser(UserAccount(name: name, host: host), in: state)
+        case .grantAccess(let user, let host, let databases):
+            try requireUser(UserAccount(name: user, host: host), in: state)
             try require(!databases.isEmpty, "Give at least one database to grant")
             for database in databases where !state.databases.contains(database) {
                 throw .notFound("Database \(database) of \(state.subject) could not be found")
             }
-        case .revokeAccess(let user, _, let database):
-            if !state.users.contains(user) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+        case .revokeAccess(let user, let host, let database):
+            try requireUser(UserAccount(name: user, host: host), in: state)
             if !state.databases.contains(database) { throw .notFound("Database \(database) of \(state.subject) could not be found") }
-        case .changePasswords(let users):
+        case .changePasswords(let users, let hosts):
             try require(!users.isEmpty, "Give at least one user")
-            for user in users where !state.users.contains(user) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+            try require(hosts.map { $0.count == users.count } ?? true, "Give each user's host")
+            for (index, user) in users.enumerated() {
+                let host = hosts?[index]
+                if let host { try requireUser(UserAccount(name: user, host: host), in: state) }
+                else if !state.users.contains(where: { $0.name == user }) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+            }
         case .enableRoot:
             break
         case .disableRoot:
             if state.rootEnabled != true { throw .notFound("Root is not enabled on \(state.subject)") }
         case .renameUser(let name, let host, let newName, let newHost):
-            if !state.users.contains(name) { throw .notFound("User \(name) of \(state.subject) could not be found") }
+            let (old, new) = (UserAccount(name: name, host: host), UserAccount(name: newName, host: newHost ?? host))
+            try requireUser(old, in: state)
             try require(!newName.isEmpty, "The new user name must not be empty")
-            try require(newName != name || (newHost.map { $0 != host } ?? false), "Give the user a new name or host")
-            if newName != name, state.users.contains(newName) { throw .invalidInput("User \(newName) already exists on \(state.subject)") }
+            try require(new != old, "Give the user a new name or host")
+            if state.users.contains(new) { throw .invalidInput("User \(new.shown) already exists on \(state.subject)") }
         case .updateAccess(let access):
             for cidr in access.allowedCidrs where !Access.isCIDR(cidr) {
                 throw .invalidInput("\(cidr) in allowed_cidrs is not a network in CIDR notation (e.g. 10.0.0.0/24 or 2001:db8::/32)")
             }
         }
+    }
+}
+
+extension Instance {
+    /// A database account: a user name and the host it may connect from (`%`: any).
+    public struct UserAccount: Codable, Sendable, Hashable, CustomStringConvertible {
+        /// The user name.
+        public var name: String
+        /// The host pattern (`%` for datastores whose users have no host).
+        public var host: String
+
+        /// Creates an account.
+        public init(name: String, host: String) {
+            self.name = name
+            self.host = host
+        }
+
+        /// The account a user spec creates.
+        public init(_ spec: UserSpec) { self.init(name: spec.name, host: spec.host) }
+
+        /// `name@host`, as Trove shows users.
+        public var description: String { "\(name)@\(host)" }
+
+        /// For messages: the name alone when the host is any (`%`), else `name@host`.
+        public var shown: String { host == "%" ? name : description }
+
+        /// Encoded as `shown` (folded states written before users had hosts hold bare names); names have no `@`.
+        public init(from decoder: any Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let at = text.lastIndex(of: "@") else { self.init(name: text, host: "%"); return }
+            self.init(name: String(text[..<at]), host: String(text[text.index(after: at)...]))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(shown)
+        }
+    }
+
+    /// 404 unless `state` has `account`; a datastore without hosts names the user alone.
+    static func requireUser(_ account: UserAccount, in state: State) throws(Rejection) {
+        guard !state.users.contains(account) else { return }
+        throw .notFound("User \(account.shown) of \(state.subject) could not be found")
     }
 }
 

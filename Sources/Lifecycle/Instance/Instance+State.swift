@@ -25,8 +25,8 @@ extension Instance {
         public var datastore: Datastore?
         /// Database names.
         public var databases: [String] = []
-        /// User names (never passwords).
-        public var users: [String] = []
+        /// User accounts, `name@host` (never passwords); datastores without hosts record `%`.
+        public var users: [UserAccount] = []
         /// The attached configuration group.
         public var configurationId: String?
         /// Its values, as last attached or updated.
