@@ -37,8 +37,8 @@ public enum Topology {
         // The task manager's and conductor's queues exist as soon as anything connects, so no trigger the
         // relay publishes and no heartbeat is dropped for want of a queue while those services start.
         _ = try connection.declareQueue(taskManagerQueueSpec)
-        for eventType in taskManagerTriggers {
-            try connection.bind(queue: taskManagerQueue, to: eventsExchange, routingKey: "instance.\(eventType)")
+        for routingKey in Saga.Definition.triggerRoutingKeys {
+            try connection.bind(queue: taskManagerQueue, to: eventsExchange, routingKey: routingKey)
         }
         _ = try connection.declareQueue(conductorQueueSpec)
         try connection.bind(queue: conductorQueue, to: guestExchange, routingKey: conductorQueue)
@@ -47,8 +47,6 @@ public enum Topology {
     /// The bindings of an RPC client's reply queue: guests reply through `cellar.guest`.
     static func replyBindings(_ replyQueue: String) -> [Binding] { [Binding(exchange: guestExchange, routingKey: replyQueue)] }
 
-    /// The instance events that start a saga (`Saga.Definition.triggers`).
-    public static var taskManagerTriggers: [String] { Saga.Definition.triggers.map(\.eventType) }
 
     /// The task manager's queue of saga triggers.
     public static let taskManagerQueueSpec = QueueSpec.workQueue(taskManagerQueue, deliveryLimit: 10)

@@ -13,6 +13,17 @@ public protocol ComputeDriver: Sendable {
     func reboot(instanceID: String) async throws
     /// What the driver sees of the instance's server now.
     func status(instanceID: String) async -> ServerStatus
+    /// Starts a cluster's load balancer, or reloads it when its configuration changed (established
+    /// connections stay).
+    func applyBalancer(_ request: BalancerRequest) async throws
+    /// Stops a cluster's load balancer and removes it (idempotent).
+    func removeBalancer(clusterID: String) async throws
+    /// Whether a cluster's load balancer runs.
+    func balancerStatus(clusterID: String) async -> ServerStatus
+    /// Starts again a configured balancer that is not running.
+    func reviveBalancer(clusterID: String) async throws
+    /// The members as the balancer sees them now.
+    func balancerBackends(clusterID: String) async throws -> [BalancerBackendState]
 }
 
 /// What an instance's server needs.

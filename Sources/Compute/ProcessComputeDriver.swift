@@ -170,7 +170,7 @@ public struct ProcessComputeDriver: ComputeDriver {
     }
 
     /// Runs `body` holding an exclusive `flock` on the instance's lock file (across processes).
-    private func withLock<T>(_ instanceID: String, _ body: () throws -> T) throws -> T {
+    func withLock<T>(_ instanceID: String, _ body: () throws -> T) throws -> T {
         let folder = directory(of: instanceID)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let fd = open(folder.appendingPathComponent(".lock").path, O_RDWR | O_CREAT, 0o600)

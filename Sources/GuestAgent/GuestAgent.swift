@@ -70,6 +70,11 @@ public struct GuestAgent: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run { request in try await dispatcher.handle(request) } }
             group.addTask { try await heartbeats(manager: manager, publisher: publisher) }
+            let instanceID = configuration.instanceID
+            let check = BalancerCheckServer(address: configuration.address, port: BalancerCheck.port, ready: {
+                await manager.report(instanceID: instanceID, at: Date()).condition == .healthy
+            }, logger: logger)
+            group.addTask { await check.run() }
             try await group.next()
             group.cancelAll()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GuestProtocol
 import Lifecycle
 
 /// What the guest remembers between its own restarts.
@@ -19,6 +20,8 @@ struct GuestState: Codable, Equatable {
     var allowedCidrs: [String] = []
     /// Counts configuration writes; the server shows it as `cellar.generation` once it has read the file.
     var configurationGeneration = 0
+    /// The group this server is a member of (nil: a standalone server).
+    var cluster: ClusterSettings?
 
     init() {}
 
@@ -33,6 +36,7 @@ struct GuestState: Codable, Equatable {
         overrides = try container.decodeIfPresent([String: ParameterValue].self, forKey: .overrides) ?? [:]
         allowedCidrs = try container.decodeIfPresent([String].self, forKey: .allowedCidrs) ?? []
         configurationGeneration = try container.decodeIfPresent(Int.self, forKey: .configurationGeneration) ?? 0
+        cluster = try container.decodeIfPresent(ClusterSettings.self, forKey: .cluster)
     }
 
     static func load(from url: URL) -> GuestState {

@@ -72,7 +72,7 @@ extension MariaDBManager {
             WHERE u.User <> '' AND u.is_role = 'N' GROUP BY u.User, u.Host ORDER BY u.User, u.Host
             """) }
         var users: [GuestUser] = []
-        for row in rows where row.count == 3 && !Self.internalUsers.contains(row[0]) {
+        for row in rows where row.count == 3 && !Self.internalUsers.contains(row[0]) && !(row[0] == transferUser && row[1] == "localhost") {
             let host = apiHost(of: row[1])
             if users.contains(where: { $0.name == row[0] && $0.host == host }) { continue }  // another network's copy
             users.append(GuestUser(name: row[0], host: host, password: nil, databases: row[2].split(separator: ",").map(String.init)))

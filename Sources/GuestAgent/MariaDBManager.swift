@@ -24,6 +24,9 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     let logger: Logger
     var state: GuestState
     var dataSize: CachedDirectorySize
+    /// When a cluster member whose server died last tried to start it again, and whether it still does.
+    var lastRejoin: ContinuousClock.Instant?
+    var rejoining = false
     let serverName = "MariaDB"
     var guestStateFile: URL { paths.guestState }
 
@@ -43,12 +46,19 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
 
     func prepare(_ request: PrepareRequest) async throws {
         try Self.checkNames(databases: request.databases.map(\.name), users: request.users.map(\.name))
-        try await onDedicatedThread { [self] in try installIfNeeded() }
         state.memoryMB = request.memoryMB
         state.volumeSizeGB = request.volumeSizeGB
         state.overrides = request.overrides ?? [:]
+        state.cluster = request.cluster
+        if let cluster = request.cluster, !cluster.seed {
+            try await joinGroup()  // the data, accounts included, come from a running member
+            try markPrepared()
+            return
+        }
+        try await onDedicatedThread { [self] in try installIfNeeded() }
         try writeOptions()
-        try await startServer()
+        // A seed starts the group only while it is not prepared: afterwards it rejoins like any member.
+        try await startServer(seedingGroup: request.cluster != nil && !state.prepared)
         // mariadb-install-db also makes passwordless root accounts for TCP (127.0.0.1, ::1, the host name):
         // only the socket's root@localhost stays, for the guest.
         let client = self.client
@@ -56,6 +66,7 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
             let extra = try client.run("SELECT User, Host FROM mysql.user WHERE User IN ('root', '') AND Host NOT IN ('localhost', '%')")
             for row in extra where row.count == 2 { try client.run("DROP USER IF EXISTS \(MariaDBClient.account(row[0], row[1]))") }
         }
+        if request.cluster != nil { try await createTransferAccount() }
         try await createDatabases(request.databases)
         try await createUsers(request.users)
         try markPrepared()
@@ -70,11 +81,19 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
                         serverVersion: version, sentAt: time)
         }
         guard state.prepared else { return report(.building) }
-        guard isServerRunning() else { return report(state.stoppedOnPurpose ? .shutdown : .crashed) }
+        guard isServerRunning() else {
+            if state.cluster != nil, !state.stoppedOnPurpose { rejoinSoon() }
+            return report(state.stoppedOnPurpose ? .shutdown : .crashed)
+        }
         let client = self.client
         guard let version = try? await onDedicatedThread({ try client.run("SELECT VERSION()").first?.first }) else { return report(.blocked) }
         try? await enforceVolumeLimit(usedBytes: used)
-        return report(.healthy, version: version)
+        guard state.cluster != nil else { return report(.healthy, version: version) }
+        // A member serves only while synced with the group's primary component.
+        let group = (try? await groupStatus()) ?? GaleraStatus(values: [:])
+        var member = report(group.isServing ? .healthy : .blocked, version: version)
+        member.clusterFigures = group.figures
+        return member
     }
 
     // MARK: - Helpers
@@ -89,7 +108,8 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     var options: MariaDBOptionsFile {
         MariaDBOptionsFile(
             dataDirectory: paths.data.path, socket: paths.socket.path, pidFile: paths.pidFile.path, errorLog: paths.errorLog.path,
-            address: address, port: port, memoryMB: state.memoryMB, overrides: state.overrides)
+            address: address, port: port, memoryMB: state.memoryMB, overrides: state.overrides, cluster: state.cluster,
+            transferUser: transferUser)
     }
 
     func writeOptions() throws {
@@ -109,14 +129,21 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         try Data().write(to: paths.initialized)
     }
 
-    func startServer() async throws {
+    func startServer() async throws { try await startServer(seedingGroup: false) }
+
+    /// Starts `mariadbd` unless it runs; `seedingGroup` starts a new Galera group (the first member of a cluster,
+    /// or the member the whole group stopped last). A member joining copies its data first: it may take minutes.
+    func startServer(seedingGroup: Bool) async throws {
         if isServerRunning() { return }
         try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.socketDirectory)
+        let seeding = seedingGroup || (state.cluster != nil && isSafeToSeed())
+        let extra = seeding ? ["--wsrep-new-cluster"] : []
+        let timeout: Duration = state.cluster == nil ? .seconds(60) : .seconds(170)
         let (paths, client, osUser) = (self.paths, self.client, self.osUser)
         let pid = try await onDedicatedThread {
             try MariaDBServer.start(optionsFile: paths.optionsFile.path, output: paths.errorLog.path, errorLog: paths.errorLog.path,
-                                    client: client, osUser: osUser)
+                                    client: client, osUser: osUser, extraArguments: extra, timeout: timeout)
         }
         reapWhenExits(pid)
     }

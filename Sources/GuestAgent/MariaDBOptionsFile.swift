@@ -1,4 +1,5 @@
 import Bus
+import GuestProtocol
 import Lifecycle
 
 /// The options file through which Cellar configures a MariaDB server (`my.cnf`, the only one it reads),
@@ -14,6 +15,10 @@ struct MariaDBOptionsFile: Equatable {
     var memoryMB: Int
     /// The attached configuration group's values, after Cellar's own settings (so the group's win).
     var overrides: [String: ParameterValue]
+    /// The Galera group this server is a member of (nil: standalone).
+    var cluster: ClusterSettings? = nil
+    /// The account state transfers log in as (the OS user the server runs as, through the socket).
+    var transferUser = ""
 
     /// Cellar's own tunable settings (a group may override them; detaching brings them back).
     var tunedSettings: [(name: String, value: String)] {
@@ -34,7 +39,39 @@ struct MariaDBOptionsFile: Equatable {
         character-set-server = utf8mb4
         collation-server = utf8mb4_general_ci
 
-        """ + tunedSettings.map { "\($0.name) = \($0.value)\n" }.joined() + Self.overridesSection(overrides)
+        """ + tunedSettings.map { "\($0.name) = \($0.value)\n" }.joined() + galeraSection + Self.overridesSection(overrides)
+            + transferSection
+    }
+
+    /// Galera on the instance's own address with the standard ports (4567 group, 4568 incremental transfer,
+    /// 4444 full transfer by `mariadb-backup`), as Galera requires: row-based binlog, InnoDB, interleaved
+    /// auto-increment locks.
+    var galeraSection: String {
+        guard let cluster else { return "" }
+        let options = "gmcast.listen_addr=tcp://\(address):4567;ist.recv_addr=\(address):4568;base_host=\(address);gcache.size=64M"
+        return """
+            # Galera: member \(cluster.nodeName) of group \(cluster.name)
+            binlog_format = ROW
+            default_storage_engine = InnoDB
+            innodb_autoinc_lock_mode = 2
+            wsrep_on = ON
+            wsrep_provider = /usr/lib/galera/libgalera_smm.so
+            wsrep_cluster_name = \(cluster.name)
+            wsrep_cluster_address = gcomm://\(cluster.peerAddresses.joined(separator: ","))
+            wsrep_node_address = \(address)
+            wsrep_node_name = \(cluster.nodeName)
+            wsrep_provider_options = "\(options)"
+            wsrep_sst_method = mariabackup
+            wsrep_sst_auth = \(transferUser):
+            wsrep_sst_receive_address = \(address):4444
+
+            """
+    }
+
+    /// The transfer script's `socat` listens on every address unless told its own; members share a host.
+    var transferSection: String {
+        guard cluster != nil else { return "" }
+        return "\n[sst]\nsockopt = \"bind=\(address)\"\n"
     }
 
     /// The group's values as option lines (names with `-` or `_` alike to the server).

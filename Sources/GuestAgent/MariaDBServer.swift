@@ -15,11 +15,15 @@ enum MariaDBServer {
     /// Starts `mariadbd` reading only `optionsFile` (as `osUser` when given; its own output appended to `output`)
     /// and returns its pid once it answers SQL through `client`; a server that dies or stays silent for 60 s is
     /// a failure with the error log's own lines.
-    static func start(optionsFile: String, output: String, errorLog: String, client: MariaDBClient, osUser: String?) throws -> pid_t {
+    /// `extraArguments` go after the options file (`--wsrep-new-cluster` seeds a Galera group); a member that
+    /// joins one copies its data first, so it may take up to `timeout` to answer.
+    static func start(optionsFile: String, output: String, errorLog: String, client: MariaDBClient, osUser: String?,
+                      extraArguments: [String] = [], timeout: Duration = .seconds(60)) throws -> pid_t {
         var arguments = ["--defaults-file=\(optionsFile)"]
         if let osUser { arguments.append("--user=\(osUser)") }
-        let pid = try spawn("/usr/sbin/mariadbd", arguments, environment: [:], outputPath: output, append: true, inheritEnvironment: false)
-        let deadline = ContinuousClock.now + .seconds(60)
+        let pid = try spawn("/usr/sbin/mariadbd", arguments + extraArguments, environment: [:], outputPath: output, append: true,
+                            inheritEnvironment: false)
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, ProcessStatus.isAlive(pid: pid) {
             if (try? client.run("SELECT 1")) != nil { return pid }
             usleep(20_000)

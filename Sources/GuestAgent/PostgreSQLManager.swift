@@ -41,6 +41,9 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
 
     /// Initializes (once), configures, starts, then creates the databases and users; safe to repeat.
     func prepare(_ request: PrepareRequest) async throws {
+        if request.cluster != nil {
+            throw RemoteFailure(type: "NotSupported", message: "PostgreSQL instances are not cluster members here")
+        }
         try Self.checkNames(databases: request.databases.map(\.name), users: request.users.map(\.name))
         try Self.checkSettings(request.databases)
         try await onDedicatedThread { [self] in try initializeIfNeeded() }

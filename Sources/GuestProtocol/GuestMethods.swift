@@ -106,8 +106,12 @@ public struct PrepareRequest: Codable, Sendable, Equatable {
     public var volumeSizeGB: Int
     /// The attached configuration group's values, written before the server's first start.
     public var overrides: [String: ParameterValue]?
+    /// Set for a cluster member: the group it seeds or joins.
+    public var cluster: ClusterSettings?
 
-    public init(databases: [GuestDatabase], users: [GuestUser], memoryMB: Int, volumeSizeGB: Int, overrides: [String: ParameterValue]? = nil) {
+    public init(databases: [GuestDatabase], users: [GuestUser], memoryMB: Int, volumeSizeGB: Int, overrides: [String: ParameterValue]? = nil,
+                cluster: ClusterSettings? = nil) {
+        self.cluster = cluster
         self.databases = databases
         self.users = users
         self.memoryMB = memoryMB
@@ -115,7 +119,36 @@ public struct PrepareRequest: Codable, Sendable, Equatable {
         self.overrides = overrides
     }
 
-    enum CodingKeys: String, CodingKey { case databases, users, memoryMB = "memory_mb", volumeSizeGB = "volume_size_gb", overrides }
+    enum CodingKeys: String, CodingKey { case databases, users, memoryMB = "memory_mb", volumeSizeGB = "volume_size_gb", overrides, cluster }
+}
+
+/// A cluster member's place in its group (Galera for MariaDB): the group's name, this member's name, every
+/// member's address (its own included) and whether it starts a new group (the seed) or joins a running one.
+public struct ClusterSettings: Codable, Sendable, Equatable {
+    /// The group's name (the cluster id).
+    public var name: String
+    /// This member's name in the group (its instance id).
+    public var nodeName: String
+    /// The members' addresses, this member's own included.
+    public var peerAddresses: [String]
+    /// Start a new group; otherwise join a running member (and copy its data).
+    public var seed: Bool
+
+    public init(name: String, nodeName: String, peerAddresses: [String], seed: Bool) {
+        self.name = name
+        self.nodeName = nodeName
+        self.peerAddresses = peerAddresses
+        self.seed = seed
+    }
+
+    enum CodingKeys: String, CodingKey { case name, nodeName = "node_name", peerAddresses = "peer_addresses", seed }
+}
+
+/// The port on each instance's own address where the guest answers the load balancer's health checks over
+/// HTTP: `GET /` is 200 while the member may take clients (for Galera: synced and in the primary component),
+/// 503 otherwise.
+public enum BalancerCheck {
+    public static let port = 9200
 }
 
 /// `restart`: restart the server, with new memory settings when given (a flavor resize).

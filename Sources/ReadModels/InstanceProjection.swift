@@ -114,11 +114,11 @@ public struct InstanceProjection: Projection {
         try await connection.query("""
             INSERT INTO instances (id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type,
                 datastore_version, address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at,
-                version, deleted, state)
+                version, deleted, state, cluster_id)
             VALUES (\(id), \(state.projectId), \(state.name), \(state.status), \(state.operatingStatus), \(state.flavorId),
                 \(state.volumeSize), \(state.datastore?.type ?? ""), \(state.datastore?.version ?? ""), \(Self.heldAddress(state)),
                 \(state.configurationId), \(state.replicaOf), \(state.fault?.reason), \(state.fault?.at),
-                \(state.createdAt ?? event.recordedAt), \(event.recordedAt), \(event.streamVersion), \(deleted), \(json)::jsonb)
+                \(state.createdAt ?? event.recordedAt), \(event.recordedAt), \(event.streamVersion), \(deleted), \(json)::jsonb, \(state.cluster?.clusterId))
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
                 operating_status = excluded.operating_status, flavor_id = excluded.flavor_id,
                 volume_size = excluded.volume_size, datastore_type = excluded.datastore_type,

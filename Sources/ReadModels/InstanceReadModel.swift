@@ -27,6 +27,8 @@ public struct InstanceRecord: Sendable, Equatable {
     public var configurationName: String? = nil
     /// Who may connect, once set: (is_public, allowed_cidrs).
     public var access: AccessRecord? = nil
+    /// The cluster it is a member of.
+    public var clusterID: String? = nil
 }
 
 /// An instance's access rule.
@@ -63,7 +65,8 @@ public struct InstanceReadModel: Sendable {
         id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type, datastore_version,
         address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at, version, deleted,
         (SELECT g.name FROM configuration_groups g WHERE g.id = configuration_id),
-        (state->'access'->>'isPublic')::boolean, ARRAY(SELECT jsonb_array_elements_text(state->'access'->'allowedCidrs'))
+        (state->'access'->>'isPublic')::boolean, ARRAY(SELECT jsonb_array_elements_text(state->'access'->'allowedCidrs')),
+        cluster_id
         """
 
     /// One instance of `project` (nil when absent, deleted, or another project's).
@@ -75,11 +78,20 @@ public struct InstanceReadModel: Sendable {
         return try await Self.records(rows).first
     }
 
-    /// A page of `project`'s instances, newest first, after `marker` (an instance id).
-    public func instances(project: String?, limit: Int, after marker: String?) async throws -> [InstanceRecord] {
+    /// The live members of a cluster, by instance id.
+    public func members(ofCluster clusterID: String) async throws -> [String: InstanceRecord] {
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns) FROM instances WHERE cluster_id = \(clusterID) AND NOT deleted
+            """, logger: logger)
+        return Dictionary(uniqueKeysWithValues: try await Self.records(rows).map { ($0.id, $0) })
+    }
+
+    /// A page of `project`'s instances, newest first, after `marker` (an instance id); cluster members only when
+    /// `includeClustered` (Trove hides them by default).
+    public func instances(project: String?, limit: Int, after marker: String?, includeClustered: Bool = false) async throws -> [InstanceRecord] {
         let rows = try await client.query("""
             SELECT \(unescaped: Self.columns) FROM instances i
-            WHERE NOT deleted AND (\(project)::text IS NULL OR project_id = \(project))
+            WHERE NOT deleted AND (\(project)::text IS NULL OR project_id = \(project)) AND (\(includeClustered) OR cluster_id IS NULL)
               AND (\(marker)::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM instances WHERE id = \(marker)))
             ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """, logger: logger)
@@ -135,7 +147,8 @@ public struct InstanceReadModel: Sendable {
                 created: try column[14].decode(Date.self), updated: try column[15].decode(Date.self),
                 version: try column[16].decode(Int.self), deleted: try column[17].decode(Bool.self),
                 configurationName: try column[18].decode(String?.self),
-                access: try column[19].decode(Bool?.self).map { AccessRecord(isPublic: $0, allowedCidrs: try column[20].decode([String].self)) }
+                access: try column[19].decode(Bool?.self).map { AccessRecord(isPublic: $0, allowedCidrs: try column[20].decode([String].self)) },
+                clusterID: try column[21].decode(String?.self)
             ))
         }
         return records

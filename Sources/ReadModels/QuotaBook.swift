@@ -45,11 +45,26 @@ public struct QuotaBook: Sendable {
         return limits
     }
 
+    /// Instances created and not deleted, plus cluster members asked for whose instance the cluster's saga has
+    /// not created yet (so a cluster's members count from the moment it is accepted).
     static func usage(project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
         let rows = try await connection.query("""
-            SELECT count(*)::int, coalesce(sum((c.data ->> 'volumeSize')::int), 0)::int FROM events c
-            WHERE c.event_type = 'InstanceCreateRequested' AND c.data ->> 'projectId' = \(project)
-              AND NOT EXISTS (SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.event_type = 'InstanceDeleted')
+            WITH created AS (
+                SELECT c.stream_id, (c.data ->> 'volumeSize')::int AS size FROM events c
+                WHERE c.event_type = 'InstanceCreateRequested' AND c.data ->> 'projectId' = \(project)
+                  AND NOT EXISTS (SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.event_type = 'InstanceDeleted')
+            ), clusters AS (
+                SELECT c.stream_id FROM events c
+                WHERE c.event_type = 'ClusterCreateRequested' AND c.data ->> 'projectId' = \(project)
+                  AND NOT EXISTS (SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.event_type = 'ClusterDeleted')
+            ), promised AS (
+                SELECT 'instance-' || (m ->> 'id') AS stream_id, (m ->> 'volumeSize')::int AS size
+                FROM events e JOIN clusters k ON k.stream_id = e.stream_id,
+                     jsonb_array_elements(coalesce(e.data -> 'members', '[]'::jsonb)) m
+                WHERE e.event_type IN ('ClusterCreateRequested', 'ClusterGrowRequested')
+                  AND NOT EXISTS (SELECT 1 FROM events d WHERE d.stream_id = 'instance-' || (m ->> 'id'))
+            )
+            SELECT count(*)::int, coalesce(sum(size), 0)::int FROM (SELECT * FROM created UNION ALL SELECT * FROM promised) u
             """, logger: logger)
         for try await (instances, volumes) in rows.decode((Int, Int).self) {
             return ["instances": instances, "volumes": volumes, "backups": 0]

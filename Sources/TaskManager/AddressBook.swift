@@ -37,7 +37,8 @@ struct AddressBook: Sendable {
         try await client.query("DELETE FROM address_leases WHERE instance_id = \(instanceID)", logger: logger)
     }
 
-    private func leased(by instanceID: String) async throws -> String? {
+    /// The address `owner` (an instance, or `cluster-<id>` for a balancer) holds, if any.
+    func leased(by instanceID: String) async throws -> String? {
         let rows = try await client.query("SELECT address FROM address_leases WHERE instance_id = \(instanceID)", logger: logger)
         for try await address in rows.decode(String.self) { return address }
         return nil

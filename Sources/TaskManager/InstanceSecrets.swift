@@ -9,15 +9,6 @@ struct InstanceSecrets: Sendable {
     let box: SecretBox
     let logger: Logger
 
-    /// The user passwords of `stream`, opened, by user name.
-    func userPasswords(stream: String) async throws -> [String: String] {
-        var byUser: [String: String] = [:]
-        for (name, password) in try await passwords(stream: stream) where name.hasPrefix("user:") {
-            byUser[String(name.dropFirst("user:".count).prefix { $0 != "@" })] = password
-        }
-        return byUser
-    }
-
     /// Every sealed secret of `stream`, opened, by name (`user:<name>@<host>`, `root`).
     func passwords(stream: String) async throws -> [String: String] {
         let rows = try await client.query("SELECT name, sealed FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)

@@ -13,6 +13,9 @@ struct TaskManagerServices: Sendable {
     let client: PostgresClient
     let store: PostgresEventStore
     let instances: AggregateRepository<Instance>
+    let clusters: AggregateRepository<Cluster>
+    /// The instance chart (a cluster saga's facts hold an empty instance).
+    let instanceChart: Statechart
     let compute: any ComputeDriver
     let rpc: RPCClient
     let publisher: BusPublisher
@@ -29,14 +32,11 @@ struct TaskManagerServices: Sendable {
     }
 }
 
-/// One saga's view: the services plus who started it and for which instance.
+/// One saga's view: the services plus who started it and on what.
 struct SagaContext: Sendable {
     let services: TaskManagerServices
     let sagaID: String
     let start: Saga.Start
-
-    var instanceID: String { start.instanceId }
-    var guestQueue: String { Topology.guestQueue(start.instanceId) }
 
     /// Metadata of everything the saga records: the task manager acting for the original request.
     var metadata: EventMetadata {
@@ -44,27 +44,55 @@ struct SagaContext: Sendable {
     }
 
     /// The instance as the log says now.
-    func instance() async throws -> Instance.State {
+    func instance(_ instanceID: String) async throws -> Instance.State {
         try await services.instances.load(instanceID).state
     }
 
-    /// Records a fact about the instance (e.g. `recordComputeAllocated`).
+    /// The facts the saga decides from: its instance (with the instance's create request) or its cluster, and
+    /// the triggering event.
+    func facts() async throws -> Saga.Facts {
+        let trigger = try await services.store.readStream(start.triggerStream, fromVersion: start.triggerVersion, limit: 1).first
+        if let clusterID = start.clusterId {
+            let cluster = try await cluster(clusterID)
+            return Saga.Facts(instance: Instance.State(chart: services.instanceChart), cluster: cluster,
+                              clusterTrigger: trigger.flatMap { try? Cluster.Event.decode(eventType: $0.type, data: $0.data) })
+        }
+        let (instance, events) = try await services.instances.load(start.instanceId)
+        let spec = events.lazy.compactMap { event -> Instance.Spec? in
+            if case .instanceCreateRequested(let spec) = event { spec } else { nil }
+        }.first
+        return Saga.Facts(instance: instance, createSpec: spec,
+                          trigger: trigger.flatMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) })
+    }
+
+    /// The cluster as the log says now.
+    func cluster(_ clusterID: String) async throws -> Cluster.State {
+        try await services.clusters.load(clusterID).state
+    }
+
+    /// Records a fact about a cluster (e.g. `recordBecameActive`).
     @discardableResult
-    func record(_ command: Instance.Command) async throws -> [RecordedEvent] {
+    func record(_ command: Cluster.Command, onCluster clusterID: String) async throws -> [RecordedEvent] {
+        try await services.clusters.execute(command, on: clusterID, metadata: metadata)
+    }
+
+    /// Records a fact about an instance (e.g. `recordComputeAllocated`).
+    @discardableResult
+    func record(_ command: Instance.Command, on instanceID: String) async throws -> [RecordedEvent] {
         try await services.instances.execute(command, on: instanceID, metadata: metadata)
     }
 
     /// Removes everything the instance had on the host and the bus: its processes and folder, its address, its
     /// guest queue (whatever calls were still waiting there go with it) and its broker user. Idempotent.
-    func releaseServer() async throws {
+    func releaseServer(_ instanceID: String) async throws {
         try await services.compute.release(instanceID: instanceID)
         try await services.addresses.release(for: instanceID)
-        try await services.publisher.deleteQueue(guestQueue)
+        try await services.publisher.deleteQueue(Topology.guestQueue(instanceID))
         try await services.brokerAccounts?.removeGuest(instanceID)
     }
 
-    /// Calls the instance's guest agent.
-    func callGuest<Arguments: Encodable>(_ method: String, _ arguments: Arguments, timeout: Duration) async throws -> JSONValue {
-        try await services.rpc.call(guestQueue, method: method, args: try JSONValue(encoding: arguments), timeout: timeout)
+    /// Calls an instance's guest agent.
+    func callGuest<Arguments: Encodable>(_ instanceID: String, _ method: String, _ arguments: Arguments, timeout: Duration) async throws -> JSONValue {
+        try await services.rpc.call(Topology.guestQueue(instanceID), method: method, args: try JSONValue(encoding: arguments), timeout: timeout)
     }
 }

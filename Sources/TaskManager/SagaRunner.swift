@@ -5,34 +5,12 @@ import Foundation
 import Lifecycle
 import Logging
 
-/// What one kind of saga does at each step; the runner decides when (`Saga.next`) and records everything.
-protocol SagaSteps: Sendable {
-    /// Performs `step` (idempotently: it may have run before, fully or in part).
-    func run(step: String, in context: SagaContext) async throws
-    /// Undoes a step by running `compensation` (idempotently).
-    func compensate(_ compensation: String, in context: SagaContext) async throws
-    /// The saga failed for `reason` after its compensations: record it on the instance.
-    func failed(reason: String, in context: SagaContext) async throws
-}
-
-/// A step found that its work is no longer wanted (e.g. the instance is being deleted): the saga ends there.
-struct SagaCancellation: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A failure that retrying cannot fix (a bad name reaching the guest): the step ends at once.
-struct PermanentFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Drives one saga stream to its end: folds it, asks `Saga.next` what to do, does it, records it, repeats.
-/// Each record is appended with the expected version, so if another runner moved the saga on, this one stops.
+/// Drives one saga stream to its end: folds it and its subject, asks `Saga.decide` what to do, has the
+/// interpreter perform the typed actions, records the outcome, repeats. Each record is appended with the
+/// expected version, so if another runner moved the saga on, this one stops.
 struct SagaRunner: Sendable {
     let sagaID: String
     let definition: Saga.Definition
-    let steps: any SagaSteps
     let context: SagaContext
     let store: PostgresEventStore
     /// Called after each recorded event (tests use it to crash the process at a chosen point).
@@ -42,20 +20,22 @@ struct SagaRunner: Sendable {
     var stream: String { "saga-\(sagaID)" }
 
     func run() async throws {
+        let interpreter = SagaInterpreter(context: context)
         while !Task.isCancelled {
             let state = try await load()
-            let action = Saga.next(state, definition: definition, at: Date())
-            switch action {
+            if state.isFinished { return }
+            switch Saga.decide(state, definition: definition, facts: try await context.facts(), at: Date()) {
             case .finished:
                 return
             case .wait(let until):
                 try await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow)))
-            case .run(let name, let attempt):
+            case .run(let name, let attempt, let actions):
                 guard let step = definition.step(named: name) else { return }
-                guard try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state) else { return }
+                let started = Saga.Event.stepStarted(.init(step: name, attempt: attempt))
+                guard try await record(started, after: state) else { return }
                 let outcome: Saga.Event
                 do {
-                    try await withTimeout(step.timeout, what: "step \(name)") { try await steps.run(step: name, in: context) }
+                    try await withTimeout(step.timeout, what: "step \(name)") { try await perform(actions, with: interpreter) }
                     outcome = .stepSucceeded(.init(step: name, attempt: attempt))
                 } catch let cancellation as SagaCancellation {
                     outcome = .sagaCancelled(.init(reason: cancellation.description))
@@ -64,15 +44,13 @@ struct SagaRunner: Sendable {
                     outcome = Saga.failure(of: step, attempt: attempt, reason: Self.reason(error, step: name),
                                            retryable: Self.isRetryable(error), at: Date())
                 }
-                guard try await record(outcome, after: Saga.evolve(state, .stepStarted(.init(step: name, attempt: attempt)))) else { return }
-            case .compensate(_, let compensation, let attempt):
+                guard try await record(outcome, after: Saga.evolve(state, started)) else { return }
+            case .compensate(_, let compensation, let attempt, let actions):
                 let started = Saga.Event.compensationStarted(.init(step: compensation, attempt: attempt))
                 guard try await record(started, after: state) else { return }
                 let outcome: Saga.Event
                 do {
-                    try await withTimeout(.seconds(60), what: "compensation \(compensation)") {
-                        try await steps.compensate(compensation, in: context)
-                    }
+                    try await withTimeout(.seconds(60), what: "compensation \(compensation)") { try await perform(actions, with: interpreter) }
                     outcome = .compensationSucceeded(.init(step: compensation, attempt: attempt))
                 } catch {
                     outcome = Saga.compensationFailure(compensation, attempt: attempt, reason: "\(error)", at: Date())
@@ -80,9 +58,9 @@ struct SagaRunner: Sendable {
                 guard try await record(outcome, after: Saga.evolve(state, started)) else { return }
             case .complete:
                 guard try await record(.sagaCompleted, after: state) else { return }
-            case .fail(let reason):
+            case .fail(let reason, let actions):
                 do {
-                    try await steps.failed(reason: reason, in: context)
+                    try await perform(actions, with: interpreter)
                 } catch let rejection as Rejection {
                     // The instance moved on (deleted, another task): the saga's failure is still recorded below.
                     logger.warning("could not record the failure on the instance", metadata: ["saga": "\(stream)", "rejection": "\(rejection)"])
@@ -90,6 +68,10 @@ struct SagaRunner: Sendable {
                 guard try await record(.sagaFailed(.init(reason: reason)), after: state) else { return }
             }
         }
+    }
+
+    private func perform(_ actions: [Saga.Action], with interpreter: SagaInterpreter) async throws {
+        for action in actions { try await interpreter.perform(action) }
     }
 
     private func load() async throws -> Saga.State {

@@ -1,20 +1,21 @@
 import Foundation
 import Logging
 
-/// Runs sagas one instance at a time: the sagas of one instance run in the order they were submitted (a delete
-/// waits until the build it cancels has stopped), those of different instances run concurrently. A saga already
+/// Runs sagas one subject at a time: the sagas of one instance (or one cluster) run in the order they were
+/// submitted (a delete waits until the build it cancels has stopped), those of different subjects run
+/// concurrently (a cluster's saga and its members' sagas too: members are children, not peers). A saga already
 /// running or queued is not submitted twice.
 actor SagaScheduler {
     private var queued: [String: [(sagaID: String, work: @Sendable () async -> Void)]] = [:]
     private var known: Set<String> = []
     private var workers: [String: Task<Void, Never>] = [:]
 
-    /// Queues `work` for saga `sagaID` of `instanceID` unless that saga is already known here.
-    func submit(sagaID: String, instanceID: String, work: @escaping @Sendable () async -> Void) {
+    /// Queues `work` for saga `sagaID` of `subject` (its stream) unless that saga is already known here.
+    func submit(sagaID: String, subject: String, work: @escaping @Sendable () async -> Void) {
         guard known.insert(sagaID).inserted else { return }
-        queued[instanceID, default: []].append((sagaID, work))
-        guard workers[instanceID] == nil else { return }
-        workers[instanceID] = Task { await self.drain(instanceID) }
+        queued[subject, default: []].append((sagaID, work))
+        guard workers[subject] == nil else { return }
+        workers[subject] = Task { await self.drain(subject) }
     }
 
     /// Cancels every running and queued saga and waits (at most `limit`) until their workers have stopped, so
@@ -31,21 +32,21 @@ actor SagaScheduler {
         }
     }
 
-    private func drain(_ instanceID: String) async {
-        while !Task.isCancelled, let next = takeNext(instanceID) {
+    private func drain(_ subject: String) async {
+        while !Task.isCancelled, let next = takeNext(subject) {
             await next.work()
             known.remove(next.sagaID)
         }
     }
 
-    private func takeNext(_ instanceID: String) -> (sagaID: String, work: @Sendable () async -> Void)? {
-        guard var list = queued[instanceID], !list.isEmpty else {
-            queued[instanceID] = nil
-            workers[instanceID] = nil
+    private func takeNext(_ subject: String) -> (sagaID: String, work: @Sendable () async -> Void)? {
+        guard var list = queued[subject], !list.isEmpty else {
+            queued[subject] = nil
+            workers[subject] = nil
             return nil
         }
         let next = list.removeFirst()
-        queued[instanceID] = list
+        queued[subject] = list
         return next
     }
 }

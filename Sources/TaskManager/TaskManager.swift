@@ -22,13 +22,14 @@ public struct TaskManager: Sendable {
     /// How often servers whose guest agent died are started again (the process driver's "hypervisor" duty).
     let reviveInterval: Duration
 
-    public init(client: PostgresClient, store: PostgresEventStore, chart: Statechart, compute: any ComputeDriver,
+    public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, compute: any ComputeDriver,
                 amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
                 reviveInterval: Duration = .seconds(30), addressPool: String = "127.42",
                 afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
         self.reviveInterval = reviveInterval
         services = TaskManagerServices(
-            client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: chart),
+            client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: charts.instance),
+            clusters: AggregateRepository(category: "cluster", store: store, chart: charts.cluster), instanceChart: charts.instance,
             compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
             addresses: AddressBook(client: client, logger: logger, prefix: addressPool),
             secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
@@ -75,11 +76,18 @@ public struct TaskManager: Sendable {
     /// A trigger: start its saga (once; a redelivered trigger finds the saga started) and schedule it.
     func handle(_ delivery: Delivery) async throws {
         let event = try JSONDecoder().decode(PublishedEvent.self, from: delivery.body)
-        guard let definition = Saga.Definition.triggered(by: event.type), event.stream.hasPrefix("instance-") else { return }
-        let instanceID = String(event.stream.dropFirst("instance-".count))
+        guard let definition = Saga.Definition.triggered(by: event.type) else { return }
+        let (instanceID, clusterID): (String, String?)
+        if event.stream.hasPrefix("instance-") {
+            (instanceID, clusterID) = (String(event.stream.dropFirst("instance-".count)), nil)
+        } else if event.stream.hasPrefix("cluster-") {
+            (instanceID, clusterID) = ("", String(event.stream.dropFirst("cluster-".count)))
+        } else {
+            return
+        }
         let requestID = event.metadata.objectValue?["request_id"]?.stringValue
         let sagaID = Self.sagaID(stream: event.stream, version: event.version)
-        let start = Saga.Start(saga: definition.name, instanceId: instanceID, triggerStream: event.stream,
+        let start = Saga.Start(saga: definition.name, instanceId: instanceID, clusterId: clusterID, triggerStream: event.stream,
                                triggerVersion: event.version, triggerType: event.type, requestId: requestID)
         let started = Saga.Event.sagaStarted(start)
         let metadata = EventMetadata(service: "taskmanager", requestID: requestID, correlationID: requestID,
@@ -96,7 +104,8 @@ public struct TaskManager: Sendable {
     }
 
     /// Starts again the servers of live instances whose guest agent is not running (after the host stopped
-    /// them all, e.g. `cellar up` was stopped); their datastores come back with their data.
+    /// them all, e.g. `cellar up` was stopped), and the load balancers of live clusters; their datastores come
+    /// back with their data.
     func reviveStoppedServers() async throws {
         let rows = try await services.client.query(
             "SELECT id FROM instances WHERE NOT deleted AND address IS NOT NULL", logger: services.logger)
@@ -107,6 +116,13 @@ public struct TaskManager: Sendable {
                 try await services.compute.reboot(instanceID: instanceID)
             } catch {
                 services.logger.error("could not start the server", metadata: ["instance": "\(instanceID)", "error": "\(error)"])
+            }
+        }
+        for clusterID in try await ClusterReadModel(client: services.client, logger: services.logger).balancedClusterIDs()
+        where await services.compute.balancerStatus(clusterID: clusterID) == .stopped {
+            services.logger.info("starting the stopped load balancer of a cluster", metadata: ["cluster": "\(clusterID)"])
+            do { try await services.compute.reviveBalancer(clusterID: clusterID) } catch {
+                services.logger.error("could not start the load balancer", metadata: ["cluster": "\(clusterID)", "error": "\(error)"])
             }
         }
     }
@@ -135,11 +151,11 @@ public struct TaskManager: Sendable {
 
     private func schedule(sagaID: String, start: Saga.Start, definition: Saga.Definition) async {
         let runner = SagaRunner(
-            sagaID: sagaID, definition: definition, steps: Self.steps(for: definition),
+            sagaID: sagaID, definition: definition,
             context: SagaContext(services: services, sagaID: sagaID, start: start), store: services.store,
             afterRecording: { [afterRecording] event in afterRecording(definition.name, event) }, logger: services.logger)
         let logger = services.logger
-        await scheduler.submit(sagaID: sagaID, instanceID: start.instanceId) {
+        await scheduler.submit(sagaID: sagaID, subject: start.subjectStream) {
             // A database or broker outage stops a runner; it starts again from the log after a pause.
             while !Task.isCancelled {
                 do {
@@ -161,16 +177,6 @@ public struct TaskManager: Sendable {
     /// True for errors after which retrying can never succeed in this process (the client pool was shut down).
     static func isPermanentlyClosed(_ error: any Error) -> Bool {
         (error as? PSQLError)?.code == .poolClosed
-    }
-
-    static func steps(for definition: Saga.Definition) -> any SagaSteps {
-        switch definition.name {
-        case Saga.Definition.createInstance.name: CreateInstanceSaga()
-        case Saga.Definition.deleteInstance.name: DeleteInstanceSaga()
-        case Saga.Definition.changeGuest.name: ChangeGuestSaga()
-        case Saga.Definition.configureInstance.name: ConfigureInstanceSaga()
-        default: GuestOperationSaga()
-        }
     }
 
     /// The saga id of a trigger: a UUID derived from the triggering event's stream and version, so the same

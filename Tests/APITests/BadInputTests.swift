@@ -116,6 +116,7 @@ struct BadInputTests {
 
     @Test("catalog and pending routes")
     func catalogAndPending() async throws {
+        try await clusterRequests()
         try await TroveAPIFixture.with { client, _ in
             let datastores = try await client.call(.get, "datastores")
             let names = Set(((datastores.body["datastores"] as? [[String: any Sendable]]) ?? []).compactMap { $0["name"] as? String })
@@ -125,11 +126,33 @@ struct BadInputTests {
             #expect(try await client.call(.get, "datastores/oracle").status == .notFound)
             #expect(try await client.call(.get, "flavors/1").status == .ok)
             #expect(try await client.call(.get, "flavors/99").status == .notFound)
-            let clusters = try await client.call(.get, "clusters")
-            #expect(clusters.status == .notImplemented)
-            #expect(clusters.fault?.name == "notImplemented")
+            #expect(try await client.call(.get, "backups").status == .notImplemented)
+            #expect(try await client.call(.get, "clusters").status == .ok)
+            #expect(try await client.call(.get, "clusters/no-such-cluster").status == .notFound)
             #expect(try await client.call(.get, "instances?limit=zero").status == .badRequest)
             #expect(try await client.call(.get, "events?since=yesterday").status == .badRequest)
+        }
+    }
+
+    /// Cluster creates the datastore refuses: each a 400 naming what is wrong, nothing recorded.
+    func clusterRequests() async throws {
+        try await TroveAPIFixture.with { client, _ in
+            func create(_ datastore: String, _ version: String, members: Int, flavor: String = "1", extra: String = "") async throws -> JSONReply {
+                let member = #"{"flavorRef": "\#(flavor)", "volume": {"size": 1}}"#
+                let list = Array(repeating: member, count: members).joined(separator: ", ")
+                return try await client.call(.post, "clusters", body: #"""
+                    {"cluster": {"name": "c1", "datastore": {"type": "\#(datastore)", "version": "\#(version)"}, "instances": [\#(list)]\#(extra)}}
+                    """#)
+            }
+            let two = try await create("mariadb", "10.11", members: 2)
+            #expect(two.status == .badRequest && (two.fault?.message ?? "").contains("at least 3"), "\(two.body)")
+            let postgres = try await create("postgresql", "15", members: 3)
+            #expect(postgres.status == .badRequest && (postgres.fault?.message ?? "").contains("no cluster support"), "\(postgres.body)")
+            let algorithm = try await create("mariadb", "10.11", members: 3, extra: #", "extended_properties": {"algorithm": "random"}"#)
+            #expect(algorithm.status == .badRequest && (algorithm.fault?.message ?? "").contains("roundrobin or leastconn"), "\(algorithm.body)")
+            #expect(try await create("mariadb", "10.11", members: 3, flavor: "99").status == .badRequest)
+            let listed = try await client.call(.get, "clusters")
+            #expect((listed.body["clusters"] as? [Any])?.isEmpty == true, "a refused cluster was recorded")
         }
     }
 }

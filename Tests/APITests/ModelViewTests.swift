@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Lifecycle
+import ReadModels
 import Testing
 
 /// Trove's backup JSON, built from a backup folded through real transitions.
@@ -50,7 +51,8 @@ struct ModelViewTests {
         }
         let folded = state
         let router = Router(context: CellarRequestContext.self)
-        router.get("/v") { request, _ in try JSONResponse.make(["cluster": ClusterView(folded, updated: Date(), request: request)]) }
+        let record = ClusterRecord(state: folded, created: Date(), updated: Date())
+        router.get("/v") { request, _ in try JSONResponse.make(["cluster": ClusterView(record, members: nil, request: request)]) }
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/v", method: .get, headers: [.init("Host")!: "cellar.test"]) { response in
                 let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]

@@ -93,7 +93,7 @@ struct CellarProcess {
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         guard !process.isRunning else { throw Failure("cellar up did not stop within \(timeout) of SIGTERM:\n\(log)") }
         try await Task.sleep(for: .seconds(1))  // orphaned daemons are reaped by PID 1 a little later
-        try? FileManager.default.removeItem(at: output)
+        if process.exitCode == 0 { try? FileManager.default.removeItem(at: output) }  // kept for the failure's message
     }
 
     /// After a failed test: kill `cellar` if it still runs and stop its servers, so none outlive the test.

@@ -101,5 +101,7 @@ enum Samples {
         .clusterStatusReset,
         .clusterDeleteRequested,
         .clusterDeleted,
+        .clusterBalancerConfigured(.init(address: "127.42.0.9", algorithm: .roundrobin, memberIds: ["m1", "m2", "m3"])),
+        .clusterBalancerChangeRequested(.init(algorithm: .leastconn)),
     ]
 }

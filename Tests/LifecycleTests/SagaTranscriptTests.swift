@@ -13,7 +13,7 @@ struct SagaTranscriptTests {
 
     static func attempt(_ step: String, _ number: Int = 1) -> Saga.StepAttempt { .init(step: step, attempt: number) }
 
-    func next(_ history: [Saga.Event], at now: Date = t0, _ definition: Saga.Definition = create) -> Saga.Action {
+    func next(_ history: [Saga.Event], at now: Date = t0, _ definition: Saga.Definition = create) -> Saga.Next {
         Saga.next(Saga.replay(history), definition: definition, at: now)
     }
 

@@ -68,7 +68,7 @@ struct InstanceCreation {
         )
     }
 
-    private func chooseDatastore(_ choice: CreateInstanceRequest.Body.DatastoreChoice?) async throws -> (Datastore, versionID: String) {
+    func chooseDatastore(_ choice: CreateInstanceRequest.Body.DatastoreChoice?) async throws -> (Datastore, versionID: String) {
         let datastores = try await catalog.datastores()
         let entry: DatastoreEntry
         if let type = choice?.type {

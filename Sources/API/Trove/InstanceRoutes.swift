@@ -27,7 +27,9 @@ extension TroveAPI {
         routes.delete("instances/:id") { _, context in
             let caller = try context.caller()
             try Self.requireWriter(caller)
-            try await commands.execute(.delete, on: try context.parameters.require("id"), caller: caller, requestID: context.requestID)
+            let id = try context.parameters.require("id")
+            try await refuseForClusterMember(id, caller: caller, doing: "deleted")
+            try await commands.execute(.delete, on: id, caller: caller, requestID: context.requestID)
             return JSONResponse.accepted()
         }
 
@@ -36,10 +38,20 @@ extension TroveAPI {
             try Self.requireWriter(caller)
             let id = try context.parameters.require("id")
             let action = try await RequestBody.decode(InstanceActionRequest.self, from: request, context: context)
-            try await commands.execute(try command(for: action, caller: caller), on: id, caller: caller, requestID: context.requestID)
+            let command = try command(for: action, caller: caller)
+            if case .resizeFlavor = command { try await refuseForClusterMember(id, caller: caller, doing: "resized") }
+            if case .resizeVolume = command { try await refuseForClusterMember(id, caller: caller, doing: "resized") }
+            try await commands.execute(command, on: id, caller: caller, requestID: context.requestID)
             return JSONResponse.accepted()
         }
 
+    }
+
+    /// A cluster's member changes with its cluster (Trove's ClusterInstanceOperationNotSupported): 400.
+    private func refuseForClusterMember(_ id: String, caller: AuthContext, doing what: String) async throws {
+        guard let cluster = try await commands.state(of: id, caller: caller)?.cluster else { return }
+        throw TroveError.badRequest("Instance \(id) is a member of cluster \(cluster.clusterId) and cannot be \(what) on its own; "
+            + "use the cluster's actions (shrink, grow, delete) instead.")
     }
 
     private func command(for action: InstanceActionRequest, caller: AuthContext) throws -> Instance.Command {
@@ -66,7 +78,8 @@ extension TroveAPI {
         let caller = try context.caller()
         let project = try context.parameters.require("tenant")
         let page = try Page(request)
-        let records = try await reads.instances(project: project, limit: page.limit + 1, after: page.marker)
+        let includeClustered = request.uri.queryParameters.get("include_clustered").map { ["true", "1", "yes"].contains($0.lowercased()) } ?? false
+        let records = try await reads.instances(project: project, limit: page.limit + 1, after: page.marker, includeClustered: includeClustered)
         let shown = Array(records.prefix(page.limit))
         let views = shown.map { InstanceView($0, request: request, project: project, detailed: detailed, admin: caller.isAdmin) }
         let next = records.count > page.limit ? shown.last.map { page.nextLink(request, project: project, path: detailed ? "instances/detail" : "instances", marker: $0.id) } : nil

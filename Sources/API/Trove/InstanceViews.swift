@@ -51,10 +51,12 @@ struct InstanceView: Encodable {
     var fault: Fault?
     var configuration: ConfigurationRef?
     var tenantID: String?
+    var clusterID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, links, flavor, datastore, region, access, volume, ip, addresses, created, updated, fault, configuration
         case operatingStatus = "operating_status", serviceStatusUpdated = "service_status_updated", tenantID = "tenant_id"
+        case clusterID = "cluster_id"
     }
 
     init(_ record: InstanceRecord, request: Request, project: String, detailed: Bool, admin: Bool) {
@@ -71,6 +73,7 @@ struct InstanceView: Encodable {
             addresses = [Address(address: address, type: "private")]
         }
         if admin { tenantID = record.projectID }
+        clusterID = record.clusterID
         if let access = record.access { self.access = Access(isPublic: access.isPublic, allowedCidrs: access.allowedCidrs) }
         guard detailed else { return }
         if let configurationID = record.configurationID {

@@ -4,7 +4,6 @@ extension TroveAPI {
     /// Routes whose resources arrive with later work: they answer 501 with what is missing, never a fake result.
     func registerPendingRoutes(on routes: RouterGroup<CellarRequestContext>) {
         let pending: [(path: String, what: String)] = [
-            ("clusters", "Clusters"), ("clusters/:id", "Clusters"),
             ("backups", "Backups"), ("backups/:id", "Backups"), ("instances/:id/backups", "Backups"),
         ]
         for (path, what) in pending {

@@ -11,6 +11,8 @@ import ReadModels
 public struct TroveAPI: Sendable {
     let commands: InstanceCommands
     let reads: InstanceReadModel
+    let clusters: ClusterCommands
+    let clusterReads: ClusterReadModel
     let catalog: OperatorCatalog
     let configurations: ConfigurationCommands
     let configurationReads: ConfigurationReadModel
@@ -34,6 +36,8 @@ public struct TroveAPI: Sendable {
         self.store = store
         self.commands = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
         self.reads = InstanceReadModel(client: client, logger: logger)
+        self.clusters = ClusterCommands(store: store, client: client, chart: charts.cluster, logger: logger)
+        self.clusterReads = ClusterReadModel(client: client, logger: logger)
         self.catalog = OperatorCatalog(client: client, logger: logger)
         self.validator = validator
         self.changes = changes
@@ -56,6 +60,7 @@ public struct TroveAPI: Sendable {
         registerLimitRoutes(on: tenant)
         registerConfigurationRoutes(on: tenant)
         registerInstanceUpdateRoutes(on: tenant)
+        registerClusterRoutes(on: tenant)
         registerPendingRoutes(on: tenant)
     }
 

@@ -40,6 +40,8 @@ extension Cluster {
         case .resetStatus: [.clusterStatusReset]
         case .delete: [.clusterDeleteRequested]
         case .recordDeleted: [.clusterDeleted]
+        case .recordBalancer(let balancer): state.balancer == balancer ? [] : [.clusterBalancerConfigured(balancer)]
+        case .changeBalancer(let algorithm): [.clusterBalancerChangeRequested(BalancerChange(algorithm: algorithm))]
         }
     }
 
@@ -71,8 +73,10 @@ extension Cluster {
             if state.configurationId == nil { throw .notAllowedInState("\(state.subject) has no configuration attached") }
         case .recordFailure(let reason):
             try require(!reason.isEmpty, "A failure needs a reason")
+        case .changeBalancer(let algorithm):
+            if state.algorithm == algorithm { throw .invalidInput("\(state.subject) already balances with \(algorithm.rawValue)") }
         case .create, .recordBecameActive, .recordGrown, .shrink, .recordShrunk, .restart, .recordRestarted,
-             .recordUpgraded, .recordConfigurationChanged, .resetStatus, .delete, .recordDeleted:
+             .recordUpgraded, .recordConfigurationChanged, .resetStatus, .delete, .recordDeleted, .recordBalancer:
             break
         }
     }
@@ -88,7 +92,7 @@ extension Cluster {
         try validate(request.members, existing: [])
         return Spec(
             id: request.id, projectId: request.projectId, name: name, datastore: request.datastore,
-            members: request.members, configurationId: request.configurationId, createdAt: now)
+            members: request.members, configurationId: request.configurationId, algorithm: request.algorithm, locality: request.locality, createdAt: now)
     }
 
     private static func validate(_ members: [Member], existing: [Member]) throws(Rejection) {

@@ -35,6 +35,44 @@ extension Cluster {
         case clusterDeleteRequested
         /// Every member and the cluster are gone.
         case clusterDeleted
+        /// The load balancer listens on `address` and sends to these members (after a create, grow, shrink or
+        /// balancer change).
+        case clusterBalancerConfigured(Balancer)
+        /// `{"balancer": {"algorithm": ...}}` was accepted.
+        case clusterBalancerChangeRequested(BalancerChange)
+    }
+
+    /// How a cluster's load balancer spreads new connections.
+    public enum BalancerAlgorithm: String, Codable, Sendable, CaseIterable {
+        /// Each new connection to the next member in turn.
+        case roundrobin
+        /// Each new connection to the member with the fewest open ones.
+        case leastconn
+    }
+
+    /// The load balancer as configured.
+    public struct Balancer: Codable, Sendable, Equatable {
+        /// The cluster's own address (the API's cluster `ip`).
+        public var address: String
+        /// The algorithm.
+        public var algorithm: BalancerAlgorithm
+        /// The members it sends to, by instance id.
+        public var memberIds: [String]
+
+        /// Creates a balancer record.
+        public init(address: String, algorithm: BalancerAlgorithm, memberIds: [String]) {
+            self.address = address
+            self.algorithm = algorithm
+            self.memberIds = memberIds
+        }
+    }
+
+    /// A new balancing algorithm.
+    public struct BalancerChange: Codable, Sendable, Equatable {
+        /// The algorithm to use from now on.
+        public var algorithm: BalancerAlgorithm
+        /// Creates a change.
+        public init(algorithm: BalancerAlgorithm) { self.algorithm = algorithm }
     }
 
     /// The cluster as created.
@@ -51,14 +89,20 @@ extension Cluster {
         public var members: [Member]
         /// The configuration group of every member.
         public var configurationId: String?
+        /// The load balancer's algorithm (`extended_properties`); nil in older events: round robin.
+        public var algorithm: BalancerAlgorithm?
+        /// The placement policy asked for (`affinity`, `anti-affinity`), shown as given.
+        public var locality: String?
         /// When the request was accepted (`created`).
         public var createdAt: Date
 
         /// Creates a spec.
         public init(
             id: String, projectId: String, name: String, datastore: Datastore, members: [Member],
-            configurationId: String?, createdAt: Date
+            configurationId: String?, algorithm: BalancerAlgorithm? = nil, locality: String? = nil, createdAt: Date
         ) {
+            self.algorithm = algorithm
+            self.locality = locality
             self.id = id
             self.projectId = projectId
             self.name = name
@@ -109,7 +153,7 @@ extension Cluster.Event: EnvelopedEvent {
         "ClusterShrinkRequested", "ClusterShrunk", "ClusterRestartRequested", "ClusterRestarted",
         "ClusterUpgradeRequested", "ClusterUpgraded", "ClusterConfigurationChangeRequested",
         "ClusterConfigurationChanged", "ClusterFailed", "ClusterStatusReset", "ClusterDeleteRequested",
-        "ClusterDeleted",
+        "ClusterDeleted", "ClusterBalancerConfigured", "ClusterBalancerChangeRequested",
     ]
 
     /// The event type name, e.g. `ClusterCreateRequested`.
@@ -131,6 +175,8 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterStatusReset: "ClusterStatusReset"
         case .clusterDeleteRequested: "ClusterDeleteRequested"
         case .clusterDeleted: "ClusterDeleted"
+        case .clusterBalancerConfigured: "ClusterBalancerConfigured"
+        case .clusterBalancerChangeRequested: "ClusterBalancerChangeRequested"
         }
     }
 
@@ -142,6 +188,8 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterUpgradeRequested(let change), .clusterUpgraded(let change): change
         case .clusterConfigurationChangeRequested(let change), .clusterConfigurationChanged(let change): change
         case .clusterFailed(let failure): failure
+        case .clusterBalancerConfigured(let balancer): balancer
+        case .clusterBalancerChangeRequested(let change): change
         case .clusterBecameActive, .clusterGrown, .clusterShrunk, .clusterRestartRequested, .clusterRestarted,
              .clusterStatusReset, .clusterDeleteRequested, .clusterDeleted:
             NoPayload()
@@ -168,6 +216,8 @@ extension Cluster.Event: EnvelopedEvent {
         case "ClusterStatusReset": .clusterStatusReset
         case "ClusterDeleteRequested": .clusterDeleteRequested
         case "ClusterDeleted": .clusterDeleted
+        case "ClusterBalancerConfigured": .clusterBalancerConfigured(try source.decode(Cluster.Balancer.self))
+        case "ClusterBalancerChangeRequested": .clusterBalancerChangeRequested(try source.decode(Cluster.BalancerChange.self))
         default: throw UnknownEventType(aggregate: "Cluster", eventType: eventType)
         }
     }

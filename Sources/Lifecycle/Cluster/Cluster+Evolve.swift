@@ -13,6 +13,8 @@ extension Cluster {
             next.members = spec.members
             next.configurationId = spec.configurationId
             next.createdAt = spec.createdAt
+            next.chosenAlgorithm = spec.algorithm
+            next.locality = spec.locality
         case .clusterBecameActive, .clusterGrown, .clusterRestarted:
             next.failure = nil
         case .clusterGrowRequested(let added):
@@ -37,6 +39,11 @@ extension Cluster {
             next.failure = nil
             next.leavingMemberIds = []
             next.pendingDatastoreVersion = nil
+        case .clusterBalancerConfigured(let balancer):
+            next.balancer = balancer
+            next.chosenAlgorithm = balancer.algorithm
+        case .clusterBalancerChangeRequested(let change):
+            next.chosenAlgorithm = change.algorithm
         case .clusterRestartRequested, .clusterDeleteRequested, .clusterDeleted:
             break
         }

@@ -29,6 +29,14 @@ extension Cluster {
         public var pendingDatastoreVersion: String?
         /// Why the last task failed, until the cluster recovers.
         public var failure: Failure?
+        /// The placement policy asked for at create.
+        public var locality: String?
+        /// The load balancer's algorithm as chosen (nil: never chosen, round robin).
+        public var chosenAlgorithm: BalancerAlgorithm?
+        /// The load balancer's algorithm.
+        public var algorithm: BalancerAlgorithm { chosenAlgorithm ?? .roundrobin }
+        /// The load balancer as last configured (nil until it first runs).
+        public var balancer: Balancer?
         /// When the cluster was created.
         public var createdAt: Date?
 

@@ -56,12 +56,18 @@ public enum Cluster: Aggregate {
         public var members: [Member]
         /// A configuration group for every member.
         public var configurationId: String?
+        /// The load balancer's algorithm (nil: round robin).
+        public var algorithm: BalancerAlgorithm?
+        /// The placement policy (`affinity`, `anti-affinity`).
+        public var locality: String?
 
         /// Creates a create request.
         public init(
             id: String, projectId: String, name: String, datastore: Datastore, members: [Member],
-            configurationId: String? = nil
+            configurationId: String? = nil, algorithm: BalancerAlgorithm? = nil, locality: String? = nil
         ) {
+            self.algorithm = algorithm
+            self.locality = locality
             self.id = id
             self.projectId = projectId
             self.name = name
@@ -107,5 +113,9 @@ public enum Cluster: Aggregate {
         case delete
         /// Every member and the cluster are gone.
         case recordDeleted
+        /// The load balancer was (re)configured.
+        case recordBalancer(Balancer)
+        /// `{"balancer": {"algorithm": ...}}`.
+        case changeBalancer(BalancerAlgorithm)
     }
 }

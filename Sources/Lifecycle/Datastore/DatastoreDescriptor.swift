@@ -19,6 +19,20 @@ public protocol DatastoreDescriptor: CharacterSetRules {
     /// Why the server cannot match clients by `network` (a CIDR network or address, already well formed) in
     /// `field`, for access rules and user hosts; nil: it can.
     func problem(withNetwork network: String, field: String) -> String?
+    /// How its clusters work; nil: it has none.
+    var clusterStrategy: ClusterStrategy? { get }
+}
+
+/// How a datastore's clusters work.
+public enum ClusterStrategy: String, Sendable {
+    /// Every member takes reads and writes (MariaDB Galera): one balancer endpoint over the members that are in
+    /// the group and synced.
+    case activeActive
+
+    /// The fewest members a cluster may have (Trove's rule for Galera: 3, so one loss keeps a majority).
+    public var minimumMembers: Int { 3 }
+    /// The member `type` the API shows.
+    public var memberType: String { "member" }
 }
 
 /// What a name names.
@@ -29,6 +43,9 @@ public enum NamedObject: String, Sendable {
 extension DatastoreDescriptor {
     /// Any network: the server matches clients by CIDR networks of both address families.
     public func problem(withNetwork network: String, field: String) -> String? { nil }
+
+    /// No clusters unless the descriptor says how.
+    public var clusterStrategy: ClusterStrategy? { nil }
 
     /// Why `name` cannot name a `kind` here (nil: it can). Cellar accepts letters, digits, `_` and `-`, a letter
     /// or `_` first, on every datastore (nothing that needs quoting rules of its own), up to the server's length.

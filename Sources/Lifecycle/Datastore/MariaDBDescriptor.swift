@@ -9,6 +9,8 @@ public struct MariaDBDescriptor: DatastoreDescriptor {
     public let reservedUserNames: Set<String> = ["root", "mariadb.sys", "mysql", "os_admin", "cellar"]
     public let usersHaveHosts = true
     public let maximumNameBytes = (database: 64, user: 80)
+    /// Galera (`galera-4`): every member reads and writes.
+    public let clusterStrategy: ClusterStrategy? = .activeActive
 
     /// MariaDB's host rules take IPv4 networks (`address/netmask`) but IPv6 clients only by their whole address.
     public func problem(withNetwork network: String, field: String) -> String? {

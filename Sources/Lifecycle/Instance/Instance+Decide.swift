@@ -157,6 +157,6 @@ extension Instance {
             },
             configurationId: request.configurationId,
             configurationValues: request.configurationId == nil ? nil : request.configurationValues ?? [:],
-            replicaOf: request.replicaOf, createdAt: now)
+            replicaOf: request.replicaOf, cluster: request.cluster, createdAt: now)
     }
 }

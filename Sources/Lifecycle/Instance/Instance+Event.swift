@@ -107,6 +107,8 @@ extension Instance {
         public var configurationValues: [String: ParameterValue]?
         /// The replication source, for a replica.
         public var replicaOf: String?
+        /// The cluster it was created for (absent for standalone instances, and in older events).
+        public var cluster: ClusterMembership?
         /// When the request was accepted (`created`).
         public var createdAt: Date
 
@@ -114,8 +116,9 @@ extension Instance {
         public init(
             id: String, projectId: String, name: String, flavorId: String, volumeSize: Int, datastore: Datastore,
             databases: [DatabaseSpec], users: [UserSpec], configurationId: String?,
-            configurationValues: [String: ParameterValue]? = nil, replicaOf: String?, createdAt: Date
+            configurationValues: [String: ParameterValue]? = nil, replicaOf: String?, cluster: ClusterMembership? = nil, createdAt: Date
         ) {
+            self.cluster = cluster
             self.configurationValues = configurationValues
             self.id = id
             self.projectId = projectId

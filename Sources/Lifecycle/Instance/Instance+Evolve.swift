@@ -26,6 +26,7 @@ extension Instance {
                 next.appliedConfiguration = ConfigurationRef(configurationId: id, values: values)
             }
             next.replicaOf = spec.replicaOf
+            next.cluster = spec.cluster
             next.createdAt = spec.createdAt
         case .computeAllocated(let allocation):
             next.serverId = allocation.serverId

@@ -37,6 +37,8 @@ extension Instance {
         public var pendingRestart: [String]?
         /// Who may connect, once set through `PUT {"instance": {"access": ...}}`.
         public var access: Access?
+        /// The cluster this instance is a member of.
+        public var cluster: ClusterMembership?
         /// The replication source, while this instance is a replica.
         public var replicaOf: String?
         /// The compute driver's server id.

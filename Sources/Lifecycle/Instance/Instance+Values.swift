@@ -82,13 +82,16 @@ extension Instance {
         public var configurationValues: [String: ParameterValue]?
         /// The instance to replicate from; replicas take no databases or users.
         public var replicaOf: String?
+        /// The cluster it is a member of (made by the cluster's saga, never by `POST /instances`).
+        public var cluster: ClusterMembership?
 
         /// Creates a create request.
         public init(
             id: String, projectId: String, name: String, flavorId: String, volumeSize: Int, datastore: Datastore,
             databases: [DatabaseSpec] = [], users: [UserRequest] = [], configurationId: String? = nil,
-            configurationValues: [String: ParameterValue]? = nil, replicaOf: String? = nil
+            configurationValues: [String: ParameterValue]? = nil, replicaOf: String? = nil, cluster: ClusterMembership? = nil
         ) {
+            self.cluster = cluster
             self.configurationValues = configurationValues
             self.id = id
             self.projectId = projectId
@@ -100,6 +103,24 @@ extension Instance {
             self.users = users
             self.configurationId = configurationId
             self.replicaOf = replicaOf
+        }
+    }
+
+    /// An instance's place in a cluster: which cluster, the members it joins (every member's instance id, itself
+    /// included, in the cluster's order) and whether it starts the cluster's group (the seed) or joins it.
+    public struct ClusterMembership: Codable, Sendable, Equatable {
+        /// The cluster id.
+        public var clusterId: String
+        /// The members to reach when joining, by instance id.
+        public var peers: [String]
+        /// This member starts a new group (the first member of a new cluster); the others join it.
+        public var seed: Bool
+
+        /// Creates a membership.
+        public init(clusterId: String, peers: [String], seed: Bool) {
+            self.clusterId = clusterId
+            self.peers = peers
+            self.seed = seed
         }
     }
 

@@ -8,7 +8,7 @@ extension Saga {
     ///
     /// A step that was started but never finished (the task manager died during it) is run again as a new
     /// attempt: steps must be idempotent.
-    public static func next(_ state: State, definition: Definition, at now: Date) -> Action {
+    public static func next(_ state: State, definition: Definition, at now: Date) -> Next {
         switch state.phase {
         case .notStarted, .completed, .failed, .cancelled:
             return .finished

@@ -29,8 +29,10 @@ extension Saga {
     public struct Start: Codable, Sendable, Equatable {
         /// The definition's name, e.g. `CreateInstance`.
         public var saga: String
-        /// The instance it works on.
+        /// The instance it works on ("" when its subject is a cluster).
         public var instanceId: String
+        /// The cluster it works on (absent for instance sagas, and in older events).
+        public var clusterId: String?
         /// The stream and version of the event that triggered it.
         public var triggerStream: String
         /// The triggering event's version in its stream.
@@ -40,8 +42,13 @@ extension Saga {
         /// The request that started it all (carried into every event's metadata).
         public var requestId: String?
 
+        /// The stream of the saga's subject (`instance-<id>` or `cluster-<id>`): its sagas run one after another.
+        public var subjectStream: String { clusterId.map { "cluster-\($0)" } ?? "instance-\(instanceId)" }
+
         /// Creates a start.
-        public init(saga: String, instanceId: String, triggerStream: String, triggerVersion: Int, triggerType: String, requestId: String?) {
+        public init(saga: String, instanceId: String, clusterId: String? = nil, triggerStream: String, triggerVersion: Int,
+                    triggerType: String, requestId: String?) {
+            self.clusterId = clusterId
             self.saga = saga
             self.instanceId = instanceId
             self.triggerStream = triggerStream

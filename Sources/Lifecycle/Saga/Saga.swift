@@ -72,8 +72,9 @@ public enum Saga {
         }
     }
 
-    /// What the runner should do next.
-    public enum Action: Sendable, Equatable {
+    /// Where the saga's own machine stands next: which step (or compensation) is due, a timer, or the end.
+    /// `decide` turns it into a `Decision` with the step's typed actions.
+    public enum Next: Sendable, Equatable {
         /// Perform `step`; this is attempt number `attempt`.
         case run(step: String, attempt: Int)
         /// Nothing to do before `until` (a retry is scheduled).

@@ -37,7 +37,7 @@ struct TaskManagerCommand: AsyncParsableCommand {
             let publisher = try BusPublisher(url: amqpURL)
             defer { publisher.shutdown() }
             let taskManager = TaskManager(
-                client: client, store: store, chart: charts.instance, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
+                client: client, store: store, charts: charts, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
                 amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state),
                 brokerAccounts: try settings.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
                 reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool, afterRecording: CrashPoint.hook())
@@ -72,6 +72,7 @@ struct ConductorCommand: AsyncParsableCommand {
                 ProjectionService(runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
                 ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)), migrations: migrations, logger: logger),
                 ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
+                ProjectionService(runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)), migrations: migrations, logger: logger),
                 ConductorService(conductor: conductor, migrations: migrations),
             ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         }

@@ -85,7 +85,7 @@ struct CreateBench: AsyncParsableCommand {
             group.addTask { try await EventRelay(store: store, publisher: publisher, logger: logger).run(); return [] }
             group.addTask { try await ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)).run(); return [] }
             group.addTask {
-                try await TaskManager(client: client, store: store, chart: charts.instance, compute: driver, amqpURL: amqpURL,
+                try await TaskManager(client: client, store: store, charts: charts, compute: driver, amqpURL: amqpURL,
                                       publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
                                       addressPool: "127.44").run()
                 return []

@@ -88,7 +88,7 @@ struct Events: AsyncParsableCommand {
         func run() async throws {
             try await database.withEventStore(logger: .cellar("cellar.events")) { store, _ in
                 let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
-                for projection in ReadModelProjections.all(instanceChart: charts.instance) {
+                for projection in ReadModelProjections.all(charts: charts) {
                     let runner = ProjectionRunner(store: store, projection: projection)
                     try await runner.rebuild()
                     print("rebuilt \(projection.name) up to \(try await runner.checkpoint())")

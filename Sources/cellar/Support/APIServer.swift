@@ -94,6 +94,8 @@ struct APIServer {
             ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)),
                               migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
             ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
+            ProjectionService(runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)),
+                              migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
             RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations),
             RPCReplyService(rpc: rpc)
         )
@@ -103,7 +105,7 @@ struct APIServer {
             driver = compute
             app.addServices(
                 TaskManagerService(taskManager: TaskManager(
-                    client: client, store: store, chart: charts.instance, compute: compute, amqpURL: amqpURL,
+                    client: client, store: store, charts: charts, compute: compute, amqpURL: amqpURL,
                     publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory),
                     brokerAccounts: try controlPlane.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
                     reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool, afterRecording: CrashPoint.hook()), migrations: migrations),

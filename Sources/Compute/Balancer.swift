@@ -1,0 +1,115 @@
+import Foundation
+
+/// A cluster's load balancer as the task manager asks for it: where it listens, how it spreads new
+/// connections, and the members behind it with the port where each member's guest answers health checks.
+public struct BalancerRequest: Sendable, Equatable {
+    /// The cluster id (the balancer's folder is `cluster-<id>`).
+    public var clusterID: String
+    /// The cluster's own address.
+    public var address: String
+    /// The client port (the datastore's standard port).
+    public var port: Int
+    /// `roundrobin` or `leastconn`.
+    public var algorithm: String
+    /// The members it sends to.
+    public var backends: [Backend]
+
+    /// A member behind the balancer.
+    public struct Backend: Sendable, Equatable {
+        /// The member's instance id (HAProxy's server name).
+        public var id: String
+        /// The member's address.
+        public var address: String
+        /// Its datastore's port.
+        public var port: Int
+        /// The port of its guest's HTTP health check (200: may take clients).
+        public var checkPort: Int
+
+        /// Creates a backend.
+        public init(id: String, address: String, port: Int, checkPort: Int) {
+            self.id = id
+            self.address = address
+            self.port = port
+            self.checkPort = checkPort
+        }
+    }
+
+    /// Creates a request.
+    public init(clusterID: String, address: String, port: Int, algorithm: String, backends: [Backend]) {
+        self.clusterID = clusterID
+        self.address = address
+        self.port = port
+        self.algorithm = algorithm
+        self.backends = backends
+    }
+}
+
+/// One member as the balancer sees it now (HAProxy's `show stat`).
+public struct BalancerBackendState: Sendable, Equatable {
+    /// The member's instance id.
+    public var id: String
+    /// `UP`, `DOWN`, `MAINT`, ... as HAProxy says.
+    public var status: String
+    /// Connections open to it now.
+    public var currentSessions: Int
+    /// Connections it took since the balancer started.
+    public var totalSessions: Int
+
+    /// Creates a state.
+    public init(id: String, status: String, currentSessions: Int, totalSessions: Int) {
+        self.id = id
+        self.status = status
+        self.currentSessions = currentSessions
+        self.totalSessions = totalSessions
+    }
+}
+
+/// HAProxy's configuration and statistics, as text: pure, so it is tested without a process.
+public enum HAProxy {
+    static let executable = "/usr/sbin/haproxy"
+
+    /// The configuration of one cluster's balancer: TCP, the algorithm, an HTTP health check on each member's
+    /// guest (a member is out after two failed checks a second apart, back after two good ones), and sessions to
+    /// a member that goes down closed at once so clients reconnect to a healthy one.
+    public static func configuration(_ request: BalancerRequest, statsSocket: String) -> String {
+        var lines = [
+            "global",
+            "    maxconn 4096",
+            "    stats socket \(statsSocket) mode 600 level admin",
+            "",
+            "defaults",
+            "    mode tcp",
+            "    timeout connect 3s",
+            "    timeout client 8h",
+            "    timeout server 8h",
+            "    timeout check 2s",
+            "",
+            "listen cluster",
+            "    bind \(request.address):\(request.port)",
+            "    balance \(request.algorithm)",
+            "    option httpchk GET /",
+            "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
+        ]
+        for backend in request.backends {
+            lines.append("    server \(backend.id) \(backend.address):\(backend.port) check addr \(backend.address) port \(backend.checkPort)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The members' rows of `show stat` (CSV with a `# pxname,svname,...` header), for the `cluster` proxy.
+    public static func backendStates(fromStats csv: String) -> [BalancerBackendState] {
+        let lines = csv.split(separator: "\n").map(String.init)
+        guard let header = lines.first(where: { $0.hasPrefix("# ") }) else { return [] }
+        let columns = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        func index(_ name: String) -> Int? { columns.firstIndex(of: name) }
+        guard let proxy = index("pxname"), let server = index("svname"), let status = index("status"),
+              let current = index("scur"), let total = index("stot") else { return [] }
+        return lines.filter { !$0.hasPrefix("#") }.compactMap { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count > max(proxy, server, status, current, total), fields[proxy] == "cluster",
+                  fields[server] != "FRONTEND", fields[server] != "BACKEND" else { return nil }
+            return BalancerBackendState(id: fields[server], status: fields[status],
+                                        currentSessions: Int(fields[current]) ?? 0, totalSessions: Int(fields[total]) ?? 0)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import GuestProtocol
+import LocalServers
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Answers a cluster load balancer's health checks on the instance's own address (`BalancerCheck.port`): any
+/// HTTP request gets 200 while `ready` says the datastore may take clients (a Galera member synced with the
+/// primary component), 503 otherwise. Asked live on each check, never from a stale read model.
+struct BalancerCheckServer: Sendable {
+    let address: String
+    let port: Int
+    let ready: @Sendable () async -> Bool
+    let logger: Logger
+
+    /// Serves until cancelled. A port that cannot be bound is logged and left: the balancer then counts the
+    /// member as down, which is the truth for it (the guest's other work goes on).
+    func run() async {
+        await serve()
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    private func serve() async {
+        let listener: Int32
+        do { listener = try Self.listen(address: address, port: port) } catch {
+            logger.error("the balancer check port could not be opened", metadata: ["address": "\(address):\(port)", "error": "\(error)"])
+            return
+        }
+        defer { close(listener) }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                while !Task.isCancelled {
+                    guard let client = try? await onDedicatedThread({ try Self.accept(listener) }) else { break }
+                    group.addTask { await answer(client) }
+                }
+            }
+        } onCancel: {
+            shutdown(listener, Int32(SHUT_RDWR))
+        }
+    }
+
+    private func answer(_ client: Int32) async {
+        defer { close(client) }
+        var request = [UInt8](repeating: 0, count: 2048)
+        _ = recv(client, &request, request.count, 0)  // read before answering: closing on unread data resets the connection
+        let ok = await ready()
+        let body = ok ? "ready\n" : "not ready\n"
+        let response = "HTTP/1.1 \(ok ? "200 OK" : "503 Service Unavailable")\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        _ = response.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    private static func listen(address: String, port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CheckError("socket: \(String(cString: strerror(errno)))") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else {
+            close(fd)
+            throw CheckError("\(address) is not an IPv4 address")
+        }
+        let bound = withUnsafePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 16) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw CheckError("bind \(address):\(port): \(reason)")
+        }
+        return fd
+    }
+
+    private static func accept(_ listener: Int32) throws -> Int32 {
+        while true {
+            let client = Glibc.accept(listener, nil, nil)
+            if client >= 0 { return client }
+            guard errno == EINTR else { throw CheckError("accept: \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    struct CheckError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}

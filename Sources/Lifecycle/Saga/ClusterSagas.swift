@@ -1,0 +1,217 @@
+import Foundation
+
+/// The sagas of clusters. A cluster saga works on its members as a parent workflow on children: it asks for
+/// their creation, restart or deletion on their own streams, and waits for their outcome events; each member's
+/// own saga does the work. A cluster that is being deleted cancels every other saga of it.
+extension Saga {
+    /// `ClusterCreateRequested`: lease every member's address (so each knows its peers), create the members
+    /// (the first seeds the group, the others join it), wait until all are ACTIVE, start the load balancer,
+    /// then task NONE. A member that fails ends the build: the cluster shows the failure, its members stay
+    /// for inspection until the cluster is deleted (as Trove does).
+    public enum CreateCluster: SagaProgram {
+        public enum Step: String, CaseIterable { case leaseAddresses, createMembers, awaitMembers, startBalancer, markActive }
+
+        public static let definition = Definition(name: "CreateCluster", steps: [
+            .init(Step.leaseAddresses, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
+            .init(Step.createMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+            .init(Step.awaitMembers, timeout: .seconds(600), retry: .once),
+            .init(Step.startBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
+            .init(Step.markActive, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster to build")] }
+            if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
+            let ids = cluster.members.map(\.id)
+            switch step {
+            case .leaseAddresses: return [.leaseAddresses(instanceIds: ids, datastore: datastore)]
+            case .createMembers: return members(cluster.members, of: cluster, joining: ids, seeding: true)
+            case .awaitMembers: return [.awaitInstances(instanceIds: ids, .allActive, clusterId: cluster.id)]
+            case .startBalancer:
+                return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: ids)]
+            case .markActive: return cluster.leaf == "building" ? [.recordCluster(.recordBecameActive, clusterId: cluster.id)] : []
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "building" else { return [] }
+            return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
+        }
+
+        /// `InstanceCreateRequested` for each member: peers are `joining` (every member it may reach); with
+        /// `seeding`, the first member starts the group.
+        static func members(_ members: [Cluster.Member], of cluster: Cluster.State, joining peers: [String], seeding: Bool) -> [Action] {
+            guard let datastore = cluster.datastore else { return [] }
+            return members.enumerated().map { index, member in
+                .createInstance(Instance.CreateRequest(
+                    id: member.id, projectId: cluster.projectId, name: member.name, flavorId: member.flavorId,
+                    volumeSize: member.volumeSize, datastore: datastore,
+                    cluster: Instance.ClusterMembership(clusterId: cluster.id, peers: peers, seed: seeding && index == 0)))
+            }
+        }
+    }
+
+    /// `ClusterDeleteRequested`: stop the balancer, delete every member (each member's own saga stops its
+    /// server gracefully and frees it), wait until all are gone, free addresses never used, record the deletion.
+    public enum DeleteCluster: SagaProgram {
+        public enum Step: String, CaseIterable { case removeBalancer, deleteMembers, awaitMembersGone, markDeleted }
+
+        public static let definition = Definition(name: "DeleteCluster", steps: [
+            .init(Step.removeBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+            .init(Step.deleteMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+            .init(Step.awaitMembersGone, timeout: .seconds(300), retry: .init(maxAttempts: 2)),
+            .init(Step.markDeleted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster to delete")] }
+            let ids = cluster.members.map(\.id)
+            switch step {
+            case .removeBalancer: return [.removeBalancer(clusterId: cluster.id)]
+            case .deleteMembers: return ids.map { .deleteInstance(instanceId: $0) }
+            case .awaitMembersGone: return [.awaitInstances(instanceIds: ids, .allGone, clusterId: nil)]
+            case .markDeleted:
+                return [.releaseAddresses(instanceIds: ids)]
+                    + (cluster.leaf == "deleting" ? [.recordCluster(.recordDeleted, clusterId: cluster.id)] : [])
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "deleting" else { return [] }
+            return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
+        }
+    }
+
+    /// `ClusterGrowRequested`: the new members join the running group (each waits for a running member, then
+    /// copies the data); the balancer sends to them only once they are ACTIVE (synced).
+    public enum GrowCluster: SagaProgram {
+        public enum Step: String, CaseIterable { case leaseAddresses, createMembers, awaitMembers, reconfigureBalancer, markGrown }
+
+        public static let definition = Definition(name: "GrowCluster", steps: [
+            .init(Step.leaseAddresses, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
+            .init(Step.createMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+            .init(Step.awaitMembers, timeout: .seconds(600), retry: .once),
+            .init(Step.reconfigureBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
+            .init(Step.markGrown, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, let datastore = cluster.datastore,
+                  case .clusterGrowRequested(let added)? = facts.clusterTrigger else {
+                return [.failPermanently(reason: "GrowCluster was not started by a ClusterGrowRequested")]
+            }
+            if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
+            let newIds = added.members.map(\.id)
+            switch step {
+            case .leaseAddresses: return [.leaseAddresses(instanceIds: newIds, datastore: datastore)]
+            case .createMembers: return CreateCluster.members(added.members, of: cluster, joining: cluster.members.map(\.id), seeding: false)
+            case .awaitMembers: return [.awaitInstances(instanceIds: newIds, .allActive, clusterId: cluster.id)]
+            case .reconfigureBalancer:
+                return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: cluster.members.map(\.id))]
+            case .markGrown: return cluster.leaf == "growing" ? [.recordCluster(.recordGrown, clusterId: cluster.id)] : []
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "growing" else { return [] }
+            return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
+        }
+    }
+
+    /// `ClusterShrinkRequested`: the balancer stops sending to the leaving members first, then they are deleted
+    /// (their servers leave the group gracefully as they stop).
+    public enum ShrinkCluster: SagaProgram {
+        public enum Step: String, CaseIterable { case reconfigureBalancer, deleteMembers, awaitMembersGone, markShrunk }
+
+        public static let definition = Definition(name: "ShrinkCluster", steps: [
+            .init(Step.reconfigureBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
+            .init(Step.deleteMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+            .init(Step.awaitMembersGone, timeout: .seconds(300), retry: .init(maxAttempts: 2)),
+            .init(Step.markShrunk, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster to shrink")] }
+            if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
+            let leaving = cluster.leavingMemberIds
+            switch step {
+            case .reconfigureBalancer:
+                let staying = cluster.members.map(\.id).filter { !leaving.contains($0) }
+                return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: staying)]
+            case .deleteMembers: return leaving.map { .deleteInstance(instanceId: $0) }
+            case .awaitMembersGone: return [.awaitInstances(instanceIds: leaving, .allGone, clusterId: nil)]
+            case .markShrunk:
+                return [.releaseAddresses(instanceIds: leaving)]
+                    + (cluster.leaf == "shrinking" ? [.recordCluster(.recordShrunk, clusterId: cluster.id)] : [])
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "shrinking" else { return [] }
+            return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
+        }
+    }
+
+    /// `ClusterRestartRequested`: a rolling restart, one member at a time, each ACTIVE again before the next.
+    public enum RestartCluster: SagaProgram {
+        public enum Step: String, CaseIterable { case restartMembers, markRestarted }
+
+        public static let definition = Definition(name: "RestartCluster", steps: [
+            .init(Step.restartMembers, timeout: .seconds(900), retry: .once),
+            .init(Step.markRestarted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster to restart")] }
+            if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
+            switch step {
+            case .restartMembers:
+                return cluster.members.flatMap { member -> [Action] in
+                    [.restartInstance(instanceId: member.id), .awaitInstances(instanceIds: [member.id], .allActive, clusterId: cluster.id)]
+                }
+            case .markRestarted: return cluster.leaf == "restarting" ? [.recordCluster(.recordRestarted, clusterId: cluster.id)] : []
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "restarting" else { return [] }
+            return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
+        }
+    }
+
+    /// `ClusterBalancerChangeRequested`: the balancer reloads with the new algorithm (established connections stay).
+    public enum ChangeBalancer: SagaProgram {
+        public enum Step: String, CaseIterable { case reconfigureBalancer }
+
+        public static let definition = Definition(name: "ChangeBalancer", steps: [
+            .init(Step.reconfigureBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster")] }
+            if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
+            return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm,
+                                       memberIds: cluster.balancer?.memberIds ?? cluster.members.map(\.id))]
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "updating" else { return [] }
+            return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
+        }
+    }
+}
+
+extension Saga.Definition {
+    /// `CreateCluster`.
+    public static var createCluster: Saga.Definition { Saga.CreateCluster.definition }
+    /// `DeleteCluster`.
+    public static var deleteCluster: Saga.Definition { Saga.DeleteCluster.definition }
+    /// `GrowCluster`.
+    public static var growCluster: Saga.Definition { Saga.GrowCluster.definition }
+    /// `ShrinkCluster`.
+    public static var shrinkCluster: Saga.Definition { Saga.ShrinkCluster.definition }
+    /// `RestartCluster`.
+    public static var restartCluster: Saga.Definition { Saga.RestartCluster.definition }
+    /// `ChangeBalancer`.
+    public static var changeBalancer: Saga.Definition { Saga.ChangeBalancer.definition }
+}

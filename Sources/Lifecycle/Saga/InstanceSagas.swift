@@ -1,0 +1,236 @@
+import Foundation
+
+extension Saga.Step {
+    /// A step of a typed program.
+    init<Name: RawRepresentable<String>>(_ step: Name, timeout: Duration, retry: Saga.RetryPolicy, compensation: String? = nil,
+                                         bestEffort: Bool = false) {
+        self.init(step.rawValue, timeout: timeout, retry: retry, compensation: compensation, bestEffort: bestEffort)
+    }
+}
+
+extension Saga {
+    /// `InstanceCreateRequested` (and `BuildRetryRequested`): compute, guest registration, prepare, ACTIVE. A
+    /// failure past the retries releases the server and shows the instance ERROR with the reason.
+    public enum CreateInstance: SagaProgram {
+        public enum Step: String, CaseIterable { case allocateCompute, awaitGuestRegistration, prepareDatastore, markActive }
+
+        public static let definition = Definition(name: "CreateInstance", steps: [
+            .init(Step.allocateCompute, timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: "releaseCompute"),
+            .init(Step.awaitGuestRegistration, timeout: .seconds(120), retry: .once),
+            .init(Step.prepareDatastore, timeout: .seconds(180), retry: .init(maxAttempts: 3, firstDelay: .seconds(2))),
+            .init(Step.markActive, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
+            switch step {
+            case .allocateCompute:
+                guard let datastore = instance.datastore else { return [.failPermanently(reason: "instance \(instance.id) names no datastore")] }
+                return [.allocateCompute(instanceId: instance.id, datastore: datastore)]
+            case .awaitGuestRegistration:
+                return [.awaitInstance(instanceId: instance.id, .guestRegistered)]
+            case .prepareDatastore:
+                guard instance.leaf == "preparing" else { return [] }  // prepared before a crash: nothing to do
+                guard let spec = facts.createSpec else { return [.failPermanently(reason: "instance \(instance.id) has no create request")] }
+                let prepare = Action.callGuest(instanceId: instance.id, .prepare(spec, volumeSizeGB: instance.volumeSize,
+                                                                                 configurationValues: instance.configurationValues))
+                // A cluster member other than the seed joins a running member: it waits for one first.
+                guard let membership = spec.cluster, !membership.seed else { return [prepare] }
+                let peers = membership.peers.filter { $0 != instance.id }
+                return [.awaitInstances(instanceIds: peers, .anyActive, clusterId: membership.clusterId), prepare]
+            case .markActive:
+                return [.forgetSecrets(instanceId: instance.id, .all)]
+                    + (instance.leaf == "active" ? [] : [.record(.recordBecameActive, instanceId: instance.id)])
+            }
+        }
+
+        public static func actions(forCompensation compensation: String, _ facts: Facts) -> [Action] {
+            compensation == "releaseCompute" ? [.releaseCompute(instanceId: facts.instance.id)]
+                : [.failPermanently(reason: "CreateInstance has no compensation \(compensation)")]
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            guard instance.status == "BUILD", instance.leaf != "deleting" else { return [] }  // a delete took over
+            return [.record(.recordFailure(reason: reason), instanceId: instance.id)]
+        }
+    }
+
+    /// `DeleteRequested`: stop the datastore (best effort), release compute, record the deletion.
+    public enum DeleteInstance: SagaProgram {
+        public enum Step: String, CaseIterable { case stopDatastore, releaseCompute, markDeleted }
+
+        public static let definition = Definition(name: "DeleteInstance", steps: [
+            .init(Step.stopDatastore, timeout: .seconds(30), retry: .once, bestEffort: true),
+            .init(Step.releaseCompute, timeout: .seconds(60), retry: .init(maxAttempts: 5)),
+            .init(Step.markDeleted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let id = facts.instance.id
+            switch step {
+            case .stopDatastore: return [.callGuest(instanceId: id, .stopDatastore)]
+            case .releaseCompute: return [.releaseCompute(instanceId: id)]
+            case .markDeleted:
+                return [.forgetSecrets(instanceId: id, .all), .forgetHeartbeat(instanceId: id)]
+                    + (facts.instance.leaf == "deleting" ? [.record(.recordDeleted, instanceId: id)] : [])
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "deleting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+        }
+    }
+
+    /// `RestartRequested`: restart the datastore, back to ACTIVE.
+    public enum RestartInstance: SagaProgram {
+        public enum Step: String, CaseIterable { case restartDatastore, markRestarted }
+
+        public static let definition = Definition(name: "RestartInstance", steps: [
+            .init(Step.restartDatastore, timeout: .seconds(120), retry: .init(maxAttempts: 2)),
+            .init(Step.markRestarted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            switch step {
+            case .restartDatastore: return [.callGuest(instanceId: instance.id, .restart(flavorId: nil))]
+            case .markRestarted: return instance.leaf == "rebooting" ? [.record(.recordRestarted, instanceId: instance.id)] : []
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "rebooting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+        }
+    }
+
+    /// `FlavorResizeRequested`: restart with the new flavor's memory settings.
+    public enum ResizeFlavor: SagaProgram {
+        public enum Step: String, CaseIterable { case applyFlavor, markFlavorResized }
+
+        public static let definition = Definition(name: "ResizeFlavor", steps: [
+            .init(Step.applyFlavor, timeout: .seconds(120), retry: .init(maxAttempts: 2)),
+            .init(Step.markFlavorResized, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            switch step {
+            case .applyFlavor: return [.callGuest(instanceId: instance.id, .restart(flavorId: instance.pendingFlavorId ?? instance.flavorId))]
+            case .markFlavorResized: return instance.leaf == "resizingFlavor" ? [.record(.recordFlavorResized, instanceId: instance.id)] : []
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "resizingFlavor" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+        }
+    }
+
+    /// `VolumeResizeRequested`: the guest enforces the new size on the data directory.
+    public enum ResizeVolume: SagaProgram {
+        public enum Step: String, CaseIterable { case resizeVolume, markVolumeResized }
+
+        public static let definition = Definition(name: "ResizeVolume", steps: [
+            .init(Step.resizeVolume, timeout: .seconds(60), retry: .init(maxAttempts: 2)),
+            .init(Step.markVolumeResized, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            switch step {
+            case .resizeVolume: return [.callGuest(instanceId: instance.id, .resizeVolume(sizeGB: instance.pendingVolumeSize ?? instance.volumeSize))]
+            case .markVolumeResized: return instance.leaf == "resizingVolume" ? [.record(.recordVolumeResized, instanceId: instance.id)] : []
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "resizingVolume" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+        }
+    }
+
+    /// `GuestChangeRequested`: the guest makes a change of databases, users, root or access rules; then
+    /// `GuestChangeApplied`, or `GuestChangeFailed` with the guest's reason (the instance stays ACTIVE: a refused
+    /// change is the caller's error). The API waits for the outcome, so the step is retried only briefly. A
+    /// change to an instance being deleted ends at once: its guest is going away.
+    public enum ChangeGuest: SagaProgram {
+        public enum Step: String, CaseIterable { case applyOnGuest, recordApplied }
+
+        public static let definition = Definition(name: "ChangeGuest", steps: [
+            .init(Step.applyOnGuest, timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
+            .init(Step.recordApplied, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            guard case .guestChangeRequested(let change)? = facts.trigger else {
+                return [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")]
+            }
+            if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
+            switch step {
+            case .applyOnGuest: return [.callGuest(instanceId: instance.id, .applyChange(change))]
+            case .recordApplied: return forgetting(change, instance.id) + [.record(.recordGuestChangeApplied(change), instanceId: instance.id)]
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard case .guestChangeRequested(let change)? = facts.trigger else { return [] }
+            let forget = forgetting(change, facts.instance.id)
+            if unwanted(facts.instance) != nil { return forget }  // deleted meanwhile
+            return forget + [.record(.recordGuestChangeFailed(change, reason: reason), instanceId: facts.instance.id)]
+        }
+
+        /// The passwords a change handed over are forgotten once it is done (or failed).
+        static func forgetting(_ change: Instance.GuestChange, _ instanceId: String) -> [Action] {
+            switch change {
+            case .createUsers(let users): [.forgetSecrets(instanceId: instanceId, .named(users.map { "user:\($0.name)@\($0.host)" }))]
+            case .changePasswords: [.forgetSecrets(instanceId: instanceId, .userPasswords)]
+            case .enableRoot: [.forgetSecrets(instanceId: instanceId, .named(["root"]))]
+            case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess, .disableRoot, .updateAccess, .renameUser: []
+            }
+        }
+    }
+
+    /// `ConfigurationAttached`, `ConfigurationUpdated`, `ConfigurationDetached`: the guest writes the values,
+    /// reloads, and reports which wait for a restart; that outcome is recorded in the same step (the API waits).
+    /// A refusal is `ConfigurationApplyFailed`: the guest kept its values.
+    public enum ConfigureInstance: SagaProgram {
+        public enum Step: String, CaseIterable { case applyConfiguration }
+
+        public static let definition = Definition(name: "ConfigureInstance", steps: [
+            .init(Step.applyConfiguration, timeout: .seconds(40), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            guard instance.leaf == "configuring" else { return [] }  // recorded before a crash: nothing left to do
+            return [.callGuest(instanceId: instance.id, .applyConfiguration(instance.configurationValues ?? [:]))]
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "configuring" ? [.record(.recordConfigurationApplyFailed(reason: reason), instanceId: facts.instance.id)] : []
+        }
+
+        /// What the guest's answer records: applied, or waiting for a restart of `pendingRestart`.
+        public static func recorded(pendingRestart: [String]) -> Instance.Command {
+            pendingRestart.isEmpty ? .recordConfigurationApplied : .recordConfigurationRestartPending(parameters: pendingRestart)
+        }
+    }
+}
+
+extension Saga.Definition {
+    /// `CreateInstance`.
+    public static var createInstance: Saga.Definition { Saga.CreateInstance.definition }
+    /// `DeleteInstance`.
+    public static var deleteInstance: Saga.Definition { Saga.DeleteInstance.definition }
+    /// `RestartInstance`.
+    public static var restartInstance: Saga.Definition { Saga.RestartInstance.definition }
+    /// `ResizeFlavor`.
+    public static var resizeFlavor: Saga.Definition { Saga.ResizeFlavor.definition }
+    /// `ResizeVolume`.
+    public static var resizeVolume: Saga.Definition { Saga.ResizeVolume.definition }
+    /// `ChangeGuest`.
+    public static var changeGuest: Saga.Definition { Saga.ChangeGuest.definition }
+    /// `ConfigureInstance`.
+    public static var configureInstance: Saga.Definition { Saga.ConfigureInstance.definition }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+extension Saga {
+    /// What a saga step asks the task manager to do, as a value: the task manager's interpreter performs each
+    /// one (one exhaustive `switch`), the saga decides which, in order. Everything that touches a server, the
+    /// bus or the log is one of these.
+    public enum Action: Sendable, Equatable {
+        /// Lease the instance an address, start its server and guest agent, and record `ComputeAllocated`
+        /// (the server is released again when the instance refuses the record, e.g. it is being deleted).
+        case allocateCompute(instanceId: String, datastore: Datastore)
+        /// Remove the instance's server, data, address, guest queue and broker user (idempotent).
+        case releaseCompute(instanceId: String)
+        /// Call the instance's guest agent.
+        case callGuest(instanceId: String, GuestCall)
+        /// Append a fact to the instance's stream through its `decide`.
+        case record(Instance.Command, instanceId: String)
+        /// Wait until the instance's stream satisfies `condition` (or the step's timeout ends the wait).
+        case awaitInstance(instanceId: String, InstanceCondition)
+        /// Forget passwords handed over for the guest, once it has them.
+        case forgetSecrets(instanceId: String, SecretScope)
+        /// Forget the guest's last heartbeat (its instance is gone).
+        case forgetHeartbeat(instanceId: String)
+        /// Lease each instance its address now (a cluster's members learn their peers' addresses before they start).
+        case leaseAddresses(instanceIds: [String], datastore: Datastore)
+        /// Append `InstanceCreateRequested` for a cluster member (done already: nothing).
+        case createInstance(Instance.CreateRequest)
+        /// Ask for an instance's deletion (being deleted, or gone: nothing), so its own saga removes it.
+        case deleteInstance(instanceId: String)
+        /// Ask for an instance's restart (restarting already: nothing), so its own saga restarts it.
+        case restartInstance(instanceId: String)
+        /// Wait until the instances satisfy `condition`; while `clusterId`'s cluster is being deleted the wait
+        /// ends cancelled.
+        case awaitInstances(instanceIds: [String], MembersCondition, clusterId: String?)
+        /// Append a fact to a cluster's stream through its `decide`.
+        case recordCluster(Cluster.Command, clusterId: String)
+        /// Start the cluster's load balancer on the cluster's own address, or reload it, sending to these members,
+        /// and record `ClusterBalancerConfigured` when that changed anything.
+        case configureBalancer(clusterId: String, datastore: Datastore, algorithm: Cluster.BalancerAlgorithm, memberIds: [String])
+        /// Stop the cluster's load balancer and free its address (idempotent).
+        case removeBalancer(clusterId: String)
+        /// Free the addresses leased for these instances (members that never started keep none).
+        case releaseAddresses(instanceIds: [String])
+        /// The work is no longer wanted (the instance is being deleted): the saga ends cancelled.
+        case cancel(reason: String)
+        /// Nothing can make this step succeed: the step fails without retries.
+        case failPermanently(reason: String)
+    }
+
+    /// A call to a guest agent, typed; the interpreter seals passwords and builds the wire body.
+    public enum GuestCall: Sendable, Equatable {
+        /// Install the datastore and create the requested databases and users (the passwords come from the
+        /// handed-over secrets).
+        case prepare(Instance.Spec, volumeSizeGB: Int, configurationValues: [String: ParameterValue]?)
+        /// Stop the datastore server (when the instance's server runs at all).
+        case stopDatastore
+        /// Restart the datastore; with a flavor, sized from its memory.
+        case restart(flavorId: String?)
+        /// Enforce a new volume size.
+        case resizeVolume(sizeGB: Int)
+        /// Make a change of databases, users, root or access rules.
+        case applyChange(Instance.GuestChange)
+        /// Apply configuration values (none: detached) and record what the guest answered
+        /// (`ConfigureInstance.recorded(pendingRestart:)`).
+        case applyConfiguration([String: ParameterValue])
+    }
+
+    /// What an `awaitInstance` waits for.
+    public enum InstanceCondition: Sendable, Equatable {
+        /// The guest agent's first heartbeat was recorded.
+        case guestRegistered
+
+        /// Whether `instance` satisfies the condition; `.cancelled` when it never will (being deleted).
+        public func evaluate(_ instance: Instance.State) -> ConditionResult {
+            if let reason = Saga.unwanted(instance) { return .cancelled(reason: reason) }
+            switch self {
+            case .guestRegistered: return instance.guestRegistered ? .met : .waiting
+            }
+        }
+    }
+
+    /// What an `awaitInstances` waits for, over the instances' folded states (a missing stream folds to version 0).
+    public enum MembersCondition: Sendable, Equatable {
+        /// Every instance ACTIVE; one in ERROR fails the wait.
+        case allActive
+        /// At least one ACTIVE (a joining member waits for a member to join).
+        case anyActive
+        /// Every instance deleted (or never created).
+        case allGone
+
+        /// Whether `instances` satisfy the condition.
+        public func evaluate(_ instances: [Instance.State]) -> ConditionResult {
+            switch self {
+            case .allActive:
+                if let failed = instances.first(where: { $0.status == "ERROR" }) {
+                    return .failed(reason: "member \(failed.id) failed: \(failed.fault?.reason ?? "ERROR")")
+                }
+                return instances.allSatisfy { $0.status == "ACTIVE" && $0.leaf == "active" } ? .met : .waiting
+            case .anyActive:
+                return instances.contains { $0.status == "ACTIVE" } ? .met : .waiting
+            case .allGone:
+                return instances.allSatisfy { $0.version == 0 || $0.leaf == "deleted" } ? .met : .waiting
+            }
+        }
+    }
+
+    /// An evaluated condition.
+    public enum ConditionResult: Sendable, Equatable {
+        case met, waiting
+        case cancelled(reason: String)
+        case failed(reason: String)
+    }
+
+    /// Which handed-over passwords to forget.
+    public enum SecretScope: Sendable, Equatable {
+        /// Every secret of the instance.
+        case all
+        /// Every user password (a password change names users, not secrets).
+        case userPasswords
+        /// These secrets (`user:<name>@<host>`, `root`).
+        case named([String])
+    }
+
+    /// Why work on `cluster` is no longer wanted (nil: it is).
+    public static func unwanted(_ cluster: Cluster.State) -> String? {
+        guard cluster.leaf == "deleting" || cluster.leaf == "deleted" || cluster.version == 0 else { return nil }
+        return "cluster \(cluster.id) is being deleted; the work stops here"
+    }
+
+    /// Why work on `instance` is no longer wanted (nil: it is).
+    public static func unwanted(_ instance: Instance.State) -> String? {
+        guard instance.leaf == "deleting" || instance.leaf == "deleted" || instance.version == 0 else { return nil }
+        return "instance \(instance.id) is being deleted; the work stops here"
+    }
+}

@@ -1,0 +1,150 @@
+import Bus
+import Compute
+import EventStore
+import Foundation
+import GuestProtocol
+import Lifecycle
+
+/// A step found that its work is no longer wanted (e.g. the instance is being deleted): the saga ends there.
+struct SagaCancellation: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A failure that retrying cannot fix (a bad name reaching the guest): the step ends at once.
+struct PermanentFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Performs the sagas' typed actions: the one place where a saga touches compute, the guests, the log and the
+/// secrets. Every action is idempotent, because a step that may have run before a crash runs again.
+struct SagaInterpreter: Sendable {
+    let context: SagaContext
+
+    var services: TaskManagerServices { context.services }
+
+    func perform(_ action: Saga.Action) async throws {
+        switch action {
+        case .allocateCompute(let instanceID, let datastore):
+            try await allocate(instanceID, datastore: datastore)
+        case .releaseCompute(let instanceID):
+            try await context.releaseServer(instanceID)
+        case .callGuest(let instanceID, let call):
+            try await GuestCalls(context: context, instanceID: instanceID).perform(call)
+        case .record(let command, let instanceID):
+            try await context.record(command, on: instanceID)
+        case .awaitInstance(let instanceID, let condition):
+            try await awaitInstance(instanceID, condition)
+        case .forgetSecrets(let instanceID, let scope):
+            let stream = "instance-\(instanceID)"
+            switch scope {
+            case .all: try await services.secrets.purge(stream: stream)
+            case .userPasswords: try await services.secrets.purgeUserPasswords(stream: stream)
+            case .named(let names): try await services.secrets.purge(stream: stream, names: names)
+            }
+        case .forgetHeartbeat(let instanceID):
+            try await services.client.query("DELETE FROM guest_heartbeats WHERE instance_id = \(instanceID)", logger: services.logger)
+        case .leaseAddresses(let instanceIDs, let datastore):
+            let port = try descriptor(of: datastore).standardPort
+            for instanceID in instanceIDs { _ = try await services.addresses.lease(for: instanceID, port: port) }
+        case .createInstance(let request):
+            guard try await context.instance(request.id).version == 0 else { return }  // created by an earlier attempt
+            try await context.record(.create(request), on: request.id)
+        case .deleteInstance(let instanceID):
+            let instance = try await context.instance(instanceID)
+            guard instance.version > 0, Saga.unwanted(instance) == nil else { return }
+            try await context.record(.delete, on: instanceID)
+        case .restartInstance(let instanceID):
+            guard try await context.instance(instanceID).leaf != "rebooting" else { return }
+            try await context.record(.restart, on: instanceID)
+        case .awaitInstances(let instanceIDs, let condition, let clusterID):
+            try await awaitInstances(instanceIDs, condition, clusterID: clusterID)
+        case .recordCluster(let command, let clusterID):
+            try await context.record(command, onCluster: clusterID)
+        case .configureBalancer(let clusterID, let datastore, let algorithm, let memberIDs):
+            try await configureBalancer(clusterID, datastore: datastore, algorithm: algorithm, memberIDs: memberIDs)
+        case .removeBalancer(let clusterID):
+            try await services.compute.removeBalancer(clusterID: clusterID)
+            try await services.addresses.release(for: "cluster-\(clusterID)")
+        case .releaseAddresses(let instanceIDs):
+            for instanceID in instanceIDs { try await services.addresses.release(for: instanceID) }
+        case .cancel(let reason):
+            throw SagaCancellation(reason)
+        case .failPermanently(let reason):
+            throw PermanentFailure(reason)
+        }
+    }
+
+    private func descriptor(of datastore: Datastore) throws -> any DatastoreDescriptor {
+        guard let rules = Datastores.descriptor(of: datastore) else {
+            throw PermanentFailure("\(datastore.type) \(datastore.version) is not a datastore this Cellar has")
+        }
+        return rules
+    }
+
+    /// Polls the instances' streams until `condition` holds; a cluster being deleted ends the wait.
+    private func awaitInstances(_ instanceIDs: [String], _ condition: Saga.MembersCondition, clusterID: String?) async throws {
+        while true {
+            if let clusterID, let reason = Saga.unwanted(try await context.cluster(clusterID)) { throw SagaCancellation(reason) }
+            var states: [Instance.State] = []
+            for instanceID in instanceIDs { states.append(try await context.instance(instanceID)) }
+            switch condition.evaluate(states) {
+            case .met: return
+            case .cancelled(let reason): throw SagaCancellation(reason)
+            case .failed(let reason): throw PermanentFailure(reason)
+            case .waiting: try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    /// The balancer on the cluster's own address, sending to the members' addresses (each checked by its guest's
+    /// health port); recorded on the cluster when anything changed.
+    private func configureBalancer(_ clusterID: String, datastore: Datastore, algorithm: Cluster.BalancerAlgorithm,
+                                   memberIDs: [String]) async throws {
+        let port = try descriptor(of: datastore).standardPort
+        let address = try await services.addresses.lease(for: "cluster-\(clusterID)", port: port)
+        var backends: [BalancerRequest.Backend] = []
+        for memberID in memberIDs {
+            guard let memberAddress = try await services.addresses.leased(by: memberID) else {
+                throw PermanentFailure("member \(memberID) of cluster \(clusterID) has no address")
+            }
+            backends.append(.init(id: memberID, address: memberAddress, port: port, checkPort: BalancerCheck.port))
+        }
+        try await services.compute.applyBalancer(BalancerRequest(
+            clusterID: clusterID, address: address, port: port, algorithm: algorithm.rawValue, backends: backends))
+        try await context.record(.recordBalancer(Cluster.Balancer(address: address, algorithm: algorithm, memberIds: memberIDs)),
+                                 onCluster: clusterID)
+    }
+
+    /// Leases the address, makes the guest's queue and broker user, starts the server, and records it; an
+    /// instance that refuses the record (deleted while the server was starting) gets nothing left behind.
+    private func allocate(_ instanceID: String, datastore: Datastore) async throws {
+        let rules = try descriptor(of: datastore)
+        let address = try await services.addresses.lease(for: instanceID, port: rules.standardPort)
+        try await Topology.declareGuestQueue(instanceID, with: services.publisher)
+        try await services.ensureBrokerAccount(for: instanceID)
+        let server = try await services.compute.allocate(ServerRequest(
+            instanceID: instanceID, address: address, port: rules.standardPort,
+            datastore: rules.manager, datastoreVersion: datastore.version))
+        guard try await context.instance(instanceID).serverId == nil else { return }  // recorded by an earlier attempt
+        do {
+            try await context.record(.recordComputeAllocated(serverId: server.serverID, address: server.address), on: instanceID)
+        } catch let rejection as Rejection {
+            try await context.releaseServer(instanceID)
+            throw SagaCancellation("the server was not recorded: \(rejection)")
+        }
+    }
+
+    /// Polls the instance's stream until `condition` holds (the step's timeout bounds the wait).
+    private func awaitInstance(_ instanceID: String, _ condition: Saga.InstanceCondition) async throws {
+        while true {
+            switch condition.evaluate(try await context.instance(instanceID)) {
+            case .met: return
+            case .cancelled(let reason): throw SagaCancellation(reason)
+            case .failed(let reason): throw PermanentFailure(reason)
+            case .waiting: try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}

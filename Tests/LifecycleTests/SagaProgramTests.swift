@@ -1,0 +1,147 @@
+import Foundation
+import Lifecycle
+import Testing
+
+/// The instance sagas as pure programs: for a saga's history and its instance's folded state, the typed actions
+/// `Saga.decide` hands the task manager's interpreter. No I/O.
+@Suite("Saga programs")
+struct SagaProgramTests {
+    let chart: Statechart
+    init() throws { chart = try Charts.instance }
+
+    static let spec = Samples.instanceSpec()
+    static let created: [Instance.Event] = [.instanceCreateRequested(spec)]
+    static let allocated = created + [.computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7"))]
+    static let registered = allocated + [.guestRegistered]
+    static let active = registered + [.instanceBecameActive]
+
+    func facts(_ history: [Instance.Event], trigger: Instance.Event? = nil) -> Saga.Facts {
+        Saga.Facts(instance: Instance.replay(history, chart: chart), createSpec: Self.spec, trigger: trigger ?? history.first)
+    }
+
+    static func saga(_ definition: Saga.Definition, done steps: [String] = []) -> Saga.State {
+        let start = Saga.Start(saga: definition.name, instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
+                               triggerType: "InstanceCreateRequested", requestId: "req-1")
+        return Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
+            [.stepStarted(.init(step: step, attempt: 1)), .stepSucceeded(.init(step: step, attempt: 1))]
+        })
+    }
+
+    func decide(_ definition: Saga.Definition, done steps: [String] = [], _ facts: Saga.Facts) -> Saga.Decision {
+        Saga.decide(Self.saga(definition, done: steps), definition: definition, facts: facts, at: Clock.t1)
+    }
+
+    @Test("CreateInstance: allocate, wait for the guest, prepare with the create request, forget the secrets and mark ACTIVE")
+    func createInstance() {
+        let create = Saga.Definition.createInstance
+        #expect(decide(create, facts(Self.created)) == .run(step: "allocateCompute", attempt: 1, actions: [
+            .allocateCompute(instanceId: "inst-1", datastore: Samples.postgres),
+        ]))
+        #expect(decide(create, done: ["allocateCompute"], facts(Self.allocated)) == .run(step: "awaitGuestRegistration", attempt: 1, actions: [
+            .awaitInstance(instanceId: "inst-1", .guestRegistered),
+        ]))
+        #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.allocated).instance) == .waiting)
+        #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.registered).instance) == .met)
+        let prepare = decide(create, done: ["allocateCompute", "awaitGuestRegistration"], facts(Self.registered))
+        #expect(prepare == .run(step: "prepareDatastore", attempt: 1, actions: [
+            .callGuest(instanceId: "inst-1", .prepare(Self.spec, volumeSizeGB: 2, configurationValues: nil)),
+        ]))
+        // A crash after the guest prepared and ACTIVE was recorded: the steps have nothing left to do.
+        #expect(decide(create, done: ["allocateCompute", "awaitGuestRegistration"], facts(Self.active))
+            == .run(step: "prepareDatastore", attempt: 1, actions: []))
+        #expect(decide(create, done: ["allocateCompute", "awaitGuestRegistration", "prepareDatastore"], facts(Self.registered))
+            == .run(step: "markActive", attempt: 1, actions: [
+                .forgetSecrets(instanceId: "inst-1", .all), .record(.recordBecameActive, instanceId: "inst-1"),
+            ]))
+    }
+
+    @Test("CreateInstance: a delete stops the build; a failure releases compute and shows ERROR unless a delete took over")
+    func createInstanceEnds() {
+        let create = Saga.Definition.createInstance
+        let deleting = Self.allocated + [.deleteRequested]
+        guard case .run(_, _, let actions) = decide(create, facts(deleting)), case .cancel? = actions.first else {
+            Issue.record("a build of an instance being deleted is not cancelled")
+            return
+        }
+        var failed = Self.saga(create, done: ["allocateCompute"])
+        failed = Saga.evolve(failed, .stepStarted(.init(step: "awaitGuestRegistration", attempt: 1)))
+        failed = Saga.evolve(failed, .stepFailed(.init(step: "awaitGuestRegistration", attempt: 1, reason: "no heartbeat", retryAt: nil)))
+        #expect(Saga.decide(failed, definition: create, facts: facts(Self.allocated), at: Clock.t1)
+            == .compensate(step: "allocateCompute", compensation: "releaseCompute", attempt: 1, actions: [.releaseCompute(instanceId: "inst-1")]))
+        failed = Saga.evolve(failed, .compensationSucceeded(.init(step: "releaseCompute", attempt: 1)))
+        #expect(Saga.decide(failed, definition: create, facts: facts(Self.allocated), at: Clock.t1)
+            == .fail(reason: "no heartbeat", actions: [.record(.recordFailure(reason: "no heartbeat"), instanceId: "inst-1")]))
+        #expect(Saga.decide(failed, definition: create, facts: facts(deleting), at: Clock.t1) == .fail(reason: "no heartbeat", actions: []))
+    }
+
+    @Test("ChangeGuest: the trigger's change goes to the guest; its passwords are forgotten whatever the outcome")
+    func changeGuest() {
+        let change = Instance.GuestChange.createUsers([.init(name: "bob", host: "%", databases: [], passwordSet: true)])
+        let requested = Instance.Event.guestChangeRequested(change)
+        let history = Self.active + [requested]
+        let definition = Saga.Definition.changeGuest
+        #expect(decide(definition, facts(history, trigger: requested))
+            == .run(step: "applyOnGuest", attempt: 1, actions: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
+        #expect(decide(definition, done: ["applyOnGuest"], facts(history, trigger: requested)) == .run(step: "recordApplied", attempt: 1, actions: [
+            .forgetSecrets(instanceId: "inst-1", .named(["user:bob@%"])), .record(.recordGuestChangeApplied(change), instanceId: "inst-1"),
+        ]))
+        #expect(Saga.ChangeGuest.failure(reason: "refused", facts(history, trigger: requested)) == [
+            .forgetSecrets(instanceId: "inst-1", .named(["user:bob@%"])), .record(.recordGuestChangeFailed(change, reason: "refused"), instanceId: "inst-1"),
+        ])
+        #expect(decide(definition, facts(history, trigger: .restartRequested))
+            == .run(step: "applyOnGuest", attempt: 1, actions: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")]))
+    }
+
+    @Test("the other instance sagas: one guest call, then the fact, only while the instance still waits for it")
+    func guestOperations() {
+        let restarting = Self.active + [.restartRequested]
+        #expect(decide(.restartInstance, facts(restarting)) == .run(step: "restartDatastore", attempt: 1, actions: [
+            .callGuest(instanceId: "inst-1", .restart(flavorId: nil)),
+        ]))
+        #expect(decide(.restartInstance, done: ["restartDatastore"], facts(restarting))
+            == .run(step: "markRestarted", attempt: 1, actions: [.record(.recordRestarted, instanceId: "inst-1")]))
+        #expect(decide(.restartInstance, done: ["restartDatastore"], facts(restarting + [.instanceRestarted]))
+            == .run(step: "markRestarted", attempt: 1, actions: []))
+        let resizing = Self.active + [.flavorResizeRequested(.init(flavorId: "3"))]
+        #expect(decide(.resizeFlavor, facts(resizing)) == .run(step: "applyFlavor", attempt: 1, actions: [
+            .callGuest(instanceId: "inst-1", .restart(flavorId: "3")),
+        ]))
+        let growing = Self.active + [.volumeResizeRequested(.init(size: 4))]
+        #expect(decide(.resizeVolume, facts(growing)) == .run(step: "resizeVolume", attempt: 1, actions: [
+            .callGuest(instanceId: "inst-1", .resizeVolume(sizeGB: 4)),
+        ]))
+        let deleting = Self.active + [.deleteRequested]
+        #expect(decide(.deleteInstance, facts(deleting)) == .run(step: "stopDatastore", attempt: 1, actions: [
+            .callGuest(instanceId: "inst-1", .stopDatastore),
+        ]))
+        #expect(decide(.deleteInstance, done: ["stopDatastore", "releaseCompute"], facts(deleting)) == .run(step: "markDeleted", attempt: 1, actions: [
+            .forgetSecrets(instanceId: "inst-1", .all), .forgetHeartbeat(instanceId: "inst-1"), .record(.recordDeleted, instanceId: "inst-1"),
+        ]))
+        let configuring = Self.active + [.configurationAttached(.init(configurationId: "cfg-1", values: ["work_mem": .integer(8192)]))]
+        #expect(decide(.configureInstance, facts(configuring)) == .run(step: "applyConfiguration", attempt: 1, actions: [
+            .callGuest(instanceId: "inst-1", .applyConfiguration(["work_mem": .integer(8192)])),
+        ]))
+        #expect(Saga.ConfigureInstance.recorded(pendingRestart: []) == .recordConfigurationApplied)
+    }
+
+    @Test("every step of every saga is a case of its program's enum, in the definition's order")
+    func stepsAreTyped() {
+        let programs: [(Saga.Definition, [String])] = [
+            (.createInstance, Saga.CreateInstance.Step.allCases.map(\.rawValue)),
+            (.deleteInstance, Saga.DeleteInstance.Step.allCases.map(\.rawValue)),
+            (.restartInstance, Saga.RestartInstance.Step.allCases.map(\.rawValue)),
+            (.resizeFlavor, Saga.ResizeFlavor.Step.allCases.map(\.rawValue)),
+            (.resizeVolume, Saga.ResizeVolume.Step.allCases.map(\.rawValue)),
+            (.changeGuest, Saga.ChangeGuest.Step.allCases.map(\.rawValue)),
+            (.configureInstance, Saga.ConfigureInstance.Step.allCases.map(\.rawValue)),
+            (.createCluster, Saga.CreateCluster.Step.allCases.map(\.rawValue)),
+            (.deleteCluster, Saga.DeleteCluster.Step.allCases.map(\.rawValue)),
+            (.growCluster, Saga.GrowCluster.Step.allCases.map(\.rawValue)),
+            (.shrinkCluster, Saga.ShrinkCluster.Step.allCases.map(\.rawValue)),
+            (.restartCluster, Saga.RestartCluster.Step.allCases.map(\.rawValue)),
+            (.changeBalancer, Saga.ChangeBalancer.Step.allCases.map(\.rawValue)),
+        ]
+        for (definition, steps) in programs { #expect(definition.steps.map(\.name) == steps, "\(definition.name)") }
+        #expect(Saga.Definition.all.map(\.name) == programs.map(\.0.name))
+    }
+}
