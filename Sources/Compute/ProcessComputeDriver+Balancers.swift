@@ -76,7 +76,9 @@ extension ProcessComputeDriver {
             } catch let failure as CommandFailure {
                 throw ComputeError("the balancer's configuration was refused: \(failure.output)")
             }
-            _ = try FileManager.default.replaceItemAt(file, withItemAt: candidate)
+            guard rename(candidate.path, file.path) == 0 else {
+                throw ComputeError("cannot write \(file.path): \(String(cString: strerror(errno)))")
+            }
             if let running {
                 kill(running, SIGUSR2)
             } else {

@@ -56,7 +56,7 @@ struct MariaDBOptionsFile: Equatable {
             innodb_autoinc_lock_mode = 2
             wsrep_on = ON
             wsrep_provider = /usr/lib/galera/libgalera_smm.so
-            wsrep_cluster_name = \(cluster.name)
+            wsrep_cluster_name = \(Self.groupName(cluster.name))
             wsrep_cluster_address = gcomm://\(cluster.peerAddresses.joined(separator: ","))
             wsrep_node_address = \(address)
             wsrep_node_name = \(cluster.nodeName)
@@ -67,6 +67,9 @@ struct MariaDBOptionsFile: Equatable {
 
             """
     }
+
+    /// Galera compares group names of at most 32 bytes: a cluster id without its dashes is exactly that long.
+    static func groupName(_ name: String) -> String { String(name.filter { $0 != "-" }.prefix(32)) }
 
     /// The transfer script's `socat` listens on every address unless told its own; members share a host.
     var transferSection: String {

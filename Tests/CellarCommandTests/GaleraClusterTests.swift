@@ -1,0 +1,150 @@
+import CellarTestSupport
+import EventStore
+import Foundation
+import LocalServers
+import Testing
+
+/// MariaDB Galera clusters through the control plane, with real guests, `mariadbd` members and an HAProxy per
+/// cluster: every member reads and writes, data on every member, the balancer spreads connections.
+@Suite("Galera clusters with real members and a load balancer", .serialized, .tags(.postgres, .rabbitMQ))
+struct GaleraClusterTests {
+    static var member: [String: Any] { ["flavorRef": "1", "volume": ["size": 1]] }
+
+    @Test("create 3 → task NONE, members ACTIVE and synced, a row on every member; roundrobin and leastconn; grow, shrink, delete")
+    func wholeLife() async throws {
+        try await ControlPlane.with { plane in
+            let created = try await plane.trove("POST", "/clusters", ["cluster": [
+                "name": "test1", "datastore": ["type": "mariadb", "version": "10.11"],
+                "instances": [Self.member, Self.member, Self.member],
+            ]])
+            #expect(created.status == 200, "\(created.json)")
+            let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
+            let ready = try await Self.waitForTask(id, "NONE", plane)
+            let members = try #require(ready["instances"] as? [[String: Any]])
+            #expect(members.count == 3)
+            #expect(members.allSatisfy { $0["status"] as? String == "ACTIVE" }, "\(members)")
+            let addresses = members.compactMap { (($0["ip"] as? [[String: Any]])?.first?["address"]) as? String }
+            #expect(addresses.count == 3)
+            let balancer = try #require(((ready["ip"] as? [[String: Any]])?.first?["address"]) as? String, "\(ready)")
+
+            // Members are instances, hidden from the instance list unless asked for.
+            let listed = try await plane.trove("GET", "/instances").json["instances"] as? [[String: Any]] ?? []
+            #expect(listed.isEmpty, "\(listed)")
+            let clustered = try await plane.trove("GET", "/instances?include_clustered=true").json["instances"] as? [[String: Any]] ?? []
+            #expect(clustered.count == 3)
+
+            // Root through the cluster: one account for the whole group.
+            let root = try await plane.trove("POST", "/instances/\(try #require(members.first?["id"] as? String))/root")
+            let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
+            func sql(_ address: String, _ statement: String) throws -> (status: Int32, output: String) {
+                try TestDatastore.mariadb.login(address, user: "root", password: password, database: "", statement)
+            }
+            #expect(try sql(addresses[0], "CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY, name TEXT); INSERT INTO shop.items VALUES (1, 'kept')").status == 0)
+            for address in addresses {
+                let size = try sql(address, "SHOW STATUS LIKE 'wsrep_cluster_size'").output
+                #expect(size.contains("3"), "\(address): \(size)")
+                let row = try sql(address, "SELECT name FROM shop.items WHERE id = 1")
+                #expect(row.output.trimmingCharacters(in: .whitespacesAndNewlines) == "kept", "\(address): \(row.output)")
+            }
+
+            // Round robin: successive new connections reach every member.
+            var reached: Set<String> = []
+            for _ in 0..<6 { reached.insert(try sql(balancer, "SELECT @@wsrep_node_name").output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            #expect(reached == Set(members.compactMap { $0["id"] as? String }), "\(reached)")
+
+            // Least connections: while connections are held open on one member, new ones go to the others.
+            #expect(try await plane.trove("POST", "/clusters/\(id)", ["balancer": ["algorithm": "leastconn"]]).status == 202)
+            let changed = try await Self.waitForTask(id, "NONE", plane)
+            #expect((changed["extended_properties"] as? [String: Any])?["algorithm"] as? String == "leastconn")
+            let held = try Self.holdConnections(to: balancer, password: password, count: 2)
+            defer { for process in held { kill(-process.pid, SIGKILL) } }
+            func heldSessions(_ address: String) throws -> Int {
+                Int(try sql(address, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'root' AND COMMAND = 'Sleep'")
+                    .output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            }
+            var idle: [String] = []
+            let deadline = ContinuousClock.now + .seconds(20)
+            repeat {
+                try await Task.sleep(for: .milliseconds(200))
+                idle = try addresses.filter { try heldSessions($0) == 0 }
+            } while idle.count != 1 && ContinuousClock.now < deadline
+            #expect(idle.count == 1, "the two held sessions are on two different members")
+            let idleName = try sql(try #require(idle.first), "SELECT @@wsrep_node_name").output
+            for _ in 0..<3 {
+                #expect(try sql(balancer, "SELECT @@wsrep_node_name").output == idleName, "a new connection went to a busy member")
+            }
+            for process in held { kill(-process.pid, SIGKILL) }
+
+            // Grow to 4: the new member copies the data and serves only once synced.
+            let grow = try await plane.trove("POST", "/clusters/\(id)", ["grow": [Self.member]])
+            #expect(grow.status == 202, "\(grow.json)")
+            let grown = try await Self.waitForTask(id, "NONE", plane)
+            let four = try #require(grown["instances"] as? [[String: Any]])
+            #expect(four.count == 4)
+            let newcomer = try #require(four.first { member in !members.contains { $0["id"] as? String == member["id"] as? String } })
+            let newAddress = try #require(((newcomer["ip"] as? [[String: Any]])?.first?["address"]) as? String)
+            #expect(try sql(newAddress, "SELECT name FROM shop.items WHERE id = 1").output.contains("kept"))
+            #expect(try sql(newAddress, "SHOW STATUS LIKE 'wsrep_cluster_size'").output.contains("4"))
+
+            // Shrink to 3; shrinking to 2 is refused naming the minimum.
+            let leaving = try #require(newcomer["id"] as? String)
+            #expect(try await plane.trove("POST", "/clusters/\(id)", ["shrink": [["id": leaving]]]).status == 202)
+            let shrunk = try await Self.waitForTask(id, "NONE", plane)
+            #expect((shrunk["instances"] as? [[String: Any]])?.count == 3)
+            var size = ""
+            for _ in 0..<20 where !size.contains("3") {
+                size = try sql(addresses[1], "SHOW STATUS LIKE 'wsrep_cluster_size'").output
+                if !size.contains("3") { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(size.contains("3"), "the group did not shrink to 3: \(size)")
+            let tooFew = try await plane.trove("POST", "/clusters/\(id)", ["shrink": [["id": try #require(members[0]["id"] as? String)]]])
+            #expect(tooFew.status == 400 && "\(tooFew.json)".contains("at least 3"), "\(tooFew.json)")
+
+            // Delete: no process, folder or address left.
+            #expect(try await plane.trove("DELETE", "/clusters/\(id)").status == 202)
+            try await Self.waitUntilGone(id, plane)
+            for member in members.compactMap({ $0["id"] as? String }) + [leaving] {
+                #expect(!FileManager.default.fileExists(atPath: plane.folder(of: member).path), "member \(member)'s folder is left")
+            }
+            #expect(ProcessStatus.processes(commandLineContaining: plane.instancesDirectory.path + "/").isEmpty, "processes are left")
+            let leases = try await plane.database.client.query("SELECT count(*)::int FROM address_leases", logger: TestServers.logger)
+            for try await count in leases.decode(Int.self) { #expect(count == 0, "addresses are left leased") }
+        }
+    }
+
+    /// Waits until the cluster's task is `task`; returns its JSON.
+    @discardableResult
+    static func waitForTask(_ id: String, _ task: String, _ plane: ControlPlane, timeout: Duration = .seconds(240)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        var last: [String: Any] = [:]
+        while ContinuousClock.now < deadline {
+            let shown = try await plane.trove("GET", "/clusters/\(id)")
+            last = shown.json["cluster"] as? [String: Any] ?? shown.json
+            if let fault = last["fault"] as? String { throw Failure("cluster \(id) failed: \(fault)") }
+            if (last["task"] as? [String: Any])?["name"] as? String == task,
+               (last["instances"] as? [[String: Any]])?.allSatisfy({ $0["status"] as? String == "ACTIVE" }) == true {
+                return last
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw Failure("cluster \(id) did not reach task \(task) within \(timeout): \(last)")
+    }
+
+    static func waitUntilGone(_ id: String, _ plane: ControlPlane, timeout: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await plane.trove("GET", "/clusters/\(id)").status == 404 { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw Failure("cluster \(id) is still there after \(timeout)")
+    }
+
+    /// `count` client sessions through the balancer, held open (each a `mariadb` waiting on its stdin), each in
+    /// a process group of its own (kill `-pid` ends it).
+    static func holdConnections(to address: String, password: String, count: Int) throws -> [ChildProcess] {
+        try (0..<count).map { _ in
+            try ChildProcess.start("/bin/sh", ["-c", "sleep 30 | MYSQL_PWD=\"$PASSWORD\" /usr/bin/mariadb --no-defaults -h \(address) -P 3306 -u root"],
+                                   environment: ["PASSWORD": password], outputPath: "/dev/null")
+        }
+    }
+}
