@@ -112,6 +112,94 @@ struct GaleraClusterTests {
         }
     }
 
+    @Test("kill -9 of a member's server during writes through the balancer: every acknowledged commit on every member, the member back synced and in rotation")
+    func memberLoss() async throws {
+        try await ControlPlane.with { plane in
+            let (id, members, balancer) = try await Self.createCluster(plane)
+            let root = try await plane.trove("POST", "/instances/\(members[0].id)/root")
+            let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
+            func sql(_ address: String, _ statement: String) throws -> (status: Int32, output: String) {
+                try TestDatastore.mariadb.login(address, user: "root", password: password, database: "", statement)
+            }
+            #expect(try sql(balancer, "CREATE DATABASE shop; CREATE TABLE shop.log (id INT PRIMARY KEY)").status == 0)
+
+            let victim = members[1]
+            let servers = ProcessStatus.processes(commandLineContaining: "mariadbd --defaults-file=\(plane.folder(of: victim.id).path)/")
+            try #require(servers.count == 1)
+            var acknowledged: [Int] = []
+            var failures: [ContinuousClock.Instant] = []
+            let start = ContinuousClock.now
+            for n in 1...150 {
+                if n == 20 { kill(servers[0], SIGKILL) }
+                if try sql(balancer, "INSERT INTO shop.log VALUES (\(n))").status == 0 { acknowledged.append(n) } else { failures.append(.now) }
+            }
+            let window = failures.isEmpty ? "none" : "\(failures.count) failed writes between \(failures.first! - start) and \(failures.last! - start)"
+            print("member loss: \(acknowledged.count) of 150 writes acknowledged; error window: \(window)")
+            #expect(acknowledged.count >= 140, "too many writes failed: \(window)")
+
+            // The guest starts the server again; it catches up and the balancer sends to it once it is synced.
+            var back = false
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !back, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+                let synced = (try? sql(victim.address, "SHOW STATUS LIKE 'wsrep_local_state_comment'").output.contains("Synced")) ?? false
+                back = synced && (0..<3).contains { _ in (try? sql(balancer, "SELECT @@wsrep_node_name").output.contains(victim.id)) ?? false }
+            }
+            #expect(back, "the member did not come back synced and in rotation")
+            #expect(ProcessStatus.processes(commandLineContaining: "mariadbd --defaults-file=\(plane.folder(of: victim.id).path)/").count == 1)
+            for member in members {
+                let stored = Set(try sql(member.address, "SELECT id FROM shop.log").output.split(separator: "\n").compactMap { Int($0) })
+                #expect(Set(acknowledged).isSubset(of: stored), "\(member.id) lacks \(Set(acknowledged).subtracting(stored).sorted())")
+            }
+            let types = try await plane.events("instance-\(victim.id)").map(\.type)
+            #expect(types.contains("GuestBecameUnhealthy") && types.last == "GuestBecameHealthy", "\(types)")
+            #expect(try await plane.trove("DELETE", "/clusters/\(id)").status == 202)
+            try await Self.waitUntilGone(id, plane)
+        }
+    }
+
+    @Test("kill -9 of the task manager while the members build: the restarted one finishes the cluster with exactly three members")
+    func taskManagerCrash() async throws {
+        try await ControlPlane.with { plane in
+            try plane.startTaskManager(crashAt: "awaitMembers:SagaStepStarted+1500")
+            let created = try await plane.trove("POST", "/clusters", ["cluster": [
+                "name": "crash", "datastore": ["type": "mariadb", "version": "10.11"], "instances": [Self.member, Self.member, Self.member],
+            ]])
+            let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
+            try await InstanceLifecycleTests.waitForExit(of: plane)
+            try plane.startTaskManager()
+            let ready = try await Self.waitForTask(id, "NONE", plane)
+            let members = try #require(ready["instances"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(members.count == 3)
+            let all = try await plane.trove("GET", "/instances?include_clustered=true").json["instances"] as? [[String: Any]] ?? []
+            #expect(all.count == 3, "orphan instances: \(all.compactMap { $0["id"] as? String })")
+            for member in members {
+                #expect(ProcessStatus.processes(commandLineContaining: "mariadbd --defaults-file=\(plane.folder(of: member).path)/").count == 1)
+                #expect(plane.guestAgents(of: member).count == 1)
+            }
+            #expect(try await plane.trove("DELETE", "/clusters/\(id)").status == 202)
+            try await Self.waitUntilGone(id, plane)
+            #expect(ProcessStatus.processes(commandLineContaining: plane.instancesDirectory.path + "/").isEmpty)
+        }
+    }
+
+    /// A ready 3-member cluster: its id, members (id, address) and the balancer's address.
+    static func createCluster(_ plane: ControlPlane, algorithm: String = "roundrobin") async throws
+        -> (id: String, members: [(id: String, address: String)], balancer: String) {
+        let created = try await plane.trove("POST", "/clusters", ["cluster": [
+            "name": "test1", "datastore": ["type": "mariadb", "version": "10.11"], "instances": [member, member, member],
+            "extended_properties": ["algorithm": algorithm],
+        ]])
+        let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
+        let ready = try await waitForTask(id, "NONE", plane)
+        let members = try #require(ready["instances"] as? [[String: Any]]).compactMap { member -> (id: String, address: String)? in
+            guard let id = member["id"] as? String, let address = ((member["ip"] as? [[String: Any]])?.first?["address"]) as? String else { return nil }
+            return (id, address)
+        }
+        let balancer = try #require(((ready["ip"] as? [[String: Any]])?.first?["address"]) as? String, "\(ready)")
+        return (id, members, balancer)
+    }
+
     /// Waits until the cluster's task is `task`; returns its JSON.
     @discardableResult
     static func waitForTask(_ id: String, _ task: String, _ plane: ControlPlane, timeout: Duration = .seconds(240)) async throws -> [String: Any] {
