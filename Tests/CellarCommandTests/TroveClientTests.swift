@@ -40,6 +40,10 @@ extension UpCommandTests {
                                        environment: alice)
             #expect(mariadb.status == 0, "\(mariadb.output)")
             #expect(mariadb.output.contains("troveclient mariadb: ok"), "\(mariadb.output)")
+            let cluster = try Self.run(Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_cluster.py").path],
+                                       environment: alice)
+            #expect(cluster.status == 0, "\(cluster.output)")
+            #expect(cluster.output.contains("troveclient cluster: ok"), "\(cluster.output)")
 
             let openstack = Self.python.deletingLastPathComponent().appendingPathComponent("openstack").path
             if FileManager.default.isExecutableFile(atPath: openstack) {

@@ -6,6 +6,23 @@ struct CreateInstanceRequest: Decodable {
         struct Volume: Decodable {
             var size: Int
             var type: String?
+
+            enum CodingKeys: String, CodingKey { case size, type }
+
+            /// `size` as a number, or as the digits the openstack CLI sends (`--instance flavor=1,volume=10`).
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                type = try container.decodeIfPresent(String.self, forKey: .type)
+                if let text = try? container.decode(String.self, forKey: .size) {
+                    guard let number = Int(text) else {
+                        throw DecodingError.typeMismatch(Int.self, .init(codingPath: container.codingPath + [CodingKeys.size],
+                                                                         debugDescription: "expected an integer"))
+                    }
+                    size = number
+                } else {
+                    size = try container.decode(Int.self, forKey: .size)
+                }
+            }
         }
         struct DatastoreChoice: Decodable {
             var type: String?
