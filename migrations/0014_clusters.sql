@@ -22,3 +22,6 @@ CREATE TABLE clusters (
 );
 
 CREATE INDEX clusters_by_project ON clusters (project_id, created_at DESC, id) WHERE NOT deleted;
+
+-- A cluster member's group figures from its last heartbeat (Galera: wsrep_cluster_size, ...), for /metrics.
+ALTER TABLE guest_heartbeats ADD COLUMN cluster_figures jsonb;

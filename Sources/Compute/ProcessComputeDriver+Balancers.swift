@@ -53,7 +53,12 @@ extension ProcessComputeDriver {
 
     /// The members as the balancer sees them now, from its stats socket.
     public func balancerBackends(clusterID: String) async throws -> [BalancerBackendState] {
-        let socket = Self.runtimeDirectory(of: "cluster-\(clusterID)").appendingPathComponent("haproxy.sock").path
+        try await Self.balancerBackends(clusterID: clusterID)
+    }
+
+    /// The same, for any process on this host (the API's `/metrics`): the stats socket's path is fixed.
+    public static func balancerBackends(clusterID: String) async throws -> [BalancerBackendState] {
+        let socket = runtimeDirectory(of: "cluster-\(clusterID)").appendingPathComponent("haproxy.sock").path
         return try await onDedicatedThread { HAProxy.backendStates(fromStats: try UnixSocket.exchange(path: socket, request: "show stat\n")) }
     }
 

@@ -45,11 +45,14 @@ public struct Conductor: Sendable {
     func handle(_ heartbeat: GuestReport) async throws {
         let (state, _) = try await instances.load(heartbeat.instanceID)
         guard state.version > 0, state.leaf != "deleted" else { return }  // unknown or gone: a late heartbeat
+        let figures = try heartbeat.clusterFigures.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await client.query("""
-            INSERT INTO guest_heartbeats (instance_id, last_seen, status, role, volume_used_bytes, server_version)
-            VALUES (\(heartbeat.instanceID), now(), \(heartbeat.condition.rawValue), \(heartbeat.role.rawValue), \(heartbeat.volumeUsedBytes), \(heartbeat.serverVersion))
+            INSERT INTO guest_heartbeats (instance_id, last_seen, status, role, volume_used_bytes, server_version, cluster_figures)
+            VALUES (\(heartbeat.instanceID), now(), \(heartbeat.condition.rawValue), \(heartbeat.role.rawValue), \(heartbeat.volumeUsedBytes),
+                    \(heartbeat.serverVersion), \(figures)::jsonb)
             ON CONFLICT (instance_id) DO UPDATE SET last_seen = now(), status = excluded.status, role = excluded.role,
-                volume_used_bytes = excluded.volume_used_bytes, server_version = excluded.server_version
+                volume_used_bytes = excluded.volume_used_bytes, server_version = excluded.server_version,
+                cluster_figures = excluded.cluster_figures
             """, logger: logger)
         if !state.guestRegistered {
             guard state.leaf == "registering" else { return }

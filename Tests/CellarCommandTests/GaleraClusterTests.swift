@@ -1,6 +1,9 @@
 import CellarTestSupport
 import EventStore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LocalServers
 import Testing
 
@@ -26,6 +29,20 @@ struct GaleraClusterTests {
             let addresses = members.compactMap { (($0["ip"] as? [[String: Any]])?.first?["address"]) as? String }
             #expect(addresses.count == 3)
             let balancer = try #require(((ready["ip"] as? [[String: Any]])?.first?["address"]) as? String, "\(ready)")
+
+            // /metrics: each member's group figures and the balancer's view of it.
+            let expected = members.compactMap { $0["id"] as? String }.flatMap { member in [
+                "cellar_galera_cluster_size{cluster=\"\(id)\",member=\"\(member)\"} 3.0",
+                "cellar_galera_local_state{cluster=\"\(id)\",member=\"\(member)\"} 4.0",
+                "cellar_balancer_backend_up{cluster=\"\(id)\",member=\"\(member)\"} 1",
+            ] }
+            var metrics = ""
+            for _ in 0..<40 where !expected.allSatisfy(metrics.contains) {
+                try await Task.sleep(for: .milliseconds(250))
+                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(plane.apiPort)/metrics")!)
+                metrics = String(decoding: data, as: UTF8.self)
+            }
+            for line in expected { #expect(metrics.contains(line), "\(metrics.suffix(2000))") }
 
             // Members are instances, hidden from the instance list unless asked for.
             let listed = try await plane.trove("GET", "/instances").json["instances"] as? [[String: Any]] ?? []

@@ -56,7 +56,8 @@ struct APIServer {
             let status = publisher.status
             return status.connected ? nil : (status.lastError ?? "connecting")
         }, logger: logger))
-        router.addMetricsRoutes(registry: registry)
+        let clusterMetrics = ClusterMetrics(client: client, logger: logger)
+        router.addMetricsRoutes(registry: registry, extra: { await clusterMetrics.text() })
         router.addOpenAPIRoute(document: root.appendingPathComponent("openapi/openapi.json"))
         identity.addRoutes(to: router)
         let rpc = RPCClient(url: amqpURL, publisher: publisher)
