@@ -8,7 +8,7 @@ extension InstanceCommands {
     ///
     /// A delete ends the wait at once, whoever asked for it: no outcome comes for an instance that is going away.
     /// It throws 422 while the instance is being deleted, 404 once it is gone.
-    func awaitOutcome<T: Sendable>(of id: String, after version: Int, requestID: String, timeout: Duration = .seconds(60),
+    public func awaitOutcome<T: Sendable>(of id: String, after version: Int, requestID: String, timeout: Duration = .seconds(60),
                                    _ outcome: (Instance.Event) throws -> T?) async throws -> T? {
         let deadline = ContinuousClock.now + timeout
         var next = version + 1

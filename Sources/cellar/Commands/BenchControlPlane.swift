@@ -1,0 +1,107 @@
+import API
+import ArgumentParser
+import Bus
+import Compute
+import Conductor
+import EventStore
+import Foundation
+import Lifecycle
+import LocalServers
+import Logging
+import PostgresNIO
+import ReadModels
+import TaskManager
+
+/// The whole control plane in this process for a benchmark (relay, projections, task manager, conductor) on a
+/// throw-away private PostgreSQL + RabbitMQ of its own, so no other Cellar on the machine sees its instances;
+/// everything is removed afterwards.
+struct BenchControlPlane {
+    let client: PostgresClient
+    let store: PostgresEventStore
+    let charts: StatechartLibrary
+    let secrets: SecretBox
+    let logger: Logger
+    /// An admin of the bench's own project.
+    let caller = AuthContext(userID: "bench", userName: "bench", projectID: "bench", projectName: "bench", roles: ["admin"])
+    static let addressPool = "127.44"
+
+    /// Starts the private servers and the control plane, runs `body`, stops everything.
+    static func run<T: Sendable>(_ body: @escaping @Sendable (BenchControlPlane) async throws -> T) async throws -> T {
+        let logger = Logger.cellar("cellar.bench")
+        let state = StateDirectory(path: "/var/tmp/cellar/bench-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: state.url) }
+        let stack = try LocalStack(stateDirectory: state, durable: false)
+        say("Starting a private PostgreSQL and RabbitMQ for the benchmark ...")
+        try await stack.startInBackground(logger: logger)
+        defer { stack.stop() }
+        let settings = ControlPlaneSettings(
+            instancesDirectory: state.url.appendingPathComponent("instances"), heartbeatInterval: 1, heartbeatExpiry: 90,
+            reviveInterval: 3600, addressPool: addressPool, databaseOSUser: databaseOSUser,
+            brokerManagementURL: stack.rabbitMQ.managementURL)
+        let amqpURL = stack.rabbitMQ.url
+        let driver = try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state.url))
+        defer { driver.stopAll() }
+        let brokerAccounts = try settings.brokerAccounts(amqpURL: amqpURL, logger: logger)
+        return try await ReadableError.translating {
+            try await PostgresClient.withRunning(url: stack.postgres.url, logger: logger) { client in
+                let root = try ProjectFiles.root()
+                try await MigrationRunner(client: client, directory: root.appendingPathComponent("migrations"), logger: logger).migrate()
+                try await OperatorCatalog(client: client, logger: logger).seedDefaults()
+                let store = PostgresEventStore(client: client, logger: logger)
+                let charts = try StatechartLibrary.load(directory: root.appendingPathComponent("statecharts"))
+                let secrets = try SecretKeyFile.box(stateDirectory: state.url)
+                let publisher = try BusPublisher(url: amqpURL)
+                defer { publisher.shutdown() }
+                let plane = BenchControlPlane(client: client, store: store, charts: charts, secrets: secrets, logger: logger)
+                return try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask { try await EventRelay(store: store, publisher: publisher, logger: logger).run(); return nil }
+                    for projection in ReadModelProjections.all(charts: charts) {
+                        group.addTask { try await ProjectionRunner(store: store, projection: projection).run(); return nil }
+                    }
+                    group.addTask {
+                        try await TaskManager(client: client, store: store, charts: charts, compute: driver, amqpURL: amqpURL,
+                                              publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
+                                              addressPool: addressPool).run()
+                        return nil
+                    }
+                    group.addTask {
+                        try await Conductor(client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
+                                            heartbeatExpiry: .seconds(90), logger: logger).run()
+                        return nil
+                    }
+                    group.addTask { try await body(plane) }
+                    defer { group.cancelAll() }
+                    while let result = try await group.next() {
+                        if let result { return result }
+                    }
+                    throw ValidationError("the benchmark's control plane stopped")
+                }
+            }
+        }
+    }
+
+    /// The OS user database servers run as when this process is root.
+    static var databaseOSUser: String { ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db" }
+    static var osUserForServers: String? { getuid() == 0 ? databaseOSUser : nil }
+
+    /// The catalog's version run by `manager`.
+    func version(ofManager manager: String) async throws -> DatastoreVersion {
+        guard let version = try await OperatorCatalog(client: client, logger: logger).versions().first(where: { $0.manager == manager }) else {
+            throw ValidationError("the catalog has no datastore version run by '\(manager)'")
+        }
+        return version
+    }
+}
+
+/// Figures of a benchmark run.
+enum BenchFigures {
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    static func ratio(_ value: Double, to baseline: Double) -> String { String(format: "%.2f×", value / max(baseline, 0.000_001)) }
+}

@@ -1,0 +1,111 @@
+import API
+import ArgumentParser
+import Foundation
+import GuestAgent
+import Lifecycle
+import LocalServers
+import ReadModels
+
+/// `cellar bench cluster`: create→ready of a 3-member Galera cluster through the whole control plane, next to
+/// three bare MariaDB servers and a manual Galera bootstrap in the same run; then write throughput through the
+/// cluster's balancer next to a direct connection to one member (one session, single-row autocommit inserts).
+struct ClusterBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Galera cluster create→ready next to a manual bootstrap, and writes through the balancer next to one member, as ratios."
+    )
+
+    @Option(help: "Rows inserted per write run.") var rows = 2000
+
+    func run() async throws {
+        let osUser = BenchControlPlane.osUserForServers
+        let addresses = try Self.freeAddresses(prefix: "127.45.0", count: 3)
+        let baseline = try await onDedicatedThread { try GaleraBaseline.timeManualCluster(addresses: addresses, osUser: osUser) }
+        let rowCount = rows
+        let (ready, direct, balanced) = try await BenchControlPlane.run { plane in try await Self.measure(rows: rowCount, plane) }
+        print("cellar bench cluster: 3 MariaDB Galera members (debug builds are slower; compare ratios)")
+        print(TextTable.render(header: ["SCENARIO", "FIGURE", "VS BASELINE"], rows: [
+            ["manual Galera bootstrap, 3 bare servers (baseline)", "\(BenchFigures.seconds(baseline)) s", "baseline"],
+            ["cluster create → ready (API to task NONE)", "\(BenchFigures.seconds(ready)) s", BenchFigures.ratio(ready, to: baseline)],
+            ["writes, direct to one member (baseline)", String(format: "%.0f rows/s", direct), "baseline"],
+            ["writes through the balancer", String(format: "%.0f rows/s", balanced), BenchFigures.ratio(balanced, to: direct)],
+        ]))
+    }
+
+    /// Seconds to a ready cluster, then rows/s direct and through the balancer.
+    static func measure(rows: Int, _ plane: BenchControlPlane) async throws -> (Double, Double, Double) {
+        let commands = ClusterCommands(store: plane.store, client: plane.client, chart: plane.charts.cluster, logger: plane.logger)
+        let reads = ClusterReadModel(client: plane.client, logger: plane.logger)
+        let members = InstanceReadModel(client: plane.client, logger: plane.logger)
+        let version = try await plane.version(ofManager: "mariadb")
+        let id = UUID().uuidString.lowercased()
+        let request = Cluster.CreateRequest(
+            id: id, projectId: "bench", name: "bench", datastore: Datastore(type: version.datastoreName, version: version.name, manager: version.manager),
+            members: (1...3).map { Cluster.Member(id: UUID().uuidString.lowercased(), name: "bench-member-\($0)", flavorId: "1", volumeSize: 1) })
+        let started = ContinuousClock.now
+        try await commands.execute(.create(request), on: id, caller: plane.caller, requestID: "bench-cluster")
+        var balancer: String?
+        while balancer == nil {
+            if let record = try await reads.cluster(id, project: nil) {
+                if let fault = record.state.failure { throw ValidationError("the cluster failed: \(fault.reason)") }
+                let rows = try await members.members(ofCluster: id)
+                if record.state.task.name == "NONE", rows.count == 3, rows.values.allSatisfy({ $0.status == "ACTIVE" }) {
+                    balancer = record.state.balancer?.address
+                }
+            }
+            guard ContinuousClock.now - started < .seconds(300) else { throw ValidationError("the cluster was not ready in 300 s") }
+            if balancer == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let ready = (ContinuousClock.now - started).seconds
+        guard let balancer, let memberID = request.members.first?.id,
+              let first = try await members.members(ofCluster: id)[memberID]?.address else {
+            throw ValidationError("the ready cluster shows no member address")
+        }
+        // Root on one member is root on all: the accounts replicate.
+        let instances = InstanceCommands(store: plane.store, client: plane.client, chart: plane.charts.instance, secrets: plane.secrets, logger: plane.logger)
+        let recorded = try await instances.execute(.requestGuestChange(.enableRoot), on: memberID, caller: plane.caller, requestID: "bench-root",
+                                                   secrets: [(name: "root", password: SessionWriter.password)])
+        let applied = try await instances.awaitOutcome(of: memberID, after: recorded.last?.streamVersion ?? 0, requestID: "bench-root") { event -> Bool? in
+            switch event {
+            case .guestChangeApplied: true
+            case .guestChangeFailed: false
+            default: nil
+            }
+        }
+        guard applied == true else { throw ValidationError("root could not be enabled on member \(memberID)") }
+        try SessionWriter(address: first).run("CREATE DATABASE bench; CREATE TABLE bench.rows (id INT PRIMARY KEY)")
+        let direct = try SessionWriter(address: first).insertRate(rows: rows, from: 0)
+        let balanced = try SessionWriter(address: balancer).insertRate(rows: rows, from: rows)
+        try await commands.execute(.delete, on: id, caller: plane.caller, requestID: "bench-cluster-delete")
+        while try await reads.cluster(id, project: nil) != nil { try await Task.sleep(for: .milliseconds(200)) }
+        return (ready, direct, balanced)
+    }
+
+    /// `count` addresses `<prefix>.<n>` whose Galera ports are free.
+    static func freeAddresses(prefix: String, count: Int) throws -> [String] {
+        let free = (1...254).map { "\(prefix).\($0)" }.filter { address in
+            [3306, 4444, 4567, 4568].allSatisfy { Loopback.isFree(port: $0, host: address) }
+        }
+        guard free.count >= count else { throw ValidationError("fewer than \(count) free addresses in \(prefix).0/24") }
+        return Array(free.prefix(count))
+    }
+}
+
+/// One `mariadb` client session as root over TCP, statements on its stdin.
+struct SessionWriter {
+    static let password = "bench-root-password"
+    let address: String
+
+    func run(_ sql: String) throws {
+        _ = try CommandRunner.run("/usr/bin/mariadb", ["--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--batch"],
+                                  environment: ["MYSQL_PWD": Self.password], input: Data(sql.utf8))
+    }
+
+    /// Single-row autocommit inserts in one session: rows per second.
+    func insertRate(rows: Int, from first: Int) throws -> Double {
+        let sql = (first..<(first + rows)).map { "INSERT INTO bench.rows VALUES (\($0));" }.joined(separator: "\n")
+        let started = ContinuousClock.now
+        try run(sql)
+        return Double(rows) / max((ContinuousClock.now - started).seconds, 0.000_001)
+    }
+}
