@@ -15,23 +15,9 @@ public struct ClusterProjection: Projection {
     public init(chart: Statechart) { self.chart = chart }
 
     public func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        guard event.category == "cluster" else { return }
-        let domainEvent: Cluster.Event
-        do {
-            domainEvent = try Cluster.Event.decode(eventType: event.type, data: event.data)
-        } catch is UnknownEventType {
-            return  // a newer event type this version does not know: skip, replay stays possible
-        } catch {
-            logger.error("skipping an unreadable cluster event", metadata: [
-                "position": "\(event.globalPosition)", "stream": "\(event.streamID)", "type": "\(event.type)", "error": "\(error)"])
-            return
-        }
+        guard event.category == "cluster", let domainEvent = FoldedRows.decode(event, as: Cluster.Event.self, logger: logger) else { return }
         let id = String(event.streamID.dropFirst("cluster-".count))
-        var state = Cluster.State(chart: chart)
-        let rows = try await connection.query("SELECT state::text FROM clusters WHERE id = \(id)", logger: logger)
-        for try await stored in rows.decode(String.self) {
-            state = try EventJSON.decoder().decode(Cluster.State.self, from: Data(stored.utf8))
-        }
+        var state = try await FoldedRows.state(of: id, in: "clusters", empty: Cluster.State(chart: chart), on: connection, logger: logger)
         state = Cluster.evolve(state, domainEvent, chart: chart)
         let json = String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self)
         try await connection.query("""

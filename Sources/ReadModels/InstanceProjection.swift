@@ -16,24 +16,9 @@ public struct InstanceProjection: Projection {
     public init(chart: Statechart) { self.chart = chart }
 
     public func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        guard event.category == "instance" else { return }
-        let domainEvent: Instance.Event
-        do {
-            domainEvent = try Instance.Event.decode(eventType: event.type, data: event.data)
-        } catch is UnknownEventType {
-            return  // a newer event type this version does not know: skip, replay stays possible
-        } catch {
-            // A stored event this code cannot read must not stop the read model for everyone else.
-            logger.error("skipping an unreadable instance event", metadata: [
-                "position": "\(event.globalPosition)", "stream": "\(event.streamID)", "type": "\(event.type)", "error": "\(error)"])
-            return
-        }
+        guard event.category == "instance", let domainEvent = FoldedRows.decode(event, as: Instance.Event.self, logger: logger) else { return }
         let id = String(event.streamID.dropFirst("instance-".count))
-        var state = Instance.State(chart: chart)
-        let rows = try await connection.query("SELECT state::text FROM instances WHERE id = \(id)", logger: logger)
-        for try await stored in rows.decode(String.self) {
-            state = try EventJSON.decoder().decode(Instance.State.self, from: Data(stored.utf8))
-        }
+        var state = try await FoldedRows.state(of: id, in: "instances", empty: Instance.State(chart: chart), on: connection, logger: logger)
         state = Instance.evolve(state, domainEvent, chart: chart)
         try await save(state, id: id, event: event, on: connection, logger: logger)
 

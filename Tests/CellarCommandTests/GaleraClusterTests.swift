@@ -92,6 +92,20 @@ struct GaleraClusterTests {
             }
             for process in held { kill(-process.pid, SIGKILL) }
 
+            // A member through its cluster; on its own it is neither deleted nor resized.
+            let firstID = try #require(members.first?["id"] as? String)
+            let member = try await plane.trove("GET", "/clusters/\(id)/instances/\(firstID)")
+            #expect((member.json["instance"] as? [String: Any])?["cluster_id"] as? String == id, "\(member.json)")
+            let alone = try await plane.trove("DELETE", "/instances/\(firstID)")
+            #expect(alone.status == 400 && "\(alone.json)".contains("member of cluster"), "\(alone.json)")
+
+            // A rolling restart: one member at a time, the data stays.
+            #expect(try await plane.trove("POST", "/clusters/\(id)", ["restart": [:] as [String: Any]]).status == 202)
+            try await Self.waitForTask(id, "NONE", plane)
+            let restarts = try await plane.events("instance-\(firstID)").filter { $0.type == "InstanceRestarted" }
+            #expect(restarts.count == 1)
+            #expect(try sql(balancer, "SELECT name FROM shop.items WHERE id = 1").output.contains("kept"))
+
             // Grow to 4: the new member copies the data and serves only once synced.
             let grow = try await plane.trove("POST", "/clusters/\(id)", ["grow": [Self.member]])
             #expect(grow.status == 202, "\(grow.json)")

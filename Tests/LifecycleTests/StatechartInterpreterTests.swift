@@ -148,8 +148,8 @@ struct IllegalTransitionTests {
     @Test("cluster", arguments: [
         ("ClusterGrowRequested", "building",
          "Cluster is BUILDING (state building); ClusterGrowRequested is allowed only in NONE (state active)"),
-        ("ClusterDeleteRequested", "growing",
-         "Cluster is GROWING_CLUSTER (state growing); ClusterDeleteRequested is allowed only in DELETING or NONE"),
+        ("ClusterShrinkRequested", "deleting",
+         "Cluster is DELETING (state deleting); ClusterShrinkRequested is allowed only in NONE (state active)"),
         ("ClusterRestartRequested", "error",
          "Cluster is NONE (state error); ClusterRestartRequested is allowed only in NONE (state active)"),
     ])

@@ -151,14 +151,8 @@ extension TroveAPI {
                         catalog: OperatorCatalog, field: String) async throws -> [Cluster.Member] {
         var members: [Cluster.Member] = []
         for (index, member) in requested.enumerated() {
-            guard let flavorRef = member.flavorRef?.value else { throw TroveError.badRequest("Missing '\(field)[\(index)].flavorRef'.") }
-            guard let flavor = try await catalog.flavor(flavorRef) else {
-                throw TroveError.badRequest("Flavor \(flavorRef) ('\(field)[\(index)].flavorRef') could not be found; GET /flavors lists them.")
-            }
-            guard let volume = member.volume else { throw TroveError.badRequest("Missing '\(field)[\(index)].volume': give {\"size\": <GB>}.") }
-            guard (1...InstanceCreation.maximumVolumeGB).contains(volume.size) else {
-                throw TroveError.badRequest("'\(field)[\(index)].volume.size' must be between 1 and \(InstanceCreation.maximumVolumeGB) GB, not \(volume.size).")
-            }
+            let (flavor, volume) = try await InstanceCreation.flavorAndVolume(member.flavorRef, member.volume, in: "\(field)[\(index)]",
+                                                                              catalog: catalog)
             if let types = member.type?.names, let other = types.first(where: { $0 != strategy.memberType }) {
                 throw TroveError.badRequest("'\(field)[\(index)].type' must be '\(strategy.memberType)' for this datastore, not '\(other)'.")
             }

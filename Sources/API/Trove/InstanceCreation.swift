@@ -16,14 +16,7 @@ struct InstanceCreation {
         guard !name.isEmpty else { throw TroveError.badRequest("'instance.name' must not be empty.") }
         guard name.count <= 255 else { throw TroveError.badRequest("'instance.name' is longer than 255 characters.") }
 
-        guard let flavorRef = body.flavorRef?.value else { throw TroveError.badRequest("Missing 'instance.flavorRef'.") }
-        guard let flavor = try await catalog.flavor(flavorRef) else {
-            throw TroveError.badRequest("Flavor \(flavorRef) could not be found; GET /flavors lists them.")
-        }
-        guard let volume = body.volume else { throw TroveError.badRequest("Missing 'instance.volume': give {\"size\": <GB>}.") }
-        guard (1...Self.maximumVolumeGB).contains(volume.size) else {
-            throw TroveError.badRequest("'instance.volume.size' must be between 1 and \(Self.maximumVolumeGB) GB, not \(volume.size).")
-        }
+        let (flavor, volume) = try await Self.flavorAndVolume(body.flavorRef, body.volume, in: "instance", catalog: catalog)
         let (datastore, versionID) = try await chooseDatastore(body.datastore)
         let rules = try Self.rules(of: datastore)
         if let replicaOf = body.replicaOf, try await reads.instance(replicaOf, project: caller.isAdmin ? nil : caller.projectID) == nil {
@@ -90,6 +83,20 @@ struct InstanceCreation {
         }
         guard version.active else { throw TroveError.badRequest("Datastore version \(entry.name) \(version.name) is not active.") }
         return (Datastore(type: entry.name, version: version.name, manager: version.manager), version.id)
+    }
+
+    /// A server's `flavorRef` (one the catalog has) and `volume` (a size in range), checked where `field` is.
+    static func flavorAndVolume(_ flavorRef: StringOrInt?, _ volume: CreateInstanceRequest.Body.Volume?, in field: String,
+                                catalog: OperatorCatalog) async throws -> (Flavor, CreateInstanceRequest.Body.Volume) {
+        guard let flavorRef = flavorRef?.value else { throw TroveError.badRequest("Missing '\(field).flavorRef'.") }
+        guard let flavor = try await catalog.flavor(flavorRef) else {
+            throw TroveError.badRequest("Flavor \(flavorRef) ('\(field).flavorRef') could not be found; GET /flavors lists them.")
+        }
+        guard let volume else { throw TroveError.badRequest("Missing '\(field).volume': give {\"size\": <GB>}.") }
+        guard (1...maximumVolumeGB).contains(volume.size) else {
+            throw TroveError.badRequest("'\(field).volume.size' must be between 1 and \(maximumVolumeGB) GB, not \(volume.size).")
+        }
+        return (flavor, volume)
     }
 
     /// The rules of `datastore`; a version whose manager this Cellar does not know cannot be used.

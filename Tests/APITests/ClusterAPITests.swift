@@ -1,0 +1,64 @@
+import CellarTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// `/clusters` over a real database, without a task manager: what the API records and answers on its own.
+@Suite("Clusters API", .tags(.postgres))
+struct ClusterAPITests {
+    static func body(name: String = "c1", members: [String]) -> String {
+        let list = members.map { #"{"flavorRef": "1", "volume": {"size": 2}, "name": "\#($0)"}"# }.joined(separator: ", ")
+        return #"{"cluster": {"name": "\#(name)", "datastore": {"type": "mariadb", "version": "10.11"}, "instances": [\#(list)]}}"#
+    }
+
+    @Test("create answers 200 in BUILDING with the members as given, names kept even when the same; list and show")
+    func createListShow() async throws {
+        try await TroveAPIFixture.with { client, _ in
+            let created = try await client.call(.post, "clusters", body: Self.body(members: ["node", "node", "node"]))
+            #expect(created.status == .ok, "\(created.body)")
+            let cluster = try #require(created.body["cluster"] as? [String: any Sendable])
+            let id = try #require(cluster["id"] as? String)
+            #expect((cluster["task"] as? [String: any Sendable])?["name"] as? String == "BUILDING")
+            let members = try #require(cluster["instances"] as? [[String: any Sendable]])
+            #expect(members.compactMap { $0["name"] as? String } == ["node", "node", "node"])
+            #expect(Set(members.compactMap { $0["id"] as? String }).count == 3)
+            #expect(members.allSatisfy { $0["status"] as? String == "BUILD" && $0["type"] as? String == "member" })
+            #expect((cluster["extended_properties"] as? [String: any Sendable])?["algorithm"] as? String == "roundrobin")
+
+            let listed = try await client.call(.get, "clusters")
+            #expect((listed.body["clusters"] as? [[String: any Sendable]])?.compactMap { $0["id"] as? String } == [id])
+            #expect(try await client.call(.get, "clusters/\(id)").status == .ok)
+            #expect(try await client.call(.get, "clusters/\(id)", as: "other", project: "beta").status == .notFound, "another project's cluster")
+            #expect((try await client.call(.get, "clusters", as: "other", project: "beta").body["clusters"] as? [Any])?.isEmpty == true)
+            // Nothing but reset-status and delete while it builds; reset-status is for admins.
+            #expect(try await client.call(.post, "clusters/\(id)", body: #"{"restart": {}}"#).status == .unprocessableContent)
+            #expect(try await client.call(.post, "clusters/\(id)", body: #"{"reset-status": {}}"#).status == .forbidden)
+            #expect(try await client.call(.post, "clusters/\(id)", body: #"{"restart": {}, "grow": []}"#).status == .badRequest)
+            #expect(try await client.call(.post, "clusters/\(id)", body: #"{"upgrade": {"datastore_version": "11"}}"#).status == .badRequest)
+            #expect(try await client.call(.get, "clusters/\(id)/instances/\(try #require(members.first?["id"] as? String))").status == .notFound,
+                    "a member the cluster's saga has not created yet")
+            #expect(try await client.call(.delete, "clusters/\(id)").status == .accepted)
+            #expect(try await client.call(.get, "clusters/\(id)").status == .ok, "shown while DELETING")
+        }
+    }
+
+    @Test("members count against the quotas from the moment the cluster is accepted")
+    func quotas() async throws {
+        try await TroveAPIFixture.with { client, _ in
+            #expect(try await client.call(.put, "mgmt/quotas/alpha", as: "admin", project: "ops", body: #"{"quotas": {"instances": 4}}"#).status == .ok)
+            #expect(try await client.call(.post, "clusters", body: Self.body(members: ["a", "b", "c"])).status == .ok)
+            let second = try await client.call(.post, "clusters", body: Self.body(name: "c2", members: ["d", "e", "f"]))
+            #expect(second.status == .contentTooLarge, "\(second.body)")
+            #expect((second.fault?.message ?? "").contains("instances"), "\(second.body)")
+            let instance = try await client.call(.post, "instances", body: #"""
+                {"instance": {"name": "one", "flavorRef": "1", "volume": {"size": 1}, "datastore": {"type": "mariadb", "version": "10.11"}}}
+                """#)
+            #expect(instance.status == .ok, "the fourth instance fits: \(instance.body)")
+            #expect(try await client.call(.post, "instances", body: #"""
+                {"instance": {"name": "two", "flavorRef": "1", "volume": {"size": 1}, "datastore": {"type": "mariadb", "version": "10.11"}}}
+                """#).status == .contentTooLarge)
+            #expect((try await client.call(.get, "clusters").body["clusters"] as? [Any])?.count == 1, "the refused cluster was recorded")
+        }
+    }
+}

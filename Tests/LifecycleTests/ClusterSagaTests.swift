@@ -1,0 +1,144 @@
+import Foundation
+import Lifecycle
+import Testing
+
+/// The cluster sagas as pure programs: for a saga's history and its cluster's folded state, the typed actions the
+/// task manager's interpreter gets. A cluster saga works on members through their own streams. No I/O.
+@Suite("Cluster saga programs")
+struct ClusterSagaTests {
+    let chart: Statechart
+    let instanceChart: Statechart
+    init() throws {
+        chart = try Charts.cluster
+        instanceChart = try Charts.instance
+    }
+
+    static let created: [Cluster.Event] = [.clusterCreateRequested(Samples.clusterSpec)]
+    static let ids = ["m1", "m2", "m3"]
+    static let datastore = Samples.clusterSpec.datastore
+
+    func facts(_ history: [Cluster.Event], trigger: Cluster.Event? = nil) -> Saga.Facts {
+        Saga.Facts(instance: Instance.State(chart: instanceChart), cluster: Cluster.replay(history, chart: chart),
+                   clusterTrigger: trigger ?? history.last)
+    }
+
+    func decide(_ definition: Saga.Definition, done steps: [String] = [], _ facts: Saga.Facts) -> Saga.Decision {
+        let start = Saga.Start(saga: definition.name, instanceId: "", clusterId: "cl-1", triggerStream: "cluster-cl-1", triggerVersion: 1,
+                               triggerType: "ClusterCreateRequested", requestId: "req-1")
+        let state = Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
+            [.stepStarted(.init(step: step, attempt: 1)), .stepSucceeded(.init(step: step, attempt: 1))]
+        })
+        return Saga.decide(state, definition: definition, facts: facts, at: Clock.t1)
+    }
+
+    func actions(_ decision: Saga.Decision) -> [Saga.Action] {
+        if case .run(_, _, let actions) = decision { return actions }
+        return []
+    }
+
+    @Test("create: addresses for every member first, then the members (the first seeds), wait, balancer, task NONE")
+    func create() {
+        let create = Saga.Definition.createCluster
+        #expect(actions(decide(create, facts(Self.created))) == [.leaseAddresses(instanceIds: Self.ids, datastore: Self.datastore)])
+        let members = actions(decide(create, done: ["leaseAddresses"], facts(Self.created)))
+        #expect(members.count == 3)
+        for (index, action) in members.enumerated() {
+            guard case .createInstance(let request) = action else { Issue.record("not a member creation: \(action)"); continue }
+            #expect(request.id == Self.ids[index] && request.name == "galera-\(Self.ids[index])" && request.projectId == "proj-1")
+            #expect(request.cluster == Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids, seed: index == 0))
+            #expect(request.databases.isEmpty && request.users.isEmpty)
+        }
+        #expect(actions(decide(create, done: ["leaseAddresses", "createMembers"], facts(Self.created)))
+            == [.awaitInstances(instanceIds: Self.ids, .allActive, clusterId: "cl-1")])
+        #expect(actions(decide(create, done: ["leaseAddresses", "createMembers", "awaitMembers"], facts(Self.created)))
+            == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids)])
+        #expect(actions(decide(create, done: ["leaseAddresses", "createMembers", "awaitMembers", "startBalancer"], facts(Self.created)))
+            == [.recordCluster(.recordBecameActive, clusterId: "cl-1")])
+        #expect(Saga.CreateCluster.failure(reason: "member m2 failed", facts(Self.created))
+            == [.recordCluster(.recordFailure(reason: "member m2 failed"), clusterId: "cl-1")])
+    }
+
+    @Test("a cluster being deleted cancels its other sagas; the delete stops the balancer, then the members, then frees addresses")
+    func delete() {
+        let deleting = Self.created + [.clusterDeleteRequested]
+        guard case .cancel? = actions(decide(.createCluster, done: ["leaseAddresses"], facts(deleting))).first else {
+            Issue.record("the build of a cluster being deleted goes on")
+            return
+        }
+        #expect(actions(decide(.deleteCluster, facts(deleting))) == [.removeBalancer(clusterId: "cl-1")])
+        #expect(actions(decide(.deleteCluster, done: ["removeBalancer"], facts(deleting))) == Self.ids.map { .deleteInstance(instanceId: $0) })
+        #expect(actions(decide(.deleteCluster, done: ["removeBalancer", "deleteMembers"], facts(deleting)))
+            == [.awaitInstances(instanceIds: Self.ids, .allGone, clusterId: nil)])
+        #expect(actions(decide(.deleteCluster, done: ["removeBalancer", "deleteMembers", "awaitMembersGone"], facts(deleting)))
+            == [.releaseAddresses(instanceIds: Self.ids), .recordCluster(.recordDeleted, clusterId: "cl-1")])
+    }
+
+    @Test("grow joins new members to the running ones; shrink takes members out of the balancer before deleting them")
+    func growAndShrink() {
+        let active = Self.created + [.clusterBecameActive]
+        let grow = Cluster.Event.clusterGrowRequested(.init(members: [Samples.member("m4")]))
+        let growing = facts(active + [grow], trigger: grow)
+        #expect(actions(decide(.growCluster, growing)) == [.leaseAddresses(instanceIds: ["m4"], datastore: Self.datastore)])
+        guard case .createInstance(let request)? = actions(decide(.growCluster, done: ["leaseAddresses"], growing)).first else {
+            Issue.record("grow creates no member")
+            return
+        }
+        #expect(request.cluster == Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids + ["m4"], seed: false))
+        #expect(actions(decide(.growCluster, done: ["leaseAddresses", "createMembers", "awaitMembers"], growing))
+            == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids + ["m4"])])
+
+        let shrink = Cluster.Event.clusterShrinkRequested(.init(memberIds: ["m1"]))
+        let shrinking = facts(active + [shrink], trigger: shrink)
+        #expect(actions(decide(.shrinkCluster, shrinking))
+            == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: ["m2", "m3"])])
+        #expect(actions(decide(.shrinkCluster, done: ["reconfigureBalancer"], shrinking)) == [.deleteInstance(instanceId: "m1")])
+        #expect(actions(decide(.shrinkCluster, done: ["reconfigureBalancer", "deleteMembers", "awaitMembersGone"], shrinking))
+            == [.releaseAddresses(instanceIds: ["m1"]), .recordCluster(.recordShrunk, clusterId: "cl-1")])
+        #expect(actions(decide(.growCluster, facts(active, trigger: .clusterRestartRequested)))
+            == [.failPermanently(reason: "GrowCluster was not started by a ClusterGrowRequested")])
+    }
+
+    @Test("a rolling restart restarts one member and waits for it before the next")
+    func rollingRestart() {
+        let restarting = facts(Self.created + [.clusterBecameActive, .clusterRestartRequested])
+        #expect(actions(decide(.restartCluster, restarting)) == Self.ids.flatMap { id -> [Saga.Action] in
+            [.restartInstance(instanceId: id), .awaitInstances(instanceIds: [id], .allActive, clusterId: "cl-1")]
+        })
+    }
+
+    @Test("a member that joins waits for a running member before it prepares; the seed does not wait")
+    func membersJoin() {
+        let spec = { (seed: Bool, id: String) in
+            Instance.Spec(id: id, projectId: "proj-1", name: id, flavorId: "1", volumeSize: 1, datastore: Self.datastore, databases: [],
+                          users: [], configurationId: nil, replicaOf: nil,
+                          cluster: Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids, seed: seed), createdAt: Clock.t0)
+        }
+        for (id, seed) in [("m1", true), ("m2", false)] {
+            let history: [Instance.Event] = [.instanceCreateRequested(spec(seed, id)), .computeAllocated(.init(serverId: "s", address: "127.0.0.\(seed ? 1 : 2)")),
+                                             .guestRegistered]
+            let facts = Saga.Facts(instance: Instance.replay(history, chart: instanceChart), createSpec: spec(seed, id), trigger: history.first)
+            let prepare = Saga.Action.callGuest(instanceId: id, .prepare(spec(seed, id), volumeSizeGB: 1, configurationValues: nil))
+            let expected: [Saga.Action] = seed ? [prepare]
+                : [.awaitInstances(instanceIds: ["m1", "m3"], .anyActive, clusterId: "cl-1"), prepare]
+            #expect(actions(decide(.createInstance, done: ["allocateCompute", "awaitGuestRegistration"], facts)) == expected)
+        }
+    }
+
+    @Test("members conditions: ACTIVE for all, one failing fails the wait, a missing member counts as gone")
+    func conditions() {
+        let building = Instance.State(chart: instanceChart)
+        var active = building
+        active.status = "ACTIVE"
+        active.leaf = "active"
+        active.version = 4
+        var failed = building
+        failed.id = "m2"
+        failed.status = "ERROR"
+        #expect(Saga.MembersCondition.allActive.evaluate([active, active]) == .met)
+        #expect(Saga.MembersCondition.allActive.evaluate([active, building]) == .waiting)
+        #expect(Saga.MembersCondition.allActive.evaluate([active, failed]) == .failed(reason: "member m2 failed: ERROR"))
+        #expect(Saga.MembersCondition.anyActive.evaluate([building, active]) == .met)
+        #expect(Saga.MembersCondition.allGone.evaluate([building]) == .met, "never created")
+        #expect(Saga.MembersCondition.allGone.evaluate([active]) == .waiting)
+    }
+}
