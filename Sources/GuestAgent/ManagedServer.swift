@@ -10,6 +10,8 @@ protocol ManagedServer: DatastoreManager {
     var guestStateFile: URL { get }
     /// The data directory, measured for the volume limit.
     var dataSize: CachedDirectorySize { get set }
+    /// A restart is under way: the server is down on purpose for a moment (not a crash to recover from).
+    var restarting: Bool { get set }
     nonisolated var osUser: String? { get }
     var logger: Logger { get }
     /// How operators name the server in logs (`PostgreSQL`).
@@ -37,6 +39,8 @@ extension ManagedServer {
     /// Restarts the server, with new memory settings when given (a flavor resize).
     func restart(memoryMB: Int?) async throws {
         try requirePrepared()
+        restarting = true
+        defer { restarting = false }
         if let memoryMB { state.memoryMB = memoryMB }
         try writeServerConfiguration()
         state.stoppedOnPurpose = false

@@ -24,6 +24,7 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     let logger: Logger
     var state: GuestState
     var dataSize: CachedDirectorySize
+    var restarting = false
     /// When a cluster member whose server died last tried to start it again, and whether it still does.
     var lastRejoin: ContinuousClock.Instant?
     var rejoining = false
@@ -82,7 +83,7 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         }
         guard state.prepared else { return report(.building) }
         guard isServerRunning() else {
-            if state.cluster != nil, !state.stoppedOnPurpose { rejoinSoon() }
+            if state.cluster != nil, !state.stoppedOnPurpose, !restarting { rejoinSoon() }
             return report(state.stoppedOnPurpose ? .shutdown : .crashed)
         }
         let client = self.client

@@ -24,6 +24,7 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     let logger: Logger
     var state: GuestState
     var dataSize: CachedDirectorySize
+    var restarting = false
     let serverName = "PostgreSQL"
     var guestStateFile: URL { paths.guestState }
 
