@@ -92,6 +92,17 @@ struct GaleraClusterTests {
             }
             for process in held { kill(-process.pid, SIGKILL) }
 
+            // Databases and users made through one member's API exist on every member (the accounts replicate).
+            let firstMember = try #require(members.first?["id"] as? String)
+            #expect(try await plane.trove("POST", "/instances/\(firstMember)/databases", ["databases": [["name": "sales"]]]).status == 202)
+            #expect(try await plane.trove("POST", "/instances/\(firstMember)/users", ["users": [
+                ["name": "clerk", "password": "clerk-pass", "databases": [["name": "sales"]]],
+            ]]).status == 202)
+            for address in addresses {
+                let login = try TestDatastore.mariadb.login(address, user: "clerk", password: "clerk-pass", database: "sales")
+                #expect(login.status == 0, "\(address): \(login.output)")
+            }
+
             // A member through its cluster; on its own it is neither deleted nor resized.
             let firstID = try #require(members.first?["id"] as? String)
             let member = try await plane.trove("GET", "/clusters/\(id)/instances/\(firstID)")
