@@ -117,10 +117,23 @@ struct GaleraClusterTests {
             #expect(restarts.count == 1)
             #expect(try sql(balancer, "SELECT name FROM shop.items WHERE id = 1").output.contains("kept"))
 
-            // Grow to 4: the new member copies the data and serves only once synced.
+            // Grow to 4: the new member copies the data and serves only once synced. A session opened through the
+            // balancer before the grow still answers after the balancer was reloaded for the newcomer.
+            let flag = plane.instancesDirectory.deletingLastPathComponent().appendingPathComponent("reloaded")
+            let sessionLog = plane.instancesDirectory.deletingLastPathComponent().appendingPathComponent("session.log")
+            let session = try ChildProcess.start("/bin/sh", ["-c", """
+                (echo 'SELECT 1;'; while [ ! -e \(flag.path) ]; do sleep 0.2; done; echo 'SELECT 2;') \
+                  | MYSQL_PWD="$PASSWORD" /usr/bin/mariadb --no-defaults -h \(balancer) -P 3306 -u root -N --batch
+                """], environment: ["PASSWORD": password], outputPath: sessionLog.path)
+            defer { kill(-session.pid, SIGKILL) }
             let grow = try await plane.trove("POST", "/clusters/\(id)", ["grow": [Self.member]])
             #expect(grow.status == 202, "\(grow.json)")
             let grown = try await Self.waitForTask(id, "NONE", plane)
+            #expect(FileManager.default.createFile(atPath: flag.path, contents: Data()))
+            let sessionDeadline = ContinuousClock.now + .seconds(20)
+            while session.isRunning, ContinuousClock.now < sessionDeadline { try await Task.sleep(for: .milliseconds(100)) }
+            let answered = (try? String(contentsOf: sessionLog, encoding: .utf8)) ?? ""
+            #expect(session.exitCode == 0 && answered.split(separator: "\n") == ["1", "2"], "the session did not survive the reload: \(answered)")
             let four = try #require(grown["instances"] as? [[String: Any]])
             #expect(four.count == 4)
             let newcomer = try #require(four.first { member in !members.contains { $0["id"] as? String == member["id"] as? String } })
