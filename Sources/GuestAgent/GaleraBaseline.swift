@@ -23,7 +23,7 @@ public enum GaleraBaseline {
                 while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
             }
         }
-        let transferUser = osUser ?? getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+        let transferUser = MariaDBServer.transferUser(osUser: osUser)
         let members = try addresses.enumerated().map { index, address -> (options: URL, client: MariaDBClient, data: String, log: String) in
             let folder = root.appendingPathComponent("m\(index)", isDirectory: true)
             let data = folder.appendingPathComponent("data").path
@@ -45,8 +45,7 @@ public enum GaleraBaseline {
         try MariaDBServer.install(dataDirectory: seed.data, osUser: osUser)
         servers.append(try MariaDBServer.start(optionsFile: seed.options.path, output: seed.log, errorLog: seed.log, client: seed.client,
                                                osUser: osUser, extraArguments: ["--wsrep-new-cluster"]))
-        let account = MariaDBClient.account(transferUser, "localhost")
-        try seed.client.run("CREATE USER IF NOT EXISTS \(account) IDENTIFIED VIA unix_socket; GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO \(account)")
+        try MariaDBServer.createTransferAccount(transferUser, on: seed.client)
         // The joiners start together, as an operator would start them.
         let joiners = Array(members.dropFirst())
         let pids = Mutex<[pid_t]>([])

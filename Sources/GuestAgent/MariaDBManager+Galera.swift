@@ -10,10 +10,7 @@ import LocalServers
 /// the whole group stopped, the member Galera marks safe to bootstrap (the last to leave) seeds it again.
 extension MariaDBManager {
     /// The OS user the server runs as; state transfers log in as it through the socket, without a password.
-    nonisolated var transferUser: String {
-        if let osUser { return osUser }
-        return getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
-    }
+    nonisolated var transferUser: String { MariaDBServer.transferUser(osUser: osUser) }
 
     /// Joins the group this member's state names: an empty data directory, the server started without seeding,
     /// done once it is synced with the primary component. Done already: waits for the sync only.
@@ -26,15 +23,10 @@ extension MariaDBManager {
         try await waitUntilSynced(timeout: .seconds(170))
     }
 
-    /// The account `mariadb-backup` uses on a donor: the server's OS user over the socket (`unix_socket`).
+    /// The account `mariadb-backup` uses on a donor (`MariaDBServer.createTransferAccount`).
     func createTransferAccount() async throws {
-        let account = MariaDBClient.account(transferUser, "localhost")
-        try await admin { client in
-            try client.run("""
-                CREATE USER IF NOT EXISTS \(account) IDENTIFIED VIA unix_socket;
-                GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO \(account);
-                """)
-        }
+        let user = transferUser
+        try await admin { try MariaDBServer.createTransferAccount(user, on: $0) }
     }
 
     /// The server's view of the group (`SHOW GLOBAL STATUS`).

@@ -32,4 +32,19 @@ enum MariaDBServer {
         let errors = log.split(separator: "\n").filter { $0.contains("ERROR") }.suffix(3).joined(separator: " | ")
         throw RemoteFailure(type: "DatastoreStartFailed", message: "MariaDB did not start: \(errors.isEmpty ? String(log.suffix(300)) : errors)")
     }
+
+    /// The account Galera's state transfers (`mariadb-backup` on a donor) log in as: the OS user the server runs
+    /// as (`osUser`, else this process's), through the socket, without a password.
+    static func transferUser(osUser: String?) -> String {
+        osUser ?? getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+    }
+
+    /// Makes that account on a group's seed (the other members receive it with the data).
+    static func createTransferAccount(_ user: String, on client: MariaDBClient) throws {
+        let account = MariaDBClient.account(user, "localhost")
+        try client.run("""
+            CREATE USER IF NOT EXISTS \(account) IDENTIFIED VIA unix_socket;
+            GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO \(account);
+            """)
+    }
 }

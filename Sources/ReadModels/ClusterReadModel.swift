@@ -43,10 +43,11 @@ public struct ClusterReadModel: Sendable {
             """, logger: logger))
     }
 
-    /// The live clusters whose balancer has been started (the task manager starts stopped ones again).
+    /// The live clusters whose balancer has been started (the task manager starts stopped ones again; `/metrics`
+    /// reads their balancers).
     public func balancedClusterIDs() async throws -> [String] {
         var ids: [String] = []
-        for try await id in try await client.query("SELECT id FROM clusters WHERE NOT deleted AND address IS NOT NULL", logger: logger)
+        for try await id in try await client.query("SELECT id FROM clusters WHERE NOT deleted AND address IS NOT NULL ORDER BY id", logger: logger)
             .decode(String.self) {
             ids.append(id)
         }

@@ -48,10 +48,14 @@ struct SagaContext: Sendable {
         try await services.instances.load(instanceID).state
     }
 
+    /// The event that started the saga (read once per runner: it never changes).
+    func triggerEvent() async throws -> RecordedEvent? {
+        try await services.store.readStream(start.triggerStream, fromVersion: start.triggerVersion, limit: 1).first
+    }
+
     /// The facts the saga decides from: its instance (with the instance's create request) or its cluster, and
     /// the triggering event.
-    func facts() async throws -> Saga.Facts {
-        let trigger = try await services.store.readStream(start.triggerStream, fromVersion: start.triggerVersion, limit: 1).first
+    func facts(trigger: RecordedEvent?) async throws -> Saga.Facts {
         if let clusterID = start.clusterId {
             let cluster = try await cluster(clusterID)
             return Saga.Facts(instance: Instance.State(chart: services.instanceChart), cluster: cluster,

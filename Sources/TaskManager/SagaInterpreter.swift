@@ -35,7 +35,7 @@ struct SagaInterpreter: Sendable {
         case .record(let command, let instanceID):
             try await context.record(command, on: instanceID)
         case .awaitInstance(let instanceID, let condition):
-            try await awaitInstance(instanceID, condition)
+            try await poll { condition.evaluate(try await context.instance(instanceID)) }
         case .forgetSecrets(let instanceID, let scope):
             let stream = "instance-\(instanceID)"
             switch scope {
@@ -85,15 +85,22 @@ struct SagaInterpreter: Sendable {
 
     /// Polls the instances' streams until `condition` holds; a cluster being deleted ends the wait.
     private func awaitInstances(_ instanceIDs: [String], _ condition: Saga.MembersCondition, clusterID: String?) async throws {
-        while true {
-            if let clusterID, let reason = Saga.unwanted(try await context.cluster(clusterID)) { throw SagaCancellation(reason) }
+        try await poll {
+            if let clusterID, let reason = Saga.unwanted(try await context.cluster(clusterID)) { return .cancelled(reason: reason) }
             var states: [Instance.State] = []
             for instanceID in instanceIDs { states.append(try await context.instance(instanceID)) }
-            switch condition.evaluate(states) {
+            return condition.evaluate(states)
+        }
+    }
+
+    /// Evaluates a condition until it is met (the step's timeout bounds the wait); cancelled or failed ends it.
+    private func poll(every interval: Duration = .milliseconds(200), _ evaluate: () async throws -> Saga.ConditionResult) async throws {
+        while true {
+            switch try await evaluate() {
             case .met: return
             case .cancelled(let reason): throw SagaCancellation(reason)
             case .failed(let reason): throw PermanentFailure(reason)
-            case .waiting: try await Task.sleep(for: .milliseconds(250))
+            case .waiting: try await Task.sleep(for: interval)
             }
         }
     }
@@ -133,18 +140,6 @@ struct SagaInterpreter: Sendable {
         } catch let rejection as Rejection {
             try await context.releaseServer(instanceID)
             throw SagaCancellation("the server was not recorded: \(rejection)")
-        }
-    }
-
-    /// Polls the instance's stream until `condition` holds (the step's timeout bounds the wait).
-    private func awaitInstance(_ instanceID: String, _ condition: Saga.InstanceCondition) async throws {
-        while true {
-            switch condition.evaluate(try await context.instance(instanceID)) {
-            case .met: return
-            case .cancelled(let reason): throw SagaCancellation(reason)
-            case .failed(let reason): throw PermanentFailure(reason)
-            case .waiting: try await Task.sleep(for: .milliseconds(200))
-            }
         }
     }
 }

@@ -21,10 +21,11 @@ struct SagaRunner: Sendable {
 
     func run() async throws {
         let interpreter = SagaInterpreter(context: context)
+        let trigger = try await context.triggerEvent()
         while !Task.isCancelled {
             let state = try await load()
             if state.isFinished { return }
-            switch Saga.decide(state, definition: definition, facts: try await context.facts(), at: Date()) {
+            switch Saga.decide(state, definition: definition, facts: try await context.facts(trigger: trigger), at: Date()) {
             case .finished:
                 return
             case .wait(let until):

@@ -39,8 +39,10 @@ extension TroveAPI {
             let id = try context.parameters.require("id")
             let action = try await RequestBody.decode(InstanceActionRequest.self, from: request, context: context)
             let command = try command(for: action, caller: caller)
-            if case .resizeFlavor = command { try await refuseForClusterMember(id, caller: caller, doing: "resized") }
-            if case .resizeVolume = command { try await refuseForClusterMember(id, caller: caller, doing: "resized") }
+            switch command {
+            case .resizeFlavor, .resizeVolume: try await refuseForClusterMember(id, caller: caller, doing: "resized")
+            default: break
+            }
             try await commands.execute(command, on: id, caller: caller, requestID: context.requestID)
             return JSONResponse.accepted()
         }

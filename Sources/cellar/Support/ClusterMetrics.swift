@@ -2,6 +2,7 @@ import Compute
 import Foundation
 import Logging
 import PostgresNIO
+import ReadModels
 
 /// Cluster figures for `/metrics`, read at scrape time: each member's Galera figures from its last heartbeat,
 /// and each cluster balancer's view of its members from HAProxy's stats socket (on this host).
@@ -37,8 +38,7 @@ struct ClusterMetrics: Sendable {
                 lines += ["# HELP \(figure.metric) \(figure.help)", "# TYPE \(figure.metric) gauge"] + samples[figure.metric]!
             }
             var up: [String] = [], current: [String] = [], total: [String] = []
-            let clusters = try await client.query("SELECT id FROM clusters WHERE NOT deleted AND address IS NOT NULL ORDER BY id", logger: logger)
-            for try await cluster in clusters.decode(String.self) {
+            for cluster in try await ClusterReadModel(client: client, logger: logger).balancedClusterIDs() {
                 guard let backends = try? await ProcessComputeDriver.balancerBackends(clusterID: cluster) else { continue }
                 for backend in backends {
                     let labels = "{cluster=\"\(cluster)\",member=\"\(backend.id)\"}"
