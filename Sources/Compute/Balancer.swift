@@ -96,6 +96,14 @@ public enum HAProxy {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The process id of the worker that answered `show info` (its `Pid: N` line).
+    public static func workerPID(fromInfo info: String) -> Int32? {
+        info.split(separator: "\n").lazy.compactMap { line -> Int32? in
+            guard line.hasPrefix("Pid:") else { return nil }
+            return Int32(line.dropFirst(4).trimmingCharacters(in: .whitespaces))
+        }.first
+    }
+
     /// The members' rows of `show stat` (CSV with a `# pxname,svname,...` header), for the `cluster` proxy.
     public static func backendStates(fromStats csv: String) -> [BalancerBackendState] {
         let lines = csv.split(separator: "\n").map(String.init)

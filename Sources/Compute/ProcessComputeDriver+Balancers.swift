@@ -85,7 +85,7 @@ extension ProcessComputeDriver {
                 throw ComputeError("cannot write \(file.path): \(String(cString: strerror(errno)))")
             }
             if let running {
-                kill(running, SIGUSR2)
+                try reload(request.clusterID, master: running)
             } else {
                 try startBalancer(request.clusterID)
             }
@@ -114,6 +114,25 @@ extension ProcessComputeDriver {
         }
     }
 
+    /// Reloads the master and returns once the new worker serves and the old one no longer accepts: a connection
+    /// made after this returns is balanced by the new configuration (HAProxy reloads asynchronously).
+    private func reload(_ clusterID: String, master: Int32) throws {
+        let socket = Self.runtimeDirectory(of: "cluster-\(clusterID)").appendingPathComponent("haproxy.sock").path
+        func servingWorker() -> Int32? {
+            guard let info = try? UnixSocket.exchange(path: socket, request: "show info\n") else { return nil }
+            return HAProxy.workerPID(fromInfo: info)
+        }
+        let oldWorker = servingWorker()
+        kill(master, SIGUSR2)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let worker = servingWorker(), worker != oldWorker,
+               oldWorker.map({ !ProcessStatus.isAlive(pid: $0) || !ListeningSockets.held(by: $0) }) ?? true { return }
+            usleep(10_000)
+        }
+        throw ComputeError("the balancer of cluster \(clusterID) did not finish its reload within 10 s")
+    }
+
     /// The live HAProxy master of the cluster (its command line names the cluster's folder: PIDs are reused).
     func balancerPID(_ clusterID: String) -> Int32? {
         let folder = balancerDirectory(of: clusterID)
@@ -121,6 +140,33 @@ extension ProcessComputeDriver {
               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessStatus.isAlive(pid: pid),
               ProcessStatus.commandLine(of: pid)?.contains(folder.path + "/haproxy.cfg") == true else { return nil }
         return pid
+    }
+}
+
+/// Whether a process still holds a listening TCP socket (read from `/proc`).
+enum ListeningSockets {
+    static func held(by pid: Int32) -> Bool {
+        let listening = listeningInodes()
+        let descriptors = "/proc/\(pid)/fd"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: descriptors)) ?? [] {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\(entry)"),
+                  target.hasPrefix("socket:["), let inode = UInt64(target.dropFirst(8).dropLast()) else { continue }
+            if listening.contains(inode) { return true }
+        }
+        return false
+    }
+
+    /// The inodes of the host's TCP sockets in state LISTEN (`0A`), IPv4 and IPv6.
+    private static func listeningInodes() -> Set<UInt64> {
+        var inodes: Set<UInt64> = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                if fields.count > 9, fields[3] == "0A", let inode = UInt64(fields[9]) { inodes.insert(inode) }
+            }
+        }
+        return inodes
     }
 }
 

@@ -75,20 +75,35 @@ struct GaleraClusterTests {
             #expect((changed["extended_properties"] as? [String: Any])?["algorithm"] as? String == "leastconn")
             let held = try Self.holdConnections(to: balancer, password: password, count: 2)
             defer { for process in held { kill(-process.pid, SIGKILL) } }
-            func heldSessions(_ address: String) throws -> Int {
-                Int(try sql(address, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'root' AND COMMAND = 'Sleep'")
-                    .output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            // The balancer's own count of open connections per member (its stats, through /metrics): a probe is
+            // made only once the previous one is closed there, so each sees two busy members and one idle.
+            func openSessions() async throws -> [String: Int] {
+                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(plane.apiPort)/metrics")!)
+                var sessions: [String: Int] = [:]
+                for line in String(decoding: data, as: UTF8.self).split(separator: "\n")
+                where line.hasPrefix("cellar_balancer_backend_current_sessions{cluster=\"\(id)\"") {
+                    guard let member = line.split(separator: "\"").dropFirst(3).first, let count = line.split(separator: " ").last else { continue }
+                    sessions[String(member)] = Int(count)
+                }
+                return sessions
             }
-            var idle: [String] = []
-            let deadline = ContinuousClock.now + .seconds(20)
-            repeat {
-                try await Task.sleep(for: .milliseconds(200))
-                idle = try addresses.filter { try heldSessions($0) == 0 }
-            } while idle.count != 1 && ContinuousClock.now < deadline
-            #expect(idle.count == 1, "the two held sessions are on two different members")
-            let idleName = try sql(try #require(idle.first), "SELECT @@wsrep_node_name").output
+            func settled() async throws -> String? {
+                let deadline = ContinuousClock.now + .seconds(20)
+                repeat {
+                    let sessions = try await openSessions()
+                    let idle = sessions.filter { $0.value == 0 }.map(\.key)
+                    if sessions.count == 3, sessions.values.reduce(0, +) == 2, idle.count == 1 { return idle[0] }
+                    try await Task.sleep(for: .milliseconds(100))
+                } while ContinuousClock.now < deadline
+                return nil
+            }
+            let firstSettled = try await settled()
+            let seen = try await openSessions()
+            let idleMember = try #require(firstSettled, "the two held sessions are on two different members: \(seen)")
             for _ in 0..<3 {
-                #expect(try sql(balancer, "SELECT @@wsrep_node_name").output == idleName, "a new connection went to a busy member")
+                #expect(try await settled() == idleMember, "the balancer still counts the previous probe")
+                let reached = try sql(balancer, "SELECT @@wsrep_node_name").output.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(reached == idleMember, "a new connection went to a busy member")
             }
             for process in held { kill(-process.pid, SIGKILL) }
 
