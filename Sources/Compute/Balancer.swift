@@ -13,6 +13,9 @@ public struct BalancerRequest: Sendable, Equatable {
     public var algorithm: String
     /// The members it sends to.
     public var backends: [Backend]
+    /// Active-passive: the port of the read-only endpoint over the replicas; `port` then takes the primary only.
+    /// Nil: one endpoint over every member that is ready (active-active).
+    public var readOnlyPort: Int?
 
     /// A member behind the balancer.
     public struct Backend: Sendable, Equatable {
@@ -35,7 +38,8 @@ public struct BalancerRequest: Sendable, Equatable {
     }
 
     /// Creates a request.
-    public init(clusterID: String, address: String, port: Int, algorithm: String, backends: [Backend]) {
+    public init(clusterID: String, address: String, port: Int, algorithm: String, backends: [Backend], readOnlyPort: Int? = nil) {
+        self.readOnlyPort = readOnlyPort
         self.clusterID = clusterID
         self.address = address
         self.port = port
@@ -84,14 +88,35 @@ public enum HAProxy {
             "    timeout server 8h",
             "    timeout check 2s",
             "",
-            "listen cluster",
-            "    bind \(request.address):\(request.port)",
-            "    balance \(request.algorithm)",
-            "    option httpchk GET /",
-            "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
         ]
-        for backend in request.backends {
-            lines.append("    server \(backend.id) \(backend.address):\(backend.port) check addr \(backend.address) port \(backend.checkPort)")
+        func servers() -> [String] {
+            request.backends.map { "    server \($0.id) \($0.address):\($0.port) check addr \($0.address) port \($0.checkPort)" }
+        }
+        if let readOnlyPort = request.readOnlyPort {
+            // Read-write: the one member whose guest says it is the writable primary, checked four times a
+            // second, so a promotion is followed within half a second and a lost primary is out as fast.
+            lines += [
+                "listen cluster",
+                "    bind \(request.address):\(request.port)",
+                "    option httpchk GET /primary",
+                "    timeout check 400ms",
+                "    default-server inter 250ms fall 2 rise 1 on-marked-down shutdown-sessions",
+            ] + servers() + [
+                "",
+                "listen replicas",
+                "    bind \(request.address):\(readOnlyPort)",
+                "    balance \(request.algorithm)",
+                "    option httpchk GET /replica",
+                "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
+            ] + servers()
+        } else {
+            lines += [
+                "listen cluster",
+                "    bind \(request.address):\(request.port)",
+                "    balance \(request.algorithm)",
+                "    option httpchk GET /",
+                "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
+            ] + servers()
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -11,6 +11,9 @@ public protocol ComputeDriver: Sendable {
     func release(instanceID: String) async throws
     /// Restarts the server's guest agent (a reboot of the "VM"); the datastore's data is kept.
     func reboot(instanceID: String) async throws
+    /// Fences an instance: every process of it is killed at once (no grace, like pulling a VM's power), and its
+    /// folder stays; `reboot` starts it again.
+    func powerOff(instanceID: String) async throws
     /// What the driver sees of the instance's server now.
     func status(instanceID: String) async -> ServerStatus
     /// Starts a cluster's load balancer, or reloads it when its configuration changed (established

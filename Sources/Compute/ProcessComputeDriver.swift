@@ -73,6 +73,19 @@ public struct ProcessComputeDriver: ComputeDriver {
         }
     }
 
+    public func powerOff(instanceID: String) async throws {
+        try await onDedicatedThread {
+            try withLock(instanceID) {
+                let folder = directory(of: instanceID)
+                var pids = Set(ProcessStatus.processes(commandLineContaining: folder.path + "/"))
+                if let pid = readRecord(instanceID)?.livePID(commandMarker: instanceID) { pids.insert(pid) }
+                for pid in pids { kill(pid, SIGKILL) }
+                let deadline = Date().addingTimeInterval(5)
+                while Date() < deadline && pids.contains(where: { ProcessStatus.isAlive(pid: $0) }) { usleep(20_000) }
+            }
+        }
+    }
+
     public func status(instanceID: String) async -> ServerStatus {
         guard let record = readRecord(instanceID) else { return .absent }
         return record.livePID(commandMarker: instanceID) == nil ? .stopped : .running

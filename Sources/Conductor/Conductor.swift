@@ -46,13 +46,14 @@ public struct Conductor: Sendable {
         let (state, _) = try await instances.load(heartbeat.instanceID)
         guard state.version > 0, state.leaf != "deleted" else { return }  // unknown or gone: a late heartbeat
         let figures = try heartbeat.clusterFigures.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let replication = try heartbeat.replication.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await client.query("""
-            INSERT INTO guest_heartbeats (instance_id, last_seen, status, role, volume_used_bytes, server_version, cluster_figures)
+            INSERT INTO guest_heartbeats (instance_id, last_seen, status, role, volume_used_bytes, server_version, cluster_figures, replication)
             VALUES (\(heartbeat.instanceID), now(), \(heartbeat.condition.rawValue), \(heartbeat.role.rawValue), \(heartbeat.volumeUsedBytes),
-                    \(heartbeat.serverVersion), \(figures)::jsonb)
+                    \(heartbeat.serverVersion), \(figures)::jsonb, \(replication)::jsonb)
             ON CONFLICT (instance_id) DO UPDATE SET last_seen = now(), status = excluded.status, role = excluded.role,
                 volume_used_bytes = excluded.volume_used_bytes, server_version = excluded.server_version,
-                cluster_figures = excluded.cluster_figures
+                cluster_figures = excluded.cluster_figures, replication = excluded.replication
             """, logger: logger)
         if !state.guestRegistered {
             guard state.leaf == "registering" else { return }

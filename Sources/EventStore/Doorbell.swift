@@ -31,22 +31,23 @@ final class Doorbell: Sendable {
         }
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    self.expire(id)
-                } catch {}
+                try? await Task.sleep(for: timeout)
+                self.expire(id)
             }
             let rung = await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                    let alreadyRung = state.withLock { state -> Bool in
+                    // Cancelled before the waiter is in place: `onCancel` found nobody to wake, so answer now
+                    // (checked under the lock `expire` takes, so no cancellation falls between the two).
+                    let answer = state.withLock { state -> Bool? in
                         if state.rung {
                             state.rung = false
                             return true
                         }
+                        if Task.isCancelled { return false }
                         state.waiter = continuation
-                        return false
+                        return nil
                     }
-                    if alreadyRung { continuation.resume(returning: true) }
+                    if let answer { continuation.resume(returning: answer) }
                 }
             } onCancel: {
                 self.expire(id)

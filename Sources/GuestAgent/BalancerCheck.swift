@@ -6,13 +6,14 @@ import Logging
 import Glibc
 #endif
 
-/// Answers a cluster load balancer's health checks on the instance's own address (`BalancerCheck.port`): any
-/// HTTP request gets 200 while `ready` says the datastore may take clients (a Galera member synced with the
-/// primary component), 503 otherwise. Asked live on each check, never from a stale read model.
+/// Answers a cluster load balancer's health checks on the instance's own address (`BalancerCheck.port`): a
+/// request for `/` gets 200 while the datastore may take clients (a Galera member synced with the primary
+/// component), `/primary` and `/replica` while an active-passive member has that role; 503 otherwise. Asked
+/// live on each check, never from a stale read model.
 struct BalancerCheckServer: Sendable {
     let address: String
     let port: Int
-    let ready: @Sendable () async -> Bool
+    let answers: @Sendable (BalancerCheck.Question) async -> Bool
     let logger: Logger
 
     /// Serves until cancelled. A port that cannot be bound is logged and left: the balancer then counts the
@@ -44,8 +45,11 @@ struct BalancerCheckServer: Sendable {
     private func answer(_ client: Int32) async {
         defer { close(client) }
         var request = [UInt8](repeating: 0, count: 2048)
-        _ = recv(client, &request, request.count, 0)  // read before answering: closing on unread data resets the connection
-        let ok = await ready()
+        let count = recv(client, &request, request.count, 0)  // read before answering: closing on unread data resets the connection
+        // `GET /primary HTTP/1.0`: the path is the second word of the request line.
+        let line = String(decoding: request.prefix(max(0, count)), as: UTF8.self).split(separator: "\r\n").first ?? ""
+        let path = line.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+        let ok = await answers(BalancerCheck.Question(rawValue: path) ?? .ready)
         let body = ok ? "ready\n" : "not ready\n"
         let response = "HTTP/1.1 \(ok ? "200 OK" : "503 Service Unavailable")\r\nContent-Type: text/plain\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"

@@ -71,8 +71,10 @@ public struct GuestAgent: Sendable {
             group.addTask { try await server.run { request in try await dispatcher.handle(request) } }
             group.addTask { try await heartbeats(manager: manager, publisher: publisher) }
             let instanceID = configuration.instanceID
-            let check = BalancerCheckServer(address: configuration.address, port: BalancerCheck.port, ready: {
-                await manager.report(instanceID: instanceID, at: Date()).condition == .healthy
+            let check = BalancerCheckServer(address: configuration.address, port: BalancerCheck.port, answers: { question in
+                if let member = manager as? any ReplicatingManager, await member.isReplicating { return await member.answers(question) }
+                guard question == .ready else { return false }
+                return await manager.report(instanceID: instanceID, at: Date()).condition == .healthy
             }, logger: logger)
             group.addTask { await check.run() }
             try await group.next()
@@ -86,7 +88,10 @@ public struct GuestAgent: Sendable {
         return try SecretBox(base64Key: try String(contentsOf: file, encoding: .utf8))
     }
 
+    /// A report every `heartbeatInterval` (at most every second for an active-passive member, whose loss the
+    /// failover monitor must see within seconds), and at once when the server stops or starts.
     private func heartbeats(manager: any DatastoreManager, publisher: BusPublisher) async throws {
+        let replicating = manager as? any ReplicatingManager
         while !Task.isCancelled {
             let report = await manager.report(instanceID: configuration.instanceID, at: Date())
             do {
@@ -96,7 +101,13 @@ public struct GuestAgent: Sendable {
             } catch {
                 logger.warning("heartbeat not sent", metadata: ["error": "\(error)"])
             }
-            try await Task.sleep(for: configuration.heartbeatInterval)
+            var interval = configuration.heartbeatInterval
+            if let replicating, await replicating.isReplicating { interval = min(interval, .seconds(1)) }
+            let running = await manager.serverIsRunning()
+            let next = ContinuousClock.now + interval
+            while ContinuousClock.now < next, await manager.serverIsRunning() == running {
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 }

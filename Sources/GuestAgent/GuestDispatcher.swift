@@ -32,6 +32,19 @@ struct GuestDispatcher: Sendable {
         }
     }
 
+    /// The manager as an active-passive member (a datastore without replication refuses the call).
+    private func replicating() throws -> any ReplicatingManager {
+        guard let member = manager as? any ReplicatingManager else {
+            throw RemoteFailure(type: "NotSupported", message: "this datastore has no replication")
+        }
+        return member
+    }
+
+    /// The cluster's replication password, sealed for this guest.
+    private func open(_ replication: ReplicationSettings) throws -> String {
+        try open(replication.sealedPassword, purpose: SealedPassword.replicationPurpose, of: "the replication account")
+    }
+
     func handle(_ request: RPCRequest) async throws -> JSONValue {
         do {
             return try await dispatch(request)
@@ -60,6 +73,7 @@ struct GuestDispatcher: Sendable {
         case .prepare:
             var prepare = try args(PrepareRequest.self)
             prepare.users = try opened(prepare.users)
+            if let replication = prepare.cluster?.replication { try await replicating().useReplicationPassword(try open(replication)) }
             try await manager.prepare(prepare)
         case .restart: try await manager.restart(memoryMB: try args(RestartRequest.self).memoryMB)
         case .stop: try await manager.stop()
@@ -92,6 +106,14 @@ struct GuestDispatcher: Sendable {
             let rename = try args(RenameUserRequest.self)
             try await manager.renameUser(rename.name, host: rename.host ?? "%", to: rename.newName, newHost: rename.newHost ?? rename.host ?? "%")
         case .updateAccess: try await manager.updateAccess(allowedCidrs: try args(AccessRulesRequest.self).allowedCidrs)
+        case .fence: try await replicating().fence()
+        case .promote: try await replicating().promote(replicaSlots: try args(PromoteRequest.self).replicaSlots)
+        case .follow, .rejoin:
+            let replication = try args(FollowRequest.self).replication
+            let member = try replicating()
+            await member.useReplicationPassword(try open(replication))
+            if method == .follow { try await member.follow(replication) } else { try await member.rejoin(replication) }
+        case .replicationStatus: return try JSONValue(encoding: await replicating().replicationStatus())
         }
         return .object(["ok": .bool(true)])
     }

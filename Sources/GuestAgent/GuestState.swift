@@ -22,6 +22,10 @@ struct GuestState: Codable, Equatable {
     var configurationGeneration = 0
     /// The group this server is a member of (nil: a standalone server).
     var cluster: ClusterSettings?
+    /// Active-passive: fenced by a failover; the server stays stopped until the member rejoins as a replica.
+    var fenced = false
+    /// Active-passive primary: the standbys a commit waits for, in order of preference (empty: asynchronous).
+    var synchronousStandbys: [String] = []
 
     init() {}
 
@@ -37,6 +41,8 @@ struct GuestState: Codable, Equatable {
         allowedCidrs = try container.decodeIfPresent([String].self, forKey: .allowedCidrs) ?? []
         configurationGeneration = try container.decodeIfPresent(Int.self, forKey: .configurationGeneration) ?? 0
         cluster = try container.decodeIfPresent(ClusterSettings.self, forKey: .cluster)
+        fenced = try container.decodeIfPresent(Bool.self, forKey: .fenced) ?? false
+        synchronousStandbys = try container.decodeIfPresent([String].self, forKey: .synchronousStandbys) ?? []
     }
 
     static func load(from url: URL) -> GuestState {

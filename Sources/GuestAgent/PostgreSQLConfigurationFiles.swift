@@ -16,6 +16,19 @@ struct PostgreSQLConfigurationFiles: Equatable {
     var allowedCidrs: [String]
     /// The guest's own superuser, allowed over the socket only.
     var adminUser: String
+    /// An active-passive member: what replication needs on every member (any of them may be the primary).
+    var replication: Replication? = nil
+
+    /// Replication settings of an active-passive member.
+    struct Replication: Equatable {
+        /// The members' addresses: only they may connect as the replication account.
+        var peerAddresses: [String]
+        /// The standbys a commit waits for, by slot name, in order of preference (`FIRST 1`); empty: asynchronous.
+        var synchronousStandbys: [String]
+    }
+
+    /// The replication account every member's standbys connect as.
+    static let replicationUser = "os_replicator"
 
     /// `cellar.conf`.
     var settings: String {
@@ -31,7 +44,40 @@ struct PostgreSQLConfigurationFiles: Equatable {
         log_line_prefix = '%m [%p] %u@%d '
         cellar.generation = '\(generation)'
 
-        """ + Self.overridesSection(overrides)
+        """ + replicationSection + Self.overridesSection(overrides)
+    }
+
+    /// Streaming replication: WAL kept for standbys that fall behind, hints for a rewind, hot standby reads, the
+    /// synchronous standbys; where this member replicates from is in `cellar-replication.conf` (written when its
+    /// role changes, with the replication password, so the rest can be rewritten without it).
+    var replicationSection: String {
+        guard let replication else { return "" }
+        let synchronous = replication.synchronousStandbys.isEmpty ? "''"
+            : "'FIRST 1 (\(replication.synchronousStandbys.map { "\"\($0)\"" }.joined(separator: ", ")))'"
+        return """
+            wal_level = replica
+            wal_log_hints = on
+            wal_keep_size = '128MB'
+            max_wal_senders = 10
+            max_replication_slots = 10
+            hot_standby = on
+            hot_standby_feedback = on
+            wal_receiver_status_interval = '1s'
+            synchronous_standby_names = \(synchronous)
+            include_if_exists 'cellar-replication.conf'
+
+            """
+    }
+
+    /// `cellar-replication.conf` of a standby: its primary and its slot there.
+    static func standbySettings(primaryAddress: String, port: Int, password: String, slotName: String) -> String {
+        let conninfo = "host=\(primaryAddress) port=\(port) user=\(replicationUser) password=\(password) application_name=\(slotName) connect_timeout=2"
+        return """
+            primary_conninfo = '\(conninfo.replacingOccurrences(of: "'", with: "''"))'
+            primary_slot_name = '\(slotName)'
+            recovery_target_timeline = 'latest'
+
+            """
     }
 
     /// `pg_hba.conf`.
@@ -43,7 +89,17 @@ struct PostgreSQLConfigurationFiles: Equatable {
         host    all   \(adminUser)   0.0.0.0/0    reject
         host    all   \(adminUser)   ::/0         reject
 
-        """ + Self.clientRules(allowedCidrs: allowedCidrs)
+        """ + replicationRules + Self.clientRules(allowedCidrs: allowedCidrs)
+    }
+
+    /// The replication account, from the members' addresses only, with its password. A client connecting to a
+    /// loopback address comes from 127.0.0.1 whatever address it was given, so loopback members allow that one.
+    var replicationRules: String {
+        guard let replication else { return "" }
+        var sources = replication.peerAddresses
+        if sources.contains(where: { $0.hasPrefix("127.") }) && !sources.contains("127.0.0.1") { sources.append("127.0.0.1") }
+        return sources.map { "host    replication   \(Self.replicationUser)   \($0)/32    scram-sha-256\n" }.joined()
+            + "host    all   \(Self.replicationUser)   0.0.0.0/0    reject\n"
     }
 
     /// The group's values as `postgresql.conf` lines.

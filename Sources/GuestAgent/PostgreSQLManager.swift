@@ -25,6 +25,8 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     var state: GuestState
     var dataSize: CachedDirectorySize
     var restarting = false
+    /// An active-passive cluster's replication password, opened from its sealed form for the call at hand.
+    var replicationPassword: String?
     let serverName = "PostgreSQL"
     var guestStateFile: URL { paths.guestState }
 
@@ -42,11 +44,14 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
 
     /// Initializes (once), configures, starts, then creates the databases and users; safe to repeat.
     func prepare(_ request: PrepareRequest) async throws {
-        if request.cluster != nil {
-            throw RemoteFailure(type: "NotSupported", message: "PostgreSQL instances are not cluster members here")
-        }
         try Self.checkNames(databases: request.databases.map(\.name), users: request.users.map(\.name))
         try Self.checkSettings(request.databases)
+        if let cluster = request.cluster {
+            guard let replication = cluster.replication else {
+                throw RemoteFailure(type: "NotSupported", message: "PostgreSQL clusters are active-passive: a member needs replication settings")
+            }
+            return try await prepareMember(request, cluster: cluster, replication: replication)
+        }
         try await onDedicatedThread { [self] in try initializeIfNeeded() }
         state.memoryMB = request.memoryMB
         state.volumeSizeGB = request.volumeSizeGB
@@ -60,6 +65,19 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         try await createDatabases(request.databases)
         try await createUsers(request.users)
         try markPrepared()
+    }
+
+    /// At the guest's start: a prepared server that was not stopped on purpose runs again, except an
+    /// active-passive member that was the primary (or is fenced): whether it still is, the control plane says.
+    func startIfPrepared() async {
+        guard state.prepared, !state.stoppedOnPurpose else { return }
+        if waitsForTheControlPlane {
+            logger.warning("this member was the primary or is fenced: its server starts only when the control plane says so")
+            return
+        }
+        do { try await startServer() } catch {
+            logger.error("could not start \(serverName)", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Stops the server (fast shutdown) if it runs.
@@ -76,12 +94,13 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     /// The datastore's condition for a heartbeat or `get_status`; enforces the volume limit on the way.
     func report(instanceID: String, at time: Date) async -> GuestReport {
         let used = dataSize.bytes()
+        let replication = state.cluster?.replication == nil || !state.prepared ? nil : await replicationStatus()
         func report(_ condition: DatastoreCondition, version: String? = nil) -> GuestReport {
-            GuestReport(instanceID: instanceID, condition: condition, volumeUsedBytes: used, volumeSizeGB: state.volumeSizeGB,
-                        serverVersion: version, sentAt: time)
+            GuestReport(instanceID: instanceID, condition: condition, role: replication?.role ?? .primary, volumeUsedBytes: used,
+                        volumeSizeGB: state.volumeSizeGB, serverVersion: version, sentAt: time, replication: replication)
         }
         guard state.prepared else { return report(.building) }
-        guard (try? await isServerRunning()) == true else { return report(state.stoppedOnPurpose ? .shutdown : .crashed) }
+        guard (try? await isServerRunning()) == true else { return report(state.stoppedOnPurpose || state.fenced ? .shutdown : .crashed) }
         do {
             let version = try await withAdmin { connection in
                 var version = ""
@@ -99,7 +118,7 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
 
     // MARK: - Helpers
 
-    private nonisolated func initializeIfNeeded() throws {
+    nonisolated func initializeIfNeeded() throws {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.logDirectory)
@@ -128,7 +147,12 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         let files = PostgreSQLConfigurationFiles(
             address: address, port: port, socketDirectory: paths.socketDirectory.path, memoryMB: state.memoryMB,
             generation: state.configurationGeneration, overrides: state.overrides, allowedCidrs: state.allowedCidrs,
-            adminUser: Self.adminUser)
+            adminUser: Self.adminUser,
+            replication: state.cluster.flatMap { cluster in
+                cluster.replication.map { _ in
+                    PostgreSQLConfigurationFiles.Replication(peerAddresses: cluster.peerAddresses, synchronousStandbys: state.synchronousStandbys)
+                }
+            })
         try Data(files.settings.utf8).write(to: paths.cellarConf)
         try Data(files.hostRules.utf8).write(to: paths.hbaConf)
         try giveToDatabaseUser(paths.cellarConf)
@@ -151,6 +175,8 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
             throw RemoteFailure(type: "DatastoreStartFailed", message: "PostgreSQL did not start: \(tail)")
         }
     }
+
+    func serverIsRunning() async -> Bool { (try? await isServerRunning()) == true }
 
     func isServerRunning() async throws -> Bool {
         guard let text = try? String(contentsOf: paths.data.appendingPathComponent("postmaster.pid"), encoding: .utf8),

@@ -21,6 +21,8 @@ struct PostgreSQLPaths: Sendable {
     /// Cellar's settings, included from postgresql.conf.
     var cellarConf: URL { data.appendingPathComponent("cellar.conf") }
     var hbaConf: URL { data.appendingPathComponent("pg_hba.conf") }
+    /// A standby's primary and slot (with the replication password), included from `cellar.conf`.
+    var replicationConf: URL { data.appendingPathComponent("cellar-replication.conf") }
 
     func socketFile(port: Int) -> String { socketDirectory.appendingPathComponent(".s.PGSQL.\(port)").path }
 }

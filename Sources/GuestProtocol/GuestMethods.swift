@@ -11,6 +11,8 @@ public enum GuestMethod: String, CaseIterable, Sendable {
     case enableRoot = "enable_root", disableRoot = "disable_root", resizeVolume = "resize_volume", getStatus = "get_status"
     case renameUser = "rename_user"
     case updateOverrides = "update_overrides", getConfiguration = "get_configuration", updateAccess = "update_access"
+    /// Active-passive members.
+    case fence, promote, follow, rejoin, replicationStatus = "replication_status"
 }
 
 /// `rename_user`: a user's new name.
@@ -133,22 +135,105 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
     public var peerAddresses: [String]
     /// Start a new group; otherwise join a running member (and copy its data).
     public var seed: Bool
+    /// Active-passive (streaming replication): how this member replicates; nil for active-active groups.
+    public var replication: ReplicationSettings?
 
-    public init(name: String, nodeName: String, peerAddresses: [String], seed: Bool) {
+    public init(name: String, nodeName: String, peerAddresses: [String], seed: Bool, replication: ReplicationSettings? = nil) {
         self.name = name
         self.nodeName = nodeName
         self.peerAddresses = peerAddresses
         self.seed = seed
+        self.replication = replication
     }
 
-    enum CodingKeys: String, CodingKey { case name, nodeName = "node_name", peerAddresses = "peer_addresses", seed }
+    enum CodingKeys: String, CodingKey { case name, nodeName = "node_name", peerAddresses = "peer_addresses", seed, replication }
+}
+
+/// A member of an active-passive cluster: where its primary is (nil: it is the primary), its replication slot's
+/// name on the primary, the replication account's password, and whether commits wait for a standby.
+public struct ReplicationSettings: Codable, Sendable, Equatable {
+    public var primaryAddress: String?
+    public var slotName: String
+    public var sealedPassword: SealedPassword
+    public var synchronous: Bool
+    /// The other members' slot names, highest weight first: the synchronous standbys' order of preference
+    /// while this member is the primary.
+    public var standbySlots: [String]
+
+    public init(primaryAddress: String?, slotName: String, sealedPassword: SealedPassword, synchronous: Bool, standbySlots: [String]) {
+        self.primaryAddress = primaryAddress
+        self.slotName = slotName
+        self.sealedPassword = sealedPassword
+        self.synchronous = synchronous
+        self.standbySlots = standbySlots
+    }
+
+    /// The slot of a member on its primary (PostgreSQL slot names: lower-case letters, digits, `_`).
+    public static func slotName(of instanceID: String) -> String { Cluster.replicationSlotName(of: instanceID) }
+
+    enum CodingKeys: String, CodingKey {
+        case primaryAddress = "primary_address", slotName = "slot_name", sealedPassword = "password_sealed", synchronous
+        case standbySlots = "standby_slots"
+    }
+}
+
+/// `promote`: become the primary, with a replication slot for each member that will follow.
+public struct PromoteRequest: Codable, Sendable, Equatable {
+    public var replicaSlots: [String]
+    public init(replicaSlots: [String]) { self.replicaSlots = replicaSlots }
+    enum CodingKeys: String, CodingKey { case replicaSlots = "replica_slots" }
+}
+
+/// `follow` (re-point a running replica) and `rejoin` (start over from a base backup): replicate from here.
+public struct FollowRequest: Codable, Sendable, Equatable {
+    public var replication: ReplicationSettings
+    public init(replication: ReplicationSettings) { self.replication = replication }
+}
+
+/// `replication_status`: what the failover decision needs of a member, asked live.
+public struct ReplicationStatus: Codable, Sendable, Equatable {
+    /// The server runs and answers.
+    public var running: Bool
+    public var role: GuestRole
+    /// Fenced: stopped for good until it rejoins.
+    public var fenced: Bool
+    public var timeline: Int
+    /// WAL received from the primary (a replica) or written (the primary).
+    public var receivedLSN: UInt64
+    public var replayedLSN: UInt64
+    /// The primary: its standbys' slot names that are synchronous now.
+    public var synchronousStandbys: [String]
+    /// The primary: how far each standby (by slot name) is behind in replay, in bytes.
+    public var standbyLagBytes: [String: Int64]
+
+    public init(running: Bool, role: GuestRole, fenced: Bool, timeline: Int, receivedLSN: UInt64, replayedLSN: UInt64,
+                synchronousStandbys: [String], standbyLagBytes: [String: Int64] = [:]) {
+        self.standbyLagBytes = standbyLagBytes
+        self.running = running
+        self.role = role
+        self.fenced = fenced
+        self.timeline = timeline
+        self.receivedLSN = receivedLSN
+        self.replayedLSN = replayedLSN
+        self.synchronousStandbys = synchronousStandbys
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case running, role, fenced, timeline, receivedLSN = "received_lsn", replayedLSN = "replayed_lsn"
+        case synchronousStandbys = "synchronous_standbys", standbyLagBytes = "standby_lag_bytes"
+    }
 }
 
 /// The port on each instance's own address where the guest answers the load balancer's health checks over
 /// HTTP: `GET /` is 200 while the member may take clients (for Galera: synced and in the primary component),
-/// 503 otherwise.
+/// 503 otherwise. Active-passive members answer `GET /primary` (200: the writable primary, never fenced) and
+/// `GET /replica` (200: a running standby).
 public enum BalancerCheck {
     public static let port = 9200
+    /// What a check asks.
+    public enum Question: String, Sendable {
+        case ready = "/", primary = "/primary", replica = "/replica"
+    }
 }
 
 /// `restart`: restart the server, with new memory settings when given (a flavor resize).

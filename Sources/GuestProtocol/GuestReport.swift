@@ -63,10 +63,14 @@ public struct GuestReport: Codable, Sendable, Equatable {
     /// A cluster member's group figures, by the server's own status names (Galera: `wsrep_cluster_size`,
     /// `wsrep_local_state`, `wsrep_flow_control_paused`, `wsrep_local_recv_queue`, `wsrep_local_cert_failures`).
     public var clusterFigures: [String: Double]?
+    /// An active-passive member's replication state.
+    public var replication: ReplicationStatus?
 
     public init(instanceID: String, condition: DatastoreCondition, role: GuestRole = .primary, volumeUsedBytes: Int64,
-                volumeSizeGB: Int, serverVersion: String?, sentAt: Date, clusterFigures: [String: Double]? = nil) {
+                volumeSizeGB: Int, serverVersion: String?, sentAt: Date, clusterFigures: [String: Double]? = nil,
+                replication: ReplicationStatus? = nil) {
         self.clusterFigures = clusterFigures
+        self.replication = replication
         self.instanceID = instanceID
         self.condition = condition
         self.role = role
@@ -79,5 +83,6 @@ public struct GuestReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case instanceID = "instance_id", condition = "status", role, volumeUsedBytes = "volume_used_bytes"
         case volumeSizeGB = "volume_size_gb", serverVersion = "server_version", sentAt = "sent_at", clusterFigures = "cluster_figures"
+        case replication
     }
 }

@@ -9,6 +9,8 @@ public struct SealedPassword: Codable, Sendable, Equatable, CustomStringConverti
 
     /// What a user's password is bound to when sealed: opening it as another user's fails.
     public static func purpose(user: String) -> String { "user:\(user)" }
+    /// What a cluster's replication password is bound to.
+    public static let replicationPurpose = "replication"
     /// What the root password is bound to.
     public static let rootPurpose = "root"
 

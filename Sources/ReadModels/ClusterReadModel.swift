@@ -54,6 +54,21 @@ public struct ClusterReadModel: Sendable {
         return ids
     }
 
+    /// Active-passive: how far each standby is behind the primary in replay, in bytes, by slot name, from the
+    /// primary's last heartbeat (empty before it reported).
+    public func replicationLag(primary: String) async throws -> [String: Int64] {
+        struct Report: Decodable {
+            var standbyLagBytes: [String: Int64]?
+            enum CodingKeys: String, CodingKey { case standbyLagBytes = "standby_lag_bytes" }
+        }
+        let rows = try await client.query(
+            "SELECT replication::text FROM guest_heartbeats WHERE instance_id = \(primary) AND replication IS NOT NULL", logger: logger)
+        for try await text in rows.decode(String.self) {
+            return (try? JSONDecoder().decode(Report.self, from: Data(text.utf8)))?.standbyLagBytes ?? [:]
+        }
+        return [:]
+    }
+
     private func records(_ rows: PostgresRowSequence) async throws -> [ClusterRecord] {
         var result: [ClusterRecord] = []
         for try await (json, created, updated) in rows.decode((String, Date, Date).self) {

@@ -18,6 +18,12 @@ extension SecretBox {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// The password of an active-passive cluster's replication account (`os_replicator`), derived like the
+    /// others: every member of the cluster gets the same one, sealed for itself, and it is stored nowhere here.
+    public func replicationPassword(forCluster clusterID: String) -> String {
+        guestBrokerPassword(for: "replication/\(clusterID)")
+    }
+
     /// A box under the key of guest `guestID` (see `guestKey(for:)`).
     public func guestBox(for guestID: String) throws -> SecretBox {
         try SecretBox(base64Key: guestKey(for: guestID))

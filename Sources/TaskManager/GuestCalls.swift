@@ -46,7 +46,32 @@ struct GuestCalls: Sendable {
             let answer = try await context.callGuest(instanceID, GuestMethod.updateOverrides.rawValue, OverridesRequest(values: values), timeout: .seconds(30))
             let outcome = try answer.decode(as: OverridesOutcome.self)
             try await context.record(Saga.ConfigureInstance.recorded(pendingRestart: outcome.pendingRestart), on: instanceID)
+        case .promote(let replicaIDs):
+            // The slots in order of weight: the synchronous standbys' order of preference on the new primary.
+            let instance = try await context.instance(instanceID)
+            guard let clusterID = instance.cluster?.clusterId else { throw PermanentFailure("instance \(instanceID) is not a cluster member") }
+            let ordered = Self.standbySlots(of: try await context.cluster(clusterID), except: instanceID)
+                .filter { slot in replicaIDs.contains { ReplicationSettings.slotName(of: $0) == slot } }
+            try await call(.promote, PromoteRequest(replicaSlots: ordered), timeout: .seconds(50))
+        case .follow(let primaryID):
+            try await call(.follow, FollowRequest(replication: try await replication(primary: primaryID)), timeout: .seconds(50))
+        case .rejoin(let primaryID):
+            try await call(.rejoin, FollowRequest(replication: try await replication(primary: primaryID)), timeout: .seconds(280))
         }
+    }
+
+    /// How this member replicates from `primaryID` (an active-passive member's cluster is on its stream).
+    private func replication(primary primaryID: String) async throws -> ReplicationSettings {
+        let instance = try await context.instance(instanceID)
+        guard let membership = instance.cluster else { throw PermanentFailure("instance \(instanceID) is not a cluster member") }
+        guard let address = try await services.addresses.leased(by: primaryID) else {
+            throw PermanentFailure("the primary \(primaryID) has no address")
+        }
+        let cluster = try await context.cluster(membership.clusterId)
+        return ReplicationSettings(
+            primaryAddress: address, slotName: ReplicationSettings.slotName(of: instanceID),
+            sealedPassword: try services.secrets.sealedReplicationPassword(cluster: membership.clusterId, for: instanceID),
+            synchronous: cluster.synchronous, standbySlots: Self.standbySlots(of: cluster, except: instanceID))
     }
 
     /// A member's group: its peers' addresses (leased by the cluster's saga before any member started).
@@ -59,7 +84,29 @@ struct GuestCalls: Sendable {
             }
             addresses.append(address)
         }
-        return ClusterSettings(name: membership.clusterId, nodeName: instanceID, peerAddresses: addresses, seed: membership.seed)
+        var replication: ReplicationSettings?
+        if let synchronous = membership.synchronous {
+            var primaryAddress: String?
+            if let source = membership.source {
+                guard let address = try await services.addresses.leased(by: source) else {
+                    throw PermanentFailure("the primary \(source) of cluster \(membership.clusterId) has no address")
+                }
+                primaryAddress = address
+            }
+            replication = ReplicationSettings(
+                primaryAddress: primaryAddress, slotName: ReplicationSettings.slotName(of: instanceID),
+                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: membership.clusterId, for: instanceID),
+                synchronous: synchronous, standbySlots: Self.standbySlots(of: try await context.cluster(membership.clusterId), except: instanceID))
+        }
+        return ClusterSettings(name: membership.clusterId, nodeName: instanceID, peerAddresses: addresses, seed: membership.seed,
+                               replication: replication)
+    }
+
+    /// The other members' slots, highest weight first (ties: the cluster's order).
+    static func standbySlots(of cluster: Cluster.State, except instanceID: String) -> [String] {
+        cluster.members.enumerated().filter { $0.element.id != instanceID }
+            .sorted { ($0.element.promotionWeight, -$0.offset) > ($1.element.promotionWeight, -$1.offset) }
+            .map { ReplicationSettings.slotName(of: $0.element.id) }
     }
 
     private func call<Arguments: Encodable>(_ method: GuestMethod, _ arguments: Arguments, timeout: Duration) async throws {

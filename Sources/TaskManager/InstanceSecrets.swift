@@ -1,4 +1,5 @@
 import Foundation
+import GuestProtocol
 import Logging
 import PostgresNIO
 import Secrets
@@ -21,6 +22,11 @@ struct InstanceSecrets: Sendable {
 
     /// The box of one guest: what the task manager seals that guest's passwords with (see `SecretBox.guestKey`).
     func guestBox(for instanceID: String) throws -> SecretBox { try box.guestBox(for: instanceID) }
+
+    /// The replication password of an active-passive cluster, sealed for one member.
+    func sealedReplicationPassword(cluster clusterID: String, for instanceID: String) throws -> SealedPassword {
+        SealedPassword(sealed: try guestBox(for: instanceID).seal(box.replicationPassword(forCluster: clusterID), context: SealedPassword.replicationPurpose))
+    }
 
     /// The password of the guest's own broker user.
     func guestBrokerPassword(for instanceID: String) -> String { box.guestBrokerPassword(for: instanceID) }

@@ -69,6 +69,10 @@ struct SagaInterpreter: Sendable {
             try await services.addresses.release(for: "cluster-\(clusterID)")
         case .releaseAddresses(let instanceIDs):
             for instanceID in instanceIDs { try await services.addresses.release(for: instanceID) }
+        case .fence(let instanceID, let clusterID):
+            try await FailoverActions(context: context).fence(instanceID, clusterID: clusterID)
+        case .electPrimary(let clusterID):
+            try await FailoverActions(context: context).elect(clusterID)
         case .cancel(let reason):
             throw SagaCancellation(reason)
         case .failPermanently(let reason):
@@ -109,7 +113,8 @@ struct SagaInterpreter: Sendable {
     /// health port); recorded on the cluster when anything changed.
     private func configureBalancer(_ clusterID: String, datastore: Datastore, algorithm: Cluster.BalancerAlgorithm,
                                    memberIDs: [String]) async throws {
-        let port = try descriptor(of: datastore).standardPort
+        let rules = try descriptor(of: datastore)
+        let port = rules.standardPort
         let address = try await services.addresses.lease(for: "cluster-\(clusterID)", port: port)
         var backends: [BalancerRequest.Backend] = []
         for memberID in memberIDs {
@@ -119,7 +124,8 @@ struct SagaInterpreter: Sendable {
             backends.append(.init(id: memberID, address: memberAddress, port: port, checkPort: BalancerCheck.port))
         }
         try await services.compute.applyBalancer(BalancerRequest(
-            clusterID: clusterID, address: address, port: port, algorithm: algorithm.rawValue, backends: backends))
+            clusterID: clusterID, address: address, port: port, algorithm: algorithm.rawValue, backends: backends,
+            readOnlyPort: rules.clusterStrategy == .activePassive ? port + 1 : nil))
         try await context.record(.recordBalancer(Cluster.Balancer(address: address, algorithm: algorithm, memberIds: memberIDs)),
                                  onCluster: clusterID)
     }

@@ -60,6 +60,7 @@ public struct TaskManager: Sendable {
                 let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10)
                 try await consumer.run { delivery in try await handle(delivery) }
             }
+            group.addTask { try await FailoverMonitor(services: services, settings: .fromEnvironment()).run() }
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: reviveInterval)

@@ -103,5 +103,14 @@ enum Samples {
         .clusterDeleted,
         .clusterBalancerConfigured(.init(address: "127.42.0.9", algorithm: .roundrobin, memberIds: ["m1", "m2", "m3"])),
         .clusterBalancerChangeRequested(.init(algorithm: .leastconn)),
+        .clusterWeightsChanged(.init(weights: ["m2": 100])),
+        .clusterFailoverStarted(.init(lostPrimaryId: "m1", reason: "the primary reports crashed")),
+        .clusterMemberFenced(.init(memberId: "m1", how: "stopped by its guest")),
+        .clusterPrimaryElected(.init(memberId: "m2", refusals: [])),
+        .clusterPrimaryPromoted(.init(memberId: "m2")),
+        .clusterReplicasRepointed(.init(memberIds: ["m3"])),
+        .clusterFailoverCompleted(.init(memberId: "m2")),
+        .clusterRejoinRequested(.init(memberId: "m1")),
+        .clusterMemberRejoined(.init(memberId: "m1")),
     ]
 }

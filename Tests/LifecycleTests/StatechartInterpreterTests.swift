@@ -70,6 +70,7 @@ struct StatechartInterpreterTests {
             "new": "BUILDING", "building": "BUILDING", "growing": "GROWING_CLUSTER", "shrinking": "SHRINKING_CLUSTER",
             "restarting": "RESTARTING_CLUSTER", "upgrading": "UPGRADING_CLUSTER", "updating": "UPDATING_CLUSTER",
             "deleting": "DELETING", "active": "NONE", "error": "NONE", "deleted": nil,
+            "failing_over": "FAILING_OVER", "rejoining": "UPDATING_CLUSTER",
         ]
         #expect(Dictionary(uniqueKeysWithValues: cluster.leafIDs.map { ($0, cluster.status(of: $0)) }) == expectedCluster)
         for leaf in cluster.leafIDs {

@@ -29,9 +29,11 @@ struct MemberRequest: Decodable {
     var availabilityZone: String?
     var region: String?
     var relatedTo: String?
+    /// Active-passive: the promotion weight (0 to 1000; 0: never promoted; default 1).
+    var weight: StringOrInt?
 
     enum CodingKeys: String, CodingKey {
-        case flavorRef, volume, name, type, nics, region
+        case flavorRef, volume, name, type, nics, region, weight
         case availabilityZone = "availability_zone", relatedTo = "related_to"
     }
 
@@ -59,9 +61,11 @@ struct ClusterActionRequest: Decodable {
     var configurationAttach: Empty?
     var configurationDetach: Empty?
     var addShard: Empty?
+    /// Active-passive: new promotion weights, by member id or name.
+    var weights: [String: StringOrInt]?
 
     enum CodingKeys: String, CodingKey {
-        case grow, shrink, restart, balancer, upgrade
+        case grow, shrink, restart, balancer, upgrade, weights
         case resetStatus = "reset-status", configurationAttach = "configuration_attach", configurationDetach = "configuration_detach"
         case addShard = "add_shard"
     }

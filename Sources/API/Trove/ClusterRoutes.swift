@@ -60,7 +60,12 @@ extension TroveAPI {
             throw TroveError.notFound("Cluster \(id) could not be found.")
         }
         let members = try await reads.members(ofCluster: id)
-        return try JSONResponse.make(ClusterEnvelope(cluster: ClusterView(record, members: members, request: request)), status: status)
+        var lag: [String: Int64] = [:]
+        if record.state.strategy == .activePassive, let primary = record.state.primaryId {
+            lag = try await clusterReads.replicationLag(primary: primary)
+        }
+        return try JSONResponse.make(ClusterEnvelope(cluster: ClusterView(record, members: members, request: request, replicationLag: lag)),
+                                     status: status)
     }
 
     /// The create request, checked against the catalog and the datastore's cluster strategy.
@@ -76,28 +81,29 @@ extension TroveAPI {
         if let locality = body.locality, !["affinity", "anti-affinity"].contains(locality) {
             throw TroveError.badRequest("'cluster.locality' must be 'affinity' or 'anti-affinity', not '\(locality)'.")
         }
-        var algorithm: Cluster.BalancerAlgorithm?
-        for (key, value) in body.extendedProperties ?? [:] {
-            guard key == "algorithm" else {
-                throw TroveError.badRequest("Unknown extended property '\(key)'; \(datastore.type) clusters take 'algorithm' (roundrobin or leastconn).")
-            }
-            algorithm = try Self.algorithm(value.value)
-        }
         let requested = body.instances ?? []
         guard requested.count >= strategy.minimumMembers else {
             throw TroveError.badRequest("A \(datastore.type) cluster needs at least \(strategy.minimumMembers) instances, not \(requested.count).")
         }
-        let members = try await Self.members(requested, clusterName: name, numberedFrom: 1, strategy: strategy, catalog: catalog, field: "cluster.instances")
+        var members = try await Self.members(requested, clusterName: name, numberedFrom: 1, strategy: strategy, catalog: catalog, field: "cluster.instances")
+        let properties = try ClusterProperties(body.extendedProperties ?? [:], strategy: strategy, datastore: datastore)
+        if let weights = properties.weights {
+            guard weights.count == members.count else {
+                throw TroveError.badRequest("'extended_properties.weights' gives \(weights.count) weights for \(members.count) instances; give one per instance, in order.")
+            }
+            for index in members.indices { members[index].weight = weights[index] }
+        }
         return Cluster.CreateRequest(id: id, projectId: caller.projectID, name: name, datastore: datastore, members: members,
-                                     algorithm: algorithm, locality: body.locality)
+                                     algorithm: properties.algorithm, locality: body.locality, synchronous: properties.synchronous)
     }
 
     /// The one command an action body names.
     private func command(for action: ClusterActionRequest, on state: Cluster.State, caller: AuthContext) async throws -> Cluster.Command {
         let named = [action.grow != nil, action.shrink != nil, action.restart != nil, action.resetStatus != nil, action.balancer != nil,
-                     action.upgrade != nil, action.configurationAttach != nil, action.configurationDetach != nil, action.addShard != nil]
+                     action.upgrade != nil, action.configurationAttach != nil, action.configurationDetach != nil, action.addShard != nil,
+                     action.weights != nil]
         guard named.filter({ $0 }).count == 1 else {
-            throw TroveError.badRequest("A cluster action body names exactly one of: grow, shrink, restart, reset-status, balancer.")
+            throw TroveError.badRequest("A cluster action body names exactly one of: grow, shrink, restart, reset-status, balancer, weights.")
         }
         guard let datastore = state.datastore else { throw TroveError.notFound("Cluster \(state.id) could not be found.") }
         let strategy = try Self.clusterStrategy(of: datastore)
@@ -126,6 +132,17 @@ extension TroveAPI {
             return .resetStatus
         }
         if let balancer = action.balancer { return .changeBalancer(try Self.algorithm(balancer.algorithm)) }
+        if let weights = action.weights {
+            guard strategy == .activePassive else { throw TroveError.badRequest("Only active-passive clusters have promotion weights.") }
+            var byID: [String: Int] = [:]
+            for (key, value) in weights {
+                guard let member = state.members.first(where: { $0.id == key }) ?? state.members.first(where: { $0.name == key }) else {
+                    throw TroveError.badRequest("'weights' names \(key), which is not a member of cluster \(state.id) (give a member's id or name).")
+                }
+                byID[member.id] = try Self.weight(value.value, field: "weights.\(key)")
+            }
+            return .changeWeights(byID)
+        }
         throw TroveError.badRequest("Cluster upgrades, configuration groups and shards are not available in this version of Cellar.")
     }
 
@@ -136,6 +153,14 @@ extension TroveAPI {
                 + "create single instances, or a cluster of another datastore (GET /datastores).")
         }
         return strategy
+    }
+
+    /// A promotion weight: an integer from 0 (never promoted) to 1000.
+    static func weight(_ text: String, field: String) throws -> Int {
+        guard let weight = Int(text.trimmingCharacters(in: .whitespaces)), (0...1000).contains(weight) else {
+            throw TroveError.badRequest("'\(field)' must be an integer from 0 (never promoted) to 1000, not '\(text)'.")
+        }
+        return weight
     }
 
     static func algorithm(_ text: String) throws -> Cluster.BalancerAlgorithm {
@@ -153,13 +178,21 @@ extension TroveAPI {
         for (index, member) in requested.enumerated() {
             let (flavor, volume) = try await InstanceCreation.flavorAndVolume(member.flavorRef, member.volume, in: "\(field)[\(index)]",
                                                                               catalog: catalog)
-            if let types = member.type?.names, let other = types.first(where: { $0 != strategy.memberType }) {
+            let accepted = strategy == .activePassive ? ["member", "replica"] : [strategy.memberType]
+            if let types = member.type?.names, let other = types.first(where: { !accepted.contains($0) }) {
                 throw TroveError.badRequest("'\(field)[\(index)].type' must be '\(strategy.memberType)' for this datastore, not '\(other)'.")
+            }
+            var weight: Int?
+            if let given = member.weight {
+                guard strategy == .activePassive else {
+                    throw TroveError.badRequest("'\(field)[\(index)].weight' is for active-passive clusters; these members are all peers.")
+                }
+                weight = try Self.weight(given.value, field: "\(field)[\(index)].weight")
             }
             let name = member.name?.trimmingCharacters(in: .whitespacesAndNewlines)
             members.append(Cluster.Member(id: UUID().uuidString.lowercased(),
                                           name: name.flatMap { $0.isEmpty ? nil : $0 } ?? "\(clusterName)-member-\(first + index)",
-                                          flavorId: flavor.id, volumeSize: volume.size, type: strategy.memberType))
+                                          flavorId: flavor.id, volumeSize: volume.size, type: strategy.memberType, weight: weight))
         }
         if let head = members.first, let odd = members.first(where: { $0.flavorId != head.flavorId || $0.volumeSize != head.volumeSize }) {
             throw TroveError.badRequest("Cluster members must share one flavor and volume size; \(odd.name) differs from \(head.name).")

@@ -21,8 +21,21 @@ struct ClusterView: Encodable {
         var flavor: InstanceView.FlavorRef?
         var volume: InstanceView.Volume?
         var ip: [InstanceView.Address]?
+        /// Active-passive: `primary`, `replica` or `fenced`; the promotion weight; how far behind the primary.
+        var role: String?
+        var weight: Int?
+        var replicationLagBytes: Int64?
 
-        enum CodingKeys: String, CodingKey { case id, name, type, links, status, flavor, volume, ip, operatingStatus = "operating_status" }
+        enum CodingKeys: String, CodingKey {
+            case id, name, type, links, status, flavor, volume, ip, role, weight
+            case operatingStatus = "operating_status", replicationLagBytes = "replication_lag_bytes"
+        }
+    }
+    /// Active-passive: where writes go (the primary) and where reads are spread (the replicas).
+    struct Endpoints: Encodable {
+        var readWrite: String
+        var readOnly: String
+        enum CodingKeys: String, CodingKey { case readWrite = "read_write", readOnly = "read_only" }
     }
     struct DatastoreRef: Encodable {
         var type: String
@@ -47,15 +60,17 @@ struct ClusterView: Encodable {
     var extendedProperties: [String: String]
     var configuration: String?
     var balancer: Balancer
+    var endpoints: Endpoints?
     var fault: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, task, created, updated, links, datastore, instances, ip, locality, configuration, balancer, fault
+        case id, name, task, created, updated, links, datastore, instances, ip, locality, configuration, balancer, endpoints, fault
         case extendedProperties = "extended_properties"
     }
 
     /// `members` are the members' instance rows (detail); without them members show id, name, type and links.
-    init(_ record: ClusterRecord, members: [String: InstanceRecord]?, request: Request) {
+    /// `replicationLag`: active-passive standbys' lag by slot name, from the primary's last report.
+    init(_ record: ClusterRecord, members: [String: InstanceRecord]?, request: Request, replicationLag: [String: Int64] = [:]) {
         let state = record.state
         id = state.id
         name = state.name
@@ -66,9 +81,16 @@ struct ClusterView: Encodable {
         links = Link.resource(request, project: state.projectId, collection: "clusters", id: state.id)
         datastore = state.datastore.map { DatastoreRef(type: $0.type, version: $0.version) }
         let project = state.projectId
+        let activePassive = state.strategy == .activePassive
         instances = state.members.map { member in
             var view = Member(id: member.id, name: member.name, type: member.type,
                               links: Link.resource(request, project: project, collection: "instances", id: member.id))
+            if activePassive {
+                view.role = state.role(of: member.id)
+                view.type = view.role ?? member.type
+                view.weight = member.promotionWeight
+                if members != nil, view.role == "replica" { view.replicationLagBytes = replicationLag[Cluster.replicationSlotName(of: member.id)] }
+            }
             if let members {
                 let row = members[member.id]
                 view.status = row?.status ?? "BUILD"
@@ -85,6 +107,13 @@ struct ClusterView: Encodable {
         configuration = state.configurationId
         let port = state.datastore.flatMap(Datastores.descriptor(of:))?.standardPort
         balancer = Balancer(address: state.balancer?.address, port: state.balancer == nil ? nil : port, algorithm: state.algorithm.rawValue)
+        if activePassive {
+            extendedProperties["synchronous"] = state.synchronous ? "true" : "false"
+            extendedProperties["weights"] = state.members.map { String($0.promotionWeight) }.joined(separator: ":")
+            if let address = state.balancer?.address, let port {
+                endpoints = Endpoints(readWrite: "\(address):\(port)", readOnly: "\(address):\(port + 1)")
+            }
+        }
         fault = state.failure?.reason
     }
 }

@@ -42,6 +42,17 @@ extension Cluster {
         case .recordDeleted: [.clusterDeleted]
         case .recordBalancer(let balancer): state.balancer == balancer ? [] : [.clusterBalancerConfigured(balancer)]
         case .changeBalancer(let algorithm): [.clusterBalancerChangeRequested(BalancerChange(algorithm: algorithm))]
+        case .changeWeights(let weights): [.clusterWeightsChanged(Weights(weights: weights))]
+        case .startFailover(let lost, let reason): [.clusterFailoverStarted(FailoverStart(lostPrimaryId: lost, reason: reason))]
+        case .recordFenced(let id, let how):
+            state.fencedMemberIds.contains(id) ? [] : [.clusterMemberFenced(Fence(memberId: id, how: how))]
+        case .recordElected(let id, let refusals):
+            state.failover?.electedId == id ? [] : [.clusterPrimaryElected(Election(memberId: id, refusals: refusals))]
+        case .recordPromoted(let id): state.promotedPrimaryId == id ? [] : [.clusterPrimaryPromoted(MemberRef(memberId: id))]
+        case .recordRepointed(let ids): [.clusterReplicasRepointed(MemberIds(memberIds: ids))]
+        case .recordFailoverCompleted: [.clusterFailoverCompleted(MemberRef(memberId: state.primaryId ?? ""))]
+        case .requestRejoin(let id): [.clusterRejoinRequested(MemberRef(memberId: id))]
+        case .recordRejoined(let id): state.fencedMemberIds.contains(id) ? [.clusterMemberRejoined(MemberRef(memberId: id))] : []
         }
     }
 
@@ -52,6 +63,9 @@ extension Cluster {
         try require(Set(memberIds).count == memberIds.count, "A shrink names each member once")
         for id in memberIds {
             try require(state.members.contains { $0.id == id }, "Instance \(id) is not a member of \(state.subject)")
+        }
+        if state.strategy == .activePassive, let primary = state.primaryId, memberIds.contains(primary) {
+            throw .invalidInput("Instance \(primary) is the primary of \(state.subject): a shrink removes replicas only")
         }
     }
 
@@ -75,6 +89,20 @@ extension Cluster {
             try require(!reason.isEmpty, "A failure needs a reason")
         case .changeBalancer(let algorithm):
             if state.algorithm == algorithm { throw .invalidInput("\(state.subject) already balances with \(algorithm.rawValue)") }
+        case .changeWeights(let weights):
+            try require(state.strategy == .activePassive, "Only active-passive clusters have promotion weights")
+            try require(!weights.isEmpty, "Give at least one member's weight")
+            for (id, weight) in weights {
+                try require(state.members.contains { $0.id == id }, "Instance \(id) is not a member of \(state.subject)")
+                try require((0...1000).contains(weight), "A weight is an integer from 0 to 1000, not \(weight)")
+            }
+        case .startFailover(let lost, _):
+            try require(state.strategy == .activePassive, "Only active-passive clusters fail over")
+            try require(lost == state.primaryId, "Instance \(lost) is not the primary of \(state.subject)")
+        case .recordElected(let id, _), .recordPromoted(let id), .requestRejoin(let id):
+            try require(state.members.contains { $0.id == id }, "Instance \(id) is not a member of \(state.subject)")
+        case .recordRepointed, .recordFailoverCompleted, .recordFenced, .recordRejoined:
+            break
         case .create, .recordBecameActive, .recordGrown, .shrink, .recordShrunk, .restart, .recordRestarted,
              .recordUpgraded, .recordConfigurationChanged, .resetStatus, .delete, .recordDeleted, .recordBalancer:
             break
@@ -92,7 +120,8 @@ extension Cluster {
         try validate(request.members, existing: [])
         return Spec(
             id: request.id, projectId: request.projectId, name: name, datastore: request.datastore,
-            members: request.members, configurationId: request.configurationId, algorithm: request.algorithm, locality: request.locality, createdAt: now)
+            members: request.members, configurationId: request.configurationId, algorithm: request.algorithm, locality: request.locality,
+            synchronous: request.synchronous, createdAt: now)
     }
 
     private static func validate(_ members: [Member], existing: [Member]) throws(Rejection) {
@@ -101,6 +130,7 @@ extension Cluster {
         try require(Set(ids).count == ids.count, "Member ids must be unique")
         try require(!existing.contains { ids.contains($0.id) }, "A new member has the id of an existing one")
         for member in members {
+            try require((0...1000).contains(member.promotionWeight), "A weight is an integer from 0 to 1000, not \(member.promotionWeight)")
             try require(!member.flavorId.isEmpty, "Member \(member.id) needs a flavor (flavorRef)")
             try require(member.volumeSize > 0, "Member \(member.id) needs a volume size greater than 0 GB")
         }

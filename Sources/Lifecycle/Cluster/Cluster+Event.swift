@@ -40,6 +40,69 @@ extension Cluster {
         case clusterBalancerConfigured(Balancer)
         /// `{"balancer": {"algorithm": ...}}` was accepted.
         case clusterBalancerChangeRequested(BalancerChange)
+        /// New promotion weights were accepted (active-passive).
+        case clusterWeightsChanged(Weights)
+        /// The primary was found lost: a failover begins.
+        case clusterFailoverStarted(FailoverStart)
+        /// The lost primary was fenced.
+        case clusterMemberFenced(Fence)
+        /// The failover decision.
+        case clusterPrimaryElected(Election)
+        /// The elected replica was promoted: it is the primary.
+        case clusterPrimaryPromoted(MemberRef)
+        /// The other replicas follow the new primary.
+        case clusterReplicasRepointed(MemberIds)
+        /// The failover ended.
+        case clusterFailoverCompleted(MemberRef)
+        /// A fenced member is to become a replica again.
+        case clusterRejoinRequested(MemberRef)
+        /// A fenced member replicates from the primary again.
+        case clusterMemberRejoined(MemberRef)
+    }
+
+    /// Promotion weights by member id.
+    public struct Weights: Codable, Sendable, Equatable {
+        public var weights: [String: Int]
+        public init(weights: [String: Int]) { self.weights = weights }
+    }
+
+    /// Why a failover began.
+    public struct FailoverStart: Codable, Sendable, Equatable {
+        /// The primary that was lost.
+        public var lostPrimaryId: String
+        /// What the monitor saw.
+        public var reason: String
+        public init(lostPrimaryId: String, reason: String) {
+            self.lostPrimaryId = lostPrimaryId
+            self.reason = reason
+        }
+    }
+
+    /// A member fenced, and how.
+    public struct Fence: Codable, Sendable, Equatable {
+        public var memberId: String
+        /// `stopped by its guest` or `powered off`.
+        public var how: String
+        public init(memberId: String, how: String) {
+            self.memberId = memberId
+            self.how = how
+        }
+    }
+
+    /// The failover decision, with every refusal of the others.
+    public struct Election: Codable, Sendable, Equatable {
+        public var memberId: String
+        public var refusals: [String]
+        public init(memberId: String, refusals: [String]) {
+            self.memberId = memberId
+            self.refusals = refusals
+        }
+    }
+
+    /// One member.
+    public struct MemberRef: Codable, Sendable, Equatable {
+        public var memberId: String
+        public init(memberId: String) { self.memberId = memberId }
     }
 
     /// How a cluster's load balancer spreads new connections.
@@ -93,14 +156,18 @@ extension Cluster {
         public var algorithm: BalancerAlgorithm?
         /// The placement policy asked for (`affinity`, `anti-affinity`), shown as given.
         public var locality: String?
+        /// Active-passive: commits wait for a standby (nil: asynchronous).
+        public var synchronous: Bool?
         /// When the request was accepted (`created`).
         public var createdAt: Date
 
         /// Creates a spec.
         public init(
             id: String, projectId: String, name: String, datastore: Datastore, members: [Member],
-            configurationId: String?, algorithm: BalancerAlgorithm? = nil, locality: String? = nil, createdAt: Date
+            configurationId: String?, algorithm: BalancerAlgorithm? = nil, locality: String? = nil, synchronous: Bool? = nil,
+            createdAt: Date
         ) {
+            self.synchronous = synchronous
             self.algorithm = algorithm
             self.locality = locality
             self.id = id
@@ -153,7 +220,9 @@ extension Cluster.Event: EnvelopedEvent {
         "ClusterShrinkRequested", "ClusterShrunk", "ClusterRestartRequested", "ClusterRestarted",
         "ClusterUpgradeRequested", "ClusterUpgraded", "ClusterConfigurationChangeRequested",
         "ClusterConfigurationChanged", "ClusterFailed", "ClusterStatusReset", "ClusterDeleteRequested",
-        "ClusterDeleted", "ClusterBalancerConfigured", "ClusterBalancerChangeRequested",
+        "ClusterDeleted", "ClusterBalancerConfigured", "ClusterBalancerChangeRequested", "ClusterWeightsChanged",
+        "ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
+        "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined",
     ]
 
     /// The event type name, e.g. `ClusterCreateRequested`.
@@ -177,6 +246,15 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterDeleted: "ClusterDeleted"
         case .clusterBalancerConfigured: "ClusterBalancerConfigured"
         case .clusterBalancerChangeRequested: "ClusterBalancerChangeRequested"
+        case .clusterWeightsChanged: "ClusterWeightsChanged"
+        case .clusterFailoverStarted: "ClusterFailoverStarted"
+        case .clusterMemberFenced: "ClusterMemberFenced"
+        case .clusterPrimaryElected: "ClusterPrimaryElected"
+        case .clusterPrimaryPromoted: "ClusterPrimaryPromoted"
+        case .clusterReplicasRepointed: "ClusterReplicasRepointed"
+        case .clusterFailoverCompleted: "ClusterFailoverCompleted"
+        case .clusterRejoinRequested: "ClusterRejoinRequested"
+        case .clusterMemberRejoined: "ClusterMemberRejoined"
         }
     }
 
@@ -190,6 +268,14 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterFailed(let failure): failure
         case .clusterBalancerConfigured(let balancer): balancer
         case .clusterBalancerChangeRequested(let change): change
+        case .clusterWeightsChanged(let weights): weights
+        case .clusterFailoverStarted(let start): start
+        case .clusterMemberFenced(let fence): fence
+        case .clusterPrimaryElected(let election): election
+        case .clusterReplicasRepointed(let ids): ids
+        case .clusterPrimaryPromoted(let member), .clusterFailoverCompleted(let member), .clusterRejoinRequested(let member),
+             .clusterMemberRejoined(let member):
+            member
         case .clusterBecameActive, .clusterGrown, .clusterShrunk, .clusterRestartRequested, .clusterRestarted,
              .clusterStatusReset, .clusterDeleteRequested, .clusterDeleted:
             NoPayload()
@@ -218,6 +304,15 @@ extension Cluster.Event: EnvelopedEvent {
         case "ClusterDeleted": .clusterDeleted
         case "ClusterBalancerConfigured": .clusterBalancerConfigured(try source.decode(Cluster.Balancer.self))
         case "ClusterBalancerChangeRequested": .clusterBalancerChangeRequested(try source.decode(Cluster.BalancerChange.self))
+        case "ClusterWeightsChanged": .clusterWeightsChanged(try source.decode(Cluster.Weights.self))
+        case "ClusterFailoverStarted": .clusterFailoverStarted(try source.decode(Cluster.FailoverStart.self))
+        case "ClusterMemberFenced": .clusterMemberFenced(try source.decode(Cluster.Fence.self))
+        case "ClusterPrimaryElected": .clusterPrimaryElected(try source.decode(Cluster.Election.self))
+        case "ClusterPrimaryPromoted": .clusterPrimaryPromoted(try source.decode(Cluster.MemberRef.self))
+        case "ClusterReplicasRepointed": .clusterReplicasRepointed(try source.decode(Cluster.MemberIds.self))
+        case "ClusterFailoverCompleted": .clusterFailoverCompleted(try source.decode(Cluster.MemberRef.self))
+        case "ClusterRejoinRequested": .clusterRejoinRequested(try source.decode(Cluster.MemberRef.self))
+        case "ClusterMemberRejoined": .clusterMemberRejoined(try source.decode(Cluster.MemberRef.self))
         default: throw UnknownEventType(aggregate: "Cluster", eventType: eventType)
         }
     }

@@ -15,6 +15,7 @@ extension Cluster {
             next.createdAt = spec.createdAt
             next.chosenAlgorithm = spec.algorithm
             next.locality = spec.locality
+            next.synchronousCommits = spec.synchronous
         case .clusterBecameActive, .clusterGrown, .clusterRestarted:
             next.failure = nil
         case .clusterGrowRequested(let added):
@@ -22,7 +23,9 @@ extension Cluster {
         case .clusterShrinkRequested(let leaving):
             next.leavingMemberIds = leaving.memberIds
         case .clusterShrunk:
-            next.members.removeAll { next.leavingMemberIds.contains($0.id) }
+            let leaving = next.leavingMemberIds
+            next.members.removeAll { leaving.contains($0.id) }
+            next.fencedMemberIds.removeAll { leaving.contains($0) }
             next.leavingMemberIds = []
         case .clusterUpgradeRequested(let change):
             next.pendingDatastoreVersion = change.datastoreVersion
@@ -33,6 +36,7 @@ extension Cluster {
             next.configurationId = change.configurationId
         case .clusterFailed(let failure):
             next.failure = failure
+            next.failover = nil
             next.leavingMemberIds = []
             next.pendingDatastoreVersion = nil
         case .clusterStatusReset:
@@ -44,7 +48,24 @@ extension Cluster {
             next.chosenAlgorithm = balancer.algorithm
         case .clusterBalancerChangeRequested(let change):
             next.chosenAlgorithm = change.algorithm
-        case .clusterRestartRequested, .clusterDeleteRequested, .clusterDeleted:
+        case .clusterWeightsChanged(let change):
+            for index in next.members.indices {
+                if let weight = change.weights[next.members[index].id] { next.members[index].weight = weight }
+            }
+        case .clusterFailoverStarted(let start):
+            next.failover = State.FailoverProgress(lostPrimaryId: start.lostPrimaryId, electedId: nil)
+        case .clusterMemberFenced(let fence):
+            if !next.fencedMemberIds.contains(fence.memberId) { next.fencedMemberIds.append(fence.memberId) }
+        case .clusterPrimaryElected(let election):
+            next.failover?.electedId = election.memberId
+        case .clusterPrimaryPromoted(let member):
+            next.promotedPrimaryId = member.memberId
+        case .clusterFailoverCompleted:
+            next.failover = nil
+            next.failure = nil
+        case .clusterMemberRejoined(let member):
+            next.fencedMemberIds.removeAll { $0 == member.memberId }
+        case .clusterRestartRequested, .clusterDeleteRequested, .clusterDeleted, .clusterReplicasRepointed, .clusterRejoinRequested:
             break
         }
         return next

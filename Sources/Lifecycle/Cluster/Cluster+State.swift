@@ -39,6 +39,43 @@ extension Cluster {
         public var balancer: Balancer?
         /// When the cluster was created.
         public var createdAt: Date?
+        /// Active-passive: commits wait for a standby (nil in states stored before there were replicas: no).
+        public var synchronousCommits: Bool?
+        /// Active-passive: commits wait for a standby.
+        public var synchronous: Bool { synchronousCommits ?? false }
+        /// Active-passive: the member promoted last (nil: the first member, the primary it was built with).
+        public var promotedPrimaryId: String?
+        /// Active-passive: the member that takes writes.
+        public var primaryId: String? { promotedPrimaryId ?? members.first?.id }
+        /// Members fenced by a failover, not yet replicas again (nil: none).
+        public var fenced: [String]?
+        /// Members fenced by a failover, not yet replicas again: never writable on their own.
+        public var fencedMemberIds: [String] {
+            get { fenced ?? [] }
+            set { fenced = newValue.isEmpty ? nil : newValue }
+        }
+        /// The running failover: the lost primary, and the member elected (once decided).
+        public var failover: FailoverProgress?
+
+        /// A failover under way.
+        public struct FailoverProgress: Codable, Sendable, Equatable {
+            public var lostPrimaryId: String
+            public var electedId: String?
+        }
+
+        /// How the cluster works (nil before it exists, or for a datastore without clusters).
+        public var strategy: ClusterStrategy? { datastore.flatMap { Datastores.descriptor(of: $0)?.clusterStrategy } }
+
+        /// Active-passive: a member's role (`primary`, `replica`, or `fenced`).
+        public func role(of memberId: String) -> String {
+            if fencedMemberIds.contains(memberId) { return "fenced" }
+            return memberId == primaryId ? "primary" : "replica"
+        }
+
+        /// Active-passive: the members that replicate from the primary (not fenced).
+        public var replicaIds: [String] {
+            members.map(\.id).filter { $0 != primaryId && !fencedMemberIds.contains($0) }
+        }
 
         /// A stream with no events: at the chart's initial leaf.
         public init(chart: Statechart) {

@@ -26,6 +26,8 @@ extension Cluster {
             Task(id: 0x07, name: "UPGRADING_CLUSTER", description: "Upgrading the cluster to new version."),
             Task(id: 0x08, name: "RESTARTING_CLUSTER", description: "Restarting the cluster."),
             Task(id: 0x09, name: "UPDATING_CLUSTER", description: "Updating the cluster."),
+            // Not a Trove task: Trove has no automatic failover.
+            Task(id: 0x0A, name: "FAILING_OVER", description: "Promoting a replica after the primary was lost."),
         ]
 
         /// The task with this name, if Trove has one.

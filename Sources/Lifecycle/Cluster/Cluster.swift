@@ -19,6 +19,12 @@ public enum Cluster: Aggregate {
         }
     }
 
+    /// An active-passive member's replication slot on the primary, and its `application_name` there (PostgreSQL
+    /// slot names: lower-case letters, digits and `_`).
+    public static func replicationSlotName(of instanceId: String) -> String {
+        "cellar_" + instanceId.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+    }
+
     /// One instance of a cluster.
     public struct Member: Codable, Sendable, Equatable {
         /// The instance id.
@@ -31,14 +37,20 @@ public enum Cluster: Aggregate {
         public var volumeSize: Int
         /// The member type shown by the API (Galera: `member`).
         public var type: String
+        /// Active-passive: the promotion preference (0: never promoted; nil in older events: 1).
+        public var weight: Int?
+
+        /// The promotion preference, 1 when never given.
+        public var promotionWeight: Int { weight ?? 1 }
 
         /// Creates a member.
-        public init(id: String, name: String, flavorId: String, volumeSize: Int, type: String = "member") {
+        public init(id: String, name: String, flavorId: String, volumeSize: Int, type: String = "member", weight: Int? = nil) {
             self.id = id
             self.name = name
             self.flavorId = flavorId
             self.volumeSize = volumeSize
             self.type = type
+            self.weight = weight
         }
     }
 
@@ -60,12 +72,15 @@ public enum Cluster: Aggregate {
         public var algorithm: BalancerAlgorithm?
         /// The placement policy (`affinity`, `anti-affinity`).
         public var locality: String?
+        /// Active-passive: commits wait for a standby.
+        public var synchronous: Bool?
 
         /// Creates a create request.
         public init(
             id: String, projectId: String, name: String, datastore: Datastore, members: [Member],
-            configurationId: String? = nil, algorithm: BalancerAlgorithm? = nil, locality: String? = nil
+            configurationId: String? = nil, algorithm: BalancerAlgorithm? = nil, locality: String? = nil, synchronous: Bool? = nil
         ) {
+            self.synchronous = synchronous
             self.algorithm = algorithm
             self.locality = locality
             self.id = id
@@ -117,5 +132,23 @@ public enum Cluster: Aggregate {
         case recordBalancer(Balancer)
         /// `{"balancer": {"algorithm": ...}}`.
         case changeBalancer(BalancerAlgorithm)
+        /// `{"weights": {"<member id>": 100, ...}}` (active-passive).
+        case changeWeights([String: Int])
+        /// The failover monitor lost the primary (missed heartbeats and a failed direct probe).
+        case startFailover(lostPrimaryId: String, reason: String)
+        /// The lost primary can no longer take writes (`how`: stopped by its guest, or powered off).
+        case recordFenced(memberId: String, how: String)
+        /// The failover decision: whom to promote, and why the others were not.
+        case recordElected(memberId: String, refusals: [String])
+        /// The elected member is the primary now.
+        case recordPromoted(memberId: String)
+        /// The other replicas follow the new primary.
+        case recordRepointed(memberIds: [String])
+        /// The failover is over: task NONE.
+        case recordFailoverCompleted
+        /// A fenced member's guest answers again: make it a replica of the primary.
+        case requestRejoin(memberId: String)
+        /// The fenced member replicates from the primary again.
+        case recordRejoined(memberId: String)
     }
 }

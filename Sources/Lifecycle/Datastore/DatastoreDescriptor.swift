@@ -28,11 +28,15 @@ public enum ClusterStrategy: String, Sendable {
     /// Every member takes reads and writes (MariaDB Galera): one balancer endpoint over the members that are in
     /// the group and synced.
     case activeActive
+    /// One primary takes writes, the others replicate from it and take reads (PostgreSQL streaming
+    /// replication): a read-write endpoint on the primary, a read-only one over the replicas, weighted failover.
+    case activePassive
 
-    /// The fewest members a cluster may have (Trove's rule for Galera: 3, so one loss keeps a majority).
-    public var minimumMembers: Int { 3 }
-    /// The member `type` the API shows.
-    public var memberType: String { "member" }
+    /// The fewest members a cluster may have (Trove's rule for Galera: 3, so one loss keeps a majority;
+    /// active-passive: a primary and one replica).
+    public var minimumMembers: Int { self == .activeActive ? 3 : 2 }
+    /// The member `type` the API accepts in a create or grow (active-passive shows each member's role instead).
+    public var memberType: String { self == .activeActive ? "member" : "replica" }
 }
 
 /// What a name names.

@@ -115,12 +115,19 @@ extension Instance {
         public var peers: [String]
         /// This member starts a new group (the first member of a new cluster); the others join it.
         public var seed: Bool
+        /// Active-passive: the member this one replicates from (nil: it is the primary, or the cluster is
+        /// active-active).
+        public var source: String?
+        /// Active-passive: a commit on the primary waits for at least one standby.
+        public var synchronous: Bool?
 
         /// Creates a membership.
-        public init(clusterId: String, peers: [String], seed: Bool) {
+        public init(clusterId: String, peers: [String], seed: Bool, source: String? = nil, synchronous: Bool? = nil) {
             self.clusterId = clusterId
             self.peers = peers
             self.seed = seed
+            self.source = source
+            self.synchronous = synchronous
         }
     }
 

@@ -40,13 +40,18 @@ extension Saga {
 
         /// `InstanceCreateRequested` for each member: peers are `joining` (every member it may reach); with
         /// `seeding`, the first member starts the group.
+        /// Active-passive: the seed is the primary; the others replicate from the cluster's primary.
         static func members(_ members: [Cluster.Member], of cluster: Cluster.State, joining peers: [String], seeding: Bool) -> [Action] {
             guard let datastore = cluster.datastore else { return [] }
+            let activePassive = cluster.strategy == .activePassive
             return members.enumerated().map { index, member in
-                .createInstance(Instance.CreateRequest(
+                let seed = seeding && index == 0
+                let source = activePassive && !seed ? cluster.primaryId : nil
+                return .createInstance(Instance.CreateRequest(
                     id: member.id, projectId: cluster.projectId, name: member.name, flavorId: member.flavorId,
                     volumeSize: member.volumeSize, datastore: datastore,
-                    cluster: Instance.ClusterMembership(clusterId: cluster.id, peers: peers, seed: seeding && index == 0)))
+                    cluster: Instance.ClusterMembership(clusterId: cluster.id, peers: peers, seed: seed, source: source,
+                                                       synchronous: activePassive ? cluster.synchronous : nil)))
             }
         }
     }

@@ -40,6 +40,13 @@ extension Saga {
         case removeBalancer(clusterId: String)
         /// Free the addresses leased for these instances (members that never started keep none).
         case releaseAddresses(instanceIds: [String])
+        /// Make sure the instance can no longer take writes: its guest stops the server and keeps it stopped, or,
+        /// when the guest does not answer, its server is powered off; records `ClusterMemberFenced`.
+        case fence(instanceId: String, clusterId: String)
+        /// Ask every member of the active-passive cluster for its replication state, choose whom to promote
+        /// (`Failover.choose` with the cluster's policy) and record `ClusterPrimaryElected`; nobody: the step fails
+        /// with every refusal.
+        case electPrimary(clusterId: String)
         /// The work is no longer wanted (the instance is being deleted): the saga ends cancelled.
         case cancel(reason: String)
         /// Nothing can make this step succeed: the step fails without retries.
@@ -62,6 +69,12 @@ extension Saga {
         /// Apply configuration values (none: detached) and record what the guest answered
         /// (`ConfigureInstance.recorded(pendingRestart:)`).
         case applyConfiguration([String: ParameterValue])
+        /// Promote this standby to primary, with a replication slot for each of these members.
+        case promote(replicaIds: [String])
+        /// Replicate from this primary from now on (its new timeline included).
+        case follow(primaryId: String)
+        /// Start over as a replica of this primary (a fresh base backup replaces the data).
+        case rejoin(primaryId: String)
     }
 
     /// What an `awaitInstance` waits for.

@@ -4,7 +4,7 @@ extension Saga.Definition {
     /// Every saga definition.
     public static let all: [Saga.Definition] = [
         createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest, configureInstance,
-        createCluster, deleteCluster, growCluster, shrinkCluster, restartCluster, changeBalancer,
+        createCluster, deleteCluster, growCluster, shrinkCluster, restartCluster, changeBalancer, failOver, rejoinMember,
     ]
 
     /// The events that start a saga, and which (the task manager's queue is bound to these). Instance events
@@ -19,6 +19,7 @@ extension Saga.Definition {
         ("ClusterCreateRequested", createCluster), ("ClusterDeleteRequested", deleteCluster),
         ("ClusterGrowRequested", growCluster), ("ClusterShrinkRequested", shrinkCluster),
         ("ClusterRestartRequested", restartCluster), ("ClusterBalancerChangeRequested", changeBalancer),
+        ("ClusterFailoverStarted", failOver), ("ClusterRejoinRequested", rejoinMember),
     ]
 
     /// The routing keys of the trigger events on the events exchange (`<stream category>.<event type>`).

@@ -1,0 +1,279 @@
+import Bus
+import Foundation
+import GuestProtocol
+import Lifecycle
+import LocalServers
+import PostgresNIO
+
+/// What an active-passive member's guest does beyond a standalone server: the primary serves the replication
+/// account; a replica is a base backup of its primary, streaming through its own slot (hot standby: reads only);
+/// a failover fences the lost primary, promotes one replica and re-points the others; a fenced member rejoins
+/// from a fresh base backup. A member that was the primary never starts its server on its own (after a crash or
+/// a restart of its guest): only the control plane says whether it is still the primary.
+protocol ReplicatingManager: DatastoreManager {
+    /// The cluster's replication password, opened by the dispatcher (it never rests in the guest's state).
+    func useReplicationPassword(_ password: String)
+    /// Stops the server at once and keeps it stopped: it never takes writes again until it rejoins.
+    func fence() async throws
+    /// Becomes the primary, with a slot for each follower (in order of preference for synchronous commits).
+    func promote(replicaSlots: [String]) async throws
+    /// Replicates from another primary from now on (no restart: the WAL receiver reconnects).
+    func follow(_ replication: ReplicationSettings) async throws
+    /// Starts over as a replica of `replication`'s primary from a fresh base backup.
+    func rejoin(_ replication: ReplicationSettings) async throws
+    /// The live replication state.
+    func replicationStatus() async -> ReplicationStatus
+    /// What a balancer check asks, answered from the server itself.
+    func answers(_ question: BalancerCheck.Question) async -> Bool
+    /// This server is an active-passive member.
+    var isReplicating: Bool { get }
+}
+
+extension PostgreSQLManager: ReplicatingManager {
+    func useReplicationPassword(_ password: String) { replicationPassword = password }
+
+    /// `prepare` of an active-passive member: the primary initializes and serves the replication account; a
+    /// replica waits for its primary and copies it.
+    func prepareMember(_ request: PrepareRequest, cluster: ClusterSettings, replication: ReplicationSettings) async throws {
+        state.cluster = cluster
+        state.memoryMB = request.memoryMB
+        state.volumeSizeGB = request.volumeSizeGB
+        state.overrides = request.overrides ?? [:]
+        state.synchronousStandbys = replication.synchronous ? replication.standbySlots : []
+        guard let primary = replication.primaryAddress else {
+            try await onDedicatedThread { [self] in try initializeIfNeeded() }
+            try writeConfiguration()
+            try await startServer()
+            try await withAdmin { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "REVOKE ALL ON DATABASE postgres FROM PUBLIC"), logger: self.logger)
+            }
+            try await ensureReplicationAccount()
+            try await createDatabases(request.databases)
+            try await createUsers(request.users)
+            try markPrepared()
+            return
+        }
+        if !FileManager.default.fileExists(atPath: paths.initialized.path) {
+            try await copyPrimary(at: primary, slotName: replication.slotName)
+        }
+        try writeConfiguration()
+        try await startServer()
+        try markPrepared()
+    }
+
+    func fence() async throws {
+        state.fenced = true
+        try state.save(to: paths.guestState)
+        guard try await isServerRunning() else { return }
+        let binaries = try PostgresBinaries.locate()
+        try await onDedicatedThread { [self] in
+            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "immediate", "-w", "-s", "-t", "20", "stop"], asUser: osUser)
+        }
+        logger.warning("fenced: the server is stopped until this member rejoins as a replica")
+    }
+
+    func promote(replicaSlots: [String]) async throws {
+        try requirePrepared()
+        guard !state.fenced else { throw RemoteFailure(type: "Fenced", message: "a fenced member is not promoted") }
+        guard try await isServerRunning() else { throw RemoteFailure(type: "NotRunning", message: "the server is not running") }
+        if try await inRecovery() {
+            let binaries = try PostgresBinaries.locate()
+            try await onDedicatedThread { [self] in
+                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-w", "-s", "-t", "30", "promote"], asUser: osUser)
+            }
+        }
+        try? FileManager.default.removeItem(at: paths.replicationConf)
+        state.synchronousStandbys = state.cluster?.replication?.synchronous == true ? replicaSlots : []
+        state.cluster?.replication?.primaryAddress = nil
+        try state.save(to: paths.guestState)
+        try writeConfiguration()
+        try await withAdmin { connection in
+            for slot in replicaSlots {
+                try await connection.query("""
+                    SELECT pg_create_physical_replication_slot(\(slot), true)
+                    WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = \(slot))
+                    """, logger: self.logger)
+            }
+            try await connection.query("SELECT pg_reload_conf()", logger: self.logger)
+        }
+        try await ensureReplicationAccount()
+        logger.info("promoted to primary", metadata: ["slots": "\(replicaSlots)"])
+    }
+
+    func follow(_ replication: ReplicationSettings) async throws {
+        try requirePrepared()
+        guard let primary = replication.primaryAddress else { throw RemoteFailure(type: "InvalidArguments", message: "follow needs a primary") }
+        guard let password = replicationPassword else {
+            throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
+        }
+        try writeStandbySettings(primary: primary, slotName: replication.slotName, password: password)
+        state.cluster?.replication?.primaryAddress = primary
+        try state.save(to: paths.guestState)
+        if try await isServerRunning() {
+            try await withAdmin { connection in
+                try await connection.query("SELECT pg_reload_conf()", logger: self.logger)
+            }
+        } else if !state.fenced {
+            try await startServer()
+        }
+        logger.info("following a new primary", metadata: ["primary": "\(primary)"])
+    }
+
+    func rejoin(_ replication: ReplicationSettings) async throws {
+        guard let primary = replication.primaryAddress else { throw RemoteFailure(type: "InvalidArguments", message: "rejoin needs a primary") }
+        if try await isServerRunning() {
+            let binaries = try PostgresBinaries.locate()
+            try await onDedicatedThread { [self] in
+                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "immediate", "-w", "-s", "-t", "20", "stop"], asUser: osUser)
+            }
+        }
+        try? FileManager.default.removeItem(at: paths.initialized)
+        try await copyPrimary(at: primary, slotName: replication.slotName)
+        state.cluster?.replication?.primaryAddress = primary
+        state.fenced = false
+        state.stoppedOnPurpose = false
+        try state.save(to: paths.guestState)
+        try writeConfiguration()
+        try await startServer()
+        logger.info("rejoined as a replica", metadata: ["primary": "\(primary)"])
+    }
+
+    func replicationStatus() async -> ReplicationStatus {
+        let stopped = ReplicationStatus(running: false, role: isStandby ? .replica : .primary, fenced: state.fenced, timeline: 0,
+                                        receivedLSN: 0, replayedLSN: 0, synchronousStandbys: [])
+        guard state.prepared, (try? await isServerRunning()) == true else { return stopped }
+        let fenced = state.fenced
+        do {
+            return try await withAdmin { connection in
+                let recovery = try await connection.query("SELECT pg_is_in_recovery()", logger: self.logger).collect()
+                let inRecovery = try recovery.first?.decode(Bool.self) ?? false
+                let timeline = try await connection.query("SELECT timeline_id::int8 FROM pg_control_checkpoint()", logger: self.logger)
+                    .collect().first?.decode(Int64.self) ?? 0
+                if inRecovery {
+                    var (received, replayed, receivedTimeline): (Int64, Int64, Int64) = (0, 0, 0)
+                    for try await row in try await connection.query("""
+                        SELECT COALESCE(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'), 0)::int8,
+                               COALESCE(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), 0)::int8,
+                               COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), 0)::int8
+                        """, logger: self.logger).decode((Int64, Int64, Int64).self) {
+                        (received, replayed, receivedTimeline) = row
+                    }
+                    return ReplicationStatus(running: true, role: .replica, fenced: fenced,
+                                             timeline: Int(max(timeline, receivedTimeline)),
+                                             receivedLSN: UInt64(max(received, replayed)), replayedLSN: UInt64(replayed), synchronousStandbys: [])
+                }
+                let position = try await connection.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8", logger: self.logger)
+                    .collect().first?.decode(Int64.self) ?? 0
+                var synchronous: [String] = []
+                var lag: [String: Int64] = [:]
+                for try await (name, syncState, behind) in try await connection.query("""
+                    SELECT application_name, sync_state, COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::int8
+                    FROM pg_stat_replication
+                    """, logger: self.logger).decode((String, String, Int64).self) {
+                    if syncState == "sync" { synchronous.append(name) }
+                    lag[name] = behind
+                }
+                return ReplicationStatus(running: true, role: .primary, fenced: fenced, timeline: Int(timeline),
+                                         receivedLSN: UInt64(position), replayedLSN: UInt64(position),
+                                         synchronousStandbys: synchronous, standbyLagBytes: lag)
+            }
+        } catch {
+            return stopped
+        }
+    }
+
+    /// What a balancer check asks, answered from the server itself.
+    func answers(_ question: BalancerCheck.Question) async -> Bool {
+        guard state.prepared, !state.fenced, (try? await isServerRunning()) == true else { return false }
+        switch question {
+        case .ready: return true
+        case .primary: return (try? await inRecovery()) == false
+        case .replica: return (try? await inRecovery()) == true
+        }
+    }
+
+    // MARK: - Helpers
+
+    var isReplicating: Bool { state.cluster?.replication != nil }
+
+    /// The data directory says this server is a standby (`standby.signal`).
+    var isStandby: Bool { FileManager.default.fileExists(atPath: paths.data.appendingPathComponent("standby.signal").path) }
+
+    /// An active-passive member that is not a standby: it was the primary, and does not start on its own.
+    var waitsForTheControlPlane: Bool { state.cluster?.replication != nil && (state.fenced || !isStandby) }
+
+    func inRecovery() async throws -> Bool {
+        try await withAdmin { connection in
+            try await connection.query("SELECT pg_is_in_recovery()", logger: self.logger).collect().first?.decode(Bool.self) ?? false
+        }
+    }
+
+    /// The replication account, with the cluster's password (created on the primary; standbys copy it).
+    private func ensureReplicationAccount() async throws {
+        guard let password = replicationPassword else {
+            throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
+        }
+        let user = PostgreSQLConfigurationFiles.replicationUser
+        try await withAdmin { connection in
+            let exists = try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(user)", on: connection)
+            let verb = exists ? "ALTER" : "CREATE"
+            try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(user) WITH REPLICATION LOGIN PASSWORD \(SQLText.literal(password))"),
+                                       logger: self.logger)
+        }
+    }
+
+    /// Waits for the primary (it may still be starting), then copies it with `pg_basebackup` through this
+    /// member's slot (made by the copy, or found from an earlier attempt), and marks the copy a standby.
+    private func copyPrimary(at primary: String, slotName: String) async throws {
+        guard let password = replicationPassword else {
+            throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
+        }
+        let binaries = try PostgresBinaries.locate()
+        let deadline = ContinuousClock.now + .seconds(150)
+        var lastFailure = ""
+        while ContinuousClock.now < deadline {
+            do {
+                try await onDedicatedThread { [self] in try baseBackup(binaries, from: primary, slotName: slotName, password: password) }
+                return
+            } catch let failure as CommandFailure {
+                lastFailure = failure.output
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        throw RemoteFailure(type: "BaseBackupFailed", message: "could not copy the primary \(primary): \(lastFailure.suffix(300))")
+    }
+
+    private nonisolated func baseBackup(_ binaries: PostgresBinaries, from primary: String, slotName: String, password: String) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.logDirectory)
+        try? manager.removeItem(at: paths.data)
+        try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.data)
+        let arguments = ["-h", primary, "-p", "\(port)", "-U", PostgreSQLConfigurationFiles.replicationUser, "-D", paths.data.path,
+                         "-X", "stream", "-c", "fast", "--no-sync", "-w"]
+        let environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "2"]
+        do {
+            try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-C", "-S", slotName], environment: environment, asUser: osUser)
+        } catch let failure as CommandFailure where failure.output.contains("already exists") {
+            try? manager.removeItem(at: paths.data)
+            try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try giveToDatabaseUser(paths.data)
+            try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-S", slotName], environment: environment, asUser: osUser)
+        }
+        try writeStandbySettings(primary: primary, slotName: slotName, password: password)
+        let signal = paths.data.appendingPathComponent("standby.signal")
+        try Data().write(to: signal)
+        try giveToDatabaseUser(signal)
+        // The primary's own replication settings came with the copy: this member's are written next.
+        try? manager.removeItem(at: paths.data.appendingPathComponent("postmaster.pid"))
+        try Data().write(to: paths.initialized)
+    }
+
+    /// `cellar-replication.conf`: the primary to stream from and this member's slot there.
+    private nonisolated func writeStandbySettings(primary: String, slotName: String, password: String) throws {
+        let text = PostgreSQLConfigurationFiles.standbySettings(primaryAddress: primary, port: port, password: password, slotName: slotName)
+        try writePrivateFile(Data(text.utf8), to: paths.replicationConf)
+        try giveToDatabaseUser(paths.replicationConf)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// The sagas of active-passive clusters' failover, on the cluster stream: each step records what it did, so the
+/// cluster's history tells the failover step by step.
+extension Saga {
+    /// `ClusterFailoverStarted`: fence the lost primary (its guest stops it, or its server is powered off: it
+    /// never takes writes on its own again), elect a replica from the members' live reports (`Failover.choose`),
+    /// promote it, re-point the other replicas at it, then task NONE. The balancer's checks ask each member's
+    /// role, so writes reach the new primary without a reconfiguration.
+    public enum FailOver: SagaProgram {
+        public enum Step: String, CaseIterable { case fence, elect, promote, repoint, markCompleted }
+
+        public static let definition = Definition(name: "FailOver", steps: [
+            .init(Step.fence, timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200))),
+            .init(Step.elect, timeout: .seconds(30), retry: .init(maxAttempts: 5, firstDelay: .milliseconds(500))),
+            .init(Step.promote, timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200))),
+            .init(Step.repoint, timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
+            .init(Step.markCompleted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster")] }
+            // Already ended (a step repeated after a crash of the task manager): nothing more to do.
+            guard let failover = cluster.failover else { return [] }
+            if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
+            switch step {
+            case .fence:
+                return [.fence(instanceId: failover.lostPrimaryId, clusterId: cluster.id)]
+            case .elect:
+                return [.electPrimary(clusterId: cluster.id)]
+            case .promote:
+                guard let elected = failover.electedId else { return [.failPermanently(reason: "nobody was elected")] }
+                let followers = cluster.members.map(\.id).filter { $0 != elected }
+                return [.callGuest(instanceId: elected, .promote(replicaIds: followers)),
+                        .recordCluster(.recordPromoted(memberId: elected), clusterId: cluster.id)]
+            case .repoint:
+                guard let primary = cluster.primaryId else { return [] }
+                let replicas = cluster.replicaIds
+                return replicas.map { .callGuest(instanceId: $0, .follow(primaryId: primary)) }
+                    + [.recordCluster(.recordRepointed(memberIds: replicas), clusterId: cluster.id)]
+            case .markCompleted:
+                return [.recordCluster(.recordFailoverCompleted, clusterId: cluster.id)]
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "failing_over" else { return [] }
+            return [.recordCluster(.recordFailure(reason: "failover failed: \(reason)"), clusterId: cluster.id)]
+        }
+    }
+
+    /// `ClusterRejoinRequested`: a fenced member whose guest answers again becomes a replica of the primary (a
+    /// fresh base backup: what it wrote after the primary moved is discarded).
+    public enum RejoinMember: SagaProgram {
+        public enum Step: String, CaseIterable { case rejoin, markRejoined }
+
+        public static let definition = Definition(name: "RejoinMember", steps: [
+            .init(Step.rejoin, timeout: .seconds(300), retry: .init(maxAttempts: 3, firstDelay: .seconds(1))),
+            .init(Step.markRejoined, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, case .clusterRejoinRequested(let member)? = facts.clusterTrigger else {
+                return [.failPermanently(reason: "RejoinMember was not started by a ClusterRejoinRequested")]
+            }
+            if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
+            guard let primary = cluster.primaryId else { return [.failPermanently(reason: "the cluster has no primary")] }
+            switch step {
+            case .rejoin: return [.callGuest(instanceId: member.memberId, .rejoin(primaryId: primary))]
+            case .markRejoined:
+                return cluster.leaf == "rejoining" ? [.recordCluster(.recordRejoined(memberId: member.memberId), clusterId: cluster.id)] : []
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "rejoining" else { return [] }
+            return [.recordCluster(.recordFailure(reason: "rejoin failed: \(reason)"), clusterId: cluster.id)]
+        }
+    }
+}
+
+extension Saga.Definition {
+    /// `FailOver`.
+    public static var failOver: Saga.Definition { Saga.FailOver.definition }
+    /// `RejoinMember`.
+    public static var rejoinMember: Saga.Definition { Saga.RejoinMember.definition }
+}

@@ -1,0 +1,176 @@
+import EventStore
+import Foundation
+import GuestProtocol
+import Lifecycle
+import LocalServers
+import Logging
+import PostgresNIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Watches the primary of every active-passive cluster and starts a failover when it is lost: its heartbeat is
+/// late or reports it not healthy, **and** a direct probe (the primary's own check port, asked `/primary`) fails
+/// `probeFailures` times in a row, so one slow heartbeat is not a failover. It also asks a fenced member whose
+/// guest answers again to rejoin as a replica.
+///
+/// One task manager leads at a time (a PostgreSQL advisory lock held on one connection); the others wait for the
+/// lock. Even two leaders could not promote twice: a failover starts by an append the cluster's chart accepts
+/// only once.
+struct FailoverMonitor: Sendable {
+    /// When a primary counts as lost. Defaults aim at seconds (Patroni's defaults take 30-40 s).
+    struct Settings: Sendable {
+        /// How often every primary is looked at.
+        var interval: Duration = .milliseconds(500)
+        /// A heartbeat older than this is missed (members report every second, and at once on a crash).
+        var heartbeatGrace: Duration = .seconds(3)
+        /// How long a probe waits for the primary's answer.
+        var probeTimeout: Duration = .milliseconds(500)
+        /// Failed probes in a row, each with a bad heartbeat, before the primary is lost.
+        var probeFailures = 2
+
+        /// The defaults, changed by `CELLAR_FAILOVER_INTERVAL_MS`, `CELLAR_FAILOVER_HEARTBEAT_GRACE_MS`,
+        /// `CELLAR_FAILOVER_PROBE_TIMEOUT_MS` and `CELLAR_FAILOVER_PROBE_FAILURES`.
+        static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Settings {
+            var settings = Settings()
+            func milliseconds(_ name: String) -> Duration? { environment[name].flatMap(Int.init).map { .milliseconds($0) } }
+            settings.interval = milliseconds("CELLAR_FAILOVER_INTERVAL_MS") ?? settings.interval
+            settings.heartbeatGrace = milliseconds("CELLAR_FAILOVER_HEARTBEAT_GRACE_MS") ?? settings.heartbeatGrace
+            settings.probeTimeout = milliseconds("CELLAR_FAILOVER_PROBE_TIMEOUT_MS") ?? settings.probeTimeout
+            settings.probeFailures = environment["CELLAR_FAILOVER_PROBE_FAILURES"].flatMap(Int.init) ?? settings.probeFailures
+            return settings
+        }
+    }
+
+    let services: TaskManagerServices
+    let settings: Settings
+
+    var logger: Logger { services.logger }
+
+    /// Runs until cancelled, leading whenever it holds the lock.
+    func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await services.client.withConnection { connection in
+                    let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext('cellar:failover-monitor'))", logger: logger)
+                    guard try await rows.collect().first?.decode(Bool.self) == true else { return }
+                    logger.info("leading failover detection")
+                    defer { logger.info("no longer leading failover detection") }
+                    try await lead()
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("failover monitor interrupted; trying again", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    /// Looks at every active-passive cluster every `interval`.
+    private func lead() async throws {
+        var failures: [String: Int] = [:]
+        while !Task.isCancelled {
+            let clusterIDs = try await services.client.query("SELECT id FROM clusters WHERE NOT deleted", logger: logger)
+                .collect().map { try $0.decode(String.self) }
+            for clusterID in clusterIDs {
+                do { try await watch(clusterID, failures: &failures) } catch {
+                    logger.warning("could not watch cluster", metadata: ["cluster": "\(clusterID)", "error": "\(error)"])
+                }
+            }
+            try await Task.sleep(for: settings.interval)
+        }
+    }
+
+    private func watch(_ clusterID: String, failures: inout [String: Int]) async throws {
+        let cluster = try await services.clusters.load(clusterID).state
+        guard cluster.strategy == .activePassive, ["active", "error", "rejoining"].contains(cluster.leaf),
+              let primary = cluster.primaryId else { return }
+        let heartbeat = try await lastHeartbeat(of: primary)
+        if let problem = try await heartbeatProblem(heartbeat, of: primary) {
+            if await probe(primary) != nil {
+                failures[clusterID] = 0
+                return
+            }
+            failures[clusterID, default: 0] += 1
+            guard failures[clusterID, default: 0] >= settings.probeFailures else { return }
+            failures[clusterID] = 0
+            let reason = "\(problem); \(settings.probeFailures) direct probes of its check port failed"
+            logger.warning("primary lost: failing over", metadata: ["cluster": "\(clusterID)", "primary": "\(primary)", "reason": "\(reason)"])
+            _ = try await services.clusters.execute(.startFailover(lostPrimaryId: primary, reason: reason), on: clusterID,
+                                                    metadata: EventMetadata(service: "taskmanager"))
+            return
+        }
+        failures[clusterID] = 0
+        guard cluster.leaf == "active" else { return }
+        for fenced in cluster.fencedMemberIds {
+            guard let seen = try await lastHeartbeat(of: fenced), seen.age < settings.heartbeatGrace.seconds else { continue }
+            logger.info("a fenced member answers again: it rejoins as a replica", metadata: ["cluster": "\(clusterID)", "member": "\(fenced)"])
+            _ = try await services.clusters.execute(.requestRejoin(memberId: fenced), on: clusterID, metadata: EventMetadata(service: "taskmanager"))
+            return
+        }
+    }
+
+    /// What is wrong with the primary's last heartbeat (nil: it is recent and healthy, or a restart is under way).
+    private func heartbeatProblem(_ heartbeat: Heartbeat?, of primary: String) async throws -> String? {
+        let status = try await services.client.query("SELECT status FROM instances WHERE id = \(primary)", logger: logger)
+            .collect().first?.decode(String.self)
+        if let status, ["BUILD", "REBOOT", "RESIZE"].contains(status) { return nil }  // down on purpose for a moment
+        guard let heartbeat else { return "no heartbeat from the primary" }
+        if heartbeat.age > settings.heartbeatGrace.seconds { return "the primary's last heartbeat is \(String(format: "%.1f", heartbeat.age)) s old" }
+        if heartbeat.status != DatastoreCondition.healthy.rawValue { return "the primary reports \(heartbeat.status)" }
+        return nil
+    }
+
+    struct Heartbeat {
+        var status: String
+        /// Seconds since it arrived.
+        var age: Double
+    }
+
+    private func lastHeartbeat(of instanceID: String) async throws -> Heartbeat? {
+        let rows = try await services.client.query("""
+            SELECT status, EXTRACT(EPOCH FROM now() - last_seen)::float8 FROM guest_heartbeats WHERE instance_id = \(instanceID)
+            """, logger: logger)
+        return try await rows.collect().first.map { row in
+            let (status, age) = try row.decode((String, Double).self)
+            return Heartbeat(status: status, age: age)
+        }
+    }
+
+    /// Asks the member's guest `GET /primary` on its check port; the answer's status line, or nil when it is not
+    /// 200 within the probe's timeout.
+    private func probe(_ instanceID: String) async -> String? {
+        guard let address = try? await services.addresses.leased(by: instanceID) else { return nil }
+        let timeout = settings.probeTimeout
+        return try? await onDedicatedThread { CheckProbe.ask(address: address, port: BalancerCheck.port, path: BalancerCheck.Question.primary.rawValue, timeout: timeout) }
+    }
+}
+
+/// A blocking HTTP/1.0 GET with a deadline, for the monitor's probes (a stopped guest's kernel still accepts the
+/// connection: the read's timeout is what notices).
+enum CheckProbe {
+    static func ask(address: String, port: Int, path: String, timeout: Duration) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let micros = Int(timeout.components.seconds) * 1_000_000 + Int(timeout.components.attoseconds / 1_000_000_000_000)
+        var limit = timeval(tv_sec: micros / 1_000_000, tv_usec: micros % 1_000_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, address, &target.sin_addr) == 1 else { return nil }
+        let connected = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = "GET \(path) HTTP/1.0\r\n\r\n"
+        guard request.withCString({ send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        let line = String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
+        return line.contains(" 200 ") ? line : nil
+    }
+}
