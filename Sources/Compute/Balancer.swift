@@ -75,14 +75,17 @@ public enum HAProxy {
     /// The configuration of one cluster's balancer: TCP, the algorithm, an HTTP health check on each member's
     /// guest (a member is out after two failed checks a second apart, back after two good ones), and sessions to
     /// a member that goes down closed at once so clients reconnect to a healthy one.
-    public static func configuration(_ request: BalancerRequest, statsSocket: String) -> String {
+    public static func configuration(_ request: BalancerRequest, statsSocket: String, stateFile: String) -> String {
         var lines = [
             "global",
             "    maxconn 4096",
             "    stats socket \(statsSocket) mode 600 level admin",
+            // A reload keeps each member's checked state (saved just before it): an unchecked member counts as up.
+            "    server-state-file \(stateFile)",
             "",
             "defaults",
             "    mode tcp",
+            "    load-server-state-from-file global",
             "    timeout connect 3s",
             "    timeout client 8h",
             "    timeout server 8h",
@@ -127,6 +130,20 @@ public enum HAProxy {
             guard line.hasPrefix("Pid:") else { return nil }
             return Int32(line.dropFirst(4).trimmingCharacters(in: .whitespaces))
         }.first
+    }
+
+    /// Whether a member of any proxy in `show stat` has not been checked yet (`check_status` `INI`): HAProxy
+    /// counts an unchecked member as up, so a fresh balancer is trusted only once every member was checked.
+    public static func checksPending(fromStats csv: String) -> Bool {
+        let lines = csv.split(separator: "\n").map(String.init)
+        guard let header = lines.first(where: { $0.hasPrefix("# ") }) else { return true }
+        let columns = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard let server = columns.firstIndex(of: "svname"), let check = columns.firstIndex(of: "check_status") else { return true }
+        return lines.filter { !$0.hasPrefix("#") }.contains { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count > max(server, check), fields[server] != "FRONTEND", fields[server] != "BACKEND" else { return false }
+            return fields[check].isEmpty || fields[check].hasPrefix("INI")
+        }
     }
 
     /// The members' rows of `show stat` (CSV with a `# pxname,svname,...` header), for the `cluster` proxy.

@@ -69,7 +69,8 @@ extension ProcessComputeDriver {
         try withLock("cluster-\(request.clusterID)") {
             let runtime = Self.runtimeDirectory(of: "cluster-\(request.clusterID)")
             try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let text = HAProxy.configuration(request, statsSocket: runtime.appendingPathComponent("haproxy.sock").path)
+            let text = HAProxy.configuration(request, statsSocket: runtime.appendingPathComponent("haproxy.sock").path,
+                                             stateFile: folder.appendingPathComponent("haproxy.state").path)
             let file = folder.appendingPathComponent("haproxy.cfg")
             let candidate = folder.appendingPathComponent("haproxy.cfg.new")
             let current = try? String(contentsOf: file, encoding: .utf8)
@@ -112,6 +113,7 @@ extension ProcessComputeDriver {
             }
             usleep(20_000)
         }
+        try awaitFirstChecks(clusterID)
     }
 
     /// Reloads the master and returns once the new worker serves and the old one no longer accepts: a connection
@@ -123,14 +125,30 @@ extension ProcessComputeDriver {
             return HAProxy.workerPID(fromInfo: info)
         }
         let oldWorker = servingWorker()
+        if let states = try? UnixSocket.exchange(path: socket, request: "show servers state\n") {
+            try? Data(states.utf8).write(to: balancerDirectory(of: clusterID).appendingPathComponent("haproxy.state"))
+        }
         kill(master, SIGUSR2)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let worker = servingWorker(), worker != oldWorker,
-               oldWorker.map({ !ProcessStatus.isAlive(pid: $0) || !ListeningSockets.held(by: $0) }) ?? true { return }
+               oldWorker.map({ !ProcessStatus.isAlive(pid: $0) || !ListeningSockets.held(by: $0) }) ?? true {
+                return try awaitFirstChecks(clusterID)
+            }
             usleep(10_000)
         }
         throw ComputeError("the balancer of cluster \(clusterID) did not finish its reload within 10 s")
+    }
+
+    /// Waits until the balancer has checked every member once (new members start unchecked, counted as up).
+    private func awaitFirstChecks(_ clusterID: String) throws {
+        let socket = Self.runtimeDirectory(of: "cluster-\(clusterID)").appendingPathComponent("haproxy.sock").path
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let stats = try? UnixSocket.exchange(path: socket, request: "show stat\n"), !HAProxy.checksPending(fromStats: stats) { return }
+            usleep(20_000)
+        }
+        throw ComputeError("the balancer of cluster \(clusterID) did not check its members within 10 s")
     }
 
     /// The live HAProxy master of the cluster (its command line names the cluster's folder: PIDs are reused).

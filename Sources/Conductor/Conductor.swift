@@ -53,7 +53,11 @@ public struct Conductor: Sendable {
                     \(heartbeat.serverVersion), \(figures)::jsonb, \(replication)::jsonb)
             ON CONFLICT (instance_id) DO UPDATE SET last_seen = now(), status = excluded.status, role = excluded.role,
                 volume_used_bytes = excluded.volume_used_bytes, server_version = excluded.server_version,
-                cluster_figures = excluded.cluster_figures, replication = excluded.replication
+                cluster_figures = excluded.cluster_figures,
+                -- A failover needs what the primary knew while it ran (its position, its synchronous standbys):
+                -- the report of a stopped server does not replace it.
+                replication = CASE WHEN (excluded.replication->>'running')::boolean IS FALSE AND guest_heartbeats.replication IS NOT NULL
+                                   THEN guest_heartbeats.replication ELSE excluded.replication END
             """, logger: logger)
         if !state.guestRegistered {
             guard state.leaf == "registering" else { return }

@@ -203,6 +203,9 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
             unixSocketPath: paths.socketFile(port: port), username: Self.adminUser, password: nil, database: database)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
+            // The guest's own changes (roles, databases, grants) never wait for a synchronous standby: one that is
+            // not there yet (a cluster being built) would hold them forever.
+            try await connection.query("SET synchronous_commit TO local", logger: logger)
             let result = try await body(connection)
             try await connection.close()
             return result

@@ -28,6 +28,8 @@ struct FailoverMonitor: Sendable {
         var probeTimeout: Duration = .milliseconds(500)
         /// Failed probes in a row, each with a bad heartbeat, before the primary is lost.
         var probeFailures = 2
+        /// How long a cluster whose failover failed waits before the next attempt.
+        var retryAfterFailure: Duration = .seconds(30)
 
         /// The defaults, changed by `CELLAR_FAILOVER_INTERVAL_MS`, `CELLAR_FAILOVER_HEARTBEAT_GRACE_MS`,
         /// `CELLAR_FAILOVER_PROBE_TIMEOUT_MS` and `CELLAR_FAILOVER_PROBE_FAILURES`.
@@ -85,6 +87,8 @@ struct FailoverMonitor: Sendable {
         let cluster = try await services.clusters.load(clusterID).state
         guard cluster.strategy == .activePassive, ["active", "error", "rejoining"].contains(cluster.leaf),
               let primary = cluster.primaryId else { return }
+        // After a failed failover, try again only now and then (a replica may catch up or come back meanwhile).
+        if cluster.leaf == "error", let failure = cluster.failure, Date().timeIntervalSince(failure.at) < settings.retryAfterFailure.seconds { return }
         let heartbeat = try await lastHeartbeat(of: primary)
         if let problem = try await heartbeatProblem(heartbeat, of: primary) {
             if await probe(primary) != nil {

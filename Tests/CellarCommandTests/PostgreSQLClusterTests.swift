@@ -1,0 +1,117 @@
+import CellarTestSupport
+import EventStore
+import Foundation
+import LocalServers
+import Testing
+
+/// Active-passive PostgreSQL clusters through the control plane, with real guests, a primary and streaming
+/// replicas, and an HAProxy with a read-write and a read-only endpoint: weighted automatic failover, fencing,
+/// the old primary back as a replica.
+@Suite("PostgreSQL active-passive clusters with failover", .serialized, .tags(.postgres, .rabbitMQ))
+struct PostgreSQLClusterTests {
+    static var member: [String: Any] { ["flavorRef": "1", "volume": ["size": 1]] }
+
+    /// `psql` as `user` on `address:port`.
+    static func sql(_ address: String, port: Int = 5432, password: String, _ statement: String, database: String = "postgres")
+        throws -> (status: Int32, output: String) {
+        try UpCommandTests.run("/usr/bin/psql", ["-h", address, "-p", "\(port)", "-U", "root", "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", statement],
+                               environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3"])
+    }
+
+    @Test("synchronous, weights 50/100/10: replicas stream and refuse writes, reads spread; kill -9 of the primary promotes the weight-100 replica with every acknowledged commit; the old primary comes back as a replica; the history tells it")
+    func failover() async throws {
+        try await ControlPlane.with { plane in
+            let created = try await plane.trove("POST", "/clusters", ["cluster": [
+                "name": "pg", "datastore": ["type": "postgresql", "version": "15"],
+                "instances": [Self.member, Self.member, Self.member],
+                "extended_properties": ["weights": "50:100:10", "synchronous": "true"],
+            ]])
+            #expect(created.status == 200, "\(created.json)")
+            let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
+            let ready = try await GaleraClusterTests.waitForTask(id, "NONE", plane)
+            let members = try #require(ready["instances"] as? [[String: Any]])
+            #expect(members.map { $0["role"] as? String } == ["primary", "replica", "replica"], "\(members)")
+            #expect(members.map { $0["weight"] as? Int } == [50, 100, 10], "\(members)")
+            let ids = members.compactMap { $0["id"] as? String }
+            let addresses = members.compactMap { (($0["ip"] as? [[String: Any]])?.first?["address"]) as? String }
+            try #require(ids.count == 3 && addresses.count == 3)
+            let endpoints = try #require(ready["endpoints"] as? [String: String], "\(ready)")
+            let balancer = try #require(endpoints["read_write"]?.split(separator: ":").first.map(String.init))
+            #expect(endpoints["read_only"] == "\(balancer):5433")
+
+            let root = try await plane.trove("POST", "/instances/\(ids[0])/root")
+            let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
+            #expect(try Self.sql(balancer, password: password, "CREATE TABLE log (id int PRIMARY KEY); INSERT INTO log VALUES (0)").status == 0)
+
+            // Replicas have the row (synchronous: at least one had it at the commit) and refuse writes.
+            for address in addresses.dropFirst() {
+                var row = ""
+                for _ in 0..<50 where row != "0" {
+                    row = (try? Self.sql(address, password: password, "SELECT id FROM log").output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
+                    if row != "0" { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(row == "0", "\(address) lacks the row")
+                let write = try Self.sql(address, password: password, "INSERT INTO log VALUES (-1)")
+                #expect(write.status != 0 && write.output.contains("read-only"), "\(write.output)")
+            }
+            // The read-only endpoint spreads new connections over both replicas.
+            var reached: Set<String> = []
+            for _ in 0..<6 {
+                reached.insert(try Self.sql(balancer, port: 5433, password: password, "SELECT host(inet_server_addr())").output
+                    .trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            #expect(reached == Set(addresses.dropFirst()), "\(reached)")
+
+            // kill -9 of the primary's server in the middle of writes through the read-write endpoint.
+            let postmasters = ProcessStatus.processes(commandLineContaining: "-D \(plane.folder(of: ids[0]).path)/data")
+            try #require(postmasters.count == 1, "\(postmasters)")
+            var acknowledged: [Int] = []
+            var firstFailure: ContinuousClock.Instant?
+            var recovered: ContinuousClock.Instant?
+            for n in 1...400 where recovered == nil || acknowledged.count < 60 {
+                if n == 20 { kill(postmasters[0], SIGKILL) }
+                if try Self.sql(balancer, password: password, "INSERT INTO log VALUES (\(n))").status == 0 {
+                    acknowledged.append(n)
+                    if firstFailure != nil, recovered == nil { recovered = .now }
+                } else {
+                    if firstFailure == nil { firstFailure = .now }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let outage = firstFailure.flatMap { first in recovered.map { $0 - first } }
+            print("failover: writes failed for \(outage.map { "\($0)" } ?? "no time"), \(acknowledged.count) acknowledged")
+            try #require(recovered != nil, "writes never reached a new primary")
+
+            let after = try await GaleraClusterTests.waitForTask(id, "NONE", plane, timeout: .seconds(120))
+            let roles = try #require(after["instances"] as? [[String: Any]]).map { $0["role"] as? String }
+            #expect(roles[1] == "primary", "the weight-100 replica was not promoted: \(roles)")
+            let stored = Set(try Self.sql(addresses[1], password: password, "SELECT id FROM log").output.split(separator: "\n").compactMap { Int($0) })
+            #expect(Set(acknowledged).isSubset(of: stored), "acknowledged commits lost: \(Set(acknowledged).subtracting(stored).sorted())")
+            #expect(try Self.sql(addresses[2], password: password, "SELECT pg_is_in_recovery()").output.contains("t"))
+
+            // The old primary's guest still runs: it rejoins as a replica of the new primary, and takes no writes.
+            var rejoined = false
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !rejoined, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+                let shown = try await plane.trove("GET", "/clusters/\(id)").json["cluster"] as? [String: Any]
+                let role = (shown?["instances"] as? [[String: Any]])?.first?["role"] as? String
+                let task = (shown?["task"] as? [String: Any])?["name"] as? String
+                rejoined = role == "replica" && task == "NONE"
+            }
+            #expect(rejoined, "the old primary did not rejoin")
+            let oldPrimary = try Self.sql(addresses[0], password: password, "SELECT pg_is_in_recovery(), count(*) >= \(acknowledged.count) FROM log")
+            #expect(oldPrimary.output.trimmingCharacters(in: .whitespacesAndNewlines) == "t|t", "\(oldPrimary.output)")
+            #expect(try Self.sql(addresses[0], password: password, "INSERT INTO log VALUES (-2)").status != 0)
+
+            let types = try await plane.events("cluster-\(id)").map(\.type)
+            let steps = ["ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
+                         "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined"]
+            #expect(types.filter { steps.contains($0) } == steps, "\(types)")
+
+            #expect(try await plane.trove("DELETE", "/clusters/\(id)").status == 202)
+            try await GaleraClusterTests.waitUntilGone(id, plane)
+            #expect(ProcessStatus.processes(commandLineContaining: plane.instancesDirectory.path + "/").isEmpty)
+        }
+    }
+}
