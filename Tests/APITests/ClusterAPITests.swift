@@ -43,6 +43,43 @@ struct ClusterAPITests {
         }
     }
 
+    static func postgresBody(_ members: String, properties: String = "{}") -> String {
+        #"{"cluster": {"name": "pg", "datastore": {"type": "postgresql", "version": "15"}, "instances": [\#(members)], "extended_properties": \#(properties)}}"#
+    }
+
+    @Test("PostgreSQL clusters are active-passive: roles, weights and synchronous mode as given; bad weights, properties and shrinks are 400s")
+    func activePassive() async throws {
+        try await TroveAPIFixture.with { client, _ in
+            let member = #"{"flavorRef": "1", "volume": {"size": 1}}"#
+            let created = try await client.call(.post, "clusters", body: Self.postgresBody("\(member), \(member), \(member)",
+                                                                                          properties: #"{"weights": "50:100:0", "synchronous": "true"}"#))
+            #expect(created.status == .ok, "\(created.body)")
+            let cluster = try #require(created.body["cluster"] as? [String: any Sendable])
+            let members = try #require(cluster["instances"] as? [[String: any Sendable]])
+            #expect(members.compactMap { $0["role"] as? String } == ["primary", "replica", "replica"])
+            #expect(members.compactMap { $0["weight"] as? Int } == [50, 100, 0])
+            #expect((cluster["extended_properties"] as? [String: any Sendable])?["synchronous"] as? String == "true")
+            let weighted = try await client.call(.post, "clusters", body: Self.postgresBody(
+                #"{"flavorRef": "1", "volume": {"size": 1}, "weight": 7}, {"flavorRef": "1", "volume": {"size": 1}, "weight": "0"}"#))
+            #expect(((weighted.body["cluster"] as? [String: any Sendable])?["instances"] as? [[String: any Sendable]])?.compactMap { $0["weight"] as? Int } == [7, 0],
+                    "weights in the member dicts, as the python API passes them: \(weighted.body)")
+
+            for (body, words) in [
+                (Self.postgresBody(member), "at least 2"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"weights": "1:2:3"}"#), "one per instance"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"weights": "1:1001"}"#), "0 (never promoted) to 1000"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"synchronous": "maybe"}"#), "true or false"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"replicas": "2"}"#), "Unknown extended property"),
+                (Self.postgresBody(#"{"flavorRef": "1", "volume": {"size": 1}, "weight": -1}, \#(member)"#), "0 (never promoted) to 1000"),
+                (#"{"cluster": {"name": "g", "datastore": {"type": "mariadb", "version": "10.11"}, "instances": [{"flavorRef": "1", "volume": {"size": 1}, "weight": 5}, \#(member), \#(member)]}}"#,
+                 "active-passive"),
+            ] {
+                let refused = try await client.call(.post, "clusters", body: body)
+                #expect(refused.status == .badRequest && (refused.fault?.message ?? "").contains(words), "\(body): \(refused.body)")
+            }
+        }
+    }
+
     @Test("members count against the quotas from the moment the cluster is accepted")
     func quotas() async throws {
         try await TroveAPIFixture.with { client, _ in
