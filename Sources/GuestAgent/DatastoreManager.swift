@@ -21,8 +21,6 @@ protocol DatastoreManager: Actor {
     func resizeVolume(_ sizeGB: Int) async throws
     /// The server's condition for a heartbeat or `get_status`.
     func report(instanceID: String, at time: Date) async -> GuestReport
-    /// Whether the server process runs (cheap: asked five times a second, so a crash is reported at once).
-    func serverIsRunning() async -> Bool
 
     // Databases and users
     func createDatabases(_ databases: [GuestDatabase]) async throws

@@ -88,8 +88,8 @@ public struct GuestAgent: Sendable {
         return try SecretBox(base64Key: try String(contentsOf: file, encoding: .utf8))
     }
 
-    /// A report every `heartbeatInterval` (at most every second for an active-passive member, whose loss the
-    /// failover monitor must see within seconds), and at once when the server stops or starts.
+    /// A report every `heartbeatInterval`; an active-passive member reports at least every second and at once
+    /// when its server stops or starts (the failover monitor must see a lost primary within seconds).
     private func heartbeats(manager: any DatastoreManager, publisher: BusPublisher) async throws {
         let replicating = manager as? any ReplicatingManager
         while !Task.isCancelled {
@@ -101,11 +101,13 @@ public struct GuestAgent: Sendable {
             } catch {
                 logger.warning("heartbeat not sent", metadata: ["error": "\(error)"])
             }
-            var interval = configuration.heartbeatInterval
-            if let replicating, await replicating.isReplicating { interval = min(interval, .seconds(1)) }
-            let running = await manager.serverIsRunning()
-            let next = ContinuousClock.now + interval
-            while ContinuousClock.now < next, await manager.serverIsRunning() == running {
+            guard let replicating, await replicating.isReplicating else {
+                try await Task.sleep(for: configuration.heartbeatInterval)
+                continue
+            }
+            let running = await replicating.serverIsRunning()
+            let next = ContinuousClock.now + min(configuration.heartbeatInterval, .seconds(1))
+            while ContinuousClock.now < next, await replicating.serverIsRunning() == running {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }

@@ -25,6 +25,8 @@ protocol ManagedServer: DatastoreManager {
     func stopServer() async throws
     /// Makes the server refuse writes (`full`) or take them again.
     func setReadOnly(_ full: Bool) async throws
+    /// Throws why the server may not be restarted now (nothing by default).
+    func checkMayRestart() throws
 }
 
 extension ManagedServer {
@@ -36,9 +38,12 @@ extension ManagedServer {
         }
     }
 
+    func checkMayRestart() throws {}
+
     /// Restarts the server, with new memory settings when given (a flavor resize).
     func restart(memoryMB: Int?) async throws {
         try requirePrepared()
+        try checkMayRestart()
         restarting = true
         defer { restarting = false }
         if let memoryMB { state.memoryMB = memoryMB }

@@ -164,7 +164,6 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     }
 
     func isServerRunning() -> Bool { serverPID() != nil }
-    func serverIsRunning() async -> Bool { isServerRunning() }
 
     /// `read_only` for every account without the privilege to ignore it (the guest's root keeps writing).
     func setReadOnly(_ full: Bool) async throws {

@@ -27,6 +27,8 @@ protocol ReplicatingManager: DatastoreManager {
     func answers(_ question: BalancerCheck.Question) async -> Bool
     /// This server is an active-passive member.
     var isReplicating: Bool { get }
+    /// Whether the server process runs (cheap: asked five times a second, so a crash is reported at once).
+    func serverIsRunning() async -> Bool
 }
 
 extension PostgreSQLManager: ReplicatingManager {
@@ -59,6 +61,13 @@ extension PostgreSQLManager: ReplicatingManager {
         try writeConfiguration()
         try await startServer()
         try markPrepared()
+    }
+
+    /// A fenced member is not restarted: started on its own it would be a second writable primary.
+    func checkMayRestart() throws {
+        guard !state.fenced else {
+            throw RemoteFailure(type: "Fenced", message: "this member was fenced by a failover; it starts again only by rejoining as a replica")
+        }
     }
 
     func fence() async throws {

@@ -44,10 +44,8 @@ struct FailoverActions: Sendable {
         let policy = Failover.Policy(maximumLagBytes: FailoverSettings.maximumLagBytes, synchronous: cluster.synchronous)
         switch Failover.choose(reports, primaryLSN: lastPrimaryReport?.receivedLSN, policy: policy) {
         case .promote(let winner):
-            let refusals = Failover.choose(reports.filter { $0.id != winner }, primaryLSN: lastPrimaryReport?.receivedLSN, policy: policy)
-            var reasons: [String] = []
-            if case .nobody(let others) = refusals { reasons = others.map(\.description) }
-            try await context.record(.recordElected(memberId: winner, refusals: reasons), onCluster: clusterID)
+            let refusals = Failover.assess(reports, primaryLSN: lastPrimaryReport?.receivedLSN, policy: policy).refusals
+            try await context.record(.recordElected(memberId: winner, refusals: refusals.map(\.description)), onCluster: clusterID)
         case .nobody(let refusals):
             throw PermanentFailure("no replica can be promoted: " + refusals.map(\.description).joined(separator: "; "))
         }

@@ -146,8 +146,8 @@ struct BadInputTests {
             }
             let two = try await create("mariadb", "10.11", members: 2)
             #expect(two.status == .badRequest && (two.fault?.message ?? "").contains("at least 3"), "\(two.body)")
-            let postgres = try await create("postgresql", "15", members: 3)
-            #expect(postgres.status == .badRequest && (postgres.fault?.message ?? "").contains("no cluster support"), "\(postgres.body)")
+            let postgres = try await create("postgresql", "15", members: 1)
+            #expect(postgres.status == .badRequest && (postgres.fault?.message ?? "").contains("at least 2"), "\(postgres.body)")
             let algorithm = try await create("mariadb", "10.11", members: 3, extra: #", "extended_properties": {"algorithm": "random"}"#)
             #expect(algorithm.status == .badRequest && (algorithm.fault?.message ?? "").contains("roundrobin or leastconn"), "\(algorithm.body)")
             #expect(try await create("mariadb", "10.11", members: 3, flavor: "99").status == .badRequest)

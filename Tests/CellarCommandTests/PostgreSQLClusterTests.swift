@@ -114,4 +114,71 @@ struct PostgreSQLClusterTests {
             #expect(ProcessStatus.processes(commandLineContaining: plane.instancesDirectory.path + "/").isEmpty)
         }
     }
+
+    @Test("an isolated primary (its guest frozen: heartbeats stop, its server runs) is powered off before a promotion; the weight-100 replica lagging past the bound and the weight-0 one lose to the weight-1 one; the fenced member comes back as a replica")
+    func isolatedPrimary() async throws {
+        try await ControlPlane.with(reviveInterval: 2) { plane in
+            let created = try await plane.trove("POST", "/clusters", ["cluster": [
+                "name": "pg", "datastore": ["type": "postgresql", "version": "15"],
+                "instances": [Self.member, Self.member, Self.member, Self.member],
+                "extended_properties": ["weights": "10:100:0:1"],
+            ]])
+            let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
+            let ready = try await GaleraClusterTests.waitForTask(id, "NONE", plane)
+            let members = try #require(ready["instances"] as? [[String: Any]])
+            let ids = members.compactMap { $0["id"] as? String }
+            let addresses = members.compactMap { (($0["ip"] as? [[String: Any]])?.first?["address"]) as? String }
+            try #require(ids.count == 4 && addresses.count == 4)
+            let root = try await plane.trove("POST", "/instances/\(ids[0])/root")
+            let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
+
+            // The weight-100 replica stops receiving (its own setting overrides Cellar's), then the primary writes 4 MB.
+            #expect(try Self.sql(addresses[1], password: password, "ALTER SYSTEM SET primary_conninfo = ''").status == 0)
+            #expect(try Self.sql(addresses[1], password: password, "SELECT pg_reload_conf()").status == 0)
+            #expect(try Self.sql(addresses[0], password: password,
+                                 "CREATE TABLE filler AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g").status == 0)
+            try await Task.sleep(for: .seconds(2))  // the primary's next report carries its new position
+
+            let guests = plane.guestAgents(of: ids[0])
+            try #require(guests.count == 1)
+            let postmaster = ProcessStatus.processes(commandLineContaining: "-D \(plane.folder(of: ids[0]).path)/data")
+            try #require(postmaster.count == 1)
+            kill(guests[0], SIGSTOP)
+            defer { kill(guests[0], SIGCONT) }
+
+            var promoted: String?
+            let deadline = ContinuousClock.now + .seconds(60)
+            while promoted == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+                let shown = try await plane.trove("GET", "/clusters/\(id)").json["cluster"] as? [String: Any]
+                let roles = (shown?["instances"] as? [[String: Any]])?.map { ($0["id"] as? String ?? "", $0["role"] as? String ?? "") } ?? []
+                promoted = roles.first { $0.1 == "primary" && $0.0 != ids[0] }?.0
+            }
+            #expect(promoted == ids[3], "the weight-1 caught-up replica was not the one promoted: \(promoted ?? "nobody")")
+            #expect(!ProcessStatus.isAlive(pid: postmaster[0]), "the isolated primary's server still runs")
+            let events = try await plane.events("cluster-\(id)")
+            let order = events.map(\.type)
+            let fenced = try #require(order.firstIndex(of: "ClusterMemberFenced"), "\(order)")
+            let promotedAt = try #require(order.firstIndex(of: "ClusterPrimaryPromoted"), "\(order)")
+            #expect(fenced < promotedAt, "promoted before the old primary was fenced: \(order)")
+            let fence = String(decoding: events[fenced].data, as: UTF8.self)
+            #expect(fence.contains("powered off"), "\(fence)")
+            let election = String(decoding: try #require(events.first { $0.type == "ClusterPrimaryElected" }).data, as: UTF8.self)
+            #expect(election.contains("weight 0") && election.contains("lags"), "the refusals name the weight-0 and the lagging member: \(election)")
+
+            // The host starts the powered-off member again; it never serves as a primary, it rejoins as a replica.
+            var rejoined = false
+            let back = ContinuousClock.now + .seconds(120)
+            while !rejoined, ContinuousClock.now < back {
+                try await Task.sleep(for: .milliseconds(500))
+                let types = try await plane.events("cluster-\(id)").map(\.type)
+                rejoined = types.contains("ClusterMemberRejoined")
+            }
+            #expect(rejoined, "the fenced member did not rejoin")
+            #expect(try Self.sql(addresses[0], password: password, "SELECT pg_is_in_recovery()").output.contains("t"))
+
+            #expect(try await plane.trove("DELETE", "/clusters/\(id)").status == 202)
+            try await GaleraClusterTests.waitUntilGone(id, plane)
+        }
+    }
 }

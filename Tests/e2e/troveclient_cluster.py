@@ -101,6 +101,35 @@ def main():
         except exceptions.NotFound:
             pass
     step("openstack database cluster delete: the cluster and its members are gone")
+
+    # PostgreSQL clusters are active-passive: weights in the member dicts (the python API passes them as given)...
+    weighted = [{"flavorRef": "1", "volume": {"size": 1}, "weight": weight} for weight in (50, 100, 10)]
+    orders = wait_for_cluster(trove, trove.clusters.create("orders", "postgresql", "15", instances=weighted).id, 3)
+    assert [m.get("role") for m in orders.instances] == ["primary", "replica", "replica"], orders.instances
+    assert [m.get("weight") for m in orders.instances] == [50, 100, 10], orders.instances
+    assert orders.endpoints["read_write"].endswith(":5432") and orders.endpoints["read_only"].endswith(":5433"), orders.endpoints
+    step("a PostgreSQL cluster with weights 50/100/10: a primary, two replicas, read-write and read-only endpoints")
+
+    # ... and through the openstack CLI's extended properties.
+    created = openstack("create", "orders2", "postgresql", "15", "--instance", "flavor=1,volume=1", "--instance", "flavor=1,volume=1",
+                        "--extended-properties", "weights=1:0,synchronous=true", "-f", "value", "-c", "id").stdout.strip()
+    second = wait_for_cluster(trove, created, 2)
+    assert [m.get("weight") for m in second.instances] == [1, 0], second.instances
+    assert second.extended_properties.get("synchronous") == "true", second.extended_properties
+    step("openstack database cluster create --extended-properties weights=1:0,synchronous=true")
+    for cluster_id in (orders.id, created):
+        openstack("delete", cluster_id)
+    for cluster_id in (orders.id, created):
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                trove.clusters.get(cluster_id)
+                time.sleep(1)
+            except exceptions.NotFound:
+                break
+        else:
+            raise AssertionError(f"cluster {cluster_id} is still there after delete")
+    step("both PostgreSQL clusters deleted")
     print("troveclient cluster: ok")
 
 

@@ -88,6 +88,15 @@ public enum Failover {
     /// The decision for `members`, given the primary's last known WAL position (nil: unknown, the lag is measured
     /// from the most advanced member instead).
     public static func choose(_ members: [MemberReport], primaryLSN: UInt64?, policy: Policy) -> Decision {
+        let (candidates, refusals) = assess(members, primaryLSN: primaryLSN, policy: policy)
+        let winner = candidates.max { a, b in
+            (a.weight, a.receivedLSN, a.replayedLSN, b.id) < (b.weight, b.receivedLSN, b.replayedLSN, a.id)
+        }
+        return winner.map { .promote($0.id) } ?? .nobody(refusals)
+    }
+
+    /// The members that may be promoted, and why each of the others may not.
+    public static func assess(_ members: [MemberReport], primaryLSN: UInt64?, policy: Policy) -> (candidates: [MemberReport], refusals: [Refusal]) {
         let newestTimeline = members.map(\.timeline).max() ?? 0
         let reference = primaryLSN ?? members.map(\.receivedLSN).max() ?? 0
         var refusals: [Refusal] = []
@@ -104,9 +113,6 @@ public enum Failover {
                 else { nil }
             if let refusal { refusals.append(refusal) } else { candidates.append(member) }
         }
-        let winner = candidates.max { a, b in
-            (a.weight, a.receivedLSN, a.replayedLSN, b.id) < (b.weight, b.receivedLSN, b.replayedLSN, a.id)
-        }
-        return winner.map { .promote($0.id) } ?? .nobody(refusals)
+        return (candidates, refusals)
     }
 }

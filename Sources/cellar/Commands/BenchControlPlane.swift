@@ -21,6 +21,8 @@ struct BenchControlPlane {
     let charts: StatechartLibrary
     let secrets: SecretBox
     let logger: Logger
+    /// Where the compute driver keeps the instances' folders.
+    let instancesDirectory: URL
     /// An admin of the bench's own project.
     let caller = AuthContext(userID: "bench", userName: "bench", projectID: "bench", projectName: "bench", roles: ["admin"])
     static let addressPool = "127.44"
@@ -34,8 +36,9 @@ struct BenchControlPlane {
         say("Starting a private PostgreSQL and RabbitMQ for the benchmark ...")
         try await stack.startInBackground(logger: logger)
         defer { stack.stop() }
+        let instancesDirectory = state.url.appendingPathComponent("instances")
         let settings = ControlPlaneSettings(
-            instancesDirectory: state.url.appendingPathComponent("instances"), heartbeatInterval: 1, heartbeatExpiry: 90,
+            instancesDirectory: instancesDirectory, heartbeatInterval: 1, heartbeatExpiry: 90,
             reviveInterval: 3600, addressPool: addressPool, databaseOSUser: databaseOSUser,
             brokerManagementURL: stack.rabbitMQ.managementURL)
         let amqpURL = stack.rabbitMQ.url
@@ -52,7 +55,8 @@ struct BenchControlPlane {
                 let secrets = try SecretKeyFile.box(stateDirectory: state.url)
                 let publisher = try BusPublisher(url: amqpURL)
                 defer { publisher.shutdown() }
-                let plane = BenchControlPlane(client: client, store: store, charts: charts, secrets: secrets, logger: logger)
+                let plane = BenchControlPlane(client: client, store: store, charts: charts, secrets: secrets, logger: logger,
+                                              instancesDirectory: instancesDirectory)
                 return try await withThrowingTaskGroup(of: T?.self) { group in
                     group.addTask { try await EventRelay(store: store, publisher: publisher, logger: logger).run(); return nil }
                     for projection in ReadModelProjections.all(charts: charts) {
