@@ -103,6 +103,9 @@ public enum HAProxy {
                 "    bind \(request.address):\(request.port)",
                 "    option httpchk GET /primary",
                 "    timeout check 400ms",
+                // A refused connection fails at once (HAProxy would wait a second per retry): the client's own
+                // retry then finds the new primary as soon as its check passes.
+                "    retries 0",
                 "    default-server inter 250ms fall 2 rise 1 on-marked-down shutdown-sessions",
             ] + servers() + [
                 "",

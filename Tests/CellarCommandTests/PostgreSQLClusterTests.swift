@@ -15,7 +15,7 @@ struct PostgreSQLClusterTests {
     static func sql(_ address: String, port: Int = 5432, password: String, _ statement: String, database: String = "postgres")
         throws -> (status: Int32, output: String) {
         try UpCommandTests.run("/usr/bin/psql", ["-h", address, "-p", "\(port)", "-U", "root", "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", statement],
-                               environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3"])
+                               environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3", "PGOPTIONS": "-c statement_timeout=15000"])
     }
 
     @Test("synchronous, weights 50/100/10: replicas stream and refuse writes, reads spread; kill -9 of the primary promotes the weight-100 replica with every acknowledged commit; the old primary comes back as a replica; the history tells it")
