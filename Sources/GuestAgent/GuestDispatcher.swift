@@ -106,7 +106,7 @@ struct GuestDispatcher: Sendable {
             let rename = try args(RenameUserRequest.self)
             try await manager.renameUser(rename.name, host: rename.host ?? "%", to: rename.newName, newHost: rename.newHost ?? rename.host ?? "%")
         case .updateAccess: try await manager.updateAccess(allowedCidrs: try args(AccessRulesRequest.self).allowedCidrs)
-        case .fence: try await replicating().fence()
+        case .fence: try await replicating().fence(graceful: (try? args(FenceRequest.self))?.graceful ?? false)
         case .promote: try await replicating().promote(replicaSlots: try args(PromoteRequest.self).replicaSlots)
         case .follow, .rejoin:
             let replication = try args(FollowRequest.self).replication
@@ -114,6 +114,12 @@ struct GuestDispatcher: Sendable {
             await member.useReplicationPassword(try open(replication))
             if method == .follow { try await member.follow(replication) } else { try await member.rejoin(replication) }
         case .replicationStatus: return try JSONValue(encoding: await replicating().replicationStatus())
+        case .serveReplicas:
+            let request = try args(ServeReplicasRequest.self)
+            let source = try replicating()
+            await source.useReplicationPassword(try open(request.replication))
+            try await source.serveReplicas(request.replication, addresses: request.replicaAddresses)
+        case .dropReplicationSlot: try await replicating().dropReplicationSlot(try args(NameRequest.self).name)
         }
         return .object(["ok": .bool(true)])
     }

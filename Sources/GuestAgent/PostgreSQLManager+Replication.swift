@@ -13,8 +13,9 @@ import PostgresNIO
 protocol ReplicatingManager: DatastoreManager {
     /// The cluster's replication password, opened by the dispatcher (it never rests in the guest's state).
     func useReplicationPassword(_ password: String)
-    /// Stops the server at once and keeps it stopped: it never takes writes again until it rejoins.
-    func fence() async throws
+    /// Stops the server (at once, or gracefully for a switchover) and keeps it stopped: it never takes writes
+    /// again until it rejoins.
+    func fence(graceful: Bool) async throws
     /// Becomes the primary, with a slot for each follower (in order of preference for synchronous commits).
     func promote(replicaSlots: [String]) async throws
     /// Replicates from another primary from now on (no restart: the WAL receiver reconnects).
@@ -23,6 +24,10 @@ protocol ReplicatingManager: DatastoreManager {
     func rejoin(_ replication: ReplicationSettings) async throws
     /// The live replication state.
     func replicationStatus() async -> ReplicationStatus
+    /// Serves Trove replicas: the replication account, and their addresses allowed to connect.
+    func serveReplicas(_ replication: ReplicationSettings, addresses: [String]) async throws
+    /// Drops a replica's slot (a replica still connected keeps it: the call fails).
+    func dropReplicationSlot(_ slot: String) async throws
     /// What a balancer check asks, answered from the server itself.
     func answers(_ question: BalancerCheck.Question) async -> Bool
     /// This server is an active-passive member.
@@ -70,13 +75,55 @@ extension PostgreSQLManager: ReplicatingManager {
         }
     }
 
-    func fence() async throws {
+    func serveReplicas(_ replication: ReplicationSettings, addresses: [String]) async throws {
+        try requirePrepared()
+        var cluster = state.cluster ?? ClusterSettings(name: "replication", nodeName: replication.slotName, peerAddresses: [address], seed: true)
+        if cluster.replication == nil { cluster.replication = replication }
+        cluster.peerAddresses = Array(Set(cluster.peerAddresses + addresses)).sorted()
+        state.cluster = cluster
+        try state.save(to: paths.guestState)
+        try writeConfiguration()
+        try await ensureReplicationAccount()
+        try await withAdmin { connection in
+            try await connection.query("SELECT pg_reload_conf()", logger: self.logger)
+        }
+    }
+
+    /// The replica's walsender may still hold the slot for a moment after the replica stopped or was promoted:
+    /// wait up to 10 s for it to let go, then end that session.
+    func dropReplicationSlot(_ slot: String) async throws {
+        guard state.prepared, try await isServerRunning() else { return }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let remaining = try await withAdmin { connection -> Int in
+                try await connection.query("""
+                    SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = \(slot) AND NOT active
+                    """, logger: self.logger)
+                if ContinuousClock.now >= deadline {
+                    try await connection.query("""
+                        SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = \(slot) AND active
+                        """, logger: self.logger)
+                }
+                return try await connection.query("SELECT count(*)::int FROM pg_replication_slots WHERE slot_name = \(slot)", logger: self.logger)
+                    .collect().first?.decode(Int.self) ?? 0
+            }
+            if remaining == 0 { return }
+            guard ContinuousClock.now < deadline + .seconds(5) else {
+                throw RemoteFailure(type: "SlotInUse", message: "replication slot \(slot) is still in use")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    func fence(graceful: Bool) async throws {
         state.fenced = true
         try state.save(to: paths.guestState)
         guard try await isServerRunning() else { return }
         let binaries = try PostgresBinaries.locate()
+        // Fast: the walsenders send everything to the replicas, and wait for them, before the server exits.
+        let mode = graceful ? "fast" : "immediate"
         try await onDedicatedThread { [self] in
-            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "immediate", "-w", "-s", "-t", "20", "stop"], asUser: osUser)
+            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", mode, "-w", "-s", "-t", "40", "stop"], asUser: osUser)
         }
         logger.warning("fenced: the server is stopped until this member rejoins as a replica")
     }
@@ -209,7 +256,9 @@ extension PostgreSQLManager: ReplicatingManager {
     var isStandby: Bool { FileManager.default.fileExists(atPath: paths.data.appendingPathComponent("standby.signal").path) }
 
     /// An active-passive member that is not a standby: it was the primary, and does not start on its own.
-    var waitsForTheControlPlane: Bool { state.cluster?.replication != nil && (state.fenced || !isStandby) }
+    var waitsForTheControlPlane: Bool {
+        state.cluster?.replication?.automaticFailover != false && state.cluster?.replication != nil && (state.fenced || !isStandby)
+    }
 
     func inRecovery() async throws -> Bool {
         try await withAdmin { connection in
@@ -217,14 +266,17 @@ extension PostgreSQLManager: ReplicatingManager {
         }
     }
 
-    /// The replication account, with the cluster's password (created on the primary; standbys copy it).
+    /// The replication account, with the cluster's password (created on the primary; standbys copy it, so a
+    /// promoted one has it already, even when its guest no longer holds the password).
     private func ensureReplicationAccount() async throws {
-        guard let password = replicationPassword else {
-            throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
-        }
+        let password = replicationPassword
         let user = PostgreSQLConfigurationFiles.replicationUser
         try await withAdmin { connection in
             let exists = try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(user)", on: connection)
+            guard let password else {
+                if exists { return }
+                throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
+            }
             let verb = exists ? "ALTER" : "CREATE"
             try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(user) WITH REPLICATION LOGIN PASSWORD \(SQLText.literal(password))"),
                                        logger: self.logger)

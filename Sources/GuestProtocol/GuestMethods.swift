@@ -13,6 +13,8 @@ public enum GuestMethod: String, CaseIterable, Sendable {
     case updateOverrides = "update_overrides", getConfiguration = "get_configuration", updateAccess = "update_access"
     /// Active-passive members.
     case fence, promote, follow, rejoin, replicationStatus = "replication_status"
+    /// Trove replication: the source serves replicas; a gone replica's slot is dropped.
+    case serveReplicas = "serve_replicas", dropReplicationSlot = "drop_replication_slot"
 }
 
 /// `rename_user`: a user's new name.
@@ -159,8 +161,13 @@ public struct ReplicationSettings: Codable, Sendable, Equatable {
     /// The other members' slot names, highest weight first: the synchronous standbys' order of preference
     /// while this member is the primary.
     public var standbySlots: [String]
+    /// A cluster member (the control plane fails over): one that was the primary never starts its server on its
+    /// own. Nil or false for a Trove replica and its source, which start on their own like any instance.
+    public var automaticFailover: Bool?
 
-    public init(primaryAddress: String?, slotName: String, sealedPassword: SealedPassword, synchronous: Bool, standbySlots: [String]) {
+    public init(primaryAddress: String?, slotName: String, sealedPassword: SealedPassword, synchronous: Bool, standbySlots: [String],
+                automaticFailover: Bool = true) {
+        self.automaticFailover = automaticFailover
         self.primaryAddress = primaryAddress
         self.slotName = slotName
         self.sealedPassword = sealedPassword
@@ -173,8 +180,26 @@ public struct ReplicationSettings: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case primaryAddress = "primary_address", slotName = "slot_name", sealedPassword = "password_sealed", synchronous
-        case standbySlots = "standby_slots"
+        case standbySlots = "standby_slots", automaticFailover = "automatic_failover"
     }
+}
+
+/// `serve_replicas`: the source of Trove replicas takes replication connections from these addresses.
+public struct ServeReplicasRequest: Codable, Sendable, Equatable {
+    public var replication: ReplicationSettings
+    public var replicaAddresses: [String]
+    public init(replication: ReplicationSettings, replicaAddresses: [String]) {
+        self.replication = replication
+        self.replicaAddresses = replicaAddresses
+    }
+    enum CodingKeys: String, CodingKey { case replication, replicaAddresses = "replica_addresses" }
+}
+
+/// `fence`: stop the server and keep it stopped; `graceful` (a planned switchover) lets the replicas receive
+/// everything first, otherwise it stops at once.
+public struct FenceRequest: Codable, Sendable, Equatable {
+    public var graceful: Bool?
+    public init(graceful: Bool? = nil) { self.graceful = graceful }
 }
 
 /// `promote`: become the primary, with a replication slot for each member that will follow.

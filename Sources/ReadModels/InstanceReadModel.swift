@@ -86,6 +86,16 @@ public struct InstanceReadModel: Sendable {
         return Dictionary(uniqueKeysWithValues: try await Self.records(rows).map { ($0.id, $0) })
     }
 
+    /// The live replicas of `sourceID` (Trove's `replicas`), oldest first.
+    public func replicas(of sourceID: String) async throws -> [String] {
+        var ids: [String] = []
+        for try await id in try await client.query(
+            "SELECT id FROM instances WHERE replica_of = \(sourceID) AND NOT deleted ORDER BY created_at, id", logger: logger).decode(String.self) {
+            ids.append(id)
+        }
+        return ids
+    }
+
     /// A page of `project`'s instances, newest first, after `marker` (an instance id); cluster members only when
     /// `includeClustered` (Trove hides them by default).
     public func instances(project: String?, limit: Int, after marker: String?, includeClustered: Bool = false) async throws -> [InstanceRecord] {

@@ -2,6 +2,7 @@ import Compute
 import Foundation
 import GuestProtocol
 import Lifecycle
+import ReadModels
 
 /// The failover saga's two actions that are more than a call: fencing the lost primary and electing its
 /// successor from the members' live reports.
@@ -12,7 +13,7 @@ struct FailoverActions: Sendable {
 
     /// The lost primary can no longer take writes: its guest stops the server and keeps it stopped (and its
     /// balancer check says so); a guest that does not answer within two seconds has its server powered off.
-    func fence(_ instanceID: String, clusterID: String) async throws {
+    func fence(_ instanceID: String, clusterID: String?) async throws {
         let how: String
         do {
             _ = try await context.callGuest(instanceID, GuestMethod.fence.rawValue, [String: String](), timeout: .seconds(2))
@@ -21,7 +22,23 @@ struct FailoverActions: Sendable {
             try await services.compute.powerOff(instanceID: instanceID)
             how = "powered off (its guest did not answer: \(error))"
         }
-        try await context.record(.recordFenced(memberId: instanceID, how: how), onCluster: clusterID)
+        services.logger.warning("fenced", metadata: ["instance": "\(instanceID)", "how": "\(how)"])
+        if let clusterID { try await context.record(.recordFenced(memberId: instanceID, how: how), onCluster: clusterID) }
+    }
+
+    /// Trove replication: `newSourceID` is promoted with a slot for the old source and each other replica, the
+    /// other replicas follow it, and each records its new source.
+    func takeOverReplicas(of sourceID: String, by newSourceID: String, sourceFollows: Bool) async throws {
+        let siblings = try await InstanceReadModel(client: services.client, logger: services.logger).replicas(of: sourceID)
+            .filter { $0 != newSourceID }
+        let followers = (sourceFollows ? [sourceID] : []) + siblings
+        let newSource = GuestCalls(context: context, instanceID: newSourceID)
+        try await newSource.perform(.promote(replicaIds: followers))
+        if !followers.isEmpty { try await newSource.perform(.serveReplicas(replicaIds: followers)) }
+        for sibling in siblings {
+            try await GuestCalls(context: context, instanceID: sibling).perform(.follow(primaryId: newSourceID))
+            try await context.record(.recordReplicationSource(sourceId: newSourceID), on: sibling)
+        }
     }
 
     /// Asks every other member for its replication state (two seconds each, all at once), decides with

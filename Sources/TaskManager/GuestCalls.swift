@@ -26,7 +26,7 @@ struct GuestCalls: Sendable {
                         .sealed(with: box)
                 },
                 memoryMB: flavor?.ramMB ?? 512, volumeSizeGB: volumeSizeGB, overrides: configurationValues,
-                cluster: try await clusterSettings(spec.cluster))
+                cluster: try await memberSettings(spec))
             try await call(.prepare, request, timeout: .seconds(170))
         case .stopDatastore:
             guard await services.compute.status(instanceID: instanceID) == .running else { return }
@@ -47,25 +47,73 @@ struct GuestCalls: Sendable {
             let outcome = try answer.decode(as: OverridesOutcome.self)
             try await context.record(Saga.ConfigureInstance.recorded(pendingRestart: outcome.pendingRestart), on: instanceID)
         case .promote(let replicaIDs):
-            // The slots in order of weight: the synchronous standbys' order of preference on the new primary.
+            // A cluster's slots in order of weight: the synchronous standbys' order of preference on the new primary.
             let instance = try await context.instance(instanceID)
-            guard let clusterID = instance.cluster?.clusterId else { throw PermanentFailure("instance \(instanceID) is not a cluster member") }
-            let ordered = Self.standbySlots(of: try await context.cluster(clusterID), except: instanceID)
-                .filter { slot in replicaIDs.contains { ReplicationSettings.slotName(of: $0) == slot } }
-            try await call(.promote, PromoteRequest(replicaSlots: ordered), timeout: .seconds(50))
+            var slots = replicaIDs.map(ReplicationSettings.slotName(of:))
+            if let clusterID = instance.cluster?.clusterId {
+                slots = Self.standbySlots(of: try await context.cluster(clusterID), except: instanceID).filter(slots.contains)
+            }
+            try await call(.promote, PromoteRequest(replicaSlots: slots), timeout: .seconds(50))
+        case .stopForSwitchover:
+            try await call(.fence, FenceRequest(graceful: true), timeout: .seconds(50))
         case .follow(let primaryID):
             try await call(.follow, FollowRequest(replication: try await replication(primary: primaryID)), timeout: .seconds(50))
         case .rejoin(let primaryID):
             try await call(.rejoin, FollowRequest(replication: try await replication(primary: primaryID)), timeout: .seconds(280))
+        case .serveReplicas(let replicaIDs):
+            let instance = try await context.instance(instanceID)
+            var addresses: [String] = []
+            for replica in replicaIDs {
+                guard let address = try await services.addresses.leased(by: replica) else { throw PermanentFailure("replica \(replica) has no address") }
+                addresses.append(address)
+            }
+            let replication = ReplicationSettings(
+                primaryAddress: nil, slotName: ReplicationSettings.slotName(of: instanceID),
+                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: Self.replicationSet(project: instance.projectId), for: instanceID),
+                synchronous: false, standbySlots: [], automaticFailover: false)
+            try await call(.serveReplicas, ServeReplicasRequest(replication: replication, replicaAddresses: addresses), timeout: .seconds(50))
+        case .dropReplicationSlot(let replicaID):
+            // The source may be gone (deleted before its replica): nothing keeps WAL for the replica then.
+            let source = try await context.instance(instanceID)
+            guard source.version > 0, Saga.unwanted(source) == nil else { return }
+            try await call(.dropReplicationSlot, NameRequest(name: ReplicationSettings.slotName(of: replicaID)), timeout: .seconds(20))
         }
     }
 
-    /// How this member replicates from `primaryID` (an active-passive member's cluster is on its stream).
+    /// The replication password's scope for Trove replicas: the project (a promoted replica serves the others with
+    /// the account it copied from its source, so the whole project's replication shares it).
+    static func replicationSet(project: String) -> String { "project-\(project)" }
+
+    /// A Trove replica's or a cluster member's place (nil: a standalone instance).
+    private func memberSettings(_ spec: Instance.Spec) async throws -> ClusterSettings? {
+        if let source = spec.replicaOf { return try await replicaSettings(of: source, projectID: spec.projectId) }
+        return try await clusterSettings(spec.cluster)
+    }
+
+    /// A Trove replica's place: it streams from `sourceID` through a slot of its own.
+    private func replicaSettings(of sourceID: String, projectID: String) async throws -> ClusterSettings {
+        guard let source = try await services.addresses.leased(by: sourceID), let own = try await services.addresses.leased(by: instanceID) else {
+            throw PermanentFailure("the replica or its source \(sourceID) has no address")
+        }
+        let replication = ReplicationSettings(
+            primaryAddress: source, slotName: ReplicationSettings.slotName(of: instanceID),
+            sealedPassword: try services.secrets.sealedReplicationPassword(cluster: Self.replicationSet(project: projectID), for: instanceID),
+            synchronous: false, standbySlots: [], automaticFailover: false)
+        return ClusterSettings(name: "replication", nodeName: instanceID, peerAddresses: [source, own], seed: false, replication: replication)
+    }
+
+    /// How this member (or Trove replica) replicates from `primaryID` (an active-passive member's cluster is on
+    /// its stream).
     private func replication(primary primaryID: String) async throws -> ReplicationSettings {
         let instance = try await context.instance(instanceID)
-        guard let membership = instance.cluster else { throw PermanentFailure("instance \(instanceID) is not a cluster member") }
         guard let address = try await services.addresses.leased(by: primaryID) else {
             throw PermanentFailure("the primary \(primaryID) has no address")
+        }
+        guard let membership = instance.cluster else {
+            return ReplicationSettings(
+                primaryAddress: address, slotName: ReplicationSettings.slotName(of: instanceID),
+                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: Self.replicationSet(project: instance.projectId), for: instanceID),
+                synchronous: false, standbySlots: [], automaticFailover: false)
         }
         let cluster = try await context.cluster(membership.clusterId)
         return ReplicationSettings(

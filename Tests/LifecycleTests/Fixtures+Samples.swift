@@ -44,6 +44,7 @@ enum Samples {
         .replicaSourceEjected,
         .replicaDetachRequested,
         .replicaDetached,
+        .replicationSourceChanged(.init(sourceId: "i-2")),
         .guestBecameHealthy,
         .guestBecameUnhealthy(.init(health: .crashed)),
         .instanceShutDown,

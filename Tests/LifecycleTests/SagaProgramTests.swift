@@ -114,7 +114,9 @@ struct SagaProgramTests {
         #expect(decide(.deleteInstance, facts(deleting)) == .run(step: "stopDatastore", attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .stopDatastore),
         ]))
-        #expect(decide(.deleteInstance, done: ["stopDatastore", "releaseCompute"], facts(deleting)) == .run(step: "markDeleted", attempt: 1, actions: [
+        #expect(decide(.deleteInstance, done: ["stopDatastore", "releaseCompute"], facts(deleting))
+            == .run(step: "dropReplicationSlot", attempt: 1, actions: []), "not a replica: no slot to drop")
+        #expect(decide(.deleteInstance, done: ["stopDatastore", "releaseCompute", "dropReplicationSlot"], facts(deleting)) == .run(step: "markDeleted", attempt: 1, actions: [
             .forgetSecrets(instanceId: "inst-1", .all), .forgetHeartbeat(instanceId: "inst-1"), .record(.recordDeleted, instanceId: "inst-1"),
         ]))
         let configuring = Self.active + [.configurationAttached(.init(configurationId: "cfg-1", values: ["work_mem": .integer(8192)]))]
@@ -134,6 +136,9 @@ struct SagaProgramTests {
             (.resizeVolume, Saga.ResizeVolume.Step.allCases.map(\.rawValue)),
             (.changeGuest, Saga.ChangeGuest.Step.allCases.map(\.rawValue)),
             (.configureInstance, Saga.ConfigureInstance.Step.allCases.map(\.rawValue)),
+            (.detachReplica, Saga.DetachReplica.Step.allCases.map(\.rawValue)),
+            (.promoteToReplicaSource, Saga.PromoteToReplicaSource.Step.allCases.map(\.rawValue)),
+            (.ejectReplicaSource, Saga.EjectReplicaSource.Step.allCases.map(\.rawValue)),
             (.createCluster, Saga.CreateCluster.Step.allCases.map(\.rawValue)),
             (.deleteCluster, Saga.DeleteCluster.Step.allCases.map(\.rawValue)),
             (.growCluster, Saga.GrowCluster.Step.allCases.map(\.rawValue)),

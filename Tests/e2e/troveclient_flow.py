@@ -128,6 +128,36 @@ def configuration_groups(trove, instance_id, address, version):
     step("detached: values reverted (max_connections after a restart); group deleted")
 
 
+def replicas(trove, source_id, source_address):
+    """A replica from the python API and one from `openstack database instance create --replica-of`; detach."""
+    replica = trove.instances.create("e2e-orders-replica", replica_of=source_id)
+    shown = wait_for(trove, replica.id, "ACTIVE")
+    assert shown.replica_of["id"] == source_id, shown.replica_of
+    assert psql(shown.ip[0], "SELECT n FROM kept") == "7"
+    refused = run_psql(shown.ip[0], "INSERT INTO kept VALUES (8)")
+    assert refused.returncode != 0 and "read-only" in refused.stderr, refused.stderr
+    step("replica_of: a replica with the source's data; writes refused there")
+
+    created = cli("instance", "create", "e2e-orders-replica-2", "--replica-of", source_id, "-f", "json")
+    second = wait_for(trove, created["id"], "ACTIVE")
+    assert second.replica_of["id"] == source_id, second.replica_of
+    assert sorted(r["id"] for r in trove.instances.get(source_id).replicas) == sorted([replica.id, second.id])
+    step("openstack database instance create --replica-of; the source lists both replicas")
+
+    cli("instance", "detach", replica.id)
+    deadline = time.time() + 60
+    while time.time() < deadline and getattr(trove.instances.get(replica.id), "replica_of", None):
+        time.sleep(0.5)
+    detached = wait_for(trove, replica.id, "ACTIVE")
+    assert not getattr(detached, "replica_of", None), detached.replica_of
+    assert psql(detached.ip[0], "INSERT INTO kept VALUES (8); SELECT count(*) FROM kept") == "2"
+    step("openstack database instance detach: the replica takes writes on its own")
+    for instance_id in (replica.id, second.id):
+        trove.instances.delete(instance_id)
+    for instance_id in (replica.id, second.id):
+        wait_until_gone(trove, instance_id)
+
+
 def main():
     auth = v3.Password(
         auth_url=os.environ["OS_AUTH_URL"],
@@ -209,6 +239,7 @@ def main():
     assert trove.root.is_root_enabled(instance.id).rootEnabled is False
     step("root disabled: that login fails")
 
+    replicas(trove, instance.id, address)
     configuration_groups(trove, instance.id, address, versions[0].name)
     openstack_commands(instance.id, address, versions[0].name)
 

@@ -16,11 +16,19 @@ struct InstanceCreation {
         guard !name.isEmpty else { throw TroveError.badRequest("'instance.name' must not be empty.") }
         guard name.count <= 255 else { throw TroveError.badRequest("'instance.name' is longer than 255 characters.") }
 
-        let (flavor, volume) = try await Self.flavorAndVolume(body.flavorRef, body.volume, in: "instance", catalog: catalog)
-        let (datastore, versionID) = try await chooseDatastore(body.datastore)
+        // A replica takes its source's datastore, flavor and volume size where the request gives none (the
+        // openstack CLI sends no flavor with --replica-of).
+        var (choice, flavorRef, volumeRequest) = (body.datastore, body.flavorRef, body.volume)
+        if let replicaOf = body.replicaOf, let source = try await reads.instance(replicaOf, project: caller.isAdmin ? nil : caller.projectID) {
+            choice = choice ?? .init(type: source.datastoreType, version: source.datastoreVersion)
+            flavorRef = flavorRef ?? StringOrInt(source.flavorID)
+            volumeRequest = volumeRequest ?? .init(size: source.volumeSize)
+        }
+        let (flavor, volume) = try await Self.flavorAndVolume(flavorRef, volumeRequest, in: "instance", catalog: catalog)
+        let (datastore, versionID) = try await chooseDatastore(choice)
         let rules = try Self.rules(of: datastore)
-        if let replicaOf = body.replicaOf, try await reads.instance(replicaOf, project: caller.isAdmin ? nil : caller.projectID) == nil {
-            throw TroveError.notFound("Instance \(replicaOf) (replica_of) could not be found.")
+        if let replicaOf = body.replicaOf {
+            try await checkReplicaSource(replicaOf, datastore: datastore, rules: rules, count: body.replicaCount, caller: caller)
         }
         var group: ConfigurationRecord?
         if let configuration = body.configuration {
@@ -59,6 +67,32 @@ struct InstanceCreation {
             datastore: datastore, databases: databases, users: users, configurationId: group?.id,
             configurationValues: group?.values, replicaOf: body.replicaOf
         )
+    }
+
+    /// A replica's source: of this project, the same datastore and version, one that replicates (PostgreSQL),
+    /// ACTIVE, neither a replica itself nor a cluster member; one replica per request.
+    private func checkReplicaSource(_ id: String, datastore: Datastore, rules: any DatastoreDescriptor, count: Int?, caller: AuthContext) async throws {
+        guard let source = try await reads.instance(id, project: caller.isAdmin ? nil : caller.projectID) else {
+            throw TroveError.notFound("Instance \(id) (replica_of) could not be found.")
+        }
+        if let count, count != 1 {
+            throw TroveError.badRequest("'instance.replica_count' must be 1 here: create one replica per request (\(count) asked).")
+        }
+        guard rules.clusterStrategy == .activePassive else {
+            throw TroveError.badRequest("\(rules.displayName) instances have no replicas in this version of Cellar; PostgreSQL instances do.")
+        }
+        guard source.datastoreType == datastore.type, source.datastoreVersion == datastore.version else {
+            throw TroveError.badRequest("A replica runs its source's datastore: \(source.datastoreType) \(source.datastoreVersion), not \(datastore.type) \(datastore.version).")
+        }
+        guard source.replicaOf == nil else {
+            throw TroveError.badRequest("Instance \(id) is itself a replica of \(source.replicaOf ?? ""); create the replica from that source.")
+        }
+        guard source.clusterID == nil else {
+            throw TroveError.badRequest("Instance \(id) is a member of cluster \(source.clusterID ?? ""); grow the cluster instead.")
+        }
+        guard source.status == "ACTIVE" else {
+            throw TroveError.unprocessable("Instance \(id) is \(source.status); a replica needs an ACTIVE source.")
+        }
     }
 
     func chooseDatastore(_ choice: CreateInstanceRequest.Body.DatastoreChoice?) async throws -> (Datastore, versionID: String) {

@@ -9,6 +9,11 @@ struct CreateInstanceRequest: Decodable {
 
             enum CodingKeys: String, CodingKey { case size, type }
 
+            init(size: Int) {
+                self.size = size
+                type = nil
+            }
+
             /// `size` as a number, or as the digits the openstack CLI sends (`--instance flavor=1,volume=10`).
             init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)

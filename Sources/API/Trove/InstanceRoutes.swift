@@ -29,6 +29,13 @@ extension TroveAPI {
             try Self.requireWriter(caller)
             let id = try context.parameters.require("id")
             try await refuseForClusterMember(id, caller: caller, doing: "deleted")
+            // As Trove: a source outliving its replicas would leave them streaming from nothing.
+            if try await reads.instance(id, project: caller.isAdmin ? nil : caller.projectID) != nil {
+                let replicas = try await reads.replicas(of: id)
+                if !replicas.isEmpty {
+                    throw TroveError.badRequest("Instance \(id) is the replication source of \(replicas.joined(separator: ", ")); detach or delete its replicas first.")
+                }
+            }
             try await commands.execute(.delete, on: id, caller: caller, requestID: context.requestID)
             return JSONResponse.accepted()
         }
@@ -102,7 +109,8 @@ extension TroveAPI {
             let etag = "\"\(record.version)\""
             if known != etag {
                 return try JSONResponse.make(
-                    InstanceEnvelope(instance: InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin)),
+                    InstanceEnvelope(instance: InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin,
+                                                            replicaIDs: try await reads.replicas(of: record.id))),
                     headers: [.eTag: etag])
             }
             guard ContinuousClock.now < deadline else { return Response(status: .notModified, headers: [.eTag: etag]) }
@@ -115,7 +123,8 @@ extension TroveAPI {
         guard let record = try await reads.instance(id, project: caller.isAdmin ? nil : caller.projectID) else {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
-        let view = InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin)
+        let view = InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin,
+                                replicaIDs: try await reads.replicas(of: record.id))
         return try JSONResponse.make(InstanceEnvelope(instance: view), status: status, headers: [.eTag: "\"\(record.version)\""])
     }
 }

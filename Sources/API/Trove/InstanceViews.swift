@@ -52,14 +52,23 @@ struct InstanceView: Encodable {
     var configuration: ConfigurationRef?
     var tenantID: String?
     var clusterID: String?
+    /// Trove replication: the source of a replica, and a source's replicas (in detail).
+    var replicaOf: ResourceRef?
+    var replicas: [ResourceRef]?
+
+    struct ResourceRef: Encodable {
+        var id: String
+        var links: [Link]
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, links, flavor, datastore, region, access, volume, ip, addresses, created, updated, fault, configuration
         case operatingStatus = "operating_status", serviceStatusUpdated = "service_status_updated", tenantID = "tenant_id"
-        case clusterID = "cluster_id"
+        case clusterID = "cluster_id", replicaOf = "replica_of", replicas
     }
 
-    init(_ record: InstanceRecord, request: Request, project: String, detailed: Bool, admin: Bool) {
+    /// `replicaIDs`: a source's replicas, shown in detail.
+    init(_ record: InstanceRecord, request: Request, project: String, detailed: Bool, admin: Bool, replicaIDs: [String] = []) {
         id = record.id
         name = record.name
         status = record.status
@@ -74,8 +83,12 @@ struct InstanceView: Encodable {
         }
         if admin { tenantID = record.projectID }
         clusterID = record.clusterID
+        replicaOf = record.replicaOf.map { ResourceRef(id: $0, links: Link.resource(request, project: project, collection: "instances", id: $0)) }
         if let access = record.access { self.access = Access(isPublic: access.isPublic, allowedCidrs: access.allowedCidrs) }
         guard detailed else { return }
+        if !replicaIDs.isEmpty {
+            replicas = replicaIDs.map { ResourceRef(id: $0, links: Link.resource(request, project: project, collection: "instances", id: $0)) }
+        }
         if let configurationID = record.configurationID {
             configuration = ConfigurationRef(id: configurationID, name: record.configurationName,
                                              links: Link.resource(request, project: project, collection: "configurations", id: configurationID))

@@ -73,6 +73,8 @@ enum RequestBody {
 struct StringOrInt: Decodable, Sendable {
     var value: String
 
+    init(_ value: String) { self.value = value }
+
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let string = try? container.decode(String.self) {

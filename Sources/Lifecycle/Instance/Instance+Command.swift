@@ -58,6 +58,8 @@ extension Instance {
         case detachReplica
         /// The replica no longer replicates.
         case recordReplicaDetached
+        /// The instance replicates from `sourceId` now (its source was promoted away or ejected).
+        case recordReplicationSource(sourceId: String)
         /// A guest heartbeat; ignored where the chart does not listen to health (as Trove ignores it).
         case reportGuestHealth(GuestHealth)
         /// The server stopped.

@@ -52,6 +52,7 @@ extension Instance {
         case .recordSourceEjected: [.replicaSourceEjected]
         case .detachReplica: [.replicaDetachRequested]
         case .recordReplicaDetached: [.replicaDetached]
+        case .recordReplicationSource(let source): state.replicaOf == source ? [] : [.replicationSourceChanged(ReplicationSource(sourceId: source))]
         case .recordShutDown: [.instanceShutDown]
         case .recordStarted: [.instanceStarted]
         case .startBackup(let backupId): [.backupStarted(BackupRef(backupId: backupId))]
@@ -109,7 +110,7 @@ extension Instance {
              .restart, .recordRestarted, .recordFlavorResized, .recordVolumeResized, .recordUpgraded,
              .recordConfigurationApplied, .recordConfigurationRestartPending, .recordConfigurationApplyFailed,
              .promoteToReplicaSource, .recordPromoted, .ejectReplicaSource,
-             .recordSourceEjected, .detachReplica, .recordReplicaDetached, .recordShutDown, .recordStarted, .delete,
+             .recordSourceEjected, .detachReplica, .recordReplicaDetached, .recordReplicationSource, .recordShutDown, .recordStarted, .delete,
              .recordDeleted, .recordGuestChangeApplied, .recordGuestChangeFailed:
             break
         }

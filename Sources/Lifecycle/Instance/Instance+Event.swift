@@ -59,6 +59,8 @@ extension Instance {
         case replicaDetachRequested
         /// The replica no longer replicates.
         case replicaDetached
+        /// The replica (or a former source) replicates from another source now (a promotion or an ejection).
+        case replicationSourceChanged(ReplicationSource)
         /// The guest reports the datastore healthy again.
         case guestBecameHealthy
         /// The guest reports the datastore unhealthy (or its heartbeat expired).
@@ -132,6 +134,12 @@ extension Instance {
             self.replicaOf = replicaOf
             self.createdAt = createdAt
         }
+    }
+
+    /// The source a replica streams from.
+    public struct ReplicationSource: Codable, Sendable, Equatable {
+        public var sourceId: String
+        public init(sourceId: String) { self.sourceId = sourceId }
     }
 
     /// Where the compute driver put the instance.

@@ -11,7 +11,7 @@ extension Instance.Event: EnvelopedEvent {
         "ReplicaPromoted", "ReplicaSourceEjectionRequested", "ReplicaSourceEjected", "ReplicaDetachRequested",
         "ReplicaDetached", "GuestBecameHealthy", "GuestBecameUnhealthy", "InstanceShutDown", "InstanceStarted",
         "BackupStarted", "BackupFinished", "GuestChangeRequested", "GuestChangeApplied", "GuestChangeFailed",
-        "DeleteRequested", "InstanceDeleted",
+        "DeleteRequested", "InstanceDeleted", "ReplicationSourceChanged",
     ]
 
     /// The event type name, e.g. `InstanceCreateRequested`.
@@ -45,6 +45,7 @@ extension Instance.Event: EnvelopedEvent {
         case .replicaSourceEjected: "ReplicaSourceEjected"
         case .replicaDetachRequested: "ReplicaDetachRequested"
         case .replicaDetached: "ReplicaDetached"
+        case .replicationSourceChanged: "ReplicationSourceChanged"
         case .guestBecameHealthy: "GuestBecameHealthy"
         case .guestBecameUnhealthy: "GuestBecameUnhealthy"
         case .instanceShutDown: "InstanceShutDown"
@@ -76,6 +77,7 @@ extension Instance.Event: EnvelopedEvent {
         case .backupFinished(let outcome): outcome
         case .guestChangeRequested(let change), .guestChangeApplied(let change): change
         case .guestChangeFailed(let failure): failure
+        case .replicationSourceChanged(let source): source
         case .guestRegistered, .instanceBecameActive, .statusReset, .buildRetryRequested, .restartRequested,
              .instanceRestarted, .configurationDetached, .configurationApplied, .replicaPromotionRequested,
              .replicaPromoted, .replicaSourceEjectionRequested, .replicaSourceEjected, .replicaDetachRequested,
@@ -115,6 +117,7 @@ extension Instance.Event: EnvelopedEvent {
         case "ReplicaSourceEjected": .replicaSourceEjected
         case "ReplicaDetachRequested": .replicaDetachRequested
         case "ReplicaDetached": .replicaDetached
+        case "ReplicationSourceChanged": .replicationSourceChanged(try source.decode(Instance.ReplicationSource.self))
         case "GuestBecameHealthy": .guestBecameHealthy
         case "GuestBecameUnhealthy": .guestBecameUnhealthy(try source.decode(Instance.GuestReport.self))
         case "InstanceShutDown": .instanceShutDown

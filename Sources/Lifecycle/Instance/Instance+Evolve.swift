@@ -90,6 +90,8 @@ extension Instance {
             next.name = rename.name
         case .replicaPromoted, .replicaSourceEjected, .replicaDetached:
             next.replicaOf = nil
+        case .replicationSourceChanged(let source):
+            next.replicaOf = source.sourceId
         case .guestBecameUnhealthy(let report):
             next.health = report.health
         case .instanceShutDown:

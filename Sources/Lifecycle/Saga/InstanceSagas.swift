@@ -35,6 +35,9 @@ extension Saga {
                 guard let spec = facts.createSpec else { return [.failPermanently(reason: "instance \(instance.id) has no create request")] }
                 let prepare = Action.callGuest(instanceId: instance.id, .prepare(spec, volumeSizeGB: instance.volumeSize,
                                                                                  configurationValues: instance.configurationValues))
+                // A replica: its source serves it first (the replication account, its address allowed), then it
+                // copies the source.
+                if let source = spec.replicaOf { return [.callGuest(instanceId: source, .serveReplicas(replicaIds: [instance.id])), prepare] }
                 // A cluster member other than the seed joins a running member: it waits for one first.
                 guard let membership = spec.cluster, !membership.seed else { return [prepare] }
                 let peers = membership.peers.filter { $0 != instance.id }
@@ -57,13 +60,15 @@ extension Saga {
         }
     }
 
-    /// `DeleteRequested`: stop the datastore (best effort), release compute, record the deletion.
+    /// `DeleteRequested`: stop the datastore (best effort), release compute, drop a replica's slot on its source
+    /// (best effort: the source may be gone), record the deletion.
     public enum DeleteInstance: SagaProgram {
-        public enum Step: String, CaseIterable { case stopDatastore, releaseCompute, markDeleted }
+        public enum Step: String, CaseIterable { case stopDatastore, releaseCompute, dropReplicationSlot, markDeleted }
 
         public static let definition = Definition(name: "DeleteInstance", steps: [
             .init(Step.stopDatastore, timeout: .seconds(30), retry: .once, bestEffort: true),
             .init(Step.releaseCompute, timeout: .seconds(60), retry: .init(maxAttempts: 5)),
+            .init(Step.dropReplicationSlot, timeout: .seconds(30), retry: .once, bestEffort: true),
             .init(Step.markDeleted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
         ])
 
@@ -72,6 +77,9 @@ extension Saga {
             switch step {
             case .stopDatastore: return [.callGuest(instanceId: id, .stopDatastore)]
             case .releaseCompute: return [.releaseCompute(instanceId: id)]
+            case .dropReplicationSlot:
+                guard let source = facts.instance.replicaOf else { return [] }
+                return [.callGuest(instanceId: source, .dropReplicationSlot(replicaId: id))]
             case .markDeleted:
                 return [.forgetSecrets(instanceId: id, .all), .forgetHeartbeat(instanceId: id)]
                     + (facts.instance.leaf == "deleting" ? [.record(.recordDeleted, instanceId: id)] : [])

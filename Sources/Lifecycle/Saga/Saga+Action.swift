@@ -41,8 +41,12 @@ extension Saga {
         /// Free the addresses leased for these instances (members that never started keep none).
         case releaseAddresses(instanceIds: [String])
         /// Make sure the instance can no longer take writes: its guest stops the server and keeps it stopped, or,
-        /// when the guest does not answer, its server is powered off; records `ClusterMemberFenced`.
-        case fence(instanceId: String, clusterId: String)
+        /// when the guest does not answer, its server is powered off; records `ClusterMemberFenced` for a member.
+        case fence(instanceId: String, clusterId: String?)
+        /// Trove replication: `newSourceId` (a replica of `sourceId`) becomes the source of `sourceId`'s other
+        /// replicas: it is promoted with a slot for each of them (and for `sourceId` when it is to follow), they
+        /// follow it, and each records `ReplicationSourceChanged`.
+        case takeOverReplicas(sourceId: String, newSourceId: String, sourceFollows: Bool)
         /// Ask every member of the active-passive cluster for its replication state, choose whom to promote
         /// (`Failover.choose` with the cluster's policy) and record `ClusterPrimaryElected`; nobody: the step fails
         /// with every refusal.
@@ -75,6 +79,12 @@ extension Saga {
         case follow(primaryId: String)
         /// Start over as a replica of this primary (a fresh base backup replaces the data).
         case rejoin(primaryId: String)
+        /// Stop gracefully for a planned switchover (the replicas receive everything first) and stay stopped.
+        case stopForSwitchover
+        /// Serve these replicas (the source of a Trove replica: the replication account, their addresses allowed).
+        case serveReplicas(replicaIds: [String])
+        /// Drop the replication slot of this (deleted or detached) replica, so the source keeps no WAL for it.
+        case dropReplicationSlot(replicaId: String)
     }
 
     /// What an `awaitInstance` waits for.

@@ -3,7 +3,8 @@
 extension Saga.Definition {
     /// Every saga definition.
     public static let all: [Saga.Definition] = [
-        createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest, configureInstance,
+        createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest, configureInstance, detachReplica,
+        promoteToReplicaSource, ejectReplicaSource,
         createCluster, deleteCluster, growCluster, shrinkCluster, restartCluster, changeBalancer, failOver, rejoinMember,
     ]
 
@@ -15,7 +16,8 @@ extension Saga.Definition {
         ("FlavorResizeRequested", resizeFlavor), ("VolumeResizeRequested", resizeVolume),
         ("GuestChangeRequested", changeGuest),
         ("ConfigurationAttached", configureInstance), ("ConfigurationUpdated", configureInstance),
-        ("ConfigurationDetached", configureInstance),
+        ("ConfigurationDetached", configureInstance), ("ReplicaDetachRequested", detachReplica),
+        ("ReplicaPromotionRequested", promoteToReplicaSource), ("ReplicaSourceEjectionRequested", ejectReplicaSource),
         ("ClusterCreateRequested", createCluster), ("ClusterDeleteRequested", deleteCluster),
         ("ClusterGrowRequested", growCluster), ("ClusterShrinkRequested", shrinkCluster),
         ("ClusterRestartRequested", restartCluster), ("ClusterBalancerChangeRequested", changeBalancer),

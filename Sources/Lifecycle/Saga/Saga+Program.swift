@@ -64,7 +64,7 @@ extension Saga {
     static func program(named name: String) -> (any SagaProgram.Type)? {
         let programs: [any SagaProgram.Type] = [
             CreateInstance.self, DeleteInstance.self, RestartInstance.self, ResizeFlavor.self, ResizeVolume.self,
-            ChangeGuest.self, ConfigureInstance.self,
+            ChangeGuest.self, ConfigureInstance.self, DetachReplica.self, PromoteToReplicaSource.self, EjectReplicaSource.self,
             CreateCluster.self, DeleteCluster.self, GrowCluster.self, ShrinkCluster.self, RestartCluster.self, ChangeBalancer.self,
             FailOver.self, RejoinMember.self,
         ]

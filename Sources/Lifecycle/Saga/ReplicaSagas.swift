@@ -1,0 +1,107 @@
+import Foundation
+
+/// The sagas of Trove replicas (`replica_of`), on the replica's stream.
+extension Saga {
+    /// `ReplicaDetachRequested` (`PUT {"instance": {"replica_of": null}}`): the replica stops replicating and
+    /// takes writes as a standalone instance (`pg_ctl promote`, no slots to serve), its slot on the source is
+    /// dropped (best effort: the source may be gone), then `ReplicaDetached`.
+    public enum DetachReplica: SagaProgram {
+        public enum Step: String, CaseIterable { case promote, dropReplicationSlot, markDetached }
+
+        public static let definition = Definition(name: "DetachReplica", steps: [
+            .init(Step.promote, timeout: .seconds(60), retry: .init(maxAttempts: 3)),
+            .init(Step.dropReplicationSlot, timeout: .seconds(30), retry: .once, bestEffort: true),
+            .init(Step.markDetached, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
+            guard instance.leaf == "detaching" else { return [] }  // done before a crash
+            switch step {
+            case .promote: return [.callGuest(instanceId: instance.id, .promote(replicaIds: []))]
+            case .dropReplicationSlot:
+                guard let source = instance.replicaOf else { return [] }
+                return [.callGuest(instanceId: source, .dropReplicationSlot(replicaId: instance.id))]
+            case .markDetached: return [.record(.recordReplicaDetached, instanceId: instance.id)]
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "detaching" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+        }
+    }
+}
+
+extension Saga {
+    /// `ReplicaPromotionRequested` (`promote_to_replica_source`, a planned switchover): the source stops
+    /// gracefully (its replicas receive everything first, so nothing is lost), this replica is promoted and the
+    /// other replicas follow it, the old source comes back as its replica (a fresh base backup).
+    public enum PromoteToReplicaSource: SagaProgram {
+        public enum Step: String, CaseIterable { case stopSource, takeOver, rejoinSource, markPromoted }
+
+        public static let definition = Definition(name: "PromoteToReplicaSource", steps: [
+            .init(Step.stopSource, timeout: .seconds(60), retry: .init(maxAttempts: 3)),
+            .init(Step.takeOver, timeout: .seconds(120), retry: .init(maxAttempts: 3)),
+            .init(Step.rejoinSource, timeout: .seconds(300), retry: .init(maxAttempts: 3)),
+            .init(Step.markPromoted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
+            guard instance.leaf == "promoting" else { return [] }  // done before a crash
+            guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
+            switch step {
+            case .stopSource: return [.callGuest(instanceId: source, .stopForSwitchover)]
+            case .takeOver: return [.takeOverReplicas(sourceId: source, newSourceId: instance.id, sourceFollows: true)]
+            case .rejoinSource:
+                return [.callGuest(instanceId: source, .rejoin(primaryId: instance.id)),
+                        .record(.recordReplicationSource(sourceId: instance.id), instanceId: source)]
+            case .markPromoted: return [.record(.recordPromoted, instanceId: instance.id)]
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "promoting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+        }
+    }
+
+    /// `ReplicaSourceEjectionRequested` (`eject_replica_source`: the source is gone or unreachable): the source
+    /// is fenced (stopped by its guest, or powered off), this replica is promoted and the other replicas follow
+    /// it. The old source stays fenced; delete it, or detach it from nothing.
+    public enum EjectReplicaSource: SagaProgram {
+        public enum Step: String, CaseIterable { case fenceSource, takeOver, markEjected }
+
+        public static let definition = Definition(name: "EjectReplicaSource", steps: [
+            .init(Step.fenceSource, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
+            .init(Step.takeOver, timeout: .seconds(120), retry: .init(maxAttempts: 3)),
+            .init(Step.markEjected, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            let instance = facts.instance
+            if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
+            guard instance.leaf == "ejecting" else { return [] }
+            guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
+            switch step {
+            case .fenceSource: return [.fence(instanceId: source, clusterId: nil)]
+            case .takeOver: return [.takeOverReplicas(sourceId: source, newSourceId: instance.id, sourceFollows: false)]
+            case .markEjected: return [.record(.recordSourceEjected, instanceId: instance.id)]
+            }
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] {
+            facts.instance.leaf == "ejecting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+        }
+    }
+}
+
+extension Saga.Definition {
+    /// `PromoteToReplicaSource`.
+    public static var promoteToReplicaSource: Saga.Definition { Saga.PromoteToReplicaSource.definition }
+    /// `EjectReplicaSource`.
+    public static var ejectReplicaSource: Saga.Definition { Saga.EjectReplicaSource.definition }
+    /// `DetachReplica`.
+    public static var detachReplica: Saga.Definition { Saga.DetachReplica.definition }
+}
