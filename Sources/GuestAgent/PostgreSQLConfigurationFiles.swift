@@ -69,13 +69,13 @@ struct PostgreSQLConfigurationFiles: Equatable {
             """
     }
 
-    /// `cellar-replication.conf` of a standby: its primary and its slot there.
+    /// `cellar-replication.conf` of a standby: its primary and its slot there (both reloadable; a standby follows
+    /// its primary's newest timeline by default, so nothing here needs a restart to go away after a promotion).
     static func standbySettings(primaryAddress: String, port: Int, password: String, slotName: String) -> String {
         let conninfo = "host=\(primaryAddress) port=\(port) user=\(replicationUser) password=\(password) application_name=\(slotName) connect_timeout=2"
         return """
             primary_conninfo = '\(conninfo.replacingOccurrences(of: "'", with: "''"))'
             primary_slot_name = '\(slotName)'
-            recovery_target_timeline = 'latest'
 
             """
     }

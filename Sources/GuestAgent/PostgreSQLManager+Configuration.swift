@@ -17,7 +17,7 @@ extension PostgreSQLManager {
             let refused = try await withAdmin { connection in
                 // pg_file_settings reads the files as they are now; "could not be applied" only means a restart.
                 try await connection.query("""
-                    SELECT name || ': ' || error FROM pg_file_settings
+                    SELECT coalesce(name, sourcefile || ' line ' || sourceline, 'the configuration files') || ': ' || error FROM pg_file_settings
                     WHERE error IS NOT NULL AND error <> 'setting could not be applied' ORDER BY seqno
                     """, logger: self.logger).collect().map { try $0.decode(String.self) }
             }

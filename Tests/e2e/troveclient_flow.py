@@ -129,7 +129,8 @@ def configuration_groups(trove, instance_id, address, version):
 
 
 def replicas(trove, source_id, source_address):
-    """A replica from the python API and one from `openstack database instance create --replica-of`; detach."""
+    """A replica from the python API and one from `openstack database instance create --replica-of`; promote,
+    eject and detach through the openstack CLI."""
     replica = trove.instances.create("e2e-orders-replica", replica_of=source_id)
     shown = wait_for(trove, replica.id, "ACTIVE")
     assert shown.replica_of["id"] == source_id, shown.replica_of
@@ -144,14 +145,40 @@ def replicas(trove, source_id, source_address):
     assert sorted(r["id"] for r in trove.instances.get(source_id).replicas) == sorted([replica.id, second.id])
     step("openstack database instance create --replica-of; the source lists both replicas")
 
-    cli("instance", "detach", replica.id)
-    deadline = time.time() + 60
-    while time.time() < deadline and getattr(trove.instances.get(replica.id), "replica_of", None):
-        time.sleep(0.5)
-    detached = wait_for(trove, replica.id, "ACTIVE")
-    assert not getattr(detached, "replica_of", None), detached.replica_of
-    assert psql(detached.ip[0], "INSERT INTO kept VALUES (8); SELECT count(*) FROM kept") == "2"
-    step("openstack database instance detach: the replica takes writes on its own")
+    def source_of(instance_id):
+        return (getattr(trove.instances.get(instance_id), "replica_of", None) or {}).get("id")
+
+    def until(what, condition, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if condition():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting until {what}")
+
+    cli("instance", "promote", second.id)
+    until("the switchover ends", lambda: source_of(source_id) == second.id and source_of(second.id) is None
+          and trove.instances.get(second.id).status == "ACTIVE")
+    assert source_of(replica.id) == second.id
+    assert psql(second.ip[0], "INSERT INTO kept VALUES (9); SELECT count(*) FROM kept") == "2"
+    step("openstack database instance promote: the second replica is the source, the old source and the other replica follow it")
+
+    # The new source dies (its server killed, once the first replica has its last row); eject makes the first
+    # replica the source.
+    until("the first replica follows the new source", lambda: run_psql(replica.ip[0], "SELECT count(*) FROM kept").stdout.strip() == "2")
+    subprocess.run(["pkill", "-9", "-f", f"{second.id}/data"], check=False)
+    cli("instance", "eject", replica.id)
+    until("the ejection ends", lambda: source_of(replica.id) is None and trove.instances.get(replica.id).status == "ACTIVE")
+    assert source_of(source_id) == replica.id
+    assert psql(replica.ip[0], "INSERT INTO kept VALUES (10); SELECT count(*) FROM kept") == "3"
+    step("openstack database instance eject: the first replica takes over from the dead source")
+
+    until("the original source follows", lambda: run_psql(source_address, "SELECT count(*) FROM kept").stdout.strip() == "3")
+    cli("instance", "detach", source_id)
+    until("the detach ends", lambda: source_of(source_id) is None and trove.instances.get(source_id).status == "ACTIVE")
+    detached = wait_for(trove, source_id, "ACTIVE")
+    assert psql(detached.ip[0], "INSERT INTO kept VALUES (11); SELECT count(*) FROM kept") == "4"
+    step("openstack database instance detach: the original source takes writes on its own again")
     for instance_id in (replica.id, second.id):
         trove.instances.delete(instance_id)
     for instance_id in (replica.id, second.id):
