@@ -31,6 +31,18 @@ def wait_for_cluster(trove, cluster_id, members, timeout=300):
     raise AssertionError(f"cluster did not become ready in {timeout} s: task {cluster.task}, members {statuses}")
 
 
+def wait_until_cluster_gone(trove, cluster_id, timeout=180):
+    """Polls until the cluster answers NotFound."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            trove.clusters.get(cluster_id)
+            time.sleep(1)
+        except exceptions.NotFound:
+            return
+    raise AssertionError(f"cluster {cluster_id} is still there after delete")
+
+
 def openstack(*arguments, check=True):
     """`openstack database cluster ...` from the venv, same OS_* environment."""
     command = os.path.join(os.path.dirname(sys.executable), "openstack")
@@ -85,15 +97,7 @@ def main():
     step("openstack database cluster shrink to 3; shrinking to 2 refused naming the minimum")
 
     openstack("delete", cluster.id)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            trove.clusters.get(cluster.id)
-            time.sleep(1)
-        except exceptions.NotFound:
-            break
-    else:
-        raise AssertionError("the cluster is still there after delete")
+    wait_until_cluster_gone(trove, cluster.id)
     for member in grown.instances:
         try:
             trove.instances.get(member["id"])
@@ -120,15 +124,7 @@ def main():
     for cluster_id in (orders.id, created):
         openstack("delete", cluster_id)
     for cluster_id in (orders.id, created):
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                trove.clusters.get(cluster_id)
-                time.sleep(1)
-            except exceptions.NotFound:
-                break
-        else:
-            raise AssertionError(f"cluster {cluster_id} is still there after delete")
+        wait_until_cluster_gone(trove, cluster_id)
     step("both PostgreSQL clusters deleted")
     print("troveclient cluster: ok")
 

@@ -88,6 +88,21 @@ struct BenchControlPlane {
     static var databaseOSUser: String { ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db" }
     static var osUserForServers: String? { getuid() == 0 ? databaseOSUser : nil }
 
+    /// Enables root on an instance with `password` through the instance's own saga, and waits for the outcome.
+    func enableRoot(on instanceID: String, password: String) async throws {
+        let instances = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
+        let recorded = try await instances.execute(.requestGuestChange(.enableRoot), on: instanceID, caller: caller, requestID: "bench-root",
+                                                   secrets: [(name: "root", password: password)])
+        let applied = try await instances.awaitOutcome(of: instanceID, after: recorded.last?.streamVersion ?? 0, requestID: "bench-root") { event -> Bool? in
+            switch event {
+            case .guestChangeApplied: true
+            case .guestChangeFailed: false
+            default: nil
+            }
+        }
+        guard applied == true else { throw ValidationError("root could not be enabled on \(instanceID)") }
+    }
+
     /// The catalog's version run by `manager`.
     func version(ofManager manager: String) async throws -> DatastoreVersion {
         guard let version = try await OperatorCatalog(client: client, logger: logger).versions().first(where: { $0.manager == manager }) else {

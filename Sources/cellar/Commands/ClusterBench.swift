@@ -62,17 +62,7 @@ struct ClusterBench: AsyncParsableCommand {
             throw ValidationError("the ready cluster shows no member address")
         }
         // Root on one member is root on all: the accounts replicate.
-        let instances = InstanceCommands(store: plane.store, client: plane.client, chart: plane.charts.instance, secrets: plane.secrets, logger: plane.logger)
-        let recorded = try await instances.execute(.requestGuestChange(.enableRoot), on: memberID, caller: plane.caller, requestID: "bench-root",
-                                                   secrets: [(name: "root", password: SessionWriter.password)])
-        let applied = try await instances.awaitOutcome(of: memberID, after: recorded.last?.streamVersion ?? 0, requestID: "bench-root") { event -> Bool? in
-            switch event {
-            case .guestChangeApplied: true
-            case .guestChangeFailed: false
-            default: nil
-            }
-        }
-        guard applied == true else { throw ValidationError("root could not be enabled on member \(memberID)") }
+        try await plane.enableRoot(on: memberID, password: SessionWriter.password)
         try SessionWriter(address: first).run("CREATE DATABASE bench; CREATE TABLE bench.rows (id INT PRIMARY KEY)")
         let direct = try SessionWriter(address: first).insertRate(rows: rows, from: 0)
         let balanced = try SessionWriter(address: balancer).insertRate(rows: rows, from: rows)

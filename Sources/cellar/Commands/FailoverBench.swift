@@ -63,7 +63,7 @@ struct FailoverBench: AsyncParsableCommand {
         try await commands.execute(.create(request), on: id, caller: plane.caller, requestID: "bench-failover")
         let balancer = try await waitUntilReady(id, reads: reads, plane: plane)
         let primary = request.members[0].id
-        try await enableRoot(on: primary, plane)
+        try await plane.enableRoot(on: primary, password: SessionWriter.password)
         var endpoint = PostgresConnection.Configuration(host: balancer, port: 5432, username: "root", password: SessionWriter.password,
                                                         database: "postgres", tls: .disable)
         // No write waits forever (a commit waiting for a standby that never comes ends in an error, counted unacknowledged).
@@ -125,20 +125,6 @@ struct FailoverBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("the cluster was not ready in 300 s")
-    }
-
-    private static func enableRoot(on instanceID: String, _ plane: BenchControlPlane) async throws {
-        let instances = InstanceCommands(store: plane.store, client: plane.client, chart: plane.charts.instance, secrets: plane.secrets, logger: plane.logger)
-        let recorded = try await instances.execute(.requestGuestChange(.enableRoot), on: instanceID, caller: plane.caller, requestID: "bench-root",
-                                                   secrets: [(name: "root", password: SessionWriter.password)])
-        let applied = try await instances.awaitOutcome(of: instanceID, after: recorded.last?.streamVersion ?? 0, requestID: "bench-root") { event -> Bool? in
-            switch event {
-            case .guestChangeApplied: true
-            case .guestChangeFailed: false
-            default: nil
-            }
-        }
-        guard applied == true else { throw ValidationError("root could not be enabled on \(instanceID)") }
     }
 
     static func execute(_ sql: String, on endpoint: PostgresConnection.Configuration, logger: Logger) async throws {
