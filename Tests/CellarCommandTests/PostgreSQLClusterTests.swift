@@ -104,6 +104,15 @@ struct PostgreSQLClusterTests {
             #expect(oldPrimary.output.trimmingCharacters(in: .whitespacesAndNewlines) == "t|t", "\(oldPrimary.output)")
             #expect(try Self.sql(addresses[0], password: password, "INSERT INTO log VALUES (-2)").status != 0)
 
+            // New weights on the running cluster: the synchronous primary waits for its standbys in the new order.
+            #expect(try await plane.trove("POST", "/clusters/\(id)", ["weights": [ids[2]: 500]]).status == 202)
+            var order = ""
+            for _ in 0..<40 where !order.contains("\"cellar_\(ids[2].replacingOccurrences(of: "-", with: "_"))\", ") {
+                try await Task.sleep(for: .milliseconds(250))
+                order = (try? Self.sql(addresses[1], password: password, "SHOW synchronous_standby_names").output) ?? ""
+            }
+            #expect(order.hasPrefix("FIRST 1 (\"cellar_\(ids[2].replacingOccurrences(of: "-", with: "_"))\""), "\(order)")
+
             let types = try await plane.events("cluster-\(id)").map(\.type)
             let steps = ["ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
                          "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined"]
@@ -133,7 +142,13 @@ struct PostgreSQLClusterTests {
             let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
 
             // The weight-100 replica stops receiving (its own setting overrides Cellar's), then the primary writes 4 MB.
-            #expect(try Self.sql(addresses[1], password: password, "ALTER SYSTEM SET primary_conninfo = ''").status == 0)
+            // Root reaches the replica by replication: wait until it can log in there.
+            var altered = false
+            for _ in 0..<100 where !altered {
+                altered = (try? Self.sql(addresses[1], password: password, "ALTER SYSTEM SET primary_conninfo = ''").status == 0) ?? false
+                if !altered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            try #require(altered, "root never logged in on the weight-100 replica")
             #expect(try Self.sql(addresses[1], password: password, "SELECT pg_reload_conf()").status == 0)
             #expect(try Self.sql(addresses[0], password: password,
                                  "CREATE TABLE filler AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g").status == 0)

@@ -107,6 +107,9 @@ struct FailoverSagaTests {
         #expect(throws: Rejection.self) {
             try Cluster.decide(.startFailover(lostPrimaryId: "p2", reason: "not the primary"), state: active, chart: chart, at: Clock.t1)
         }
+        // A synchronous primary is told the new order of its standbys (the promote call of a primary only orders them).
+        #expect(actions(.applyWeights, Self.active + changed, trigger: changed.first)
+            == [.callGuest(instanceId: "p1", .promote(replicaIds: ["p2", "p3"]))])
         let galera = Cluster.replay([.clusterCreateRequested(Samples.clusterSpec), .clusterBecameActive], chart: chart)
         #expect(throws: Rejection.self) { try Cluster.decide(.changeWeights(["m1": 5]), state: galera, chart: chart, at: Clock.t1) }
     }

@@ -147,6 +147,7 @@ struct SagaProgramTests {
             (.changeBalancer, Saga.ChangeBalancer.Step.allCases.map(\.rawValue)),
             (.failOver, Saga.FailOver.Step.allCases.map(\.rawValue)),
             (.rejoinMember, Saga.RejoinMember.Step.allCases.map(\.rawValue)),
+            (.applyWeights, Saga.ApplyWeights.Step.allCases.map(\.rawValue)),
         ]
         for (definition, steps) in programs { #expect(definition.steps.map(\.name) == steps, "\(definition.name)") }
         #expect(Saga.Definition.all.map(\.name) == programs.map(\.0.name))

@@ -79,7 +79,30 @@ extension Saga {
     }
 }
 
+extension Saga {
+    /// `ClusterWeightsChanged`: a synchronous cluster's primary waits for its standbys in the new order of
+    /// weight (`FIRST 1 (...)`), so the standby that would be promoted is the one that confirmed the last commits.
+    /// Asynchronous clusters, and weights changed while a failover runs, need nothing here (the election reads them,
+    /// and a promotion orders the standbys).
+    public enum ApplyWeights: SagaProgram {
+        public enum Step: String, CaseIterable { case orderStandbys }
+
+        public static let definition = Definition(name: "ApplyWeights", steps: [
+            .init(Step.orderStandbys, timeout: .seconds(30), retry: .init(maxAttempts: 3), bestEffort: true),
+        ])
+
+        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+            guard let cluster = facts.cluster, cluster.leaf == "active", cluster.synchronous, let primary = cluster.primaryId else { return [] }
+            return [.callGuest(instanceId: primary, .promote(replicaIds: cluster.members.map(\.id).filter { $0 != primary }))]
+        }
+
+        public static func failure(reason: String, _ facts: Facts) -> [Action] { [] }
+    }
+}
+
 extension Saga.Definition {
+    /// `ApplyWeights`.
+    public static var applyWeights: Saga.Definition { Saga.ApplyWeights.definition }
     /// `FailOver`.
     public static var failOver: Saga.Definition { Saga.FailOver.definition }
     /// `RejoinMember`.

@@ -5,7 +5,7 @@ extension Saga.Definition {
     public static let all: [Saga.Definition] = [
         createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest, configureInstance, detachReplica,
         promoteToReplicaSource, ejectReplicaSource,
-        createCluster, deleteCluster, growCluster, shrinkCluster, restartCluster, changeBalancer, failOver, rejoinMember,
+        createCluster, deleteCluster, growCluster, shrinkCluster, restartCluster, changeBalancer, failOver, rejoinMember, applyWeights,
     ]
 
     /// The events that start a saga, and which (the task manager's queue is bound to these). Instance events
@@ -21,7 +21,7 @@ extension Saga.Definition {
         ("ClusterCreateRequested", createCluster), ("ClusterDeleteRequested", deleteCluster),
         ("ClusterGrowRequested", growCluster), ("ClusterShrinkRequested", shrinkCluster),
         ("ClusterRestartRequested", restartCluster), ("ClusterBalancerChangeRequested", changeBalancer),
-        ("ClusterFailoverStarted", failOver), ("ClusterRejoinRequested", rejoinMember),
+        ("ClusterFailoverStarted", failOver), ("ClusterRejoinRequested", rejoinMember), ("ClusterWeightsChanged", applyWeights),
     ]
 
     /// The routing keys of the trigger events on the events exchange (`<stream category>.<event type>`).
