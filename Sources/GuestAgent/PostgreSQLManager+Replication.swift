@@ -39,29 +39,11 @@ protocol ReplicatingManager: DatastoreManager {
 extension PostgreSQLManager: ReplicatingManager {
     func useReplicationPassword(_ password: String) { replicationPassword = password }
 
-    /// `prepare` of an active-passive member: the primary initializes and serves the replication account; a
-    /// replica waits for its primary and copies it.
-    func prepareMember(_ request: PrepareRequest, cluster: ClusterSettings, replication: ReplicationSettings) async throws {
-        state.cluster = cluster
-        state.memoryMB = request.memoryMB
-        state.volumeSizeGB = request.volumeSizeGB
-        state.overrides = request.overrides ?? [:]
-        state.synchronousStandbys = replication.synchronous ? replication.standbySlots : []
-        guard let primary = replication.primaryAddress else {
-            try await onDedicatedThread { [self] in try initializeIfNeeded() }
-            try writeConfiguration()
-            try await startServer()
-            try await withAdmin { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: "REVOKE ALL ON DATABASE postgres FROM PUBLIC"), logger: self.logger)
-            }
-            try await ensureReplicationAccount()
-            try await createDatabases(request.databases)
-            try await createUsers(request.users)
-            try markPrepared()
-            return
-        }
+    /// `prepare` of a replica: it waits for its primary and copies it (once), then runs as a hot standby. Its
+    /// databases, users and replication account are its primary's.
+    func prepareReplica(of primary: String, slotName: String) async throws {
         if !FileManager.default.fileExists(atPath: paths.initialized.path) {
-            try await copyPrimary(at: primary, slotName: replication.slotName)
+            try await copyPrimary(at: primary, slotName: slotName)
         }
         try writeConfiguration()
         try await startServer()
@@ -118,13 +100,8 @@ extension PostgreSQLManager: ReplicatingManager {
     func fence(graceful: Bool) async throws {
         state.fenced = true
         try state.save(to: paths.guestState)
-        guard try await isServerRunning() else { return }
-        let binaries = try PostgresBinaries.locate()
         // Fast: the walsenders send everything to the replicas, and wait for them, before the server exits.
-        let mode = graceful ? "fast" : "immediate"
-        try await onDedicatedThread { [self] in
-            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", mode, "-w", "-s", "-t", "40", "stop"], asUser: osUser)
-        }
+        try await stopServer(mode: graceful ? "fast" : "immediate", waitingUpTo: 40)
         logger.warning("fenced: the server is stopped until this member rejoins as a replica")
     }
 
@@ -159,10 +136,7 @@ extension PostgreSQLManager: ReplicatingManager {
     func follow(_ replication: ReplicationSettings) async throws {
         try requirePrepared()
         guard let primary = replication.primaryAddress else { throw RemoteFailure(type: "InvalidArguments", message: "follow needs a primary") }
-        guard let password = replicationPassword else {
-            throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
-        }
-        try writeStandbySettings(primary: primary, slotName: replication.slotName, password: password)
+        try writeStandbySettings(primary: primary, slotName: replication.slotName, password: try givenReplicationPassword())
         state.cluster?.replication?.primaryAddress = primary
         try state.save(to: paths.guestState)
         if try await isServerRunning() {
@@ -177,12 +151,7 @@ extension PostgreSQLManager: ReplicatingManager {
 
     func rejoin(_ replication: ReplicationSettings) async throws {
         guard let primary = replication.primaryAddress else { throw RemoteFailure(type: "InvalidArguments", message: "rejoin needs a primary") }
-        if try await isServerRunning() {
-            let binaries = try PostgresBinaries.locate()
-            try await onDedicatedThread { [self] in
-                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "immediate", "-w", "-s", "-t", "20", "stop"], asUser: osUser)
-            }
-        }
+        try await stopServer(mode: "immediate", waitingUpTo: 20)
         try? FileManager.default.removeItem(at: paths.initialized)
         try await copyPrimary(at: primary, slotName: replication.slotName)
         state.cluster?.replication?.primaryAddress = primary
@@ -257,7 +226,8 @@ extension PostgreSQLManager: ReplicatingManager {
 
     /// An active-passive member that is not a standby: it was the primary, and does not start on its own.
     var waitsForTheControlPlane: Bool {
-        state.cluster?.replication?.automaticFailover != false && state.cluster?.replication != nil && (state.fenced || !isStandby)
+        guard let replication = state.cluster?.replication, replication.automaticFailover != false else { return false }
+        return state.fenced || !isStandby
     }
 
     func inRecovery() async throws -> Bool {
@@ -266,16 +236,24 @@ extension PostgreSQLManager: ReplicatingManager {
         }
     }
 
+    static let missingReplicationPassword = RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
+
+    /// The replication password this call brought (the dispatcher opens it before a call that needs it).
+    private func givenReplicationPassword() throws -> String {
+        guard let replicationPassword else { throw Self.missingReplicationPassword }
+        return replicationPassword
+    }
+
     /// The replication account, with the cluster's password (created on the primary; standbys copy it, so a
     /// promoted one has it already, even when its guest no longer holds the password).
-    private func ensureReplicationAccount() async throws {
+    func ensureReplicationAccount() async throws {
         let password = replicationPassword
         let user = PostgreSQLConfigurationFiles.replicationUser
         try await withAdmin { connection in
             let exists = try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(user)", on: connection)
             guard let password else {
                 if exists { return }
-                throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
+                throw Self.missingReplicationPassword
             }
             let verb = exists ? "ALTER" : "CREATE"
             try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(user) WITH REPLICATION LOGIN PASSWORD \(SQLText.literal(password))"),
@@ -286,9 +264,7 @@ extension PostgreSQLManager: ReplicatingManager {
     /// Waits for the primary (it may still be starting), then copies it with `pg_basebackup` through this
     /// member's slot (made by the copy, or found from an earlier attempt), and marks the copy a standby.
     private func copyPrimary(at primary: String, slotName: String) async throws {
-        guard let password = replicationPassword else {
-            throw RemoteFailure(type: "MissingSecret", message: "the cluster's replication password was not given")
-        }
+        let password = try givenReplicationPassword()
         let binaries = try PostgresBinaries.locate()
         let deadline = ContinuousClock.now + .seconds(150)
         var lastFailure = ""
@@ -308,18 +284,14 @@ extension PostgreSQLManager: ReplicatingManager {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.logDirectory)
-        try? manager.removeItem(at: paths.data)
-        try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.data)
+        try emptyDataDirectory()
         let arguments = ["-h", primary, "-p", "\(port)", "-U", PostgreSQLConfigurationFiles.replicationUser, "-D", paths.data.path,
                          "-X", "stream", "-c", "fast", "--no-sync", "-w"]
         let environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "2"]
         do {
             try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-C", "-S", slotName], environment: environment, asUser: osUser)
         } catch let failure as CommandFailure where failure.output.contains("already exists") {
-            try? manager.removeItem(at: paths.data)
-            try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try giveToDatabaseUser(paths.data)
+            try emptyDataDirectory()
             try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-S", slotName], environment: environment, asUser: osUser)
         }
         try writeStandbySettings(primary: primary, slotName: slotName, password: password)

@@ -43,25 +43,32 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     // MARK: - Server lifecycle
 
     /// Initializes (once), configures, starts, then creates the databases and users; safe to repeat.
+    /// A cluster member or a Trove replica also takes its replication settings: a primary serves the replication
+    /// account, a replica copies its primary instead of initializing (`+Replication`).
     func prepare(_ request: PrepareRequest) async throws {
         try Self.checkNames(databases: request.databases.map(\.name), users: request.users.map(\.name))
         try Self.checkSettings(request.databases)
-        if let cluster = request.cluster {
-            guard let replication = cluster.replication else {
-                throw RemoteFailure(type: "NotSupported", message: "PostgreSQL clusters are active-passive: a member needs replication settings")
-            }
-            return try await prepareMember(request, cluster: cluster, replication: replication)
-        }
-        try await onDedicatedThread { [self] in try initializeIfNeeded() }
         state.memoryMB = request.memoryMB
         state.volumeSizeGB = request.volumeSizeGB
         state.overrides = request.overrides ?? [:]
+        var replication: ReplicationSettings?
+        if let cluster = request.cluster {
+            guard let settings = cluster.replication else {
+                throw RemoteFailure(type: "NotSupported", message: "PostgreSQL clusters are active-passive: a member needs replication settings")
+            }
+            state.cluster = cluster
+            state.synchronousStandbys = settings.synchronous ? settings.standbySlots : []
+            if let primary = settings.primaryAddress { return try await prepareReplica(of: primary, slotName: settings.slotName) }
+            replication = settings
+        }
+        try await onDedicatedThread { [self] in try initializeIfNeeded() }
         try writeConfiguration()
         try await startServer()
         try await withAdmin { connection in
             // PUBLIC may not connect anywhere by default: access comes from explicit grants only.
             try await connection.query(PostgresQuery(unsafeSQL: "REVOKE ALL ON DATABASE postgres FROM PUBLIC"), logger: self.logger)
         }
+        if replication != nil { try await ensureReplicationAccount() }
         try await createDatabases(request.databases)
         try await createUsers(request.users)
         try markPrepared()
@@ -81,11 +88,15 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     }
 
     /// Stops the server (fast shutdown) if it runs.
-    func stopServer() async throws {
+    func stopServer() async throws { try await stopServer(mode: "fast", waitingUpTo: 60) }
+
+    /// Stops the server if it runs, in `pg_ctl`'s `mode` (`fast`: sessions ended, WAL handed to the replicas;
+    /// `immediate`: at once, recovery at the next start), waiting up to `seconds` for it.
+    func stopServer(mode: String, waitingUpTo seconds: Int) async throws {
         guard try await isServerRunning() else { return }
         let binaries = try PostgresBinaries.locate()
         try await onDedicatedThread { [self] in
-            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", "fast", "-w", "-s", "-t", "60", "stop"], asUser: osUser)
+            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", mode, "-w", "-s", "-t", "\(seconds)", "stop"], asUser: osUser)
         }
     }
 
@@ -118,15 +129,13 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
 
     // MARK: - Helpers
 
-    nonisolated func initializeIfNeeded() throws {
+    private nonisolated func initializeIfNeeded() throws {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.logDirectory)
         if manager.fileExists(atPath: paths.initialized.path) { return }
         // An initdb that was interrupted leaves a half-made directory: start it over.
-        try? manager.removeItem(at: paths.data)
-        try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.data)
+        try emptyDataDirectory()
         let binaries = try PostgresBinaries.locate()
         try CommandRunner.run(binaries.path("initdb"), [
             "-D", paths.data.path, "-U", Self.adminUser, "--auth-local=trust", "--auth-host=scram-sha-256",
@@ -138,6 +147,13 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         try handle.write(contentsOf: Data("\n# Cellar's settings (written by the guest agent)\ninclude 'cellar.conf'\n".utf8))
         try handle.close()
         try Data().write(to: paths.initialized)
+    }
+
+    /// An empty data directory of the database OS user (whatever was there is removed).
+    nonisolated func emptyDataDirectory() throws {
+        try? FileManager.default.removeItem(at: paths.data)
+        try FileManager.default.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(paths.data)
     }
 
     /// `cellar.conf` (address, port, socket, memory, the group's values) and `pg_hba.conf` (passwords over TCP

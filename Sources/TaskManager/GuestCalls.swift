@@ -63,14 +63,8 @@ struct GuestCalls: Sendable {
         case .serveReplicas(let replicaIDs):
             let instance = try await context.instance(instanceID)
             var addresses: [String] = []
-            for replica in replicaIDs {
-                guard let address = try await services.addresses.leased(by: replica) else { throw PermanentFailure("replica \(replica) has no address") }
-                addresses.append(address)
-            }
-            let replication = ReplicationSettings(
-                primaryAddress: nil, slotName: ReplicationSettings.slotName(of: instanceID),
-                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: Self.replicationSet(project: instance.projectId), for: instanceID),
-                synchronous: false, standbySlots: [], automaticFailover: false)
+            for replica in replicaIDs { addresses.append(try await address(of: replica, "replica \(replica)")) }
+            let replication = try replicationSettings(primaryAddress: nil, scope: .project(instance.projectId))
             try await call(.serveReplicas, ServeReplicasRequest(replication: replication, replicaAddresses: addresses), timeout: .seconds(50))
         case .dropReplicationSlot(let replicaID):
             // The source may be gone (deleted before its replica): nothing keeps WAL for the replica then.
@@ -92,34 +86,50 @@ struct GuestCalls: Sendable {
 
     /// A Trove replica's place: it streams from `sourceID` through a slot of its own.
     private func replicaSettings(of sourceID: String, projectID: String) async throws -> ClusterSettings {
-        guard let source = try await services.addresses.leased(by: sourceID), let own = try await services.addresses.leased(by: instanceID) else {
-            throw PermanentFailure("the replica or its source \(sourceID) has no address")
-        }
-        let replication = ReplicationSettings(
-            primaryAddress: source, slotName: ReplicationSettings.slotName(of: instanceID),
-            sealedPassword: try services.secrets.sealedReplicationPassword(cluster: Self.replicationSet(project: projectID), for: instanceID),
-            synchronous: false, standbySlots: [], automaticFailover: false)
-        return ClusterSettings(name: "replication", nodeName: instanceID, peerAddresses: [source, own], seed: false, replication: replication)
+        let source = try await address(of: sourceID, "the source \(sourceID)")
+        let own = try await address(of: instanceID, "replica \(instanceID)")
+        return ClusterSettings(name: "replication", nodeName: instanceID, peerAddresses: [source, own], seed: false,
+                               replication: try replicationSettings(primaryAddress: source, scope: .project(projectID)))
     }
 
     /// How this member (or Trove replica) replicates from `primaryID` (an active-passive member's cluster is on
     /// its stream).
     private func replication(primary primaryID: String) async throws -> ReplicationSettings {
         let instance = try await context.instance(instanceID)
-        guard let address = try await services.addresses.leased(by: primaryID) else {
-            throw PermanentFailure("the primary \(primaryID) has no address")
-        }
-        guard let membership = instance.cluster else {
+        var scope = ReplicationScope.project(instance.projectId)
+        if let membership = instance.cluster { scope = .cluster(try await context.cluster(membership.clusterId)) }
+        return try replicationSettings(primaryAddress: try await address(of: primaryID, "the primary \(primaryID)"), scope: scope)
+    }
+
+    /// Whose replication an instance is part of: an active-passive cluster's, or its project's Trove replicas'.
+    private enum ReplicationScope {
+        case cluster(Cluster.State)
+        case project(String)
+    }
+
+    /// This instance's replication from `primaryAddress` (nil: it is the primary, or a source): an active-passive
+    /// member's takes its cluster's password, synchronous mode and standby order; a Trove replica's or source's,
+    /// the project's password, asynchronous, no automatic failover.
+    private func replicationSettings(primaryAddress: String?, scope: ReplicationScope) throws -> ReplicationSettings {
+        let slot = ReplicationSettings.slotName(of: instanceID)
+        switch scope {
+        case .cluster(let cluster):
             return ReplicationSettings(
-                primaryAddress: address, slotName: ReplicationSettings.slotName(of: instanceID),
-                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: Self.replicationSet(project: instance.projectId), for: instanceID),
+                primaryAddress: primaryAddress, slotName: slot,
+                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: cluster.id, for: instanceID),
+                synchronous: cluster.synchronous, standbySlots: Self.standbySlots(of: cluster, except: instanceID))
+        case .project(let projectID):
+            return ReplicationSettings(
+                primaryAddress: primaryAddress, slotName: slot,
+                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: Self.replicationSet(project: projectID), for: instanceID),
                 synchronous: false, standbySlots: [], automaticFailover: false)
         }
-        let cluster = try await context.cluster(membership.clusterId)
-        return ReplicationSettings(
-            primaryAddress: address, slotName: ReplicationSettings.slotName(of: instanceID),
-            sealedPassword: try services.secrets.sealedReplicationPassword(cluster: membership.clusterId, for: instanceID),
-            synchronous: cluster.synchronous, standbySlots: Self.standbySlots(of: cluster, except: instanceID))
+    }
+
+    /// The address leased to `id` (`what` names it in the error).
+    private func address(of id: String, _ what: String) async throws -> String {
+        guard let address = try await services.addresses.leased(by: id) else { throw PermanentFailure("\(what) has no address") }
+        return address
     }
 
     /// A member's group: its peers' addresses (leased by the cluster's saga before any member started).
@@ -127,24 +137,13 @@ struct GuestCalls: Sendable {
         guard let membership else { return nil }
         var addresses: [String] = []
         for peer in membership.peers {
-            guard let address = try await services.addresses.leased(by: peer) else {
-                throw PermanentFailure("member \(peer) of cluster \(membership.clusterId) has no address")
-            }
-            addresses.append(address)
+            addresses.append(try await address(of: peer, "member \(peer) of cluster \(membership.clusterId)"))
         }
         var replication: ReplicationSettings?
-        if let synchronous = membership.synchronous {
+        if membership.synchronous != nil {  // active-passive
             var primaryAddress: String?
-            if let source = membership.source {
-                guard let address = try await services.addresses.leased(by: source) else {
-                    throw PermanentFailure("the primary \(source) of cluster \(membership.clusterId) has no address")
-                }
-                primaryAddress = address
-            }
-            replication = ReplicationSettings(
-                primaryAddress: primaryAddress, slotName: ReplicationSettings.slotName(of: instanceID),
-                sealedPassword: try services.secrets.sealedReplicationPassword(cluster: membership.clusterId, for: instanceID),
-                synchronous: synchronous, standbySlots: Self.standbySlots(of: try await context.cluster(membership.clusterId), except: instanceID))
+            if let source = membership.source { primaryAddress = try await address(of: source, "the primary \(source) of cluster \(membership.clusterId)") }
+            replication = try replicationSettings(primaryAddress: primaryAddress, scope: .cluster(try await context.cluster(membership.clusterId)))
         }
         return ClusterSettings(name: membership.clusterId, nodeName: instanceID, peerAddresses: addresses, seed: membership.seed,
                                replication: replication)

@@ -88,6 +88,26 @@ struct BenchControlPlane {
     static var databaseOSUser: String { ProcessInfo.processInfo.environment["CELLAR_DB_OS_USER"] ?? "cellar-db" }
     static var osUserForServers: String? { getuid() == 0 ? databaseOSUser : nil }
 
+    /// Waits until the cluster's task is NONE with `members` members, all ACTIVE (a failure throws; 300 s at most);
+    /// returns its balancer's address.
+    func awaitReadyCluster(_ id: String, members count: Int, pollingEvery interval: Duration) async throws -> String {
+        let clusters = ClusterReadModel(client: client, logger: logger)
+        let members = InstanceReadModel(client: client, logger: logger)
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(300) {
+            if let record = try await clusters.cluster(id, project: nil) {
+                if let fault = record.state.failure { throw ValidationError("the cluster failed: \(fault.reason)") }
+                let rows = try await members.members(ofCluster: id)
+                if record.state.task.name == "NONE", rows.count == count, rows.values.allSatisfy({ $0.status == "ACTIVE" }),
+                   let address = record.state.balancer?.address {
+                    return address
+                }
+            }
+            try await Task.sleep(for: interval)
+        }
+        throw ValidationError("the cluster was not ready in 300 s")
+    }
+
     /// Enables root on an instance with `password` through the instance's own saga, and waits for the outcome.
     func enableRoot(on instanceID: String, password: String) async throws {
         let instances = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)

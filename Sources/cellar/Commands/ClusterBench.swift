@@ -44,20 +44,9 @@ struct ClusterBench: AsyncParsableCommand {
             members: (1...3).map { Cluster.Member(id: UUID().uuidString.lowercased(), name: "bench-member-\($0)", flavorId: "1", volumeSize: 1) })
         let started = ContinuousClock.now
         try await commands.execute(.create(request), on: id, caller: plane.caller, requestID: "bench-cluster")
-        var balancer: String?
-        while balancer == nil {
-            if let record = try await reads.cluster(id, project: nil) {
-                if let fault = record.state.failure { throw ValidationError("the cluster failed: \(fault.reason)") }
-                let rows = try await members.members(ofCluster: id)
-                if record.state.task.name == "NONE", rows.count == 3, rows.values.allSatisfy({ $0.status == "ACTIVE" }) {
-                    balancer = record.state.balancer?.address
-                }
-            }
-            guard ContinuousClock.now - started < .seconds(300) else { throw ValidationError("the cluster was not ready in 300 s") }
-            if balancer == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let balancer = try await plane.awaitReadyCluster(id, members: 3, pollingEvery: .milliseconds(50))
         let ready = (ContinuousClock.now - started).seconds
-        guard let balancer, let memberID = request.members.first?.id,
+        guard let memberID = request.members.first?.id,
               let first = try await members.members(ofCluster: id)[memberID]?.address else {
             throw ValidationError("the ready cluster shows no member address")
         }

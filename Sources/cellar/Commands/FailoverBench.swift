@@ -61,7 +61,7 @@ struct FailoverBench: AsyncParsableCommand {
             },
             synchronous: synchronous)
         try await commands.execute(.create(request), on: id, caller: plane.caller, requestID: "bench-failover")
-        let balancer = try await waitUntilReady(id, reads: reads, plane: plane)
+        let balancer = try await plane.awaitReadyCluster(id, members: 3, pollingEvery: .milliseconds(100))
         let primary = request.members[0].id
         try await plane.enableRoot(on: primary, password: SessionWriter.password)
         var endpoint = PostgresConnection.Configuration(host: balancer, port: 5432, username: "root", password: SessionWriter.password,
@@ -108,23 +108,6 @@ struct FailoverBench: AsyncParsableCommand {
         while try await reads.cluster(id, project: nil) != nil { try await Task.sleep(for: .milliseconds(200)) }
         let index = request.members.firstIndex { $0.id == promoted } ?? 0
         return Run(synchronous: synchronous, rto: rto, lost: lost, acknowledged: acknowledged.count, promoted: names[index])
-    }
-
-    private static func waitUntilReady(_ id: String, reads: ClusterReadModel, plane: BenchControlPlane) async throws -> String {
-        let members = InstanceReadModel(client: plane.client, logger: plane.logger)
-        let started = ContinuousClock.now
-        while ContinuousClock.now - started < .seconds(300) {
-            if let record = try await reads.cluster(id, project: nil) {
-                if let fault = record.state.failure { throw ValidationError("the cluster failed: \(fault.reason)") }
-                let rows = try await members.members(ofCluster: id)
-                if record.state.task.name == "NONE", rows.count == 3, rows.values.allSatisfy({ $0.status == "ACTIVE" }),
-                   let address = record.state.balancer?.address {
-                    return address
-                }
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ValidationError("the cluster was not ready in 300 s")
     }
 
     static func execute(_ sql: String, on endpoint: PostgresConnection.Configuration, logger: Logger) async throws {
