@@ -64,7 +64,8 @@ struct FailoverMonitor: Sendable {
                 if Task.isCancelled { return }
                 logger.warning("failover monitor interrupted; trying again", metadata: ["error": "\(error)"])
             }
-            try await Task.sleep(for: .seconds(2))
+            // Cancelled while leading or waiting: the monitor's end, not a failure.
+            do { try await Task.sleep(for: .seconds(2)) } catch { return }
         }
     }
 

@@ -63,7 +63,7 @@ public struct TaskManager: Sendable {
             group.addTask { try await FailoverMonitor(services: services, settings: .fromEnvironment()).run() }
             group.addTask {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: reviveInterval)
+                    do { try await Task.sleep(for: reviveInterval) } catch { return }
                     do { try await reviveStoppedServers() } catch {
                         services.logger.warning("could not look for stopped servers", metadata: ["error": "\(error)"])
                     }

@@ -36,7 +36,7 @@ struct RelayService: Service {
 
     func run() async throws {
         try await migrations.ensureMigrated()
-        try await cancelWhenGracefulShutdown { try await relay.run() }
+        try await runUntilGracefulShutdown { try await relay.run() }
     }
 }
 
@@ -67,6 +67,17 @@ struct RPCReplyService: Service {
     let rpc: RPCClient
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await rpc.run() }
+        try await runUntilGracefulShutdown { try await rpc.run() }
+    }
+}
+
+/// Runs `body` until a stop request cancels it. What it throws once the stop began (a `CancellationError` from a
+/// sleep, a closed connection) is the expected end of a stop, not a failure of the service: the process then
+/// exits 0 instead of reporting a failed service.
+func runUntilGracefulShutdown(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    do {
+        try await cancelWhenGracefulShutdown(body)
+    } catch where Task.isShuttingDownGracefully {
+        return
     }
 }

@@ -99,7 +99,7 @@ struct TaskManagerService: Service {
 
     func run() async throws {
         try await migrations.ensureMigrated()
-        try await cancelWhenGracefulShutdown { try await taskManager.run() }
+        try await runUntilGracefulShutdown { try await taskManager.run() }
     }
 }
 
@@ -110,7 +110,7 @@ struct ConductorService: Service {
 
     func run() async throws {
         try await migrations.ensureMigrated()
-        try await cancelWhenGracefulShutdown { try await conductor.run() }
+        try await runUntilGracefulShutdown { try await conductor.run() }
     }
 }
 
