@@ -59,6 +59,9 @@ public struct Conductor: Sendable {
                 replication = CASE WHEN (excluded.replication->>'running')::boolean IS FALSE AND guest_heartbeats.replication IS NOT NULL
                                    THEN guest_heartbeats.replication ELSE excluded.replication END
             """, logger: logger)
+        do { try await recordSamples(heartbeat) } catch {
+            logger.warning("could not keep the report's figures", metadata: ["instance": "\(heartbeat.instanceID)", "error": "\(error)"])
+        }
         if !state.guestRegistered {
             guard state.leaf == "registering" else { return }
             try await instances.execute(.recordGuestRegistered, on: heartbeat.instanceID, metadata: Self.metadata)
@@ -79,8 +82,13 @@ public struct Conductor: Sendable {
     /// Marks guests unhealthy whose heartbeats stopped; runs every second.
     func watchForSilentGuests() async throws {
         let seconds = heartbeatExpiry.seconds
+        var lastPrune = ContinuousClock.now
         while !Task.isCancelled {
             do {
+                if ContinuousClock.now - lastPrune > .seconds(60) {
+                    try await pruneSamples()
+                    lastPrune = ContinuousClock.now
+                }
                 let rows = try await client.query("""
                     SELECT h.instance_id FROM guest_heartbeats h JOIN instances i ON i.id = h.instance_id
                     WHERE NOT i.deleted AND i.status = 'ACTIVE' AND i.operating_status <> 'ERROR'

@@ -87,13 +87,26 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
             return report(state.stoppedOnPurpose ? .shutdown : .crashed)
         }
         let client = self.client
-        guard let version = try? await onDedicatedThread({ try client.run("SELECT VERSION()").first?.first }) else { return report(.blocked) }
+        // The version, the client sessions (less this one) and every transaction ended since the server started.
+        guard let row = try? await onDedicatedThread({ try client.run("""
+            SELECT VERSION(),
+                   (SELECT CAST(VARIABLE_VALUE AS SIGNED) - 1 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED'),
+                   (SELECT CAST(SUM(VARIABLE_VALUE) AS UNSIGNED) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('HANDLER_COMMIT', 'HANDLER_ROLLBACK'))
+            """).first }), let version = row.first else { return report(.blocked) }
         try? await enforceVolumeLimit(usedBytes: used)
-        guard state.cluster != nil else { return report(.healthy, version: version) }
+        let activity = row.count == 3 ? Int(row[1]).flatMap { connections in
+            Int64(row[2]).map { GuestReport.Activity(connections: max(connections, 0), transactions: $0) }
+        } : nil
+        guard state.cluster != nil else {
+            var healthy = report(.healthy, version: version)
+            healthy.activity = activity
+            return healthy
+        }
         // A member serves only while synced with the group's primary component.
         let group = (try? await groupStatus()) ?? GaleraStatus(values: [:])
         var member = report(group.isServing ? .healthy : .blocked, version: version)
         member.clusterFigures = group.figures
+        member.activity = activity
         return member
     }
 

@@ -113,15 +113,21 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         guard state.prepared else { return report(.building) }
         guard (try? await isServerRunning()) == true else { return report(state.stoppedOnPurpose || state.fenced ? .shutdown : .crashed) }
         do {
-            let version = try await withAdmin { connection in
-                var version = ""
-                for try await value in try await connection.query("SELECT current_setting('server_version')", logger: self.logger).decode(String.self) {
-                    version = value
+            let (version, activity) = try await withAdmin { connection in
+                var answer = ("", GuestReport.Activity(connections: 0, transactions: 0))
+                for try await (version, connections, transactions) in try await connection.query("""
+                    SELECT current_setting('server_version'),
+                           (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend'),
+                           (SELECT coalesce(sum(xact_commit + xact_rollback), 0)::int8 FROM pg_stat_database)
+                    """, logger: self.logger).decode((String, Int, Int64).self) {
+                    answer = (version, GuestReport.Activity(connections: connections, transactions: transactions))
                 }
-                return version
+                return answer
             }
             try? await enforceVolumeLimit(usedBytes: used)
-            return report(.healthy, version: version)
+            var healthy = report(.healthy, version: version)
+            healthy.activity = activity
+            return healthy
         } catch {
             return report(.blocked)
         }

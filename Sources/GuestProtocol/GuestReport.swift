@@ -65,6 +65,19 @@ public struct GuestReport: Codable, Sendable, Equatable {
     public var clusterFigures: [String: Double]?
     /// An active-passive member's replication state.
     public var replication: ReplicationStatus?
+    /// Client sessions and transactions, for the console's plots (nil while not serving).
+    public var activity: Activity?
+
+    /// What the server is doing: its client sessions now, and every transaction it ended since it started
+    /// (commits and rollbacks; a counter, so a rate is the difference of two reports).
+    public struct Activity: Codable, Sendable, Equatable {
+        public var connections: Int
+        public var transactions: Int64
+        public init(connections: Int, transactions: Int64) {
+            self.connections = connections
+            self.transactions = transactions
+        }
+    }
 
     public init(instanceID: String, condition: DatastoreCondition, role: GuestRole = .primary, volumeUsedBytes: Int64,
                 volumeSizeGB: Int, serverVersion: String?, sentAt: Date, clusterFigures: [String: Double]? = nil,
@@ -83,6 +96,6 @@ public struct GuestReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case instanceID = "instance_id", condition = "status", role, volumeUsedBytes = "volume_used_bytes"
         case volumeSizeGB = "volume_size_gb", serverVersion = "server_version", sentAt = "sent_at", clusterFigures = "cluster_figures"
-        case replication
+        case replication, activity
     }
 }

@@ -19,6 +19,8 @@ public struct AuditTrail: Sendable {
         public var project: String?
         /// Only this stream (e.g. `instance-<id>`).
         public var stream: String?
+        /// With `stream`: also the events of the sagas it triggered (their steps, retries, compensations).
+        public var includeSagas = false
         public var type: String?
         /// Only events caused by this user id.
         public var actor: String?
@@ -48,7 +50,9 @@ public struct AuditTrail: Sendable {
             SELECT \(unescaped: PostgresEventStore.recordedColumns) FROM events e
             WHERE (\(filter.project)::text IS NULL
                    OR e.stream_id IN (SELECT 'instance-' || id FROM instances WHERE project_id = \(filter.project)))
-              AND (\(filter.stream)::text IS NULL OR e.stream_id = \(filter.stream))
+              AND (\(filter.stream)::text IS NULL OR e.stream_id = \(filter.stream)
+                   OR (\(filter.includeSagas) AND e.stream_id IN (
+                       SELECT s.stream_id FROM events s WHERE s.event_type = 'SagaStarted' AND s.data ->> 'triggerStream' = \(filter.stream))))
               AND (\(filter.type)::text IS NULL OR e.event_type = \(filter.type))
               AND (\(filter.actor)::text IS NULL OR e.metadata -> 'actor' ->> 'user_id' = \(filter.actor))
               AND (\(filter.since)::timestamptz IS NULL OR e.recorded_at >= \(filter.since))
@@ -58,6 +62,13 @@ public struct AuditTrail: Sendable {
             LIMIT \(filter.limit)
             """, logger: logger)
         return try await PostgresEventStore.recordedEvents(from: rows)
+    }
+
+    /// The owner of a cluster, deleted or not (nil when it never existed).
+    public func owner(ofCluster id: String) async throws -> String? {
+        let rows = try await client.query("SELECT project_id FROM clusters WHERE id = \(id)", logger: logger)
+        for try await project in rows.decode(String.self) { return project }
+        return nil
     }
 
     /// The owner of an instance, deleted or not (nil when it never existed).

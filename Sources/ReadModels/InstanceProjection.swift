@@ -95,15 +95,16 @@ public struct InstanceProjection: Projection {
 
     private func save(_ state: Instance.State, id: String, event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
         let json = String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self)
-        let deleted = chart.isFinal(state.leaf)
+        let row = InstanceRecord(state, id: id, version: event.streamVersion, deleted: chart.isFinal(state.leaf),
+                                 created: event.recordedAt, updated: event.recordedAt)
         try await connection.query("""
             INSERT INTO instances (id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type,
                 datastore_version, address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at,
                 version, deleted, state, cluster_id)
-            VALUES (\(id), \(state.projectId), \(state.name), \(state.status), \(state.operatingStatus), \(state.flavorId),
-                \(state.volumeSize), \(state.datastore?.type ?? ""), \(state.datastore?.version ?? ""), \(Self.heldAddress(state)),
-                \(state.configurationId), \(state.replicaOf), \(state.fault?.reason), \(state.fault?.at),
-                \(state.createdAt ?? event.recordedAt), \(event.recordedAt), \(event.streamVersion), \(deleted), \(json)::jsonb, \(state.cluster?.clusterId))
+            VALUES (\(id), \(row.projectID), \(row.name), \(row.status), \(row.operatingStatus), \(row.flavorID),
+                \(row.volumeSize), \(row.datastoreType), \(row.datastoreVersion), \(row.address),
+                \(row.configurationID), \(row.replicaOf), \(row.faultMessage), \(row.faultAt),
+                \(row.created), \(row.updated), \(row.version), \(row.deleted), \(json)::jsonb, \(row.clusterID))
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
                 operating_status = excluded.operating_status, flavor_id = excluded.flavor_id,
                 volume_size = excluded.volume_size, datastore_type = excluded.datastore_type,

@@ -1,4 +1,5 @@
 import Foundation
+import Lifecycle
 import Logging
 import PostgresNIO
 
@@ -29,6 +30,23 @@ public struct InstanceRecord: Sendable, Equatable {
     public var access: AccessRecord? = nil
     /// The cluster it is a member of.
     public var clusterID: String? = nil
+    /// The statechart's leaf state (e.g. `active`, `preparing`).
+    public var lifecycleState: String? = nil
+}
+
+extension InstanceRecord {
+    /// The row of a folded instance: what the projection stores and what a time-travel read answers.
+    /// `version`, `created` and `updated` come from the last folded event.
+    public init(_ state: Instance.State, id: String, version: Int, deleted: Bool, created: Date, updated: Date, configurationName: String? = nil) {
+        self.init(id: id, projectID: state.projectId, name: state.name, status: state.status, operatingStatus: state.operatingStatus,
+                  flavorID: state.flavorId, volumeSize: state.volumeSize, datastoreType: state.datastore?.type ?? "",
+                  datastoreVersion: state.datastore?.version ?? "", address: InstanceProjection.heldAddress(state),
+                  configurationID: state.configurationId, replicaOf: state.replicaOf, faultMessage: state.fault?.reason,
+                  faultAt: state.fault?.at, created: state.createdAt ?? created, updated: updated, version: version, deleted: deleted,
+                  configurationName: configurationName,
+                  access: state.access.map { AccessRecord(isPublic: $0.isPublic, allowedCidrs: $0.allowedCidrs) },
+                  clusterID: state.cluster?.clusterId, lifecycleState: state.leaf)
+    }
 }
 
 /// An instance's access rule.
@@ -66,7 +84,7 @@ public struct InstanceReadModel: Sendable {
         address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at, version, deleted,
         (SELECT g.name FROM configuration_groups g WHERE g.id = configuration_id),
         (state->'access'->>'isPublic')::boolean, ARRAY(SELECT jsonb_array_elements_text(state->'access'->'allowedCidrs')),
-        cluster_id
+        cluster_id, state->>'leaf'
         """
 
     /// One instance of `project` (nil when absent, deleted, or another project's).
@@ -158,7 +176,7 @@ public struct InstanceReadModel: Sendable {
                 version: try column[16].decode(Int.self), deleted: try column[17].decode(Bool.self),
                 configurationName: try column[18].decode(String?.self),
                 access: try column[19].decode(Bool?.self).map { AccessRecord(isPublic: $0, allowedCidrs: try column[20].decode([String].self)) },
-                clusterID: try column[21].decode(String?.self)
+                clusterID: try column[21].decode(String?.self), lifecycleState: try column[22].decode(String?.self)
             ))
         }
         return records

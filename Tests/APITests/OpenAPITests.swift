@@ -49,7 +49,10 @@ struct OpenAPITests {
         router.addMetricsRoutes(registry: PrometheusCollectorRegistry())
         router.addOpenAPIRoute(document: documentURL)
         #if canImport(Identity)
-        router.addIdentityRoutes(store: IdentityStore(client: client, logger: logger), catalog: ServiceCatalog(publicURL: nil))
+        let identity = IdentityStore(client: client, logger: logger)
+        router.addIdentityRoutes(store: identity, catalog: ServiceCatalog(publicURL: nil))
+        WebConsole(signIn: identity, validator: identity, assets: TestServers.projectRoot.appendingPathComponent("console"),
+                   statecharts: TestServers.projectRoot.appendingPathComponent("statecharts")).register(on: router)
         #endif
         TroveAPI(client: client, store: PostgresEventStore(client: client, logger: logger), charts: TroveAPIFixture.charts,
                  validator: FixedTokens(), secrets: try! SecretBox(base64Key: TroveAPIFixture.secretKey), changes: ReadModelChanges(), logger: logger).register(on: router)

@@ -9,8 +9,13 @@ extension TroveAPI {
     func registerClusterRoutes(on routes: RouterGroup<CellarRequestContext>) {
         routes.get("clusters") { request, context in
             _ = try context.caller()
-            let records = try await clusterReads.clusters(project: try context.parameters.require("tenant"))
-            return try JSONResponse.make(ClusterList(clusters: records.map { ClusterView($0, members: nil, request: request) }))
+            let project = try context.parameters.require("tenant")
+            return try await longPolled(request) {
+                let records = try await clusterReads.clusters(project: project)
+                return PolledAnswer(etag: PolledAnswer.listTag(records.map { ($0.state.id, $0.state.version) })) {
+                    try JSONResponse.make(ClusterList(clusters: records.map { ClusterView($0, members: nil, request: request) }))
+                }
+            }
         }
 
         routes.post("clusters") { request, context in
@@ -56,6 +61,7 @@ extension TroveAPI {
     }
 
     private func clusterResponse(_ id: String, request: Request, caller: AuthContext, status: HTTPResponse.Status) async throws -> Response {
+        if request.method == .get, let point = try Self.asOf(request) { return try await pastCluster(id, at: point, request: request, caller: caller) }
         guard let record = try await clusterReads.cluster(id, project: caller.isAdmin ? nil : caller.projectID) else {
             throw TroveError.notFound("Cluster \(id) could not be found.")
         }
@@ -66,6 +72,20 @@ extension TroveAPI {
         }
         return try JSONResponse.make(ClusterEnvelope(cluster: ClusterView(record, members: members, request: request, replicationLag: lag)),
                                      status: status)
+    }
+
+    /// `?as_of=`: the cluster and its members folded from the log up to that point (404 before it existed or
+    /// once deleted). Replication lag is a live figure, not in the log: a past cluster shows none.
+    private func pastCluster(_ id: String, at point: TimeTravel.Point, request: Request, caller: AuthContext) async throws -> Response {
+        let position = try await timeTravel.position(of: point)
+        guard let past = try await timeTravel.cluster(id, at: position), caller.isAdmin || past.record.cluster.state.projectId == caller.projectID else {
+            throw TroveError.notFound("Cluster \(id) did not exist at event position \(position).")
+        }
+        if past.deleted {
+            throw TroveError.notFound("Cluster \(id) had been deleted by event position \(position) (deleted at \(past.position)).")
+        }
+        let view = ClusterView(past.record.cluster, members: past.record.members, request: request)
+        return try JSONResponse.make(ClusterEnvelope(cluster: view), headers: [.init("X-Cellar-As-Of-Position")!: String(past.position)])
     }
 
     /// The create request, checked against the catalog and the datastore's cluster strategy.

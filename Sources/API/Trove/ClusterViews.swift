@@ -62,10 +62,12 @@ struct ClusterView: Encodable {
     var balancer: Balancer
     var endpoints: Endpoints?
     var fault: String?
+    /// Cellar: the lifecycle statechart's current leaf state.
+    var lifecycleState: String
 
     enum CodingKeys: String, CodingKey {
         case id, name, task, created, updated, links, datastore, instances, ip, locality, configuration, balancer, endpoints, fault
-        case extendedProperties = "extended_properties"
+        case extendedProperties = "extended_properties", lifecycleState = "lifecycle_state"
     }
 
     /// `members` are the members' instance rows (detail); without them members show id, name, type and links.
@@ -115,6 +117,7 @@ struct ClusterView: Encodable {
             }
         }
         fault = state.failure?.reason
+        lifecycleState = state.leaf
     }
 }
 

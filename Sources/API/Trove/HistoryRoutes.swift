@@ -49,7 +49,20 @@ extension TroveAPI {
             }
             var filter = try Self.historyFilter(request, project: nil)
             filter.stream = "instance-\(id)"
+            filter.includeSagas = try Self.includesSagas(request)
             return try await historyResponse(audit, filter, request: request, path: "instances/\(id)/events", project: owner)
+        }
+
+        routes.get("clusters/:id/events") { request, context in
+            let caller = try context.caller()
+            let id = try context.parameters.require("id")
+            guard let owner = try await audit.owner(ofCluster: id), caller.isAdmin || owner == caller.projectID else {
+                throw TroveError.notFound("Cluster \(id) could not be found.")
+            }
+            var filter = try Self.historyFilter(request, project: nil)
+            filter.stream = "cluster-\(id)"
+            filter.includeSagas = try Self.includesSagas(request)
+            return try await historyResponse(audit, filter, request: request, path: "clusters/\(id)/events", project: owner)
         }
 
         routes.get("events") { request, context in
@@ -69,9 +82,16 @@ extension TroveAPI {
         let events = try await audit.events(filter)
         var links: [Link]?
         if events.count == filter.limit, let last = events.last {
-            links = [Link(href: "\(Link.baseURL(request))/v1.0/\(project)/\(path)?limit=\(filter.limit)&after=\(last.globalPosition)", rel: "next")]
+            links = [Link(href: "\(Link.baseURL(request))/v1.0/\(project)/\(path)?limit=\(filter.limit)&after=\(last.globalPosition)\(filter.includeSagas ? "&include=sagas" : "")", rel: "next")]
         }
         return try JSONResponse.make(EventList(events: events.map(EventView.init), links: links))
+    }
+
+    /// `?include=sagas`: a resource's history with the steps of the sagas that worked on it.
+    static func includesSagas(_ request: Request) throws -> Bool {
+        guard let include = request.uri.queryParameters.get("include") else { return false }
+        guard include == "sagas" else { throw TroveError.badRequest("'include' may only be 'sagas', not '\(include)'.") }
+        return true
     }
 
     static func historyFilter(_ request: Request, project: String?) throws -> AuditTrail.Filter {

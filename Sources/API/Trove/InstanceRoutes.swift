@@ -83,40 +83,61 @@ extension TroveAPI {
         return command
     }
 
+    /// A page of instances, long-polled: the `ETag` changes when any listed instance changes, comes or goes.
     private func listInstances(_ request: Request, _ context: CellarRequestContext, detailed: Bool) async throws -> Response {
         let caller = try context.caller()
         let project = try context.parameters.require("tenant")
         let page = try Page(request)
         let includeClustered = request.uri.queryParameters.get("include_clustered").map { ["true", "1", "yes"].contains($0.lowercased()) } ?? false
-        let records = try await reads.instances(project: project, limit: page.limit + 1, after: page.marker, includeClustered: includeClustered)
-        let shown = Array(records.prefix(page.limit))
-        let views = shown.map { InstanceView($0, request: request, project: project, detailed: detailed, admin: caller.isAdmin) }
-        let next = records.count > page.limit ? shown.last.map { page.nextLink(request, project: project, path: detailed ? "instances/detail" : "instances", marker: $0.id) } : nil
-        return try JSONResponse.make(InstanceList(instances: views, links: next.map { [$0] }))
+        return try await longPolled(request) {
+            let records = try await reads.instances(project: project, limit: page.limit + 1, after: page.marker, includeClustered: includeClustered)
+            let shown = Array(records.prefix(page.limit))
+            return PolledAnswer(etag: PolledAnswer.listTag(shown.map { ($0.id, $0.version) })) {
+                let views = shown.map { InstanceView($0, request: request, project: project, detailed: detailed, admin: caller.isAdmin) }
+                let next = records.count > page.limit
+                    ? shown.last.map { page.nextLink(request, project: project, path: detailed ? "instances/detail" : "instances", marker: $0.id) } : nil
+                return try JSONResponse.make(InstanceList(instances: views, links: next.map { [$0] }))
+            }
+        }
     }
 
-    /// GET with `ETag`, `If-None-Match` (304) and `?wait=N`: with a matching `If-None-Match`, wait up to N
-    /// seconds (at most 60) for the instance to change before answering.
+    /// One instance, long-polled (`ETag` = its stream version), or as it was (`?as_of=`).
     private func showInstance(_ id: String, request: Request, caller: AuthContext) async throws -> Response {
+        if let point = try Self.asOf(request) { return try await pastInstance(id, at: point, request: request, caller: caller) }
         let project = caller.isAdmin ? nil : caller.projectID
-        let known = request.headers[.ifNoneMatch]
-        let wait = min(max(Int(request.uri.queryParameters.get("wait") ?? "0") ?? 0, 0), 60)
-        let deadline = ContinuousClock.now + .seconds(wait)
-        while true {
+        return try await longPolled(request) {
             guard let record = try await reads.instance(id, project: project) else {
                 throw TroveError.notFound("Instance \(id) could not be found.")
             }
-            let etag = "\"\(record.version)\""
-            if known != etag {
-                return try JSONResponse.make(
-                    InstanceEnvelope(instance: InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin,
-                                                            replicaIDs: try await reads.replicas(of: record.id))),
-                    headers: [.eTag: etag])
+            let replicaIDs = try await reads.replicas(of: record.id)
+            return PolledAnswer(etag: "\"\(record.version)\"") {
+                try JSONResponse.make(InstanceEnvelope(instance: InstanceView(record, request: request, project: record.projectID, detailed: true,
+                                                                              admin: caller.isAdmin, replicaIDs: replicaIDs)))
             }
-            guard ContinuousClock.now < deadline else { return Response(status: .notModified, headers: [.eTag: etag]) }
-            // Woken by this process's projections; re-checked at least every second for other processes' writes.
-            await changes.nextChange(limit: min(deadline - ContinuousClock.now, .seconds(1)))
         }
+    }
+
+    /// `?as_of=`: the instance folded from the log up to that point (404 before it existed or once deleted).
+    private func pastInstance(_ id: String, at point: TimeTravel.Point, request: Request, caller: AuthContext) async throws -> Response {
+        let position = try await timeTravel.position(of: point)
+        guard let past = try await timeTravel.instance(id, at: position), caller.isAdmin || past.record.projectID == caller.projectID else {
+            throw TroveError.notFound("Instance \(id) did not exist at event position \(position).")
+        }
+        if past.deleted {
+            throw TroveError.notFound("Instance \(id) had been deleted by event position \(position) (deleted at \(past.position)).")
+        }
+        let replicas = try await timeTravel.replicas(of: id, at: position)
+        let view = InstanceView(past.record, request: request, project: past.record.projectID, detailed: true, admin: caller.isAdmin, replicaIDs: replicas)
+        return try JSONResponse.make(InstanceEnvelope(instance: view), headers: [.init("X-Cellar-As-Of-Position")!: String(past.position)])
+    }
+
+    /// The `as_of` query parameter, checked.
+    static func asOf(_ request: Request) throws -> TimeTravel.Point? {
+        guard let text = request.uri.queryParameters.get("as_of") else { return nil }
+        guard let point = TimeTravel.Point(text) else {
+            throw TroveError.badRequest("'as_of' must be an event position (a non-negative integer) or an RFC 3339 time such as 2026-12-05T10:00:00Z, not '\(text)'.")
+        }
+        return point
     }
 
     func instanceResponse(_ id: String, request: Request, caller: AuthContext, status: HTTPResponse.Status) async throws -> Response {

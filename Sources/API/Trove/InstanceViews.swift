@@ -55,6 +55,8 @@ struct InstanceView: Encodable {
     /// Trove replication: the source of a replica, and a source's replicas (in detail).
     var replicaOf: ResourceRef?
     var replicas: [ResourceRef]?
+    /// Cellar: the lifecycle statechart's current leaf state (detail only).
+    var lifecycleState: String?
 
     struct ResourceRef: Encodable {
         var id: String
@@ -64,7 +66,7 @@ struct InstanceView: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, name, status, links, flavor, datastore, region, access, volume, ip, addresses, created, updated, fault, configuration
         case operatingStatus = "operating_status", serviceStatusUpdated = "service_status_updated", tenantID = "tenant_id"
-        case clusterID = "cluster_id", replicaOf = "replica_of", replicas
+        case clusterID = "cluster_id", replicaOf = "replica_of", replicas, lifecycleState = "lifecycle_state"
     }
 
     /// `replicaIDs`: a source's replicas, shown in detail.
@@ -86,6 +88,7 @@ struct InstanceView: Encodable {
         replicaOf = record.replicaOf.map { ResourceRef(id: $0, links: Link.resource(request, project: project, collection: "instances", id: $0)) }
         if let access = record.access { self.access = Access(isPublic: access.isPublic, allowedCidrs: access.allowedCidrs) }
         guard detailed else { return }
+        lifecycleState = record.lifecycleState
         if !replicaIDs.isEmpty {
             replicas = replicaIDs.map { ResourceRef(id: $0, links: Link.resource(request, project: project, collection: "instances", id: $0)) }
         }

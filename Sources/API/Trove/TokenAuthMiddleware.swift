@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// Validates `X-Auth-Token` and scopes the request to the token's project.
+/// Validates `X-Auth-Token` (or the web console's session cookie, see `WebConsole`) and scopes the request to the
+/// token's project.
 ///
 /// The `{tenant}` path segment must be the token's project (Trove answers 403 otherwise); admins may act on
 /// any project.
@@ -11,7 +12,8 @@ public struct TokenAuthMiddleware: RouterMiddleware {
     public init(validator: any TokenValidator) { self.validator = validator }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = request.headers[.init("X-Auth-Token")!], !token.isEmpty else { throw TroveError.unauthorized() }
+        let header = request.headers[.init("X-Auth-Token")!].flatMap { $0.isEmpty ? nil : $0 }
+        guard let token = header ?? WebConsole.apiToken(in: request) else { throw TroveError.unauthorized() }
         guard let auth = try await validator.validate(token: token) else {
             throw TroveError.unauthorized("The token is unknown, expired or revoked; authenticate again.")
         }

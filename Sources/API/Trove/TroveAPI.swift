@@ -23,6 +23,7 @@ public struct TroveAPI: Sendable {
     let client: PostgresClient
     let validator: any TokenValidator
     let changes: ReadModelChanges
+    let timeTravel: TimeTravel
     let logger: Logger
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
@@ -41,6 +42,7 @@ public struct TroveAPI: Sendable {
         self.catalog = OperatorCatalog(client: client, logger: logger)
         self.validator = validator
         self.changes = changes
+        self.timeTravel = TimeTravel(store: store, client: client, charts: charts, logger: logger)
         self.logger = logger
     }
 
@@ -62,6 +64,7 @@ public struct TroveAPI: Sendable {
         registerInstanceUpdateRoutes(on: tenant)
         registerClusterRoutes(on: tenant)
         registerPendingRoutes(on: tenant)
+        registerMetricRoutes(on: tenant)
     }
 
     /// A `member` or `admin` may change things; a `reader` may only look.

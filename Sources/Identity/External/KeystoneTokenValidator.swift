@@ -122,7 +122,7 @@ public final class KeystoneTokenValidator: TokenValidator {
         return token
     }
 
-    private func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+    func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         do {
             return try await client.execute(request, timeout: .seconds(10))
         } catch {
@@ -130,12 +130,18 @@ public final class KeystoneTokenValidator: TokenValidator {
         }
     }
 
-    private func body(of response: HTTPClientResponse) async throws -> Data {
+    func body(of response: HTTPClientResponse) async throws -> Data {
         Data(buffer: try await response.body.collect(upTo: 1 << 20))
     }
 
-    private func unavailable(_ problem: String) -> TroveError {
+    func unavailable(_ problem: String) -> TroveError {
         TroveError(.serviceUnavailable, "serviceUnavailable", "The identity service at \(configuration.authURL) \(problem).")
+    }
+
+    /// Drops a token's cached answer (after it was revoked here).
+    func forget(token: String) {
+        let key = SecureRandom.tokenHash(token)
+        state.withLock { _ = $0.cache.removeValue(forKey: key) }
     }
 
     /// The caller and expiry of a Keystone token body.

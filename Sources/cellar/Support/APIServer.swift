@@ -70,6 +70,9 @@ struct APIServer {
                  secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, askGuest: askGuest,
                  rateLimiter: RateLimiter(limits: rateLimits), logger: logger)
             .register(on: router)
+        WebConsole(signIn: identity.consoleSignIn, validator: identity.validator,
+                   assets: root.appendingPathComponent("console"), statecharts: root.appendingPathComponent("statecharts"))
+            .register(on: router)
 
         let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)
         var app = Application(
@@ -82,6 +85,7 @@ struct APIServer {
                       identity    http://\(host):\(port)/v3   (OS_AUTH_URL)
                       health      http://\(host):\(port)/healthz
                       metrics     http://\(host):\(port)/metrics
+                      console     http://\(host):\(port)/console/
                       database    \(URLParts.redacted(databaseURL))
                       broker      \(URLParts.redacted(amqpURL))
                     Press Ctrl-C to stop.

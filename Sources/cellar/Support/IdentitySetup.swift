@@ -37,6 +37,8 @@ struct IdentitySetup: Sendable {
     }
 
     var validator: any TokenValidator { external ?? store }
+    /// Who signs web console users in: the same identity service that validates tokens.
+    var consoleSignIn: any ConsoleSignIn { external ?? store }
 
     func addRoutes(to router: Router<CellarRequestContext>) {
         guard external == nil else { return }
