@@ -61,7 +61,7 @@ public struct GuestSampleReads: Sendable {
     public func series(of instanceID: String, minutes: Int) async throws -> GuestSeries {
         let rows = try await client.query("""
             SELECT at, figure, value FROM guest_samples
-            WHERE instance_id = \(instanceID) AND at > now() - make_interval(mins => \(minutes)) ORDER BY at
+            WHERE instance_id = \(instanceID) AND at > now() - \(minutes) * interval '1 minute' ORDER BY at
             """, logger: logger)
         var samples: [(at: Date, figure: String, value: Double)] = []
         for try await (at, figure, value) in rows.decode((Date, String, Double).self) { samples.append((at, figure, value)) }

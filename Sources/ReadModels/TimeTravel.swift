@@ -29,7 +29,8 @@ public struct TimeTravel: Sendable {
         public init?(_ text: String) {
             if let position = Int64(text), position >= 0 {
                 self = .position(position)
-            } else if let time = try? Date(text, strategy: .iso8601) {
+            } else if let time = (try? Date(text, strategy: .iso8601))
+                        ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) {
                 self = .time(time)
             } else {
                 return nil
