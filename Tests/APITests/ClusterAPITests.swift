@@ -2,6 +2,7 @@ import CellarTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Lifecycle
 import Testing
 
 /// `/clusters` over a real database, without a task manager: what the API records and answers on its own.
@@ -77,6 +78,39 @@ struct ClusterAPITests {
                 let refused = try await client.call(.post, "clusters", body: body)
                 #expect(refused.status == .badRequest && (refused.fault?.message ?? "").contains(words), "\(body): \(refused.body)")
             }
+        }
+    }
+
+    @Test("as_of answers the cluster as its log was then (404 before it); the list's ETag changes with the cluster")
+    func timeTravelAndListTag() async throws {
+        try await TroveAPIFixture.with { client, database in
+            let member = #"{"flavorRef": "1", "volume": {"size": 1}}"#
+            let created = try await client.call(.post, "clusters", body: Self.postgresBody("\(member), \(member)", properties: #"{"weights": "10:20"}"#))
+            let id = try #require((created.body["cluster"] as? [String: any Sendable])?["id"] as? String)
+            let listed = try await client.call(.get, "clusters")
+            let tag = try #require(listed.headers[.eTag])
+            #expect(try await client.call(.get, "clusters?wait=0", headers: [.ifNoneMatch: tag]).status == .notModified)
+            #expect(try await client.call(.delete, "clusters/\(id)").status == .accepted)
+            let changed = try await client.call(.get, "clusters?wait=5", headers: [.ifNoneMatch: tag])
+            #expect(changed.status == .ok && changed.headers[.eTag] != tag)
+
+            let events = try await database.eventStore().readStream("cluster-\(id)")
+            let first = try #require(events.first?.globalPosition)
+            #expect(try await client.call(.get, "clusters/\(id)?as_of=\(first - 1)").status == .notFound)
+            let past = try await client.call(.get, "clusters/\(id)?as_of=\(first)")
+            let cluster = try #require(past.body["cluster"] as? [String: any Sendable], "\(past.body)")
+            #expect((cluster["task"] as? [String: any Sendable])?["name"] as? String == "BUILDING")
+            let folded = Cluster.replay([try Cluster.Event.decode(eventType: events[0].type, data: events[0].data)], chart: TroveAPIFixture.charts.cluster)
+            #expect(cluster["lifecycle_state"] as? String == folded.leaf)
+            #expect((cluster["instances"] as? [[String: any Sendable]])?.compactMap { $0["weight"] as? Int } == [10, 20])
+            let now = try await client.call(.get, "clusters/\(id)?as_of=\(try #require(events.last?.globalPosition))")
+            let live = try await client.call(.get, "clusters/\(id)")
+            #expect((now.body["cluster"] as? [String: any Sendable])?["task"] as? [String: any Sendable] as NSDictionary?
+                    == (live.body["cluster"] as? [String: any Sendable])?["task"] as? [String: any Sendable] as NSDictionary?)
+            #expect((now.body["cluster"] as? [String: any Sendable])?["lifecycle_state"] as? String
+                    == (live.body["cluster"] as? [String: any Sendable])?["lifecycle_state"] as? String)
+            #expect(try await client.call(.get, "clusters/\(id)?as_of=\(first)", as: "other", project: "beta").status == .notFound, "another project's past")
+            #expect(try await client.call(.get, "clusters/\(id)?as_of=soon").status == .badRequest)
         }
     }
 
