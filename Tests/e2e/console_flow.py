@@ -2,8 +2,9 @@
 instances table, the instance page (history, statechart, time travel), a 3-member PostgreSQL cluster, log out.
 
 Reads CELLAR_CONSOLE_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME and CONSOLE_SCREENSHOTS (a folder for the
-PNGs) from the environment; prints one line per step and exits non-zero on the first surprise, leaving
-failure.png and the browser's console log in the screenshot folder.
+PNGs) from the environment; prints one line per step and exits non-zero on the first surprise (a metrics panel
+showing an error is noted and fails the run at the end), leaving failure.png and the browser's console log
+(browser-console.log) in the screenshot folder.
 """
 import json
 import os
@@ -23,6 +24,8 @@ URL = os.environ["CELLAR_CONSOLE_URL"].rstrip("/") + "/"
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS") or "console-screenshots"
 INSTANCE_NAME = f"console-pg-{int(time.time()) % 100000}"
 CLUSTER_NAME = f"console-cluster-{int(time.time()) % 100000}"
+# Failures that need not stop the flow: reported at the end, and the run fails.
+PROBLEMS = []
 
 
 def step(text):
@@ -79,6 +82,21 @@ def wait_for_status(driver, table, attribute, resource_id, wanted, seconds, seen
     return seen
 
 
+def submit_until_listed(driver, button_id, table_id, error_id, attempts=4):
+    """Submits a form until the app moves to the table. The server may be restarting (the console then says it
+    cannot reach it and nothing was sent): wait until it answers again, then submit again."""
+    for _ in range(attempts):
+        driver.find_element(By.ID, button_id).click()
+        wait(driver, 60).until(lambda d: d.find_elements(By.ID, table_id) or d.find_elements(By.ID, error_id))
+        if driver.find_elements(By.ID, table_id):
+            return
+        message = driver.find_element(By.ID, error_id).text
+        assert "reach the server" in message, f"the form was refused: {message}"
+        step("the server is unreachable (restarting?); submitting again when it answers")
+        wait(driver, 120).until(lambda d: browser_fetch(d, "/console/api/session") == 200, "the server did not come back")
+    raise AssertionError(f"#{button_id}: the server stayed unreachable")
+
+
 def confirm_dialog(driver):
     wait(driver).until(EC.visibility_of_element_located((By.ID, "dialog-ok"))).click()
     wait(driver).until(lambda d: not d.execute_script("return document.getElementById('dialog').open"))
@@ -93,8 +111,20 @@ def browser_fetch(driver, path, method="GET"):
     """, path, method)
 
 
+def open_console(driver):
+    """Loads the console, waiting out a server restart (connection refused, 502) for up to two minutes."""
+    def loaded(d):
+        try:
+            d.get(URL)
+        except WebDriverException:
+            return False
+        return d.find_elements(By.ID, "view") and d.execute_script("return Boolean(window.consoleBootId)")
+
+    WebDriverWait(driver, 120, poll_frequency=3).until(loaded, f"{URL} did not load")
+
+
 def log_in(driver):
-    driver.get(URL)
+    open_console(driver)
     wait(driver).until(EC.visibility_of_element_located((By.ID, "login-user"))).send_keys(os.environ["OS_USERNAME"])
     driver.find_element(By.ID, "login-password").send_keys(os.environ["OS_PASSWORD"])
     driver.find_element(By.ID, "login-project").send_keys(os.environ["OS_PROJECT_NAME"])
@@ -171,11 +201,11 @@ def launch_instance(driver, boot_id):
     driver.find_element(By.CSS_SELECTOR, '[data-tab="details"]').click()
     name_input.clear()
     name_input.send_keys(INSTANCE_NAME)
-    driver.find_element(By.ID, "launch-submit").click()
-    wait(driver, 30).until(EC.presence_of_element_located((By.ID, "instances-table")))
+    submit_until_listed(driver, "launch-submit", "instances-table", "launch-error")
     link = wait(driver, 30).until(EC.presence_of_element_located((By.XPATH, f'//table[@id="instances-table"]//a[text()="{INSTANCE_NAME}"]')))
     instance_id = link.find_element(By.XPATH, "./ancestor::tr").get_attribute("data-instance-id")
     step(f"launched {INSTANCE_NAME} ({instance_id})")
+    assert not driver.find_elements(By.XPATH, f'//table[@id="instances-table"]//a[text()="{"x" * 257}"]'), "the rejected instance is listed"
     seen = wait_for_status(driver, "instances-table", "instance-id", instance_id, "ACTIVE", 240)
     assert "BUILD" in seen, f"the table never showed BUILD: {seen}"
     assert driver.execute_script("return window.consoleBootId") == boot_id, "the page was reloaded"
@@ -197,6 +227,13 @@ def instance_page(driver, instance_id):
     assert driver.find_elements(By.CSS_SELECTOR, "#statechart .current")
     highlighted = [e.get_attribute("data-state") for e in driver.find_elements(By.CSS_SELECTOR, "#statechart .sc-state.current")]
     step(f"the statechart highlights {highlighted}")
+    wait(driver, 40).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#plots .plot, #plots-empty, #plots .error-box"), "the metrics never loaded")
+    if driver.find_elements(By.CSS_SELECTOR, "#plots .error-box"):
+        PROBLEMS.append(f"metrics: {driver.find_element(By.CSS_SELECTOR, '#plots .error-box').text}")
+        step(f"PROBLEM {PROBLEMS[-1]}")
+    else:
+        charts = driver.find_elements(By.CSS_SELECTOR, "#plots .plot")
+        step(f"metrics: {len(charts)} charts" if charts else "metrics: no samples yet (empty state shown)")
     slider = driver.find_element(By.ID, "time-travel")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
     slider.send_keys(Keys.HOME)
@@ -231,7 +268,7 @@ def cluster(driver):
         field = wait(driver).until(EC.visibility_of_element_located((By.ID, f"cluster-weight-{index}")))
         field.clear()
         field.send_keys(str(weight))
-    driver.find_element(By.ID, "cluster-submit").click()
+    submit_until_listed(driver, "cluster-submit", "clusters-table", "cluster-error")
     link = wait(driver, 30).until(EC.presence_of_element_located((By.XPATH, f'//table[@id="clusters-table"]//a[text()="{CLUSTER_NAME}"]')))
     cluster_id = link.find_element(By.XPATH, "./ancestor::tr").get_attribute("data-cluster-id")
     step(f"launched cluster {CLUSTER_NAME} ({cluster_id})")
@@ -287,9 +324,10 @@ def main():
         cluster(driver)
         assert driver.execute_script("return window.consoleBootId") == boot_id, "the page was reloaded"
         log_out(driver)
+        assert not PROBLEMS, "; ".join(PROBLEMS)
         print("console flow: ok")
         return 0
-    except (AssertionError, WebDriverException) as error:
+    except Exception as error:
         traceback.print_exc()
         os.makedirs(SHOTS, exist_ok=True)
         try:
