@@ -90,7 +90,10 @@ struct ClusterAPITests {
             let listed = try await client.call(.get, "clusters")
             let tag = try #require(listed.headers[.eTag])
             #expect(try await client.call(.get, "clusters?wait=0", headers: [.ifNoneMatch: tag]).status == .notModified)
+            let shown = try #require(try await client.call(.get, "clusters/\(id)").headers[.eTag])
+            #expect(try await client.call(.get, "clusters/\(id)?wait=0", headers: [.ifNoneMatch: shown]).status == .notModified)
             #expect(try await client.call(.delete, "clusters/\(id)").status == .accepted)
+            #expect(try await client.call(.get, "clusters/\(id)?wait=5", headers: [.ifNoneMatch: shown]).status == .ok)
             let changed = try await client.call(.get, "clusters?wait=5", headers: [.ifNoneMatch: tag])
             #expect(changed.status == .ok && changed.headers[.eTag] != tag)
 

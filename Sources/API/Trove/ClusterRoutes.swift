@@ -29,7 +29,7 @@ extension TroveAPI {
         }
 
         routes.get("clusters/:id") { request, context in
-            try await clusterResponse(try context.parameters.require("id"), request: request, caller: try context.caller(), status: .ok)
+            try await showCluster(try context.parameters.require("id"), request: request, caller: try context.caller())
         }
 
         routes.delete("clusters/:id") { _, context in
@@ -61,7 +61,18 @@ extension TroveAPI {
     }
 
     private func clusterResponse(_ id: String, request: Request, caller: AuthContext, status: HTTPResponse.Status) async throws -> Response {
-        if request.method == .get, let point = try Self.asOf(request) { return try await pastCluster(id, at: point, request: request, caller: caller) }
+        var response = try await clusterAnswer(id, request: request, caller: caller).render()
+        response.status = status
+        return response
+    }
+
+    /// GET: long-polled (the `ETag` covers the cluster's and its members' stream versions), or as it was (`?as_of=`).
+    private func showCluster(_ id: String, request: Request, caller: AuthContext) async throws -> Response {
+        if let point = try Self.asOf(request) { return try await pastCluster(id, at: point, request: request, caller: caller) }
+        return try await longPolled(request) { try await clusterAnswer(id, request: request, caller: caller) }
+    }
+
+    private func clusterAnswer(_ id: String, request: Request, caller: AuthContext) async throws -> PolledAnswer {
         guard let record = try await clusterReads.cluster(id, project: caller.isAdmin ? nil : caller.projectID) else {
             throw TroveError.notFound("Cluster \(id) could not be found.")
         }
@@ -70,8 +81,10 @@ extension TroveAPI {
         if record.state.strategy == .activePassive, let primary = record.state.primaryId {
             lag = try await clusterReads.replicationLag(primary: primary)
         }
-        return try JSONResponse.make(ClusterEnvelope(cluster: ClusterView(record, members: members, request: request, replicationLag: lag)),
-                                     status: status)
+        let versions = [(id: id, version: record.state.version)] + members.values.sorted { $0.id < $1.id }.map { (id: $0.id, version: $0.version) }
+        return PolledAnswer(etag: PolledAnswer.listTag(versions)) {
+            try JSONResponse.make(ClusterEnvelope(cluster: ClusterView(record, members: members, request: request, replicationLag: lag)))
+        }
     }
 
     /// `?as_of=`: the cluster and its members folded from the log up to that point (404 before it existed or
