@@ -41,29 +41,8 @@ extension TroveAPI {
     func registerHistoryRoutes(on routes: RouterGroup<CellarRequestContext>) {
         let audit = AuditTrail(client: client, logger: logger)
 
-        routes.get("instances/:id/events") { request, context in
-            let caller = try context.caller()
-            let id = try context.parameters.require("id")
-            guard let owner = try await audit.owner(ofInstance: id), caller.isAdmin || owner == caller.projectID else {
-                throw TroveError.notFound("Instance \(id) could not be found.")
-            }
-            var filter = try Self.historyFilter(request, project: nil)
-            filter.stream = "instance-\(id)"
-            filter.includeSagas = try Self.includesSagas(request)
-            return try await historyResponse(audit, filter, request: request, path: "instances/\(id)/events", project: owner)
-        }
-
-        routes.get("clusters/:id/events") { request, context in
-            let caller = try context.caller()
-            let id = try context.parameters.require("id")
-            guard let owner = try await audit.owner(ofCluster: id), caller.isAdmin || owner == caller.projectID else {
-                throw TroveError.notFound("Cluster \(id) could not be found.")
-            }
-            var filter = try Self.historyFilter(request, project: nil)
-            filter.stream = "cluster-\(id)"
-            filter.includeSagas = try Self.includesSagas(request)
-            return try await historyResponse(audit, filter, request: request, path: "clusters/\(id)/events", project: owner)
-        }
+        registerResourceHistory(on: routes, collection: "instances", category: "instance", noun: "Instance") { try await audit.owner(ofInstance: $0) }
+        registerResourceHistory(on: routes, collection: "clusters", category: "cluster", noun: "Cluster") { try await audit.owner(ofCluster: $0) }
 
         routes.get("events") { request, context in
             let caller = try context.caller()
@@ -75,6 +54,24 @@ extension TroveAPI {
                 filter.stream = resource.contains("-") && !resource.hasPrefix("instance-") && resource.count == 36 ? "instance-\(resource)" : resource
             }
             return try await historyResponse(audit, filter, request: request, path: "events", project: project)
+        }
+    }
+
+    /// `GET /<collection>/{id}/events`: one resource's stream (and with `?include=sagas` its sagas'), for its
+    /// project or an admin; another project's resource is 404.
+    private func registerResourceHistory(on routes: RouterGroup<CellarRequestContext>, collection: String, category: String, noun: String,
+                                         owner: @escaping @Sendable (String) async throws -> String?) {
+        let audit = AuditTrail(client: client, logger: logger)
+        routes.get("\(collection)/:id/events") { request, context in
+            let caller = try context.caller()
+            let id = try context.parameters.require("id")
+            guard let project = try await owner(id), caller.isAdmin || project == caller.projectID else {
+                throw TroveError.notFound("\(noun) \(id) could not be found.")
+            }
+            var filter = try Self.historyFilter(request, project: nil)
+            filter.stream = "\(category)-\(id)"
+            filter.includeSagas = try Self.includesSagas(request)
+            return try await historyResponse(audit, filter, request: request, path: "\(collection)/\(id)/events", project: project)
         }
     }
 
