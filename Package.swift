@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
-                "API",
+                "API", "EventStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "IdentityTests",
             dependencies: [
-                "Identity", "API", "CellarTestSupport",
+                "Identity", "API", "CellarTestSupport", "EventStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

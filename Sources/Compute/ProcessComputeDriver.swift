@@ -96,7 +96,7 @@ public struct ProcessComputeDriver: ComputeDriver {
     /// grace period however many run.
     public func stopAll() {
         let instances = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        powerOff(instances.map(directory(of:)))
+        powerOff(instances.filter { !$0.hasPrefix(".") }.map(directory(of:)))  // `.prepared` holds no instance
     }
 
     // MARK: - Blocking work, on a thread of its own

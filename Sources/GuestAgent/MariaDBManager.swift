@@ -139,7 +139,12 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         try? manager.removeItem(at: paths.data)  // an interrupted install is started over
         try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.data)
-        try MariaDBServer.install(dataDirectory: paths.data.path, osUser: osUser)
+        // One mariadb-install-db per host and server build (the binary's time stamp names it), copied from then on.
+        let built = (try? manager.attributesOfItem(atPath: "/usr/sbin/mariadbd")[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let prepared = PreparedDataDirectory(folder: paths.instanceDirectory.deletingLastPathComponent().appendingPathComponent(".prepared"),
+                                             name: "mariadb-\(Int(built))", osUser: osUser)
+        let template = try prepared.ensure { data in try MariaDBServer.install(dataDirectory: data.path, osUser: osUser) }
+        try prepared.copy(template, into: paths.data)
         try Data().write(to: paths.initialized)
     }
 

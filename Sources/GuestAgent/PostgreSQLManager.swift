@@ -135,23 +135,31 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
 
     // MARK: - Helpers
 
+    /// A data directory of its own, copied from the host's prepared one (`PreparedDataDirectory`: one `initdb` per
+    /// server version and host), with Cellar's settings included.
     private nonisolated func initializeIfNeeded() throws {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.logDirectory)
         if manager.fileExists(atPath: paths.initialized.path) { return }
-        // An initdb that was interrupted leaves a half-made directory: start it over.
+        // An interrupted copy leaves a half-made directory: start it over.
         try emptyDataDirectory()
         let binaries = try PostgresBinaries.locate()
-        try CommandRunner.run(binaries.path("initdb"), [
-            "-D", paths.data.path, "-U", Self.adminUser, "--auth-local=trust", "--auth-host=scram-sha-256",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        ], asUser: osUser)
-        let conf = paths.data.appendingPathComponent("postgresql.conf")
-        let handle = try FileHandle(forWritingTo: conf)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("\n# Cellar's settings (written by the guest agent)\ninclude 'cellar.conf'\n".utf8))
-        try handle.close()
+        let prepared = PreparedDataDirectory(
+            folder: paths.instanceDirectory.deletingLastPathComponent().appendingPathComponent(".prepared"),
+            name: "postgresql-\(URL(fileURLWithPath: binaries.directory).deletingLastPathComponent().lastPathComponent)", osUser: osUser)
+        let template = try prepared.ensure { data in
+            try CommandRunner.run(binaries.path("initdb"), [
+                "-D", data.path, "-U", Self.adminUser, "--auth-local=trust", "--auth-host=scram-sha-256",
+                "-E", "UTF8", "--locale=C.UTF-8",
+            ], asUser: osUser)
+            let conf = data.appendingPathComponent("postgresql.conf")
+            let handle = try FileHandle(forWritingTo: conf)
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data("\n# Cellar's settings (written by the guest agent)\ninclude 'cellar.conf'\n".utf8))
+            try handle.close()
+        }
+        try prepared.copy(template, into: paths.data)
         try Data().write(to: paths.initialized)
     }
 

@@ -47,14 +47,22 @@ public struct Flavor: Sendable, Equatable {
 public struct OperatorCatalog: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// Where the API keeps datastores and flavors between changes (nil: always the database).
+    let cache: CatalogCache?
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, cache: CatalogCache? = nil) {
         self.client = client
         self.logger = logger
+        self.cache = cache
     }
 
     /// Every datastore with its versions, by name.
     public func datastores() async throws -> [DatastoreEntry] {
+        guard let cache else { return try await loadDatastores() }
+        return try await cache.datastores { try await loadDatastores() }
+    }
+
+    private func loadDatastores() async throws -> [DatastoreEntry] {
         var entries: [String: DatastoreEntry] = [:]
         let rows = try await client.query("SELECT id, name, default_version_id FROM datastores ORDER BY name", logger: logger)
         var order: [String] = []
@@ -90,6 +98,11 @@ public struct OperatorCatalog: Sendable {
 
     /// Every flavor, by RAM then name.
     public func flavors() async throws -> [Flavor] {
+        guard let cache else { return try await loadFlavors() }
+        return try await cache.flavors { try await loadFlavors() }
+    }
+
+    private func loadFlavors() async throws -> [Flavor] {
         let rows = try await client.query(
             "SELECT id, name, ram_mb, vcpus, disk_gb, ephemeral_gb FROM flavors ORDER BY ram_mb, name", logger: logger)
         var flavors: [Flavor] = []

@@ -28,7 +28,7 @@ public struct TroveAPI: Sendable {
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
                 secrets: SecretBox, changes: ReadModelChanges, askGuest: GuestQuery? = nil,
-                rateLimiter: RateLimiter = RateLimiter(), logger: Logger) {
+                rateLimiter: RateLimiter = RateLimiter(), caches: CacheInvalidation? = nil, logger: Logger) {
         self.rateLimiter = rateLimiter
         self.configurations = ConfigurationCommands(store: store, logger: logger)
         self.configurationReads = ConfigurationReadModel(client: client, logger: logger)
@@ -39,7 +39,7 @@ public struct TroveAPI: Sendable {
         self.reads = InstanceReadModel(client: client, logger: logger)
         self.clusters = ClusterCommands(store: store, client: client, chart: charts.cluster, logger: logger)
         self.clusterReads = ClusterReadModel(client: client, logger: logger)
-        self.catalog = OperatorCatalog(client: client, logger: logger)
+        self.catalog = OperatorCatalog(client: client, logger: logger, cache: caches.map(CatalogCache.init(invalidation:)))
         self.validator = validator
         self.changes = changes
         self.timeTravel = TimeTravel(store: store, client: client, charts: charts, logger: logger)

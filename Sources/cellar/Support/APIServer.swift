@@ -46,8 +46,9 @@ struct APIServer {
         let migrations = MigrationGate(runner: MigrationRunner(
             client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
         let publicURL = ProcessInfo.processInfo.environment["CELLAR_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let caches = CacheInvalidation()
         let identity = try IdentitySetup(client: client, logger: logger, publicURL: publicURL,
-                                     authURL: "\(publicURL ?? "http://\(host):\(port)")/v3")
+                                     authURL: "\(publicURL ?? "http://\(host):\(port)")/v3", caches: caches)
 
         let router = Router(context: CellarRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -68,7 +69,7 @@ struct APIServer {
         let rateLimits = try RateLimit.parse(ProcessInfo.processInfo.environment["CELLAR_RATE_LIMITS"] ?? "")
         TroveAPI(client: client, store: store, charts: charts, validator: identity.validator,
                  secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, askGuest: askGuest,
-                 rateLimiter: RateLimiter(limits: rateLimits), logger: logger)
+                 rateLimiter: RateLimiter(limits: rateLimits), caches: caches, logger: logger)
             .register(on: router)
         WebConsole(signIn: identity.consoleSignIn, validator: identity.validator,
                    assets: root.appendingPathComponent("console"), statecharts: root.appendingPathComponent("statecharts"))
@@ -102,7 +103,8 @@ struct APIServer {
             ProjectionService(runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)),
                               migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
             RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations),
-            RPCReplyService(rpc: rpc)
+            RPCReplyService(rpc: rpc),
+            CacheInvalidationService(invalidation: caches, client: client, logger: logger)
         )
         var driver: ProcessComputeDriver?
         if let controlPlane {

@@ -2,6 +2,7 @@ import Bus
 import Foundation
 import EventStore
 import Logging
+import PostgresNIO
 import ServiceLifecycle
 
 /// Keeps one projection current for as long as the service group runs; restarts it after database errors, with
@@ -68,6 +69,17 @@ struct RPCReplyService: Service {
 
     func run() async throws {
         try await runUntilGracefulShutdown { try await rpc.run() }
+    }
+}
+
+/// Listens for `cellar_cache` notifications so the API's tokens and catalog may be served from memory.
+struct CacheInvalidationService: Service {
+    let invalidation: CacheInvalidation
+    let client: PostgresClient
+    let logger: Logger
+
+    func run() async throws {
+        try await runUntilGracefulShutdown { await invalidation.run(client: client, logger: logger) }
     }
 }
 

@@ -1,4 +1,5 @@
 import API
+import EventStore
 import Foundation
 import Hummingbird
 import Identity
@@ -13,15 +14,18 @@ struct IdentitySetup: Sendable {
     let external: KeystoneTokenValidator?
     let catalog: ServiceCatalog
     let authURL: String
+    /// Cellar's own tokens, validated from memory between changes.
+    let tokenCache: TokenCache
     let logger: Logger
 
     struct MissingServicePassword: Error, CustomStringConvertible {
         var description: String { "CELLAR_KEYSTONE_URL is set, so CELLAR_KEYSTONE_SERVICE_PASSWORD must be too" }
     }
 
-    init(client: PostgresClient, logger: Logger, publicURL: String?, authURL: String,
+    init(client: PostgresClient, logger: Logger, publicURL: String?, authURL: String, caches: CacheInvalidation,
          environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         store = IdentityStore(client: client, logger: logger)
+        tokenCache = TokenCache(store: store, invalidation: caches)
         catalog = ServiceCatalog(publicURL: publicURL)
         self.logger = logger
         if let keystone = environment["CELLAR_KEYSTONE_URL"], !keystone.isEmpty {
@@ -36,7 +40,7 @@ struct IdentitySetup: Sendable {
         }
     }
 
-    var validator: any TokenValidator { external ?? store }
+    var validator: any TokenValidator { external ?? tokenCache }
     /// Who signs web console users in: the same identity service that validates tokens.
     var consoleSignIn: any ConsoleSignIn { external ?? store }
 
