@@ -96,6 +96,22 @@ public struct InstanceReadModel: Sendable {
         return try await Self.records(rows).first
     }
 
+    /// One instance with its live replicas (oldest first), in one query: what a detailed GET shows.
+    public func instanceWithReplicas(_ id: String, project: String?) async throws -> (record: InstanceRecord, replicas: [String])? {
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns),
+                   ARRAY(SELECT r.id FROM instances r WHERE r.replica_of = i.id AND NOT r.deleted ORDER BY r.created_at, r.id)
+            FROM instances i
+            WHERE id = \(id) AND NOT deleted AND (\(project)::text IS NULL OR project_id = \(project))
+            """, logger: logger)
+        var found: (InstanceRecord, [String])?
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            found = (try Self.record(columns), try columns[columns.count - 1].decode([String].self))
+        }
+        return found
+    }
+
     /// The live members of a cluster, by instance id.
     public func members(ofCluster clusterID: String) async throws -> [String: InstanceRecord] {
         let rows = try await client.query("""
@@ -162,23 +178,25 @@ public struct InstanceReadModel: Sendable {
 
     static func records(_ rows: PostgresRowSequence) async throws -> [InstanceRecord] {
         var records: [InstanceRecord] = []
-        for try await row in rows {
-            let column = row.makeRandomAccess()
-            records.append(InstanceRecord(
-                id: try column[0].decode(String.self), projectID: try column[1].decode(String.self),
-                name: try column[2].decode(String.self), status: try column[3].decode(String.self),
-                operatingStatus: try column[4].decode(String.self), flavorID: try column[5].decode(String.self),
-                volumeSize: try column[6].decode(Int.self), datastoreType: try column[7].decode(String.self),
-                datastoreVersion: try column[8].decode(String.self), address: try column[9].decode(String?.self),
-                configurationID: try column[10].decode(String?.self), replicaOf: try column[11].decode(String?.self),
-                faultMessage: try column[12].decode(String?.self), faultAt: try column[13].decode(Date?.self),
-                created: try column[14].decode(Date.self), updated: try column[15].decode(Date.self),
-                version: try column[16].decode(Int.self), deleted: try column[17].decode(Bool.self),
-                configurationName: try column[18].decode(String?.self),
-                access: try column[19].decode(Bool?.self).map { AccessRecord(isPublic: $0, allowedCidrs: try column[20].decode([String].self)) },
-                clusterID: try column[21].decode(String?.self), lifecycleState: try column[22].decode(String?.self)
-            ))
-        }
+        for try await row in rows { records.append(try record(row.makeRandomAccess())) }
         return records
+    }
+
+    /// The record in the first columns of a row (`columns`, in order).
+    static func record(_ column: PostgresRandomAccessRow) throws -> InstanceRecord {
+        InstanceRecord(
+            id: try column[0].decode(String.self), projectID: try column[1].decode(String.self),
+            name: try column[2].decode(String.self), status: try column[3].decode(String.self),
+            operatingStatus: try column[4].decode(String.self), flavorID: try column[5].decode(String.self),
+            volumeSize: try column[6].decode(Int.self), datastoreType: try column[7].decode(String.self),
+            datastoreVersion: try column[8].decode(String.self), address: try column[9].decode(String?.self),
+            configurationID: try column[10].decode(String?.self), replicaOf: try column[11].decode(String?.self),
+            faultMessage: try column[12].decode(String?.self), faultAt: try column[13].decode(Date?.self),
+            created: try column[14].decode(Date.self), updated: try column[15].decode(Date.self),
+            version: try column[16].decode(Int.self), deleted: try column[17].decode(Bool.self),
+            configurationName: try column[18].decode(String?.self),
+            access: try column[19].decode(Bool?.self).map { AccessRecord(isPublic: $0, allowedCidrs: try column[20].decode([String].self)) },
+            clusterID: try column[21].decode(String?.self), lifecycleState: try column[22].decode(String?.self)
+        )
     }
 }

@@ -24,6 +24,8 @@ struct TaskManagerServices: Sendable {
     let catalog: OperatorCatalog
     /// Makes each guest's own broker user (nil: guests use the control plane's broker user).
     let brokerAccounts: BrokerAccounts?
+    /// Wakes sagas waiting for appends to particular streams.
+    let appends: AppendNotifications
     let logger: Logger
 
     /// The guest's own broker user exists (before its agent starts, or starts again).

@@ -35,7 +35,7 @@ struct SagaInterpreter: Sendable {
         case .record(let command, let instanceID):
             try await context.record(command, on: instanceID)
         case .awaitInstance(let instanceID, let condition):
-            try await poll { condition.evaluate(try await context.instance(instanceID)) }
+            try await poll(watching: ["instance-\(instanceID)"]) { condition.evaluate(try await context.instance(instanceID)) }
         case .forgetSecrets(let instanceID, let scope):
             let stream = "instance-\(instanceID)"
             switch scope {
@@ -89,9 +89,10 @@ struct SagaInterpreter: Sendable {
         return rules
     }
 
-    /// Polls the instances' streams until `condition` holds; a cluster being deleted ends the wait.
+    /// Waits until `condition` holds over the instances' streams; a cluster being deleted ends the wait.
     private func awaitInstances(_ instanceIDs: [String], _ condition: Saga.MembersCondition, clusterID: String?) async throws {
-        try await poll {
+        let streams = Set(instanceIDs.map { "instance-\($0)" } + (clusterID.map { ["cluster-\($0)"] } ?? []))
+        try await poll(watching: streams) {
             if let clusterID, let reason = Saga.unwanted(try await context.cluster(clusterID)) { return .cancelled(reason: reason) }
             var states: [Instance.State] = []
             for instanceID in instanceIDs { states.append(try await context.instance(instanceID)) }
@@ -100,13 +101,17 @@ struct SagaInterpreter: Sendable {
     }
 
     /// Evaluates a condition until it is met (the step's timeout bounds the wait); cancelled or failed ends it.
-    private func poll(every interval: Duration = .milliseconds(200), _ evaluate: () async throws -> Saga.ConditionResult) async throws {
+    /// It is evaluated again as soon as one of `streams` is appended to, and at least every `interval`.
+    private func poll(watching streams: Set<String>, every interval: Duration = .milliseconds(500),
+                      _ evaluate: () async throws -> Saga.ConditionResult) async throws {
         while true {
             switch try await evaluate() {
             case .met: return
             case .cancelled(let reason): throw SagaCancellation(reason)
             case .failed(let reason): throw PermanentFailure(reason)
-            case .waiting: try await Task.sleep(for: interval)
+            case .waiting:
+                try Task.checkCancellation()
+                await services.appends.nextAppend(to: streams, limit: interval)
             }
         }
     }

@@ -33,7 +33,8 @@ public struct TaskManager: Sendable {
             compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
             addresses: AddressBook(client: client, logger: logger, prefix: addressPool),
             secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
-            catalog: OperatorCatalog(client: client, logger: logger), brokerAccounts: brokerAccounts, logger: logger)
+            catalog: OperatorCatalog(client: client, logger: logger), brokerAccounts: brokerAccounts, appends: AppendNotifications(),
+            logger: logger)
         self.amqpURL = amqpURL
         self.afterRecording = afterRecording
     }
@@ -54,6 +55,7 @@ public struct TaskManager: Sendable {
     private func runServices() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.rpc.run() }
+            group.addTask { await services.appends.run(client: services.client, logger: services.logger) }
             group.addTask {
                 try await reviveStoppedServers()
                 try await resumeOpenSagas()

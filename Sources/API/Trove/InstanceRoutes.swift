@@ -106,10 +106,9 @@ extension TroveAPI {
         if let point = try Self.asOf(request) { return try await pastInstance(id, at: point, request: request, caller: caller) }
         let project = caller.isAdmin ? nil : caller.projectID
         return try await longPolled(request) {
-            guard let record = try await reads.instance(id, project: project) else {
+            guard let (record, replicaIDs) = try await reads.instanceWithReplicas(id, project: project) else {
                 throw TroveError.notFound("Instance \(id) could not be found.")
             }
-            let replicaIDs = try await reads.replicas(of: record.id)
             return PolledAnswer(etag: "\"\(record.version)\"") {
                 try JSONResponse.make(InstanceEnvelope(instance: InstanceView(record, request: request, project: record.projectID, detailed: true,
                                                                               admin: caller.isAdmin, replicaIDs: replicaIDs)))
@@ -141,11 +140,11 @@ extension TroveAPI {
     }
 
     func instanceResponse(_ id: String, request: Request, caller: AuthContext, status: HTTPResponse.Status) async throws -> Response {
-        guard let record = try await reads.instance(id, project: caller.isAdmin ? nil : caller.projectID) else {
+        guard let (record, replicaIDs) = try await reads.instanceWithReplicas(id, project: caller.isAdmin ? nil : caller.projectID) else {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
         let view = InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin,
-                                replicaIDs: try await reads.replicas(of: record.id))
+                                replicaIDs: replicaIDs)
         return try JSONResponse.make(InstanceEnvelope(instance: view), status: status, headers: [.eTag: "\"\(record.version)\""])
     }
 }

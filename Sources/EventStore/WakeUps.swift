@@ -1,0 +1,61 @@
+import Foundation
+import Synchronization
+
+/// Waits that end at the next matching wake-up or after a limit, whichever comes first: long polls waiting for
+/// any read-model change, sagas waiting for appends to particular streams.
+public final class WakeUps: Sendable {
+    private struct Waiter {
+        /// What wakes it (nil: anything).
+        var keys: Set<String>?
+        var continuation: CheckedContinuation<Void, Never>
+    }
+    private struct State {
+        var waiters: [UUID: Waiter] = [:]
+        /// Waits whose time ran out before they registered (the timer can win that race).
+        var expired: Set<UUID> = []
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Wakes the waits for `key` and those for anything; `nil` wakes every wait.
+    public func wake(_ key: String?) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            let matching = state.waiters.filter { waiter in key == nil || waiter.value.keys?.contains(key!) ?? true }
+            for id in matching.keys { state.waiters.removeValue(forKey: id) }
+            return matching.values.map(\.continuation)
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    /// Returns after the next wake-up of one of `keys` (nil: any), or after `limit` at the latest.
+    public func wait(for keys: Set<String>?, limit: Duration) async {
+        let id = UUID()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await Task.sleep(for: limit)
+                    self.release(id)
+                } catch {}  // woken first
+            }
+            await withCheckedContinuation { continuation in
+                let alreadyExpired = state.withLock { state -> Bool in
+                    if state.expired.remove(id) != nil { return true }
+                    state.waiters[id] = Waiter(keys: keys, continuation: continuation)
+                    return false
+                }
+                if alreadyExpired { continuation.resume() }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func release(_ id: UUID) {
+        let waiter = state.withLock { state -> Waiter? in
+            if let waiter = state.waiters.removeValue(forKey: id) { return waiter }
+            state.expired.insert(id)
+            return nil
+        }
+        waiter?.continuation.resume()
+    }
+}
