@@ -68,10 +68,12 @@ public struct PostgresEventStore: Sendable {
                 WHERE \(expected)::int IS NULL OR current.version = \(expected)::int
                 RETURNING global_position, stream_version, recorded_at, tx_id::text AS tx_id_text
             ), notified AS (
+                -- Referenced from the WHERE below: a CTE nothing reads is never run (and a LEFT JOIN to it the
+                -- planner removes), which would leave subscribers to their polls.
                 SELECT pg_notify(\(Self.notificationChannel), \(stream)) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
                 WHERE \(notify)
             )
-            SELECT inserted.* FROM inserted LEFT JOIN (SELECT count(*) FROM notified) AS n ON true
+            SELECT inserted.* FROM inserted WHERE (SELECT count(*) FROM notified) >= 0
             ORDER BY stream_version
             """
         // Only the generated columns come back; the payloads are the caller's own bytes (sending them back would
