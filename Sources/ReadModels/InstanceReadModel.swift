@@ -73,10 +73,13 @@ public struct UserRecord: Sendable, Equatable {
 public struct InstanceReadModel: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// Where the API's GETs find a project's rows between changes (nil: always the database).
+    let cache: InstanceCache?
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, cache: InstanceCache? = nil) {
         self.client = client
         self.logger = logger
+        self.cache = cache
     }
 
     static let columns = """
@@ -96,8 +99,13 @@ public struct InstanceReadModel: Sendable {
         return try await Self.records(rows).first
     }
 
-    /// One instance with its live replicas (oldest first), in one query: what a detailed GET shows.
+    /// One instance with its live replicas (oldest first), in one query (or from the cache for a project's own
+    /// caller): what a detailed GET shows.
     public func instanceWithReplicas(_ id: String, project: String?) async throws -> (record: InstanceRecord, replicas: [String])? {
+        if let cache, let project {
+            let snapshot = try await cache.snapshot(of: project) { try await liveInstances(of: project) }
+            return snapshot.rows.first { $0.id == id }.map { ($0, snapshot.replicas[$0.id] ?? []) }
+        }
         let rows = try await client.query("""
             SELECT \(unescaped: Self.columns),
                    ARRAY(SELECT r.id FROM instances r WHERE r.replica_of = i.id AND NOT r.deleted ORDER BY r.created_at, r.id)
@@ -133,6 +141,14 @@ public struct InstanceReadModel: Sendable {
     /// A page of `project`'s instances, newest first, after `marker` (an instance id); cluster members only when
     /// `includeClustered` (Trove hides them by default).
     public func instances(project: String?, limit: Int, after marker: String?, includeClustered: Bool = false) async throws -> [InstanceRecord] {
+        if let cache, let project {
+            let rows = try await cache.snapshot(of: project) { try await liveInstances(of: project) }.rows
+                .filter { includeClustered || $0.clusterID == nil }
+            // As the query below: the rows after the marker's (created, id), newest first; an unknown marker, none.
+            guard let marker else { return Array(rows.prefix(limit)) }
+            guard let position = try await markerPosition(marker, among: rows) else { return [] }
+            return Array(rows.filter { ($0.created, $0.id) < position }.prefix(limit))
+        }
         let rows = try await client.query("""
             SELECT \(unescaped: Self.columns) FROM instances i
             WHERE NOT deleted AND (\(project)::text IS NULL OR project_id = \(project)) AND (\(includeClustered) OR cluster_id IS NULL)
@@ -140,6 +156,23 @@ public struct InstanceReadModel: Sendable {
             ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """, logger: logger)
         return try await Self.records(rows)
+    }
+
+    /// Where a page marker stands: its (created, id), from the rows at hand or any instance's row.
+    private func markerPosition(_ marker: String, among rows: [InstanceRecord]) async throws -> (Date, String)? {
+        if let row = rows.first(where: { $0.id == marker }) { return (row.created, row.id) }
+        for try await created in try await client.query("SELECT created_at FROM instances WHERE id = \(marker)", logger: logger).decode(Date.self) {
+            return (created, marker)
+        }
+        return nil
+    }
+
+    /// Every live instance of `project`, cluster members included, newest first.
+    func liveInstances(of project: String) async throws -> [InstanceRecord] {
+        try await Self.records(client.query("""
+            SELECT \(unescaped: Self.columns) FROM instances i
+            WHERE NOT deleted AND project_id = \(project) ORDER BY created_at DESC, id DESC
+            """, logger: logger))
     }
 
     /// The instance's stream version, for ETags and long polls (nil when absent).

@@ -26,15 +26,18 @@ enum TroveAPIFixture {
     static let charts = try! StatechartLibrary.load(directory: TestServers.projectRoot.appendingPathComponent("statecharts"))
     static let secretKey = SecretBox.generateKey()
 
-    static func with(rateLimits: [RateLimit] = RateLimit.troveDefaults,
+    /// `caches`: the API keeps rows in memory between notifications, as `cellar up` does (the listener runs).
+    static func with(rateLimits: [RateLimit] = RateLimit.troveDefaults, caches: CacheInvalidation? = nil,
                      _ body: @Sendable @escaping (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             try await OperatorCatalog(client: database.client, logger: TestServers.logger).seedDefaults()
+            let listener = Task { await caches?.run(client: database.client, logger: TestServers.logger) }
+            defer { listener.cancel() }
             let router = Router(context: CellarRequestContext.self)
             router.add(middleware: TroveErrorMiddleware())
             TroveAPI(client: database.client, store: database.eventStore(), charts: charts, validator: FixedTokens(),
                      secrets: try SecretBox(base64Key: secretKey), changes: ReadModelChanges(),
-                     rateLimiter: RateLimiter(limits: rateLimits), logger: TestServers.logger)
+                     rateLimiter: RateLimiter(limits: rateLimits), caches: caches, logger: TestServers.logger)
                 .register(on: router)
             try await Application(router: router).test(.router) { client in try await body(client, database) }
         }

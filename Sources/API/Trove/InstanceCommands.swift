@@ -14,15 +14,19 @@ public struct InstanceCommands: Sendable {
     let secrets: SecretBox
     let projection: ProjectionRunner
     let repository: AggregateRepository<Instance>
+    /// Told when a write reached the read model, so this process's cached rows are not older than it.
+    let caches: CacheInvalidation?
     let logger: Logger
 
-    public init(store: PostgresEventStore, client: PostgresClient, chart: Statechart, secrets: SecretBox, logger: Logger) {
+    public init(store: PostgresEventStore, client: PostgresClient, chart: Statechart, secrets: SecretBox,
+                caches: CacheInvalidation? = nil, logger: Logger) {
         self.store = store
         self.client = client
         self.chart = chart
         self.secrets = secrets
         self.projection = ProjectionRunner(store: store, projection: InstanceProjection(chart: chart))
         self.repository = AggregateRepository(category: "instance", store: store, chart: chart)
+        self.caches = caches
         self.logger = logger
     }
 
@@ -111,6 +115,7 @@ public struct InstanceCommands: Sendable {
     /// Applies pending events to the read model until it includes `position` (at most a few seconds).
     public func awaitReadModel(reaching position: LogPosition?) async throws {
         try await projection.awaitApplied(position, logger: logger)
+        caches?.invalidate("instances")
     }
 
     /// The passwords a command carries, sealed, by name (`user:<name>@<host>`).

@@ -90,7 +90,7 @@ extension TroveAPI {
         let page = try Page(request)
         let includeClustered = request.uri.queryParameters.get("include_clustered").map { ["true", "1", "yes"].contains($0.lowercased()) } ?? false
         return try await longPolled(request) {
-            let records = try await reads.instances(project: project, limit: page.limit + 1, after: page.marker, includeClustered: includeClustered)
+            let records = try await cachedReads.instances(project: project, limit: page.limit + 1, after: page.marker, includeClustered: includeClustered)
             let shown = Array(records.prefix(page.limit))
             return PolledAnswer(etag: PolledAnswer.listTag(shown.map { ($0.id, $0.version) })) {
                 let views = shown.map { InstanceView($0, request: request, project: project, detailed: detailed, admin: caller.isAdmin) }
@@ -106,7 +106,7 @@ extension TroveAPI {
         if let point = try Self.asOf(request) { return try await pastInstance(id, at: point, request: request, caller: caller) }
         let project = caller.isAdmin ? nil : caller.projectID
         return try await longPolled(request) {
-            guard let (record, replicaIDs) = try await reads.instanceWithReplicas(id, project: project) else {
+            guard let (record, replicaIDs) = try await cachedReads.instanceWithReplicas(id, project: project) else {
                 throw TroveError.notFound("Instance \(id) could not be found.")
             }
             return PolledAnswer(etag: "\"\(record.version)\"") {

@@ -11,6 +11,9 @@ import ReadModels
 public struct TroveAPI: Sendable {
     let commands: InstanceCommands
     let reads: InstanceReadModel
+    /// The same read model with each project's rows held in memory between changes: for GETs only (writes check
+    /// against the database).
+    let cachedReads: InstanceReadModel
     let clusters: ClusterCommands
     let clusterReads: ClusterReadModel
     let catalog: OperatorCatalog
@@ -35,8 +38,9 @@ public struct TroveAPI: Sendable {
         self.askGuest = askGuest
         self.client = client
         self.store = store
-        self.commands = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
+        self.commands = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, caches: caches, logger: logger)
         self.reads = InstanceReadModel(client: client, logger: logger)
+        self.cachedReads = InstanceReadModel(client: client, logger: logger, cache: caches.map(InstanceCache.init(invalidation:)))
         self.clusters = ClusterCommands(store: store, client: client, chart: charts.cluster, logger: logger)
         self.clusterReads = ClusterReadModel(client: client, logger: logger)
         self.catalog = OperatorCatalog(client: client, logger: logger, cache: caches.map(CatalogCache.init(invalidation:)))

@@ -98,7 +98,10 @@ struct APIServer {
             client,
             ProjectionService(runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
             ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)),
-                              migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
+                              migrations: migrations, logger: logger, afterApplying: {
+                                  caches.invalidate("instances")  // before the long polls look again
+                                  changes.changed()
+                              }),
             ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
             ProjectionService(runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)),
                               migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
