@@ -16,17 +16,15 @@ END $$;
 
 CREATE TRIGGER identity_tokens_revoked AFTER UPDATE OF revoked_at ON identity_tokens
     FOR EACH ROW WHEN (NEW.revoked_at IS NOT NULL) EXECUTE FUNCTION cellar_notify_cache();
-CREATE TRIGGER identity_users_changed AFTER INSERT OR UPDATE OR DELETE ON identity_users
-    FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache();
-CREATE TRIGGER identity_projects_changed AFTER INSERT OR UPDATE OR DELETE ON identity_projects
-    FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache();
-CREATE TRIGGER identity_roles_changed AFTER INSERT OR UPDATE OR DELETE ON identity_roles
-    FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache();
-CREATE TRIGGER identity_role_assignments_changed AFTER INSERT OR UPDATE OR DELETE ON identity_role_assignments
-    FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache();
-CREATE TRIGGER datastores_changed AFTER INSERT OR UPDATE OR DELETE ON datastores
-    FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache();
-CREATE TRIGGER datastore_versions_changed AFTER INSERT OR UPDATE OR DELETE ON datastore_versions
-    FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache();
-CREATE TRIGGER flavors_changed AFTER INSERT OR UPDATE OR DELETE ON flavors
-    FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache();
+
+-- Any statement changing one of these tables: one notification per statement.
+DO $$
+DECLARE
+    changed text;
+BEGIN
+    FOREACH changed IN ARRAY ARRAY['identity_users', 'identity_projects', 'identity_roles', 'identity_role_assignments',
+                                   'datastores', 'datastore_versions', 'flavors'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I FOR EACH STATEMENT EXECUTE FUNCTION cellar_notify_cache()',
+                       changed || '_changed', changed);
+    END LOOP;
+END $$;
