@@ -25,14 +25,15 @@ extension Conductor {
                 figures.append((standby, "replication_lag_bytes", Double(lag)))
             }
         }
-        for sample in figures {
-            try await client.query("""
-                INSERT INTO guest_samples (instance_id, figure, value)
-                SELECT \(sample.instance), \(sample.figure), \(sample.value)
-                WHERE NOT EXISTS (SELECT 1 FROM guest_samples WHERE instance_id = \(sample.instance) AND figure = \(sample.figure)
-                                  AND at > now() - make_interval(secs => \(Self.sampleSpacing)))
-                """, logger: logger)
-        }
+        // One statement for the whole report (a heartbeat may come every second).
+        try await client.query("""
+            INSERT INTO guest_samples (instance_id, figure, value)
+            SELECT s.instance_id, s.figure, s.value
+            FROM unnest(\(figures.map(\.instance))::text[], \(figures.map(\.figure))::text[], \(figures.map(\.value))::float8[])
+                 AS s(instance_id, figure, value)
+            WHERE NOT EXISTS (SELECT 1 FROM guest_samples g WHERE g.instance_id = s.instance_id AND g.figure = s.figure
+                              AND g.at > now() - make_interval(secs => \(Self.sampleSpacing)))
+            """, logger: logger)
     }
 
     /// Drops samples older than the retention.

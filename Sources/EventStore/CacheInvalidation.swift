@@ -7,8 +7,8 @@ import Synchronization
 /// listens. A cache serves from memory only while the listener is connected (`isLive`); whenever it connects
 /// again, everything is forgotten (notifications may have been missed meanwhile).
 ///
-/// A fill races with an invalidation that lands while the fill reads the database; `generation` lets a cache
-/// keep what it read only if no invalidation came in between.
+/// A fill races with an invalidation that lands while the fill reads the database; `fill` keeps what it read
+/// only if no invalidation came in between.
 public final class CacheInvalidation: Sendable {
     public static let channel = "cellar_cache"
     /// The key that makes every cache forget everything.
@@ -51,6 +51,15 @@ public final class CacheInvalidation: Sendable {
             try? await Task.sleep(for: .seconds(1))
         }
         setLive(false)
+    }
+
+    /// Loads what a cache misses and hands it to `keep` only if it may be kept: notifications arrive and no
+    /// invalidation came in while `load` read the database (a change may have raced it).
+    public func fill<Value>(_ load: () async throws -> Value, keep: (Value) -> Void) async throws -> Value {
+        let before = generation
+        let value = try await load()
+        if isLive, generation == before { keep(value) }
+        return value
     }
 
     /// Forgets `key` in every cache.

@@ -8,6 +8,8 @@ protocol ManagedServer: DatastoreManager {
     /// What the guest remembers between its own restarts, and where.
     var state: GuestState { get set }
     var guestStateFile: URL { get }
+    /// The server's data directory.
+    nonisolated var dataDirectory: URL { get }
     /// The data directory, measured for the volume limit.
     var dataSize: CachedDirectorySize { get set }
     /// A restart is under way: the server is down on purpose for a moment (not a crash to recover from).
@@ -90,6 +92,13 @@ extension ManagedServer {
         try state.save(to: guestStateFile)
         logger.warning(full ? "volume full: writes refused" : "volume has room again: writes allowed",
                        metadata: ["used_bytes": "\(usedBytes)", "size_gb": "\(state.volumeSizeGB)"])
+    }
+
+    /// An empty data directory of the database OS user (whatever was there is removed).
+    nonisolated func emptyDataDirectory() throws {
+        try? FileManager.default.removeItem(at: dataDirectory)
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try giveToDatabaseUser(dataDirectory)
     }
 
     /// Hands a file or folder to the OS user the server runs as.

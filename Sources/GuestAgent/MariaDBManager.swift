@@ -18,6 +18,7 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     static let internalUsers: Set<String> = ["root", "mariadb.sys", "mysql", "os_admin", "cellar", "PUBLIC"]
 
     let paths: MariaDBPaths
+    nonisolated var dataDirectory: URL { paths.data }
     let address: String
     let port: Int
     let osUser: String?
@@ -136,13 +137,10 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try giveToDatabaseUser(paths.logDirectory)
         if manager.fileExists(atPath: paths.initialized.path) { return }
-        try? manager.removeItem(at: paths.data)  // an interrupted install is started over
-        try manager.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.data)
+        try emptyDataDirectory()  // an interrupted copy is started over
         // One mariadb-install-db per host and server build (the binary's time stamp names it), copied from then on.
         let built = (try? manager.attributesOfItem(atPath: "/usr/sbin/mariadbd")[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let prepared = PreparedDataDirectory(folder: paths.instanceDirectory.deletingLastPathComponent().appendingPathComponent(".prepared"),
-                                             name: "mariadb-\(Int(built))", osUser: osUser)
+        let prepared = PreparedDataDirectory(beside: paths.instanceDirectory, name: "mariadb-\(Int(built))", osUser: osUser)
         let template = try prepared.ensure { data in try MariaDBServer.install(dataDirectory: data.path, osUser: osUser) }
         try prepared.copy(template, into: paths.data)
         try Data().write(to: paths.initialized)

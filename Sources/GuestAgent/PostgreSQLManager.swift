@@ -18,6 +18,7 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     static let internalRoles: Set<String> = ["os_admin", "postgres", "root"]
 
     let paths: PostgreSQLPaths
+    nonisolated var dataDirectory: URL { paths.data }
     let address: String
     let port: Int
     let osUser: String?
@@ -146,7 +147,7 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         try emptyDataDirectory()
         let binaries = try PostgresBinaries.locate()
         let prepared = PreparedDataDirectory(
-            folder: paths.instanceDirectory.deletingLastPathComponent().appendingPathComponent(".prepared"),
+            beside: paths.instanceDirectory,
             name: "postgresql-\(URL(fileURLWithPath: binaries.directory).deletingLastPathComponent().lastPathComponent)", osUser: osUser)
         let template = try prepared.ensure { data in
             try CommandRunner.run(binaries.path("initdb"), [
@@ -161,13 +162,6 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         }
         try prepared.copy(template, into: paths.data)
         try Data().write(to: paths.initialized)
-    }
-
-    /// An empty data directory of the database OS user (whatever was there is removed).
-    nonisolated func emptyDataDirectory() throws {
-        try? FileManager.default.removeItem(at: paths.data)
-        try FileManager.default.createDirectory(at: paths.data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.data)
     }
 
     /// `cellar.conf` (address, port, socket, memory, the group's values) and `pg_hba.conf` (passwords over TCP

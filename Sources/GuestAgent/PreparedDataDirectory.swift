@@ -15,6 +15,13 @@ struct PreparedDataDirectory {
     let name: String
     let osUser: String?
 
+    /// The one in `.prepared/` beside an instance's folder (in the compute driver's root).
+    init(beside instanceDirectory: URL, name: String, osUser: String?) {
+        folder = instanceDirectory.deletingLastPathComponent().appendingPathComponent(".prepared")
+        self.name = name
+        self.osUser = osUser
+    }
+
     var path: URL { folder.appendingPathComponent(name, isDirectory: true) }
 
     /// The prepared directory, made by `initialize` (given an empty folder) when missing.

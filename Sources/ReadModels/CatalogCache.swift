@@ -31,9 +31,6 @@ public final class CatalogCache: Sendable {
     private func cached<Value: Sendable>(_ path: WritableKeyPath<Snapshot, Value?>, loading load: () async throws -> Value) async throws -> Value {
         guard invalidation.isLive else { return try await load() }
         if let value = snapshot.withLock({ $0[keyPath: path] }) { return value }
-        let generation = invalidation.generation
-        let value = try await load()
-        if invalidation.generation == generation { snapshot.withLock { $0[keyPath: path] = value } }
-        return value
+        return try await invalidation.fill(load) { value in snapshot.withLock { $0[keyPath: path] = value } }
     }
 }

@@ -21,20 +21,20 @@ public final class InstanceCache: Sendable {
         invalidation.onInvalidate { [weak self] key in self?.forget(key) }
     }
 
-    /// The project's snapshot, loaded by `load` when not held (or not allowed: no notifications).
+    /// Whether rows may come from memory now (notifications arrive); otherwise each read asks the database.
+    var isServing: Bool { invalidation.isLive }
+
+    /// The project's snapshot, loaded by `load` when not held.
     func snapshot(of project: String, loading load: () async throws -> [InstanceRecord]) async throws -> Snapshot {
-        if invalidation.isLive, let held = projects.withLock({ $0[project] }) { return held }
-        let generation = invalidation.generation
-        let rows = try await load()
-        var replicas: [String: [String]] = [:]
-        for row in rows.sorted(by: { ($0.created, $0.id) < ($1.created, $1.id) }) {
-            if let source = row.replicaOf { replicas[source, default: []].append(row.id) }
-        }
-        let snapshot = Snapshot(rows: rows, replicas: replicas)
-        if invalidation.isLive, invalidation.generation == generation {
-            projects.withLock { $0[project] = snapshot }
-        }
-        return snapshot
+        if let held = projects.withLock({ $0[project] }) { return held }
+        return try await invalidation.fill({
+            let rows = try await load()
+            var replicas: [String: [String]] = [:]
+            for row in rows.sorted(by: { ($0.created, $0.id) < ($1.created, $1.id) }) {
+                if let source = row.replicaOf { replicas[source, default: []].append(row.id) }
+            }
+            return Snapshot(rows: rows, replicas: replicas)
+        }) { snapshot in projects.withLock { $0[project] = snapshot } }
     }
 
     private func forget(_ key: String) {

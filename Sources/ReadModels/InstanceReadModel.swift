@@ -102,7 +102,7 @@ public struct InstanceReadModel: Sendable {
     /// One instance with its live replicas (oldest first), in one query (or from the cache for a project's own
     /// caller): what a detailed GET shows.
     public func instanceWithReplicas(_ id: String, project: String?) async throws -> (record: InstanceRecord, replicas: [String])? {
-        if let cache, let project {
+        if let cache, cache.isServing, let project {
             let snapshot = try await cache.snapshot(of: project) { try await liveInstances(of: project) }
             return snapshot.rows.first { $0.id == id }.map { ($0, snapshot.replicas[$0.id] ?? []) }
         }
@@ -141,7 +141,7 @@ public struct InstanceReadModel: Sendable {
     /// A page of `project`'s instances, newest first, after `marker` (an instance id); cluster members only when
     /// `includeClustered` (Trove hides them by default).
     public func instances(project: String?, limit: Int, after marker: String?, includeClustered: Bool = false) async throws -> [InstanceRecord] {
-        if let cache, let project {
+        if let cache, cache.isServing, let project {
             let rows = try await cache.snapshot(of: project) { try await liveInstances(of: project) }.rows
                 .filter { includeClustered || $0.clusterID == nil }
             // As the query below: the rows after the marker's (created, id), newest first; an unknown marker, none.

@@ -41,8 +41,8 @@ extension TroveAPI {
     func registerHistoryRoutes(on routes: RouterGroup<CellarRequestContext>) {
         let audit = AuditTrail(client: client, logger: logger)
 
-        registerResourceHistory(on: routes, collection: "instances", category: "instance", noun: "Instance") { try await audit.owner(ofInstance: $0) }
-        registerResourceHistory(on: routes, collection: "clusters", category: "cluster", noun: "Cluster") { try await audit.owner(ofCluster: $0) }
+        registerResourceHistory(on: routes, audit, collection: "instances", category: "instance", noun: "Instance") { try await audit.owner(ofInstance: $0) }
+        registerResourceHistory(on: routes, audit, collection: "clusters", category: "cluster", noun: "Cluster") { try await audit.owner(ofCluster: $0) }
 
         routes.get("events") { request, context in
             let caller = try context.caller()
@@ -59,9 +59,8 @@ extension TroveAPI {
 
     /// `GET /<collection>/{id}/events`: one resource's stream (and with `?include=sagas` its sagas'), for its
     /// project or an admin; another project's resource is 404.
-    private func registerResourceHistory(on routes: RouterGroup<CellarRequestContext>, collection: String, category: String, noun: String,
-                                         owner: @escaping @Sendable (String) async throws -> String?) {
-        let audit = AuditTrail(client: client, logger: logger)
+    private func registerResourceHistory(on routes: RouterGroup<CellarRequestContext>, _ audit: AuditTrail, collection: String, category: String,
+                                         noun: String, owner: @escaping @Sendable (String) async throws -> String?) {
         routes.get("\(collection)/:id/events") { request, context in
             let caller = try context.caller()
             let id = try context.parameters.require("id")

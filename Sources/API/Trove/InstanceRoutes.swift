@@ -30,11 +30,8 @@ extension TroveAPI {
             let id = try context.parameters.require("id")
             try await refuseForClusterMember(id, caller: caller, doing: "deleted")
             // As Trove: a source outliving its replicas would leave them streaming from nothing.
-            if try await reads.instance(id, project: caller.isAdmin ? nil : caller.projectID) != nil {
-                let replicas = try await reads.replicas(of: id)
-                if !replicas.isEmpty {
-                    throw TroveError.badRequest("Instance \(id) is the replication source of \(replicas.joined(separator: ", ")); detach or delete its replicas first.")
-                }
+            if let (_, replicas) = try await reads.instanceWithReplicas(id, project: caller.isAdmin ? nil : caller.projectID), !replicas.isEmpty {
+                throw TroveError.badRequest("Instance \(id) is the replication source of \(replicas.joined(separator: ", ")); detach or delete its replicas first.")
             }
             try await commands.execute(.delete, on: id, caller: caller, requestID: context.requestID)
             return JSONResponse.accepted()

@@ -32,17 +32,15 @@ public final class TokenCache: TokenValidator {
         let key = SecureRandom.tokenHash(token)
         let now = Date()
         if let entry = entries.withLock({ $0[key] }), entry.until > now { return entry.caller }
-        let generation = invalidation.generation
-        guard let info = try await store.tokenInfo(token: token, at: now) else { return nil }
-        let entry = Entry(caller: info.context, until: min(info.expiresAt, now.addingTimeInterval(timeToLive)))
-        // Kept only if nothing was invalidated while the database was asked (a revocation may have raced it).
-        if invalidation.generation == generation {
+        let info = try await invalidation.fill({ try await store.tokenInfo(token: token, at: now) }) { info in
+            guard let info else { return }  // unknown tokens are not kept
+            let entry = Entry(caller: info.context, until: min(info.expiresAt, now.addingTimeInterval(timeToLive)))
             entries.withLock { entries in
                 if entries.count >= capacity { entries.removeAll() }
                 entries[key] = entry
             }
         }
-        return entry.caller
+        return info?.context
     }
 
     /// How many tokens are held now.
