@@ -34,6 +34,12 @@ struct TaskManagerServices: Sendable {
     }
 }
 
+/// The event that started a saga: its type and payload.
+struct SagaTrigger: Sendable {
+    var type: String
+    var data: Data
+}
+
 /// One saga's view: the services plus who started it and on what.
 struct SagaContext: Sendable {
     let services: TaskManagerServices
@@ -50,19 +56,22 @@ struct SagaContext: Sendable {
         try await services.instances.load(instanceID).state
     }
 
-    /// The event that started the saga (read once per runner: it never changes).
-    func triggerEvent() async throws -> RecordedEvent? {
+    /// The event that started the saga, as read from the log (once per runner: it never changes).
+    func triggerEvent() async throws -> SagaTrigger? {
         try await services.store.readStream(start.triggerStream, fromVersion: start.triggerVersion, limit: 1).first
+            .map { SagaTrigger(type: $0.type, data: $0.data) }
     }
 
     /// The facts the saga decides from: its instance (with the instance's create request) or its cluster, and
     /// the triggering event.
-    func facts(trigger: RecordedEvent?) async throws -> Saga.Facts {
+    func facts(trigger: SagaTrigger?) async throws -> Saga.Facts {
         if let clusterID = start.clusterId {
             let cluster = try await cluster(clusterID)
             return Saga.Facts(instance: Instance.State(chart: services.instanceChart), cluster: cluster,
                               clusterTrigger: trigger.flatMap { try? Cluster.Event.decode(eventType: $0.type, data: $0.data) })
         }
+        // A saga about neither an instance nor a cluster (a benchmark's no-op saga) has nothing to load.
+        if start.instanceId.isEmpty { return Saga.Facts(instance: Instance.State(chart: services.instanceChart)) }
         let (instance, events) = try await services.instances.load(start.instanceId)
         let spec = events.lazy.compactMap { event -> Instance.Spec? in
             if case .instanceCreateRequested(let spec) = event { spec } else { nil }

@@ -19,11 +19,20 @@ struct SagaRunner: Sendable {
 
     var stream: String { "saga-\(sagaID)" }
 
-    func run() async throws {
+    /// What the task manager knows already when it has just started the saga itself: the runner then reads
+    /// neither the saga's stream nor the trigger from the log.
+    struct Head: Sendable {
+        var state: Saga.State
+        var trigger: SagaTrigger
+    }
+
+    /// Runs the saga from `head`, or (nil: resuming, or after a failure) from what the log says.
+    func run(from head: Head? = nil) async throws {
         let interpreter = SagaInterpreter(context: context)
-        let trigger = try await context.triggerEvent()
+        let trigger = if let head { head.trigger } else { try await context.triggerEvent() }
+        // Folded once; after that the runner's own appends move it on (a concurrent runner makes the next one fail).
+        var state = if let head { head.state } else { try await load() }
         while !Task.isCancelled {
-            let state = try await load()
             if state.isFinished { return }
             switch Saga.decide(state, definition: definition, facts: try await context.facts(trigger: trigger), at: Date()) {
             case .finished:
@@ -32,8 +41,7 @@ struct SagaRunner: Sendable {
                 try await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow)))
             case .run(let name, let attempt, let actions):
                 guard let step = definition.step(named: name) else { return }
-                let started = Saga.Event.stepStarted(.init(step: name, attempt: attempt))
-                guard try await record(started, after: state) else { return }
+                guard let running = try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {
                     try await withTimeout(step.timeout, what: "step \(name)") { try await perform(actions, with: interpreter) }
@@ -45,10 +53,10 @@ struct SagaRunner: Sendable {
                     outcome = Saga.failure(of: step, attempt: attempt, reason: Self.reason(error, step: name),
                                            retryable: Self.isRetryable(error), at: Date())
                 }
-                guard try await record(outcome, after: Saga.evolve(state, started)) else { return }
+                guard let recorded = try await record(outcome, after: running) else { return }
+                state = recorded
             case .compensate(_, let compensation, let attempt, let actions):
-                let started = Saga.Event.compensationStarted(.init(step: compensation, attempt: attempt))
-                guard try await record(started, after: state) else { return }
+                guard let running = try await record(.compensationStarted(.init(step: compensation, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {
                     try await withTimeout(.seconds(60), what: "compensation \(compensation)") { try await perform(actions, with: interpreter) }
@@ -56,9 +64,11 @@ struct SagaRunner: Sendable {
                 } catch {
                     outcome = Saga.compensationFailure(compensation, attempt: attempt, reason: "\(error)", at: Date())
                 }
-                guard try await record(outcome, after: Saga.evolve(state, started)) else { return }
+                guard let recorded = try await record(outcome, after: running) else { return }
+                state = recorded
             case .complete:
-                guard try await record(.sagaCompleted, after: state) else { return }
+                guard let recorded = try await record(.sagaCompleted, after: state) else { return }
+                state = recorded
             case .fail(let reason, let actions):
                 do {
                     try await perform(actions, with: interpreter)
@@ -66,7 +76,8 @@ struct SagaRunner: Sendable {
                     // The instance moved on (deleted, another task): the saga's failure is still recorded below.
                     logger.warning("could not record the failure on the instance", metadata: ["saga": "\(stream)", "rejection": "\(rejection)"])
                 }
-                guard try await record(.sagaFailed(.init(reason: reason)), after: state) else { return }
+                guard let recorded = try await record(.sagaFailed(.init(reason: reason)), after: state) else { return }
+                state = recorded
             }
         }
     }
@@ -80,18 +91,19 @@ struct SagaRunner: Sendable {
         return Saga.replay(recorded.compactMap { try? Saga.Event.decode(eventType: $0.type, data: $0.data) })
     }
 
-    /// Appends `event` after `state`; false when another runner appended first (this one then stops).
-    private func record(_ event: Saga.Event, after state: Saga.State) async throws -> Bool {
+    /// Appends `event` after `state` and returns the state it leads to; nil when another runner appended first
+    /// (this one then stops).
+    private func record(_ event: Saga.Event, after state: Saga.State) async throws -> Saga.State? {
         let metadata = try JSONEncoder().encode(context.metadata)
         do {
             _ = try await store.append(to: stream, expectedVersion: .exact(state.version),
                                        events: [NewEvent(type: event.eventType, data: try event.encodedData(), metadata: metadata)])
         } catch is WrongExpectedVersion {
             logger.info("saga moved on elsewhere; this runner stops", metadata: ["saga": "\(stream)"])
-            return false
+            return nil
         }
         afterRecording(event)
-        return true
+        return Saga.evolve(state, event)
     }
 
     static func isRetryable(_ error: any Error) -> Bool {

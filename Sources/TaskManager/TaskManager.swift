@@ -21,12 +21,16 @@ public struct TaskManager: Sendable {
     let afterRecording: @Sendable (_ saga: String, _ event: Saga.Event) -> Void
     /// How often servers whose guest agent died are started again (the process driver's "hypervisor" duty).
     let reviveInterval: Duration
+    /// Which event type starts which saga: the product's (`Saga.Definition.triggers`); a benchmark adds its own.
+    let triggers: [(eventType: String, saga: Saga.Definition)]
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, compute: any ComputeDriver,
                 amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
                 reviveInterval: Duration = .seconds(30), addressPool: String = "127.42",
+                triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Definition.triggers,
                 afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
         self.reviveInterval = reviveInterval
+        self.triggers = triggers
         services = TaskManagerServices(
             client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: charts.instance),
             clusters: AggregateRepository(category: "cluster", store: store, chart: charts.cluster), instanceChart: charts.instance,
@@ -79,14 +83,14 @@ public struct TaskManager: Sendable {
     /// A trigger: start its saga (once; a redelivered trigger finds the saga started) and schedule it.
     func handle(_ delivery: Delivery) async throws {
         let event = try JSONDecoder().decode(PublishedEvent.self, from: delivery.body)
-        guard let definition = Saga.Definition.triggered(by: event.type) else { return }
+        guard let definition = triggers.first(where: { $0.eventType == event.type })?.saga else { return }
         let (instanceID, clusterID): (String, String?)
         if event.stream.hasPrefix("instance-") {
             (instanceID, clusterID) = (String(event.stream.dropFirst("instance-".count)), nil)
         } else if event.stream.hasPrefix("cluster-") {
             (instanceID, clusterID) = ("", String(event.stream.dropFirst("cluster-".count)))
         } else {
-            return
+            (instanceID, clusterID) = ("", nil)  // a saga about neither (a benchmark's no-op saga)
         }
         let requestID = event.metadata.objectValue?["request_id"]?.stringValue
         let sagaID = Self.sagaID(stream: event.stream, version: event.version)
@@ -95,15 +99,18 @@ public struct TaskManager: Sendable {
         let started = Saga.Event.sagaStarted(start)
         let metadata = EventMetadata(service: "taskmanager", requestID: requestID, correlationID: requestID,
                                      causationID: "event-\(event.position)")
+        var head: SagaRunner.Head?
         do {
             _ = try await services.store.append(to: "saga-\(sagaID)", expectedVersion: .noStream, events: [
                 NewEvent(type: started.eventType, data: try started.encodedData(), metadata: try JSONEncoder().encode(metadata)),
             ])
             afterRecording(definition.name, started)
+            head = SagaRunner.Head(state: Saga.evolve(Saga.State(), started),
+                                   trigger: SagaTrigger(type: event.type, data: try JSONEncoder().encode(event.data)))
         } catch is WrongExpectedVersion {
             // Started before (a redelivery, or the relay published again): resume it if it is not finished.
         }
-        await schedule(sagaID: sagaID, start: start, definition: definition)
+        await schedule(sagaID: sagaID, start: start, definition: definition, head: head)
     }
 
     /// Starts again the servers of live instances whose guest agent is not running (after the host stopped
@@ -147,12 +154,12 @@ public struct TaskManager: Sendable {
         }
         if !open.isEmpty { services.logger.info("resuming open sagas", metadata: ["count": "\(open.count)"]) }
         for (sagaID, start) in open {
-            guard let definition = Saga.Definition.named(start.saga) else { continue }
+            guard let definition = triggers.first(where: { $0.saga.name == start.saga })?.saga else { continue }
             await schedule(sagaID: sagaID, start: start, definition: definition)
         }
     }
 
-    private func schedule(sagaID: String, start: Saga.Start, definition: Saga.Definition) async {
+    private func schedule(sagaID: String, start: Saga.Start, definition: Saga.Definition, head: SagaRunner.Head? = nil) async {
         let runner = SagaRunner(
             sagaID: sagaID, definition: definition,
             context: SagaContext(services: services, sagaID: sagaID, start: start), store: services.store,
@@ -160,11 +167,13 @@ public struct TaskManager: Sendable {
         let logger = services.logger
         await scheduler.submit(sagaID: sagaID, subject: start.subjectStream) {
             // A database or broker outage stops a runner; it starts again from the log after a pause.
+            var head = head
             while !Task.isCancelled {
                 do {
-                    try await runner.run()
+                    try await runner.run(from: head)
                     return
                 } catch {
+                    head = nil
                     if Task.isCancelled { return }
                     if Self.isPermanentlyClosed(error) {
                         logger.error("saga runner stopped: the database client is shut down", metadata: ["saga": "saga-\(sagaID)"])

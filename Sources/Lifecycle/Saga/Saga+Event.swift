@@ -42,8 +42,12 @@ extension Saga {
         /// The request that started it all (carried into every event's metadata).
         public var requestId: String?
 
-        /// The stream of the saga's subject (`instance-<id>` or `cluster-<id>`): its sagas run one after another.
-        public var subjectStream: String { clusterId.map { "cluster-\($0)" } ?? "instance-\(instanceId)" }
+        /// The stream of the saga's subject (`instance-<id>` or `cluster-<id>`; for a saga about neither, its
+        /// trigger's stream): its sagas run one after another.
+        public var subjectStream: String {
+            if let clusterId { return "cluster-\(clusterId)" }
+            return instanceId.isEmpty ? triggerStream : "instance-\(instanceId)"
+        }
 
         /// Creates a start.
         public init(saga: String, instanceId: String, clusterId: String? = nil, triggerStream: String, triggerVersion: Int,

@@ -66,7 +66,7 @@ extension Saga {
             CreateInstance.self, DeleteInstance.self, RestartInstance.self, ResizeFlavor.self, ResizeVolume.self,
             ChangeGuest.self, ConfigureInstance.self, DetachReplica.self, PromoteToReplicaSource.self, EjectReplicaSource.self,
             CreateCluster.self, DeleteCluster.self, GrowCluster.self, ShrinkCluster.self, RestartCluster.self, ChangeBalancer.self,
-            FailOver.self, RejoinMember.self, ApplyWeights.self,
+            FailOver.self, RejoinMember.self, ApplyWeights.self, NoOp.self,
         ]
         return programs.first { $0.definition.name == name }
     }

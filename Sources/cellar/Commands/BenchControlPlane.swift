@@ -27,8 +27,10 @@ struct BenchControlPlane {
     let caller = AuthContext(userID: "bench", userName: "bench", projectID: "bench", projectName: "bench", roles: ["admin"])
     static let addressPool = "127.44"
 
-    /// Starts the private servers and the control plane, runs `body`, stops everything.
-    static func run<T: Sendable>(_ body: @escaping @Sendable (BenchControlPlane) async throws -> T) async throws -> T {
+    /// Starts the private servers and the control plane, runs `body`, stops everything. `extraSagas` are started by
+    /// the task manager too (their trigger events reach its queue from streams of category `probe`).
+    static func run<T: Sendable>(extraSagas: [(eventType: String, saga: Saga.Definition)] = [],
+                                 _ body: @escaping @Sendable (BenchControlPlane) async throws -> T) async throws -> T {
         let logger = Logger.cellar("cellar.bench")
         let state = StateDirectory(path: "/var/tmp/cellar/bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: state.url) }
@@ -55,6 +57,9 @@ struct BenchControlPlane {
                 let secrets = try SecretKeyFile.box(stateDirectory: state.url)
                 let publisher = try BusPublisher(url: amqpURL)
                 defer { publisher.shutdown() }
+                try await publisher.declare(Topology.taskManagerQueueSpec, bindings: extraSagas.map {
+                    Binding(exchange: Topology.eventsExchange, routingKey: Topology.routingKey(streamID: "probe-", eventType: $0.eventType))
+                })
                 let plane = BenchControlPlane(client: client, store: store, charts: charts, secrets: secrets, logger: logger,
                                               instancesDirectory: instancesDirectory)
                 return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -65,7 +70,7 @@ struct BenchControlPlane {
                     group.addTask {
                         try await TaskManager(client: client, store: store, charts: charts, compute: driver, amqpURL: amqpURL,
                                               publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
-                                              addressPool: addressPool).run()
+                                              addressPool: addressPool, triggers: Saga.Definition.triggers + extraSagas).run()
                         return nil
                     }
                     group.addTask {
