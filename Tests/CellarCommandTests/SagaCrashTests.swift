@@ -28,12 +28,7 @@ struct SagaCrashTests {
                 let history = try await Self.lifecycle(plane, crashAt: points)
                 #expect(history == reference, "killed at \(points)")
             }
-            let open = try await plane.database.client.query("""
-                SELECT count(*) FROM events e WHERE e.stream_id LIKE 'saga-%'
-                  AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
-                  AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
-                """, logger: TestServers.logger)
-            for try await count in open.decode(Int.self) { #expect(count == 0, "sagas left open") }
+            try await ClusterSagaCrashTests.expectNoOpenSaga(plane)
         }
     }
 

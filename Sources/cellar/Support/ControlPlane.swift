@@ -114,9 +114,10 @@ struct ConductorService: Service {
     }
 }
 
-/// `CELLAR_TASKMANAGER_CRASH_AT=<step>:<EventType>[+<milliseconds>]`: the task manager kills itself (SIGKILL, no
-/// clean-up) right after recording that event, or that long after it, e.g. `allocateCompute:SagaStepSucceeded`
-/// or `prepareDatastore:SagaStepStarted+300` (while the guest is preparing). The crash tests use it to stop the
+/// `CELLAR_TASKMANAGER_CRASH_AT=[<Saga>/]<step>:<EventType>[+<milliseconds>]`: the task manager kills itself
+/// (SIGKILL, no clean-up) right after recording that event (of that saga only, when named), or that long after
+/// it, e.g. `allocateCompute:SagaStepSucceeded`, `CreateCluster/markActive:SagaStepStarted` or
+/// `prepareDatastore:SagaStepStarted+300` (while the guest is preparing). The crash tests use it to stop the
 /// process at an exact point; unset, it does nothing.
 enum CrashPoint {
     static func hook(environment: [String: String] = ProcessInfo.processInfo.environment) -> @Sendable (String, Saga.Event) -> Void {
@@ -124,12 +125,14 @@ enum CrashPoint {
         let parts = setting.split(separator: "+", maxSplits: 1)
         let point = String(parts[0])
         let delay = parts.count > 1 ? (Double(parts[1]) ?? 0) / 1000 : 0
-        return { _, event in
+        return { saga, event in
             let step: String? = switch event {
             case .stepStarted(let attempt), .stepSucceeded(let attempt): attempt.step
             default: nil
             }
-            guard let step, "\(step):\(event.eventType)" == point else { return }
+            guard let step, [
+                "\(step):\(event.eventType)", "\(saga)/\(step):\(event.eventType)",
+            ].contains(point) else { return }
             FileHandle.standardError.write(Data("taskmanager: crashing at \(setting) (CELLAR_TASKMANAGER_CRASH_AT)\n".utf8))
             if delay == 0 { kill(getpid(), SIGKILL) }
             Thread.detachNewThread {
