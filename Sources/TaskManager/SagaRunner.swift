@@ -4,6 +4,7 @@ import GuestProtocol
 import Foundation
 import Lifecycle
 import Logging
+import PostgresNIO
 
 /// Drives one saga stream to its end: folds it and its subject, asks `Saga.decide` what to do, has the
 /// interpreter perform the typed actions, records the outcome, repeats. Each record is appended with the
@@ -48,6 +49,8 @@ struct SagaRunner: Sendable {
                     outcome = .stepSucceeded(.init(step: name, attempt: attempt))
                 } catch let cancellation as SagaCancellation {
                     outcome = .sagaCancelled(.init(reason: cancellation.description))
+                } catch where Self.isOutage(error) {
+                    throw error  // not the step's failure: the runner starts again from the log once they are back
                 } catch {
                     logger.warning("saga step failed", metadata: ["saga": "\(stream)", "step": "\(name)", "attempt": "\(attempt)", "error": "\(error)"])
                     outcome = Saga.failure(of: step, attempt: attempt, reason: Self.reason(error, step: name),
@@ -61,6 +64,8 @@ struct SagaRunner: Sendable {
                 do {
                     try await withTimeout(.seconds(60), what: "compensation \(compensation)") { try await perform(actions, with: interpreter) }
                     outcome = .compensationSucceeded(.init(step: compensation, attempt: attempt))
+                } catch where Self.isOutage(error) {
+                    throw error
                 } catch {
                     outcome = Saga.compensationFailure(compensation, attempt: attempt, reason: "\(error)", at: Date())
                 }
@@ -104,6 +109,23 @@ struct SagaRunner: Sendable {
         }
         afterRecording(event)
         return Saga.evolve(state, event)
+    }
+
+    /// The broker or the database cannot be reached right now (restarted, network down). Such an error uses up
+    /// none of the step's attempts: the runner stops, and the task manager runs it again from the log after a
+    /// pause, as often as the outage lasts.
+    static func isOutage(_ error: any Error) -> Bool {
+        switch error {
+        case let bus as BusError:
+            return bus.code == .connection
+        case let database as PSQLError:
+            if [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(database.code) { return true }
+            // Class 08 (connection exception), 57P01-57P03 (shutting down, restarting, not yet accepting).
+            let state = database.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+        default:
+            return false
+        }
     }
 
     static func isRetryable(_ error: any Error) -> Bool {

@@ -34,6 +34,17 @@ public enum TestServers {
         return try await registry.managementURL()
     }
 
+    /// Stops the private PostgreSQL and starts it again, same port and data, as an operator's restart would
+    /// (`pause` in between). Only for the private servers: with `$CELLAR_TEST_DATABASE_URL` it throws.
+    public static func restartPostgres(pause: Duration = .seconds(1)) async throws {
+        try await registry.restart(.postgres, pause: pause)
+    }
+
+    /// Stops the private RabbitMQ and starts it again, same port and data (`pause` in between).
+    public static func restartRabbitMQ(pause: Duration = .seconds(1)) async throws {
+        try await registry.restart(.rabbitMQ, pause: pause)
+    }
+
     /// The repository's root folder (for `migrations/` and `statecharts/`).
     public static let projectRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -73,6 +84,18 @@ actor StackRegistry {
     }
 
     func managementURL() throws -> String { try localStack().rabbitMQ.managementURL }
+
+    func restart(_ server: Server, pause: Duration) async throws {
+        guard let stack, started[server] != nil else { throw RestartRefused() }
+        let servers: LocalStack.Servers = server == .postgres ? .postgres : .rabbitMQ
+        await stack.stopInBackground(servers)
+        try await Task.sleep(for: pause)
+        try await stack.startInBackground(servers, logger: TestServers.logger)
+    }
+
+    struct RestartRefused: Error, CustomStringConvertible {
+        var description: String { "only a private test server started by this process can be restarted" }
+    }
 
     private func localStack() throws -> LocalStack {
         if let stack { return stack }
