@@ -21,5 +21,12 @@ extension PostgresClient.Configuration {
         }
         self.init(host: parts.host, port: parts.port ?? 5432, username: user, password: parts.password,
                   database: parts.path, tls: tls)
+        options.additionalStartupParameters = [("application_name", Self.applicationName)]
+    }
+
+    /// `cellar <command>` (e.g. `cellar taskmanager`): who holds a connection shows in `pg_stat_activity`.
+    static var applicationName: String {
+        let command = CommandLine.arguments.dropFirst().first.map { " " + $0 } ?? ""
+        return String("cellar\(command)".prefix(63))
     }
 }

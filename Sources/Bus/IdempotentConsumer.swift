@@ -24,19 +24,17 @@ public struct IdempotentConsumer: Sendable {
             throw BusError(.refused, "a message without message_id cannot be de-duplicated (routing key \(delivery.routingKey))")
         }
         let (name, logger) = (self.name, self.logger)
-        return try await unwrapTransactionError {
-            try await client.withTransaction(logger: logger) { connection in
-                // A concurrent duplicate waits here for the first one's commit, then inserts nothing.
-                let inserted = try await connection.query("""
-                    INSERT INTO inbox (consumer, message_id) VALUES (\(name), \(messageID))
-                    ON CONFLICT DO NOTHING RETURNING 1
-                    """, logger: logger)
-                var isNew = false
-                for try await _ in inserted { isNew = true }
-                guard isNew else { return false }
-                try await effect(connection)
-                return true
-            }
+        return try await client.withGuardedTransaction(logger: logger) { connection in
+            // A concurrent duplicate waits here for the first one's commit, then inserts nothing.
+            let inserted = try await connection.guardedQuery("""
+                INSERT INTO inbox (consumer, message_id) VALUES (\(name), \(messageID))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """, logger: logger)
+            var isNew = false
+            for try await _ in inserted { isNew = true }
+            guard isNew else { return false }
+            try await effect(connection)
+            return true
         }
     }
 }

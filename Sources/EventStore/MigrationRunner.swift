@@ -48,26 +48,24 @@ public struct MigrationRunner: Sendable {
     private func apply(_ file: (name: String, sql: String)) async throws -> Bool {
         let logger = self.logger
         let checksum = Self.checksum(file.sql)
-        return try await unwrapTransactionError {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('cellar:migrations'))", logger: logger)
-                try await connection.query("""
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
-                        name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-                    """, logger: logger)
-                let recorded = try await connection.query(
-                    "SELECT checksum FROM schema_migrations WHERE name = \(file.name)", logger: logger)
-                for try await recordedChecksum in recorded.decode(String.self) {
-                    guard recordedChecksum == checksum else { throw MigrationChanged(name: file.name) }
-                    return false
-                }
-                for statement in SQLScript.statements(in: file.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                try await connection.query(
-                    "INSERT INTO schema_migrations (name, checksum) VALUES (\(file.name), \(checksum))", logger: logger)
-                return true
+        return try await client.withGuardedTransaction(logger: logger) { connection in
+            try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtext('cellar:migrations'))", logger: logger)
+            try await connection.guardedQuery("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            let recorded = try await connection.guardedQuery(
+                "SELECT checksum FROM schema_migrations WHERE name = \(file.name)", logger: logger)
+            for try await recordedChecksum in recorded.decode(String.self) {
+                guard recordedChecksum == checksum else { throw MigrationChanged(name: file.name) }
+                return false
             }
+            for statement in SQLScript.statements(in: file.sql) {
+                try await connection.guardedQuery(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.guardedQuery(
+                "INSERT INTO schema_migrations (name, checksum) VALUES (\(file.name), \(checksum))", logger: logger)
+            return true
         }
     }
 

@@ -80,7 +80,7 @@ public struct PostgresEventStore: Sendable {
         // double the traffic of a batch).
         var recorded: [RecordedEvent] = []
         do {
-            let rows = if let connection { try await connection.query(query, logger: logger) } else { try await client.query(query, logger: logger) }
+            let rows = if let connection { try await connection.guardedQuery(query, logger: logger) } else { try await client.query(query, logger: logger) }
             for try await (position, version, recordedAt, transaction) in rows.decode((Int64, Int, Date, String).self) {
                 let event = events[recorded.count]
                 recorded.append(RecordedEvent(
@@ -109,7 +109,7 @@ public struct PostgresEventStore: Sendable {
     }
 
     static func version(of stream: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let rows = try await connection.query("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
+        let rows = try await connection.guardedQuery("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
         for try await version in rows.decode(Int.self) { return version }
         return 0
     }
@@ -133,7 +133,7 @@ public struct PostgresEventStore: Sendable {
 
     /// The same read as `readAll`, on a given connection (for use inside a transaction).
     static func readAll(after position: LogPosition, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [RecordedEvent] {
-        try await collect(connection.query(readAllQuery(after: position, limit: limit), logger: logger))
+        try await collect(connection.guardedQuery(readAllQuery(after: position, limit: limit), logger: logger))
     }
 
     /// Events in the time range, newest last; for history views.

@@ -52,14 +52,12 @@ public struct ProjectionRunner: Sendable {
     public func rebuild() async throws {
         let logger = store.logger
         let projection = self.projection
-        try await unwrapTransactionError {
-            try await store.client.withTransaction(logger: logger) { connection in
-                try await lock(on: connection)
-                for table in projection.tables {
-                    try await connection.query("TRUNCATE \(unescaped: table)", logger: logger)
-                }
-                try await connection.query("DELETE FROM projection_checkpoints WHERE name = \(projection.name)", logger: logger)
+        try await store.client.withGuardedTransaction(logger: logger) { connection in
+            try await lock(on: connection)
+            for table in projection.tables {
+                try await connection.guardedQuery("TRUNCATE \(unescaped: table)", logger: logger)
             }
+            try await connection.guardedQuery("DELETE FROM projection_checkpoints WHERE name = \(projection.name)", logger: logger)
         }
         try await catchUp()
     }
@@ -73,32 +71,20 @@ public struct ProjectionRunner: Sendable {
         let logger = store.logger
         let projection = self.projection
         let batchSize = self.batchSize
-        return try await unwrapTransactionError {
-            try await store.client.withTransaction(logger: logger) { connection in
-                // One runner per projection at a time; an advisory lock assigns no xid, so it does not hold back
-                // the read fence of others.
-                try await lock(on: connection)
-                let position = try await PostgresEventStore.checkpoint(named: projection.name, on: connection, logger: logger)
-                let events = try await PostgresEventStore.readAll(after: position, limit: batchSize, on: connection, logger: logger)
-                guard let last = events.last else { return 0 }
-                for event in events { try await projection.apply(event, on: connection, logger: logger) }
-                try await PostgresEventStore.saveCheckpoint(last.logPosition, named: projection.name, on: connection, logger: logger)
-                return events.count
-            }
+        return try await store.client.withGuardedTransaction(logger: logger) { connection in
+            // One runner per projection at a time; an advisory lock assigns no xid, so it does not hold back
+            // the read fence of others.
+            try await lock(on: connection)
+            let position = try await PostgresEventStore.checkpoint(named: projection.name, on: connection, logger: logger)
+            let events = try await PostgresEventStore.readAll(after: position, limit: batchSize, on: connection, logger: logger)
+            guard let last = events.last else { return 0 }
+            for event in events { try await projection.apply(event, on: connection, logger: logger) }
+            try await PostgresEventStore.saveCheckpoint(last.logPosition, named: projection.name, on: connection, logger: logger)
+            return events.count
         }
     }
 
     private func lock(on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("projection:" + projection.name)))", logger: store.logger)
-    }
-}
-
-/// `withTransaction` wraps errors; surface the closure's own error so callers can match typed errors.
-public func unwrapTransactionError<T>(_ body: () async throws -> sending T) async throws -> sending T {
-    do {
-        return try await body()
-    } catch let error as PostgresTransactionError {
-        if let closureError = error.closureError { throw closureError }
-        throw error
+        try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtext(\("projection:" + projection.name)))", logger: store.logger)
     }
 }

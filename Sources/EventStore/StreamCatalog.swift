@@ -12,7 +12,7 @@ public struct StreamCatalogProjection: Projection {
     public init() {}
 
     public func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.guardedQuery("""
             INSERT INTO stream_catalog (stream_id, category, version, last_event_type, first_recorded_at, last_recorded_at)
             VALUES (\(event.streamID), \(event.category), \(event.streamVersion), \(event.type), \(event.recordedAt), \(event.recordedAt))
             ON CONFLICT (stream_id) DO UPDATE

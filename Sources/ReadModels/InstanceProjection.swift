@@ -25,21 +25,21 @@ public struct InstanceProjection: Projection {
         switch domainEvent {
         case .instanceCreateRequested(let spec):
             for database in spec.databases {
-                try await connection.query("""
+                try await connection.guardedQuery("""
                     INSERT INTO instance_databases VALUES (\(id), \(database.name), \(database.characterSet), \(database.collate))
                     ON CONFLICT DO NOTHING
                     """, logger: logger)
             }
             for user in spec.users {
-                try await connection.query("""
+                try await connection.guardedQuery("""
                     INSERT INTO instance_users VALUES (\(id), \(user.name), \(user.host), \(user.databases)) ON CONFLICT DO NOTHING
                     """, logger: logger)
             }
         case .guestChangeApplied(let change):
             try await apply(change, instance: id, on: connection, logger: logger)
         case .instanceDeleted:
-            try await connection.query("DELETE FROM instance_databases WHERE instance_id = \(id)", logger: logger)
-            try await connection.query("DELETE FROM instance_users WHERE instance_id = \(id)", logger: logger)
+            try await connection.guardedQuery("DELETE FROM instance_databases WHERE instance_id = \(id)", logger: logger)
+            try await connection.guardedQuery("DELETE FROM instance_users WHERE instance_id = \(id)", logger: logger)
         default:
             break
         }
@@ -50,35 +50,35 @@ public struct InstanceProjection: Projection {
         switch change {
         case .createDatabases(let databases):
             for database in databases {
-                try await connection.query("""
+                try await connection.guardedQuery("""
                     INSERT INTO instance_databases VALUES (\(id), \(database.name), \(database.characterSet), \(database.collate))
                     ON CONFLICT DO NOTHING
                     """, logger: logger)
             }
         case .deleteDatabase(let name):
-            try await connection.query("DELETE FROM instance_databases WHERE instance_id = \(id) AND name = \(name)", logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery("DELETE FROM instance_databases WHERE instance_id = \(id) AND name = \(name)", logger: logger)
+            try await connection.guardedQuery(
                 "UPDATE instance_users SET databases = array_remove(databases, \(name)) WHERE instance_id = \(id)", logger: logger)
         case .createUsers(let users):
             for user in users {
-                try await connection.query("""
+                try await connection.guardedQuery("""
                     INSERT INTO instance_users VALUES (\(id), \(user.name), \(user.host), \(user.databases)) ON CONFLICT DO NOTHING
                     """, logger: logger)
             }
         case .deleteUser(let name, let host):
-            try await connection.query("DELETE FROM instance_users WHERE instance_id = \(id) AND name = \(name) AND host = \(host)", logger: logger)
+            try await connection.guardedQuery("DELETE FROM instance_users WHERE instance_id = \(id) AND name = \(name) AND host = \(host)", logger: logger)
         case .grantAccess(let user, let host, let databases):
-            try await connection.query("""
+            try await connection.guardedQuery("""
                 UPDATE instance_users SET databases = ARRAY(SELECT DISTINCT unnest(databases || \(databases)::text[]) ORDER BY 1)
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
                 """, logger: logger)
         case .revokeAccess(let user, let host, let database):
-            try await connection.query("""
+            try await connection.guardedQuery("""
                 UPDATE instance_users SET databases = array_remove(databases, \(database))
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
                 """, logger: logger)
         case .renameUser(let name, let host, let newName, let newHost):
-            try await connection.query("""
+            try await connection.guardedQuery("""
                 UPDATE instance_users SET name = \(newName), host = \(newHost ?? host) WHERE instance_id = \(id) AND name = \(name) AND host = \(host)
                 """, logger: logger)
         case .changePasswords, .enableRoot, .disableRoot, .updateAccess:
@@ -97,7 +97,7 @@ public struct InstanceProjection: Projection {
         let json = String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self)
         let row = InstanceRecord(state, id: id, version: event.streamVersion, deleted: chart.isFinal(state.leaf),
                                  created: event.recordedAt, updated: event.recordedAt)
-        try await connection.query("""
+        try await connection.guardedQuery("""
             INSERT INTO instances (id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type,
                 datastore_version, address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at,
                 version, deleted, state, cluster_id)

@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Logging
 import PostgresNIO
@@ -121,17 +122,17 @@ public struct OperatorCatalog: Sendable {
     public func upsertVersion(datastore: String, name: String, version: String, manager: String, active: Bool = true) async throws {
         let datastoreID = Self.stableID("datastore:\(datastore)")
         let versionID = Self.stableID("datastore-version:\(datastore):\(name)")
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("""
+        try await client.withGuardedTransaction(logger: logger) { connection in
+            try await connection.guardedQuery("""
                 INSERT INTO datastores (id, name) VALUES (\(datastoreID), \(datastore)) ON CONFLICT (name) DO NOTHING
                 """, logger: logger)
-            try await connection.query("""
+            try await connection.guardedQuery("""
                 INSERT INTO datastore_versions (id, datastore_id, name, version, manager, active)
                 SELECT \(versionID), id, \(name), \(version), \(manager), \(active) FROM datastores WHERE name = \(datastore)
                 ON CONFLICT (datastore_id, name) DO UPDATE SET version = excluded.version, manager = excluded.manager,
                     active = excluded.active
                 """, logger: logger)
-            try await connection.query("""
+            try await connection.guardedQuery("""
                 UPDATE datastores d SET default_version_id = v.id FROM datastore_versions v
                 WHERE d.name = \(datastore) AND d.default_version_id IS NULL AND v.datastore_id = d.id AND v.name = \(name)
                 """, logger: logger)

@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Logging
 import PostgresNIO
@@ -40,7 +41,7 @@ public struct QuotaBook: Sendable {
 
     static func limits(project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
         var limits = defaults
-        let rows = try await connection.query("SELECT resource, hard_limit FROM quotas WHERE project_id = \(project)", logger: logger)
+        let rows = try await connection.guardedQuery("SELECT resource, hard_limit FROM quotas WHERE project_id = \(project)", logger: logger)
         for try await (resource, limit) in rows.decode((String, Int).self) { limits[resource] = limit }
         return limits
     }
@@ -48,7 +49,7 @@ public struct QuotaBook: Sendable {
     /// Instances created and not deleted, plus cluster members asked for whose instance the cluster's saga has
     /// not created yet (so a cluster's members count from the moment it is accepted).
     static func usage(project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
-        let rows = try await connection.query("""
+        let rows = try await connection.guardedQuery("""
             WITH created AS (
                 SELECT c.stream_id, (c.data ->> 'volumeSize')::int AS size FROM events c
                 WHERE c.event_type = 'InstanceCreateRequested' AND c.data ->> 'projectId' = \(project)
@@ -77,7 +78,7 @@ public struct QuotaBook: Sendable {
     ///
     /// Takes a per-project lock held until the transaction ends, so the next creator counts this one.
     public static func exceeded(by requested: [String: Int], project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("quota:" + project)))", logger: logger)
+        try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtext(\("quota:" + project)))", logger: logger)
         let limits = try await limits(project: project, on: connection, logger: logger)
         let usage = try await usage(project: project, on: connection, logger: logger)
         return requested.keys.sorted().filter { resource in

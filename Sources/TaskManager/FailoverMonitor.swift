@@ -54,7 +54,7 @@ struct FailoverMonitor: Sendable {
         while !Task.isCancelled {
             do {
                 try await services.client.withConnection { connection in
-                    let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext('cellar:failover-monitor'))", logger: logger)
+                    let rows = try await connection.guardedQuery("SELECT pg_try_advisory_lock(hashtext('cellar:failover-monitor'))", logger: logger)
                     guard try await rows.collect().first?.decode(Bool.self) == true else { return }
                     logger.info("leading failover detection")
                     defer { logger.info("no longer leading failover detection") }

@@ -118,6 +118,8 @@ struct SagaRunner: Sendable {
         switch error {
         case let bus as BusError:
             return bus.code == .connection
+        case is ConnectionClosed:
+            return true
         case let database as PSQLError:
             if [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(database.code) { return true }
             // Class 08 (connection exception), 57P01-57P03 (shutting down, restarting, not yet accepting).

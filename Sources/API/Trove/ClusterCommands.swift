@@ -56,17 +56,15 @@ public struct ClusterCommands: Sendable {
                 } else {
                     let project = state.version == 0 ? caller.projectID : state.projectId
                     let (store, logger) = (self.store, self.logger)
-                    result = try await unwrapTransactionError {
-                        try await client.withTransaction(logger: logger) { connection in
-                            let over = try await QuotaBook.exceeded(
-                                by: ["instances": added.count, "volumes": added.map(\.volumeSize).reduce(0, +)],
-                                project: project, on: connection, logger: logger)
-                            guard over.isEmpty else {
-                                throw TroveError.overLimit("Quota exceeded for resources: \(over) (each cluster member is an instance); "
-                                    + "ask an administrator to raise them (GET /limits shows them).")
-                            }
-                            return try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
+                    result = try await client.withGuardedTransaction(logger: logger) { connection in
+                        let over = try await QuotaBook.exceeded(
+                            by: ["instances": added.count, "volumes": added.map(\.volumeSize).reduce(0, +)],
+                            project: project, on: connection, logger: logger)
+                        guard over.isEmpty else {
+                            throw TroveError.overLimit("Quota exceeded for resources: \(over) (each cluster member is an instance); "
+                                + "ask an administrator to raise them (GET /limits shows them).")
                         }
+                        return try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
                     }
                 }
                 try await projection.awaitApplied(result.events.last?.logPosition, logger: logger)

@@ -66,35 +66,31 @@ public struct InstanceCommands: Sendable {
                 if case .create(let request) = command {
                     // Quota check, secrets and the event commit together: nothing is recorded when over quota.
                     let (store, logger) = (self.store, self.logger)
-                    result = try await unwrapTransactionError {
-                        try await client.withTransaction(logger: logger) { connection in
-                            let over = try await QuotaBook.exceeded(
-                                by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
-                            guard over.isEmpty else {
-                                throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
-                            }
-                            let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
-                            for (name, value) in sealed {
-                                try await connection.query(
-                                    "INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))", logger: logger)
-                            }
-                            return result
+                    result = try await client.withGuardedTransaction(logger: logger) { connection in
+                        let over = try await QuotaBook.exceeded(
+                            by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
+                        guard over.isEmpty else {
+                            throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
                         }
+                        let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
+                        for (name, value) in sealed {
+                            try await connection.guardedQuery(
+                                "INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))", logger: logger)
+                        }
+                        return result
                     }
                 } else if !sealed.isEmpty {
                     // The passwords a guest change needs commit with its event, or not at all.
                     let (store, logger) = (self.store, self.logger)
-                    result = try await unwrapTransactionError {
-                        try await client.withTransaction(logger: logger) { connection in
-                            let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
-                            for (name, value) in sealed {
-                                try await connection.query("""
-                                    INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))
-                                    ON CONFLICT (stream_id, name) DO UPDATE SET sealed = excluded.sealed, created_at = now()
-                                    """, logger: logger)
-                            }
-                            return result
+                    result = try await client.withGuardedTransaction(logger: logger) { connection in
+                        let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
+                        for (name, value) in sealed {
+                            try await connection.guardedQuery("""
+                                INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))
+                                ON CONFLICT (stream_id, name) DO UPDATE SET sealed = excluded.sealed, created_at = now()
+                                """, logger: logger)
                         }
+                        return result
                     }
                 } else {
                     result = try await store.append(to: stream, expectedVersion: expected, events: newEvents)

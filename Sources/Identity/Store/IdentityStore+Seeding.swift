@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import PostgresNIO
 
@@ -15,12 +16,12 @@ extension IdentityStore {
     public func ensureAdmin(password: @autoclosure () -> String, projectName: String = "admin", userName: String = "admin") async throws -> Bool {
         try await transaction { connection in
             for role in Self.standardRoles {
-                try await connection.query("""
+                try await connection.guardedQuery("""
                     INSERT INTO identity_roles (id, name) VALUES (md5(\("cellar-role:" + role)), \(role))
                     ON CONFLICT (name) DO NOTHING
                     """, logger: logger)
             }
-            try await connection.query("""
+            try await connection.guardedQuery("""
                 INSERT INTO identity_projects (id, name, description)
                 VALUES (\(SecureRandom.identifier()), \(projectName), 'Cellar administrators')
                 ON CONFLICT (domain_id, name) DO NOTHING
@@ -33,7 +34,7 @@ extension IdentityStore {
         }
         let hash = try hasher.hash(password())
         let created = try await transaction { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.guardedQuery("""
                 INSERT INTO identity_users (id, name, password_hash, default_project_id)
                 VALUES (\(SecureRandom.identifier()), \(userName), \(hash), \(project.id))
                 ON CONFLICT (domain_id, name) DO NOTHING

@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import PostgresNIO
 
@@ -14,7 +15,7 @@ extension IdentityStore {
         let id = SecureRandom.identifier()
         return try await mappingUniqueViolation(to: .userExists(name)) {
             try await transaction { connection in
-                let rows = try await connection.query("""
+                let rows = try await connection.guardedQuery("""
                     INSERT INTO identity_users (id, name, password_hash, default_project_id)
                     VALUES (\(id), \(name), \(hash), \(project?.id))
                     RETURNING \(unescaped: Self.userColumns)
@@ -43,8 +44,8 @@ extension IdentityStore {
         let user = try await self.user(nameOrID: user)
         let hash = try hasher.hash(password)
         try await transaction { connection in
-            try await connection.query("UPDATE identity_users SET password_hash = \(hash) WHERE id = \(user.id)", logger: logger)
-            try await connection.query(
+            try await connection.guardedQuery("UPDATE identity_users SET password_hash = \(hash) WHERE id = \(user.id)", logger: logger)
+            try await connection.guardedQuery(
                 "UPDATE identity_tokens SET revoked_at = \(now) WHERE user_id = \(user.id) AND revoked_at IS NULL", logger: logger)
         }
     }
@@ -88,7 +89,7 @@ extension IdentityStore {
     }
 
     func assign(_ role: String, userID: String, projectID: String, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("""
+        let rows = try await connection.guardedQuery("""
             WITH role AS (SELECT id FROM identity_roles WHERE name = \(role))
             INSERT INTO identity_role_assignments (user_id, project_id, role_id)
             SELECT \(userID), \(projectID), id FROM role
@@ -99,7 +100,7 @@ extension IdentityStore {
         for try await _ in rows.decode(String.self) { assigned = true }
         if assigned { return }
         // Nothing inserted: the assignment existed already, or the role does not exist.
-        let known = try await connection.query("SELECT 1 FROM identity_roles WHERE name = \(role)", logger: logger)
+        let known = try await connection.guardedQuery("SELECT 1 FROM identity_roles WHERE name = \(role)", logger: logger)
         for try await _ in known.decode(Int.self) { return }
         throw IdentityError.roleNotFound(role)
     }

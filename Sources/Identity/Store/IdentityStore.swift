@@ -1,3 +1,4 @@
+import EventStore
 import API
 import Foundation
 import Logging
@@ -30,13 +31,9 @@ public struct IdentityStore: TokenValidator {
         self.tokenLifetime = parts.seconds * 1_000_000 + parts.attoseconds / 1_000_000_000_000
     }
 
-    /// Runs `body` in a transaction, surfacing the closure's own error (`IdentityError`) rather than the wrapper.
+    /// Runs `body` in a transaction (its own error, e.g. `IdentityError`, comes through as it is).
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
-        }
+        try await client.withGuardedTransaction(logger: logger) { connection in try await body(connection) }
     }
 
     /// Turns a unique violation into `conflict`; other errors pass through.

@@ -10,11 +10,6 @@ struct ReadableError: Error, CustomStringConvertible {
             return try await body()
         } catch let error as PSQLError {
             throw ReadableError(description: describe(error))
-        } catch let error as PostgresTransactionError {
-            if let inner = error.closureError ?? error.commitError ?? error.beginError, let psql = inner as? PSQLError {
-                throw ReadableError(description: describe(psql))
-            }
-            throw error
         }
     }
 
