@@ -52,7 +52,7 @@ struct ClusterSagaCrashTests {
                 kill(postmasters[0], SIGKILL)
                 try await SagaCrashTests.survive(point, plane)
                 let standby = ids.first { $0 != primary }!
-                let roles = try await Self.waitForRoles([standby: "primary", primary: "replica"], cluster: id, plane)
+                let roles = try await plane.member.waitForClusterRoles([standby: "primary", primary: "replica"], cluster: id)
                 #expect(roles == [standby: "primary", primary: "replica"], "killed at \(point)")
                 primary = standby
             }
@@ -89,21 +89,6 @@ struct ClusterSagaCrashTests {
             #expect(!FileManager.default.fileExists(atPath: plane.folder(of: member).path))
         }
         return try await plane.events("cluster-\(id)").map(\.type)
-    }
-
-    /// Waits (120 s at most) until the cluster's task is NONE and its members have these roles; returns the roles seen last.
-    static func waitForRoles(_ wanted: [String: String], cluster id: String, _ plane: ControlPlane) async throws -> [String: String] {
-        var roles: [String: String] = [:]
-        let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline {
-            let shown = try await plane.trove("GET", "/clusters/\(id)").json["cluster"] as? [String: Any]
-            let members = shown?["instances"] as? [[String: Any]] ?? []
-            roles = Dictionary(members.map { ($0["id"] as? String ?? "", $0["role"] as? String ?? "") }, uniquingKeysWith: { first, _ in first })
-            let task = (shown?["task"] as? [String: Any])?["name"] as? String
-            if roles == wanted, task == "NONE", members.allSatisfy({ $0["status"] as? String == "ACTIVE" }) { return roles }
-            try await Task.sleep(for: .milliseconds(500))
-        }
-        return roles
     }
 
     static func expectNoOpenSaga(_ plane: ControlPlane) async throws {

@@ -273,19 +273,7 @@ struct GaleraClusterTests {
     /// Waits until the cluster's task is `task`; returns its JSON.
     @discardableResult
     static func waitForTask(_ id: String, _ task: String, _ plane: ControlPlane, timeout: Duration = .seconds(240)) async throws -> [String: Any] {
-        let deadline = ContinuousClock.now + timeout
-        var last: [String: Any] = [:]
-        while ContinuousClock.now < deadline {
-            let shown = try await plane.trove("GET", "/clusters/\(id)")
-            last = shown.json["cluster"] as? [String: Any] ?? shown.json
-            if let fault = last["fault"] as? String { throw Failure("cluster \(id) failed: \(fault)") }
-            if (last["task"] as? [String: Any])?["name"] as? String == task,
-               (last["instances"] as? [[String: Any]])?.allSatisfy({ $0["status"] as? String == "ACTIVE" }) == true {
-                return last
-            }
-            try await Task.sleep(for: .milliseconds(500))
-        }
-        throw Failure("cluster \(id) did not reach task \(task) within \(timeout): \(last)")
+        try await plane.member.waitForClusterTask(id, task, timeout: timeout)
     }
 
     static func waitUntilGone(_ id: String, _ plane: ControlPlane, timeout: Duration = .seconds(120)) async throws {

@@ -90,4 +90,37 @@ struct TroveSession: Sendable {
         }
         throw Failure("instance \(id) still answers after \(timeout)")
     }
+
+    /// Waits until the cluster's task is `task` with every member ACTIVE; returns its JSON (a fault throws).
+    func waitForClusterTask(_ id: String, _ task: String, timeout: Duration = .seconds(240)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        var last: [String: Any] = [:]
+        while ContinuousClock.now < deadline {
+            let shown = try await trove("GET", "/clusters/\(id)")
+            last = shown.json["cluster"] as? [String: Any] ?? shown.json
+            if let fault = last["fault"] as? String { throw Failure("cluster \(id) failed: \(fault)") }
+            if (last["task"] as? [String: Any])?["name"] as? String == task,
+               (last["instances"] as? [[String: Any]])?.allSatisfy({ $0["status"] as? String == "ACTIVE" }) == true {
+                return last
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw Failure("cluster \(id) did not reach task \(task) within \(timeout): \(last)")
+    }
+
+    /// Waits (120 s at most) until the cluster's task is NONE, its members ACTIVE with these roles (member id →
+    /// role); returns the roles seen last.
+    func waitForClusterRoles(_ wanted: [String: String], cluster id: String) async throws -> [String: String] {
+        var roles: [String: String] = [:]
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let shown = try await trove("GET", "/clusters/\(id)").json["cluster"] as? [String: Any]
+            let members = shown?["instances"] as? [[String: Any]] ?? []
+            roles = Dictionary(members.map { ($0["id"] as? String ?? "", $0["role"] as? String ?? "") }, uniquingKeysWith: { first, _ in first })
+            let task = (shown?["task"] as? [String: Any])?["name"] as? String
+            if roles == wanted, task == "NONE", members.allSatisfy({ $0["status"] as? String == "ACTIVE" }) { return roles }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return roles
+    }
 }

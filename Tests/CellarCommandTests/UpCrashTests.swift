@@ -5,7 +5,8 @@ import LocalServers
 import PostgresNIO
 import Testing
 
-/// `cellar up` killed with SIGKILL in the middle of a build, started again, then stopped with ten instances.
+/// `cellar up` killed with SIGKILL in the middle of a build, of a cluster build and of a failover, started again;
+/// stopped with ten instances.
 @Suite("cellar up after kill -9 and SIGTERM", .serialized)
 struct UpCrashTests {
     @Test("kill -9 during a create: the next start serves at once, finishes the create, leaves nothing open; SIGTERM with ten instances stops every process")
@@ -53,6 +54,55 @@ struct UpCrashTests {
         #expect(ProcessStatus.processes(commandLineContaining: "postgres -D \(state.url.path)/instances/").count == 10)
         try await second.terminate(timeout: .seconds(60))
         #expect(second.process.exitCode == 0, "\(second.log)")
+        #expect(CellarProcess.serverProcesses(of: stack).isEmpty, "processes left running after SIGTERM")
+    }
+
+    @Test("kill -9 during a cluster's build and during its failover: each next start finishes the work, leaves no saga open")
+    func killNineDuringClusterWork() async throws {
+        let state = StateDirectory(path: "/var/tmp/cellar/tests-crash-cluster-\(getpid())")
+        defer { UpStack.remove(state) }
+        let port = try Loopback.freePort()
+        let settings = UpStack.environment(addressPool: "127.46")
+        let start = { (crashAt: String?) throws -> CellarProcess in
+            try CellarProcess.up(stateDirectory: state, port: port,
+                                 environment: settings.merging(crashAt.map { ["CELLAR_TASKMANAGER_CRASH_AT": $0] } ?? [:]) { $1 })
+        }
+        // Killed while the cluster waits for its members (their builds in flight).
+        let building = try start("CreateCluster/awaitMembers:SagaStepStarted+300")
+        defer { CellarProcess.forceCleanUp(building, state: state) }
+        try await building.waitUntilHealthy()
+        let admin = try await UpStack.signInAsAdmin(port: port, state: state)
+        let member: [String: Any] = ["flavorRef": "1", "volume": ["size": 1]]
+        let created = try await admin.trove("POST", "/clusters", ["cluster": [
+            "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": [member, member],
+            "extended_properties": ["weights": "100:50"],
+        ]])
+        let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
+        #expect(try await building.waitForExit(timeout: .seconds(120)) == 128 + SIGKILL, "\(building.log)")
+
+        // The next start finishes the build; killed in turn while it promotes the standby of a failover.
+        let stack = try LocalStack(stateDirectory: state)
+        let failingOver = try start("FailOver/promote:SagaStepStarted")
+        defer { CellarProcess.forceCleanUp(failingOver, state: state) }
+        try await failingOver.waitUntilHealthy(timeout: .seconds(60))
+        let ready = try await admin.waitForClusterTask(id, "NONE")
+        let ids = try #require(ready["instances"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+        try #require(ids.count == 2)
+        try await UpStack.eventually("no saga left open after the build") { try await UpStack.openSagas(stack) == 0 }
+        let primary = ProcessStatus.processes(commandLineContaining: "-D \(state.url.path)/instances/\(ids[0])/data")
+        try #require(primary.count == 1, "\(primary)")
+        kill(primary[0], SIGKILL)
+        #expect(try await failingOver.waitForExit(timeout: .seconds(120)) == 128 + SIGKILL, "\(failingOver.log)")
+
+        // The last start finishes the failover: the standby is primary, the old primary rejoins as its replica.
+        let last = try start(nil)
+        defer { CellarProcess.forceCleanUp(last, state: state) }
+        try await last.waitUntilHealthy(timeout: .seconds(60))
+        let roles = try await admin.waitForClusterRoles([ids[1]: "primary", ids[0]: "replica"], cluster: id)
+        #expect(roles == [ids[1]: "primary", ids[0]: "replica"])
+        try await UpStack.eventually("no saga left open after the failover") { try await UpStack.openSagas(stack) == 0 }
+        try await last.terminate(timeout: .seconds(60))
+        #expect(last.process.exitCode == 0, "\(last.log)")
         #expect(CellarProcess.serverProcesses(of: stack).isEmpty, "processes left running after SIGTERM")
     }
 }
