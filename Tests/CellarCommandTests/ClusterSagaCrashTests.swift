@@ -78,7 +78,7 @@ struct ClusterSagaCrashTests {
         let ready = try await GaleraClusterTests.waitForTask(id, "NONE", plane)
         let ids = try #require(ready["instances"] as? [[String: Any]]).compactMap { $0["id"] as? String }
         #expect(ids.count == 2, "killed at \(points.create ?? "-")")
-        for member in ids { try SagaCrashTests.expectOneServer(member, plane, after: points.create) }
+        for member in ids { try await SagaCrashTests.expectOneServer(member, plane, after: points.create) }
 
         try plane.startTaskManager(crashAt: points.delete, reviveInterval: 3600)
         #expect(try await plane.trove("DELETE", "/clusters/\(id)").status == 202)

@@ -23,7 +23,7 @@ struct RestartedServersTests {
                 try await restart()
                 for id in ids {
                     try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY", timeout: .seconds(180))
-                    try SagaCrashTests.expectOneServer(id, plane, after: "\(server) restart")
+                    try await SagaCrashTests.expectOneServer(id, plane, after: "\(server) restart")
                     let sagas = try await plane.sagas(of: id)
                     #expect(sagas.count == 1 && sagas.first?.last?.type == "SagaCompleted", "\(server): \(sagas.map { $0.map(\.type) })")
                     let history = try await plane.events("instance-\(id)").map(\.type).filter { !$0.hasPrefix("GuestBecame") }
@@ -50,7 +50,7 @@ struct RestartedServersTests {
                 let members = try #require(ready["instances"] as? [[String: Any]]).compactMap { $0["id"] as? String }
                 #expect(members.count == 2, "\(server): \(ready)")
                 for member in members {
-                    try SagaCrashTests.expectOneServer(member, plane, after: "\(server) restart")
+                    try await SagaCrashTests.expectOneServer(member, plane, after: "\(server) restart")
                     #expect(try await plane.sagas(of: member).count == 1, "\(server): a member built twice")
                 }
                 let history = try await plane.events("cluster-\(id)").map(\.type)
