@@ -9,6 +9,15 @@ public protocol Projection: Sendable {
     var tables: [String] { get }
     /// Applies one event inside the runner's transaction. Must be deterministic (the same log gives the same rows).
     func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws
+    /// Applies a batch of events, in log order, inside the runner's transaction: the same rows as applying each in
+    /// turn. By default one `apply` each; a projection may do the whole batch in a few statements.
+    func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws
+}
+
+extension Projection {
+    public func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        for event in events { try await apply(event, on: connection, logger: logger) }
+    }
 }
 
 /// Feeds a projection from the log, gap-safe, with its checkpoint written in the same transaction as its rows.
@@ -48,6 +57,9 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
+    /// Events per transaction when replaying the whole log (bigger batches, fewer statements per event).
+    static let rebuildBatchSize = 5000
+
     /// Empties the projection's tables and checkpoint, then replays the whole log.
     public func rebuild() async throws {
         let logger = store.logger
@@ -59,7 +71,7 @@ public struct ProjectionRunner: Sendable {
             }
             try await connection.guardedQuery("DELETE FROM projection_checkpoints WHERE name = \(projection.name)", logger: logger)
         }
-        try await catchUp()
+        try await ProjectionRunner(store: store, projection: projection, batchSize: max(batchSize, Self.rebuildBatchSize)).catchUp()
     }
 
     /// Where the projection stands in the log.
@@ -78,7 +90,7 @@ public struct ProjectionRunner: Sendable {
             let position = try await PostgresEventStore.checkpoint(named: projection.name, on: connection, logger: logger)
             let events = try await PostgresEventStore.readAll(after: position, limit: batchSize, on: connection, logger: logger)
             guard let last = events.last else { return 0 }
-            for event in events { try await projection.apply(event, on: connection, logger: logger) }
+            try await projection.apply(batch: events, on: connection, logger: logger)
             try await PostgresEventStore.saveCheckpoint(last.logPosition, named: projection.name, on: connection, logger: logger)
             return events.count
         }

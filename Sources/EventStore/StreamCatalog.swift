@@ -12,14 +12,46 @@ public struct StreamCatalogProjection: Projection {
     public init() {}
 
     public func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        try await apply(batch: [event], on: connection, logger: logger)
+    }
+
+    /// One upsert for the whole batch: each stream's first and last event in it.
+    public func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        var rows: [String: CatalogRow] = [:]
+        var order: [String] = []
+        for event in events {
+            if var row = rows[event.streamID] {
+                row.version = event.streamVersion
+                row.type = event.type
+                row.last = event.recordedAt.timeIntervalSince1970
+                rows[event.streamID] = row
+            } else {
+                order.append(event.streamID)
+                let at = event.recordedAt.timeIntervalSince1970
+                rows[event.streamID] = CatalogRow(stream: event.streamID, category: event.category, version: event.streamVersion,
+                                                  type: event.type, first: at, last: at)
+            }
+        }
+        guard !order.isEmpty else { return }
+        let json = String(decoding: try JSONEncoder().encode(order.compactMap { rows[$0] }), as: UTF8.self)
         try await connection.guardedQuery("""
             INSERT INTO stream_catalog (stream_id, category, version, last_event_type, first_recorded_at, last_recorded_at)
-            VALUES (\(event.streamID), \(event.category), \(event.streamVersion), \(event.type), \(event.recordedAt), \(event.recordedAt))
+            SELECT r.stream, r.category, r.version, r.type, to_timestamp(r.first), to_timestamp(r.last)
+            FROM jsonb_to_recordset(\(json)::jsonb) AS r(stream text, category text, version int, type text, first float8, last float8)
             ON CONFLICT (stream_id) DO UPDATE
             SET version = excluded.version, last_event_type = excluded.last_event_type,
                 last_recorded_at = excluded.last_recorded_at
             WHERE stream_catalog.version < excluded.version
             """, logger: logger)
+    }
+
+    private struct CatalogRow: Encodable {
+        var stream: String
+        var category: String
+        var version: Int
+        var type: String
+        var first: Double
+        var last: Double
     }
 }
 

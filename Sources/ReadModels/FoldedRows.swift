@@ -30,4 +30,16 @@ enum FoldedRows {
         }
         return empty
     }
+
+    /// The states stored in `table` for these ids (ids without a row are missing from the answer).
+    static func states<State: Decodable>(of ids: Set<String>, in table: String, as type: State.Type, on connection: PostgresConnection,
+                                         logger: Logger) async throws -> [String: State] {
+        let rows = try await connection.guardedQuery(
+            "SELECT id, state::text FROM \(unescaped: table) WHERE id = ANY(\(Array(ids)))", logger: logger)
+        var states: [String: State] = [:]
+        for try await (id, stored) in rows.decode((String, String).self) {
+            states[id] = try EventJSON.decoder().decode(State.self, from: Data(stored.utf8))
+        }
+        return states
+    }
 }

@@ -16,12 +16,36 @@ public struct InstanceProjection: Projection {
     public init(chart: Statechart) { self.chart = chart }
 
     public func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        guard event.category == "instance", let domainEvent = FoldedRows.decode(event, as: Instance.Event.self, logger: logger) else { return }
-        let id = String(event.streamID.dropFirst("instance-".count))
-        var state = try await FoldedRows.state(of: id, in: "instances", empty: Instance.State(chart: chart), on: connection, logger: logger)
-        state = Instance.evolve(state, domainEvent, chart: chart)
-        try await save(state, id: id, event: event, on: connection, logger: logger)
+        try await apply(batch: [event], on: connection, logger: logger)
+    }
 
+    /// The batch's instances loaded in one query, folded in memory, saved in one upsert; databases and users
+    /// follow each event that changes them.
+    public func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        let mine = events.filter { $0.category == "instance" }
+        guard !mine.isEmpty else { return }
+        var states = try await FoldedRows.states(of: Set(mine.map(Self.id)), in: "instances", as: Instance.State.self,
+                                                 on: connection, logger: logger)
+        var folded: [String: (first: RecordedEvent, last: RecordedEvent)] = [:]
+        var order: [String] = []
+        for event in mine {
+            guard let domainEvent = FoldedRows.decode(event, as: Instance.Event.self, logger: logger) else { continue }
+            let id = Self.id(of: event)
+            states[id] = Instance.evolve(states[id] ?? Instance.State(chart: chart), domainEvent, chart: chart)
+            if let seen = folded[id] { folded[id] = (seen.first, event) } else { folded[id] = (event, event); order.append(id) }
+            try await applyChildRows(domainEvent, instance: id, on: connection, logger: logger)
+        }
+        guard !order.isEmpty else { return }
+        try await save(order.compactMap { id in
+            guard let state = states[id], let events = folded[id] else { return nil }
+            return (state, id, events.first, events.last)
+        }, on: connection, logger: logger)
+    }
+
+    static func id(of event: RecordedEvent) -> String { String(event.streamID.dropFirst("instance-".count)) }
+
+    /// Databases and users as the event leaves them.
+    private func applyChildRows(_ domainEvent: Instance.Event, instance id: String, on connection: PostgresConnection, logger: Logger) async throws {
         switch domainEvent {
         case .instanceCreateRequested(let spec):
             for database in spec.databases {
@@ -93,18 +117,31 @@ public struct InstanceProjection: Projection {
         state.fault?.statusBefore == "BUILD" ? nil : state.address
     }
 
-    private func save(_ state: Instance.State, id: String, event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        let json = String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self)
-        let row = InstanceRecord(state, id: id, version: event.streamVersion, deleted: chart.isFinal(state.leaf),
-                                 created: event.recordedAt, updated: event.recordedAt)
+    /// One upsert for every instance the batch changed (`created_at` is kept for rows that exist already).
+    private func save(_ folded: [(state: Instance.State, id: String, first: RecordedEvent, last: RecordedEvent)],
+                      on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try folded.map { state, id, first, last in
+            let row = InstanceRecord(state, id: id, version: last.streamVersion, deleted: chart.isFinal(state.leaf),
+                                     created: first.recordedAt, updated: last.recordedAt)
+            return SavedRow(id: id, project: row.projectID, name: row.name, status: row.status, operating: row.operatingStatus,
+                            flavor: row.flavorID, volume: row.volumeSize, type: row.datastoreType, typeVersion: row.datastoreVersion,
+                            address: row.address, configuration: row.configurationID, replicaOf: row.replicaOf,
+                            fault: row.faultMessage, faultAt: row.faultAt?.timeIntervalSince1970,
+                            created: row.created.timeIntervalSince1970, updated: row.updated.timeIntervalSince1970,
+                            version: row.version, deleted: row.deleted, cluster: row.clusterID,
+                            state: String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self))
+        }
+        let json = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
         try await connection.guardedQuery("""
             INSERT INTO instances (id, project_id, name, status, operating_status, flavor_id, volume_size, datastore_type,
                 datastore_version, address, configuration_id, replica_of, fault_message, fault_at, created_at, updated_at,
                 version, deleted, state, cluster_id)
-            VALUES (\(id), \(row.projectID), \(row.name), \(row.status), \(row.operatingStatus), \(row.flavorID),
-                \(row.volumeSize), \(row.datastoreType), \(row.datastoreVersion), \(row.address),
-                \(row.configurationID), \(row.replicaOf), \(row.faultMessage), \(row.faultAt),
-                \(row.created), \(row.updated), \(row.version), \(row.deleted), \(json)::jsonb, \(row.clusterID))
+            SELECT r.id, r.project, r.name, r.status, r.operating, r.flavor, r.volume, r.type, r."typeVersion", r.address,
+                r.configuration, r."replicaOf", r.fault, to_timestamp(r."faultAt"), to_timestamp(r.created), to_timestamp(r.updated),
+                r.version, r.deleted, r.state::jsonb, r.cluster
+            FROM jsonb_to_recordset(\(json)::jsonb) AS r(id text, project text, name text, status text, operating text, flavor text,
+                volume int, type text, "typeVersion" text, address text, configuration text, "replicaOf" text, fault text,
+                "faultAt" float8, created float8, updated float8, version int, deleted bool, cluster text, state text)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
                 operating_status = excluded.operating_status, flavor_id = excluded.flavor_id,
                 volume_size = excluded.volume_size, datastore_type = excluded.datastore_type,
@@ -113,5 +150,19 @@ public struct InstanceProjection: Projection {
                 fault_message = excluded.fault_message, fault_at = excluded.fault_at, updated_at = excluded.updated_at,
                 version = excluded.version, deleted = excluded.deleted, state = excluded.state
             """, logger: logger)
+    }
+
+    /// One row as the upsert reads it (`jsonb_to_recordset`).
+    private struct SavedRow: Encodable {
+        var id, project, name, status, operating, flavor: String
+        var volume: Int
+        var type, typeVersion: String
+        var address, configuration, replicaOf, fault: String?
+        var faultAt: Double?
+        var created, updated: Double
+        var version: Int
+        var deleted: Bool
+        var cluster: String?
+        var state: String
     }
 }
