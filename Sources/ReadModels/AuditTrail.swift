@@ -62,7 +62,7 @@ public struct AuditTrail: Sendable {
             SELECT \(unescaped: PostgresEventStore.recordedColumns) FROM events e
             WHERE (\(streams)::text[] IS NULL OR e.stream_id = ANY(\(streams)::text[]))
               AND (\(filter.type)::text IS NULL OR e.event_type = \(filter.type))
-              AND (\(filter.actor)::text IS NULL OR e.metadata -> 'actor' ->> 'user_id' = \(filter.actor))
+              AND (\(filter.actor)::text IS NULL OR (e.metadata ? 'actor' AND e.metadata -> 'actor' ->> 'user_id' = \(filter.actor)))
               AND (\(filter.since)::timestamptz IS NULL OR e.recorded_at >= \(filter.since))
               AND (\(filter.until)::timestamptz IS NULL OR e.recorded_at < \(filter.until))
               AND e.global_position > \(filter.after ?? 0)
