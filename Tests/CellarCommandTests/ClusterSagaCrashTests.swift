@@ -47,9 +47,8 @@ struct ClusterSagaCrashTests {
             var primary = ids[0]
             for point in points {
                 try plane.startTaskManager(crashAt: point, reviveInterval: 3600)
-                let postmasters = ProcessStatus.processes(commandLineContaining: "-D \(plane.folder(of: primary).path)/data")
-                try #require(postmasters.count == 1, "killed at \(point): \(postmasters)")
-                kill(postmasters[0], SIGKILL)
+                let postmaster = try await TestDatastore.postgresql.onlyServer(in: plane.folder(of: primary))
+                kill(postmaster, SIGKILL)
                 try await SagaCrashTests.survive(point, plane)
                 let standby = ids.first { $0 != primary }!
                 let roles = try await plane.member.waitForClusterRoles([standby: "primary", primary: "replica"], cluster: id)
@@ -91,12 +90,20 @@ struct ClusterSagaCrashTests {
         return try await plane.events("cluster-\(id)").map(\.type)
     }
 
+    /// No saga stream without its end, within 30 s (a saga killed after its last step ends once resumed).
     static func expectNoOpenSaga(_ plane: ControlPlane) async throws {
-        let open = try await plane.database.client.query("""
-            SELECT count(*) FROM events e WHERE e.stream_id LIKE 'saga-%'
-              AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
-              AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
-            """, logger: TestServers.logger)
-        for try await count in open.decode(Int.self) { #expect(count == 0, "sagas left open") }
+        var open = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        repeat {
+            let rows = try await plane.database.client.query("""
+                SELECT count(*)::int FROM events e WHERE e.stream_id LIKE 'saga-%'
+                  AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
+                  AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
+                """, logger: TestServers.logger)
+            for try await count in rows.decode(Int.self) { open = count }
+            if open == 0 { return }
+            try await Task.sleep(for: .milliseconds(250))
+        } while ContinuousClock.now < deadline
+        Issue.record("\(open) sagas left open")
     }
 }

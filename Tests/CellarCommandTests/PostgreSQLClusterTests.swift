@@ -63,13 +63,12 @@ struct PostgreSQLClusterTests {
             #expect(reached == Set(addresses.dropFirst()), "\(reached)")
 
             // kill -9 of the primary's server in the middle of writes through the read-write endpoint.
-            let postmasters = ProcessStatus.processes(commandLineContaining: "-D \(plane.folder(of: ids[0]).path)/data")
-            try #require(postmasters.count == 1, "\(postmasters)")
+            let postmaster = try await TestDatastore.postgresql.onlyServer(in: plane.folder(of: ids[0]))
             var acknowledged: [Int] = []
             var firstFailure: ContinuousClock.Instant?
             var recovered: ContinuousClock.Instant?
             for n in 1...400 where recovered == nil || acknowledged.count < 60 {
-                if n == 20 { kill(postmasters[0], SIGKILL) }
+                if n == 20 { kill(postmaster, SIGKILL) }
                 if try Self.sql(balancer, password: password, "INSERT INTO log VALUES (\(n))").status == 0 {
                     acknowledged.append(n)
                     if firstFailure != nil, recovered == nil { recovered = .now }
@@ -156,8 +155,7 @@ struct PostgreSQLClusterTests {
 
             let guests = plane.guestAgents(of: ids[0])
             try #require(guests.count == 1)
-            let postmaster = ProcessStatus.processes(commandLineContaining: "-D \(plane.folder(of: ids[0]).path)/data")
-            try #require(postmaster.count == 1)
+            let postmaster = try await TestDatastore.postgresql.onlyServer(in: plane.folder(of: ids[0]))
             kill(guests[0], SIGSTOP)
             defer { kill(guests[0], SIGCONT) }
 
@@ -170,7 +168,7 @@ struct PostgreSQLClusterTests {
                 promoted = roles.first { $0.1 == "primary" && $0.0 != ids[0] }?.0
             }
             #expect(promoted == ids[3], "the weight-1 caught-up replica was not the one promoted: \(promoted ?? "nobody")")
-            #expect(!ProcessStatus.isAlive(pid: postmaster[0]), "the isolated primary's server still runs")
+            #expect(!ProcessStatus.isAlive(pid: postmaster), "the isolated primary's server still runs")
             let events = try await plane.events("cluster-\(id)")
             let order = events.map(\.type)
             let fenced = try #require(order.firstIndex(of: "ClusterMemberFenced"), "\(order)")

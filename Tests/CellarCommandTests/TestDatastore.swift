@@ -62,4 +62,16 @@ struct TestDatastore: Sendable, CustomTestStringConvertible {
         default: ProcessStatus.processes(commandLineContaining: "postgres -D \(folder.path)/data")
         }
     }
+
+    /// The PID of the instance's one server, once only one runs (a restart under way shows two for a moment).
+    func onlyServer(in folder: URL) async throws -> Int32 {
+        var found: [Int32] = []
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            found = servers(in: folder)
+            if found.count == 1 { return found[0] }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw Failure("\(found.count) \(type) servers under \(folder.path)")
+    }
 }

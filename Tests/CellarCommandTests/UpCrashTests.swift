@@ -89,9 +89,8 @@ struct UpCrashTests {
         let ids = try #require(ready["instances"] as? [[String: Any]]).compactMap { $0["id"] as? String }
         try #require(ids.count == 2)
         try await UpStack.eventually("no saga left open after the build") { try await UpStack.openSagas(stack) == 0 }
-        let primary = ProcessStatus.processes(commandLineContaining: "-D \(state.url.path)/instances/\(ids[0])/data")
-        try #require(primary.count == 1, "\(primary)")
-        kill(primary[0], SIGKILL)
+        let primary = try await TestDatastore.postgresql.onlyServer(in: state.url.appendingPathComponent("instances/\(ids[0])"))
+        kill(primary, SIGKILL)
         #expect(try await failingOver.waitForExit(timeout: .seconds(120)) == 128 + SIGKILL, "\(failingOver.log)")
 
         // The last start finishes the failover: the standby is primary, the old primary rejoins as its replica.
