@@ -74,19 +74,17 @@ public struct AuditTrail: Sendable {
 
     /// The streams of the project's instances (deleted ones included).
     func instanceStreams(ofProject project: String) async throws -> [String] {
-        let rows = try await client.query("SELECT 'instance-' || id FROM instances WHERE project_id = \(project)", logger: logger)
-        var streams: [String] = []
-        for try await id in rows.decode(String.self) { streams.append(id) }
-        return streams
+        try await streamIDs("SELECT 'instance-' || id FROM instances WHERE project_id = \(project)")
     }
 
     /// The saga streams that events of `stream` started.
     func sagaStreams(triggeredBy stream: String) async throws -> [String] {
-        let rows = try await client.query("""
-            SELECT stream_id FROM events WHERE event_type = 'SagaStarted' AND data ->> 'triggerStream' = \(stream)
-            """, logger: logger)
+        try await streamIDs("SELECT stream_id FROM events WHERE event_type = 'SagaStarted' AND data ->> 'triggerStream' = \(stream)")
+    }
+
+    private func streamIDs(_ query: PostgresQuery) async throws -> [String] {
         var streams: [String] = []
-        for try await id in rows.decode(String.self) { streams.append(id) }
+        for try await id in try await client.query(query, logger: logger).decode(String.self) { streams.append(id) }
         return streams
     }
 

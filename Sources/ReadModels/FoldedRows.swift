@@ -24,11 +24,7 @@ enum FoldedRows {
     /// The state stored in `table`'s row `id`, or `empty` when there is none yet.
     static func state<State: Decodable>(of id: String, in table: String, empty: State, on connection: PostgresConnection,
                                         logger: Logger) async throws -> State {
-        let rows = try await connection.guardedQuery("SELECT state::text FROM \(unescaped: table) WHERE id = \(id)", logger: logger)
-        for try await stored in rows.decode(String.self) {
-            return try EventJSON.decoder().decode(State.self, from: Data(stored.utf8))
-        }
-        return empty
+        try await states(of: [id], in: table, as: State.self, on: connection, logger: logger)[id] ?? empty
     }
 
     /// The states stored in `table` for these ids (ids without a row are missing from the answer).

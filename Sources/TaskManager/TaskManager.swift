@@ -83,7 +83,7 @@ public struct TaskManager: Sendable {
     /// A trigger: start its saga (once; a redelivered trigger finds the saga started) and schedule it.
     func handle(_ delivery: Delivery) async throws {
         let event = try JSONDecoder().decode(PublishedEvent.self, from: delivery.body)
-        guard let definition = triggers.first(where: { $0.eventType == event.type })?.saga else { return }
+        guard let definition = Saga.Definition.triggered(by: event.type, among: triggers) else { return }
         let (instanceID, clusterID): (String, String?)
         if event.stream.hasPrefix("instance-") {
             (instanceID, clusterID) = (String(event.stream.dropFirst("instance-".count)), nil)
@@ -154,7 +154,7 @@ public struct TaskManager: Sendable {
         }
         if !open.isEmpty { services.logger.info("resuming open sagas", metadata: ["count": "\(open.count)"]) }
         for (sagaID, start) in open {
-            guard let definition = triggers.first(where: { $0.saga.name == start.saga })?.saga else { continue }
+            guard let definition = Saga.Definition.named(start.saga, among: triggers) else { continue }
             await schedule(sagaID: sagaID, start: start, definition: definition)
         }
     }

@@ -95,12 +95,7 @@ struct ClusterSagaCrashTests {
         var open = 0
         let deadline = ContinuousClock.now + .seconds(30)
         repeat {
-            let rows = try await plane.database.client.query("""
-                SELECT count(*)::int FROM events e WHERE e.stream_id LIKE 'saga-%'
-                  AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
-                  AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
-                """, logger: TestServers.logger)
-            for try await count in rows.decode(Int.self) { open = count }
+            open = try await UpStack.openSagas(plane.database.client)
             if open == 0 { return }
             try await Task.sleep(for: .milliseconds(250))
         } while ContinuousClock.now < deadline

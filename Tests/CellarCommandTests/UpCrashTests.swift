@@ -14,10 +14,8 @@ struct UpCrashTests {
         let state = StateDirectory(path: "/var/tmp/cellar/tests-crash-\(getpid())")
         defer { UpStack.remove(state) }
         let port = try Loopback.freePort()
-        let settings = UpStack.environment(addressPool: "127.46")
         // The task manager runs inside `cellar up`: at this point the whole process dies, as with kill -9.
-        let first = try CellarProcess.up(stateDirectory: state, port: port,
-                                         environment: settings.merging(["CELLAR_TASKMANAGER_CRASH_AT": "prepareDatastore:SagaStepStarted+300"]) { $1 })
+        let first = try UpStack.start(state, port: port, addressPool: "127.46", crashAt: "prepareDatastore:SagaStepStarted+300")
         defer { CellarProcess.forceCleanUp(first, state: state) }
         try await first.waitUntilHealthy()
         let admin = try await UpStack.signInAsAdmin(port: port, state: state)
@@ -35,7 +33,7 @@ struct UpCrashTests {
             #expect(inherited.isEmpty, "\(pid) (\(ProcessStatus.commandLine(of: pid) ?? "?")) holds \(inherited)")
         }
 
-        let second = try CellarProcess.up(stateDirectory: state, port: port, environment: settings)
+        let second = try UpStack.start(state, port: port, addressPool: "127.46")
         defer { CellarProcess.forceCleanUp(second, state: state) }
         try await second.waitUntilHealthy(timeout: .seconds(60))
         try await admin.waitFor(id, status: "ACTIVE", operating: "HEALTHY", timeout: .seconds(120))
@@ -62,11 +60,7 @@ struct UpCrashTests {
         let state = StateDirectory(path: "/var/tmp/cellar/tests-crash-cluster-\(getpid())")
         defer { UpStack.remove(state) }
         let port = try Loopback.freePort()
-        let settings = UpStack.environment(addressPool: "127.46")
-        let start = { (crashAt: String?) throws -> CellarProcess in
-            try CellarProcess.up(stateDirectory: state, port: port,
-                                 environment: settings.merging(crashAt.map { ["CELLAR_TASKMANAGER_CRASH_AT": $0] } ?? [:]) { $1 })
-        }
+        let start = { (crashAt: String?) in try UpStack.start(state, port: port, addressPool: "127.46", crashAt: crashAt) }
         // Killed while the cluster waits for its members (their builds in flight).
         let building = try start("CreateCluster/awaitMembers:SagaStepStarted+300")
         defer { CellarProcess.forceCleanUp(building, state: state) }
@@ -137,17 +131,26 @@ enum UpStack {
 
     /// Sagas whose stream has not ended.
     static func openSagas(_ stack: LocalStack) async throws -> Int {
-        try await TestDatabase.withClient(url: stack.postgres.url) { client in
-            let rows = try await client.query("""
-                SELECT count(*)::int FROM events e
-                WHERE e.stream_id LIKE 'saga-%'
-                  AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
-                  AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
-                """, logger: TestServers.logger)
-            var count = 0
-            for try await value in rows.decode(Int.self) { count = value }
-            return count
-        }
+        try await TestDatabase.withClient(url: stack.postgres.url) { client in try await openSagas(client) }
+    }
+
+    /// Sagas whose stream has not ended, in the database of `client`.
+    static func openSagas(_ client: PostgresClient) async throws -> Int {
+        let rows = try await client.query("""
+            SELECT count(*)::int FROM events e
+            WHERE e.stream_id LIKE 'saga-%'
+              AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
+              AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
+            """, logger: TestServers.logger)
+        var count = 0
+        for try await value in rows.decode(Int.self) { count = value }
+        return count
+    }
+
+    /// Starts `cellar up` on the test's state folder and port; `crashAt` sets `CELLAR_TASKMANAGER_CRASH_AT`.
+    static func start(_ state: StateDirectory, port: Int, addressPool: String, crashAt: String? = nil) throws -> CellarProcess {
+        try CellarProcess.up(stateDirectory: state, port: port, environment: environment(addressPool: addressPool)
+            .merging(crashAt.map { ["CELLAR_TASKMANAGER_CRASH_AT": $0] } ?? [:]) { $1 })
     }
 
     /// Waits (up to 30 s) until `condition` holds.

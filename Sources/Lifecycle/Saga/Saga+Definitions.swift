@@ -29,11 +29,15 @@ extension Saga.Definition {
         triggers.map { (Cluster.Event.eventTypes.contains($0.eventType) ? "cluster." : "instance.") + $0.eventType }
     }
 
-    /// The saga an event starts, if any.
-    public static func triggered(by eventType: String) -> Saga.Definition? {
+    /// The saga an event starts, if any, among `triggers` (the product's unless given: a benchmark adds its own).
+    public static func triggered(by eventType: String,
+                                 among triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Definition.triggers) -> Saga.Definition? {
         triggers.first { $0.eventType == eventType }?.saga
     }
 
-    /// The definition called `name`.
-    public static func named(_ name: String) -> Saga.Definition? { all.first { $0.name == name } }
+    /// The definition called `name`, among those `triggers` start (every saga has a trigger).
+    public static func named(_ name: String,
+                             among triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Definition.triggers) -> Saga.Definition? {
+        triggers.first { $0.saga.name == name }?.saga
+    }
 }
