@@ -58,7 +58,10 @@ let package = Package(
             ]
         ),
         // Sealing of passwords on their way to guests (AES-256-GCM).
-        .target(name: "Secrets", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Secrets", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         // Compute drivers: where instances run (the process driver: a local guest agent process per instance).
         .target(name: "Compute", dependencies: ["LocalServers"]),
         // The wire contract between the control plane and guests: RPC methods and bodies, the guest's report.
@@ -166,6 +169,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(
             name: "EventStoreTests",
             dependencies: [

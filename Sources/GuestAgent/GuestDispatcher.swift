@@ -50,7 +50,8 @@ struct GuestDispatcher: Sendable {
             return try await dispatch(request)
         } catch let error as PSQLError {
             // PSQLError prints nothing useful by design; the server's own message is what an operator needs.
-            let message = error.serverInfo?[.message] ?? String(reflecting: error)
+            // Never the statement (`String(reflecting:)` would print it): the server's own message, or the failure's kind.
+            let message = error.serverInfo?[.message] ?? "the datastore connection failed (\(error.code))"
             logger.error("rpc failed in the datastore", metadata: ["method": "\(request.method)", "error": "\(message)"])
             throw RemoteFailure(type: "DatastoreError", message: message)
         } catch {

@@ -2,27 +2,31 @@ import Bus
 import Foundation
 import GuestProtocol
 import LocalServers
+import Secrets
 
 /// SQL to the instance's MariaDB as its administrator (`root@localhost`, over the socket only, which the
 /// guest and the server alone can reach), through the `mariadb` command-line client: statements go on its
-/// stdin, never on a command line, and a failure never repeats a password it was given.
+/// stdin, never on a command line. Passwords never go into the SQL (`passwordHash(of:)` does instead).
 struct MariaDBClient: Sendable {
     let socket: String
 
     static let executable = "/usr/bin/mariadb"
 
+    /// The session's quoting rules, whatever a configuration group sets globally: `literal(_:)` escapes with
+    /// backslashes, which `NO_BACKSLASH_ESCAPES` would make plain characters (and `ANSI_QUOTES` turns `"` into
+    /// an identifier quote). Set first in every batch.
+    static let sessionQuoting = "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';\n"
+
     /// Runs `sql` (one or more statements); returns the result rows of the last one, tab-separated fields.
-    /// `secrets` are replaced by `***` in any error.
     @discardableResult
-    func run(_ sql: String, secrets: [String] = []) throws -> [[String]] {
+    func run(_ sql: String) throws -> [[String]] {
         do {
             let output = try CommandRunner.run(Self.executable, [
                 "--no-defaults", "--socket=\(socket)", "--user=root", "--batch", "--skip-column-names", "--connect-timeout=5",
-            ], input: Data(sql.utf8))
+            ], input: Data((Self.sessionQuoting + sql).utf8))
             return output.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         } catch let failure as CommandFailure {
-            var message = failure.output.split(separator: "\n").first.map(String.init) ?? "exit status \(failure.status)"
-            for secret in secrets where !secret.isEmpty { message = message.replacingOccurrences(of: secret, with: "***") }
+            let message = failure.output.split(separator: "\n").first.map(String.init) ?? "exit status \(failure.status)"
             throw RemoteFailure(type: "DatastoreError", message: message)
         }
     }
@@ -37,6 +41,10 @@ struct MariaDBClient: Sendable {
     static func literal(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
+
+    /// `PASSWORD '<mysql_native_password hash>'`, for `IDENTIFIED BY`: hex digits only, so no quoting rule and
+    /// no statement log can expose or break the password.
+    static func passwordHash(of password: String) -> String { "PASSWORD '\(PasswordVerifier.mysqlNativePassword(password))'" }
 
     /// `'name'@'host'`.
     static func account(_ name: String, _ host: String) -> String { "\(literal(name))@\(literal(host))" }

@@ -48,7 +48,7 @@ extension MariaDBManager {
                         throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
                     }
                     let verb = exists ? "ALTER USER" : "CREATE USER"
-                    try client.run("\(verb) \(SQL.account(user.name, host)) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
+                    try client.run("\(verb) \(SQL.account(user.name, host)) IDENTIFIED BY \(SQL.passwordHash(of: password))")
                 }
             }
         }
@@ -121,7 +121,7 @@ extension MariaDBManager {
                 let present = try hosts.filter { try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal($0))") }
                 guard !present.isEmpty else { throw RemoteFailure(type: "InvalidUser", message: "user \(user.name)@\(user.host) does not exist") }
                 for host in present {
-                    try client.run("ALTER USER \(SQL.account(user.name, host)) IDENTIFIED BY \(SQL.literal(password))", secrets: [password])
+                    try client.run("ALTER USER \(SQL.account(user.name, host)) IDENTIFIED BY \(SQL.passwordHash(of: password))")
                 }
             }
         }
@@ -156,10 +156,10 @@ extension MariaDBManager {
             for host in hosts {
                 let account = SQL.account("root", host)
                 try client.run("""
-                    CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(SQL.literal(secret));
-                    ALTER USER \(account) IDENTIFIED BY \(SQL.literal(secret)) ACCOUNT UNLOCK;
+                    CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(SQL.passwordHash(of: secret));
+                    ALTER USER \(account) IDENTIFIED BY \(SQL.passwordHash(of: secret)) ACCOUNT UNLOCK;
                     GRANT ALL PRIVILEGES ON *.* TO \(account) WITH GRANT OPTION;
-                    """, secrets: [secret])
+                    """)
             }
         }
         return secret

@@ -12,32 +12,50 @@ extension MariaDBManager {
         }
         // Variables the previous group set and this one does not go back to Cellar's value, or the server's default.
         let removed = Set(state.overrides.keys).subtracting(values.keys)
+        let previous = state.overrides
         state.overrides = values
         try writeOptions()
-        try state.save(to: paths.guestState)
-        guard isServerRunning() else { return OverridesOutcome(pendingRestart: []) }
+        guard isServerRunning() else {
+            try state.save(to: paths.guestState)
+            return OverridesOutcome(pendingRestart: [])
+        }
         var settings: [(name: String, literal: String)] = values.keys.sorted().map { name in
-            let value = MariaDBOptionsFile.optionValue(values[name]!)
-            return (name, { if case .string = values[name]! { MariaDBClient.literal(value) } else { value } }())
+            if case .string(let text) = values[name]! { return (name, MariaDBClient.literal(text)) }
+            return (name, MariaDBOptionsFile.optionValue(values[name]!))
         }
         let cellars = Dictionary(options.tunedSettings.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         settings += removed.sorted().map { ($0, cellars[$0] ?? "DEFAULT") }
         let toApply = settings
-        let pending = try await admin { client in
+        let pending: [String]
+        do {
+            pending = try await setGlobals(toApply)
+        } catch {
+            // The server refused a value: the previous group's file stays (values set before it go back at the
+            // next restart at the latest; the caller records the failure).
+            state.overrides = previous
+            try writeOptions()
+            throw error
+        }
+        try state.save(to: paths.guestState)
+        logger.info("configuration applied", metadata: ["values": "\(values.count)", "pending_restart": "\(pending)"])
+        return OverridesOutcome(pendingRestart: pending)
+    }
+
+    /// `SET GLOBAL` of each dynamic variable; returns the ones only a restart brings in.
+    private func setGlobals(_ settings: [(name: String, literal: String)]) async throws -> [String] {
+        try await admin { client in
             var pending: [String] = []
-            for (name, literal) in toApply {
+            for (name, literal) in settings {
                 let dynamic = try client.exists("""
                     SELECT 1 FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = \(MariaDBClient.literal(name.uppercased())) AND READ_ONLY = 'NO'
                     """)
                 guard dynamic else { pending.append(name); continue }
                 do { try client.run("SET GLOBAL \(name) = \(literal)") } catch let failure as RemoteFailure {
-                    throw RemoteFailure(type: "InvalidConfiguration", message: "MariaDB refused \(name) = \(literal): \(failure.message)")
+                    throw RemoteFailure(type: "InvalidConfiguration", message: "MariaDB refused the value of \(name): \(failure.message)")
                 }
             }
             return pending
         }
-        logger.info("configuration applied", metadata: ["values": "\(values.count)", "pending_restart": "\(pending)"])
-        return OverridesOutcome(pendingRestart: pending)
     }
 
     /// The group's values as the server runs them now (MariaDB has no one view of "changed from default").

@@ -84,10 +84,14 @@ struct MariaDBOptionsFile: Equatable {
         return "# The attached configuration group\n" + lines.joined(separator: "\n") + "\n"
     }
 
-    /// A value as the options file (and `SET GLOBAL`, quoted there) takes it: booleans as ON/OFF.
+    /// A value as the options file takes it: booleans as ON/OFF, strings in double quotes with the reader's
+    /// escapes (unquoted, a `#` would start a comment and a line break a new option).
     static func optionValue(_ value: ParameterValue) -> String {
         switch value {
         case .boolean(let on): on ? "ON" : "OFF"
+        case .string(let text):
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "\""
         default: value.description
         }
     }

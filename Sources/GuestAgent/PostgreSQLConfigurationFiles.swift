@@ -74,7 +74,7 @@ struct PostgreSQLConfigurationFiles: Equatable {
     static func standbySettings(primaryAddress: String, port: Int, password: String, slotName: String) -> String {
         let conninfo = "host=\(primaryAddress) port=\(port) user=\(replicationUser) password=\(password) application_name=\(slotName) connect_timeout=2"
         return """
-            primary_conninfo = '\(conninfo.replacingOccurrences(of: "'", with: "''"))'
+            primary_conninfo = \(quoted(conninfo))
             primary_slot_name = '\(slotName)'
 
             """
@@ -105,11 +105,16 @@ struct PostgreSQLConfigurationFiles: Equatable {
     /// The group's values as `postgresql.conf` lines.
     static func overridesSection(_ values: [String: ParameterValue]) -> String {
         guard !values.isEmpty else { return "" }
-        let lines = values.keys.sorted().map { name -> String in
-            let text = values[name]!.description.replacingOccurrences(of: "'", with: "''")
-            return "\(name) = '\(text)'"
-        }
+        let lines = values.keys.sorted().map { "\($0) = \(quoted(values[$0]!.description))" }
         return "# The attached configuration group\n" + lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A `postgresql.conf` string: the file's reader takes backslash escapes inside quotes, so backslashes are
+    /// doubled as well as quotes, and a line break (which would end the line) is written as `\n`.
+    static func quoted(_ text: String) -> String {
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
+            .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+        return "'" + escaped + "'"
     }
 
     /// `pg_hba.conf` lines for clients over TCP: passwords (SCRAM), from the allowed networks only.

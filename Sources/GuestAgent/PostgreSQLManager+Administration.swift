@@ -62,7 +62,7 @@ extension PostgreSQLManager {
                     throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
                 }
                 let verb = exists ? "ALTER" : "CREATE"
-                try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(role) LOGIN PASSWORD \(SQLText.literal(password))"), logger: self.logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(role) LOGIN PASSWORD \(SQLText.verifier(of: password))"), logger: self.logger)
             }
         }
         for user in users { try await grant(user: user.name, host: user.host, databases: user.databases) }
@@ -141,7 +141,7 @@ extension PostgreSQLManager {
                 guard try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(user.name)", on: connection) else {
                     throw RemoteFailure(type: "InvalidUser", message: "user \(user.name) does not exist")
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(SQLText.identifier(user.name)) PASSWORD \(SQLText.literal(password))"), logger: self.logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(SQLText.identifier(user.name)) PASSWORD \(SQLText.verifier(of: password))"), logger: self.logger)
             }
         }
     }
@@ -165,7 +165,7 @@ extension PostgreSQLManager {
         let secret = password ?? RandomPassword.make()
         try await withAdmin { connection in
             let verb = try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = 'root'", on: connection) ? "ALTER" : "CREATE"
-            try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE root SUPERUSER LOGIN PASSWORD \(SQLText.literal(secret))"), logger: self.logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE root SUPERUSER LOGIN PASSWORD \(SQLText.verifier(of: secret))"), logger: self.logger)
         }
         return secret
     }

@@ -256,7 +256,7 @@ extension PostgreSQLManager: ReplicatingManager {
                 throw Self.missingReplicationPassword
             }
             let verb = exists ? "ALTER" : "CREATE"
-            try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(user) WITH REPLICATION LOGIN PASSWORD \(SQLText.literal(password))"),
+            try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(user) WITH REPLICATION LOGIN PASSWORD \(SQLText.verifier(of: password))"),
                                        logger: self.logger)
         }
     }

@@ -53,7 +53,7 @@ struct IdentitySetup: Sendable {
     ///
     /// With a local stack the generated password is kept in `<state>/admin-credentials.json` and, as shell
     /// variables, `<state>/admin-openrc` (both mode 600); the password itself is printed only to a terminal, never
-    /// into a log that stdout may be. Without a state folder it is printed once, when created (or it would be lost).
+    /// into a log that stdout may be. Without a state folder it is printed once, when created, to a terminal only.
     func seedAdmin(stateDirectory: URL?) async throws {
         if external != nil {
             say("Tokens are validated by the Keystone at \(authURL); Cellar's own identity service is off.")
@@ -88,8 +88,11 @@ struct IdentitySetup: Sendable {
             } else {
                 say("Admin credentials (project admin, domain Default): . \(openrc.path)")
             }
-        } else if created {
+        } else if created && isatty(STDOUT_FILENO) == 1 {
             say("Admin credentials (project admin, domain Default), shown this once:\n  \(exports)")
+        } else if created {
+            // stdout is a file or a pipe (a log): the password must not land there.
+            say("Admin user created (project admin, domain Default); set its password with `cellar identity user password admin`.")
         }
     }
 }
