@@ -41,14 +41,17 @@ public struct ServerRequest: Sendable, Equatable {
     public var datastore: String
     /// e.g. `15`.
     public var datastoreVersion: String
+    /// Who shares the instance's isolation (its OS user, on the process driver): its cluster's id, else its own.
+    public var isolationGroup: String
 
     /// Creates a request.
-    public init(instanceID: String, address: String, port: Int, datastore: String, datastoreVersion: String) {
+    public init(instanceID: String, address: String, port: Int, datastore: String, datastoreVersion: String, isolationGroup: String? = nil) {
         self.instanceID = instanceID
         self.address = address
         self.port = port
         self.datastore = datastore
         self.datastoreVersion = datastoreVersion
+        self.isolationGroup = isolationGroup ?? instanceID
     }
 }
 

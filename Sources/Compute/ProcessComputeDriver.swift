@@ -8,6 +8,11 @@ import Glibc
 /// `cellar guestagent` process, started in a session of its own so it outlives the task manager that started
 /// it. The folder is the whole truth: `server.json` says which process is the instance's guest agent, so a
 /// restarted task manager finds it again, and a lock file keeps two task managers from starting it twice.
+///
+/// Run as root (as `cellar up` and the task manager are on a server), the driver isolates instances as VMs are:
+/// each instance (or cluster) gets an OS user of its own (`InstanceUser`), its folder and runtime folder belong to
+/// that user alone (mode 700), and its guest agent starts as that user, never as root; the driver writes into
+/// those folders only through fresh files renamed into place, never through a link the tenant could have planted.
 public struct ProcessComputeDriver: ComputeDriver {
     /// Where instance folders live (`<state>/instances`).
     public let root: URL
@@ -22,19 +27,21 @@ public struct ProcessComputeDriver: ComputeDriver {
         public var brokerURL: @Sendable (_ instanceID: String) throws -> String
         /// Seconds between heartbeats.
         public var heartbeatInterval: Double
-        /// The OS user datastore servers run as when the guest runs as root.
-        public var databaseOSUser: String
         /// The key of a guest (base64), which opens the passwords sealed for it; written into its folder only.
         public var guestKey: @Sendable (_ instanceID: String) -> String
+        /// Makes the host's prepared data directory of a datastore (`<root>/.prepared`, readable by every instance's
+        /// user, writable by none) when it is missing; the guest copies it instead of initializing from nothing.
+        public var prepareDataDirectory: @Sendable (_ datastore: String, _ preparedFolder: URL) throws -> Void
 
         /// Creates a launch description.
         public init(executable: String, brokerURL: @escaping @Sendable (_ instanceID: String) throws -> String, heartbeatInterval: Double,
-                    databaseOSUser: String, guestKey: @escaping @Sendable (_ instanceID: String) -> String) {
+                    guestKey: @escaping @Sendable (_ instanceID: String) -> String,
+                    prepareDataDirectory: @escaping @Sendable (_ datastore: String, _ preparedFolder: URL) throws -> Void) {
             self.executable = executable
             self.brokerURL = brokerURL
             self.heartbeatInterval = heartbeatInterval
-            self.databaseOSUser = databaseOSUser
             self.guestKey = guestKey
+            self.prepareDataDirectory = prepareDataDirectory
         }
     }
 
@@ -50,8 +57,16 @@ public struct ProcessComputeDriver: ComputeDriver {
     /// A short folder for the instance's sockets (a Unix socket path may be at most 107 bytes, and instance
     /// folders can be deep): made on allocate, removed on release, like a VM's /run.
     public static func runtimeDirectory(of instanceID: String) -> URL {
-        URL(fileURLWithPath: "/tmp/cellar-run/\(instanceID)", isDirectory: true)
+        runtimeRoot.appendingPathComponent(instanceID, isDirectory: true)
     }
+
+    static let runtimeRoot = URL(fileURLWithPath: "/tmp/cellar-run", isDirectory: true)
+
+    /// True when instances get OS users of their own (the driver runs as root).
+    public static var isolatesInstances: Bool { geteuid() == 0 }
+
+    /// Where the prepared data directories are.
+    var preparedFolder: URL { root.appendingPathComponent(".prepared", isDirectory: true) }
 
     public func allocate(_ request: ServerRequest) async throws -> Server {
         try await onDedicatedThread { try allocateBlocking(request) }
@@ -108,29 +123,73 @@ public struct ProcessComputeDriver: ComputeDriver {
             if let record = readRecord(request.instanceID), record.livePID(commandMarker: request.instanceID) != nil {
                 return record.server  // already running: found again, not started twice
             }
+            try guest.prepareDataDirectory(request.datastore, preparedFolder)
+            let runtime = Self.runtimeDirectory(of: request.instanceID)
+            var user: InstanceUser?
+            if Self.isolatesInstances {
+                user = try withUsersLock {
+                    // A folder keeps the user it was given first (nothing in it, which its tenant may edit, decides).
+                    let given = InstanceUser.owner(of: folder.path).flatMap { InstanceUser.isInstanceUser($0) ? $0 : nil }
+                    return try giveFolders(folder, runtime, to: given ?? InstanceUser.ensure(InstanceUser.name(forGroup: request.isolationGroup)))
+                }
+            } else {
+                try makeRuntimeFolder(runtime, owner: nil)
+            }
             let record = ServerRecord(
                 serverID: "process-\(request.instanceID)", address: request.address, port: request.port,
                 datastore: request.datastore, datastoreVersion: request.datastoreVersion,
-                pid: try startGuest(request, in: folder), startedAt: Date())
-            try JSONEncoder().encode(record).write(to: folder.appendingPathComponent("server.json"), options: .atomic)
+                pid: try startGuest(request, in: folder, runtime: runtime, as: user), startedAt: Date())
+            try writePrivateFile(try JSONEncoder().encode(record), to: folder.appendingPathComponent("server.json"))
             return record.server
         }
     }
 
-    private func startGuest(_ request: ServerRequest, in folder: URL) throws -> Int32 {
-        let runtime = Self.runtimeDirectory(of: request.instanceID)
-        try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: runtime.deletingLastPathComponent().path)
+    /// Hands the instance's folder and runtime folder to its user (mode 700: nobody else enters). A folder of an
+    /// earlier owner (an instance made before isolation) is handed over whole, links not followed.
+    private func giveFolders(_ folder: URL, _ runtime: URL, to user: InstanceUser) throws -> InstanceUser {
+        if let owner = InstanceUser.owner(of: folder.path), owner.uid != user.uid {
+            try CommandRunner.run("/bin/chown", ["-R", "--no-dereference", "\(user.uid):\(user.gid)", folder.path])
+        }
+        guard chmod(folder.path, 0o700) == 0, chown(folder.path, user.uid, user.gid) == 0 else {
+            throw ComputeError("cannot hand \(folder.path) to \(user.name): \(String(cString: strerror(errno)))")
+        }
+        try makeRuntimeFolder(runtime, owner: user)
+        return user
+    }
+
+    /// `/tmp/cellar-run/<id>` (sockets): the shared parent is root's and nobody else writes it, so no entry in it
+    /// can be a tenant's link; the instance's own folder is its user's, mode 700.
+    private func makeRuntimeFolder(_ runtime: URL, owner: InstanceUser?) throws {
+        let parent = runtime.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        var info = stat()
+        guard lstat(parent.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else {
+            throw ComputeError("\(parent.path) is not a folder of this user: refusing to put sockets there")
+        }
+        _ = chmod(parent.path, 0o755)
+        try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard let owner else { return }
+        guard lstat(runtime.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+              lchown(runtime.path, owner.uid, owner.gid) == 0, chmod(runtime.path, 0o700) == 0 else {
+            throw ComputeError("cannot hand \(runtime.path) to \(owner.name)")
+        }
+    }
+
+    private func startGuest(_ request: ServerRequest, in folder: URL, runtime: URL, as user: InstanceUser?) throws -> Int32 {
         // The guest's own key reaches it through its folder (mode 600), never through the bus or its command line.
         let keyFile = folder.appendingPathComponent("guest.key")
-        try writePrivateFile(Data(guest.guestKey(request.instanceID).utf8), to: keyFile)
-        let arguments = [
-            "guestagent", "--instance-id", request.instanceID, "--directory", folder.path, "--runtime-directory", runtime.path,
-            "--key-file", keyFile.path,
+        try writePrivateFile(Data(guest.guestKey(request.instanceID).utf8), to: keyFile, owner: user.map { ($0.uid, $0.gid) })
+        var command = [
+            guest.executable, "guestagent", "--instance-id", request.instanceID, "--directory", folder.path,
+            "--runtime-directory", runtime.path, "--key-file", keyFile.path,
             "--address", request.address, "--port", "\(request.port)", "--datastore", request.datastore,
-            "--heartbeat-interval", "\(guest.heartbeatInterval)", "--os-user", guest.databaseOSUser,
+            "--heartbeat-interval", "\(guest.heartbeatInterval)",
         ]
-        let pid = try spawn(guest.executable, arguments, environment: ["CELLAR_AMQP_URL": try guest.brokerURL(request.instanceID)],
+        // The guest becomes the instance's user before anything of it runs: setpriv sets the ids and drops every
+        // supplementary group, then executes the guest in the same process (so the PID is the guest's).
+        if let user { command = ["/usr/bin/setpriv", "--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--"] + command }
+        let environment = ["CELLAR_AMQP_URL": try guest.brokerURL(request.instanceID), "HOME": folder.path, "TMPDIR": runtime.path]
+        let pid = try spawn(command[0], Array(command.dropFirst()), environment: environment,
                             outputPath: folder.appendingPathComponent("guest.log").path, append: true, inheritEnvironment: false)
         reapWhenExits(pid)
         return pid
@@ -142,6 +201,7 @@ public struct ProcessComputeDriver: ComputeDriver {
             try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))
             return
         }
+        let user = Self.isolatesInstances ? InstanceUser.owner(of: folder.path).flatMap { InstanceUser.isInstanceUser($0) ? $0 : nil } : nil
         try withLock(instanceID) {
             powerOff(folder)
             try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))
@@ -152,6 +212,27 @@ public struct ProcessComputeDriver: ComputeDriver {
         }
         try? FileManager.default.removeItem(at: folder)
         try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))
+        if let user { try withUsersLock { removeIfUnused(user) } }
+    }
+
+    /// Removes an instance's OS user once no instance folder belongs to it (a cluster's members share one).
+    private func removeIfUnused(_ user: InstanceUser) {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        guard !folders.contains(where: { InstanceUser.owner(of: root.appendingPathComponent($0).path)?.uid == user.uid }) else { return }
+        user.remove()
+    }
+
+    /// Runs `body` holding the lock under which OS users are created, given folders and removed (across processes),
+    /// so a member being added never loses its user to a member of the same cluster being released.
+    private func withUsersLock<T>(_ body: () throws -> T) throws -> T {
+        let fd = open(root.appendingPathComponent(".users.lock").path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ComputeError("cannot open the users lock: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw ComputeError("cannot lock the users lock: \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     /// Ends every process that belongs to the instance (its guest agent, the datastore server it started):
@@ -186,7 +267,7 @@ public struct ProcessComputeDriver: ComputeDriver {
     func withLock<T>(_ instanceID: String, _ body: () throws -> T) throws -> T {
         let folder = directory(of: instanceID)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let fd = open(folder.appendingPathComponent(".lock").path, O_RDWR | O_CREAT, 0o600)
+        let fd = open(folder.appendingPathComponent(".lock").path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ComputeError("cannot open the lock of instance \(instanceID): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {

@@ -52,7 +52,11 @@ protocol DatastoreManager: Actor {
 protocol DatastoreManagerType: DatastoreManager {
     /// The datastore's descriptor: the same rules the API applies before anything reaches the bus.
     static var rules: any DatastoreDescriptor { get }
-    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger)
+    /// A manager running its server as this process's own OS user (the instance's: never root).
+    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, logger: Logger)
+    /// Makes the host's prepared data directory in `folder` when missing (`PreparedDataDirectory.ensure`), owned by
+    /// `osUser` (nil: this process's user).
+    static func prepareDataDirectory(in folder: URL, osUser: String?) throws
 }
 
 extension DatastoreManagerType {
@@ -80,10 +84,16 @@ extension DatastoreManagerType {
 }
 
 /// The managers this guest agent has, by the name datastore versions give as their `manager`.
-enum DatastoreManagers {
+public enum DatastoreManagers {
     static let all: [any DatastoreManagerType.Type] = [PostgreSQLManager.self, MariaDBManager.self]
 
     static func type(named name: String) -> (any DatastoreManagerType.Type)? {
         all.first { $0.managerName == name }
+    }
+
+    /// For the compute driver: the prepared data directory of the datastore whose manager is `name`, in `folder`,
+    /// made when missing (as `osUser`; a datastore this agent has no manager for needs none).
+    public static func prepareDataDirectory(forManager name: String, in folder: URL, osUser: String?) throws {
+        try type(named: name)?.prepareDataDirectory(in: folder, osUser: osUser)
     }
 }

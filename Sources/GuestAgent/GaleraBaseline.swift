@@ -45,7 +45,7 @@ public enum GaleraBaseline {
         try MariaDBServer.install(dataDirectory: seed.data, osUser: osUser)
         servers.append(try MariaDBServer.start(optionsFile: seed.options.path, output: seed.log, errorLog: seed.log, client: seed.client,
                                                osUser: osUser, extraArguments: ["--wsrep-new-cluster"]))
-        try MariaDBServer.createTransferAccount(transferUser, on: seed.client)
+        try MariaDBServer.createAdminAccount(transferUser, on: seed.client)
         // The joiners start together, as an operator would start them.
         let joiners = Array(members.dropFirst())
         let pids = Mutex<[pid_t]>([])

@@ -22,14 +22,12 @@ public struct GuestAgent: Sendable {
         public var datastore: String
         public var amqpURL: String
         public var heartbeatInterval: Duration
-        /// The OS user the server runs as (nil: the agent's own user).
-        public var osUser: String?
         /// The file holding this guest's own key (base64), which opens the passwords sealed for it; written by
         /// the compute driver, mode 600.
         public var keyFile: URL?
 
         public init(instanceID: String, directory: URL, runtimeDirectory: URL, address: String, port: Int, datastore: String, amqpURL: String,
-                    heartbeatInterval: Duration, osUser: String?, keyFile: URL? = nil) {
+                    heartbeatInterval: Duration, keyFile: URL? = nil) {
             self.instanceID = instanceID
             self.directory = directory
             self.runtimeDirectory = runtimeDirectory
@@ -38,7 +36,6 @@ public struct GuestAgent: Sendable {
             self.datastore = datastore
             self.amqpURL = amqpURL
             self.heartbeatInterval = heartbeatInterval
-            self.osUser = osUser
             self.keyFile = keyFile
         }
     }
@@ -58,7 +55,7 @@ public struct GuestAgent: Sendable {
     public func run() async throws {
         guard let kind = DatastoreManagers.type(named: configuration.datastore) else { return }
         let manager = kind.init(instanceDirectory: configuration.directory, runtimeDirectory: configuration.runtimeDirectory,
-                                address: configuration.address, port: configuration.port, osUser: configuration.osUser, logger: logger)
+                                address: configuration.address, port: configuration.port, logger: logger)
         await manager.startIfPrepared()
         let publisher = try BusPublisher(url: configuration.amqpURL, role: .guest)
         defer { publisher.shutdown() }

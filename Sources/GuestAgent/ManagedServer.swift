@@ -14,7 +14,6 @@ protocol ManagedServer: DatastoreManager {
     var dataSize: CachedDirectorySize { get set }
     /// A restart is under way: the server is down on purpose for a moment (not a crash to recover from).
     var restarting: Bool { get set }
-    nonisolated var osUser: String? { get }
     var logger: Logger { get }
     /// How operators name the server in logs (`PostgreSQL`).
     var serverName: String { get }
@@ -94,17 +93,10 @@ extension ManagedServer {
                        metadata: ["used_bytes": "\(usedBytes)", "size_gb": "\(state.volumeSizeGB)"])
     }
 
-    /// An empty data directory of the database OS user (whatever was there is removed).
+    /// An empty data directory (whatever was there is removed).
     nonisolated func emptyDataDirectory() throws {
         try? FileManager.default.removeItem(at: dataDirectory)
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(dataDirectory)
-    }
-
-    /// Hands a file or folder to the OS user the server runs as.
-    nonisolated func giveToDatabaseUser(_ url: URL) throws {
-        guard let osUser else { return }
-        try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: url.path)
     }
 }
 

@@ -4,11 +4,16 @@ import GuestProtocol
 import LocalServers
 import Secrets
 
-/// SQL to the instance's MariaDB as its administrator (`root@localhost`, over the socket only, which the
+/// SQL to the instance's MariaDB as its administrator (the guest's own account, over the socket only, which the
 /// guest and the server alone can reach), through the `mariadb` command-line client: statements go on its
 /// stdin, never on a command line. Passwords never go into the SQL (`passwordHash(of:)` does instead).
 struct MariaDBClient: Sendable {
     let socket: String
+    /// The account: the guest's own (named as its OS user, `unix_socket`), or the install's `root` once.
+    var user: String = Self.processUser
+
+    /// The OS user this process runs as.
+    static let processUser = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
 
     static let executable = "/usr/bin/mariadb"
 
@@ -22,13 +27,19 @@ struct MariaDBClient: Sendable {
     func run(_ sql: String) throws -> [[String]] {
         do {
             let output = try CommandRunner.run(Self.executable, [
-                "--no-defaults", "--socket=\(socket)", "--user=root", "--batch", "--skip-column-names", "--connect-timeout=5",
+                "--no-defaults", "--socket=\(socket)", "--user=\(user)", "--batch", "--skip-column-names", "--connect-timeout=5",
             ], input: Data((Self.sessionQuoting + sql).utf8))
             return output.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         } catch let failure as CommandFailure {
             let message = failure.output.split(separator: "\n").first.map(String.init) ?? "exit status \(failure.status)"
             throw RemoteFailure(type: "DatastoreError", message: message)
         }
+    }
+
+    /// True when the server takes SQL (an account it refuses still shows it is up).
+    func answers() -> Bool {
+        do { try run("SELECT 1") } catch let failure as RemoteFailure { return failure.message.contains("Access denied") } catch { return false }
+        return true
     }
 
     /// True when the statement returns at least one row.

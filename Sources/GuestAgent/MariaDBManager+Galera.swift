@@ -9,8 +9,8 @@ import LocalServers
 /// member whose server died is started again by its guest and catches up by incremental transfer (IST). When
 /// the whole group stopped, the member Galera marks safe to bootstrap (the last to leave) seeds it again.
 extension MariaDBManager {
-    /// The OS user the server runs as; state transfers log in as it through the socket, without a password.
-    nonisolated var transferUser: String { MariaDBServer.transferUser(osUser: osUser) }
+    /// The OS user the server runs as (the guest's): the guest's own account, which state transfers use too.
+    nonisolated var transferUser: String { MariaDBClient.processUser }
 
     /// Joins the group this member's state names: an empty data directory, the server started without seeding,
     /// done once it is synced with the primary component. Done already: waits for the sync only.
@@ -21,12 +21,6 @@ extension MariaDBManager {
             try await startServer(seedingGroup: false)
         }
         try await waitUntilSynced(timeout: .seconds(170))
-    }
-
-    /// The account `mariadb-backup` uses on a donor (`MariaDBServer.createTransferAccount`).
-    func createTransferAccount() async throws {
-        let user = transferUser
-        try await admin { try MariaDBServer.createTransferAccount(user, on: $0) }
     }
 
     /// The server's view of the group (`SHOW GLOBAL STATUS`).
@@ -74,7 +68,6 @@ extension MariaDBManager {
     private nonisolated func makeDataDirectory() throws {
         for directory in [paths.logDirectory, paths.data] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try giveToDatabaseUser(directory)
         }
     }
 }

@@ -21,7 +21,6 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     nonisolated var dataDirectory: URL { paths.data }
     let address: String
     let port: Int
-    let osUser: String?
     let logger: Logger
     var state: GuestState
     var dataSize: CachedDirectorySize
@@ -34,11 +33,10 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
 
     var client: MariaDBClient { MariaDBClient(socket: paths.socket.path) }
 
-    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger) {
+    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, logger: Logger) {
         paths = MariaDBPaths(instanceDirectory: instanceDirectory, runtimeDirectory: runtimeDirectory)
         self.address = address
         self.port = port
-        self.osUser = osUser
         self.logger = logger
         state = GuestState.load(from: paths.guestState)
         dataSize = CachedDirectorySize(directory: paths.data)
@@ -61,14 +59,6 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         try writeOptions()
         // A seed starts the group only while it is not prepared: afterwards it rejoins like any member.
         try await startServer(seedingGroup: request.cluster != nil && !state.prepared)
-        // mariadb-install-db also makes passwordless root accounts for TCP (127.0.0.1, ::1, the host name):
-        // only the socket's root@localhost stays, for the guest.
-        let client = self.client
-        try await onDedicatedThread {
-            let extra = try client.run("SELECT User, Host FROM mysql.user WHERE User IN ('root', '') AND Host NOT IN ('localhost', '%')")
-            for row in extra where row.count == 2 { try client.run("DROP USER IF EXISTS \(MariaDBClient.account(row[0], row[1]))") }
-        }
-        if request.cluster != nil { try await createTransferAccount() }
         try await createDatabases(request.databases)
         try await createUsers(request.users)
         try markPrepared()
@@ -128,22 +118,37 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     }
 
     func writeOptions() throws {
-        try Data(options.text.utf8).write(to: paths.optionsFile)
-        try giveToDatabaseUser(paths.optionsFile)
+        try Data(options.text.utf8).write(to: paths.optionsFile, options: .atomic)
     }
 
     private nonisolated func installIfNeeded() throws {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.logDirectory)
         if manager.fileExists(atPath: paths.initialized.path) { return }
         try emptyDataDirectory()  // an interrupted copy is started over
-        // One mariadb-install-db per host and server build (the binary's time stamp names it), copied from then on.
-        let built = (try? manager.attributesOfItem(atPath: "/usr/sbin/mariadbd")[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let prepared = PreparedDataDirectory(beside: paths.instanceDirectory, name: "mariadb-\(Int(built))", osUser: osUser)
-        let template = try prepared.ensure { data in try MariaDBServer.install(dataDirectory: data.path, osUser: osUser) }
-        try prepared.copy(template, into: paths.data)
-        try Data().write(to: paths.initialized)
+        let prepared = Self.preparedDataDirectory(beside: paths.instanceDirectory)
+        if let template = prepared.existing {
+            try prepared.copy(template, into: paths.data)
+        } else {
+            try MariaDBServer.install(dataDirectory: paths.data.path, osUser: nil)
+        }
+        try Data().write(to: paths.initialized, options: .atomic)
+    }
+
+    /// One mariadb-install-db per host and server build (the binary's time stamp names it), copied from then on.
+    static func preparedDataDirectory(beside instanceDirectory: URL) -> PreparedDataDirectory {
+        PreparedDataDirectory(beside: instanceDirectory, name: preparedName)
+    }
+
+    private static var preparedName: String {
+        let built = (try? FileManager.default.attributesOfItem(atPath: "/usr/sbin/mariadbd")[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "mariadb-\(Int(built))"
+    }
+
+    static func prepareDataDirectory(in folder: URL, osUser: String?) throws {
+        try PreparedDataDirectory(in: folder, name: preparedName).ensure(osUser: osUser) {
+            try MariaDBServer.install(dataDirectory: $0.path, osUser: osUser)
+        }
     }
 
     func startServer() async throws { try await startServer(seedingGroup: false) }
@@ -153,16 +158,16 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     func startServer(seedingGroup: Bool) async throws {
         if isServerRunning() { return }
         try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.socketDirectory)
         let seeding = seedingGroup || (state.cluster != nil && isSafeToSeed())
         let extra = seeding ? ["--wsrep-new-cluster"] : []
         let timeout: Duration = state.cluster == nil ? .seconds(60) : .seconds(170)
-        let (paths, client, osUser) = (self.paths, self.client, self.osUser)
+        let (paths, client) = (self.paths, self.client)
         let pid = try await onDedicatedThread {
             try MariaDBServer.start(optionsFile: paths.optionsFile.path, output: paths.errorLog.path, errorLog: paths.errorLog.path,
-                                    client: client, osUser: osUser, extraArguments: extra, timeout: timeout)
+                                    client: client, osUser: nil, extraArguments: extra, timeout: timeout)
         }
         reapWhenExits(pid)
+        try await onDedicatedThread { try MariaDBServer.ensureAdminAccount(client) }
     }
 
     func stopServer() async throws {

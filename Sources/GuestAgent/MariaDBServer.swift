@@ -25,7 +25,7 @@ enum MariaDBServer {
                             inheritEnvironment: false)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, ProcessStatus.isAlive(pid: pid) {
-            if (try? client.run("SELECT 1")) != nil { return pid }
+            if client.answers() { return pid }
             usleep(20_000)
         }
         let log = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
@@ -35,16 +35,36 @@ enum MariaDBServer {
 
     /// The account Galera's state transfers (`mariadb-backup` on a donor) log in as: the OS user the server runs
     /// as (`osUser`, else this process's), through the socket, without a password.
-    static func transferUser(osUser: String?) -> String {
-        osUser ?? getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+    static func transferUser(osUser: String?) -> String { osUser ?? MariaDBClient.processUser }
+
+    /// The guest's own account on a server it just started: its OS user through the socket (`unix_socket`: no
+    /// password exists to steal), every privilege. Made once, on a fresh install (the copy of a prepared directory,
+    /// whose only way in is the install's password-less `root@localhost`); the install's other accounts go and
+    /// `root@localhost` is locked, so no account without a password remains. A Galera joiner's data brings the
+    /// account from its group (whose members share one OS user).
+    static func ensureAdminAccount(_ client: MariaDBClient) throws {
+        do {
+            try client.run("SELECT 1")
+            return
+        } catch let failure as RemoteFailure where failure.message.contains("Access denied") {
+            // A fresh install: set it up below.
+        } catch {
+            return  // not taking SQL yet (a joiner still syncing): its data brings the account
+        }
+        let install = MariaDBClient(socket: client.socket, user: "root")
+        try createAdminAccount(client.user, on: install)
+        let extra = try install.run("SELECT User, Host FROM mysql.user WHERE (User = 'root' AND Host NOT IN ('localhost', '%')) OR User = ''")
+        for row in extra where row.count == 2 { try install.run("DROP USER IF EXISTS \(MariaDBClient.account(row[0], row[1]))") }
+        if client.user != "root" { try install.run("ALTER USER 'root'@'localhost' ACCOUNT LOCK") }
     }
 
-    /// Makes that account on a group's seed (the other members receive it with the data).
-    static func createTransferAccount(_ user: String, on client: MariaDBClient) throws {
+    /// `user@localhost` through the socket only (`unix_socket`), with every privilege (state transfers need
+    /// RELOAD, PROCESS, LOCK TABLES and BINLOG MONITOR; the guest, the rest).
+    static func createAdminAccount(_ user: String, on client: MariaDBClient) throws {
         let account = MariaDBClient.account(user, "localhost")
         try client.run("""
             CREATE USER IF NOT EXISTS \(account) IDENTIFIED VIA unix_socket;
-            GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO \(account);
+            GRANT ALL PRIVILEGES ON *.* TO \(account) WITH GRANT OPTION;
             """)
     }
 }

@@ -63,11 +63,11 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("data").path
         let started = ContinuousClock.now
-        try CommandRunner.run(binaries.path("initdb"), ["-D", data, "-U", "os_admin", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8"], asUser: osUser)
+        try CommandRunner.run(binaries.path("initdb"), ["-D", data, "-U", "os_admin", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8"])
         try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-l", "\(folder.path)/log", "-w", "-s",
-                                                        "-o", "-p \(5500 + index) -k \(folder.path) -c listen_addresses=''", "start"], asUser: osUser)
+                                                        "-o", "-p \(5500 + index) -k \(folder.path) -c listen_addresses=''", "start"])
         let elapsed = ContinuousClock.now - started
-        try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-s", "stop"], asUser: osUser)
+        try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-s", "stop"])
         return elapsed.seconds
     }
 

@@ -83,13 +83,18 @@ struct PostgreSQLConfigurationFiles: Equatable {
     /// `pg_hba.conf`.
     var hostRules: String {
         """
-        # Written by the Cellar guest agent.
-        local   all   \(adminUser)                trust
+        # Written by the Cellar guest agent. The superuser: the server's own OS user only (pg_ident.conf).
+        local   all   \(adminUser)                peer map=guest
         local   all   all                     scram-sha-256
         host    all   \(adminUser)   0.0.0.0/0    reject
         host    all   \(adminUser)   ::/0         reject
 
         """ + replicationRules + Self.clientRules(allowedCidrs: allowedCidrs)
+    }
+
+    /// `pg_ident.conf`: the OS user the server runs as (the guest's) may log in as the guest's superuser.
+    func identities(serverUser: String) -> String {
+        "# Written by the Cellar guest agent.\nguest   \(serverUser)   \(adminUser)\n"
     }
 
     /// The replication account, from the members' addresses only, with its password. A client connecting to a

@@ -112,7 +112,7 @@ extension PostgreSQLManager: ReplicatingManager {
         if try await inRecovery() {
             let binaries = try PostgresBinaries.locate()
             try await onDedicatedThread { [self] in
-                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-w", "-s", "-t", "30", "promote"], asUser: osUser)
+                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-w", "-s", "-t", "30", "promote"])
             }
         }
         try? FileManager.default.removeItem(at: paths.replicationConf)
@@ -283,30 +283,27 @@ extension PostgreSQLManager: ReplicatingManager {
     private nonisolated func baseBackup(_ binaries: PostgresBinaries, from primary: String, slotName: String, password: String) throws {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.logDirectory)
         try emptyDataDirectory()
         let arguments = ["-h", primary, "-p", "\(port)", "-U", PostgreSQLConfigurationFiles.replicationUser, "-D", paths.data.path,
                          "-X", "stream", "-c", "fast", "--no-sync", "-w"]
         let environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "2"]
         do {
-            try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-C", "-S", slotName], environment: environment, asUser: osUser)
+            try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-C", "-S", slotName], environment: environment)
         } catch let failure as CommandFailure where failure.output.contains("already exists") {
             try emptyDataDirectory()
-            try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-S", slotName], environment: environment, asUser: osUser)
+            try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-S", slotName], environment: environment)
         }
         try writeStandbySettings(primary: primary, slotName: slotName, password: password)
         let signal = paths.data.appendingPathComponent("standby.signal")
-        try Data().write(to: signal)
-        try giveToDatabaseUser(signal)
+        try Data().write(to: signal, options: .atomic)
         // The primary's own replication settings came with the copy: this member's are written next.
         try? manager.removeItem(at: paths.data.appendingPathComponent("postmaster.pid"))
-        try Data().write(to: paths.initialized)
+        try Data().write(to: paths.initialized, options: .atomic)
     }
 
     /// `cellar-replication.conf`: the primary to stream from and this member's slot there.
     private nonisolated func writeStandbySettings(primary: String, slotName: String, password: String) throws {
         let text = PostgreSQLConfigurationFiles.standbySettings(primaryAddress: primary, port: port, password: password, slotName: slotName)
         try writePrivateFile(Data(text.utf8), to: paths.replicationConf)
-        try giveToDatabaseUser(paths.replicationConf)
     }
 }

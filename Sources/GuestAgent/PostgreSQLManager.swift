@@ -21,7 +21,6 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     nonisolated var dataDirectory: URL { paths.data }
     let address: String
     let port: Int
-    let osUser: String?
     let logger: Logger
     var state: GuestState
     var dataSize: CachedDirectorySize
@@ -31,11 +30,10 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     let serverName = "PostgreSQL"
     var guestStateFile: URL { paths.guestState }
 
-    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, osUser: String?, logger: Logger) {
+    init(instanceDirectory: URL, runtimeDirectory: URL, address: String, port: Int, logger: Logger) {
         paths = PostgreSQLPaths(instanceDirectory: instanceDirectory, runtimeDirectory: runtimeDirectory)
         self.address = address
         self.port = port
-        self.osUser = osUser
         self.logger = logger
         state = GuestState.load(from: paths.guestState)
         dataSize = CachedDirectorySize(directory: paths.data)
@@ -97,7 +95,7 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         guard try await isServerRunning() else { return }
         let binaries = try PostgresBinaries.locate()
         try await onDedicatedThread { [self] in
-            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", mode, "-w", "-s", "-t", "\(seconds)", "stop"], asUser: osUser)
+            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-m", mode, "-w", "-s", "-t", "\(seconds)", "stop"])
         }
     }
 
@@ -137,31 +135,45 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     // MARK: - Helpers
 
     /// A data directory of its own, copied from the host's prepared one (`PreparedDataDirectory`: one `initdb` per
-    /// server version and host), with Cellar's settings included.
+    /// server version and host), else initialized here; Cellar's settings included either way.
     private nonisolated func initializeIfNeeded() throws {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.logDirectory)
         if manager.fileExists(atPath: paths.initialized.path) { return }
         // An interrupted copy leaves a half-made directory: start it over.
         try emptyDataDirectory()
-        let binaries = try PostgresBinaries.locate()
-        let prepared = PreparedDataDirectory(
-            beside: paths.instanceDirectory,
-            name: "postgresql-\(URL(fileURLWithPath: binaries.directory).deletingLastPathComponent().lastPathComponent)", osUser: osUser)
-        let template = try prepared.ensure { data in
-            try CommandRunner.run(binaries.path("initdb"), [
-                "-D", data.path, "-U", Self.adminUser, "--auth-local=trust", "--auth-host=scram-sha-256",
-                "-E", "UTF8", "--locale=C.UTF-8",
-            ], asUser: osUser)
-            let conf = data.appendingPathComponent("postgresql.conf")
-            let handle = try FileHandle(forWritingTo: conf)
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data("\n# Cellar's settings (written by the guest agent)\ninclude 'cellar.conf'\n".utf8))
-            try handle.close()
+        if let template = try Self.preparedDataDirectory(beside: paths.instanceDirectory).existing {
+            try PreparedDataDirectory(beside: paths.instanceDirectory, name: template.lastPathComponent).copy(template, into: paths.data)
+        } else {
+            try Self.initialize(paths.data, osUser: nil)
         }
-        try prepared.copy(template, into: paths.data)
-        try Data().write(to: paths.initialized)
+        try Data().write(to: paths.initialized, options: .atomic)
+    }
+
+    /// The host's prepared directory of this server version.
+    static func preparedDataDirectory(beside instanceDirectory: URL) throws -> PreparedDataDirectory {
+        let binaries = try PostgresBinaries.locate()
+        return PreparedDataDirectory(beside: instanceDirectory,
+                                     name: "postgresql-\(URL(fileURLWithPath: binaries.directory).deletingLastPathComponent().lastPathComponent)")
+    }
+
+    static func prepareDataDirectory(in folder: URL, osUser: String?) throws {
+        let binaries = try PostgresBinaries.locate()
+        let name = "postgresql-\(URL(fileURLWithPath: binaries.directory).deletingLastPathComponent().lastPathComponent)"
+        try PreparedDataDirectory(in: folder, name: name).ensure(osUser: osUser) { try initialize($0, osUser: osUser) }
+    }
+
+    /// `initdb` into `data` (as `osUser` when given), its superuser reached through the socket only, then the line
+    /// that includes Cellar's settings. pg_hba.conf is the guest's before the server first starts.
+    private static func initialize(_ data: URL, osUser: String?) throws {
+        let binaries = try PostgresBinaries.locate()
+        try CommandRunner.run(binaries.path("initdb"), [
+            "-D", data.path, "-U", adminUser, "--auth-local=peer", "--auth-host=scram-sha-256",
+            "-E", "UTF8", "--locale=C.UTF-8",
+        ], asUser: osUser)
+        let conf = data.appendingPathComponent("postgresql.conf")
+        let text = try String(contentsOf: conf, encoding: .utf8) + "\n# Cellar's settings (written by the guest agent)\ninclude 'cellar.conf'\n"
+        try Data(text.utf8).write(to: conf, options: .atomic)
     }
 
     /// `cellar.conf` (address, port, socket, memory, the group's values) and `pg_hba.conf` (passwords over TCP
@@ -177,20 +189,22 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
                     PostgreSQLConfigurationFiles.Replication(peerAddresses: cluster.peerAddresses, synchronousStandbys: state.synchronousStandbys)
                 }
             })
-        try Data(files.settings.utf8).write(to: paths.cellarConf)
-        try Data(files.hostRules.utf8).write(to: paths.hbaConf)
-        try giveToDatabaseUser(paths.cellarConf)
-        try giveToDatabaseUser(paths.hbaConf)
+        // Fresh files renamed into place: a link planted in the data directory is replaced, never written through.
+        try Data(files.settings.utf8).write(to: paths.cellarConf, options: .atomic)
+        try Data(files.hostRules.utf8).write(to: paths.hbaConf, options: .atomic)
+        try Data(files.identities(serverUser: Self.processUser).utf8).write(to: paths.identConf, options: .atomic)
     }
+
+    /// The OS user this guest (and so its server) runs as: the only one `peer` lets in as the guest's superuser.
+    static let processUser = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
 
     func startServer() async throws {
         if try await isServerRunning() { return }
         try FileManager.default.createDirectory(at: paths.socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try giveToDatabaseUser(paths.socketDirectory)
         let binaries = try PostgresBinaries.locate()
         do {
             try await onDedicatedThread { [self] in
-                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-l", paths.serverLog.path, "-w", "-s", "-t", "60", "start"], asUser: osUser)
+                try CommandRunner.run(binaries.path("pg_ctl"), ["-D", paths.data.path, "-l", paths.serverLog.path, "-w", "-s", "-t", "60", "start"])
             }
         } catch {
             // pg_ctl only says "examine the log output": the log's last lines are what an operator needs.

@@ -21,6 +21,7 @@ struct PostgreSQLPaths: Sendable {
     /// Cellar's settings, included from postgresql.conf.
     var cellarConf: URL { data.appendingPathComponent("cellar.conf") }
     var hbaConf: URL { data.appendingPathComponent("pg_hba.conf") }
+    var identConf: URL { data.appendingPathComponent("pg_ident.conf") }
     /// A standby's primary and slot (with the replication password), included from `cellar.conf`.
     var replicationConf: URL { data.appendingPathComponent("cellar-replication.conf") }
 

@@ -118,7 +118,8 @@ public func spawn(_ executable: String, _ arguments: [String], environment: [Str
     } else {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     }
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o600)
+    // Never through a link: the output may sit in a folder an instance's user can write.
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC), 0o600)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     // Descriptors opened by libraries (NIO's sockets, librabbitmq's) are not close-on-exec; a server started
     // here would otherwise hold the API's port and the control plane's connections after Cellar is gone.

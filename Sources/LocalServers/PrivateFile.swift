@@ -5,7 +5,9 @@ import Glibc
 
 /// Writes `data` to `url` readable by its owner only (mode 600) from its first byte: a fresh file is created with
 /// that mode and renamed over `url`, so no reader ever sees the secret under looser permissions or half written.
-public func writePrivateFile(_ data: Data, to url: URL) throws {
+/// The fresh file is never a link (`O_EXCL`), and a link at `url` is replaced, not followed, so this is safe in a
+/// folder another user can write. `owner` (uid, gid) hands the file to that user before it appears at `url`.
+public func writePrivateFile(_ data: Data, to url: URL, owner: (uid: uid_t, gid: gid_t)? = nil) throws {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8))")
     let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path]) }
@@ -18,6 +20,7 @@ public func writePrivateFile(_ data: Data, to url: URL) throws {
             offset += written
         }
     }
+    if let owner, fchown(fd, owner.uid, owner.gid) != 0 { failed = true }
     close(fd)
     guard !failed, rename(temporary.path, url.path) == 0 else {
         unlink(temporary.path)

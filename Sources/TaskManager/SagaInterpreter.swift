@@ -144,9 +144,10 @@ struct SagaInterpreter: Sendable {
         let address = try await services.addresses.lease(for: instanceID, port: rules.standardPort)
         try await Topology.declareGuestQueue(instanceID, with: services.publisher)
         try await services.ensureBrokerAccount(for: instanceID)
+        let clusterID = try await context.instance(instanceID).cluster?.clusterId
         let server = try await services.compute.allocate(ServerRequest(
             instanceID: instanceID, address: address, port: rules.standardPort,
-            datastore: rules.manager, datastoreVersion: datastore.version))
+            datastore: rules.manager, datastoreVersion: datastore.version, isolationGroup: clusterID))
         guard try await context.instance(instanceID).serverId == nil else { return }  // recorded by an earlier attempt
         do {
             try await context.record(.recordComputeAllocated(serverId: server.serverID, address: server.address), on: instanceID)

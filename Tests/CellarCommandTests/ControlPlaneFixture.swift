@@ -204,6 +204,7 @@ final class ControlPlane: @unchecked Sendable {
         }
         // Everything an instance started has the instances folder on its command line.
         for pid in ProcessStatus.processes(commandLineContaining: instancesDirectory.path + "/") { kill(pid, SIGKILL) }
+        InstanceOSUsers.removeUsers(of: instancesDirectory)
         Thread.sleep(forTimeInterval: 1)
         for instanceID in (try? FileManager.default.contentsOfDirectory(atPath: instancesDirectory.path)) ?? [] {
             try? FileManager.default.removeItem(atPath: "/tmp/cellar-run/\(instanceID)")

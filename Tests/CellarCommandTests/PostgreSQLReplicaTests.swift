@@ -128,8 +128,11 @@ struct PostgreSQLReplicaTests {
     /// The replication slots on an instance's server, read as the guest's superuser over its socket.
     static func slots(on instanceID: String, _ plane: ControlPlane) async throws -> [String] {
         let socket = "/tmp/cellar-run/\(instanceID)/postgresql"
-        let answer = try UpCommandTests.run("/usr/bin/psql", ["-h", socket, "-p", "5432", "-U", "os_admin", "-d", "postgres", "-tAc",
-                                                              "SELECT slot_name FROM pg_replication_slots ORDER BY 1"], environment: [:])
+        // Only the instance's own OS user may log in as its superuser (peer).
+        let (executable, arguments) = try InstanceOSUsers.command("/usr/bin/psql", [
+            "-h", socket, "-p", "5432", "-U", "os_admin", "-d", "postgres", "-tAc", "SELECT slot_name FROM pg_replication_slots ORDER BY 1",
+        ], asOwnerOf: plane.folder(of: instanceID))
+        let answer = try UpCommandTests.run(executable, arguments, environment: [:])
         return answer.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
     }
 }

@@ -168,6 +168,7 @@ enum UpStack {
         for pid in ProcessStatus.processes(commandLineContaining: "\(state.url.path)/instances/") { kill(pid, SIGKILL) }
         (try? LocalStack(stateDirectory: state))?.stop()
         for pid in ProcessStatus.processes(commandLineContaining: state.url.path) { kill(pid, SIGKILL) }
+        InstanceOSUsers.removeUsers(of: state.url.appendingPathComponent("instances"))
         Thread.sleep(forTimeInterval: 1)
         let instances = state.url.appendingPathComponent("instances").path
         for instanceID in (try? FileManager.default.contentsOfDirectory(atPath: instances)) ?? [] {

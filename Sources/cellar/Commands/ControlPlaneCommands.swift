@@ -91,10 +91,12 @@ struct GuestAgentCommand: AsyncParsableCommand {
     @Option(help: "The datastore's port.") var port: Int = 5432
     @Option(help: "The datastore.") var datastore = "postgresql"
     @Option(help: "Seconds between heartbeats.") var heartbeatInterval: Double = 10
-    @Option(help: "OS user the datastore runs as when the agent runs as root.") var osUser = "cellar-db"
     @Option(help: "The file with this guest's own key (opens the passwords sealed for it).") var keyFile: String?
 
     func run() async throws {
+        // A guest runs as its instance's OS user (the compute driver starts it so): whatever a tenant's root runs
+        // in the database runs as that user too, so the guest must never be root.
+        guard geteuid() != 0 else { throw ValidationError("the guest agent does not run as root; the compute driver starts it as its instance's user") }
         var logger = Logger.cellar("cellar.guestagent", defaultLevel: .info)
         logger[metadataKey: "instance"] = "\(instanceId)"
         guard let amqpURL = ProcessInfo.processInfo.environment["CELLAR_AMQP_URL"], !amqpURL.isEmpty else {
@@ -104,7 +106,7 @@ struct GuestAgentCommand: AsyncParsableCommand {
             instanceID: instanceId, directory: URL(fileURLWithPath: directory, isDirectory: true),
             runtimeDirectory: URL(fileURLWithPath: runtimeDirectory, isDirectory: true), address: address, port: port,
             datastore: datastore, amqpURL: amqpURL, heartbeatInterval: .milliseconds(Int(heartbeatInterval * 1000)),
-            osUser: getuid() == 0 ? osUser : nil, keyFile: keyFile.map { URL(fileURLWithPath: $0) }), logger: logger)
+            keyFile: keyFile.map { URL(fileURLWithPath: $0) }), logger: logger)
         try await agent.run()
     }
 }

@@ -3,6 +3,7 @@ import Compute
 import Conductor
 import EventStore
 import Foundation
+import GuestAgent
 import Lifecycle
 import Logging
 import PostgresNIO
@@ -27,7 +28,8 @@ struct ControlPlaneSettings: Sendable {
     var reviveInterval: Double
     /// The first two octets of instance addresses (`CELLAR_ADDRESS_POOL`, default `127.42`).
     var addressPool = "127.42"
-    /// The OS user datastore servers run as (`CELLAR_DB_OS_USER`, default `cellar-db`, made by scripts/setup).
+    /// The unprivileged OS user of the control plane's own PostgreSQL and of the host's prepared data directories
+    /// (`CELLAR_DB_OS_USER`, default `cellar-db`, made by scripts/setup); no instance runs as it.
     var databaseOSUser: String
     /// The broker's management API (`CELLAR_AMQP_MANAGEMENT_URL`; `cellar up` sets its private broker's): each guest
     /// then gets a broker user of its own. Without it guests log in as the control plane does.
@@ -79,7 +81,10 @@ struct ControlPlaneSettings: Sendable {
                 guard ownBrokerUsers else { return amqpURL }
                 return try BrokerAccounts.guestURL(brokerURL: amqpURL, instanceID: instanceID, password: secrets.guestBrokerPassword(for: instanceID))
             },
-            heartbeatInterval: heartbeatInterval, databaseOSUser: databaseOSUser, guestKey: { secrets.guestKey(for: $0) }))
+            heartbeatInterval: heartbeatInterval, guestKey: { secrets.guestKey(for: $0) },
+            prepareDataDirectory: { [databaseOSUser] datastore, folder in
+                try DatastoreManagers.prepareDataDirectory(forManager: datastore, in: folder, osUser: ProcessComputeDriver.isolatesInstances ? databaseOSUser : nil)
+            }))
     }
 
     /// The management client that makes guests' broker users; nil (with a warning) when none is configured.
