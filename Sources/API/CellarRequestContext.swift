@@ -9,11 +9,14 @@ public struct CellarRequestContext: RequestContext {
     public var auth: AuthContext?
     /// `req-<uuid>`, echoed in the `X-Openstack-Request-Id` header.
     public var requestID: String
+    /// The client's IP address (the connection's peer; nil in in-process tests).
+    public var remoteAddress: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         auth = nil
         requestID = "req-\(UUID().uuidString.lowercased())"
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The caller; routes behind `TokenAuthMiddleware` always have one.

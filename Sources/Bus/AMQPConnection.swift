@@ -13,6 +13,8 @@ final class AMQPConnection {
     private var loggedIn = false
     private var channelOpen = false
     private let channel: amqp_channel_t = 1
+    /// The user this connection logged in as; every publish carries it as `user_id`, which the broker validates.
+    let user: String
     private var nextPublishTag: UInt64 = 1
     private var lowestUnconfirmed: UInt64 = 1
     private var confirmedOutOfOrder: Set<UInt64> = []
@@ -22,6 +24,7 @@ final class AMQPConnection {
     init(endpoint: AMQPEndpoint, heartbeatSeconds: Int32 = 10, connectTimeoutSeconds: Int = 5) throws {
         guard let state = amqp_new_connection() else { throw BusError(.connection, "cannot allocate a connection") }
         self.state = state
+        user = endpoint.user
         // From here on deinit releases `state`; freeing it in an error path too would free it twice.
         guard let socket = amqp_tcp_socket_new(state) else { throw BusError(.connection, "cannot create a socket") }
         var timeout = timeval(tv_sec: connectTimeoutSeconds, tv_usec: 0)
@@ -90,7 +93,7 @@ final class AMQPConnection {
     func publish(_ message: OutgoingMessage) throws -> UInt64 {
         let status = message.body.withUnsafeBytes { body in
             crmq_publish(state, channel, message.exchange, message.routingKey, body.baseAddress, body.count,
-                         message.messageID, message.correlationID, message.replyTo, message.type,
+                         message.messageID, message.correlationID, message.replyTo, message.type, user,
                          message.persistent ? 1 : 0, UInt64(message.timestamp.timeIntervalSince1970))
         }
         guard status == AMQP_STATUS_OK.rawValue else {

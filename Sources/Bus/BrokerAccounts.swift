@@ -3,9 +3,12 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// A broker user per guest, made through RabbitMQ's management API: a guest may configure and consume only its
-/// own queue (`guest.<id>`), bind it to `cellar.rpc`, and publish only to `cellar.guest` (replies, heartbeats).
-/// Another guest's queue, the task manager's and the conductor's are out of its reach.
+/// A broker user per guest, made through RabbitMQ's management API: a guest may declare and consume only its
+/// own queue (`guest.<id>`, which the control plane bound to `cellar.rpc`), and publish only to `cellar.guest`
+/// (replies, heartbeats), every message stamped with its user, which the broker validates and the receivers check
+/// (`Topology.speaksFor`). It may bind nothing (no read on `cellar.rpc`): binding its queue under another guest's
+/// name would hand it that guest's calls. Another guest's queue, the task manager's and the conductor's are out of
+/// its reach.
 public struct BrokerAccounts: Sendable {
     let base: URL
     let authorization: String
@@ -49,7 +52,7 @@ public struct BrokerAccounts: Sendable {
         try await send("PUT", "/api/permissions/\(escaped(virtualHost))/\(escaped(user))", [
             "configure": "^\(queue)$",
             "write": "^(\(queue)|\(exchange(Topology.guestExchange)))$",
-            "read": "^(\(queue)|\(exchange(Topology.rpcExchange)))$",
+            "read": "^\(queue)$",
         ])
     }
 

@@ -39,6 +39,8 @@ public struct Delivery: Sendable, Equatable {
     public var correlationID: String?
     public var replyTo: String?
     public var type: String?
+    /// The publisher's broker user, as the broker validated it (nil: the publisher did not say).
+    public var userID: String?
     /// True when the broker delivered this message before (to this or another consumer).
     public var redelivered: Bool
     /// Earlier delivery attempts, as counted by a quorum queue (`x-delivery-count`); 0 on the first.
@@ -58,6 +60,7 @@ public struct Delivery: Sendable, Equatable {
         correlationID = optional(AMQP_BASIC_CORRELATION_ID_FLAG, properties.correlation_id)
         replyTo = optional(AMQP_BASIC_REPLY_TO_FLAG, properties.reply_to)
         type = optional(AMQP_BASIC_TYPE_FLAG, properties.type)
+        userID = optional(AMQP_BASIC_USER_ID_FLAG, properties.user_id)
         redelivered = envelope.redelivered != 0
         var copy = properties
         deliveryCount = Int(crmq_header_int(&copy, "x-delivery-count", 0))

@@ -12,13 +12,17 @@ public final class RPCClient: Sendable {
     private let publisher: BusPublisher
     /// `rpc.reply.<uuid>`: one per client process.
     public let replyQueue: String
-    private let pending = Mutex<[String: AsyncThrowingStream<RPCReply, any Error>.Continuation]>([:])
+    /// Waiting calls by correlation id, with the guest each one called (nil: not a guest).
+    private let pending = Mutex<[String: (waiter: AsyncThrowingStream<RPCReply, any Error>.Continuation, guest: String?)]>([:])
+    /// The control plane's broker user (this client's).
+    private let controlPlaneUser: String
     private let declared = Mutex(false)
 
     public init(url: String, publisher: BusPublisher, clientID: String = UUID().uuidString.lowercased()) {
         self.url = url
         self.publisher = publisher
         self.replyQueue = "rpc.reply.\(clientID)"
+        controlPlaneUser = (try? AMQPEndpoint(url: url))?.user ?? ""
     }
 
     /// Consumes replies until cancelled.
@@ -26,9 +30,13 @@ public final class RPCClient: Sendable {
         try await ensureReplyQueue()
         let consumer = BusConsumer(url: url, queue: .replyQueue(replyQueue), bindings: Topology.replyBindings(replyQueue), prefetch: 100)
         try await consumer.run { [self] delivery in
-            guard let correlationID = delivery.correlationID else { return }
-            let waiter = pending.withLock { $0.removeValue(forKey: correlationID) }
-            guard let waiter else { return }  // the call timed out already
+            guard let correlationID = delivery.correlationID,
+                  let call = pending.withLock({ $0[correlationID] }) else { return }  // none, or the call timed out already
+            // Only the called guest (or the control plane) answers: a reply from another broker user is dropped.
+            let sender = call.guest.map { Topology.speaksFor(instanceID: $0, userID: delivery.userID, controlPlaneUser: controlPlaneUser) }
+                ?? (delivery.userID == controlPlaneUser)
+            guard sender else { return }
+            guard let waiter = pending.withLock({ $0.removeValue(forKey: correlationID)?.waiter }) else { return }
             do {
                 waiter.yield(try JSONDecoder.rpc.decode(RPCReply.self, from: delivery.body))
                 waiter.finish()
@@ -55,7 +63,7 @@ public final class RPCClient: Sendable {
         )
         // Registered before publishing, so even an instant reply finds its waiter.
         let (replies, waiter) = AsyncThrowingStream<RPCReply, any Error>.makeStream()
-        pending.withLock { $0[correlationID] = waiter }
+        pending.withLock { $0[correlationID] = (waiter, Topology.instanceID(ofGuestQueue: destination)) }
         defer { pending.withLock { _ = $0.removeValue(forKey: correlationID) } }
         try await publisher.publish(message)
         let reply = try await withThrowingTaskGroup(of: RPCReply?.self) { group in

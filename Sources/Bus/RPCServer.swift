@@ -23,10 +23,9 @@ public struct RPCServer: Sendable {
 
     /// Serves until the calling task is cancelled.
     public func run(_ handler: @escaping @Sendable (RPCRequest) async throws -> JSONValue) async throws {
-        let consumer = BusConsumer(
-            url: url, queue: Self.queueSpec(queue), bindings: [Binding(exchange: Topology.rpcExchange, routingKey: queue)], prefetch: 10,
-            role: role
-        )
+        // A guest's queue is bound by the control plane (`Topology.declareGuestQueue`); its broker user may not bind.
+        let bindings = role == .guest ? [] : [Binding(exchange: Topology.rpcExchange, routingKey: queue)]
+        let consumer = BusConsumer(url: url, queue: Self.queueSpec(queue), bindings: bindings, prefetch: 10, role: role)
         let publisher = self.publisher
         try await consumer.run { delivery in
             let request = try JSONDecoder.rpc.decode(RPCRequest.self, from: delivery.body)

@@ -17,7 +17,7 @@ static inline amqp_rpc_reply_t crmq_login_plain(amqp_connection_state_t state, c
 static inline int crmq_publish(amqp_connection_state_t state, amqp_channel_t channel, const char *exchange,
                                const char *routing_key, const void *body, size_t body_length,
                                const char *message_id, const char *correlation_id, const char *reply_to,
-                               const char *type, int persistent, uint64_t timestamp) {
+                               const char *type, const char *user_id, int persistent, uint64_t timestamp) {
     amqp_basic_properties_t properties;
     memset(&properties, 0, sizeof properties);
     properties._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG;
@@ -28,6 +28,8 @@ static inline int crmq_publish(amqp_connection_state_t state, amqp_channel_t cha
     if (correlation_id) { properties._flags |= AMQP_BASIC_CORRELATION_ID_FLAG; properties.correlation_id = amqp_cstring_bytes(correlation_id); }
     if (reply_to) { properties._flags |= AMQP_BASIC_REPLY_TO_FLAG; properties.reply_to = amqp_cstring_bytes(reply_to); }
     if (type) { properties._flags |= AMQP_BASIC_TYPE_FLAG; properties.type = amqp_cstring_bytes(type); }
+    /* RabbitMQ refuses a user_id other than the connection's own user: receivers may trust it. */
+    if (user_id) { properties._flags |= AMQP_BASIC_USER_ID_FLAG; properties.user_id = amqp_cstring_bytes(user_id); }
     amqp_bytes_t payload;
     payload.len = body_length;
     payload.bytes = (void *)body;

@@ -33,7 +33,17 @@ public struct Conductor: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 let consumer = BusConsumer(url: amqpURL, queue: Topology.conductorQueueSpec, prefetch: 100, maxAttempts: 3)
-                try await consumer.run { delivery in try await handle(try JSONDecoder.rpc.decode(GuestReport.self, from: delivery.body)) }
+                let controlPlaneUser = try AMQPEndpoint(url: amqpURL).user
+                try await consumer.run { delivery in
+                    let report = try JSONDecoder.rpc.decode(GuestReport.self, from: delivery.body)
+                    // The instance a report is about is the sender's, as the broker validated it: never the body's alone.
+                    guard Topology.speaksFor(instanceID: report.instanceID, userID: delivery.userID, controlPlaneUser: controlPlaneUser) else {
+                        logger.warning("a report about an instance from another broker user was dropped",
+                                       metadata: ["instance": "\(report.instanceID)", "sender": "\(delivery.userID ?? "none")"])
+                        return
+                    }
+                    try await handle(report)
+                }
             }
             group.addTask { try await watchForSilentGuests() }
             defer { group.cancelAll() }

@@ -59,8 +59,7 @@ public struct GuestAgent: Sendable {
         await manager.startIfPrepared()
         let publisher = try BusPublisher(url: configuration.amqpURL, role: .guest)
         defer { publisher.shutdown() }
-        // The queue exists before the first heartbeat registers the guest, so no call can be sent to nowhere.
-        try await Topology.declareGuestQueue(configuration.instanceID, with: publisher)
+        // The queue and its binding were made by the control plane before this guest started (a guest may not bind).
         let server = RPCServer(url: configuration.amqpURL, queue: Topology.guestQueue(configuration.instanceID), publisher: publisher, role: .guest)
         let dispatcher = GuestDispatcher(manager: manager, instanceID: configuration.instanceID, keys: try readKey(), logger: logger)
         logger.info("guest agent serving", metadata: ["instance": "\(configuration.instanceID)", "queue": "\(server.queue)"])

@@ -31,6 +31,10 @@ public enum IdentityError: Error, Equatable, Sendable {
     case tokenNotFound
     /// The caller lacks the role the operation needs; the text names the Keystone policy.
     case forbidden(String)
+    /// Too many wrong passwords in a row for this user (Keystone's lockout): refused until the lockout ends.
+    case accountLocked
+    /// Too many failed logins from this address: refused, without checking, for this many more seconds.
+    case tooManyFailedLogins(retryAfterSeconds: Int)
 }
 
 extension IdentityError: CustomStringConvertible {
@@ -51,6 +55,8 @@ extension IdentityError: CustomStringConvertible {
         case .userExists(let name): "a user named \(name) exists already"
         case .tokenNotFound: "the token is unknown, expired or revoked"
         case .forbidden(let policy): "not allowed: \(policy)"
+        case .accountLocked: "the account is locked after too many failed logins; try again later"
+        case .tooManyFailedLogins(let seconds): "too many failed logins from this address; try again in \(seconds) s"
         }
     }
 }

@@ -26,6 +26,8 @@ struct TaskManagerServices: Sendable {
     let brokerAccounts: BrokerAccounts?
     /// Wakes sagas waiting for appends to particular streams.
     let appends: AppendNotifications
+    /// Which subjects' sagas this task manager runs (several may run at once).
+    let leases: SagaLeases
     let logger: Logger
 
     /// The guest's own broker user exists (before its agent starts, or starts again).

@@ -99,6 +99,11 @@ struct SagaRunner: Sendable {
     /// Appends `event` after `state` and returns the state it leads to; nil when another runner appended first
     /// (this one then stops).
     private func record(_ event: Saga.Event, after state: Saga.State) async throws -> Saga.State? {
+        // Only under the subject's lease: if it lapsed and another task manager took it, that one goes on.
+        guard try await context.services.leases.acquire(context.start.subjectStream) else {
+            logger.warning("the saga's subject is leased to another task manager; this runner stops", metadata: ["saga": "\(stream)"])
+            return nil
+        }
         let metadata = try JSONEncoder().encode(context.metadata)
         do {
             _ = try await store.append(to: stream, expectedVersion: .exact(state.version),

@@ -9,6 +9,12 @@ actor SagaScheduler {
     private var queued: [String: [(sagaID: String, work: @Sendable () async -> Void)]] = [:]
     private var known: Set<String> = []
     private var workers: [String: Task<Void, Never>] = [:]
+    /// Called when a subject has no saga left here (its lease is given up).
+    private let whenIdle: @Sendable (_ subject: String) async -> Void
+
+    init(whenIdle: @escaping @Sendable (_ subject: String) async -> Void = { _ in }) {
+        self.whenIdle = whenIdle
+    }
 
     /// Queues `work` for saga `sagaID` of `subject` (its stream) unless that saga is already known here.
     func submit(sagaID: String, subject: String, work: @escaping @Sendable () async -> Void) {
@@ -37,6 +43,7 @@ actor SagaScheduler {
             await next.work()
             known.remove(next.sagaID)
         }
+        if !Task.isCancelled { await whenIdle(subject) }
     }
 
     private func takeNext(_ subject: String) -> (sagaID: String, work: @Sendable () async -> Void)? {

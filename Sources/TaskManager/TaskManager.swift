@@ -10,13 +10,14 @@ import ReadModels
 import Secrets
 
 /// The saga runner: takes saga triggers (instance events) from the `taskmanager` queue, starts the saga each
-/// one names, and runs it step by step, recording every step on the saga's stream. On start it resumes every
-/// saga the log shows unfinished, so a killed task manager loses nothing: a step that may have run is run again,
-/// idempotently.
+/// one names, and runs it step by step, recording every step on the saga's stream. Several may run at once: a
+/// subject's sagas run under the lease of the task manager that holds it (`SagaLeases`). On start, and every
+/// half lease from then on, it takes over every unfinished saga whose subject nobody holds, so a killed task
+/// manager loses nothing: a step that may have run is run again, idempotently, by a survivor.
 public struct TaskManager: Sendable {
     let services: TaskManagerServices
     let amqpURL: String
-    let scheduler = SagaScheduler()
+    let scheduler: SagaScheduler
     /// Called after each saga event is recorded (tests crash the process at chosen points with it).
     let afterRecording: @Sendable (_ saga: String, _ event: Saga.Event) -> Void
     /// How often servers whose guest agent died are started again (the process driver's "hypervisor" duty).
@@ -26,7 +27,7 @@ public struct TaskManager: Sendable {
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, compute: any ComputeDriver,
                 amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
-                reviveInterval: Duration = .seconds(30), addressPool: String = "127.42",
+                reviveInterval: Duration = .seconds(30), addressPool: String = "127.42", sagaLease: Duration = .seconds(5),
                 triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Definition.triggers,
                 afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
         self.reviveInterval = reviveInterval
@@ -38,7 +39,8 @@ public struct TaskManager: Sendable {
             addresses: AddressBook(client: client, logger: logger, prefix: addressPool),
             secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
             catalog: OperatorCatalog(client: client, logger: logger), brokerAccounts: brokerAccounts, appends: AppendNotifications(),
-            logger: logger)
+            leases: SagaLeases(client: client, duration: sagaLease, logger: logger), logger: logger)
+        scheduler = SagaScheduler(whenIdle: { [leases = services.leases] subject in await leases.release(subject) })
         self.amqpURL = amqpURL
         self.afterRecording = afterRecording
     }
@@ -67,6 +69,7 @@ public struct TaskManager: Sendable {
                 try await consumer.run { delivery in try await handle(delivery) }
             }
             group.addTask { try await FailoverMonitor(services: services, settings: .fromEnvironment()).run() }
+            group.addTask { await keepLeases() }
             group.addTask {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: reviveInterval) } catch { return }
@@ -137,9 +140,16 @@ public struct TaskManager: Sendable {
         }
     }
 
-    /// Every saga whose stream does not end in SagaCompleted, SagaFailed or SagaCancelled.
-    func resumeOpenSagas() async throws {
-        let rows = try await services.client.query("""
+    /// Every saga whose stream does not end in SagaCompleted, SagaFailed or SagaCancelled and whose subject no
+    /// other task manager holds: from the log itself at start, from the stream catalog on later scans (cheap on
+    /// a large log; a saga it does not show yet is found by the next scan).
+    func resumeOpenSagas(fromCatalog: Bool = false) async throws {
+        let rows = try await services.client.query(fromCatalog ? """
+            SELECT c.stream_id, s.data::text FROM stream_catalog c
+            JOIN events s ON s.stream_id = c.stream_id AND s.stream_version = 1
+            WHERE c.category = 'saga' AND c.last_event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
+            ORDER BY s.global_position
+            """ : """
             SELECT e.stream_id, s.data::text FROM events e
             JOIN events s ON s.stream_id = e.stream_id AND s.stream_version = 1
             WHERE e.stream_id LIKE 'saga-%'
@@ -152,14 +162,42 @@ public struct TaskManager: Sendable {
             guard case .sagaStarted(let start) = try Saga.Event.decode(eventType: "SagaStarted", data: Data(data.utf8)) else { continue }
             open.append((String(stream.dropFirst("saga-".count)), start))
         }
-        if !open.isEmpty { services.logger.info("resuming open sagas", metadata: ["count": "\(open.count)"]) }
-        for (sagaID, start) in open {
+        let owners = try await services.leases.live()
+        let free = open.filter { owners[$0.1.subjectStream].map { $0 == services.leases.owner } ?? true }
+        if !free.isEmpty, !fromCatalog { services.logger.info("resuming open sagas", metadata: ["count": "\(free.count)"]) }
+        for (sagaID, start) in free {
             guard let definition = Saga.Definition.named(start.saga, among: triggers) else { continue }
             await schedule(sagaID: sagaID, start: start, definition: definition)
         }
     }
 
+    /// Renews this task manager's leases (every third of a lease) and takes over the sagas of subjects whose
+    /// owner stopped renewing (every half lease), until cancelled.
+    private func keepLeases() async {
+        let leases = services.leases
+        let renewEvery = leases.duration / 3
+        var nextScan = ContinuousClock.now + leases.duration / 2
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: renewEvery) } catch { return }
+            do { try await leases.renewAll() } catch {
+                services.logger.warning("could not renew saga leases", metadata: ["error": "\(error)"])
+            }
+            guard ContinuousClock.now >= nextScan else { continue }
+            nextScan = ContinuousClock.now + leases.duration / 2
+            do { try await resumeOpenSagas(fromCatalog: true) } catch {
+                services.logger.warning("could not look for sagas to take over", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Queues the saga under its subject's lease; a subject another task manager holds is left to it.
     private func schedule(sagaID: String, start: Saga.Start, definition: Saga.Definition, head: SagaRunner.Head? = nil) async {
+        do {
+            guard try await services.leases.acquire(start.subjectStream) else { return }
+        } catch {
+            services.logger.warning("could not lease the saga's subject; a later scan takes it", metadata: ["saga": "saga-\(sagaID)", "error": "\(error)"])
+            return
+        }
         let runner = SagaRunner(
             sagaID: sagaID, definition: definition,
             context: SagaContext(services: services, sagaID: sagaID, start: start), store: services.store,

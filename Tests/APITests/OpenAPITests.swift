@@ -46,7 +46,7 @@ struct OpenAPITests {
         let router = Router(context: CellarRequestContext.self)
         router.add(middleware: TroveErrorMiddleware())
         router.addHealthRoutes(checker: HealthChecker(postgres: client, amqpURL: "amqp://guest:guest@127.0.0.1:5672/%2f", logger: logger))
-        router.addMetricsRoutes(registry: PrometheusCollectorRegistry())
+        router.addMetricsRoutes(registry: PrometheusCollectorRegistry(), validator: FixedTokens())
         router.addOpenAPIRoute(document: documentURL)
         #if canImport(Identity)
         let identity = IdentityStore(client: client, logger: logger)

@@ -77,6 +77,19 @@ final class ControlPlane: @unchecked Sendable {
     /// The task manager process as started last.
     var taskManager: ChildProcess? { processes["taskmanager"]?.process }
 
+    /// Starts another task manager or conductor beside the running ones (`name` tells them apart).
+    func startAnother(_ service: String, named name: String) throws {
+        let environment = service == "taskmanager" ? ["CELLAR_INSTANCES_DIR": instancesDirectory.path, "CELLAR_COMPUTE_REVIVE_INTERVAL": "30"] : [:]
+        try start(name, [service], environment: environment)
+    }
+
+    /// `kill -9` of a process this fixture started.
+    func killProcess(_ name: String) {
+        guard let process = processes[name]?.process, process.isRunning else { return }
+        process.send(SIGKILL)
+        while process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
     private static let secretKey = "q83vEi7gLvO4VqGeSAl3kHYa9bq0iMP6Zt8+0qYQ7xk="
 
     private func start(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws {

@@ -39,8 +39,7 @@ struct GaleraClusterTests {
             var metrics = ""
             for _ in 0..<40 where !expected.allSatisfy(metrics.contains) {
                 try await Task.sleep(for: .milliseconds(250))
-                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(plane.apiPort)/metrics")!)
-                metrics = String(decoding: data, as: UTF8.self)
+                metrics = try await Self.metrics(plane)
             }
             for line in expected { #expect(metrics.contains(line), "\(metrics.suffix(2000))") }
 
@@ -78,9 +77,8 @@ struct GaleraClusterTests {
             // The balancer's own count of open connections per member (its stats, through /metrics): a probe is
             // made only once the previous one is closed there, so each sees two busy members and one idle.
             func openSessions() async throws -> [String: Int] {
-                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(plane.apiPort)/metrics")!)
                 var sessions: [String: Int] = [:]
-                for line in String(decoding: data, as: UTF8.self).split(separator: "\n")
+                for line in try await Self.metrics(plane).split(separator: "\n")
                 where line.hasPrefix("cellar_balancer_backend_current_sessions{cluster=\"\(id)\"") {
                     guard let member = line.split(separator: "\"").dropFirst(3).first, let count = line.split(separator: " ").last else { continue }
                     sessions[String(member)] = Int(count)
@@ -272,6 +270,17 @@ struct GaleraClusterTests {
 
     /// Waits until the cluster's task is `task`; returns its JSON.
     @discardableResult
+    /// `/metrics` as the operator scrapes it (an admin token); without a token it is refused.
+    static func metrics(_ plane: ControlPlane) async throws -> String {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(plane.apiPort)/metrics")!)
+        let (_, anonymous) = try await URLSession.shared.data(for: request)
+        #expect((anonymous as? HTTPURLResponse)?.statusCode == 401)
+        request.setValue(plane.admin.token, forHTTPHeaderField: "X-Auth-Token")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func waitForTask(_ id: String, _ task: String, _ plane: ControlPlane, timeout: Duration = .seconds(240)) async throws -> [String: Any] {
         try await plane.member.waitForClusterTask(id, task, timeout: timeout)
     }

@@ -2,6 +2,7 @@ import Bus
 import CellarTestSupport
 import EventStore
 import Foundation
+import GuestProtocol
 import Lifecycle
 import LocalServers
 import PostgresNIO
@@ -83,6 +84,20 @@ struct UpSecretsTests {
                                                      messageID: "forged", type: "prepare"))
             }
         }
+        // Its own queue bound under another guest's name would hand it that guest's calls: refused.
+        await #expect(throws: BusError.self, "binding its queue to another guest's calls") {
+            try await asGuest {
+                try await $0.declare(RPCServer.queueSpec(Topology.guestQueue(first)),
+                                     bindings: [Binding(exchange: Topology.rpcExchange, routingKey: Topology.guestQueue(second))])
+            }
+        }
+        // A report about the second instance from the first guest's user: the broker takes it, the conductor drops it.
+        let forged = GuestReport(instanceID: second, condition: .crashed, volumeUsedBytes: 0, volumeSizeGB: 1, serverVersion: nil, sentAt: Date())
+        try await asGuest { try await $0.publish(Topology.guestReport(try JSONEncoder.rpc.encode(forged), messageID: "forged-report")) }
+        try await Task.sleep(for: .seconds(3))
+        let secondNow = try #require(try await admin.instance(second))
+        #expect(secondNow["status"] as? String == "ACTIVE" && secondNow["operating_status"] as? String == "HEALTHY", "\(secondNow)")
+
         // Deleting the instance removes its broker user.
         #expect(try await admin.trove("DELETE", "/instances/\(first)").status == 202)
         try await admin.waitUntilGone(first)

@@ -92,10 +92,10 @@ extension TroveAPI {
     private func pastCluster(_ id: String, at point: TimeTravel.Point, request: Request, caller: AuthContext) async throws -> Response {
         let position = try await timeTravel.position(of: point)
         guard let past = try await timeTravel.cluster(id, at: position), caller.isAdmin || past.record.cluster.state.projectId == caller.projectID else {
-            throw TroveError.notFound("Cluster \(id) did not exist at event position \(position).")
+            throw TroveError.notFound("Cluster \(id) could not be found at that point.")
         }
         if past.deleted {
-            throw TroveError.notFound("Cluster \(id) had been deleted by event position \(position) (deleted at \(past.position)).")
+            throw TroveError.notFound("Cluster \(id) had been deleted by that point.")
         }
         let view = ClusterView(past.record.cluster, members: past.record.members, request: request)
         return try JSONResponse.make(ClusterEnvelope(cluster: view), headers: [.init("X-Cellar-As-Of-Position")!: String(past.position)])

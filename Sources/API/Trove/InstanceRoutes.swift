@@ -119,10 +119,10 @@ extension TroveAPI {
     private func pastInstance(_ id: String, at point: TimeTravel.Point, request: Request, caller: AuthContext) async throws -> Response {
         let position = try await timeTravel.position(of: point)
         guard let past = try await timeTravel.instance(id, at: position), caller.isAdmin || past.record.projectID == caller.projectID else {
-            throw TroveError.notFound("Instance \(id) did not exist at event position \(position).")
+            throw TroveError.notFound("Instance \(id) could not be found at that point.")
         }
         if past.deleted {
-            throw TroveError.notFound("Instance \(id) had been deleted by event position \(position) (deleted at \(past.position)).")
+            throw TroveError.notFound("Instance \(id) had been deleted by that point.")
         }
         let replicas = try await timeTravel.replicas(of: id, at: position)
         let view = InstanceView(past.record, request: request, project: past.record.projectID, detailed: true, admin: caller.isAdmin, replicaIDs: replicas)

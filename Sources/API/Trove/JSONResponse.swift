@@ -33,7 +33,7 @@ struct Link: Encodable, Sendable {
     var href: String
     var rel: String
 
-    /// Self and bookmark links to `collection/id`, built from the request's Host header as Trove does.
+    /// Self and bookmark links to `collection/id`, under the public base URL (never the request's Host header).
     static func resource(_ request: Request, project: String, collection: String, id: String) -> [Link] {
         let base = baseURL(request)
         return [
@@ -42,9 +42,5 @@ struct Link: Encodable, Sendable {
         ]
     }
 
-    static func baseURL(_ request: Request) -> String {
-        let host = request.head.authority ?? "localhost"
-        let scheme = request.headers[.init("X-Forwarded-Proto")!] ?? "http"
-        return "\(scheme)://\(host)"
-    }
+    static func baseURL(_ request: Request) -> String { PublicBaseURL.base(for: request) }
 }

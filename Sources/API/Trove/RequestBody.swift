@@ -19,6 +19,9 @@ enum RequestBody {
             throw TroveError.badMediaType("Content-Type \(contentType) is not supported; send application/json.")
         }
         let bytes = Data(buffer.readableBytesView)
+        guard String(data: bytes, encoding: .utf8) != nil else {
+            throw TroveError.badRequest("The request body is not valid UTF-8; send JSON encoded as UTF-8.")
+        }
         // The gate for control characters: every string of the body, at any depth, before any route reads it.
         let document = JSONTree.parse(bytes)
         if let document, let problem = ControlCharacters.problem(in: document) { throw TroveError.badRequest(problem) }

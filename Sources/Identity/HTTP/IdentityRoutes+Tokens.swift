@@ -2,10 +2,20 @@ import Foundation
 import Hummingbird
 
 extension IdentityRoutes {
-    /// `POST /v3/auth/tokens`: 201, the token in `X-Subject-Token`, the token body with the catalog.
-    func issueToken(_ request: Request) async throws -> Response {
+    /// `POST /v3/auth/tokens`: 201, the token in `X-Subject-Token`, the token body with the catalog. A source with
+    /// too many recent failures is refused before any password is checked.
+    func issueToken(_ request: Request, from source: String?) async throws -> Response {
+        if let wait = throttle.refusal(for: source) {
+            throw IdentityError.tooManyFailedLogins(retryAfterSeconds: max(1, Int(wait.components.seconds) + 1))
+        }
         let authRequest = try PasswordAuthRequest(json: try await readBody(request))
-        let issued = try await store.authenticate(authRequest)
+        let issued: IssuedToken
+        do {
+            issued = try await store.authenticate(authRequest)
+        } catch let error as IdentityError where [.invalidCredentials, .accountLocked].contains(error) {
+            throttle.recordFailure(from: source)
+            throw error
+        }
         let json = KeystoneBodies.token(issued.info, catalog: catalog, baseURL: catalog.baseURL(for: request),
                                         includeCatalog: !wantsNoCatalog(request))
         return json.response(status: .created, headers: [Self.subjectToken: issued.token])

@@ -9,8 +9,8 @@ extension Router {
     /// Routes: `GET /v3` (discovery), `POST|GET|HEAD|DELETE /v3/auth/tokens`, `GET /v3/auth/projects`,
     /// `GET /v3/users/{id}/projects` (own or admin), and the admin-only `GET /v3/projects` and `GET /v3/users`. Errors use Keystone's body; a request Cellar cannot read
     /// (a control character in any of its strings included) is a 400, never a 5xx.
-    public func addIdentityRoutes(store: IdentityStore, catalog: ServiceCatalog) {
-        let routes = IdentityRoutes(store: store, catalog: catalog)
+    public func addIdentityRoutes(store: IdentityStore, catalog: ServiceCatalog, throttle: LoginThrottle = LoginThrottle()) {
+        let routes = IdentityRoutes(store: store, catalog: catalog, throttle: throttle)
         // Control characters in the path, query or headers (the tokens too) are refused before any handler runs.
         let gated = group().add(middleware: ControlCharacterMiddleware<Context>.keystone)
         routes.add(to: gated.group("v3"), prefix: "/v3")
@@ -23,6 +23,8 @@ extension Router {
 struct IdentityRoutes: Sendable {
     let store: IdentityStore
     let catalog: ServiceCatalog
+    /// Failed logins per source address.
+    let throttle: LoginThrottle
     var logger: Logger { store.logger }
 
     static let authToken = HTTPFields.Element.Name("X-Auth-Token")!
@@ -32,7 +34,9 @@ struct IdentityRoutes: Sendable {
 
     func add<Group: RouterMethods>(to group: Group, prefix: String) {
         group.get { request, _ in version(request, prefix: prefix) }
-        group.post("auth/tokens") { request, _ in await answer { try await issueToken(request) } }
+        group.post("auth/tokens") { request, context in
+            await answer { try await issueToken(request, from: (context as? CellarRequestContext)?.remoteAddress) }
+        }
         group.get("auth/tokens") { request, _ in await answer { try await checkToken(request, withBody: true) } }
         group.head("auth/tokens") { request, _ in await answer { try await checkToken(request, withBody: false) } }
         group.delete("auth/tokens") { request, _ in await answer { try await revokeToken(request) } }

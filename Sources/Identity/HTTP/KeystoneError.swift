@@ -42,6 +42,11 @@ public struct KeystoneError: Error, Sendable, Equatable {
             self.init(status: .conflict, message: "Conflict occurred attempting to store user - Duplicate entry.")
         case .forbidden(let policy):
             self.init(status: .forbidden, message: "You are not authorized to perform the requested action: \(policy).")
+        case .accountLocked:
+            // Keystone's words; the user's id is left out, so the answer names no account.
+            self.init(status: .unauthorized, message: "The account is locked. Try again later or ask an administrator.")
+        case .tooManyFailedLogins(let seconds):
+            self.init(status: .tooManyRequests, message: "Too many failed logins from this address. Try again in \(seconds) seconds.")
         }
     }
 
@@ -54,6 +59,7 @@ public struct KeystoneError: Error, Sendable, Equatable {
         case 404: "Not Found"
         case 409: "Conflict"
         case 413: "Request Entity Too Large"
+        case 429: "Too Many Requests"
         case 500: "Internal Server Error"
         default: status.reasonPhrase
         }

@@ -1,3 +1,4 @@
+import API
 import Hummingbird
 
 /// The service catalog a token carries: Trove's `database` endpoint per project and the `identity` endpoint.
@@ -18,12 +19,8 @@ public struct ServiceCatalog: Sendable {
         self.region = region
     }
 
-    /// The base URL for answers to `request`: the configured public URL, else scheme and Host of the request.
-    public func baseURL(for request: Request) -> String {
-        if let publicURL { return publicURL }
-        let host = request.head.authority ?? "localhost"
-        return "\(request.head.scheme ?? "http")://\(host)"
-    }
+    /// The base URL for answers to `request`: the catalog's public URL, else Cellar's (`PublicBaseURL`).
+    public func baseURL(for request: Request) -> String { publicURL ?? PublicBaseURL.base(for: request) }
 
     /// The interfaces every endpoint is published on; clients pick `public` by default.
     public static let interfaces = ["public", "internal", "admin"]

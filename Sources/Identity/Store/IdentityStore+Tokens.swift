@@ -12,15 +12,23 @@ extension IdentityStore {
     /// - Throws: `.invalidCredentials`, `.invalidScope` (no such project, disabled, or no role on it),
     ///   `.unscopedTokenRefused` (no scope and no default project).
     public func authenticate(_ request: PasswordAuthRequest, at now: Date = Date()) async throws -> IssuedToken {
+        let (hasher, password) = (self.hasher, request.password)
         guard let found = try await credentials(for: request.user), found.user.enabled else {
-            hasher.verifyDummy(request.password)
+            await PasswordWork.run { hasher.verifyDummy(password) }
             logger.notice("authentication failed", metadata: ["user": "\(Self.describe(request.user))"])
             throw IdentityError.invalidCredentials
         }
-        guard hasher.verify(request.password, against: found.passwordHash) else {
+        if try await isLockedOut(userID: found.user.id) {
+            logger.notice("authentication refused: the account is locked", metadata: ["user": "\(Self.describe(request.user))"])
+            throw IdentityError.accountLocked
+        }
+        let stored = found.passwordHash
+        guard await PasswordWork.run({ hasher.verify(password, against: stored) }) else {
+            try await recordFailedLogin(userID: found.user.id)
             logger.notice("authentication failed", metadata: ["user": "\(Self.describe(request.user))"])
             throw IdentityError.invalidCredentials
         }
+        try await clearFailedLogins(userID: found.user.id)
         let project: Project
         switch request.project {
         case .id(let id):
@@ -55,6 +63,41 @@ extension IdentityStore {
             """, logger: logger)
         logger.info("token issued", metadata: ["user": "\(info.userName)", "project": "\(info.projectName)", "audit_id": "\(info.auditID)"])
         return IssuedToken(token: token, info: info)
+    }
+
+    /// True while the user is locked out after too many failed logins.
+    func isLockedOut(userID: String) async throws -> Bool {
+        guard lockout.failureAttempts > 0 else { return false }
+        let rows = try await client.query("""
+            SELECT 1 FROM identity_login_failures WHERE user_id = \(userID) AND locked_until > clock_timestamp()
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// One more wrong password in a row; the last one allowed locks the user out for the lockout's duration.
+    func recordFailedLogin(userID: String) async throws {
+        guard lockout.failureAttempts > 0 else { return }
+        let seconds = Double(lockout.duration.components.seconds)
+        let rows = try await client.query("""
+            INSERT INTO identity_login_failures AS f (user_id, failures) VALUES (\(userID), 1)
+            ON CONFLICT (user_id) DO UPDATE SET failures = f.failures + 1
+            RETURNING f.failures
+            """, logger: logger)
+        var failures = 0
+        for try await count in rows.decode(Int.self) { failures = count }
+        guard failures >= lockout.failureAttempts else { return }
+        try await client.query("""
+            UPDATE identity_login_failures SET failures = 0, locked_until = clock_timestamp() + \(seconds) * interval '1 second'
+            WHERE user_id = \(userID)
+            """, logger: logger)
+        logger.warning("user locked out after failed logins", metadata: ["user_id": "\(userID)", "failures": "\(failures)"])
+    }
+
+    /// A successful login: the count of failures starts again.
+    func clearFailedLogins(userID: String) async throws {
+        guard lockout.failureAttempts > 0 else { return }
+        try await client.query("DELETE FROM identity_login_failures WHERE user_id = \(userID)", logger: logger)
     }
 
     /// What `token` stands for, or nil when it is unknown, expired, revoked, or its user or project is disabled.

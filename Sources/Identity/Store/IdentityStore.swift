@@ -14,19 +14,24 @@ public struct IdentityStore: TokenValidator {
     let hasher: PasswordHasher
     /// In microseconds.
     let tokenLifetime: Int64
+    /// Keystone's lockout of a user after failed logins in a row.
+    let lockout: LockoutPolicy
 
     /// - Parameters:
     ///   - passwordHasher: how new passwords are hashed (tests may use fewer iterations than the default).
     ///   - tokenLifetime: how long an issued token stays valid (Keystone's default: 12 hours).
+    ///   - lockout: after how many failed logins in a row a user is locked out, and for how long.
     public init(
         client: PostgresClient,
         logger: Logger,
         passwordHasher: PasswordHasher = PasswordHasher(),
-        tokenLifetime: Duration = .seconds(12 * 3600)
+        tokenLifetime: Duration = .seconds(12 * 3600),
+        lockout: LockoutPolicy = LockoutPolicy()
     ) {
         self.client = client
         self.logger = logger
         self.hasher = passwordHasher
+        self.lockout = lockout
         let parts = tokenLifetime.components
         self.tokenLifetime = parts.seconds * 1_000_000 + parts.attoseconds / 1_000_000_000_000
     }

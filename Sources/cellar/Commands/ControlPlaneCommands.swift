@@ -40,7 +40,8 @@ struct TaskManagerCommand: AsyncParsableCommand {
                 client: client, store: store, charts: charts, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
                 amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state),
                 brokerAccounts: try settings.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
-                reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool, afterRecording: CrashPoint.hook())
+                reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool,
+                sagaLease: .milliseconds(Int(settings.sagaLease * 1000)), afterRecording: CrashPoint.hook())
             let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: try ProjectFiles.migrations(), logger: logger))
             try await ServiceGroup(services: [client, TaskManagerService(taskManager: taskManager, migrations: migrations)],
                                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()

@@ -46,6 +46,10 @@ struct APIServer {
         let migrations = MigrationGate(runner: MigrationRunner(
             client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
         let publicURL = ProcessInfo.processInfo.environment["CELLAR_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if publicURL == nil, ["0.0.0.0", "::", "[::]"].contains(host) {
+            throw PublicURLRequired()
+        }
+        PublicBaseURL.configure(publicURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
         let caches = CacheInvalidation()
         let identity = try IdentitySetup(client: client, logger: logger, publicURL: publicURL,
                                      authURL: "\(publicURL ?? "http://\(host):\(port)")/v3", caches: caches)
@@ -58,7 +62,7 @@ struct APIServer {
             return status.connected ? nil : (status.lastError ?? "connecting")
         }, logger: logger))
         let clusterMetrics = ClusterMetrics(client: client, logger: logger)
-        router.addMetricsRoutes(registry: registry, extra: { await clusterMetrics.text() })
+        router.addMetricsRoutes(registry: registry, validator: identity.validator, extra: { await clusterMetrics.text() })
         router.addOpenAPIRoute(document: root.appendingPathComponent("openapi/openapi.json"))
         identity.addRoutes(to: router)
         let rpc = RPCClient(url: amqpURL, publisher: publisher)
@@ -118,7 +122,8 @@ struct APIServer {
                     client: client, store: store, charts: charts, compute: compute, amqpURL: amqpURL,
                     publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory),
                     brokerAccounts: try controlPlane.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
-                    reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool, afterRecording: CrashPoint.hook()), migrations: migrations),
+                    reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool,
+                    sagaLease: .milliseconds(Int(controlPlane.sagaLease * 1000)), afterRecording: CrashPoint.hook()), migrations: migrations),
                 ConductorService(conductor: Conductor(
                     client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
                     heartbeatExpiry: .seconds(controlPlane.heartbeatExpiry), logger: logger), migrations: migrations)
@@ -158,5 +163,12 @@ struct APIServer {
         }
         // Like a host going down: the instances stop with it; the next start brings them back with their data.
         driver?.stopAll()
+    }
+}
+
+/// Listening on every address, the API has no one address to put in its links.
+struct PublicURLRequired: Error, CustomStringConvertible {
+    var description: String {
+        "the API listens on every address: set CELLAR_PUBLIC_URL to the URL clients reach it at (links and the service catalog use it)"
     }
 }

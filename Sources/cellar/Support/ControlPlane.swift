@@ -26,6 +26,9 @@ struct ControlPlaneSettings: Sendable {
     var heartbeatExpiry: Double
     /// How often the task manager starts again servers whose guest agent died (`CELLAR_COMPUTE_REVIVE_INTERVAL`, 30 s).
     var reviveInterval: Double
+    /// How long a task manager's hold on a subject's sagas lasts unrenewed (`CELLAR_SAGA_LEASE_SECONDS`, 5 s): after a
+    /// task manager dies, the others take its sagas over within this and half of it again.
+    var sagaLease: Double = 5
     /// The first two octets of instance addresses (`CELLAR_ADDRESS_POOL`, default `127.42`).
     var addressPool = "127.42"
     /// The unprivileged OS user of the control plane's own PostgreSQL and of the host's prepared data directories
@@ -47,6 +50,7 @@ struct ControlPlaneSettings: Sendable {
             reviveInterval: number("CELLAR_COMPUTE_REVIVE_INTERVAL", 30),
             databaseOSUser: environment["CELLAR_DB_OS_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "cellar-db")
         if let pool = environment["CELLAR_ADDRESS_POOL"], !pool.isEmpty { settings.addressPool = pool }
+        if let lease = environment["CELLAR_SAGA_LEASE_SECONDS"].flatMap(Double.init), lease >= 1 { settings.sagaLease = lease }
         if let management = environment["CELLAR_AMQP_MANAGEMENT_URL"], !management.isEmpty { settings.brokerManagementURL = management }
         return settings
     }

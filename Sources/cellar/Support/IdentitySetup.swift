@@ -24,7 +24,7 @@ struct IdentitySetup: Sendable {
 
     init(client: PostgresClient, logger: Logger, publicURL: String?, authURL: String, caches: CacheInvalidation,
          environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        store = IdentityStore(client: client, logger: logger)
+        store = IdentityStore(client: client, logger: logger, lockout: .fromEnvironment())
         tokenCache = TokenCache(store: store, invalidation: caches)
         catalog = ServiceCatalog(publicURL: publicURL)
         self.logger = logger
