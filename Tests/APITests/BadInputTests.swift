@@ -52,6 +52,17 @@ struct BadInputTests {
         }
     }
 
+    @Test("a body that is not UTF-8: 400 saying so, nothing recorded")
+    func notUTF8() async throws {
+        try await TroveAPIFixture.with { client, database in
+            let body = Array(createBody().utf8).map { $0 == UInt8(ascii: "o") ? 0xFF : $0 }  // "orders" → invalid bytes
+            let reply = try await client.call(.post, "instances", bytes: body)
+            #expect(reply.status == .badRequest)
+            #expect(reply.fault?.message.contains("not valid UTF-8") == true, "\(reply.fault?.message ?? "no message")")
+            #expect(try await database.eventStore().readAll(after: .start).isEmpty)
+        }
+    }
+
     @Test("actions: malformed, not allowed in the current state, admin-only")
     func badActions() async throws {
         try await TroveAPIFixture.with { client, _ in

@@ -81,11 +81,17 @@ extension TestClientProtocol {
     /// Sends a request as `token` to `/v1.0/<project>/<path>`.
     func call(_ method: HTTPRequest.Method, _ path: String, as token: String? = "member", project: String = "alpha",
               body: String? = nil, headers: HTTPFields = [:]) async throws -> JSONReply {
+        try await call(method, path, as: token, project: project, bytes: body.map { Array($0.utf8) }, headers: headers)
+    }
+
+    /// The same with a body of raw bytes (which need not be UTF-8).
+    func call(_ method: HTTPRequest.Method, _ path: String, as token: String? = "member", project: String = "alpha",
+              bytes: [UInt8]?, headers: HTTPFields = [:]) async throws -> JSONReply {
         var fields = headers
         if let token { fields[.init("X-Auth-Token")!] = token }
-        if body != nil { fields[.contentType] = "application/json" }
+        if bytes != nil { fields[.contentType] = "application/json" }
         return try await execute(uri: "/v1.0/\(project)/\(path)", method: method, headers: fields,
-                                 body: body.map { ByteBuffer(string: $0) }) { JSONReply($0) }
+                                 body: bytes.map { ByteBuffer(bytes: $0) }) { JSONReply($0) }
     }
 }
 

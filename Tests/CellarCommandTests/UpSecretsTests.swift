@@ -2,6 +2,9 @@ import Bus
 import CellarTestSupport
 import EventStore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GuestProtocol
 import Lifecycle
 import LocalServers
@@ -53,7 +56,34 @@ struct UpSecretsTests {
 
     @Test("a guest logs in to the broker as itself: it reaches its own queue, never another guest's or the control plane's")
     func guestBrokerUsers() async throws {
-        try await UpStack.with(name: "broker", addressPool: "127.49") { state, _, admin in try await Self.checkGuestBrokerUsers(state, admin) }
+        try await UpStack.with(name: "broker", addressPool: "127.49") { state, up, admin in
+            try await Self.checkGuestBrokerUsers(state, admin)
+            try await Self.checkOperatorSurfaces(port: up.port, admin: admin)
+        }
+    }
+
+    /// A client's `Host` header never becomes a link's or the catalog's base, and `/metrics` is an operator's.
+    static func checkOperatorSurfaces(port: Int, admin: TroveSession) async throws {
+        let base = "http://127.0.0.1:\(port)"
+        var list = URLRequest(url: URL(string: "\(base)/v1.0/\(admin.projectID)/instances?limit=1")!)
+        list.setValue(admin.token, forHTTPHeaderField: "X-Auth-Token")
+        list.setValue("attacker.example:8443", forHTTPHeaderField: "Host")
+        let (listed, _) = try await URLSession.shared.data(for: list)
+        let text = String(decoding: listed, as: UTF8.self)
+        #expect(!text.contains("attacker.example") && text.contains(base), "\(text.prefix(600))")
+
+        var token = URLRequest(url: URL(string: "\(base)/v3/auth/tokens")!)
+        token.setValue("attacker.example:8443", forHTTPHeaderField: "Host")
+        token.setValue(admin.token, forHTTPHeaderField: "X-Auth-Token")
+        token.setValue(admin.token, forHTTPHeaderField: "X-Subject-Token")
+        let (checked, _) = try await URLSession.shared.data(for: token)
+        let catalog = String(decoding: checked, as: UTF8.self)
+        #expect(!catalog.contains("attacker.example") && catalog.contains("\(base)/v1.0/"), "\(catalog.prefix(600))")
+
+        var metrics = URLRequest(url: URL(string: "\(base)/metrics")!)
+        #expect((try await URLSession.shared.data(for: metrics).1 as? HTTPURLResponse)?.statusCode == 401)
+        metrics.setValue(admin.token, forHTTPHeaderField: "X-Auth-Token")
+        #expect((try await URLSession.shared.data(for: metrics).1 as? HTTPURLResponse)?.statusCode == 200)
     }
 
     static func checkGuestBrokerUsers(_ state: StateDirectory, _ admin: TroveSession) async throws {

@@ -11,6 +11,8 @@ public struct TroveError: HTTPResponseError, CustomStringConvertible {
     public var message: String
     /// Seconds until a rate-limited request may be sent again (413 only).
     public var retryAfter: Int?
+    /// The methods the path takes (405 only: the `Allow` header).
+    public var allowedMethods: [String]?
 
     public init(_ status: HTTPResponse.Status, _ fault: String, _ message: String) {
         self.status = status
@@ -37,6 +39,7 @@ public struct TroveError: HTTPResponseError, CustomStringConvertible {
         let data = try JSONEncoder().encode(body)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allowedMethods { headers[.allow] = allowedMethods.joined(separator: ", ") }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -58,7 +61,10 @@ public struct TroveError: HTTPResponseError, CustomStringConvertible {
 
 /// Turns every error a route throws into a Trove error body; unexpected ones become a 500 without internals.
 public struct TroveErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    /// The server's routes: a known path asked with another method is a 405, not a 404.
+    let knownRoutes: KnownRoutes?
+
+    public init(knownRoutes: KnownRoutes? = nil) { self.knownRoutes = knownRoutes }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -70,6 +76,11 @@ public struct TroveErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let conflict as WrongExpectedVersion {
             throw TroveError.conflict("the resource changed while the request was processed (\(conflict.streamID)); retry it")
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = knownRoutes?.methods(for: request.uri.path), !allowed.isEmpty {
+                var refusal = TroveError(.methodNotAllowed, "badMethod", "\(request.method) is not allowed on \(request.uri.path); it takes \(allowed.joined(separator: ", ")).")
+                refusal.allowedMethods = allowed
+                throw refusal
+            }
             throw TroveError(error.status, Self.faultName(error.status), error.body ?? error.status.reasonPhrase)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])

@@ -42,9 +42,10 @@ extension IdentityRoutes {
     /// token, anyone else only about their own (Keystone's `service_admin_or_token_subject`).
     private func subjectToken(_ request: Request, policy: String) async throws -> (String, TokenInfo) {
         let caller = try await caller(request)
-        guard let subject = request.headers[Self.subjectToken], let info = try await store.tokenInfo(token: subject) else {
-            throw IdentityError.tokenNotFound
+        guard let subject = request.headers[Self.subjectToken] else {
+            throw IdentityError.malformedRequest("the X-Subject-Token header is required: it names the token to check or revoke")
         }
+        guard let info = try await store.tokenInfo(token: subject) else { throw IdentityError.tokenNotFound }
         guard caller.context.isAdmin || caller.userID == info.userID else { throw IdentityError.forbidden(policy) }
         return (subject, info)
     }

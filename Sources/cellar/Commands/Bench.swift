@@ -9,7 +9,7 @@ import PostgresNIO
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each next to a baseline measured in the same run.",
-        subcommands: [AppendBench.self, BusBench.self, CreateBench.self, ClusterBench.self, FailoverBench.self, ApiBench.self, SagaBench.self, LogBench.self]
+        subcommands: [AppendBench.self, BusBench.self, CreateBench.self, ClusterBench.self, FailoverBench.self, ApiBench.self, SagaBench.self, LogBench.self, LoginBench.self]
     )
 }
 

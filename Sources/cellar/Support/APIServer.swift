@@ -56,7 +56,8 @@ struct APIServer {
 
         let router = Router(context: CellarRequestContext.self)
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: TroveErrorMiddleware())
+        let knownRoutes = KnownRoutes()
+        router.add(middleware: TroveErrorMiddleware(knownRoutes: knownRoutes))
         router.addHealthRoutes(checker: HealthChecker(postgres: client, amqpURL: amqpURL, bus: {
             let status = publisher.status
             return status.connected ? nil : (status.lastError ?? "connecting")
@@ -78,6 +79,7 @@ struct APIServer {
         WebConsole(signIn: identity.consoleSignIn, validator: identity.validator,
                    assets: root.appendingPathComponent("console"), statecharts: root.appendingPathComponent("statecharts"))
             .register(on: router)
+        knownRoutes.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
 
         let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)
         var app = Application(
