@@ -225,14 +225,7 @@ public struct ProcessComputeDriver: ComputeDriver {
     /// Runs `body` holding the lock under which OS users are created, given folders and removed (across processes),
     /// so a member being added never loses its user to a member of the same cluster being released.
     private func withUsersLock<T>(_ body: () throws -> T) throws -> T {
-        let fd = open(root.appendingPathComponent(".users.lock").path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ComputeError("cannot open the users lock: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw ComputeError("cannot lock the users lock: \(String(cString: strerror(errno)))") }
-        }
-        defer { flock(fd, LOCK_UN) }
-        return try body()
+        try withFileLock(root.appendingPathComponent(".users.lock"), what: "the OS users", body)
     }
 
     /// Ends every process that belongs to the instance (its guest agent, the datastore server it started):
@@ -267,11 +260,16 @@ public struct ProcessComputeDriver: ComputeDriver {
     func withLock<T>(_ instanceID: String, _ body: () throws -> T) throws -> T {
         let folder = directory(of: instanceID)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let fd = open(folder.appendingPathComponent(".lock").path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ComputeError("cannot open the lock of instance \(instanceID): \(String(cString: strerror(errno)))") }
+        return try withFileLock(folder.appendingPathComponent(".lock"), what: "instance \(instanceID)", body)
+    }
+
+    /// Runs `body` holding an exclusive `flock` on `file` (made when missing, never through a link).
+    private func withFileLock<T>(_ file: URL, what: String, _ body: () throws -> T) throws -> T {
+        let fd = open(file.path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ComputeError("cannot open the lock of \(what): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw ComputeError("cannot lock instance \(instanceID): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw ComputeError("cannot lock \(what): \(String(cString: strerror(errno)))") }
         }
         defer { flock(fd, LOCK_UN) }
         return try body()

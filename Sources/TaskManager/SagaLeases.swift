@@ -53,6 +53,11 @@ struct SagaLeases: Sendable {
         return owners
     }
 
+    /// Gives every lease of this owner up (a graceful stop: the others need not wait for them to expire).
+    func releaseAll() async {
+        _ = try? await client.query("DELETE FROM saga_leases WHERE owner = \(owner)", logger: logger)
+    }
+
     /// Gives the lease up (no saga of the subject is left here).
     func release(_ subject: String) async {
         _ = try? await client.query("DELETE FROM saga_leases WHERE subject = \(subject) AND owner = \(owner)", logger: logger)

@@ -53,9 +53,11 @@ public struct TaskManager: Sendable {
             try await runServices()
         } catch {
             await scheduler.stopAll()
+            await services.leases.releaseAll()
             throw error
         }
         await scheduler.stopAll()
+        await services.leases.releaseAll()
     }
 
     private func runServices() async throws {

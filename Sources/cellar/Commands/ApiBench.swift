@@ -24,23 +24,9 @@ struct ApiBench: AsyncParsableCommand {
         guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw ValidationError("wrk is missing: apt-get install wrk")
         }
-        let state = URL(fileURLWithPath: "/var/tmp/cellar/bench-api-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let log = state.appendingPathComponent("up.log")
-        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-        say("Starting a cellar up of this build for the benchmark ...")
-        let server = try ChildProcess.start(executable, ["up", "--port", "\(port)", "--state-dir", state.path], environment: [
-            "CELLAR_RATE_LIMITS": "GET=100000000,POST=100000000,PUT=100000000,DELETE=100000000",
-            "CELLAR_ADDRESS_POOL": BenchControlPlane.addressPool, "LOG_LEVEL": "warning",
-        ], outputPath: log.path)
-        defer { Self.stop(server) }
-        let base = "http://127.0.0.1:\(port)"
-        let client = BenchHTTP(base: base)
-        try await client.waitUntilHealthy(server: server, log: log)
-        let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("admin-credentials.json"))) as? [String: String] ?? [:]
-        let (token, project) = try await client.token(user: credentials["username"] ?? "admin", password: credentials["password"] ?? "",
-                                                      project: credentials["project_name"] ?? "admin")
+        let stack = try await BenchStack.start(name: "api", port: port)
+        defer { stack.stop() }
+        let (base, client, token, project) = (stack.client.base, stack.client, stack.token, stack.project)
         let instance = try await client.activeInstance(token: token, project: project)
 
         let routes: [(name: String, path: String, authenticated: Bool)] = [
@@ -70,12 +56,6 @@ struct ApiBench: AsyncParsableCommand {
                     result.name == results[0].name ? "baseline" : BenchFigures.ratio(figures.requestsPerSecond, to: baseline),
                     Self.troveReference[result.name].map { BenchFigures.ratio(figures.requestsPerSecond, to: $0) } ?? "—"]
         }))
-    }
-
-    static func stop(_ server: ChildProcess) {
-        server.send(SIGTERM)
-        for _ in 0..<600 where server.isRunning { usleep(100_000) }
-        if server.isRunning { server.send(SIGKILL) }
     }
 }
 

@@ -76,6 +76,49 @@ struct BenchHTTP {
     }
 }
 
+/// A `cellar up` of this build for a benchmark, rate limits lifted, signed in as its admin.
+struct BenchStack {
+    let server: ChildProcess
+    let state: URL
+    let client: BenchHTTP
+    let token: String
+    let project: String
+
+    /// Starts it under `/var/tmp/cellar/bench-<name>-<pid>` on `port` and waits until it serves.
+    static func start(name: String, port: Int) async throws -> BenchStack {
+        let state = URL(fileURLWithPath: "/var/tmp/cellar/bench-\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let log = state.appendingPathComponent("up.log")
+        say("Starting a cellar up of this build for the benchmark ...")
+        let server = try ChildProcess.start(executable, ["up", "--port", "\(port)", "--state-dir", state.path], environment: [
+            "CELLAR_RATE_LIMITS": "GET=100000000,POST=100000000,PUT=100000000,DELETE=100000000",
+            "CELLAR_ADDRESS_POOL": BenchControlPlane.addressPool, "LOG_LEVEL": "warning",
+        ], outputPath: log.path)
+        do {
+            let client = BenchHTTP(base: "http://127.0.0.1:\(port)")
+            try await client.waitUntilHealthy(server: server, log: log)
+            let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("admin-credentials.json"))) as? [String: String] ?? [:]
+            let (token, project) = try await client.token(user: credentials["username"] ?? "admin", password: credentials["password"] ?? "",
+                                                          project: credentials["project_name"] ?? "admin")
+            return BenchStack(server: server, state: state, client: client, token: token, project: project)
+        } catch {
+            Self.stop(server, state: state)
+            throw error
+        }
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after a minute) and removes its folder.
+    func stop() { Self.stop(server, state: state) }
+
+    private static func stop(_ server: ChildProcess, state: URL) {
+        server.send(SIGTERM)
+        for _ in 0..<600 where server.isRunning { usleep(100_000) }
+        if server.isRunning { server.send(SIGKILL) }
+        try? FileManager.default.removeItem(at: state)
+    }
+}
+
 /// Runs a program to completion and returns what it printed on stdout.
 enum BenchProcess {
     static func output(of executable: String, _ arguments: [String]) throws -> String {

@@ -20,23 +20,9 @@ struct LoginBench: AsyncParsableCommand {
     @Option(help: "HTTP port of the benchmark's own cellar up.") var port = 18998
 
     func run() async throws {
-        let state = URL(fileURLWithPath: "/var/tmp/cellar/bench-login-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: state) }
-        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let log = state.appendingPathComponent("up.log")
-        say("Starting a cellar up of this build for the benchmark ...")
-        let server = try ChildProcess.start(executable, ["up", "--port", "\(port)", "--state-dir", state.path], environment: [
-            "CELLAR_RATE_LIMITS": "GET=100000000,POST=100000000,PUT=100000000,DELETE=100000000",
-            "CELLAR_ADDRESS_POOL": BenchControlPlane.addressPool, "LOG_LEVEL": "warning",
-        ], outputPath: log.path)
-        defer { ApiBench.stop(server) }
-        let base = "http://127.0.0.1:\(port)"
-        let client = BenchHTTP(base: base)
-        try await client.waitUntilHealthy(server: server, log: log)
-        let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("admin-credentials.json"))) as? [String: String] ?? [:]
-        let (token, project) = try await client.token(user: credentials["username"] ?? "admin", password: credentials["password"] ?? "",
-                                                      project: credentials["project_name"] ?? "admin")
+        let stack = try await BenchStack.start(name: "login", port: port)
+        defer { stack.stop() }
+        let (base, token, project) = (stack.client.base, stack.token, stack.project)
         let get = URL(string: "\(base)/v1.0/\(project)/instances")!
 
         let idle = try await Self.latencies(of: get, token: token, for: .seconds(seconds))
