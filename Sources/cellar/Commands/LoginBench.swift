@@ -1,97 +1,59 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LocalServers
-import Synchronization
 
 /// `cellar bench login`: an authenticated GET's latency while many clients fail to log in at once, next to the
-/// same GET with nobody logging in, against a `cellar up` of this build (rate limits lifted, lockout and the
-/// per-address throttle as configured by default).
+/// same GET with nobody logging in, against a `cellar up` of this build (rate limits lifted; lockout and the
+/// per-address limit of failed logins as configured by default). Both loads are `wrk`: one connection of GETs,
+/// and the flood's connections posting wrong passwords.
 struct LoginBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "login",
-        abstract: "GET /instances p50/p99 during a flood of failed logins, next to the same GET idle."
+        abstract: "GET /instances p50/p99 during a flood of failed logins, next to the same GET idle (needs wrk)."
     )
 
-    @Option(help: "Concurrent clients sending wrong passwords.") var flood = 200
+    @Option(help: "Concurrent connections sending wrong passwords.") var flood = 200
     @Option(help: "Seconds of GETs measured in each phase.") var seconds = 10
     @Option(help: "HTTP port of the benchmark's own cellar up.") var port = 18998
 
     func run() async throws {
+        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw ValidationError("wrk is missing: apt-get install wrk")
+        }
         let stack = try await BenchStack.start(name: "login", port: port)
         defer { stack.stop() }
-        let (base, token, project) = (stack.client.base, stack.token, stack.project)
-        let get = URL(string: "\(base)/v1.0/\(project)/instances")!
+        let base = stack.client.base
+        let get = ["-t1", "-c1", "-d\(seconds)s", "--latency", "-H", "X-Auth-Token: \(stack.token)", "\(base)/v1.0/\(stack.project)/instances"]
 
-        let idle = try await Self.latencies(of: get, token: token, for: .seconds(seconds))
-        let answers = StatusCounts()
-        let flooders = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for index in 0..<flood {
-                    group.addTask { await Self.failLogins(base: base, user: "nobody-\(index)", until: { Task.isCancelled }, answers: answers) }
-                }
-            }
+        let idle = try Self.figures(BenchProcess.output(of: wrk, get))
+        // Wrong passwords of a user that does not exist: each one costs a full hash unless refused before it.
+        let script = stack.state.appendingPathComponent("flood.lua")
+        try Data("""
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/json"
+            wrk.body = '{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "nobody", "domain": {"id": "default"}, "password": "wrong"}}}, "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}'
+            """.utf8).write(to: script)
+        let flooding = Task.detached {
+            try BenchProcess.output(of: wrk, ["-t2", "-c\(flood)", "-d\(seconds + 2)s", "--latency", "-s", script.path, "\(base)/v3/auth/tokens"])
         }
         try await Task.sleep(for: .seconds(1))
-        let busy = try await Self.latencies(of: get, token: token, for: .seconds(seconds))
-        flooders.cancel()
-        _ = await flooders.value
-        let counted = answers.counts.withLock { $0 }
+        let busy = try Self.figures(BenchProcess.output(of: wrk, get))
+        let floodFigures = try Self.figures(try await flooding.value)
 
-        print("cellar bench login: GET /v1.0/{project}/instances, one client, \(seconds) s per phase; \(flood) clients failing to log in meanwhile (use a release build)")
-        let rows = [("idle (baseline)", idle), ("during the login flood", busy)].map { name, values -> [String] in
-            [name, "\(values.count)", String(format: "%.2f", Self.percentile(values, 0.5) * 1000), String(format: "%.2f", Self.percentile(values, 0.99) * 1000),
-             name == "idle (baseline)" ? "baseline" : BenchFigures.ratio(Self.percentile(values, 0.99), to: Self.percentile(idle, 0.99))]
-        }
-        print(TextTable.render(header: ["PHASE", "REQUESTS", "P50 (MS)", "P99 (MS)", "P99 VS IDLE"], rows: rows))
-        print("failed-login answers during the flood: " + counted.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", "))
+        print("cellar bench login: GET /v1.0/{project}/instances on one connection, \(seconds) s per phase; \(flood) connections posting wrong passwords meanwhile (use a release build)")
+        print(TextTable.render(header: ["PHASE", "REQ/S", "P50 (MS)", "P99 (MS)", "P99 VS IDLE"], rows: [
+            ["idle (baseline)", String(format: "%.0f", idle.requestsPerSecond), Self.milliseconds(idle.p50), Self.milliseconds(idle.p99), "baseline"],
+            ["during the login flood", String(format: "%.0f", busy.requestsPerSecond), Self.milliseconds(busy.p50), Self.milliseconds(busy.p99),
+             BenchFigures.ratio(busy.p99, to: idle.p99)],
+        ]))
+        print(String(format: "the flood: %.0f failed logins/s answered (p99 %@ ms), all refused (401 wrong password, 429 past the per-address limit)",
+                     floodFigures.requestsPerSecond, Self.milliseconds(floodFigures.p99)))
     }
 
-    /// Sequential GETs for `duration`; each one's seconds.
-    static func latencies(of url: URL, token: String, for duration: Duration) async throws -> [Double] {
-        var request = URLRequest(url: url)
-        request.setValue(token, forHTTPHeaderField: "X-Auth-Token")
-        var values: [Double] = []
-        let end = ContinuousClock.now + duration
-        while ContinuousClock.now < end {
-            let start = ContinuousClock.now
-            let (_, response) = try await URLSession.shared.data(for: request)
-            guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw ValidationError("GET answered \(String(describing: response))") }
-            let elapsed = (ContinuousClock.now - start).components
-            values.append(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
-        }
-        return values
+    static func figures(_ output: String) throws -> WrkFigures {
+        guard let figures = WrkFigures(parsing: output) else { throw ValidationError("could not read wrk's output:\n\(output)") }
+        return figures
     }
 
-    /// Wrong passwords, one after another on a connection of its own, until `until` says stop; counts the statuses.
-    static func failLogins(base: String, user: String, until stop: @Sendable () -> Bool, answers: StatusCounts) async {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = 1
-        let session = URLSession(configuration: configuration)
-        var request = URLRequest(url: URL(string: "\(base)/v3/auth/tokens")!)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data("""
-            {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "\(user)", "domain": {"id": "default"},
-             "password": "wrong"}}}, "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
-            """.utf8)
-        while !stop() {
-            guard let (_, response) = try? await session.data(for: request) else { continue }
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            answers.counts.withLock { $0[status, default: 0] += 1 }
-        }
-    }
-
-    static func percentile(_ values: [Double], _ fraction: Double) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction))]
-    }
-}
-
-/// HTTP statuses seen, by count (shared by the flooding tasks).
-final class StatusCounts: Sendable {
-    let counts = Mutex<[Int: Int]>([:])
+    static func milliseconds(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1000) }
 }
