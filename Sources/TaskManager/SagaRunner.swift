@@ -99,8 +99,9 @@ struct SagaRunner: Sendable {
     /// Appends `event` after `state` and returns the state it leads to; nil when another runner appended first
     /// (this one then stops).
     private func record(_ event: Saga.Event, after state: Saga.State) async throws -> Saga.State? {
-        // Only under the subject's lease: if it lapsed and another task manager took it, that one goes on.
-        guard try await context.services.leases.acquire(context.start.subjectStream) else {
+        // Work starts only under the subject's lease: if it lapsed and another task manager took it, that one goes
+        // on. (An outcome needs no check: its append names the version after this runner's own start.)
+        if event.startsWork, try await !context.services.leases.acquire(context.start.subjectStream) {
             logger.warning("the saga's subject is leased to another task manager; this runner stops", metadata: ["saga": "\(stream)"])
             return nil
         }
@@ -171,4 +172,15 @@ struct StepTimeout: Error, CustomStringConvertible {
     var what: String
     var limit: Duration
     var description: String { "\(what) did not finish within \(limit)" }
+}
+
+extension Saga.Event {
+    /// An event after which the runner performs the step's (or compensation's) actions: recorded only under the
+    /// subject's lease.
+    var startsWork: Bool {
+        switch self {
+        case .stepStarted, .compensationStarted: true
+        default: false
+        }
+    }
 }
