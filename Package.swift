@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CellarCommandTests",
-            dependencies: ["EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle", "Secrets", "GuestProtocol",
+            dependencies: ["EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle", "Secrets", "GuestProtocol", "Compute",
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(

@@ -27,6 +27,11 @@ public struct InstanceUser: Sendable, Equatable {
         user.uid != 0 && user.name.hasPrefix("cellar-") && user.name.dropFirst(7).count >= 12 && user.name.dropFirst(7).allSatisfy(\.isHexDigit)
     }
 
+    /// The instance user that owns `path` (nil: missing, or owned by anyone else: root, `cellar-db`, ...).
+    public static func owning(_ path: String) -> InstanceUser? {
+        owner(of: path).flatMap { isInstanceUser($0) ? $0 : nil }
+    }
+
     /// The user of that name, if the system has it.
     public static func lookup(_ name: String) -> InstanceUser? {
         guard let entry = getpwnam(name) else { return nil }
@@ -54,7 +59,7 @@ public struct InstanceUser: Sendable, Equatable {
     }
 
     /// Ends every process of the user (whatever a tenant started, under any name), then removes the user and its group.
-    func remove() {
+    public func remove() {
         let deadline = Date().addingTimeInterval(5)
         var remaining = processes()
         while !remaining.isEmpty && Date() < deadline {
@@ -66,7 +71,7 @@ public struct InstanceUser: Sendable, Equatable {
     }
 
     /// Live processes whose real user is this one.
-    func processes() -> [Int32] {
+    public func processes() -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             var info = stat()

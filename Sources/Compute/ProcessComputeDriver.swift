@@ -129,7 +129,7 @@ public struct ProcessComputeDriver: ComputeDriver {
             if Self.isolatesInstances {
                 user = try withUsersLock {
                     // A folder keeps the user it was given first (nothing in it, which its tenant may edit, decides).
-                    let given = InstanceUser.owner(of: folder.path).flatMap { InstanceUser.isInstanceUser($0) ? $0 : nil }
+                    let given = InstanceUser.owning(folder.path)
                     return try giveFolders(folder, runtime, to: given ?? InstanceUser.ensure(InstanceUser.name(forGroup: request.isolationGroup)))
                 }
             } else {
@@ -201,7 +201,7 @@ public struct ProcessComputeDriver: ComputeDriver {
             try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))
             return
         }
-        let user = Self.isolatesInstances ? InstanceUser.owner(of: folder.path).flatMap { InstanceUser.isInstanceUser($0) ? $0 : nil } : nil
+        let user = Self.isolatesInstances ? InstanceUser.owning(folder.path) : nil
         try withLock(instanceID) {
             powerOff(folder)
             try? FileManager.default.removeItem(at: Self.runtimeDirectory(of: instanceID))

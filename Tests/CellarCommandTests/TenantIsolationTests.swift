@@ -1,4 +1,5 @@
 import CellarTestSupport
+import Compute
 import Foundation
 import LocalServers
 import Testing
@@ -57,7 +58,7 @@ struct TenantIsolationTests {
             _ = try shell.run("nohup sleep 600 > /dev/null 2>&1 &")
             try await InstanceLifecycleTests.deleteAndWait(attacker, plane)
             try await waitUntil("the attacker's user is gone") { getpwnam(attackerUser.name) == nil }
-            #expect(Self.processes(ofUser: attackerUser.uid).isEmpty, "a tenant's process outlived its instance")
+            #expect(attackerUser.processes().isEmpty, "a tenant's process outlived its instance")
             #expect(getpwnam(victimUser.name) != nil)
         }
     }
@@ -125,12 +126,6 @@ struct TenantIsolationTests {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }) else { return nil }
         return line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { uid_t($0) }
-    }
-
-    static func processes(ofUser uid: uid_t) -> [Int32] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
-            realUser(of: pid) == uid && ProcessStatus.isAlive(pid: pid)
-        }
     }
 
     func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
