@@ -22,7 +22,24 @@ public struct DatastoreEntry: Sendable, Equatable {
     public var id: String
     public var name: String
     public var defaultVersionID: String?
+    /// The operator's default datastore: what a create without `datastore` gets.
+    public var isDefault: Bool
     public var versions: [DatastoreVersion]
+}
+
+/// An operator's catalog change that names what does not exist.
+public enum CatalogError: Error, CustomStringConvertible, Equatable {
+    case unknownDatastore(String, choices: [String])
+    case unknownVersion(String, datastore: String, choices: [String])
+
+    public var description: String {
+        switch self {
+        case .unknownDatastore(let name, let choices):
+            "There is no datastore '\(name)'; the catalog has: \(choices.isEmpty ? "none" : choices.joined(separator: ", "))."
+        case .unknownVersion(let name, let datastore, let choices):
+            "Datastore \(datastore) has no version '\(name)'; it has: \(choices.isEmpty ? "none" : choices.joined(separator: ", "))."
+        }
+    }
 }
 
 /// A flavor: the size of an instance.
@@ -65,10 +82,10 @@ public struct OperatorCatalog: Sendable {
 
     private func loadDatastores() async throws -> [DatastoreEntry] {
         var entries: [String: DatastoreEntry] = [:]
-        let rows = try await client.query("SELECT id, name, default_version_id FROM datastores ORDER BY name", logger: logger)
+        let rows = try await client.query("SELECT id, name, default_version_id, is_default FROM datastores ORDER BY name", logger: logger)
         var order: [String] = []
-        for try await (id, name, defaultVersion) in rows.decode((String, String, String?).self) {
-            entries[id] = DatastoreEntry(id: id, name: name, defaultVersionID: defaultVersion, versions: [])
+        for try await (id, name, defaultVersion, isDefault) in rows.decode((String, String, String?, Bool).self) {
+            entries[id] = DatastoreEntry(id: id, name: name, defaultVersionID: defaultVersion, isDefault: isDefault, versions: [])
             order.append(id)
         }
         for version in try await versions() { entries[version.datastoreID]?.versions.append(version) }
@@ -78,6 +95,37 @@ public struct OperatorCatalog: Sendable {
     /// A datastore by id or name.
     public func datastore(_ idOrName: String) async throws -> DatastoreEntry? {
         try await datastores().first { $0.id == idOrName || $0.name == idOrName }
+    }
+
+    /// The operator's default datastore (nil: none chosen).
+    public func defaultDatastore() async throws -> DatastoreEntry? {
+        try await datastores().first(where: \.isDefault)
+    }
+
+    /// Makes `datastore` (a name or id) the default, optionally with `version` (a name or id) as its default
+    /// version; nil clears the default. Throws `CatalogError` naming the choices when either is unknown.
+    public func setDefault(datastore: String?, version: String? = nil) async throws {
+        guard let datastore else {
+            try await client.query("UPDATE datastores SET is_default = false WHERE is_default", logger: logger)
+            return
+        }
+        let all = try await loadDatastores()
+        guard let entry = all.first(where: { $0.name == datastore || $0.id == datastore }) else {
+            throw CatalogError.unknownDatastore(datastore, choices: all.map(\.name))
+        }
+        var versionID = entry.defaultVersionID
+        if let version {
+            guard let found = entry.versions.first(where: { $0.name == version || $0.id == version }) else {
+                throw CatalogError.unknownVersion(version, datastore: entry.name, choices: entry.versions.map(\.name))
+            }
+            versionID = found.id
+        }
+        let id = entry.id
+        try await client.withGuardedTransaction(logger: logger) { connection in
+            try await connection.guardedQuery("UPDATE datastores SET is_default = false WHERE is_default AND id <> \(id)", logger: logger)
+            try await connection.guardedQuery(
+                "UPDATE datastores SET is_default = true, default_version_id = \(versionID) WHERE id = \(id)", logger: logger)
+        }
     }
 
     /// Every version (optionally of one datastore), by datastore and name.
@@ -149,14 +197,16 @@ public struct OperatorCatalog: Sendable {
             """, logger: logger)
     }
 
-    /// What `cellar up` seeds where the catalog lacks it: PostgreSQL 15, MariaDB 10.11 and a few flavors.
+    /// What `cellar up` seeds where the catalog lacks it: PostgreSQL 15, MariaDB 10.11 (the default datastore when
+    /// it is seeded and none is chosen, as Trove deployments default to the MySQL family) and a few flavors.
     public func seedDefaults() async throws {
-        let known = Set(try await datastores().map(\.name))
+        let known = try await loadDatastores()
         if known.isEmpty {
             try await upsertVersion(datastore: "postgresql", name: "15", version: "15", manager: "postgresql")
         }
-        if !known.contains("mariadb") {
+        if !known.contains(where: { $0.name == "mariadb" }) {
             try await upsertVersion(datastore: "mariadb", name: "10.11", version: "10.11", manager: "mariadb")
+            if !known.contains(where: \.isDefault) { try await setDefault(datastore: "mariadb") }
         }
         if try await flavors().isEmpty {
             for flavor in [

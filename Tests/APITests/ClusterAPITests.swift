@@ -65,7 +65,20 @@ struct ClusterAPITests {
             #expect(((weighted.body["cluster"] as? [String: any Sendable])?["instances"] as? [[String: any Sendable]])?.compactMap { $0["weight"] as? Int } == [7, 0],
                     "weights in the member dicts, as the python API passes them: \(weighted.body)")
 
+            // python code sends JSON values: a boolean and a list of numbers, as the strings the CLI sends.
+            let typed = try await client.call(.post, "clusters", body: Self.postgresBody("\(member), \(member)",
+                                                                                        properties: #"{"weights": [30, 60], "synchronous": true}"#))
+            #expect(typed.status == .ok, "\(typed.body)")
+            let typedCluster = try #require(typed.body["cluster"] as? [String: any Sendable])
+            #expect((typedCluster["instances"] as? [[String: any Sendable]])?.compactMap { $0["weight"] as? Int } == [30, 60])
+            #expect((typedCluster["extended_properties"] as? [String: any Sendable])?["synchronous"] as? String == "true")
+
             for (body, words) in [
+                (Self.postgresBody("\(member), \(member)", properties: #"{"synchronous": 1}"#), "true or false"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"weights": [1, 2, 3]}"#), "one per instance"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"weights": [1, 1001]}"#), "0 (never promoted) to 1000"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"algorithm": true}"#), "roundrobin or leastconn"),
+                (Self.postgresBody("\(member), \(member)", properties: #"{"synchronous": {"a": 1}}"#), "extended_properties"),
                 (Self.postgresBody(member), "at least 2"),
                 (Self.postgresBody("\(member), \(member)", properties: #"{"weights": "1:2:3"}"#), "one per instance"),
                 (Self.postgresBody("\(member), \(member)", properties: #"{"weights": "1:1001"}"#), "0 (never promoted) to 1000"),
@@ -78,6 +91,24 @@ struct ClusterAPITests {
                 let refused = try await client.call(.post, "clusters", body: body)
                 #expect(refused.status == .badRequest && (refused.fault?.message ?? "").contains(words), "\(body): \(refused.body)")
             }
+        }
+    }
+
+    @Test("cluster root: GET says false until enabled; POST needs a member that is ACTIVE, a task of NONE and a writer; another project's cluster is 404")
+    func clusterRoot() async throws {
+        try await TroveAPIFixture.with { client, _ in
+            let created = try await client.call(.post, "clusters", body: Self.body(members: ["a", "b", "c"]))
+            let id = try #require((created.body["cluster"] as? [String: any Sendable])?["id"] as? String)
+            let shown = try await client.call(.get, "clusters/\(id)/root")
+            #expect(shown.status == .ok && shown.body["rootEnabled"] as? Int == 0, "\(shown.body)")  // JSON false, read as a number
+            // No task manager here: the members never become ACTIVE, so no guest can set the password.
+            let refused = try await client.call(.post, "clusters/\(id)/root")
+            #expect(refused.status == .unprocessableContent && (refused.fault?.message ?? "").contains("no ACTIVE member"), "\(refused.body)")
+            let badPassword = try await client.call(.post, "clusters/\(id)/root", body: #"{"password": ""}"#)
+            #expect(badPassword.status == .badRequest, "\(badPassword.body)")
+            #expect(try await client.call(.get, "clusters/\(id)/root", as: "other", project: "beta").status == .notFound)
+            #expect(try await client.call(.post, "clusters/\(id)/root", as: "other", project: "beta").status == .notFound)
+            #expect(try await client.call(.get, "clusters/0000/root").status == .notFound)
         }
     }
 

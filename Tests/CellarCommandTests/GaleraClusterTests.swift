@@ -49,9 +49,12 @@ struct GaleraClusterTests {
             let clustered = try await plane.trove("GET", "/instances?include_clustered=true").json["instances"] as? [[String: Any]] ?? []
             #expect(clustered.count == 3)
 
-            // Root through the cluster: one account for the whole group.
-            let root = try await plane.trove("POST", "/instances/\(try #require(members.first?["id"] as? String))/root")
+            // Root through the cluster (Trove's cluster root): one account for the whole group, in its history.
+            #expect(try await plane.trove("GET", "/clusters/\(id)/root").json["rootEnabled"] as? Bool == false)
+            let root = try await plane.trove("POST", "/clusters/\(id)/root")
             let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
+            #expect(try await plane.trove("GET", "/clusters/\(id)/root").json["rootEnabled"] as? Bool == true)
+            #expect(try await plane.events("cluster-\(id)").map(\.type).contains("ClusterRootEnabled"))
             func sql(_ address: String, _ statement: String) throws -> (status: Int32, output: String) {
                 try TestDatastore.mariadb.login(address, user: "root", password: password, database: "", statement)
             }
@@ -151,6 +154,7 @@ struct GaleraClusterTests {
             #expect(four.count == 4)
             let newcomer = try #require(four.first { member in !members.contains { $0["id"] as? String == member["id"] as? String } })
             let newAddress = try #require(((newcomer["ip"] as? [[String: Any]])?.first?["address"]) as? String)
+            // The member added by the grow has the cluster's root (copied with the data by the state transfer).
             #expect(try sql(newAddress, "SELECT name FROM shop.items WHERE id = 1").output.contains("kept"))
             #expect(try sql(newAddress, "SHOW STATUS LIKE 'wsrep_cluster_size'").output.contains("4"))
 
@@ -184,7 +188,7 @@ struct GaleraClusterTests {
     func memberLoss() async throws {
         try await ControlPlane.with { plane in
             let (id, members, balancer) = try await Self.createCluster(plane)
-            let root = try await plane.trove("POST", "/instances/\(members[0].id)/root")
+            let root = try await plane.trove("POST", "/clusters/\(id)/root")
             let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
             func sql(_ address: String, _ statement: String) throws -> (status: Int32, output: String) {
                 try TestDatastore.mariadb.login(address, user: "root", password: password, database: "", statement)

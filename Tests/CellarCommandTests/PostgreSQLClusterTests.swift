@@ -39,8 +39,11 @@ struct PostgreSQLClusterTests {
             let balancer = try #require(endpoints["read_write"]?.split(separator: ":").first.map(String.init))
             #expect(endpoints["read_only"] == "\(balancer):5433")
 
-            let root = try await plane.trove("POST", "/instances/\(ids[0])/root")
+            // Root through the cluster: set on the primary, streamed to the replicas, used through the balancer.
+            #expect(try await plane.trove("GET", "/clusters/\(id)/root").json["rootEnabled"] as? Bool == false)
+            let root = try await plane.trove("POST", "/clusters/\(id)/root")
             let password = try #require((root.json["user"] as? [String: Any])?["password"] as? String, "\(root.json)")
+            #expect(try await plane.trove("GET", "/clusters/\(id)/root").json["rootEnabled"] as? Bool == true)
             #expect(try Self.sql(balancer, password: password, "CREATE TABLE log (id int PRIMARY KEY); INSERT INTO log VALUES (0)").status == 0)
 
             // Replicas have the row (synchronous: at least one had it at the commit) and refuse writes.
@@ -112,7 +115,17 @@ struct PostgreSQLClusterTests {
             }
             #expect(order.hasPrefix("FIRST 1 (\"cellar_\(ids[2].replacingOccurrences(of: "-", with: "_"))\""), "\(order)")
 
+            // A member added by a grow is a replica of the new primary: the cluster's root logs in there too.
+            #expect(try await plane.trove("POST", "/clusters/\(id)", ["grow": [Self.member]]).status == 202)
+            let grown = try #require(try await GaleraClusterTests.waitForTask(id, "NONE", plane)["instances"] as? [[String: Any]])
+            let newcomer = try #require(grown.first { !ids.contains($0["id"] as? String ?? "") }, "\(grown)")
+            let newAddress = try #require(((newcomer["ip"] as? [[String: Any]])?.first?["address"]) as? String)
+            let copied = try Self.sql(newAddress, password: password, "SELECT pg_is_in_recovery(), count(*) >= \(acknowledged.count) FROM log")
+            #expect(copied.output.trimmingCharacters(in: .whitespacesAndNewlines) == "t|t", "\(copied.output)")
+            #expect(try Self.sql(balancer, password: password, "SELECT 1").status == 0, "root no longer logs in through the balancer")
+
             let types = try await plane.events("cluster-\(id)").map(\.type)
+            #expect(types.contains("ClusterRootEnabled"), "\(types)")
             let steps = ["ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
                          "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined"]
             #expect(types.filter { steps.contains($0) } == steps, "\(types)")

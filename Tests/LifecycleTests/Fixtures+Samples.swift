@@ -113,5 +113,6 @@ enum Samples {
         .clusterFailoverCompleted(.init(memberId: "m2")),
         .clusterRejoinRequested(.init(memberId: "m1")),
         .clusterMemberRejoined(.init(memberId: "m1")),
+        .clusterRootEnabled(.init(memberId: "m2")),
     ]
 }

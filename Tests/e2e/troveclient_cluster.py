@@ -67,8 +67,12 @@ def main():
     addresses = [member["ip"][0]["address"] for member in members]
     step(f"cluster {cluster.id}: task NONE, members ACTIVE on {', '.join(addresses)}, balancer on {cluster.ip[0]['address']}")
 
-    root = trove.root.create(members[0]["id"])
-    password = root[1]
+    assert not trove.root.is_cluster_root_enabled(cluster).rootEnabled
+    _, password = trove.root.create_cluster_root(cluster)
+    assert trove.root.is_cluster_root_enabled(cluster).rootEnabled
+    balanced = mariadb(cluster.ip[0]["address"], "root", password, "", "SELECT 1")
+    assert balanced.returncode == 0, balanced.stderr
+    step("create_cluster_root: root logs in through the balancer; is_cluster_root_enabled says so")
     written = mariadb(addresses[0], "root", password, "",
                       "CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY); INSERT INTO shop.items VALUES (7)")
     assert written.returncode == 0, written.stderr

@@ -30,18 +30,34 @@ def main():
         project_name=os.environ["OS_PROJECT_NAME"], user_domain_name="Default", project_domain_name="Default",
     )
     trove = client.Client("1.0", session=session.Session(auth=auth))
-    assert "mariadb" in [d.name for d in trove.datastores.list()], "no mariadb datastore"
+    datastores = {d.name: d for d in trove.datastores.list()}
+    assert "mariadb" in datastores, "no mariadb datastore"
+    mysql_family = datastores["mariadb"]
+    assert getattr(mysql_family, "default", False), "mariadb is not the default datastore out of the box"
+    step("GET /datastores: mariadb is the default datastore, version " + mysql_family.default_version)
 
-    # As in the Trove user's script (python-troveclient instances.create).
+    # The Trove user's script, verbatim but for ids: python-troveclient has no datastore_id/datastore_version_id
+    # parameters (they fall into **kwargs and are not sent), so the body has no datastore: the default one is used.
+    databases = [{"name": "sampledb0", "character_set": "utf8", "collate": "utf8_general_ci"}, {"name": "sampledb1"}]
+    users = [{"name": "admin", "password": "admin", "databases": [{"name": "sampledb1"}]}]
     instance = trove.instances.create(
-        "sample", "1", volume={"size": 1},
-        databases=[{"name": "sampledb0", "character_set": "utf8", "collate": "utf8_general_ci"}, {"name": "sampledb1"}],
-        users=[{"name": "admin", "password": "admin", "databases": [{"name": "sampledb1"}]}],
-        datastore="mariadb", datastore_version="10.11",
+        "sample", "1", volume={"size": 1}, databases=databases, users=users, nics=[{"net-id": "private"}],
+        datastore_id=mysql_family.id, datastore_version_id=mysql_family.default_version,
     )
     shown = wait_for(trove, instance.id, "ACTIVE")
     address = shown.ip[0]
-    step(f"mariadb instance ACTIVE/HEALTHY on {address}")
+    assert shown.datastore["type"] == "mariadb", shown.datastore
+    step(f"created without a datastore: mariadb instance ACTIVE/HEALTHY on {address}")
+
+    # The same call on PostgreSQL is refused up front: utf8_general_ci is MySQL's collation.
+    try:
+        trove.instances.create("sample-pg", "1", volume={"size": 1}, databases=databases, users=users,
+                               nics=[{"net-id": "private"}], datastore="postgresql")
+        raise AssertionError("a PostgreSQL instance with MySQL's collation was accepted")
+    except exceptions.BadRequest as refused:
+        assert "databases[0]" in str(refused) and "utf8_general_ci" in str(refused), str(refused)
+    assert "sample-pg" not in [i.name for i in trove.instances.list()], "the refused create left an instance"
+    step("the same databases on postgresql: 400 naming databases[0]'s collation, nothing created")
 
     done = mariadb(address, "admin", "admin", "sampledb1")
     assert done.returncode == 0, done.stderr

@@ -13,14 +13,17 @@ struct DatastoreView: Encodable {
     var name: String
     var links: [Link]
     var defaultVersion: String?
+    /// Cellar's extension: whether this is the operator's default datastore (a create without `datastore` gets it).
+    var isDefault: Bool
     var versions: [VersionRef]
-    enum CodingKeys: String, CodingKey { case id, name, links, versions, defaultVersion = "default_version" }
+    enum CodingKeys: String, CodingKey { case id, name, links, versions, defaultVersion = "default_version", isDefault = "default" }
 
     init(_ entry: DatastoreEntry, request: Request, project: String) {
         id = entry.id
         name = entry.name
         links = Link.resource(request, project: project, collection: "datastores", id: entry.id)
         defaultVersion = entry.defaultVersionID
+        isDefault = entry.isDefault
         versions = entry.versions.filter(\.active).map {
             VersionRef(id: $0.id, name: $0.name, version: $0.version,
                        links: Link.resource(request, project: project, collection: "datastores/versions", id: $0.id))

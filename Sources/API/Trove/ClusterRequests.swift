@@ -7,7 +7,7 @@ struct CreateClusterRequest: Decodable {
         var datastore: CreateInstanceRequest.Body.DatastoreChoice?
         var instances: [MemberRequest]?
         var locality: String?
-        var extendedProperties: [String: StringOrInt]?
+        var extendedProperties: [String: PropertyValue]?
         var configuration: String?
 
         enum CodingKeys: String, CodingKey {

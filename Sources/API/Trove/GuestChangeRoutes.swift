@@ -94,10 +94,7 @@ extension TroveAPI {
             return try await change(.revokeAccess(user: name, host: host ?? "%", database: database), request: request, context: context)
         }
         routes.post("instances/:id/root") { request, context -> Response in
-            let given = request.headers[.contentLength].flatMap(Int.init).map { $0 > 0 } == true
-                ? try await RequestBody.decode(RootBody.self, from: request, context: context).password : nil
-            if let given { try Self.checkPassword(given, of: "root") }
-            let password = given ?? RandomPassword.make()
+            let password = try await rootPassword(request, context: context)
             _ = try await change(.enableRoot, request: request, context: context, secrets: [(name: "root", password: password)])
             return try JSONResponse.make(["user": ["name": "root", "password": password]])
         }
@@ -106,16 +103,25 @@ extension TroveAPI {
         }
     }
 
-    /// Records `change`, waits for the guest's outcome, answers 202 (or the guest's refusal as a 400). An
-    /// instance being deleted takes no change (422), and a delete recorded during the wait ends it (422, or 404
-    /// once the instance is gone).
+    /// Records `change` on the path's instance, waits for the guest's outcome, answers 202 (or the guest's refusal
+    /// as a 400). An instance being deleted takes no change (422), and a delete recorded during the wait ends it
+    /// (422, or 404 once the instance is gone).
     /// `validate` checks the request against the instance's datastore rules before anything is recorded.
     func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
                 secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted,
                 validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }) async throws -> Response {
+        let applied = try await apply(change, on: try context.parameters.require("id"), context: context, secrets: secrets, validate: validate)
+        // Not applied yet: accepted and recorded; the guest has not answered yet (it is applied when it does).
+        return Response(status: applied ? status : .accepted)
+    }
+
+    /// Records `change` on instance `id` and waits for its guest: true once applied, false when the guest has not
+    /// answered within the wait (the change stays recorded and is applied when it does); a refusal throws 400.
+    func apply(_ change: Instance.GuestChange, on id: String, context: CellarRequestContext,
+               secrets: [(name: String, password: String)] = [],
+               validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }) async throws -> Bool {
         let caller = try context.caller()
         try Self.requireWriter(caller)
-        let id = try context.parameters.require("id")
         guard let state = try await commands.state(of: id, caller: caller) else {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
@@ -134,9 +140,7 @@ extension TroveAPI {
             default: return nil
             }
         }
-        if applied == true { return Response(status: status) }
-        // Accepted and recorded; the guest has not answered yet (it is applied when it does).
-        return Response(status: .accepted)
+        return applied == true
     }
 
     /// The rules of the path's instance's datastore (nil for an instance Cellar cannot see: `change` answers 404).
@@ -163,6 +167,14 @@ extension TroveAPI {
     static func pathName(_ context: CellarRequestContext, _ key: String) throws -> String {
         let raw = try context.parameters.require(key)
         return raw.removingPercentEncoding ?? raw
+    }
+
+    /// The root password a `POST .../root` gives (`{"password": ...}`), or a new random one (no body).
+    func rootPassword(_ request: Request, context: CellarRequestContext) async throws -> String {
+        let given = request.headers[.contentLength].flatMap(Int.init).map { $0 > 0 } == true
+            ? try await RequestBody.decode(RootBody.self, from: request, context: context).password : nil
+        if let given { try Self.checkPassword(given, of: "root") }
+        return given ?? RandomPassword.make()
     }
 
     static func checkPassword(_ password: String, of user: String) throws {

@@ -103,11 +103,11 @@ struct InstanceCreation {
                 throw TroveError.notFound("Datastore '\(type)' cannot be found; GET /datastores lists them.")
             }
             entry = found
+        } else if let chosen = datastores.first(where: \.isDefault) ?? (datastores.count == 1 ? datastores.first : nil) {
+            entry = chosen  // the operator's default datastore, as Trove's `default_datastore`
         } else {
-            guard datastores.count == 1, let only = datastores.first else {
-                throw TroveError.badRequest("Missing 'instance.datastore.type'; GET /datastores lists the choices.")
-            }
-            entry = only
+            throw TroveError.badRequest("Missing 'instance.datastore.type', and this deployment has no default datastore; "
+                + "choose one of: \(datastores.map(\.name).joined(separator: ", ")) (GET /datastores lists them).")
         }
         let versionName = choice?.version
         let version = entry.versions.first { $0.name == versionName || $0.id == versionName }

@@ -67,6 +67,7 @@ public struct TroveAPI: Sendable {
         registerConfigurationRoutes(on: tenant)
         registerInstanceUpdateRoutes(on: tenant)
         registerClusterRoutes(on: tenant)
+        registerClusterRootRoutes(on: tenant)
         registerPendingRoutes(on: tenant)
         registerMetricRoutes(on: tenant)
     }

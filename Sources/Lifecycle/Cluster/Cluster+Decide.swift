@@ -53,6 +53,7 @@ extension Cluster {
         case .recordFailoverCompleted: [.clusterFailoverCompleted(MemberRef(memberId: state.primaryId ?? ""))]
         case .requestRejoin(let id): [.clusterRejoinRequested(MemberRef(memberId: id))]
         case .recordRejoined(let id): state.fencedMemberIds.contains(id) ? [.clusterMemberRejoined(MemberRef(memberId: id))] : []
+        case .recordRootEnabled(let id): [.clusterRootEnabled(RootGrant(memberId: id))]
         }
     }
 
@@ -99,7 +100,7 @@ extension Cluster {
         case .startFailover(let lost, _):
             try require(state.strategy == .activePassive, "Only active-passive clusters fail over")
             try require(lost == state.primaryId, "Instance \(lost) is not the primary of \(state.subject)")
-        case .recordElected(let id, _), .recordPromoted(let id), .requestRejoin(let id):
+        case .recordElected(let id, _), .recordPromoted(let id), .requestRejoin(let id), .recordRootEnabled(let id):
             try require(state.members.contains { $0.id == id }, "Instance \(id) is not a member of \(state.subject)")
         case .recordRepointed, .recordFailoverCompleted, .recordFenced, .recordRejoined:
             break

@@ -58,6 +58,16 @@ extension Cluster {
         case clusterRejoinRequested(MemberRef)
         /// A fenced member replicates from the primary again.
         case clusterMemberRejoined(MemberRef)
+        /// `POST /clusters/{id}/root`: root was enabled (or its password reset) through the member that takes
+        /// writes; replication carries it to every member, promoted or added later. The password is never recorded.
+        case clusterRootEnabled(RootGrant)
+    }
+
+    /// Root enabled on the cluster, through which member.
+    public struct RootGrant: Codable, Sendable, Equatable {
+        /// The member whose guest set the password (the primary, or a synced Galera member).
+        public var memberId: String
+        public init(memberId: String) { self.memberId = memberId }
     }
 
     /// Promotion weights by member id.
@@ -223,6 +233,7 @@ extension Cluster.Event: EnvelopedEvent {
         "ClusterDeleted", "ClusterBalancerConfigured", "ClusterBalancerChangeRequested", "ClusterWeightsChanged",
         "ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
         "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined",
+        "ClusterRootEnabled",
     ]
 
     /// The event type name, e.g. `ClusterCreateRequested`.
@@ -255,6 +266,7 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterFailoverCompleted: "ClusterFailoverCompleted"
         case .clusterRejoinRequested: "ClusterRejoinRequested"
         case .clusterMemberRejoined: "ClusterMemberRejoined"
+        case .clusterRootEnabled: "ClusterRootEnabled"
         }
     }
 
@@ -276,6 +288,7 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterPrimaryPromoted(let member), .clusterFailoverCompleted(let member), .clusterRejoinRequested(let member),
              .clusterMemberRejoined(let member):
             member
+        case .clusterRootEnabled(let grant): grant
         case .clusterBecameActive, .clusterGrown, .clusterShrunk, .clusterRestartRequested, .clusterRestarted,
              .clusterStatusReset, .clusterDeleteRequested, .clusterDeleted:
             NoPayload()
@@ -313,6 +326,7 @@ extension Cluster.Event: EnvelopedEvent {
         case "ClusterFailoverCompleted": .clusterFailoverCompleted(try source.decode(Cluster.MemberRef.self))
         case "ClusterRejoinRequested": .clusterRejoinRequested(try source.decode(Cluster.MemberRef.self))
         case "ClusterMemberRejoined": .clusterMemberRejoined(try source.decode(Cluster.MemberRef.self))
+        case "ClusterRootEnabled": .clusterRootEnabled(try source.decode(Cluster.RootGrant.self))
         default: throw UnknownEventType(aggregate: "Cluster", eventType: eventType)
         }
     }

@@ -65,6 +65,8 @@ extension Cluster {
             next.failure = nil
         case .clusterMemberRejoined(let member):
             next.fencedMemberIds.removeAll { $0 == member.memberId }
+        case .clusterRootEnabled:
+            next.rootEnabled = true
         case .clusterRestartRequested, .clusterDeleteRequested, .clusterDeleted, .clusterReplicasRepointed, .clusterRejoinRequested:
             break
         }

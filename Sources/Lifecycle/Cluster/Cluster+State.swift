@@ -56,6 +56,8 @@ extension Cluster {
         }
         /// The running failover: the lost primary, and the member elected (once decided).
         public var failover: FailoverProgress?
+        /// Root was enabled through the cluster (`GET /clusters/{id}/root`; nil: never).
+        public var rootEnabled: Bool?
 
         /// A failover under way.
         public struct FailoverProgress: Codable, Sendable, Equatable {

@@ -150,5 +150,7 @@ public enum Cluster: Aggregate {
         case requestRejoin(memberId: String)
         /// The fenced member replicates from the primary again.
         case recordRejoined(memberId: String)
+        /// Root was enabled through `memberId`, the member that takes writes.
+        case recordRootEnabled(memberId: String)
     }
 }

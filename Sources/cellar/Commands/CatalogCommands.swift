@@ -6,7 +6,7 @@ import ReadModels
 struct DatastoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datastore", abstract: "Manage datastores and their versions (operator data).",
-        subcommands: [List.self, AddVersion.self, LoadParameters.self]
+        subcommands: [List.self, AddVersion.self, SetDefault.self, LoadParameters.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -14,10 +14,20 @@ struct DatastoreCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let rows = try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
-                try await OperatorCatalog(client: client, logger: .cellar("cellar.catalog")).versions()
-            }.map { [$0.datastoreName, $0.name, $0.version, $0.manager, $0.active ? "yes" : "no", $0.id] }
-            print(TextTable.render(header: ["DATASTORE", "VERSION", "SERVER VERSION", "MANAGER", "ACTIVE", "ID"], rows: rows))
+            let datastores = try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
+                try await OperatorCatalog(client: client, logger: .cellar("cellar.catalog")).datastores()
+            }
+            let rows = datastores.flatMap { datastore in
+                datastore.versions.map { version in
+                    let isDefault = datastore.isDefault && version.id == datastore.defaultVersionID
+                    return [version.datastoreName, version.name, version.version, version.manager, version.active ? "yes" : "no",
+                            isDefault ? "yes" : (version.id == datastore.defaultVersionID ? "of \(datastore.name)" : ""), version.id]
+                }
+            }
+            print(TextTable.render(header: ["DATASTORE", "VERSION", "SERVER VERSION", "MANAGER", "ACTIVE", "DEFAULT", "ID"], rows: rows))
+            if !datastores.contains(where: \.isDefault) {
+                print("No default datastore: a create without a datastore is refused (cellar datastore set-default NAME).")
+            }
         }
     }
 
@@ -42,6 +52,34 @@ struct DatastoreCommand: AsyncParsableCommand {
 }
 
 extension DatastoreCommand {
+    struct SetDefault: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-default",
+            abstract: "Choose the datastore (and its default version) a create without a datastore gets, or --none.",
+            discussion: "CELLAR_DEFAULT_DATASTORE (NAME, NAME:VERSION or none) sets it again each time the API starts.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Datastore name or id, e.g. mariadb.") var datastore: String?
+        @Option(help: "That datastore's default version (name or id).") var version: String?
+        @Flag(help: "No default: a create must name its datastore.") var none = false
+
+        func validate() throws {
+            guard (datastore == nil) == none else { throw ValidationError("give a datastore name, or --none") }
+            guard !(none && version != nil) else { throw ValidationError("--version goes with a datastore, not with --none") }
+        }
+
+        func run() async throws {
+            let (datastore, version) = (self.datastore, self.version)
+            do {
+                try await database.withEventStore(logger: .cellar("cellar.catalog")) { _, client in
+                    try await OperatorCatalog(client: client, logger: .cellar("cellar.catalog")).setDefault(datastore: datastore, version: version)
+                }
+            } catch let error as CatalogError {
+                throw ValidationError(error.description)
+            }
+            print(datastore.map { "default datastore: \($0)\(version.map { " \($0)" } ?? "")" } ?? "no default datastore")
+        }
+    }
+
     struct LoadParameters: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "load-parameters",

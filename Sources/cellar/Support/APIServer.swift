@@ -135,6 +135,12 @@ struct APIServer {
             try await migrations.ensureMigrated()
             let catalog = OperatorCatalog(client: client, logger: logger)
             try await catalog.seedDefaults()
+            if let choice = DefaultDatastoreSetting(environment: ProcessInfo.processInfo.environment) {
+                do { try await catalog.setDefault(datastore: choice.datastore, version: choice.version) } catch let error as CatalogError {
+                    logger.critical("CELLAR_DEFAULT_DATASTORE: \(error)")
+                    throw error
+                }
+            }
             do {
                 try await DatastoreParameterLoader.load(into: catalog, onlyMissing: true, logger: logger)
             } catch {
