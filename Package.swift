@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "Bus",
             dependencies: [
-                "CRabbitMQ", "EventStore", "Lifecycle",
+                "CRabbitMQ", "EventStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

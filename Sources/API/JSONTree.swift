@@ -2,7 +2,7 @@ import Foundation
 import Lifecycle
 
 /// A JSON document as parsed, for checks that must see every member before a route's type decodes it. Unlike
-/// `JSONValue` it keeps whatever number it meets: integers, other numbers, and numbers no Swift type holds
+/// the bus's `JSONValue` it keeps whatever number it meets: integers, other numbers, and numbers no Swift type holds
 /// (`1e400`), so one odd number never hides the rest of the document.
 indirect enum JSONTree: Codable, Sendable, Equatable {
     case null

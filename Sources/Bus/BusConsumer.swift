@@ -18,7 +18,7 @@ public struct BusConsumer: Sendable {
     public let role: ConnectionRole
 
     public init(url: String, queue: QueueSpec, bindings: [Binding] = [], prefetch: Int = 100, maxAttempts: Int = 5,
-                role: ConnectionRole = .controlPlane) {
+                role: ConnectionRole) {
         self.role = role
         self.url = url
         self.queue = queue
@@ -35,7 +35,7 @@ public struct BusConsumer: Sendable {
         let thread = ConnectionThread(
             name: "cellar.bus.consumer.\(queue.name)", endpoint: endpoint, heartbeatSeconds: 10, idleWaitMilliseconds: 0,
             setup: { connection in
-                if role == .controlPlane { try Topology.declareShared(on: connection) }
+                try role.declareShared(on: connection)
                 let name = try connection.declareQueue(queue)
                 for binding in bindings { try connection.bind(queue: name, to: binding.exchange, routingKey: binding.routingKey) }
                 try connection.setPrefetch(prefetch)

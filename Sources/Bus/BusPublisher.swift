@@ -9,18 +9,21 @@ import Foundation
 public final class BusPublisher: Sendable {
     private let thread: ConnectionThread
     private let confirms: Bool
+    /// Whose connection this is (the RPC client's reply consumer takes the same).
+    public let role: ConnectionRole
 
     /// Starts the connection thread (connecting in the background).
     /// - Parameters:
     ///   - confirms: false only for a benchmark baseline: publishes then return before the broker has them.
     ///   - role: a guest's connection declares nothing shared.
-    public init(url: String, heartbeatSeconds: Int32 = 10, confirms: Bool = true, role: ConnectionRole = .controlPlane) throws {
+    public init(url: String, heartbeatSeconds: Int32 = 10, confirms: Bool = true, role: ConnectionRole) throws {
         let endpoint = try AMQPEndpoint(url: url)
         self.confirms = confirms
+        self.role = role
         thread = ConnectionThread(
             name: "cellar.bus.publisher", endpoint: endpoint, heartbeatSeconds: heartbeatSeconds, idleWaitMilliseconds: 1000,
             setup: { connection in
-                if role == .controlPlane { try Topology.declareShared(on: connection) }
+                try role.declareShared(on: connection)
                 if confirms { try connection.enableConfirms() }
             },
             idle: { slot in try slot.connected().keepAlive() }

@@ -1,6 +1,5 @@
 import EventStore
 import Foundation
-import Lifecycle
 import Logging
 
 /// Publishes the event log to `cellar.events`: the log is the outbox.

@@ -1,6 +1,5 @@
 import EventStore
 import Foundation
-import Lifecycle
 import Synchronization
 
 /// Calls guest agents over RabbitMQ: requests go to `cellar.rpc` with routing key `guest.<instance_id>`, replies
@@ -28,7 +27,8 @@ public final class RPCClient: Sendable {
     /// Consumes replies until cancelled.
     public func run() async throws {
         try await ensureReplyQueue()
-        let consumer = BusConsumer(url: url, queue: .replyQueue(replyQueue), bindings: Topology.replyBindings(replyQueue), prefetch: 100)
+        let consumer = BusConsumer(url: url, queue: .replyQueue(replyQueue), bindings: Topology.replyBindings(replyQueue), prefetch: 100,
+                                    role: publisher.role)
         try await consumer.run { [self] delivery in
             guard let correlationID = delivery.correlationID,
                   let call = pending.withLock({ $0[correlationID] }) else { return }  // none, or the call timed out already

@@ -1,6 +1,5 @@
 import EventStore
 import Foundation
-import Lifecycle
 
 /// A command to a guest agent: the versioned envelope every RPC body carries.
 public struct RPCRequest: Codable, Sendable, Equatable {

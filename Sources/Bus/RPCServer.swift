@@ -1,6 +1,5 @@
 import EventStore
 import Foundation
-import Lifecycle
 
 /// Serves RPCs from one queue (a guest agent's `guest.<instance_id>`): each request runs `handler`, and a call
 /// (a request with `reply_to`) gets the result or the failure back. The request is acked only after the reply is
@@ -11,7 +10,7 @@ public struct RPCServer: Sendable {
     let publisher: BusPublisher
     let role: ConnectionRole
 
-    public init(url: String, queue: String, publisher: BusPublisher, role: ConnectionRole = .controlPlane) {
+    public init(url: String, queue: String, publisher: BusPublisher, role: ConnectionRole) {
         self.url = url
         self.queue = queue
         self.publisher = publisher
@@ -24,7 +23,8 @@ public struct RPCServer: Sendable {
     /// Serves until the calling task is cancelled.
     public func run(_ handler: @escaping @Sendable (RPCRequest) async throws -> JSONValue) async throws {
         // A guest's queue is bound by the control plane (`Topology.declareGuestQueue`); its broker user may not bind.
-        let bindings = role == .guest ? [] : [Binding(exchange: Topology.rpcExchange, routingKey: queue)]
+        let bindings: [Binding]
+        if case .guest = role { bindings = [] } else { bindings = [Binding(exchange: Topology.rpcExchange, routingKey: queue)] }
         let consumer = BusConsumer(url: url, queue: Self.queueSpec(queue), bindings: bindings, prefetch: 10, role: role)
         let publisher = self.publisher
         try await consumer.run { delivery in

@@ -1,5 +1,3 @@
-import Lifecycle
-
 /// Cellar's exchanges and queues (see DESIGN.md, "Message bus").
 public enum Topology {
     /// Every event of the log, published by the relay with routing key `<aggregate>.<EventType>`.
@@ -27,7 +25,9 @@ public enum Topology {
     )
 
     /// Declares the exchanges and the dead-letter queue (idempotent).
-    static func declareShared(on connection: AMQPConnection) throws {
+    /// `sagaTriggers`: the routing keys of the events that start sagas (Lifecycle's saga registry, handed in by
+    /// whoever wires the control plane: the bus does not know the lifecycle).
+    static func declareShared(on connection: AMQPConnection, sagaTriggers: [String]) throws {
         try connection.declareExchange(eventsExchange, type: "topic")
         try connection.declareExchange(rpcExchange, type: "direct")
         try connection.declareExchange(guestExchange, type: "direct")
@@ -37,7 +37,7 @@ public enum Topology {
         // The task manager's and conductor's queues exist as soon as anything connects, so no trigger the
         // relay publishes and no heartbeat is dropped for want of a queue while those services start.
         _ = try connection.declareQueue(taskManagerQueueSpec)
-        for routingKey in Saga.Definition.triggerRoutingKeys {
+        for routingKey in sagaTriggers {
             try connection.bind(queue: taskManagerQueue, to: eventsExchange, routingKey: routingKey)
         }
         _ = try connection.declareQueue(conductorQueueSpec)
@@ -54,8 +54,14 @@ public enum Topology {
 
 /// Who a connection belongs to, which decides what it declares when it connects.
 public enum ConnectionRole: Sendable {
-    /// The control plane: declares the shared exchanges and work queues on every (re)connect.
-    case controlPlane
+    /// The control plane: declares the shared exchanges and work queues on every (re)connect, the task manager's
+    /// queue bound to the routing keys of the events that start sagas.
+    case controlPlane(sagaTriggers: [String])
     /// A guest agent: declares only its own queue; its broker user may touch nothing else.
     case guest
+
+    /// Declares what this role shares on a (re)connect: nothing for a guest.
+    func declareShared(on connection: AMQPConnection) throws {
+        if case .controlPlane(let triggers) = self { try Topology.declareShared(on: connection, sagaTriggers: triggers) }
+    }
 }

@@ -27,6 +27,9 @@ public protocol ComputeDriver: Sendable {
     func reviveBalancer(clusterID: String) async throws
     /// The members as the balancer sees them now.
     func balancerBackends(clusterID: String) async throws -> [BalancerBackendState]
+    /// Whether no program on this host listens on `address:port` already (an address the lease table thinks free
+    /// may still be taken by something else).
+    func isFree(address: String, port: Int) -> Bool
 }
 
 /// What an instance's server needs.

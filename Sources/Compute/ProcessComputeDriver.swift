@@ -14,6 +14,9 @@ import Glibc
 /// that user alone (mode 700), and its guest agent starts as that user, never as root; the driver writes into
 /// those folders only through fresh files renamed into place, never through a link the tenant could have planted.
 public struct ProcessComputeDriver: ComputeDriver {
+    /// Whether no program listens on `address:port` already.
+    public func isFree(address: String, port: Int) -> Bool { Loopback.isFree(port: port, host: address) }
+
     /// Where instance folders live (`<state>/instances`).
     public let root: URL
     /// How to start a guest agent.

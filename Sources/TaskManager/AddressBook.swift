@@ -1,5 +1,4 @@
 import Foundation
-import LocalServers
 import Logging
 import PostgresNIO
 
@@ -11,6 +10,8 @@ struct AddressBook: Sendable {
     let logger: Logger
     /// The first two octets of the pool (two Cellars on one machine should use different pools).
     var prefix = "127.42"
+    /// Whether nothing else on the host listens on an address and port (the compute driver knows).
+    let isFree: @Sendable (_ address: String, _ port: Int) -> Bool
 
     /// The instance's address: the one it already leased, else the lowest free one.
     func lease(for instanceID: String, port: Int) async throws -> String {
@@ -19,7 +20,7 @@ struct AddressBook: Sendable {
         for third in 0...255 {
             for fourth in 1...254 {
                 let address = "\(prefix).\(third).\(fourth)"
-                guard !taken.contains(address), Loopback.isFree(port: port, host: address) else { continue }
+                guard !taken.contains(address), isFree(address, port) else { continue }
                 let rows = try await client.query("""
                     INSERT INTO address_leases (address, instance_id) VALUES (\(address), \(instanceID))
                     ON CONFLICT DO NOTHING RETURNING address

@@ -36,7 +36,7 @@ public struct TaskManager: Sendable {
             client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: charts.instance),
             clusters: AggregateRepository(category: "cluster", store: store, chart: charts.cluster), instanceChart: charts.instance,
             compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
-            addresses: AddressBook(client: client, logger: logger, prefix: addressPool),
+            addresses: AddressBook(client: client, logger: logger, prefix: addressPool, isFree: compute.isFree),
             secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
             catalog: OperatorCatalog(client: client, logger: logger), brokerAccounts: brokerAccounts, appends: AppendNotifications(),
             leases: SagaLeases(client: client, duration: sagaLease, logger: logger), logger: logger)
@@ -67,7 +67,7 @@ public struct TaskManager: Sendable {
             group.addTask {
                 try await reviveStoppedServers()
                 try await resumeOpenSagas()
-                let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10)
+                let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
                 try await consumer.run { delivery in try await handle(delivery) }
             }
             group.addTask { try await FailoverMonitor(services: services, settings: .fromEnvironment()).run() }

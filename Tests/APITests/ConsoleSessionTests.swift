@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Identity
 import NIOCore
 import ReadModels
+import Secrets
 import Testing
 
 /// The web console's sessions against the real identity store: the token stays in an HttpOnly cookie, the cookie

@@ -3,6 +3,7 @@ import CellarTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Secrets
 import Testing
 
 @Suite("Trove instances API", .tags(.postgres))

@@ -3,6 +3,7 @@ import CellarTestSupport
 import EventStore
 import Foundation
 import Lifecycle
+import Secrets
 
 /// Records what the task manager and the guests would report, for API tests that run without them.
 struct InstanceFacts {

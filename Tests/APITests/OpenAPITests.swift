@@ -7,6 +7,7 @@ import HummingbirdTesting
 import PostgresNIO
 import Prometheus
 import ReadModels
+import Secrets
 import Testing
 
 #if canImport(Identity)

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Lifecycle
 import NIOCore
 import ReadModels
+import Secrets
 
 /// Test double for token validation: fixed tokens for a member, a reader and an admin of project `alpha`, and a
 /// member of project `beta`. (Real tokens are covered by IdentityTests and the troveclient end-to-end test.)

@@ -1,6 +1,7 @@
 import Bus
 import CellarTestSupport
 import Foundation
+import Lifecycle
 import Testing
 
 
@@ -32,3 +33,6 @@ func collect<T: Sendable>(
     }
     return results.withLock { $0 }
 }
+
+/// The control plane's connections, binding the task manager's queue to the product's saga triggers.
+let controlPlane = ConnectionRole.controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys)

@@ -11,10 +11,10 @@ struct RPCTests {
     func callsAndCasts() async throws {
         let url = try await TestServers.amqpURL()
         let guest = "guest.test-\(UUID().uuidString.prefix(8))"
-        let publisher = try BusPublisher(url: url)
+        let publisher = try BusPublisher(url: url, role: controlPlane)
         defer { publisher.shutdown() }
         let casts = Locked<[String]>([])
-        let server = RPCServer(url: url, queue: guest, publisher: publisher)
+        let server = RPCServer(url: url, queue: guest, publisher: publisher, role: controlPlane)
         let client = RPCClient(url: url, publisher: publisher)
         try await publisher.declare(RPCServer.queueSpec(guest), bindings: [Binding(exchange: Topology.rpcExchange, routingKey: guest)])
         let serving = Task {
@@ -47,7 +47,7 @@ struct RPCTests {
     @Test("a call nobody answers ends in a typed timeout, on time")
     func timeout() async throws {
         let url = try await TestServers.amqpURL()
-        let publisher = try BusPublisher(url: url)
+        let publisher = try BusPublisher(url: url, role: controlPlane)
         defer { publisher.shutdown() }
         let client = RPCClient(url: url, publisher: publisher)
         let replies = Task { try await client.run() }

@@ -65,7 +65,7 @@ struct RelayTests {
             try await database.client.query("CREATE TABLE relay_effects (message_id text NOT NULL, position bigint NOT NULL)", logger: logger)
             try await appendEvents(store, streams: 0..<50)
 
-            let publisher = try BusPublisher(url: broker.url)
+            let publisher = try BusPublisher(url: broker.url, role: controlPlane)
             defer { publisher.shutdown() }
             let queue = QueueSpec.workQueue("test.relay.effects")
             let bindings = [Binding(exchange: Topology.eventsExchange, routingKey: "#")]
@@ -74,7 +74,7 @@ struct RelayTests {
             let inbox = IdempotentConsumer(name: "relay-test", client: database.client, logger: logger)
             let duplicates = Locked(0)
             let consumer = Task {
-                try await BusConsumer(url: broker.url, queue: queue, bindings: bindings, prefetch: 200).run { delivery in
+                try await BusConsumer(url: broker.url, queue: queue, bindings: bindings, prefetch: 200, role: controlPlane).run { delivery in
                     let event = try JSONDecoder().decode(PublishedEvent.self, from: delivery.body)
                     let isNew = try await inbox.handle(delivery) { connection in
                         try await connection.query(

@@ -110,7 +110,7 @@ final class ControlPlane: @unchecked Sendable {
     }
 
     private func emptySharedQueues() async throws {
-        let publisher = try BusPublisher(url: amqpURL)
+        let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: []))
         defer { publisher.shutdown() }
         for queue in ["taskmanager", "conductor"] { try await publisher.deleteQueue(queue) }
     }

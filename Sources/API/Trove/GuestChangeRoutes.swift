@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Hummingbird
 import Lifecycle
+import Secrets
 
 extension TroveAPI {
     /// Databases, users and root of a running instance: each request records `GuestChangeRequested`; the task

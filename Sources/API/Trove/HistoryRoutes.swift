@@ -13,7 +13,7 @@ struct EventView: Encodable {
     var type: String
     var actor: String?
     var requestID: String?
-    var data: JSONValue
+    var data: JSONTree
 
     enum CodingKeys: String, CodingKey {
         case position, stream, version, time, type, actor, data, requestID = "request_id"
@@ -28,7 +28,7 @@ struct EventView: Encodable {
         let metadata = event.decodedMetadata
         actor = metadata?.actor?.userID ?? metadata?.service.map { "service:\($0)" }
         requestID = metadata?.requestID
-        data = (try? JSONDecoder().decode(JSONValue.self, from: event.data)) ?? .null
+        data = (try? JSONDecoder().decode(JSONTree.self, from: event.data)) ?? .null
     }
 }
 

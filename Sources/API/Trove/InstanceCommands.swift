@@ -4,6 +4,7 @@ import Lifecycle
 import Logging
 import PostgresNIO
 import ReadModels
+import Secrets
 
 /// The command side for instances: fold the stream, let `Instance.decide` judge the command, append the events
 /// with the expected version, then wait until the read model shows them (so the caller reads its own write).

@@ -5,6 +5,7 @@ import Lifecycle
 import Logging
 import PostgresNIO
 import ReadModels
+import Secrets
 
 /// The Trove v1.0 API: its dependencies and route registration. Reads come from read models; writes go
 /// through `InstanceCommands` (events), never to read-model tables.

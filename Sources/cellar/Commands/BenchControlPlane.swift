@@ -10,6 +10,7 @@ import LocalServers
 import Logging
 import PostgresNIO
 import ReadModels
+import Secrets
 import TaskManager
 
 /// The whole control plane in this process for a benchmark (relay, projections, task manager, conductor) on a
@@ -55,7 +56,7 @@ struct BenchControlPlane {
                 let store = PostgresEventStore(client: client, logger: logger)
                 let charts = try StatechartLibrary.load(directory: root.appendingPathComponent("statecharts"))
                 let secrets = try SecretKeyFile.box(stateDirectory: state.url)
-                let publisher = try BusPublisher(url: amqpURL)
+                let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
                 defer { publisher.shutdown() }
                 try await publisher.declare(Topology.taskManagerQueueSpec, bindings: extraSagas.map {
                     Binding(exchange: Topology.eventsExchange, routingKey: Topology.routingKey(streamID: "probe-", eventType: $0.eventType))

@@ -17,8 +17,8 @@ struct BusBench: AsyncParsableCommand {
     func run() async throws {
         let url = try broker.resolvedURL()
         let queue = "bench.bus.\(getpid())"
-        let confirmed = try BusPublisher(url: url)
-        let unconfirmed = try BusPublisher(url: url, confirms: false)
+        let confirmed = try BusPublisher(url: url, role: .controlPlane(sagaTriggers: []))
+        let unconfirmed = try BusPublisher(url: url, confirms: false, role: .controlPlane(sagaTriggers: []))
         defer {
             confirmed.shutdown()
             unconfirmed.shutdown()

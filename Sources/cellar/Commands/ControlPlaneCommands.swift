@@ -34,7 +34,7 @@ struct TaskManagerCommand: AsyncParsableCommand {
             let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
             let store = PostgresEventStore(client: client, logger: logger)
             let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
-            let publisher = try BusPublisher(url: amqpURL)
+            let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
             defer { publisher.shutdown() }
             let taskManager = TaskManager(
                 client: client, store: store, charts: charts, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),

@@ -6,6 +6,7 @@ import Identity
 import LocalServers
 import Logging
 import PostgresNIO
+import Secrets
 
 /// Identity as `cellar up` / `cellar api` run it: the built-in service (routes, tokens, admin seeding), or an
 /// existing Keystone when `CELLAR_KEYSTONE_URL` is set (then only token validation runs here).
