@@ -94,11 +94,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What the API and the identity service share: the request context, the caller, Trove's error bodies, the
+        // input gate, the public base URL.
+        .target(
+            name: "APICore",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
         // HTTP: the Trove v1.0 API, history endpoints, health and metrics.
         .target(
             name: "API",
             dependencies: [
-                "Lifecycle", "EventStore", "ReadModels", "Secrets",
+                "APICore", "Lifecycle", "EventStore", "ReadModels", "Secrets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -111,7 +117,7 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
-                "API", "EventStore",
+                "APICore", "EventStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "cellar",
             dependencies: [
-                "Lifecycle", "EventStore", "ReadModels", "LocalServers", "API", "Bus", "Identity",
+                "Lifecycle", "EventStore", "ReadModels", "LocalServers", "APICore", "API", "Bus", "Identity",
                 "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,4 +1,5 @@
 @testable import API
+import APICore
 import CellarTestSupport
 import Foundation
 import Hummingbird

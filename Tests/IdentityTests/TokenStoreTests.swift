@@ -1,4 +1,5 @@
 import API
+import APICore
 import CellarTestSupport
 import Foundation
 import Identity

@@ -21,12 +21,15 @@ struct ModuleMapTests {
         "GuestAgent": ["GuestProtocol", "Bus", "LocalServers", "Secrets", "Lifecycle"],
         "TaskManager": ["Lifecycle", "GuestProtocol", "EventStore", "Bus", "Compute", "ReadModels", "Secrets"],
         "Conductor": ["Lifecycle", "GuestProtocol", "EventStore", "Bus"],
-        "API": ["Lifecycle", "EventStore", "ReadModels", "Secrets"],
-        "Identity": ["EventStore", "Secrets"],
+        // The request context, the caller, Trove's error bodies and the input gate, shared by the API and the
+        // identity service, which must not import each other.
+        "APICore": [],
+        "API": ["APICore", "Lifecycle", "EventStore", "ReadModels", "Secrets"],
+        "Identity": ["APICore", "EventStore", "Secrets"],
     ]
     /// Edges that exist and the map does not allow yet, each to be removed (the test fails once one is gone, so
-    /// this list stays true): Identity uses the API's request context, token validator protocol and errors.
-    static let knownDrift: [String: Set<String>] = ["Identity": ["API"]]
+    /// this list stays true).
+    static let knownDrift: [String: Set<String>] = [:]
 
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources")

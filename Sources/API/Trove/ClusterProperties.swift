@@ -1,3 +1,4 @@
+import APICore
 import Lifecycle
 
 /// A cluster create's `extended_properties`, the route the openstack CLI has for options Trove's member dicts do

@@ -1,3 +1,4 @@
+import APICore
 import EventStore
 import Foundation
 import Lifecycle

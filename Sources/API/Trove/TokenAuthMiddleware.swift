@@ -1,3 +1,4 @@
+import APICore
 import Hummingbird
 
 /// Validates `X-Auth-Token` (or the web console's session cookie, see `WebConsole`) and scopes the request to the

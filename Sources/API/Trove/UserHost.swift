@@ -1,3 +1,4 @@
+import APICore
 import Foundation
 
 /// The hosts a datastore user may be given (Trove's `host` of a user): `%`, an IPv4 or IPv6 address, a CIDR

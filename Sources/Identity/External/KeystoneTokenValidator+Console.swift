@@ -1,4 +1,4 @@
-import API
+import APICore
 import AsyncHTTPClient
 import Foundation
 import NIOCore

@@ -1,4 +1,4 @@
-import API
+import APICore
 import Foundation
 import Hummingbird
 import Logging

@@ -1,4 +1,4 @@
-import API
+import APICore
 import Hummingbird
 
 /// The service catalog a token carries: Trove's `database` endpoint per project and the `identity` endpoint.

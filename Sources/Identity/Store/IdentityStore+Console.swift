@@ -1,4 +1,4 @@
-import API
+import APICore
 import Foundation
 
 extension IdentityStore: ConsoleSignIn {

@@ -1,5 +1,5 @@
 import EventStore
-import API
+import APICore
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,4 +1,4 @@
-import API
+import APICore
 import Foundation
 
 /// A Keystone-v3 password authentication request, checked and normalized (what `POST /v3/auth/tokens` carries).

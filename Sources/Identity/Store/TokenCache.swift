@@ -1,4 +1,4 @@
-import API
+import APICore
 import EventStore
 import Foundation
 import Synchronization

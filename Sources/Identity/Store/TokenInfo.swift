@@ -1,4 +1,4 @@
-import API
+import APICore
 import Foundation
 
 /// What a valid token stands for: the user, the project it is scoped to, the roles, and its lifetime.

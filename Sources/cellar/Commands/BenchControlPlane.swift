@@ -1,4 +1,5 @@
 import API
+import APICore
 import ArgumentParser
 import Bus
 import Compute

@@ -1,4 +1,5 @@
 import API
+import APICore
 import Bus
 import Compute
 import Conductor

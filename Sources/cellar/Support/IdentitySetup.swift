@@ -1,4 +1,5 @@
 import API
+import APICore
 import EventStore
 import Foundation
 import Hummingbird

@@ -45,7 +45,7 @@ public enum ControlCharacters {
         JSONTree.parse(bytes).flatMap(problem(in:))
     }
 
-    static func problem(in document: JSONTree) -> String? {
+    public static func problem(in document: JSONTree) -> String? {
         document.first { path, value -> String? in
             switch value {
             case .string(let text):
@@ -64,7 +64,7 @@ public enum ControlCharacters {
     }
 
     /// Percent-decoded text (as given when it is not valid percent-encoding).
-    static func decoded(_ text: some StringProtocol) -> String {
+    public static func decoded(_ text: some StringProtocol) -> String {
         String(text).removingPercentEncoding ?? String(text)
     }
 }

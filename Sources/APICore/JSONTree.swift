@@ -1,10 +1,9 @@
 import Foundation
-import Lifecycle
 
 /// A JSON document as parsed, for checks that must see every member before a route's type decodes it. Unlike
 /// the bus's `JSONValue` it keeps whatever number it meets: integers, other numbers, and numbers no Swift type holds
 /// (`1e400`), so one odd number never hides the rest of the document.
-indirect enum JSONTree: Codable, Sendable, Equatable {
+public indirect enum JSONTree: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int)
@@ -23,11 +22,11 @@ indirect enum JSONTree: Codable, Sendable, Equatable {
     }
 
     /// Parses `bytes`; nil when they are not JSON.
-    static func parse(_ bytes: some Collection<UInt8>) -> JSONTree? {
+    public static func parse(_ bytes: some Collection<UInt8>) -> JSONTree? {
         try? JSONDecoder().decode(JSONTree.self, from: Data(bytes))
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: Key.self) {
             var members: [String: JSONTree] = [:]
             for key in keyed.allKeys { members[key.stringValue] = try keyed.decode(JSONTree.self, forKey: key) }
@@ -55,7 +54,7 @@ indirect enum JSONTree: Codable, Sendable, Equatable {
     }
 
     /// Encodes the document; an `unrepresentable` number is written as `null` (it has no JSON of its own left).
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null, .unrepresentable: try container.encodeNil()
@@ -70,7 +69,7 @@ indirect enum JSONTree: Codable, Sendable, Equatable {
 
     /// The first non-nil `check(path, value)` over every value, parents before their members, members in name
     /// order; paths read `instance.users[0].name` (the root's is empty).
-    func first<T>(at path: String = "", _ check: (_ path: String, _ value: JSONTree) -> T?) -> T? {
+    public func first<T>(at path: String = "", _ check: (_ path: String, _ value: JSONTree) -> T?) -> T? {
         if let found = check(path, self) { return found }
         switch self {
         case .array(let items):
