@@ -22,7 +22,7 @@ struct GuestCalls: Sendable {
             let request = PrepareRequest(
                 databases: spec.databases.map { GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate) },
                 users: try spec.users.map {
-                    try GuestUser(name: $0.name, host: $0.host, password: passwords["user:\($0.name)@\($0.host)"], databases: $0.databases)
+                    try GuestUser(name: $0.name, host: $0.host, password: passwords[.user($0.name, host: $0.host)], databases: $0.databases)
                         .sealed(with: box)
                 },
                 memoryMB: flavor?.ramMB ?? 512, volumeSizeGB: volumeSizeGB, overrides: configurationValues,
@@ -174,7 +174,7 @@ struct GuestCalls: Sendable {
             try await call(.deleteDatabase, NameRequest(name: name), timeout: timeout)
         case .createUsers(let users):
             try await call(.createUser, UsersRequest(users: users.map {
-                try GuestUser(name: $0.name, host: $0.host, password: passwords["user:\($0.name)@\($0.host)"], databases: $0.databases)
+                try GuestUser(name: $0.name, host: $0.host, password: passwords[.user($0.name, host: $0.host)], databases: $0.databases)
                     .sealed(with: box)
             }), timeout: timeout)
         case .deleteUser(let name, let host):
@@ -185,12 +185,14 @@ struct GuestCalls: Sendable {
             try await call(.revokeAccess, AccessRequest(user: user, host: host, databases: [database]), timeout: timeout)
         case .changePasswords(let users, let hosts):
             let changes = try users.enumerated().map { index, name in
-                // The secret's name is `user:<name>@<host>`; changes recorded without hosts find it by the name.
-                let key = hosts.map { "user:\(name)@\($0[index])" }
-                let secret = key.map { key in passwords.first { $0.key == key } }
-                    ?? passwords.first { $0.key.hasPrefix("user:\(name)@") }
-                let host = secret.map { String($0.key.dropFirst("user:\(name)@".count)) } ?? hosts?[index] ?? "%"
-                return try GuestUser(name: name, host: host, password: secret?.value).sealed(with: box)
+                // Changes recorded before users had hosts name the user alone: its one account's password is found by name.
+                let wanted = hosts.map { Instance.UserAccount(name: name, host: $0[index]) }
+                let secret = passwords.lazy.compactMap { entry -> (account: Instance.UserAccount, password: String)? in
+                    guard case .user(let account) = entry.key, wanted.map({ $0 == account }) ?? (account.name == name) else { return nil }
+                    return (account, entry.value)
+                }.first
+                let host = secret?.account.host ?? hosts?[index] ?? "%"
+                return try GuestUser(name: name, host: host, password: secret?.password).sealed(with: box)
             }
             try await call(.changePassword, UsersRequest(users: changes), timeout: timeout)
         case .disableRoot:
@@ -200,7 +202,7 @@ struct GuestCalls: Sendable {
         case .updateAccess(let access):
             try await call(.updateAccess, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
         case .enableRoot:
-            guard let password = passwords["root"] else { throw PermanentFailure("the root password was not handed over") }
+            guard let password = passwords[.root] else { throw PermanentFailure("the root password was not handed over") }
             try await call(.enableRoot, EnableRootRequest(sealedPassword: try .root(password, box: box)), timeout: timeout)
         }
     }

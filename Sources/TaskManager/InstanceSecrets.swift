@@ -1,4 +1,5 @@
 import Foundation
+import Lifecycle
 import GuestProtocol
 import Logging
 import PostgresNIO
@@ -10,12 +11,13 @@ struct InstanceSecrets: Sendable {
     let box: SecretBox
     let logger: Logger
 
-    /// Every sealed secret of `stream`, opened, by name (`user:<name>@<host>`, `root`).
-    func passwords(stream: String) async throws -> [String: String] {
+    /// Every sealed secret of `stream`, opened, by name.
+    func passwords(stream: String) async throws -> [SecretName: String] {
         let rows = try await client.query("SELECT name, sealed FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)
-        var passwords: [String: String] = [:]
-        for try await (name, sealed) in rows.decode((String, String).self) {
-            passwords[name] = try box.open(sealed, context: "\(stream)/\(name)")
+        var passwords: [SecretName: String] = [:]
+        for try await (key, sealed) in rows.decode((String, String).self) {
+            guard let name = SecretName(key: key) else { continue }
+            passwords[name] = try box.open(sealed, context: "\(stream)/\(name.key)")
         }
         return passwords
     }
@@ -37,12 +39,14 @@ struct InstanceSecrets: Sendable {
     }
 
     /// Forgets the named secrets of the stream.
-    func purge(stream: String, names: [String]) async throws {
-        try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream) AND name = ANY(\(names))", logger: logger)
+    func purge(stream: String, names: [SecretName]) async throws {
+        let keys = names.map(\.key)
+        try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream) AND name = ANY(\(keys))", logger: logger)
     }
 
     /// Forgets every user password of the stream.
     func purgeUserPasswords(stream: String) async throws {
-        try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream) AND name LIKE 'user:%'", logger: logger)
+        let pattern = SecretName.userKeyPrefix + "%"
+        try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream) AND name LIKE \(pattern)", logger: logger)
     }
 }

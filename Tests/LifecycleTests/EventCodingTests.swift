@@ -54,3 +54,16 @@ struct EventCodingTests {
         #expect(UnknownEventType(aggregate: "Cluster", eventType: "X").description == #"unknown Cluster event type "X""#)
     }
 }
+
+@Suite("Secret names")
+struct SecretNameTests {
+    @Test("a secret name's key reads back as the same name; keys Cellar never writes read as nil")
+    func keys() {
+        for name in [SecretName.root, .user("app", host: "%"), .user("bob", host: "10.0.0.%"), .user("ops", host: "host@domain")] {
+            #expect(SecretName(key: name.key) == name, "\(name.key)")
+        }
+        #expect(SecretName.user("app", host: "%").key == "user:app@%")
+        #expect(SecretName(key: "user:nohost") == nil)
+        #expect(SecretName(key: "replication") == nil)
+    }
+}

@@ -83,10 +83,10 @@ struct SagaProgramTests {
         #expect(decide(definition, facts(history, trigger: requested))
             == .run(step: "applyOnGuest", attempt: 1, actions: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
         #expect(decide(definition, done: ["applyOnGuest"], facts(history, trigger: requested)) == .run(step: "recordApplied", attempt: 1, actions: [
-            .forgetSecrets(instanceId: "inst-1", .named(["user:bob@%"])), .record(.recordGuestChangeApplied(change), instanceId: "inst-1"),
+            .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])), .record(.recordGuestChangeApplied(change), instanceId: "inst-1"),
         ]))
         #expect(Saga.ChangeGuest.failure(reason: "refused", facts(history, trigger: requested)) == [
-            .forgetSecrets(instanceId: "inst-1", .named(["user:bob@%"])), .record(.recordGuestChangeFailed(change, reason: "refused"), instanceId: "inst-1"),
+            .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])), .record(.recordGuestChangeFailed(change, reason: "refused"), instanceId: "inst-1"),
         ])
         #expect(decide(definition, facts(history, trigger: .restartRequested))
             == .run(step: "applyOnGuest", attempt: 1, actions: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")]))

@@ -26,7 +26,7 @@ extension TroveAPI {
             // The chart's word first (a cluster busy with a task refuses), before any member is touched.
             do { _ = try Cluster.decide(.recordRootEnabled(memberId: writer), state: state, chart: clusters.chart, at: Date()) }
             catch let rejection as Rejection { throw TroveError.from(rejection) }
-            guard try await apply(.enableRoot, on: writer, context: context, secrets: [(name: "root", password: password)]) else {
+            guard try await apply(.enableRoot, on: writer, context: context, secrets: [(name: .root, password: password)]) else {
                 throw TroveError(.serviceUnavailable, "serviceUnavailable",
                                  "The guest of member \(writer) has not set the root password yet; it will. Ask again later for another.")
             }

@@ -32,7 +32,7 @@ extension TroveAPI {
                 return Instance.UserSpec(name: user.name, host: user.host ?? "%", databases: (user.databases ?? []).map(\.name), passwordSet: true)
             }
             try InstanceCreation.requireUnique(users.map { "\($0.name)@\($0.host)" }, what: "user")
-            let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
+            let secrets = body.users.map { (name: SecretName.user($0.name, host: $0.host ?? "%"), password: $0.password) }
             return try await change(.createUsers(users), request: request, context: context, secrets: secrets) { rules, _ in
                 for (index, user) in users.enumerated() {
                     try InstanceCreation.check(user.name, as: .user, on: rules)
@@ -47,7 +47,7 @@ extension TroveAPI {
                 if let host = user.host { try UserHost.check(host, field: "users[\(index)].host") }
             }
             try InstanceCreation.requireUnique(body.users.map { "\($0.name)@\($0.host ?? "%")" }, what: "user")
-            let secrets = body.users.map { (name: "user:\($0.name)@\($0.host ?? "%")", password: $0.password) }
+            let secrets = body.users.map { (name: SecretName.user($0.name, host: $0.host ?? "%"), password: $0.password) }
             return try await change(.changePasswords(users: body.users.map(\.name), hosts: body.users.map { $0.host ?? "%" }),
                                     request: request, context: context, secrets: secrets)
         }
@@ -76,7 +76,7 @@ extension TroveAPI {
             if let password = attributes.password {
                 try Self.checkPassword(password, of: current)
                 response = try await change(.changePasswords(users: [current], hosts: [currentHost]), request: request, context: context,
-                                            secrets: [(name: "user:\(current)@\(currentHost)", password: password)])
+                                            secrets: [(name: .user(current, host: currentHost), password: password)])
             }
             return response
         }
@@ -97,7 +97,7 @@ extension TroveAPI {
         }
         routes.post("instances/:id/root") { request, context -> Response in
             let password = try await rootPassword(request, context: context)
-            _ = try await change(.enableRoot, request: request, context: context, secrets: [(name: "root", password: password)])
+            _ = try await change(.enableRoot, request: request, context: context, secrets: [(name: .root, password: password)])
             return try JSONResponse.make(["user": ["name": "root", "password": password]])
         }
         routes.delete("instances/:id/root") { request, context -> Response in
@@ -110,7 +110,7 @@ extension TroveAPI {
     /// (422, or 404 once the instance is gone).
     /// `validate` checks the request against the instance's datastore rules before anything is recorded.
     func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
-                secrets: [(name: String, password: String)] = [], answering status: HTTPResponse.Status = .accepted,
+                secrets: [(name: SecretName, password: String)] = [], answering status: HTTPResponse.Status = .accepted,
                 validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }) async throws -> Response {
         let applied = try await apply(change, on: try context.parameters.require("id"), context: context, secrets: secrets, validate: validate)
         // Not applied yet: accepted and recorded; the guest has not answered yet (it is applied when it does).
@@ -120,7 +120,7 @@ extension TroveAPI {
     /// Records `change` on instance `id` and waits for its guest: true once applied, false when the guest has not
     /// answered within the wait (the change stays recorded and is applied when it does); a refusal throws 400.
     func apply(_ change: Instance.GuestChange, on id: String, context: CellarRequestContext,
-               secrets: [(name: String, password: String)] = [],
+               secrets: [(name: SecretName, password: String)] = [],
                validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }) async throws -> Bool {
         let caller = try context.caller()
         try Self.requireWriter(caller)

@@ -42,7 +42,7 @@ public struct InstanceCommands: Sendable {
     /// Runs `command` on instance `id`; one retry when another writer got there first, then 409.
     @discardableResult
     public func execute(_ command: Instance.Command, on id: String, caller: AuthContext, requestID: String,
-                        secrets extra: [(name: String, password: String)] = []) async throws -> [RecordedEvent] {
+                        secrets extra: [(name: SecretName, password: String)] = []) async throws -> [RecordedEvent] {
         for attempt in 1...2 {
             let (state, streamVersion) = try await load(id)
             if case .create = command {} else {
@@ -62,7 +62,7 @@ public struct InstanceCommands: Sendable {
             let stream = "instance-\(id)"
             let expected: ExpectedVersion = streamVersion == 0 ? .noStream : .exact(streamVersion)
             let sealed = try sealedSecrets(of: command, stream: stream)
-                + extra.map { ($0.name, try secrets.seal($0.password, context: "\(stream)/\($0.name)")) }
+                + extra.map { ($0.name.key, try secrets.seal($0.password, context: "\(stream)/\($0.name.key)")) }
             do {
                 let result: AppendResult
                 if case .create(let request) = command {
@@ -116,12 +116,12 @@ public struct InstanceCommands: Sendable {
         caches?.invalidate("instances")
     }
 
-    /// The passwords a command carries, sealed, by name (`user:<name>@<host>`).
+    /// The passwords a command carries, sealed, by their names' keys.
     private func sealedSecrets(of command: Instance.Command, stream: String) throws -> [(name: String, sealed: String)] {
         guard case .create(let request) = command else { return [] }
         return try request.users.map { user in
-            let name = "user:\(user.name)@\(user.host)"
-            return (name, try secrets.seal(user.password.revealed, context: "\(stream)/\(name)"))
+            let key = SecretName.user(user.name, host: user.host).key
+            return (key, try secrets.seal(user.password.revealed, context: "\(stream)/\(key)"))
         }
     }
 

@@ -21,3 +21,37 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugS
     /// No children: `dump` shows nothing of the value.
     public var customMirror: Mirror { Mirror(self, children: []) }
 }
+
+/// What a password handed to a guest is kept under between the API and the task manager (`pending_secrets.name`,
+/// and the sealing context): one user account's, or root's. Its `key` is the only spelling of that name.
+public enum SecretName: Hashable, Sendable, CustomStringConvertible {
+    /// The password of a database account (`user:<name>@<host>`).
+    case user(Instance.UserAccount)
+    /// The root password (`root`).
+    case root
+
+    /// What every user password's key starts with (to forget them all at once).
+    public static let userKeyPrefix = "user:"
+
+    /// The stored name: `user:<name>@<host>` or `root`.
+    public var key: String {
+        switch self {
+        case .user(let account): "\(Self.userKeyPrefix)\(account.name)@\(account.host)"
+        case .root: "root"
+        }
+    }
+
+    /// The name a stored key spells (nil: none Cellar writes). Names have no `@`; hosts may.
+    public init?(key: String) {
+        if key == "root" { self = .root; return }
+        guard key.hasPrefix(Self.userKeyPrefix) else { return nil }
+        let account = key.dropFirst(Self.userKeyPrefix.count)
+        guard let at = account.firstIndex(of: "@") else { return nil }
+        self = .user(Instance.UserAccount(name: String(account[..<at]), host: String(account[account.index(after: at)...])))
+    }
+
+    /// The password of `name@host`.
+    public static func user(_ name: String, host: String) -> SecretName { .user(Instance.UserAccount(name: name, host: host)) }
+
+    public var description: String { key }
+}

@@ -191,9 +191,9 @@ extension Saga {
         /// The passwords a change handed over are forgotten once it is done (or failed).
         static func forgetting(_ change: Instance.GuestChange, _ instanceId: String) -> [Action] {
             switch change {
-            case .createUsers(let users): [.forgetSecrets(instanceId: instanceId, .named(users.map { "user:\($0.name)@\($0.host)" }))]
+            case .createUsers(let users): [.forgetSecrets(instanceId: instanceId, .named(users.map { .user(Instance.UserAccount($0)) }))]
             case .changePasswords: [.forgetSecrets(instanceId: instanceId, .userPasswords)]
-            case .enableRoot: [.forgetSecrets(instanceId: instanceId, .named(["root"]))]
+            case .enableRoot: [.forgetSecrets(instanceId: instanceId, .named([.root]))]
             case .createDatabases, .deleteDatabase, .deleteUser, .grantAccess, .revokeAccess, .disableRoot, .updateAccess, .renameUser: []
             }
         }

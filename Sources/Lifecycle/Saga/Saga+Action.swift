@@ -139,8 +139,8 @@ extension Saga {
         case all
         /// Every user password (a password change names users, not secrets).
         case userPasswords
-        /// These secrets (`user:<name>@<host>`, `root`).
-        case named([String])
+        /// These secrets.
+        case named([SecretName])
     }
 
     /// Why work on `cluster` is no longer wanted (nil: it is).

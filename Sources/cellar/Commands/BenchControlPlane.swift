@@ -119,7 +119,7 @@ struct BenchControlPlane {
     func enableRoot(on instanceID: String, password: String) async throws {
         let instances = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
         let recorded = try await instances.execute(.requestGuestChange(.enableRoot), on: instanceID, caller: caller, requestID: "bench-root",
-                                                   secrets: [(name: "root", password: password)])
+                                                   secrets: [(name: .root, password: password)])
         let applied = try await instances.awaitOutcome(of: instanceID, after: recorded.last?.streamVersion ?? 0, requestID: "bench-root") { event -> Bool? in
             switch event {
             case .guestChangeApplied: true
