@@ -126,9 +126,34 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // What the `cellar` commands and the benchmarks share: the control plane's settings and services, database
+        // and broker options, readable errors, the project's folders, text tables, the secret key file.
+        .target(
+            name: "CellarCLI",
+            dependencies: [
+                "API", "Bus", "Compute", "Conductor", "EventStore", "GuestAgent", "Lifecycle", "LocalServers", "Secrets", "TaskManager",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `cellar bench ...`: each benchmark a ratio against a baseline of the same run; it imports what it measures.
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "CellarCLI", "Lifecycle", "EventStore", "ReadModels", "LocalServers", "APICore", "API", "Bus", "Identity",
+                "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor", "Secrets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "cellar",
             dependencies: [
+                "CellarCLI", "Benchmarks",
                 "Lifecycle", "EventStore", "ReadModels", "LocalServers", "APICore", "API", "Bus", "Identity",
                 "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 #if canImport(Glibc)
 import Glibc
 #endif

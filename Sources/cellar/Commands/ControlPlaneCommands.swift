@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bus
+import CellarCLI
 import Conductor
 import EventStore
 import Foundation

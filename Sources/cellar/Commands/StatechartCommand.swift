@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellarCLI
 import Lifecycle
 
 /// `cellar statechart render NAME --format mermaid|dot`: draws a lifecycle chart.

@@ -1,6 +1,7 @@
 import API
 import APICore
 import Bus
+import CellarCLI
 import Compute
 import Conductor
 import EventStore

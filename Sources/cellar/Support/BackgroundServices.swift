@@ -1,6 +1,7 @@
 import Bus
-import Foundation
+import CellarCLI
 import EventStore
+import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -80,16 +81,5 @@ struct CacheInvalidationService: Service {
 
     func run() async throws {
         try await runUntilGracefulShutdown { await invalidation.run(client: client, logger: logger) }
-    }
-}
-
-/// Runs `body` until a stop request cancels it. What it throws once the stop began (a `CancellationError` from a
-/// sleep, a closed connection) is the expected end of a stop, not a failure of the service: the process then
-/// exits 0 instead of reporting a failed service.
-func runUntilGracefulShutdown(_ body: @escaping @Sendable () async throws -> Void) async throws {
-    do {
-        try await cancelWhenGracefulShutdown(body)
-    } catch where Task.isShuttingDownGracefully {
-        return
     }
 }

@@ -1,3 +1,4 @@
+import CellarCLI
 import Foundation
 import GuestAgent
 import LocalServers

@@ -1,3 +1,4 @@
+import CellarCLI
 import EventStore
 import Foundation
 
@@ -45,23 +46,5 @@ struct EventPrinter: Sendable {
         ]
         let encoded = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: encoded, as: UTF8.self)
-    }
-}
-
-/// Fixed-width text columns; a width of 0 means "the rest of the line".
-enum TextTable {
-    static func row(_ cells: [String], widths: [Int]) -> String {
-        zip(cells, widths).map { cell, width in
-            guard width > 0 else { return cell }
-            let fitted = cell.count > width ? String(cell.prefix(width - 1)) + "…" : cell
-            return fitted.padding(toLength: width, withPad: " ", startingAt: 0)
-        }.joined(separator: " ")
-    }
-
-    static func render(header: [String], rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        widths[widths.count - 1] = 0
-        return ([header] + rows).map { row($0, widths: widths) }.joined(separator: "\n")
     }
 }

@@ -1,5 +1,6 @@
 import API
 import APICore
+import CellarCLI
 import EventStore
 import Foundation
 import Hummingbird
@@ -96,23 +97,5 @@ struct IdentitySetup: Sendable {
             // stdout is a file or a pipe (a log): the password must not land there.
             say("Admin user created (project admin, domain Default); set its password with `cellar identity user password admin`.")
         }
-    }
-}
-
-/// The key that seals passwords for guests: `CELLAR_SECRET_KEY`, else `<state>/secret.key` of the local stack
-/// (created on first start, mode 600).
-enum SecretKeyFile {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String { "set CELLAR_SECRET_KEY (32 random bytes, base64; e.g. `openssl rand -base64 32`)" }
-    }
-
-    static func box(stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SecretBox {
-        if let key = environment["CELLAR_SECRET_KEY"], !key.isEmpty { return try SecretBox(base64Key: key) }
-        guard let stateDirectory else { throw Missing() }
-        let file = stateDirectory.appendingPathComponent("secret.key")
-        if let saved = try? String(contentsOf: file, encoding: .utf8) { return try SecretBox(base64Key: saved) }
-        let key = SecretBox.generateKey()
-        try writePrivateFile(Data(key.utf8), to: file)
-        return try SecretBox(base64Key: key)
     }
 }

@@ -17,28 +17,39 @@ import Glibc
 
 /// Settings of the task manager and conductor: where instance folders live, how guests are started, how soon
 /// a silent guest counts as unhealthy.
-struct ControlPlaneSettings: Sendable {
+public struct ControlPlaneSettings: Sendable {
     /// `<state>/instances` by default (`CELLAR_INSTANCES_DIR`); only the task manager needs it.
-    var instancesDirectory: URL?
+    public var instancesDirectory: URL?
     /// Seconds between guest heartbeats (`CELLAR_GUEST_HEARTBEAT_INTERVAL`, default 10).
-    var heartbeatInterval: Double
+    public var heartbeatInterval: Double
     /// A guest not heard from for this long is unhealthy (`CELLAR_GUEST_HEARTBEAT_EXPIRY`, default 90 s, Trove's).
-    var heartbeatExpiry: Double
+    public var heartbeatExpiry: Double
     /// How often the task manager starts again servers whose guest agent died (`CELLAR_COMPUTE_REVIVE_INTERVAL`, 30 s).
-    var reviveInterval: Double
+    public var reviveInterval: Double
     /// How long a task manager's hold on a subject's sagas lasts unrenewed (`CELLAR_SAGA_LEASE_SECONDS`, 5 s): after a
     /// task manager dies, the others take its sagas over within this and half of it again.
-    var sagaLease: Double = 5
+    public var sagaLease: Double = 5
     /// The first two octets of instance addresses (`CELLAR_ADDRESS_POOL`, default `127.42`).
-    var addressPool = "127.42"
+    public var addressPool = "127.42"
     /// The unprivileged OS user of the control plane's own PostgreSQL and of the host's prepared data directories
     /// (`CELLAR_DB_OS_USER`, default `cellar-db`, made by scripts/setup); no instance runs as it.
-    var databaseOSUser: String
+    public var databaseOSUser: String
     /// The broker's management API (`CELLAR_AMQP_MANAGEMENT_URL`; `cellar up` sets its private broker's): each guest
     /// then gets a broker user of its own. Without it guests log in as the control plane does.
-    var brokerManagementURL: String?
+    public var brokerManagementURL: String?
 
-    static func fromEnvironment(stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ControlPlaneSettings {
+    public init(instancesDirectory: URL?, heartbeatInterval: Double, heartbeatExpiry: Double, reviveInterval: Double,
+                addressPool: String = "127.42", databaseOSUser: String, brokerManagementURL: String? = nil) {
+        self.instancesDirectory = instancesDirectory
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatExpiry = heartbeatExpiry
+        self.reviveInterval = reviveInterval
+        self.addressPool = addressPool
+        self.databaseOSUser = databaseOSUser
+        self.brokerManagementURL = brokerManagementURL
+    }
+
+    public static func fromEnvironment(stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ControlPlaneSettings {
         func number(_ name: String, _ fallback: Double) -> Double { environment[name].flatMap(Double.init) ?? fallback }
         var instances = stateDirectory?.appendingPathComponent("instances", isDirectory: true)
         if let configured = environment["CELLAR_INSTANCES_DIR"], !configured.isEmpty {
@@ -56,7 +67,7 @@ struct ControlPlaneSettings: Sendable {
     }
 
     /// Refuses a pool that is not two octets of 127.0.0.0/8 (`127.N`).
-    func validated() throws -> ControlPlaneSettings {
+    public func validated() throws -> ControlPlaneSettings {
         let octets = addressPool.split(separator: ".")
         guard octets.count == 2, octets[0] == "127", let second = Int(octets[1]), (0...255).contains(second) else {
             throw InvalidAddressPool(pool: addressPool)
@@ -64,18 +75,18 @@ struct ControlPlaneSettings: Sendable {
         return self
     }
 
-    struct InvalidAddressPool: Error, CustomStringConvertible {
+    public struct InvalidAddressPool: Error, CustomStringConvertible {
         var pool: String
-        var description: String { "CELLAR_ADDRESS_POOL must be the first two octets of a loopback range, like 127.42, not '\(pool)'" }
+        public var description: String { "CELLAR_ADDRESS_POOL must be the first two octets of a loopback range, like 127.42, not '\(pool)'" }
     }
 
-    struct MissingInstancesDirectory: Error, CustomStringConvertible {
-        var description: String { "set CELLAR_INSTANCES_DIR (where instance folders live) or use --state-dir" }
+    public struct MissingInstancesDirectory: Error, CustomStringConvertible {
+        public var description: String { "set CELLAR_INSTANCES_DIR (where instance folders live) or use --state-dir" }
     }
 
     /// The process driver; each guest it starts gets its own key and (with a management URL) its own broker
     /// user, both derived from `secrets`.
-    func computeDriver(amqpURL: String, secrets: SecretBox) throws -> ProcessComputeDriver {
+    public func computeDriver(amqpURL: String, secrets: SecretBox) throws -> ProcessComputeDriver {
         guard let instancesDirectory else { throw MissingInstancesDirectory() }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let ownBrokerUsers = brokerManagementURL != nil
@@ -92,7 +103,7 @@ struct ControlPlaneSettings: Sendable {
     }
 
     /// The management client that makes guests' broker users; nil (with a warning) when none is configured.
-    func brokerAccounts(amqpURL: String, logger: Logger) throws -> BrokerAccounts? {
+    public func brokerAccounts(amqpURL: String, logger: Logger) throws -> BrokerAccounts? {
         guard let brokerManagementURL else {
             logger.warning("guests log in to the broker as the control plane does; set CELLAR_AMQP_MANAGEMENT_URL to give each its own user")
             return nil
@@ -102,22 +113,32 @@ struct ControlPlaneSettings: Sendable {
 }
 
 /// The task manager as a service of the group.
-struct TaskManagerService: Service {
-    let taskManager: TaskManager
-    let migrations: MigrationGate
+public struct TaskManagerService: Service {
+    public let taskManager: TaskManager
+    public let migrations: MigrationGate
 
-    func run() async throws {
+    public init(taskManager: TaskManager, migrations: MigrationGate) {
+        self.taskManager = taskManager
+        self.migrations = migrations
+    }
+
+    public func run() async throws {
         try await migrations.ensureMigrated()
         try await runUntilGracefulShutdown { try await taskManager.run() }
     }
 }
 
 /// The conductor as a service of the group.
-struct ConductorService: Service {
-    let conductor: Conductor
-    let migrations: MigrationGate
+public struct ConductorService: Service {
+    public let conductor: Conductor
+    public let migrations: MigrationGate
 
-    func run() async throws {
+    public init(conductor: Conductor, migrations: MigrationGate) {
+        self.conductor = conductor
+        self.migrations = migrations
+    }
+
+    public func run() async throws {
         try await migrations.ensureMigrated()
         try await runUntilGracefulShutdown { try await conductor.run() }
     }
@@ -128,8 +149,8 @@ struct ConductorService: Service {
 /// it, e.g. `allocateCompute:SagaStepSucceeded`, `CreateCluster/markActive:SagaStepStarted` or
 /// `prepareDatastore:SagaStepStarted+300` (while the guest is preparing). The crash tests use it to stop the
 /// process at an exact point; unset, it does nothing.
-enum CrashPoint {
-    static func hook(environment: [String: String] = ProcessInfo.processInfo.environment) -> @Sendable (String, Saga.Event) -> Void {
+public enum CrashPoint {
+    public static func hook(environment: [String: String] = ProcessInfo.processInfo.environment) -> @Sendable (String, Saga.Event) -> Void {
         guard let setting = environment["CELLAR_TASKMANAGER_CRASH_AT"], !setting.isEmpty else { return { _, _ in } }
         let parts = setting.split(separator: "+", maxSplits: 1)
         let point = String(parts[0])
@@ -149,5 +170,16 @@ enum CrashPoint {
                 kill(getpid(), SIGKILL)
             }
         }
+    }
+}
+
+/// Runs `body` until a stop request cancels it. What it throws once the stop began (a `CancellationError` from a
+/// sleep, a closed connection) is the expected end of a stop, not a failure of the service: the process then
+/// exits 0 instead of reporting a failed service.
+public func runUntilGracefulShutdown(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    do {
+        try await cancelWhenGracefulShutdown(body)
+    } catch where Task.isShuttingDownGracefully {
+        return
     }
 }

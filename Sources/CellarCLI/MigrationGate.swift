@@ -1,14 +1,14 @@
 import EventStore
 
 /// Runs the migrations once per process; everything that needs the schema awaits the same run.
-actor MigrationGate {
+public actor MigrationGate {
     private let runner: MigrationRunner
     private var run: Task<[String], any Error>?
 
-    init(runner: MigrationRunner) { self.runner = runner }
+    public init(runner: MigrationRunner) { self.runner = runner }
 
     /// Returns once the schema is current; rethrows the migration error to every waiter.
-    func ensureMigrated() async throws {
+    public func ensureMigrated() async throws {
         if run == nil {
             let runner = self.runner
             run = Task { try await runner.migrate() }

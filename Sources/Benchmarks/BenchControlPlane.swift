@@ -2,6 +2,7 @@ import API
 import APICore
 import ArgumentParser
 import Bus
+import CellarCLI
 import Compute
 import Conductor
 import EventStore

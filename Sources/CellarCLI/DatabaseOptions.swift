@@ -7,15 +7,17 @@ import Logging
 import PostgresNIO
 
 /// `--database-url`, falling back to `$CELLAR_DATABASE_URL`, then to the local stack of this clone.
-struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $CELLAR_DATABASE_URL, else the local stack started by `cellar up`).")
-    var databaseURL: String?
+public struct DatabaseOptions: ParsableArguments {
+    public init() {}
 
-    struct NoDatabase: Error, CustomStringConvertible {
-        var description: String { "no database configured: set CELLAR_DATABASE_URL or start the local stack with `cellar up`" }
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $CELLAR_DATABASE_URL, else the local stack started by `cellar up`).")
+    public var databaseURL: String?
+
+    public struct NoDatabase: Error, CustomStringConvertible {
+        public var description: String { "no database configured: set CELLAR_DATABASE_URL or start the local stack with `cellar up`" }
     }
 
-    func resolvedURL() throws -> String {
+    public func resolvedURL() throws -> String {
         if let databaseURL { return databaseURL }
         if let url = ProcessInfo.processInfo.environment["CELLAR_DATABASE_URL"], !url.isEmpty { return url }
         guard let stack = try LocalStack.ofThisClone() else { throw NoDatabase() }
@@ -23,7 +25,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Runs `body` with a connected event store; the client runs for the duration of the call.
-    func withEventStore<T: Sendable>(
+    public func withEventStore<T: Sendable>(
         logger: Logger,
         _ body: @Sendable @escaping (PostgresEventStore, PostgresClient) async throws -> T
     ) async throws -> T {
@@ -38,7 +40,7 @@ struct DatabaseOptions: ParsableArguments {
 
 extension Logger {
     /// A logger for command-line use: warnings and up unless `LOG_LEVEL` says otherwise.
-    static func cellar(_ label: String, defaultLevel: Logger.Level = .warning) -> Logger {
+    public static func cellar(_ label: String, defaultLevel: Logger.Level = .warning) -> Logger {
         var logger = Logger(label: label)
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         return logger
@@ -46,15 +48,17 @@ extension Logger {
 }
 
 /// `--amqp-url`, falling back to `$CELLAR_AMQP_URL`, then to the local stack of this clone.
-struct BrokerOptions: ParsableArguments {
-    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: $CELLAR_AMQP_URL, else the local stack started by `cellar up`).")
-    var amqpURL: String?
+public struct BrokerOptions: ParsableArguments {
+    public init() {}
 
-    struct NoBroker: Error, CustomStringConvertible {
-        var description: String { "no broker configured: set CELLAR_AMQP_URL or start the local stack with `cellar up`" }
+    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: $CELLAR_AMQP_URL, else the local stack started by `cellar up`).")
+    public var amqpURL: String?
+
+    public struct NoBroker: Error, CustomStringConvertible {
+        public var description: String { "no broker configured: set CELLAR_AMQP_URL or start the local stack with `cellar up`" }
     }
 
-    func resolvedURL() throws -> String {
+    public func resolvedURL() throws -> String {
         if let amqpURL { return amqpURL }
         if let url = ProcessInfo.processInfo.environment["CELLAR_AMQP_URL"], !url.isEmpty { return url }
         guard let stack = try LocalStack.ofThisClone() else { throw NoBroker() }
@@ -64,7 +68,7 @@ struct BrokerOptions: ParsableArguments {
 
 extension LocalStack {
     /// The stack `cellar up` keeps for this clone, if it was ever started.
-    static func ofThisClone() throws -> LocalStack? {
+    public static func ofThisClone() throws -> LocalStack? {
         let state = StateDirectory.resolve(projectRoot: try ProjectFiles.root())
         guard FileManager.default.fileExists(atPath: state.url.appendingPathComponent("stack.json").path) else { return nil }
         return try LocalStack(stateDirectory: state)

@@ -4,14 +4,14 @@ import Foundation
 ///
 /// Looks at `$CELLAR_HOME`, then the current folder and its parents, then the executable's folder and its
 /// parents (so `swift run` and `.build/debug/cellar` work from anywhere inside a clone).
-enum ProjectFiles {
-    struct NotFound: Error, CustomStringConvertible {
-        var description: String {
+public enum ProjectFiles {
+    public struct NotFound: Error, CustomStringConvertible {
+        public var description: String {
             "cannot find Cellar's migrations/ and statecharts/ folders; run from inside the clone or set CELLAR_HOME"
         }
     }
 
-    static func root() throws -> URL {
+    public static func root() throws -> URL {
         var candidates: [URL] = []
         if let home = ProcessInfo.processInfo.environment["CELLAR_HOME"], !home.isEmpty {
             candidates.append(URL(fileURLWithPath: home))
@@ -22,8 +22,8 @@ enum ProjectFiles {
         throw NotFound()
     }
 
-    static func migrations() throws -> URL { try root().appendingPathComponent("migrations", isDirectory: true) }
-    static func statecharts() throws -> URL { try root().appendingPathComponent("statecharts", isDirectory: true) }
+    public static func migrations() throws -> URL { try root().appendingPathComponent("migrations", isDirectory: true) }
+    public static func statecharts() throws -> URL { try root().appendingPathComponent("statecharts", isDirectory: true) }
 
     private static func isProjectRoot(_ url: URL) -> Bool {
         let manager = FileManager.default

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import CellarCLI
 import Foundation
 import GuestAgent
 import Lifecycle

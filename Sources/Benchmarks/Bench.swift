@@ -1,13 +1,16 @@
 import API
 import ArgumentParser
+import CellarCLI
 import EventStore
 import Foundation
 import Logging
 import PostgresNIO
 
 /// `cellar bench ...`: measurements reported as ratios against a baseline run in the same process.
-struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Bench: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each next to a baseline measured in the same run.",
         subcommands: [AppendBench.self, BusBench.self, CreateBench.self, ClusterBench.self, FailoverBench.self, ApiBench.self, SagaBench.self, LogBench.self, LoginBench.self]
     )

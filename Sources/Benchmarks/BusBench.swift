@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bus
+import CellarCLI
 import Foundation
 
 /// `cellar bench bus`: confirmed publishes/s, one by one and batched, next to a plain publish loop without

@@ -1,3 +1,4 @@
+import CellarCLI
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,3 +1,4 @@
+import CellarCLI
 import EventStore
 import Foundation
 import Logging

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import CellarCLI
 import EventStore
 import Foundation
 import Lifecycle

@@ -1,11 +1,13 @@
 import PostgresNIO
 
 /// An error with the message a person needs (PostgresNIO hides server messages from `description`).
-struct ReadableError: Error, CustomStringConvertible {
-    var description: String
+public struct ReadableError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(description: String) { self.description = description }
 
     /// Runs `body`, turning a PostgreSQL error into its server message (or connection problem).
-    static func translating<T>(_ body: () async throws -> T) async throws -> T {
+    public static func translating<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as PSQLError {
@@ -13,7 +15,7 @@ struct ReadableError: Error, CustomStringConvertible {
         }
     }
 
-    static func describe(_ error: PSQLError) -> String {
+    public static func describe(_ error: PSQLError) -> String {
         if let message = error.serverInfo?[.message] {
             let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
             return "PostgreSQL: \(message)\(detail)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellarCLI
 import Foundation
 import LocalServers
 
