@@ -33,31 +33,25 @@ public struct ClusterCommands: Sendable {
         return state
     }
 
-    /// Runs `command` on cluster `id`; one retry when another writer got there first, then 409.
+    /// Runs `command` on cluster `id` through the one command path; one retry when another writer got there
+    /// first, then 409. A create or grow checks the quota in the events' transaction (members count as instances).
     public func execute(_ command: Cluster.Command, on id: String, caller: AuthContext, requestID: String) async throws {
-        for attempt in 1...2 {
-            let state = try await repository.load(id).state
-            if case .create = command {} else {
-                guard state.version > 0, !chart.isFinal(state.leaf), caller.isAdmin || state.projectId == caller.projectID else {
-                    throw TroveError.notFound("Cluster \(id) could not be found.")
-                }
-            }
-            let events: [Cluster.Event]
-            do { events = try Cluster.decide(command, state: state, chart: chart, at: Date()) } catch { throw TroveError.from(error) }
-            guard !events.isEmpty else { return }
-            let metadata = try JSONEncoder().encode(EventMetadata(caller: caller, requestID: requestID))
-            let newEvents = try events.map { NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: metadata) }
-            let stream = "cluster-\(id)"
-            let expected: ExpectedVersion = state.version == 0 ? .noStream : .exact(state.version)
-            let added = Self.addedMembers(command)
-            do {
-                let result: AppendResult
-                if added.isEmpty {
-                    result = try await store.append(to: stream, expectedVersion: expected, events: newEvents)
-                } else {
+        let added = Self.addedMembers(command)
+        let logger = self.logger
+        let recorded: [RecordedEvent]
+        do {
+            recorded = try await repository.execute(
+                command, on: id, metadata: EventMetadata(caller: caller, requestID: requestID), attempts: 2,
+                check: { state in
+                    if case .create = command { return }
+                    guard state.version > 0, !chart.isFinal(state.leaf), caller.isAdmin || state.projectId == caller.projectID else {
+                        throw TroveError.notFound("Cluster \(id) could not be found.")
+                    }
+                },
+                alongside: { state, _ in
+                    guard !added.isEmpty else { return nil }
                     let project = state.version == 0 ? caller.projectID : state.projectId
-                    let (store, logger) = (self.store, self.logger)
-                    result = try await client.withGuardedTransaction(logger: logger) { connection in
+                    return { connection in
                         let over = try await QuotaBook.exceeded(
                             by: ["instances": added.count, "volumes": added.map(\.volumeSize).reduce(0, +)],
                             project: project, on: connection, logger: logger)
@@ -65,16 +59,14 @@ public struct ClusterCommands: Sendable {
                             throw TroveError.overLimit("Quota exceeded for resources: \(over) (each cluster member is an instance); "
                                 + "ask an administrator to raise them (GET /limits shows them).")
                         }
-                        return try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
                     }
-                }
-                try await projection.awaitApplied(result.events.last?.logPosition, logger: logger)
-                return
-            } catch let conflict as WrongExpectedVersion where attempt == 1 {
-                logger.debug("retrying cluster command after a concurrent write", metadata: ["conflict": "\(conflict)"])
-            }
+                })
+        } catch let rejection as Rejection {
+            throw TroveError.from(rejection)
+        } catch is WrongExpectedVersion {
+            throw TroveError.conflict("Cluster \(id) was changed by another request at the same time; retry.")
         }
-        throw TroveError.conflict("Cluster \(id) was changed by another request at the same time; retry.")
+        try await projection.awaitApplied(recorded.last?.logPosition, logger: logger)
     }
 
     /// The members a command adds (they count against the instance and volume quotas).

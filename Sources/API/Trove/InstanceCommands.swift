@@ -39,75 +39,55 @@ public struct InstanceCommands: Sendable {
         return state
     }
 
-    /// Runs `command` on instance `id`; one retry when another writer got there first, then 409.
+    /// Runs `command` on instance `id` through the one command path; one retry when another writer got there
+    /// first, then 409. A create's quota check and the sealed passwords commit with the events, or nothing does.
     @discardableResult
     public func execute(_ command: Instance.Command, on id: String, caller: AuthContext, requestID: String,
                         secrets extra: [(name: SecretName, password: String)] = []) async throws -> [RecordedEvent] {
-        for attempt in 1...2 {
-            let (state, streamVersion) = try await load(id)
-            if case .create = command {} else {
-                guard state.version > 0, caller.isAdmin || state.projectId == caller.projectID else {
-                    throw TroveError.notFound("Instance \(id) could not be found.")
-                }
-            }
-            let events: [Instance.Event]
-            do {
-                events = try Instance.decide(command, state: state, chart: chart, at: Date())
-            } catch {
-                throw TroveError.from(error)
-            }
-            let metadata = EventMetadata(caller: caller, requestID: requestID)
-            let metadataJSON = try JSONEncoder().encode(metadata)
-            let newEvents = try events.map { NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: metadataJSON) }
-            let stream = "instance-\(id)"
-            let expected: ExpectedVersion = streamVersion == 0 ? .noStream : .exact(streamVersion)
-            let sealed = try sealedSecrets(of: command, stream: stream)
-                + extra.map { ($0.name.key, try secrets.seal($0.password, context: "\(stream)/\($0.name.key)")) }
-            do {
-                let result: AppendResult
-                if case .create(let request) = command {
-                    // Quota check, secrets and the event commit together: nothing is recorded when over quota.
-                    let (store, logger) = (self.store, self.logger)
-                    result = try await client.withGuardedTransaction(logger: logger) { connection in
-                        let over = try await QuotaBook.exceeded(
-                            by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
-                        guard over.isEmpty else {
-                            throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
-                        }
-                        let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
-                        for (name, value) in sealed {
-                            try await connection.guardedQuery(
-                                "INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))", logger: logger)
-                        }
-                        return result
+        let stream = "instance-\(id)"
+        let sealed = try sealedSecrets(of: command, stream: stream)
+            + extra.map { ($0.name.key, try secrets.seal($0.password, context: "\(stream)/\($0.name.key)")) }
+        let logger = self.logger
+        let recorded: [RecordedEvent]
+        do {
+            recorded = try await repository.execute(
+                command, on: id, metadata: EventMetadata(caller: caller, requestID: requestID), attempts: 2,
+                check: { state in
+                    if case .create = command { return }
+                    guard state.version > 0, caller.isAdmin || state.projectId == caller.projectID else {
+                        throw TroveError.notFound("Instance \(id) could not be found.")
                     }
-                } else if !sealed.isEmpty {
-                    // The passwords a guest change needs commit with its event, or not at all.
-                    let (store, logger) = (self.store, self.logger)
-                    result = try await client.withGuardedTransaction(logger: logger) { connection in
-                        let result = try await store.append(to: stream, expectedVersion: expected, events: newEvents, on: connection)
+                },
+                alongside: { _, _ in
+                    let quota: Instance.CreateRequest? = if case .create(let request) = command { request } else { nil }
+                    guard quota != nil || !sealed.isEmpty else { return nil }
+                    return { connection in
+                        if let request = quota {
+                            let over = try await QuotaBook.exceeded(
+                                by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
+                            guard over.isEmpty else {
+                                throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
+                            }
+                        }
                         for (name, value) in sealed {
                             try await connection.guardedQuery("""
                                 INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))
                                 ON CONFLICT (stream_id, name) DO UPDATE SET sealed = excluded.sealed, created_at = now()
                                 """, logger: logger)
                         }
-                        return result
                     }
-                } else {
-                    result = try await store.append(to: stream, expectedVersion: expected, events: newEvents)
-                }
-                if events.contains(.instanceDeleted) {
-                    // Gone for good: its sealed passwords will never be needed.
-                    try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)
-                }
-                try await awaitReadModel(reaching: result.events.last?.logPosition)
-                return result.events
-            } catch let conflict as WrongExpectedVersion where attempt == 1 {
-                logger.debug("retrying instance command after a concurrent write", metadata: ["conflict": "\(conflict)"])
-            }
+                })
+        } catch let rejection as Rejection {
+            throw TroveError.from(rejection)
+        } catch is WrongExpectedVersion {
+            throw TroveError.conflict("Instance \(id) was changed by another request at the same time; retry.")
         }
-        throw TroveError.conflict("Instance \(id) was changed by another request at the same time; retry.")
+        if recorded.contains(where: { $0.type == Instance.Event.instanceDeleted.eventType }) {
+            // Gone for good: its sealed passwords will never be needed.
+            try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)
+        }
+        try await awaitReadModel(reaching: recorded.last?.logPosition)
+        return recorded
     }
 
     /// Applies pending events to the read model until it includes `position` (at most a few seconds).

@@ -161,3 +161,22 @@ public enum ConfigurationGroup {
     /// The state of a stream holding `events`.
     public static func replay(_ events: [Event]) -> State { events.reduce(State()) { evolve($0, $1) } }
 }
+
+extension ConfigurationGroup.Event: DomainEvent {}
+
+/// A configuration group has no statechart: it exists, changes, and is deleted.
+extension ConfigurationGroup: EventSourced {
+    public static func initialState(_ rules: NoRules) -> State { State() }
+
+    public static func applying(_ event: Event, to state: State, _ rules: NoRules) -> State { evolve(state, event) }
+
+    public static func deciding(_ command: Command, on state: State, _ rules: NoRules, at now: Date) throws(Rejection) -> [Event] {
+        try decide(command, state: state)
+    }
+
+    public static func stamped(_ state: State, version: Int) -> State {
+        var stamped = state
+        stamped.version = version
+        return stamped
+    }
+}

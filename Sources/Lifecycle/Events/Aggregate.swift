@@ -18,11 +18,7 @@ public protocol AggregateState: Codable, Sendable, Equatable {
 }
 
 /// An event-sourced aggregate driven by a statechart: `decide` turns commands into events, `evolve` folds them.
-public protocol Aggregate {
-    /// What callers ask for.
-    associatedtype Command: Sendable
-    /// What happened.
-    associatedtype Event: DomainEvent
+public protocol Aggregate: EventSourced where Rules == Statechart {
     /// What is known after folding the events.
     associatedtype State: AggregateState
 
