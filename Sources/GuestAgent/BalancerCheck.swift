@@ -16,19 +16,28 @@ struct BalancerCheckServer: Sendable {
     let answers: @Sendable (BalancerCheck.Question) async -> Bool
     let logger: Logger
 
-    /// Serves until cancelled. A port that cannot be bound is logged and left: the balancer then counts the
-    /// member as down, which is the truth for it (the guest's other work goes on).
+    /// Serves until cancelled. While the port cannot be bound (another program holds it), the balancer counts
+    /// the member as down, which is the truth for it; the guest tries again every second and serves once it can.
     func run() async {
-        await serve()
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        var reported = false
+        while !Task.isCancelled {
+            do {
+                let listener = try Self.listen(address: address, port: port)
+                if reported { logger.notice("the balancer check port is open", metadata: ["address": "\(address):\(port)"]) }
+                await serve(on: listener)
+                return
+            } catch {
+                if !reported {
+                    logger.error("the balancer check port could not be opened; trying again every second",
+                                 metadata: ["address": "\(address):\(port)", "error": "\(error)"])
+                    reported = true
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
-    private func serve() async {
-        let listener: Int32
-        do { listener = try Self.listen(address: address, port: port) } catch {
-            logger.error("the balancer check port could not be opened", metadata: ["address": "\(address):\(port)", "error": "\(error)"])
-            return
-        }
+    private func serve(on listener: Int32) async {
         defer { close(listener) }
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in

@@ -1,4 +1,5 @@
 import Foundation
+import GuestProtocol
 import Logging
 import PostgresNIO
 
@@ -13,14 +14,15 @@ struct AddressBook: Sendable {
     /// Whether nothing else on the host listens on an address and port (the compute driver knows).
     let isFree: @Sendable (_ address: String, _ port: Int) -> Bool
 
-    /// The instance's address: the one it already leased, else the lowest free one.
+    /// The instance's address: the one it already leased, else the lowest free one: nothing listens there on
+    /// `port` nor on the guest's check port (a program left running by something else keeps its address).
     func lease(for instanceID: String, port: Int) async throws -> String {
         if let existing = try await leased(by: instanceID) { return existing }
         let taken = try await leasedAddresses()
         for third in 0...255 {
             for fourth in 1...254 {
                 let address = "\(prefix).\(third).\(fourth)"
-                guard !taken.contains(address), isFree(address, port) else { continue }
+                guard !taken.contains(address), isFree(address, port), isFree(address, BalancerCheck.port) else { continue }
                 let rows = try await client.query("""
                     INSERT INTO address_leases (address, instance_id) VALUES (\(address), \(instanceID))
                     ON CONFLICT DO NOTHING RETURNING address

@@ -215,8 +215,16 @@ final class ControlPlane: @unchecked Sendable {
         for (_, entry) in processes where entry.process.isRunning {
             entry.process.send(SIGKILL)
         }
-        // Everything an instance started has the instances folder on its command line.
-        for pid in ProcessStatus.processes(commandLineContaining: instancesDirectory.path + "/") { kill(pid, SIGKILL) }
+        // Everything an instance started has the instances folder on its command line. A guest killed after its
+        // server may have started that server again in between: sweep until nothing is left, so no server of
+        // this test holds an address the next test's instances get.
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            let left = ProcessStatus.processes(commandLineContaining: instancesDirectory.path + "/")
+            if left.isEmpty { break }
+            for pid in left { kill(pid, SIGKILL) }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
         InstanceOSUsers.removeUsers(of: instancesDirectory)
         Thread.sleep(forTimeInterval: 1)
         for instanceID in (try? FileManager.default.contentsOfDirectory(atPath: instancesDirectory.path)) ?? [] {
