@@ -54,7 +54,7 @@ public struct Conductor: Sendable {
     /// One heartbeat: remember when the guest was heard from, then record what changed.
     func handle(_ heartbeat: GuestReport) async throws {
         let (state, _) = try await instances.load(heartbeat.instanceID)
-        guard state.version > 0, state.leaf != "deleted" else { return }  // unknown or gone: a late heartbeat
+        guard state.version > 0, state.phase != .deleted else { return }  // unknown or gone: a late heartbeat
         let figures = try heartbeat.clusterFigures.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let replication = try heartbeat.replication.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await client.query("""
@@ -73,7 +73,7 @@ public struct Conductor: Sendable {
             logger.warning("could not keep the report's figures", metadata: ["instance": "\(heartbeat.instanceID)", "error": "\(error)"])
         }
         if !state.guestRegistered {
-            guard state.leaf == "registering" else { return }
+            guard state.phase == .registering else { return }
             try await instances.execute(.recordGuestRegistered, on: heartbeat.instanceID, metadata: Self.metadata)
             logger.info("guest registered", metadata: ["instance": "\(heartbeat.instanceID)"])
             return

@@ -87,10 +87,10 @@ struct FailoverMonitor: Sendable {
 
     private func watch(_ clusterID: String, failures: inout [String: Int]) async throws {
         let cluster = try await services.clusters.load(clusterID).state
-        guard cluster.strategy == .activePassive, ["active", "error", "rejoining"].contains(cluster.leaf),
+        guard cluster.strategy == .activePassive, [Cluster.Leaf.active, .error, .rejoining].contains(cluster.phase),
               let primary = cluster.primaryId else { return }
         // After a failed failover, try again only now and then (a replica may catch up or come back meanwhile).
-        if cluster.leaf == "error", let failure = cluster.failure, Date().timeIntervalSince(failure.at) < settings.retryAfterFailure.seconds { return }
+        if cluster.phase == .error, let failure = cluster.failure, Date().timeIntervalSince(failure.at) < settings.retryAfterFailure.seconds { return }
         let heartbeat = try await lastHeartbeat(of: primary)
         if let problem = try await heartbeatProblem(heartbeat, of: primary) {
             if await probe(primary) != nil {
@@ -107,7 +107,7 @@ struct FailoverMonitor: Sendable {
             return
         }
         failures[clusterID] = 0
-        guard cluster.leaf == "active" else { return }
+        guard cluster.phase == .active else { return }
         for fenced in cluster.fencedMemberIds {
             guard let seen = try await lastHeartbeat(of: fenced), seen.age < settings.heartbeatGrace.seconds else { continue }
             logger.info("a fenced member answers again: it rejoins as a replica", metadata: ["cluster": "\(clusterID)", "member": "\(fenced)"])

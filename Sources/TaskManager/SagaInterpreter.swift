@@ -56,7 +56,7 @@ struct SagaInterpreter: Sendable {
             guard instance.version > 0, Saga.unwanted(instance) == nil else { return }
             try await context.record(.delete, on: instanceID)
         case .restartInstance(let instanceID):
-            guard try await context.instance(instanceID).leaf != "rebooting" else { return }
+            guard try await context.instance(instanceID).phase != .rebooting else { return }
             try await context.record(.restart, on: instanceID)
         case .awaitInstances(let instanceIDs, let condition, let clusterID):
             try await awaitInstances(instanceIDs, condition, clusterID: clusterID)

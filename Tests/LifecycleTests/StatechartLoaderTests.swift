@@ -39,6 +39,25 @@ struct StatechartLoaderTests {
         #expect(library.all.map(\.name) == StatechartLibrary.chartNames)
     }
 
+    @Test("a chart whose leaves differ from the code's enum of them is refused at load, naming the difference")
+    func leavesMatchTheCode() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("charts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in StatechartLibrary.chartNames {
+            var text = try String(contentsOf: Charts.directory.appendingPathComponent("\(name).scxml"), encoding: .utf8)
+            if name == "cluster" { text = text.replacingOccurrences(of: "\"rejoining\"", with: "\"rejoining_member\"") }
+            try text.write(to: folder.appendingPathComponent("\(name).scxml"), atomically: true, encoding: .utf8)
+        }
+        #expect(throws: StatechartLoadError.self) { try StatechartLibrary.load(directory: folder) }
+        do {
+            _ = try StatechartLibrary.load(directory: folder)
+        } catch {
+            #expect("\(error)".contains("rejoining_member") && "\(error)".contains("lacks: rejoining"), "\(error)")
+        }
+        #expect(Set(try Charts.cluster.leafIDs) == Set(Cluster.Leaf.allCases.map(\.rawValue)))
+    }
+
     @Test("a small chart: tree, default initial child, inherited status")
     func smallChart() throws {
         let chart = try Statechart(scxml: Self.document("""

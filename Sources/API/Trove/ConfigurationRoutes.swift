@@ -83,7 +83,7 @@ extension TroveAPI {
         // Every instance using the group must be able to take the change, or nothing is changed.
         let instances = try await configurationReads.instances(using: group.id)
         for instance in instances {
-            guard let state = try await commands.state(of: instance.id, caller: caller), state.leaf == "active" || state.leaf == "restartRequired" else {
+            guard let state = try await commands.state(of: instance.id, caller: caller), state.phase == .active || state.phase == .restartRequired else {
                 throw TroveError.unprocessable("Instance \(instance.id) uses configuration group \(group.id) and is busy; change the group when it is ACTIVE.")
             }
         }

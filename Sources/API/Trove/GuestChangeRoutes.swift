@@ -127,7 +127,7 @@ extension TroveAPI {
         guard let state = try await commands.state(of: id, caller: caller) else {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
-        guard state.leaf != "deleting" else { throw InstanceCommands.beingDeleted(id) }
+        guard state.phase != .deleting else { throw InstanceCommands.beingDeleted(id) }
         guard state.status == "ACTIVE" || state.status == "RESTART_REQUIRED" else {
             throw TroveError.unprocessable("Instance \(id) is \(state.status); you can \(change.summary) only when it is ACTIVE.")
         }

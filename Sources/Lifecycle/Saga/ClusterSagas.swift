@@ -29,12 +29,12 @@ extension Saga {
             case .awaitMembers: return [.awaitInstances(instanceIds: ids, .allActive, clusterId: cluster.id)]
             case .startBalancer:
                 return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: ids)]
-            case .markActive: return cluster.leaf == "building" ? [.recordCluster(.recordBecameActive, clusterId: cluster.id)] : []
+            case .markActive: return cluster.phase == .building ? [.recordCluster(.recordBecameActive, clusterId: cluster.id)] : []
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "building" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .building else { return [] }
             return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
         }
 
@@ -77,12 +77,12 @@ extension Saga {
             case .awaitMembersGone: return [.awaitInstances(instanceIds: ids, .allGone, clusterId: nil)]
             case .markDeleted:
                 return [.releaseAddresses(instanceIds: ids)]
-                    + (cluster.leaf == "deleting" ? [.recordCluster(.recordDeleted, clusterId: cluster.id)] : [])
+                    + (cluster.phase == .deleting ? [.recordCluster(.recordDeleted, clusterId: cluster.id)] : [])
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "deleting" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .deleting else { return [] }
             return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
         }
     }
@@ -113,12 +113,12 @@ extension Saga {
             case .awaitMembers: return [.awaitInstances(instanceIds: newIds, .allActive, clusterId: cluster.id)]
             case .reconfigureBalancer:
                 return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: cluster.members.map(\.id))]
-            case .markGrown: return cluster.leaf == "growing" ? [.recordCluster(.recordGrown, clusterId: cluster.id)] : []
+            case .markGrown: return cluster.phase == .growing ? [.recordCluster(.recordGrown, clusterId: cluster.id)] : []
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "growing" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .growing else { return [] }
             return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
         }
     }
@@ -147,12 +147,12 @@ extension Saga {
             case .awaitMembersGone: return [.awaitInstances(instanceIds: leaving, .allGone, clusterId: nil)]
             case .markShrunk:
                 return [.releaseAddresses(instanceIds: leaving)]
-                    + (cluster.leaf == "shrinking" ? [.recordCluster(.recordShrunk, clusterId: cluster.id)] : [])
+                    + (cluster.phase == .shrinking ? [.recordCluster(.recordShrunk, clusterId: cluster.id)] : [])
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "shrinking" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .shrinking else { return [] }
             return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
         }
     }
@@ -174,12 +174,12 @@ extension Saga {
                 return cluster.members.flatMap { member -> [Action] in
                     [.restartInstance(instanceId: member.id), .awaitInstances(instanceIds: [member.id], .allActive, clusterId: cluster.id)]
                 }
-            case .markRestarted: return cluster.leaf == "restarting" ? [.recordCluster(.recordRestarted, clusterId: cluster.id)] : []
+            case .markRestarted: return cluster.phase == .restarting ? [.recordCluster(.recordRestarted, clusterId: cluster.id)] : []
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "restarting" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .restarting else { return [] }
             return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
         }
     }
@@ -200,7 +200,7 @@ extension Saga {
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "updating" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .updating else { return [] }
             return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
         }
     }

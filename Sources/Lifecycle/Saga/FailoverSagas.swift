@@ -44,7 +44,7 @@ extension Saga {
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "failing_over" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .failingOver else { return [] }
             return [.recordCluster(.recordFailure(reason: "failover failed: \(reason)"), clusterId: cluster.id)]
         }
     }
@@ -68,12 +68,12 @@ extension Saga {
             switch step {
             case .rejoin: return [.callGuest(instanceId: member.memberId, .rejoin(primaryId: primary))]
             case .markRejoined:
-                return cluster.leaf == "rejoining" ? [.recordCluster(.recordRejoined(memberId: member.memberId), clusterId: cluster.id)] : []
+                return cluster.phase == .rejoining ? [.recordCluster(.recordRejoined(memberId: member.memberId), clusterId: cluster.id)] : []
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "rejoining" else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .rejoining else { return [] }
             return [.recordCluster(.recordFailure(reason: "rejoin failed: \(reason)"), clusterId: cluster.id)]
         }
     }
@@ -92,7 +92,7 @@ extension Saga {
         ])
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
-            guard let cluster = facts.cluster, cluster.leaf == "active", cluster.synchronous, let primary = cluster.primaryId else { return [] }
+            guard let cluster = facts.cluster, cluster.phase == .active, cluster.synchronous, let primary = cluster.primaryId else { return [] }
             return [.callGuest(instanceId: primary, .promote(replicaIds: cluster.members.map(\.id).filter { $0 != primary }))]
         }
 

@@ -31,7 +31,7 @@ extension Saga {
             case .awaitGuestRegistration:
                 return [.awaitInstance(instanceId: instance.id, .guestRegistered)]
             case .prepareDatastore:
-                guard instance.leaf == "preparing" else { return [] }  // prepared before a crash: nothing to do
+                guard instance.phase == .preparing else { return [] }  // prepared before a crash: nothing to do
                 guard let spec = facts.createSpec else { return [.failPermanently(reason: "instance \(instance.id) has no create request")] }
                 let prepare = Action.callGuest(instanceId: instance.id, .prepare(spec, volumeSizeGB: instance.volumeSize,
                                                                                  configurationValues: instance.configurationValues))
@@ -44,7 +44,7 @@ extension Saga {
                 return [.awaitInstances(instanceIds: peers, .anyActive, clusterId: membership.clusterId), prepare]
             case .markActive:
                 return [.forgetSecrets(instanceId: instance.id, .all)]
-                    + (instance.leaf == "active" ? [] : [.record(.recordBecameActive, instanceId: instance.id)])
+                    + (instance.phase == .active ? [] : [.record(.recordBecameActive, instanceId: instance.id)])
             }
         }
 
@@ -55,7 +55,7 @@ extension Saga {
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
             let instance = facts.instance
-            guard instance.status == "BUILD", instance.leaf != "deleting" else { return [] }  // a delete took over
+            guard instance.status == "BUILD", instance.phase != .deleting else { return [] }  // a delete took over
             return [.record(.recordFailure(reason: reason), instanceId: instance.id)]
         }
     }
@@ -82,12 +82,12 @@ extension Saga {
                 return [.callGuest(instanceId: source, .dropReplicationSlot(replicaId: id))]
             case .markDeleted:
                 return [.forgetSecrets(instanceId: id, .all), .forgetHeartbeat(instanceId: id)]
-                    + (facts.instance.leaf == "deleting" ? [.record(.recordDeleted, instanceId: id)] : [])
+                    + (facts.instance.phase == .deleting ? [.record(.recordDeleted, instanceId: id)] : [])
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "deleting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .deleting ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
 
@@ -104,12 +104,12 @@ extension Saga {
             let instance = facts.instance
             switch step {
             case .restartDatastore: return [.callGuest(instanceId: instance.id, .restart(flavorId: nil))]
-            case .markRestarted: return instance.leaf == "rebooting" ? [.record(.recordRestarted, instanceId: instance.id)] : []
+            case .markRestarted: return instance.phase == .rebooting ? [.record(.recordRestarted, instanceId: instance.id)] : []
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "rebooting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .rebooting ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
 
@@ -126,12 +126,12 @@ extension Saga {
             let instance = facts.instance
             switch step {
             case .applyFlavor: return [.callGuest(instanceId: instance.id, .restart(flavorId: instance.pendingFlavorId ?? instance.flavorId))]
-            case .markFlavorResized: return instance.leaf == "resizingFlavor" ? [.record(.recordFlavorResized, instanceId: instance.id)] : []
+            case .markFlavorResized: return instance.phase == .resizingFlavor ? [.record(.recordFlavorResized, instanceId: instance.id)] : []
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "resizingFlavor" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .resizingFlavor ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
 
@@ -148,12 +148,12 @@ extension Saga {
             let instance = facts.instance
             switch step {
             case .resizeVolume: return [.callGuest(instanceId: instance.id, .resizeVolume(sizeGB: instance.pendingVolumeSize ?? instance.volumeSize))]
-            case .markVolumeResized: return instance.leaf == "resizingVolume" ? [.record(.recordVolumeResized, instanceId: instance.id)] : []
+            case .markVolumeResized: return instance.phase == .resizingVolume ? [.record(.recordVolumeResized, instanceId: instance.id)] : []
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "resizingVolume" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .resizingVolume ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
 
@@ -211,12 +211,12 @@ extension Saga {
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
-            guard instance.leaf == "configuring" else { return [] }  // recorded before a crash: nothing left to do
+            guard instance.phase == .configuring else { return [] }  // recorded before a crash: nothing left to do
             return [.callGuest(instanceId: instance.id, .applyConfiguration(instance.configurationValues ?? [:]))]
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "configuring" ? [.record(.recordConfigurationApplyFailed(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .configuring ? [.record(.recordConfigurationApplyFailed(reason: reason), instanceId: facts.instance.id)] : []
         }
 
         /// What the guest's answer records: applied, or waiting for a restart of `pendingRestart`.

@@ -17,7 +17,7 @@ extension Saga {
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
             if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
-            guard instance.leaf == "detaching" else { return [] }  // done before a crash
+            guard instance.phase == .detaching else { return [] }  // done before a crash
             switch step {
             case .promote: return [.callGuest(instanceId: instance.id, .promote(replicaIds: []))]
             case .dropReplicationSlot:
@@ -28,7 +28,7 @@ extension Saga {
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "detaching" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .detaching ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
 }
@@ -50,7 +50,7 @@ extension Saga {
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
             if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
-            guard instance.leaf == "promoting" else { return [] }  // done before a crash
+            guard instance.phase == .promoting else { return [] }  // done before a crash
             guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
             switch step {
             case .stopSource: return [.callGuest(instanceId: source, .stopForSwitchover)]
@@ -63,7 +63,7 @@ extension Saga {
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "promoting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .promoting ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
 
@@ -82,7 +82,7 @@ extension Saga {
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
             if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
-            guard instance.leaf == "ejecting" else { return [] }
+            guard instance.phase == .ejecting else { return [] }
             guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
             switch step {
             case .fenceSource: return [.fence(instanceId: source, clusterId: nil)]
@@ -92,7 +92,7 @@ extension Saga {
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            facts.instance.leaf == "ejecting" ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
+            facts.instance.phase == .ejecting ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
 }

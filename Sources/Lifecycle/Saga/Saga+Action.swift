@@ -117,11 +117,11 @@ extension Saga {
                 if let failed = instances.first(where: { $0.status == "ERROR" }) {
                     return .failed(reason: "member \(failed.id) failed: \(failed.fault?.reason ?? "ERROR")")
                 }
-                return instances.allSatisfy { $0.status == "ACTIVE" && $0.leaf == "active" } ? .met : .waiting
+                return instances.allSatisfy { $0.status == "ACTIVE" && $0.phase == .active } ? .met : .waiting
             case .anyActive:
                 return instances.contains { $0.status == "ACTIVE" } ? .met : .waiting
             case .allGone:
-                return instances.allSatisfy { $0.version == 0 || $0.leaf == "deleted" } ? .met : .waiting
+                return instances.allSatisfy { $0.version == 0 || $0.phase == .deleted } ? .met : .waiting
             }
         }
     }
@@ -145,13 +145,13 @@ extension Saga {
 
     /// Why work on `cluster` is no longer wanted (nil: it is).
     public static func unwanted(_ cluster: Cluster.State) -> String? {
-        guard cluster.leaf == "deleting" || cluster.leaf == "deleted" || cluster.version == 0 else { return nil }
+        guard cluster.phase == .deleting || cluster.phase == .deleted || cluster.version == 0 else { return nil }
         return "cluster \(cluster.id) is being deleted; the work stops here"
     }
 
     /// Why work on `instance` is no longer wanted (nil: it is).
     public static func unwanted(_ instance: Instance.State) -> String? {
-        guard instance.leaf == "deleting" || instance.leaf == "deleted" || instance.version == 0 else { return nil }
+        guard instance.phase == .deleting || instance.phase == .deleted || instance.version == 0 else { return nil }
         return "instance \(instance.id) is being deleted; the work stops here"
     }
 }

@@ -20,7 +20,7 @@ public struct StatechartLibrary: Sendable, Equatable {
     }
 
     /// Loads `instance.scxml`, `backup.scxml` and `cluster.scxml` from `directory`; each chart's `name`
-    /// must match its file name.
+    /// must match its file name, and its leaves the code's enum of them (`Instance.Leaf`, ...).
     public static func load(directory: URL) throws -> StatechartLibrary {
         func chart(_ name: String) throws -> Statechart {
             let url = directory.appendingPathComponent("\(name).scxml")
@@ -31,7 +31,11 @@ public struct StatechartLibrary: Sendable, Equatable {
             }
             return chart
         }
-        return StatechartLibrary(instance: try chart("instance"), backup: try chart("backup"), cluster: try chart("cluster"))
+        let library = StatechartLibrary(instance: try chart("instance"), backup: try chart("backup"), cluster: try chart("cluster"))
+        try library.instance.requireLeaves(Instance.Leaf.self)
+        try library.cluster.requireLeaves(Cluster.Leaf.self)
+        try library.backup.requireLeaves(Backup.Leaf.self)
+        return library
     }
 
     /// The chart with this name (`instance`, `backup`, `cluster`), or nil.
