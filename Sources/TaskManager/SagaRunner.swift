@@ -41,7 +41,15 @@ struct SagaRunner: Sendable {
             case .wait(let until):
                 try await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow)))
             case .run(let name, let attempt, let actions):
-                guard let step = definition.step(named: name) else { return }
+                guard let step = definition.step(named: name) else {
+                    // The program decided a step its table lacks: a defect, failed loudly rather than left hanging.
+                    logger.critical("saga step missing from its definition", metadata: ["saga": "\(definition.name)", "step": "\(name)"])
+                    let failure = Saga.Event.stepFailed(.init(step: name, attempt: attempt, reason: "\(definition.name) has no step \(name)", retryAt: nil))
+                    guard let running = try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state),
+                          let recorded = try await record(failure, after: running) else { return }
+                    state = recorded
+                    continue
+                }
                 guard let running = try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {

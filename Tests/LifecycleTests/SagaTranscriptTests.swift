@@ -100,6 +100,17 @@ struct SagaTranscriptTests {
         #expect(next(Self.started + [.sagaCancelled(.init(reason: "deleted"))]) == .finished)
     }
 
+    @Test("the registry of saga kinds: each kind's name is its program's, every trigger is an instance or cluster event and starts one kind")
+    func registry() {
+        for kind in Saga.Kind.allCases { #expect(kind.definition.name == kind.rawValue, "\(kind)") }
+        let triggers = Saga.Kind.allCases.flatMap(\.triggers)
+        #expect(Set(triggers).count == triggers.count, "an event starts two kinds")
+        for trigger in triggers {
+            #expect(Instance.Event.eventTypes.contains(trigger) || Cluster.Event.eventTypes.contains(trigger), "\(trigger)")
+        }
+        #expect(Saga.Definition.all.count == Saga.Kind.allCases.count - 1, "every kind but the benchmark's runs in the product")
+    }
+
     @Test("backoff doubles up to its limit")
     func backoff() {
         let policy = Saga.RetryPolicy(maxAttempts: 10, firstDelay: .seconds(1), maxDelay: .seconds(5))

@@ -1,28 +1,83 @@
-/// Which event starts which saga; the definitions themselves are the programs' (`InstanceSagas.swift`,
-/// `ClusterSagas.swift`).
-extension Saga.Definition {
-    /// Every saga definition.
-    public static let all: [Saga.Definition] = [
-        createInstance, deleteInstance, restartInstance, resizeFlavor, resizeVolume, changeGuest, configureInstance, detachReplica,
-        promoteToReplicaSource, ejectReplicaSource,
-        createCluster, deleteCluster, growCluster, shrinkCluster, restartCluster, changeBalancer, failOver, rejoinMember, applyWeights,
-    ]
+/// The one registry of saga kinds: each kind's program and the events that start it. Every list the task manager
+/// and the bus need (definitions, triggers, routing keys) is read from it; a new kind is one case here.
+extension Saga {
+    public enum Kind: String, CaseIterable, Sendable {
+        case createInstance = "CreateInstance", deleteInstance = "DeleteInstance", restartInstance = "RestartInstance"
+        case resizeFlavor = "ResizeFlavor", resizeVolume = "ResizeVolume", changeGuest = "ChangeGuest"
+        case configureInstance = "ConfigureInstance", detachReplica = "DetachReplica"
+        case promoteToReplicaSource = "PromoteToReplicaSource", ejectReplicaSource = "EjectReplicaSource"
+        case createCluster = "CreateCluster", deleteCluster = "DeleteCluster", growCluster = "GrowCluster"
+        case shrinkCluster = "ShrinkCluster", restartCluster = "RestartCluster", changeBalancer = "ChangeBalancer"
+        case failOver = "FailOver", rejoinMember = "RejoinMember", applyWeights = "ApplyWeights"
+        /// The benchmark's saga of empty steps; no product event starts it.
+        case noOp = "NoOp"
 
-    /// The events that start a saga, and which (the task manager's queue is bound to these). Instance events
-    /// start instance sagas, cluster events cluster sagas.
-    public static let triggers: [(eventType: String, saga: Saga.Definition)] = [
-        ("InstanceCreateRequested", createInstance), ("BuildRetryRequested", createInstance),
-        ("DeleteRequested", deleteInstance), ("RestartRequested", restartInstance),
-        ("FlavorResizeRequested", resizeFlavor), ("VolumeResizeRequested", resizeVolume),
-        ("GuestChangeRequested", changeGuest),
-        ("ConfigurationAttached", configureInstance), ("ConfigurationUpdated", configureInstance),
-        ("ConfigurationDetached", configureInstance), ("ReplicaDetachRequested", detachReplica),
-        ("ReplicaPromotionRequested", promoteToReplicaSource), ("ReplicaSourceEjectionRequested", ejectReplicaSource),
-        ("ClusterCreateRequested", createCluster), ("ClusterDeleteRequested", deleteCluster),
-        ("ClusterGrowRequested", growCluster), ("ClusterShrinkRequested", shrinkCluster),
-        ("ClusterRestartRequested", restartCluster), ("ClusterBalancerChangeRequested", changeBalancer),
-        ("ClusterFailoverStarted", failOver), ("ClusterRejoinRequested", rejoinMember), ("ClusterWeightsChanged", applyWeights),
-    ]
+        /// The pure program of this kind.
+        public var program: any SagaProgram.Type {
+            switch self {
+            case .createInstance: CreateInstance.self
+            case .deleteInstance: DeleteInstance.self
+            case .restartInstance: RestartInstance.self
+            case .resizeFlavor: ResizeFlavor.self
+            case .resizeVolume: ResizeVolume.self
+            case .changeGuest: ChangeGuest.self
+            case .configureInstance: ConfigureInstance.self
+            case .detachReplica: DetachReplica.self
+            case .promoteToReplicaSource: PromoteToReplicaSource.self
+            case .ejectReplicaSource: EjectReplicaSource.self
+            case .createCluster: CreateCluster.self
+            case .deleteCluster: DeleteCluster.self
+            case .growCluster: GrowCluster.self
+            case .shrinkCluster: ShrinkCluster.self
+            case .restartCluster: RestartCluster.self
+            case .changeBalancer: ChangeBalancer.self
+            case .failOver: FailOver.self
+            case .rejoinMember: RejoinMember.self
+            case .applyWeights: ApplyWeights.self
+            case .noOp: NoOp.self
+            }
+        }
+
+        /// The event types that start this kind (the task manager's queue is bound to these): instance events
+        /// start instance sagas, cluster events cluster sagas.
+        public var triggers: [String] {
+            switch self {
+            case .createInstance: ["InstanceCreateRequested", "BuildRetryRequested"]
+            case .deleteInstance: ["DeleteRequested"]
+            case .restartInstance: ["RestartRequested"]
+            case .resizeFlavor: ["FlavorResizeRequested"]
+            case .resizeVolume: ["VolumeResizeRequested"]
+            case .changeGuest: ["GuestChangeRequested"]
+            case .configureInstance: ["ConfigurationAttached", "ConfigurationUpdated", "ConfigurationDetached"]
+            case .detachReplica: ["ReplicaDetachRequested"]
+            case .promoteToReplicaSource: ["ReplicaPromotionRequested"]
+            case .ejectReplicaSource: ["ReplicaSourceEjectionRequested"]
+            case .createCluster: ["ClusterCreateRequested"]
+            case .deleteCluster: ["ClusterDeleteRequested"]
+            case .growCluster: ["ClusterGrowRequested"]
+            case .shrinkCluster: ["ClusterShrinkRequested"]
+            case .restartCluster: ["ClusterRestartRequested"]
+            case .changeBalancer: ["ClusterBalancerChangeRequested"]
+            case .failOver: ["ClusterFailoverStarted"]
+            case .rejoinMember: ["ClusterRejoinRequested"]
+            case .applyWeights: ["ClusterWeightsChanged"]
+            case .noOp: []
+            }
+        }
+
+        /// The steps' table.
+        public var definition: Definition { program.definition }
+    }
+}
+
+extension Saga.Definition {
+    /// Every saga definition the product runs.
+    public static let all: [Saga.Definition] = Saga.Kind.allCases.filter { !$0.triggers.isEmpty }.map(\.definition)
+
+    /// The events that start a saga, and which.
+    public static let triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Kind.allCases.flatMap { kind in
+        kind.triggers.map { (eventType: $0, saga: kind.definition) }
+    }
 
     /// The routing keys of the trigger events on the events exchange (`<stream category>.<event type>`).
     public static var triggerRoutingKeys: [String] {

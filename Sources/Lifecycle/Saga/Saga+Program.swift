@@ -60,16 +60,8 @@ extension Saga {
         }
     }
 
-    /// The program of each saga, by its definition's name.
-    static func program(named name: String) -> (any SagaProgram.Type)? {
-        let programs: [any SagaProgram.Type] = [
-            CreateInstance.self, DeleteInstance.self, RestartInstance.self, ResizeFlavor.self, ResizeVolume.self,
-            ChangeGuest.self, ConfigureInstance.self, DetachReplica.self, PromoteToReplicaSource.self, EjectReplicaSource.self,
-            CreateCluster.self, DeleteCluster.self, GrowCluster.self, ShrinkCluster.self, RestartCluster.self, ChangeBalancer.self,
-            FailOver.self, RejoinMember.self, ApplyWeights.self, NoOp.self,
-        ]
-        return programs.first { $0.definition.name == name }
-    }
+    /// The program of the saga kind called `name` (nil: none of `Kind`).
+    static func program(named name: String) -> (any SagaProgram.Type)? { Kind(rawValue: name)?.program }
 }
 
 /// One kind of saga as a pure program: its steps as an enum (raw values are the names its events record), its
