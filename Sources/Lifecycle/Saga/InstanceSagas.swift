@@ -2,9 +2,15 @@ import Foundation
 
 extension Saga.Step {
     /// A step of a typed program.
-    init<Name: RawRepresentable<String>>(_ step: Name, timeout: Duration, retry: Saga.RetryPolicy, compensation: String? = nil,
-                                         bestEffort: Bool = false) {
-        self.init(step.rawValue, timeout: timeout, retry: retry, compensation: compensation, bestEffort: bestEffort)
+    init<Name: RawRepresentable<String>>(_ step: Name, timeout: Duration, retry: Saga.RetryPolicy, bestEffort: Bool = false) {
+        self.init(step.rawValue, timeout: timeout, retry: retry, compensation: nil, bestEffort: bestEffort)
+    }
+
+    /// A step of a typed program that a typed compensation undoes.
+    init<Name: RawRepresentable<String>, Undo: RawRepresentable<String>>(
+        _ step: Name, timeout: Duration, retry: Saga.RetryPolicy, compensation: Undo, bestEffort: Bool = false
+    ) {
+        self.init(step.rawValue, timeout: timeout, retry: retry, compensation: compensation.rawValue, bestEffort: bestEffort)
     }
 }
 
@@ -13,9 +19,10 @@ extension Saga {
     /// failure past the retries releases the server and shows the instance ERROR with the reason.
     public enum CreateInstance: SagaProgram {
         public enum Step: String, CaseIterable { case allocateCompute, awaitGuestRegistration, prepareDatastore, markActive }
+        public enum Compensation: String, CaseIterable { case releaseCompute }
 
         public static let definition = Definition(name: "CreateInstance", steps: [
-            .init(Step.allocateCompute, timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: "releaseCompute"),
+            .init(Step.allocateCompute, timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: Compensation.releaseCompute),
             .init(Step.awaitGuestRegistration, timeout: .seconds(120), retry: .once),
             .init(Step.prepareDatastore, timeout: .seconds(180), retry: .init(maxAttempts: 3, firstDelay: .seconds(2))),
             .init(Step.markActive, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
@@ -48,9 +55,10 @@ extension Saga {
             }
         }
 
-        public static func actions(forCompensation compensation: String, _ facts: Facts) -> [Action] {
-            compensation == "releaseCompute" ? [.releaseCompute(instanceId: facts.instance.id)]
-                : [.failPermanently(reason: "CreateInstance has no compensation \(compensation)")]
+        public static func actions(for compensation: Compensation, _ facts: Facts) -> [Action] {
+            switch compensation {
+            case .releaseCompute: [.releaseCompute(instanceId: facts.instance.id)]
+            }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {

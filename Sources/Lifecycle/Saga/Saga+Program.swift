@@ -69,24 +69,42 @@ extension Saga {
 public protocol SagaProgram {
     /// The steps, in order.
     associatedtype Step: RawRepresentable<String>, CaseIterable
+    /// What undoes a step (raw values are the names its events record); none by default.
+    associatedtype Compensation: RawRepresentable<String> = Saga.NoCompensation
     /// The steps' timeouts, retries and compensations.
     static var definition: Saga.Definition { get }
     /// What `step` asks for, given the facts.
     static func actions(for step: Step, _ facts: Saga.Facts) -> [Saga.Action]
-    /// What undoes a step (by the compensation's name); nothing by default.
-    static func actions(forCompensation compensation: String, _ facts: Saga.Facts) -> [Saga.Action]
+    /// What `compensation` asks for, given the facts.
+    static func actions(for compensation: Compensation, _ facts: Saga.Facts) -> [Saga.Action]
     /// What shows the saga's failure on its subject.
     static func failure(reason: String, _ facts: Saga.Facts) -> [Saga.Action]
 }
 
 extension SagaProgram {
-    public static func actions(forCompensation compensation: String, _ facts: Saga.Facts) -> [Saga.Action] {
-        [.failPermanently(reason: "\(definition.name) has no compensation \(compensation)")]
+    /// The compensation recorded as `name`, typed; a name this program does not have fails it for good.
+    static func actions(forCompensation name: String, _ facts: Saga.Facts) -> [Saga.Action] {
+        guard let compensation = Compensation(rawValue: name) else {
+            return [.failPermanently(reason: "\(definition.name) has no compensation \(name)")]
+        }
+        return actions(for: compensation, facts)
     }
 
     /// The step recorded as `name`, typed; a name this program does not have fails the step for good.
     static func actions(forStep name: String, _ facts: Saga.Facts) -> [Saga.Action] {
         guard let step = Step(rawValue: name) else { return [.failPermanently(reason: "\(definition.name) has no step \(name)")] }
         return actions(for: step, facts)
+    }
+}
+
+extension SagaProgram where Compensation == Saga.NoCompensation {
+    public static func actions(for compensation: Compensation, _ facts: Saga.Facts) -> [Saga.Action] { [] }
+}
+
+extension Saga {
+    /// The compensations of a program that has none: no value exists.
+    public struct NoCompensation: RawRepresentable, Sendable {
+        public init?(rawValue: String) { nil }
+        public var rawValue: String { "" }
     }
 }
