@@ -16,7 +16,7 @@ struct FailoverActions: Sendable {
     func fence(_ instanceID: String, clusterID: String?) async throws {
         let how: String
         do {
-            _ = try await context.callGuest(instanceID, GuestMethod.fence.rawValue, [String: String](), timeout: .seconds(2))
+            _ = try await context.callGuest(instanceID, GuestMethod.fence.rawValue, [String: String](), limit: .seconds(2))
             how = "stopped by its guest"
         } catch {
             try await services.compute.powerOff(instanceID: instanceID)
@@ -73,7 +73,7 @@ struct FailoverActions: Sendable {
         let slot = ReplicationSettings.slotName(of: member.id)
         let confirmed = primaryReport?.synchronousStandbys.contains(slot) ?? false
         do {
-            let answer = try await context.callGuest(member.id, GuestMethod.replicationStatus.rawValue, [String: String](), timeout: .seconds(2))
+            let answer = try await context.callGuest(member.id, GuestMethod.replicationStatus.rawValue, [String: String](), limit: .seconds(2))
             let status = try answer.decode(as: ReplicationStatus.self)
             return Failover.MemberReport(
                 id: member.id, role: status.role == .primary ? .primary : .replica, healthy: status.running && !status.fenced,

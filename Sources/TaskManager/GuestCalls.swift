@@ -27,23 +27,23 @@ struct GuestCalls: Sendable {
                 },
                 memoryMB: flavor?.ramMB ?? 512, volumeSizeGB: volumeSizeGB, overrides: configurationValues,
                 cluster: try await memberSettings(spec))
-            try await call(.prepare, request, timeout: .seconds(170))
+            try await call(.prepare, request)
         case .stopDatastore:
             guard await services.compute.status(instanceID: instanceID) == .running else { return }
-            try await call(.stop, [String: String](), timeout: .seconds(25))
+            try await call(.stop, [String: String]())
         case .restart(let flavorID):
             var memoryMB: Int?
             if let flavorID {
                 guard let flavor = try await services.catalog.flavor(flavorID) else { throw PermanentFailure("flavor \(flavorID) no longer exists") }
                 memoryMB = flavor.ramMB
             }
-            try await call(.restart, RestartRequest(memoryMB: memoryMB), timeout: .seconds(110))
+            try await call(.restart, RestartRequest(memoryMB: memoryMB))
         case .resizeVolume(let sizeGB):
-            try await call(.resizeVolume, ResizeVolumeRequest(sizeGB: sizeGB), timeout: .seconds(50))
+            try await call(.resizeVolume, ResizeVolumeRequest(sizeGB: sizeGB))
         case .applyChange(let change):
             try await apply(change)
         case .applyConfiguration(let values):
-            let answer = try await context.callGuest(instanceID, GuestMethod.updateOverrides.rawValue, OverridesRequest(values: values), timeout: .seconds(30))
+            let answer = try await context.callGuest(instanceID, GuestMethod.updateOverrides.rawValue, OverridesRequest(values: values))
             let outcome = try answer.decode(as: OverridesOutcome.self)
             try await context.record(Saga.ConfigureInstance.recorded(pendingRestart: outcome.pendingRestart), on: instanceID)
         case .promote(let replicaIDs):
@@ -53,24 +53,24 @@ struct GuestCalls: Sendable {
             if let clusterID = instance.cluster?.clusterId {
                 slots = Self.standbySlots(of: try await context.cluster(clusterID), except: instanceID).filter(slots.contains)
             }
-            try await call(.promote, PromoteRequest(replicaSlots: slots), timeout: .seconds(50))
+            try await call(.promote, PromoteRequest(replicaSlots: slots))
         case .stopForSwitchover:
-            try await call(.fence, FenceRequest(graceful: true), timeout: .seconds(50))
+            try await call(.fence, FenceRequest(graceful: true))
         case .follow(let primaryID):
-            try await call(.follow, FollowRequest(replication: try await replication(primary: primaryID)), timeout: .seconds(50))
+            try await call(.follow, FollowRequest(replication: try await replication(primary: primaryID)))
         case .rejoin(let primaryID):
-            try await call(.rejoin, FollowRequest(replication: try await replication(primary: primaryID)), timeout: .seconds(280))
+            try await call(.rejoin, FollowRequest(replication: try await replication(primary: primaryID)))
         case .serveReplicas(let replicaIDs):
             let instance = try await context.instance(instanceID)
             var addresses: [String] = []
             for replica in replicaIDs { addresses.append(try await address(of: replica, "replica \(replica)")) }
             let replication = try replicationSettings(primaryAddress: nil, scope: .project(instance.projectId))
-            try await call(.serveReplicas, ServeReplicasRequest(replication: replication, replicaAddresses: addresses), timeout: .seconds(50))
+            try await call(.serveReplicas, ServeReplicasRequest(replication: replication, replicaAddresses: addresses))
         case .dropReplicationSlot(let replicaID):
             // The source may be gone (deleted before its replica): nothing keeps WAL for the replica then.
             let source = try await context.instance(instanceID)
             guard source.version > 0, Saga.unwanted(source) == nil else { return }
-            try await call(.dropReplicationSlot, NameRequest(name: ReplicationSettings.slotName(of: replicaID)), timeout: .seconds(20))
+            try await call(.dropReplicationSlot, NameRequest(name: ReplicationSettings.slotName(of: replicaID)))
         }
     }
 
@@ -156,33 +156,32 @@ struct GuestCalls: Sendable {
             .map { ReplicationSettings.slotName(of: $0.element.id) }
     }
 
-    private func call<Arguments: Encodable>(_ method: GuestMethod, _ arguments: Arguments, timeout: Duration) async throws {
-        _ = try await context.callGuest(instanceID, method.rawValue, arguments, timeout: timeout)
+    private func call<Arguments: Encodable>(_ method: GuestMethod, _ arguments: Arguments) async throws {
+        _ = try await context.callGuest(instanceID, method.rawValue, arguments)
     }
 
     /// A change of databases, users, root or access rules; passwords travel sealed for this guest.
     private func apply(_ change: Instance.GuestChange) async throws {
         let passwords = try await services.secrets.passwords(stream: stream)
         let box = try services.secrets.guestBox(for: instanceID)
-        let timeout = Duration.seconds(25)
         switch change {
         case .createDatabases(let databases):
             try await call(.createDatabase, DatabasesRequest(databases: databases.map {
                 GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate)
-            }), timeout: timeout)
+            }))
         case .deleteDatabase(let name):
-            try await call(.deleteDatabase, NameRequest(name: name), timeout: timeout)
+            try await call(.deleteDatabase, NameRequest(name: name))
         case .createUsers(let users):
             try await call(.createUser, UsersRequest(users: users.map {
                 try GuestUser(name: $0.name, host: $0.host, password: passwords[.user($0.name, host: $0.host)], databases: $0.databases)
                     .sealed(with: box)
-            }), timeout: timeout)
+            }))
         case .deleteUser(let name, let host):
-            try await call(.deleteUser, NameRequest(name: name, host: host), timeout: timeout)
+            try await call(.deleteUser, NameRequest(name: name, host: host))
         case .grantAccess(let user, let host, let databases):
-            try await call(.grantAccess, AccessRequest(user: user, host: host, databases: databases), timeout: timeout)
+            try await call(.grantAccess, AccessRequest(user: user, host: host, databases: databases))
         case .revokeAccess(let user, let host, let database):
-            try await call(.revokeAccess, AccessRequest(user: user, host: host, databases: [database]), timeout: timeout)
+            try await call(.revokeAccess, AccessRequest(user: user, host: host, databases: [database]))
         case .changePasswords(let users, let hosts):
             let changes = try users.enumerated().map { index, name in
                 // Changes recorded before users had hosts name the user alone: its one account's password is found by name.
@@ -194,16 +193,16 @@ struct GuestCalls: Sendable {
                 let host = secret?.account.host ?? hosts?[index] ?? "%"
                 return try GuestUser(name: name, host: host, password: secret?.password).sealed(with: box)
             }
-            try await call(.changePassword, UsersRequest(users: changes), timeout: timeout)
+            try await call(.changePassword, UsersRequest(users: changes))
         case .disableRoot:
-            try await call(.disableRoot, [String: String](), timeout: timeout)
+            try await call(.disableRoot, [String: String]())
         case .renameUser(let name, let host, let newName, let newHost):
-            try await call(.renameUser, RenameUserRequest(name: name, host: host, newName: newName, newHost: newHost), timeout: timeout)
+            try await call(.renameUser, RenameUserRequest(name: name, host: host, newName: newName, newHost: newHost))
         case .updateAccess(let access):
-            try await call(.updateAccess, AccessRulesRequest(allowedCidrs: access.allowedCidrs), timeout: timeout)
+            try await call(.updateAccess, AccessRulesRequest(allowedCidrs: access.allowedCidrs))
         case .enableRoot:
             guard let password = passwords[.root] else { throw PermanentFailure("the root password was not handed over") }
-            try await call(.enableRoot, EnableRootRequest(sealedPassword: try .root(password, box: box)), timeout: timeout)
+            try await call(.enableRoot, EnableRootRequest(sealedPassword: try .root(password, box: box)))
         }
     }
 }

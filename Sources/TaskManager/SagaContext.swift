@@ -108,8 +108,10 @@ struct SagaContext: Sendable {
         try await services.brokerAccounts?.removeGuest(instanceID)
     }
 
-    /// Calls an instance's guest agent.
-    func callGuest<Arguments: Encodable>(_ instanceID: String, _ method: String, _ arguments: Arguments, timeout: Duration) async throws -> JSONValue {
-        try await services.rpc.call(Topology.guestQueue(instanceID), method: method, args: try JSONValue(encoding: arguments), timeout: timeout)
+    /// Calls an instance's guest agent, waiting until just before the step's end (or `limit`, when shorter: a
+    /// probe of a guest that may be gone).
+    func callGuest<Arguments: Encodable>(_ instanceID: String, _ method: String, _ arguments: Arguments, limit: Duration? = nil) async throws -> JSONValue {
+        try await services.rpc.call(Topology.guestQueue(instanceID), method: method, args: try JSONValue(encoding: arguments),
+                                    timeout: StepDeadline.callTimeout(limit: limit))
     }
 }

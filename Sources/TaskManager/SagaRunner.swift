@@ -161,10 +161,12 @@ struct SagaRunner: Sendable {
     }
 }
 
-/// Runs `body`, failing with `StepTimeout` when it takes longer than `limit`.
+/// Runs `body`, failing with `StepTimeout` when it takes longer than `limit`; inside it `StepDeadline.current`
+/// is when that happens.
 func withTimeout<T: Sendable>(_ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
+    let deadline = ContinuousClock.now + limit
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await StepDeadline.$current.withValue(deadline) { try await body() } }
         group.addTask {
             try await Task.sleep(for: limit)
             return nil
@@ -172,6 +174,20 @@ func withTimeout<T: Sendable>(_ limit: Duration, what: String, _ body: @escaping
         defer { group.cancelAll() }
         guard let first = try await group.next(), let value = first else { throw StepTimeout(what: what, limit: limit) }
         return value
+    }
+}
+
+/// The end of the saga step (or compensation) being performed. A guest call inside it waits at most until a
+/// second before it, so an RPC's timeout is its step's, not a second number to keep in line with it.
+enum StepDeadline {
+    @TaskLocal static var current: ContinuousClock.Instant?
+
+    /// How long a call may wait now: until a second before the step's end, and no longer than `limit` if given
+    /// (30 s outside a step).
+    static func callTimeout(limit: Duration? = nil) -> Duration {
+        guard let current else { return limit ?? .seconds(30) }
+        let remaining = max(current - .now - .seconds(1), .milliseconds(100))
+        return limit.map { min($0, remaining) } ?? remaining
     }
 }
 
