@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import Lifecycle
+
+/// Stored saga streams (`Histories/saga-*.json`), as golden as the aggregates': each must still decode, encode
+/// exactly as stored, fold to its stored state, and leave its machine where it left it. Run with
+/// `CELLAR_RECORD_HISTORIES=1` to write them from the sequences below after a deliberate change, and review the diff.
+@Suite("Golden saga histories")
+struct SagaHistoryTests {
+    struct History: Codable {
+        var aggregate = "saga"
+        var saga: String
+        var description: String
+        var events: [Saga.Event]
+        var state: Saga.State?
+    }
+
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func start(_ saga: Saga.Kind, trigger: String, subject: String = "instance-inst-1") -> Saga.Event {
+        .sagaStarted(Saga.Start(saga: saga.rawValue, instanceId: "inst-1", triggerStream: subject, triggerVersion: 1,
+                                triggerType: trigger, requestId: "req-1"))
+    }
+
+    static func ran(_ step: String, _ attempt: Int = 1) -> [Saga.Event] {
+        [.stepStarted(.init(step: step, attempt: attempt)), .stepSucceeded(.init(step: step, attempt: attempt))]
+    }
+
+    /// The histories and how they were made: a create that succeeded, a create whose prepare failed past its
+    /// retries and was compensated, a guest change.
+    static let recorded: [(file: String, history: History)] = [
+        ("saga-create-instance-completed.json", History(
+            saga: "CreateInstance", description: "CreateInstance: every step once, then completed",
+            events: [start(.createInstance, trigger: "InstanceCreateRequested")]
+                + ran("allocateCompute") + ran("awaitGuestRegistration") + ran("prepareDatastore") + ran("markActive")
+                + [.sagaCompleted])),
+        ("saga-create-instance-compensated.json", History(
+            saga: "CreateInstance",
+            description: "CreateInstance: prepare fails, is retried, fails for good; the compute is released, the saga fails",
+            events: [start(.createInstance, trigger: "InstanceCreateRequested")]
+                + ran("allocateCompute") + ran("awaitGuestRegistration")
+                + [.stepStarted(.init(step: "prepareDatastore", attempt: 1)),
+                   .stepFailed(.init(step: "prepareDatastore", attempt: 1, reason: "initdb failed", retryAt: t0.addingTimeInterval(2))),
+                   .stepStarted(.init(step: "prepareDatastore", attempt: 2)),
+                   .stepFailed(.init(step: "prepareDatastore", attempt: 2, reason: "initdb failed", retryAt: nil)),
+                   .compensationStarted(.init(step: "releaseCompute", attempt: 1)),
+                   .compensationSucceeded(.init(step: "releaseCompute", attempt: 1)),
+                   .sagaFailed(.init(reason: "initdb failed"))])),
+        ("saga-change-guest.json", History(
+            saga: "ChangeGuest", description: "ChangeGuest: applied on the guest, recorded",
+            events: [start(.changeGuest, trigger: "GuestChangeRequested")] + ran("applyOnGuest") + ran("recordApplied") + [.sagaCompleted])),
+    ]
+
+    static let recording = ProcessInfo.processInfo.environment["CELLAR_RECORD_HISTORIES"] == "1"
+
+    @Test("each saga history decodes, encodes as stored, folds to its state and leaves its machine finished", arguments: recorded.map(\.file))
+    func golden(file: String) throws {
+        let url = Charts.historiesDirectory.appendingPathComponent(file)
+        if Self.recording, let made = Self.recorded.first(where: { $0.file == file })?.history {
+            var history = made
+            history.state = Saga.replay(history.events)
+            let encoder = EventJSON.encoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(history).write(to: url)
+        }
+        let data = try Data(contentsOf: url)
+        let history = try EventJSON.decoder().decode(History.self, from: data)
+        let folded = Saga.replay(history.events)
+        #expect(history.state == folded, "\(file): folds to a different state")
+        #expect(folded.version == history.events.count)
+        let stored = (try JSONSerialization.jsonObject(with: data) as? NSDictionary)?["events"] as? NSArray
+        let encoded = try JSONSerialization.jsonObject(with: EventJSON.encoder().encode(history.events)) as? NSArray
+        #expect(stored == encoded, "\(file): the events no longer encode as stored")
+        let kind = try #require(Saga.Kind(rawValue: history.saga), "\(file): no saga kind \(history.saga)")
+        #expect(Saga.next(folded, definition: kind.definition, at: Self.t0) == .finished, "\(file): the machine would go on")
+        for event in history.events {
+            #expect(try Saga.Event.decode(eventType: event.eventType, data: event.encodedData()) == event)
+        }
+    }
+}
