@@ -66,19 +66,10 @@ public final class RPCClient: Sendable {
         pending.withLock { $0[correlationID] = (waiter, Topology.instanceID(ofGuestQueue: destination)) }
         defer { pending.withLock { _ = $0.removeValue(forKey: correlationID) } }
         try await publisher.publish(message)
-        let reply = try await withThrowingTaskGroup(of: RPCReply?.self) { group in
-            group.addTask {
-                for try await reply in replies { return reply }
-                return nil
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let reply: RPCReply? = try await withDeadline(timeout) {
+            for try await reply in replies { return reply }
+            return nil
+        } ?? nil
         guard let reply else { throw RPCTimeout(destination: destination, method: method, timeout: timeout) }
         if let failure = reply.failure { throw failure }
         return reply.result ?? .null

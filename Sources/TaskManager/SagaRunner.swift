@@ -165,16 +165,10 @@ struct SagaRunner: Sendable {
 /// is when that happens.
 func withTimeout<T: Sendable>(_ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let deadline = ContinuousClock.now + limit
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await StepDeadline.$current.withValue(deadline) { try await body() } }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw StepTimeout(what: what, limit: limit) }
-        return value
+    guard let value = try await withDeadline(limit, { try await StepDeadline.$current.withValue(deadline) { try await body() } }) else {
+        throw StepTimeout(what: what, limit: limit)
     }
+    return value
 }
 
 /// The end of the saga step (or compensation) being performed. A guest call inside it waits at most until a

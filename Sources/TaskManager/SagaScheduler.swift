@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Logging
 
@@ -30,12 +31,7 @@ actor SagaScheduler {
         queued.removeAll()
         let running = Array(workers.values)
         for worker in running { worker.cancel() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for worker in running { await worker.value } }
-            group.addTask { try? await Task.sleep(for: limit) }
-            await group.next()
-            group.cancelAll()
-        }
+        _ = try? await withDeadline(limit) { for worker in running { await worker.value } }
     }
 
     private func drain(_ subject: String) async {
