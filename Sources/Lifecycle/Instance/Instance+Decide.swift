@@ -119,7 +119,7 @@ extension Instance {
     /// A heartbeat becomes an event only when the health changes and the chart listens to health here.
     private static func healthEvents(_ health: GuestHealth, state: State, chart: Statechart) -> [Event] {
         guard health != state.health else { return [] }
-        let event: Event = health == .healthy ? .guestBecameHealthy : .guestBecameUnhealthy(GuestReport(health: health))
+        let event: Event = health == .healthy ? .guestBecameHealthy : .guestBecameUnhealthy(UnhealthyGuest(health: health))
         let accepted = chart.fire(event: event.eventType, in: state.leaf) { guardHolds($0, in: state, on: event) }
         if case .success = accepted { return [event] }
         return []

@@ -64,7 +64,7 @@ extension Instance {
         /// The guest reports the datastore healthy again.
         case guestBecameHealthy
         /// The guest reports the datastore unhealthy (or its heartbeat expired).
-        case guestBecameUnhealthy(GuestReport)
+        case guestBecameUnhealthy(UnhealthyGuest)
         /// The server stopped.
         case instanceShutDown
         /// The server runs again.
@@ -243,8 +243,8 @@ extension Instance {
         }
     }
 
-    /// A guest health report.
-    public struct GuestReport: Codable, Sendable, Equatable {
+    /// Why a guest counts as unhealthy (`GuestBecameUnhealthy`): the health the conductor concluded from its reports.
+    public struct UnhealthyGuest: Codable, Sendable, Equatable {
         /// The reported health.
         public var health: GuestHealth
         /// Creates a report.

@@ -119,7 +119,7 @@ extension Instance.Event: EnvelopedEvent {
         case "ReplicaDetached": .replicaDetached
         case "ReplicationSourceChanged": .replicationSourceChanged(try source.decode(Instance.ReplicationSource.self))
         case "GuestBecameHealthy": .guestBecameHealthy
-        case "GuestBecameUnhealthy": .guestBecameUnhealthy(try source.decode(Instance.GuestReport.self))
+        case "GuestBecameUnhealthy": .guestBecameUnhealthy(try source.decode(Instance.UnhealthyGuest.self))
         case "InstanceShutDown": .instanceShutDown
         case "InstanceStarted": .instanceStarted
         case "BackupStarted": .backupStarted(try source.decode(Instance.BackupRef.self))
