@@ -71,8 +71,6 @@ public struct MigrationRunner: Sendable {
 
     /// FNV-1a 64 over the file's bytes; enough to notice an edited migration.
     static func checksum(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        String(FNV1a.hash(text.utf8), radix: 16)
     }
 }

@@ -220,12 +220,8 @@ public struct OperatorCatalog: Sendable {
 
     /// A UUID-shaped id derived from a name, so re-seeding gives the same ids on every server.
     static func stableID(_ name: String) -> String {
-        var first: UInt64 = 0xcbf2_9ce4_8422_2325
-        var second: UInt64 = 0x8422_2325_cbf2_9ce4
-        for byte in name.utf8 {
-            first = (first ^ UInt64(byte)) &* 0x100_0000_01b3
-            second = (second ^ UInt64(byte)) &* 0x100_0000_01b3 &+ 7
-        }
+        let first = FNV1a.hash(name.utf8)
+        let second = FNV1a.hash(name.utf8, offsetBasis: 0x8422_2325_cbf2_9ce4, addend: 7)
         let hex = String(format: "%016llx%016llx", first, second)
         let characters = Array(hex)
         return "\(String(characters[0..<8]))-\(String(characters[8..<12]))-\(String(characters[12..<16]))-\(String(characters[16..<20]))-\(String(characters[20..<32]))"

@@ -20,6 +20,10 @@ struct DefaultDatastoreTests {
         try await TroveAPIFixture.with { client, database in
             let listed = try #require(try await client.call(.get, "datastores").body["datastores"] as? [[String: any Sendable]])
             #expect(listed.filter { $0["default"] as? Int == 1 }.compactMap { $0["name"] as? String } == ["mariadb"], "\(listed)")
+            // Ids derived from the names (FNV-1a), the same on every server and in every release: stored rows use them.
+            var ids: [String: String] = [:]
+            for entry in listed { if let name = entry["name"] as? String { ids[name] = entry["id"] as? String } }
+            #expect(ids == ["mariadb": "e8fcecfb-d827-b7d8-91a5-c798efe9c40a", "postgresql": "f5b4b65e-2e83-a81e-aa3b-5166bd4b858f"])
 
             let created = try await client.call(.post, "instances", body: Self.withoutDatastore)
             #expect(created.status == .ok, "\(created.body)")

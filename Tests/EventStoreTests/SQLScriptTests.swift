@@ -28,3 +28,13 @@ struct SQLScriptTests {
         #expect(SQLScript.statements(in: "-- nothing\n/* here */\n").isEmpty)
     }
 }
+
+@Suite("FNV-1a")
+struct FNV1aTests {
+    @Test("the published 64-bit vectors, so stored checksums and ids never change")
+    func vectors() {
+        #expect(FNV1a.hash([UInt8]()) == 0xcbf2_9ce4_8422_2325)
+        #expect(FNV1a.hash("a".utf8) == 0xaf63_dc4c_8601_ec8c)
+        #expect(FNV1a.hash("foobar".utf8) == 0x8594_4171_f739_67e8)
+    }
+}
