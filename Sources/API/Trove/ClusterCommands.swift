@@ -38,34 +38,24 @@ public struct ClusterCommands: Sendable {
     public func execute(_ command: Cluster.Command, on id: String, caller: AuthContext, requestID: String) async throws {
         let added = Self.addedMembers(command)
         let logger = self.logger
-        let recorded: [RecordedEvent]
-        do {
-            recorded = try await repository.execute(
-                command, on: id, metadata: EventMetadata(caller: caller, requestID: requestID), attempts: 2,
-                check: { state in
-                    if case .create = command { return }
-                    guard state.version > 0, !chart.isFinal(state.leaf), caller.isAdmin || state.projectId == caller.projectID else {
-                        throw TroveError.notFound("Cluster \(id) could not be found.")
+        let isCreate = if case .create = command { true } else { false }
+        let chart = self.chart
+        let recorded = try await repository.execute(
+            command, on: id, subject: "Cluster", caller: caller, requestID: requestID, isCreate: isCreate,
+            visible: { $0.version > 0 && !chart.isFinal($0.leaf) && (caller.isAdmin || $0.projectId == caller.projectID) },
+            alongside: { state, _ in
+                guard !added.isEmpty else { return nil }
+                let project = state.version == 0 ? caller.projectID : state.projectId
+                return { connection in
+                    let over = try await QuotaBook.exceeded(
+                        by: ["instances": added.count, "volumes": added.map(\.volumeSize).reduce(0, +)],
+                        project: project, on: connection, logger: logger)
+                    guard over.isEmpty else {
+                        throw TroveError.overLimit("Quota exceeded for resources: \(over) (each cluster member is an instance); "
+                            + "ask an administrator to raise them (GET /limits shows them).")
                     }
-                },
-                alongside: { state, _ in
-                    guard !added.isEmpty else { return nil }
-                    let project = state.version == 0 ? caller.projectID : state.projectId
-                    return { connection in
-                        let over = try await QuotaBook.exceeded(
-                            by: ["instances": added.count, "volumes": added.map(\.volumeSize).reduce(0, +)],
-                            project: project, on: connection, logger: logger)
-                        guard over.isEmpty else {
-                            throw TroveError.overLimit("Quota exceeded for resources: \(over) (each cluster member is an instance); "
-                                + "ask an administrator to raise them (GET /limits shows them).")
-                        }
-                    }
-                })
-        } catch let rejection as Rejection {
-            throw TroveError.from(rejection)
-        } catch is WrongExpectedVersion {
-            throw TroveError.conflict("Cluster \(id) was changed by another request at the same time; retry.")
-        }
+                }
+            })
         try await projection.awaitApplied(recorded.last?.logPosition, logger: logger)
     }
 

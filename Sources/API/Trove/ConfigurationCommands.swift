@@ -27,21 +27,10 @@ struct ConfigurationCommands: Sendable {
     /// Runs `command` on group `id` through the one command path (one retry after a concurrent write, then 409).
     @discardableResult
     func execute(_ command: ConfigurationGroup.Command, on id: String, caller: AuthContext, requestID: String) async throws -> ConfigurationGroup.State {
-        let recorded: [RecordedEvent]
-        do {
-            recorded = try await repository.execute(
-                command, on: id, metadata: EventMetadata(caller: caller, requestID: requestID), attempts: 2,
-                check: { state in
-                    if case .create = command { return }
-                    guard state.exists, caller.isAdmin || state.created?.projectId == caller.projectID else {
-                        throw TroveError.notFound("Configuration group \(id) could not be found.")
-                    }
-                })
-        } catch let rejection as Rejection {
-            throw TroveError.from(rejection)
-        } catch is WrongExpectedVersion {
-            throw TroveError.conflict("Configuration group \(id) was changed by another request at the same time; retry.")
-        }
+        let isCreate = if case .create = command { true } else { false }
+        let recorded = try await repository.execute(
+            command, on: id, subject: "Configuration group", caller: caller, requestID: requestID, isCreate: isCreate,
+            visible: { $0.exists && (caller.isAdmin || $0.created?.projectId == caller.projectID) })
         try await projection.awaitApplied(recorded.last?.logPosition, logger: logger)
         return try await state(of: id)
     }

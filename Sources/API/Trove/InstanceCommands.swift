@@ -48,40 +48,29 @@ public struct InstanceCommands: Sendable {
         let sealed = try sealedSecrets(of: command, stream: stream)
             + extra.map { ($0.name.key, try secrets.seal($0.password, context: "\(stream)/\($0.name.key)")) }
         let logger = self.logger
-        let recorded: [RecordedEvent]
-        do {
-            recorded = try await repository.execute(
-                command, on: id, metadata: EventMetadata(caller: caller, requestID: requestID), attempts: 2,
-                check: { state in
-                    if case .create = command { return }
-                    guard state.version > 0, caller.isAdmin || state.projectId == caller.projectID else {
-                        throw TroveError.notFound("Instance \(id) could not be found.")
-                    }
-                },
-                alongside: { _, _ in
-                    let quota: Instance.CreateRequest? = if case .create(let request) = command { request } else { nil }
-                    guard quota != nil || !sealed.isEmpty else { return nil }
-                    return { connection in
-                        if let request = quota {
-                            let over = try await QuotaBook.exceeded(
-                                by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
-                            guard over.isEmpty else {
-                                throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
-                            }
-                        }
-                        for (name, value) in sealed {
-                            try await connection.guardedQuery("""
-                                INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))
-                                ON CONFLICT (stream_id, name) DO UPDATE SET sealed = excluded.sealed, created_at = now()
-                                """, logger: logger)
+        let isCreate = if case .create = command { true } else { false }
+        let recorded = try await repository.execute(
+            command, on: id, subject: "Instance", caller: caller, requestID: requestID, isCreate: isCreate,
+            visible: { $0.version > 0 && (caller.isAdmin || $0.projectId == caller.projectID) },
+            alongside: { _, _ in
+                let quota: Instance.CreateRequest? = if case .create(let request) = command { request } else { nil }
+                guard quota != nil || !sealed.isEmpty else { return nil }
+                return { connection in
+                    if let request = quota {
+                        let over = try await QuotaBook.exceeded(
+                            by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
+                        guard over.isEmpty else {
+                            throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
                         }
                     }
-                })
-        } catch let rejection as Rejection {
-            throw TroveError.from(rejection)
-        } catch is WrongExpectedVersion {
-            throw TroveError.conflict("Instance \(id) was changed by another request at the same time; retry.")
-        }
+                    for (name, value) in sealed {
+                        try await connection.guardedQuery("""
+                            INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))
+                            ON CONFLICT (stream_id, name) DO UPDATE SET sealed = excluded.sealed, created_at = now()
+                            """, logger: logger)
+                    }
+                }
+            })
         if recorded.contains(where: { $0.type == Instance.Event.instanceDeleted.eventType }) {
             // Gone for good: its sealed passwords will never be needed.
             try await client.query("DELETE FROM pending_secrets WHERE stream_id = \(stream)", logger: logger)
