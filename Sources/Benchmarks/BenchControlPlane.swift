@@ -32,7 +32,7 @@ struct BenchControlPlane {
 
     /// Starts the private servers and the control plane, runs `body`, stops everything. `extraSagas` are started by
     /// the task manager too (their trigger events reach its queue from streams of category `probe`).
-    static func run<T: Sendable>(extraSagas: [(eventType: String, saga: Saga.Definition)] = [],
+    static func run<T: Sendable>(extraSagas: [(eventType: String, kind: Saga.Kind)] = [],
                                  _ body: @escaping @Sendable (BenchControlPlane) async throws -> T) async throws -> T {
         let logger = Logger.cellar("cellar.bench")
         let state = StateDirectory(path: "/var/tmp/cellar/bench-\(getpid())")
@@ -58,7 +58,7 @@ struct BenchControlPlane {
                 let store = PostgresEventStore(client: client, logger: logger)
                 let charts = try StatechartLibrary.load(directory: root.appendingPathComponent("statecharts"))
                 let secrets = try SecretKeyFile.box(stateDirectory: state.url)
-                let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
+                let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
                 defer { publisher.shutdown() }
                 try await publisher.declare(Topology.taskManagerQueueSpec, bindings: extraSagas.map {
                     Binding(exchange: Topology.eventsExchange, routingKey: Topology.routingKey(streamID: "probe-", eventType: $0.eventType))
@@ -73,7 +73,7 @@ struct BenchControlPlane {
                     group.addTask {
                         try await TaskManager(client: client, store: store, charts: charts, compute: driver, amqpURL: amqpURL,
                                               publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
-                                              addressPool: addressPool, triggers: Saga.Definition.triggers + extraSagas).run()
+                                              addressPool: addressPool, triggers: Saga.Kind.triggerTable + extraSagas).run()
                         return nil
                     }
                     group.addTask {

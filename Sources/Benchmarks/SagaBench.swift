@@ -15,14 +15,12 @@ struct SagaBench: AsyncParsableCommand {
     )
 
     @Option(help: "Sagas per run.") var sagas = 1000
-    @Option(help: "Steps per saga.") var steps = 5
 
     func run() async throws {
-        let definition = Saga.NoOp.steps(steps)
-        let (sagas, steps) = (sagas, steps)
-        let (raw, engine) = try await BenchControlPlane.run(extraSagas: [(Saga.NoOp.triggerEventType, definition)]) { plane in
+        let (sagas, steps) = (sagas, Saga.NoOp.Step.allCases.count)
+        let (raw, engine) = try await BenchControlPlane.run(extraSagas: [(Saga.NoOp.triggerEventType, .noOp)]) { plane in
             _ = try await Self.runSagas(count: min(50, sagas), plane)  // warm-up: connections, plans, queues
-            let raw = try await Self.appendDirectly(sagas: sagas, steps: steps, plane)
+            let raw = try await Self.appendDirectly(sagas: sagas, plane)
             let engine = try await Self.runSagas(count: sagas, plane)
             return (raw, engine)
         }
@@ -59,17 +57,17 @@ struct SagaBench: AsyncParsableCommand {
 
     /// Appends the events `sagas` no-op sagas record, one append each with its expected version, one writer per
     /// saga; the seconds that took.
-    static func appendDirectly(sagas: Int, steps: Int, _ plane: BenchControlPlane) async throws -> Double {
+    static func appendDirectly(sagas: Int, _ plane: BenchControlPlane) async throws -> Double {
         let metadata = try JSONEncoder().encode(EventMetadata(service: "taskmanager", causationID: "saga-bench"))
         let streams = (0..<sagas).map { _ in UUID().uuidString.lowercased() }
         let clock = ContinuousClock()
         let started = clock.now
         try await inParallel(streams) { id in
-            let start = Saga.Start(saga: "NoOp", instanceId: "", clusterId: nil, triggerStream: "probe-\(id)", triggerVersion: 1,
+            let start = Saga.Start(saga: Saga.Kind.noOp.rawValue, instanceId: "", clusterId: nil, triggerStream: "probe-\(id)", triggerVersion: 1,
                                    triggerType: Saga.NoOp.triggerEventType, requestId: nil)
             var events: [Saga.Event] = [.sagaStarted(start)]
-            for step in 1...steps {
-                events += [.stepStarted(.init(step: "step-\(step)", attempt: 1)), .stepSucceeded(.init(step: "step-\(step)", attempt: 1))]
+            for step in Saga.NoOp.Step.allCases {
+                events += [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
             }
             events.append(.sagaCompleted)
             for (index, event) in events.enumerated() {

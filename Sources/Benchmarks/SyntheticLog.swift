@@ -33,29 +33,29 @@ struct SyntheticLog {
             let meta = String(decoding: (try? JSONEncoder().encode(metadata)) ?? Data("{}".utf8), as: UTF8.self)
             rows.append((kind, versions[kind]!, event.eventType, data, meta))
         }
-        func saga(_ kind: String, _ name: String, trigger: String, version: Int, steps: [(String, Instance.Event?)]) {
-            let start = Saga.Start(saga: name, instanceId: "@@IID@@", clusterId: nil, triggerStream: "instance-@@IID@@",
+        func saga<Program: SagaProgram>(_ kind: String, _ program: Program.Type, trigger: String, version: Int, steps: [(Program.Step, Instance.Event?)]) {
+            let start = Saga.Start(saga: program.kind.rawValue, instanceId: "@@IID@@", clusterId: nil, triggerStream: "instance-@@IID@@",
                                    triggerVersion: version, triggerType: trigger, requestId: "req-@@IID@@")
             add(kind, Saga.Event.sagaStarted(start), service("taskmanager"))
             for (step, fact) in steps {
-                add(kind, Saga.Event.stepStarted(.init(step: step, attempt: 1)), service("taskmanager"))
-                if let fact { add("i", fact, service(step == "awaitGuestRegistration" ? "conductor" : "taskmanager")) }
-                add(kind, Saga.Event.stepSucceeded(.init(step: step, attempt: 1)), service("taskmanager"))
+                add(kind, Saga.Event.stepStarted(.init(step: step.rawValue, attempt: 1)), service("taskmanager"))
+                if let fact { add("i", fact, service(fact == .guestRegistered ? "conductor" : "taskmanager")) }
+                add(kind, Saga.Event.stepSucceeded(.init(step: step.rawValue, attempt: 1)), service("taskmanager"))
             }
             add(kind, Saga.Event.sagaCompleted, service("taskmanager"))
         }
         add("i", Instance.Event.instanceCreateRequested(spec), user)
-        saga("c", "CreateInstance", trigger: "InstanceCreateRequested", version: 1, steps: [
-            ("allocateCompute", .computeAllocated(.init(serverId: "srv-@@IID@@", address: "127.42.0.9"))),
-            ("awaitGuestRegistration", .guestRegistered), ("prepareDatastore", nil), ("markActive", .instanceBecameActive),
+        saga("c", Saga.CreateInstance.self, trigger: "InstanceCreateRequested", version: 1, steps: [
+            (.allocateCompute, .computeAllocated(.init(serverId: "srv-@@IID@@", address: "127.42.0.9"))),
+            (.awaitGuestRegistration, .guestRegistered), (.prepareDatastore, nil), (.markActive, .instanceBecameActive),
         ])
         add("i", Instance.Event.restartRequested, user)
-        saga("r", "RestartInstance", trigger: "RestartRequested", version: versions["i"]!, steps: [
-            ("restartDatastore", nil), ("markRestarted", .instanceRestarted),
+        saga("r", Saga.RestartInstance.self, trigger: "RestartRequested", version: versions["i"]!, steps: [
+            (.restartDatastore, nil), (.markRestarted, .instanceRestarted),
         ])
         add("i", Instance.Event.flavorResizeRequested(.init(flavorId: "3")), user)
-        saga("f", "ResizeFlavor", trigger: "FlavorResizeRequested", version: versions["i"]!, steps: [
-            ("applyFlavor", nil), ("markFlavorResized", .flavorResized(.init(flavorId: "3"))),
+        saga("f", Saga.ResizeFlavor.self, trigger: "FlavorResizeRequested", version: versions["i"]!, steps: [
+            (.applyFlavor, nil), (.markFlavorResized, .flavorResized(.init(flavorId: "3"))),
         ])
         return rows
     }()

@@ -150,7 +150,7 @@ public struct ConductorService: Service {
 /// `prepareDatastore:SagaStepStarted+300` (while the guest is preparing). The crash tests use it to stop the
 /// process at an exact point; unset, it does nothing.
 public enum CrashPoint {
-    public static func hook(environment: [String: String] = ProcessInfo.processInfo.environment) -> @Sendable (String, Saga.Event) -> Void {
+    public static func hook(environment: [String: String] = ProcessInfo.processInfo.environment) -> @Sendable (Saga.Kind, Saga.Event) -> Void {
         guard let setting = environment["CELLAR_TASKMANAGER_CRASH_AT"], !setting.isEmpty else { return { _, _ in } }
         let parts = setting.split(separator: "+", maxSplits: 1)
         let point = String(parts[0])
@@ -161,7 +161,7 @@ public enum CrashPoint {
             default: nil
             }
             guard let step, [
-                "\(step):\(event.eventType)", "\(saga)/\(step):\(event.eventType)",
+                "\(step):\(event.eventType)", "\(saga.rawValue)/\(step):\(event.eventType)",
             ].contains(point) else { return }
             FileHandle.standardError.write(Data("taskmanager: crashing at \(setting) (CELLAR_TASKMANAGER_CRASH_AT)\n".utf8))
             if delay == 0 { kill(getpid(), SIGKILL) }

@@ -32,7 +32,7 @@ public struct Conductor: Sendable {
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                let consumer = BusConsumer(url: amqpURL, queue: Topology.conductorQueueSpec, prefetch: 100, maxAttempts: 3, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
+                let consumer = BusConsumer(url: amqpURL, queue: Topology.conductorQueueSpec, prefetch: 100, maxAttempts: 3, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
                 let controlPlaneUser = try AMQPEndpoint(url: amqpURL).user
                 try await consumer.run { delivery in
                     let report = try JSONDecoder.rpc.decode(GuestReport.self, from: delivery.body)

@@ -11,7 +11,7 @@ import PostgresNIO
 /// expected version, so if another runner moved the saga on, this one stops.
 struct SagaRunner: Sendable {
     let sagaID: String
-    let definition: Saga.Definition
+    let kind: Saga.Kind
     let context: SagaContext
     let store: PostgresEventStore
     /// Called after each recorded event (tests use it to crash the process at a chosen point).
@@ -29,31 +29,28 @@ struct SagaRunner: Sendable {
 
     /// Runs the saga from `head`, or (nil: resuming, or after a failure) from what the log says.
     func run(from head: Head? = nil) async throws {
+        try await run(kind.program, from: head)
+    }
+
+    private func run<Program: SagaProgram>(_ program: Program.Type, from head: Head?) async throws {
         let interpreter = SagaInterpreter(context: context)
         let trigger = if let head { head.trigger } else { try await context.triggerEvent() }
         // Folded once; after that the runner's own appends move it on (a concurrent runner makes the next one fail).
         var state = if let head { head.state } else { try await load() }
         while !Task.isCancelled {
             if state.isFinished { return }
-            switch Saga.decide(state, definition: definition, facts: try await context.facts(trigger: trigger), at: Date()) {
+            switch Saga.decide(state, of: program, facts: try await context.facts(trigger: trigger), at: Date()) {
             case .finished:
                 return
             case .wait(let until):
                 try await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow)))
-            case .run(let name, let attempt, let actions):
-                guard let step = definition.step(named: name) else {
-                    // The program decided a step its table lacks: a defect, failed loudly rather than left hanging.
-                    logger.critical("saga step missing from its definition", metadata: ["saga": "\(definition.name)", "step": "\(name)"])
-                    let failure = Saga.Event.stepFailed(.init(step: name, attempt: attempt, reason: "\(definition.name) has no step \(name)", retryAt: nil))
-                    guard let running = try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state),
-                          let recorded = try await record(failure, after: running) else { return }
-                    state = recorded
-                    continue
-                }
+            case .run(let step, let attempt, let actions):
+                let name = step.rawValue
+                let policy = program.policy(of: step)
                 guard let running = try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {
-                    try await withTimeout(step.timeout, what: "step \(name)") { try await perform(actions, with: interpreter) }
+                    try await withTimeout(policy.timeout, what: "step \(name)") { try await perform(actions, with: interpreter) }
                     outcome = .stepSucceeded(.init(step: name, attempt: attempt))
                 } catch let cancellation as SagaCancellation {
                     outcome = .sagaCancelled(.init(reason: cancellation.description))
@@ -61,17 +58,18 @@ struct SagaRunner: Sendable {
                     throw error  // not the step's failure: the runner starts again from the log once they are back
                 } catch {
                     logger.warning("saga step failed", metadata: ["saga": "\(stream)", "step": "\(name)", "attempt": "\(attempt)", "error": "\(error)"])
-                    outcome = Saga.failure(of: step, attempt: attempt, reason: Self.reason(error, step: name),
+                    outcome = Saga.failure(of: step, policy: policy, attempt: attempt, reason: Self.reason(error, step: name),
                                            retryable: Self.isRetryable(error), at: Date())
                 }
                 guard let recorded = try await record(outcome, after: running) else { return }
                 state = recorded
             case .compensate(_, let compensation, let attempt, let actions):
-                guard let running = try await record(.compensationStarted(.init(step: compensation, attempt: attempt)), after: state) else { return }
+                let name = compensation.rawValue
+                guard let running = try await record(.compensationStarted(.init(step: name, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {
-                    try await withTimeout(.seconds(60), what: "compensation \(compensation)") { try await perform(actions, with: interpreter) }
-                    outcome = .compensationSucceeded(.init(step: compensation, attempt: attempt))
+                    try await withTimeout(.seconds(60), what: "compensation \(name)") { try await perform(actions, with: interpreter) }
+                    outcome = .compensationSucceeded(.init(step: name, attempt: attempt))
                 } catch where Self.isOutage(error) {
                     throw error
                 } catch {
@@ -198,7 +196,8 @@ extension Saga.Event {
     var startsWork: Bool {
         switch self {
         case .stepStarted, .compensationStarted: true
-        default: false
+        case .sagaStarted, .stepSucceeded, .stepFailed, .compensationSucceeded, .compensationFailed, .sagaCompleted, .sagaFailed,
+             .sagaCancelled: false
         }
     }
 }

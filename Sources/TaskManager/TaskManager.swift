@@ -19,17 +19,17 @@ public struct TaskManager: Sendable {
     let amqpURL: String
     let scheduler: SagaScheduler
     /// Called after each saga event is recorded (tests crash the process at chosen points with it).
-    let afterRecording: @Sendable (_ saga: String, _ event: Saga.Event) -> Void
+    let afterRecording: @Sendable (_ saga: Saga.Kind, _ event: Saga.Event) -> Void
     /// How often servers whose guest agent died are started again (the process driver's "hypervisor" duty).
     let reviveInterval: Duration
-    /// Which event type starts which saga: the product's (`Saga.Definition.triggers`); a benchmark adds its own.
-    let triggers: [(eventType: String, saga: Saga.Definition)]
+    /// Which event type starts which saga: the product's (`Saga.Kind.triggerTable`); a benchmark adds its own.
+    let triggers: [(eventType: String, kind: Saga.Kind)]
 
     public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, compute: any ComputeDriver,
                 amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
                 reviveInterval: Duration = .seconds(30), addressPool: String = "127.42", sagaLease: Duration = .seconds(5),
-                triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Definition.triggers,
-                afterRecording: @escaping @Sendable (_ saga: String, _ event: Saga.Event) -> Void = { _, _ in }) {
+                triggers: [(eventType: String, kind: Saga.Kind)] = Saga.Kind.triggerTable,
+                afterRecording: @escaping @Sendable (_ saga: Saga.Kind, _ event: Saga.Event) -> Void = { _, _ in }) {
         self.reviveInterval = reviveInterval
         self.triggers = triggers
         services = TaskManagerServices(
@@ -67,7 +67,7 @@ public struct TaskManager: Sendable {
             group.addTask {
                 try await reviveStoppedServers()
                 try await resumeOpenSagas()
-                let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
+                let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
                 try await consumer.run { delivery in try await handle(delivery) }
             }
             group.addTask { try await FailoverMonitor(services: services, settings: .fromEnvironment()).run() }
@@ -88,7 +88,7 @@ public struct TaskManager: Sendable {
     /// A trigger: start its saga (once; a redelivered trigger finds the saga started) and schedule it.
     func handle(_ delivery: Delivery) async throws {
         let event = try JSONDecoder().decode(PublishedEvent.self, from: delivery.body)
-        guard let definition = Saga.Definition.triggered(by: event.type, among: triggers) else { return }
+        guard let kind = triggers.first(where: { $0.eventType == event.type })?.kind else { return }
         let (instanceID, clusterID): (String, String?)
         if event.stream.hasPrefix("instance-") {
             (instanceID, clusterID) = (String(event.stream.dropFirst("instance-".count)), nil)
@@ -99,7 +99,7 @@ public struct TaskManager: Sendable {
         }
         let requestID = event.metadata.objectValue?["request_id"]?.stringValue
         let sagaID = Self.sagaID(stream: event.stream, version: event.version)
-        let start = Saga.Start(saga: definition.name, instanceId: instanceID, clusterId: clusterID, triggerStream: event.stream,
+        let start = Saga.Start(saga: kind.rawValue, instanceId: instanceID, clusterId: clusterID, triggerStream: event.stream,
                                triggerVersion: event.version, triggerType: event.type, requestId: requestID)
         let started = Saga.Event.sagaStarted(start)
         let metadata = EventMetadata(service: "taskmanager", requestID: requestID, correlationID: requestID,
@@ -109,13 +109,13 @@ public struct TaskManager: Sendable {
             _ = try await services.store.append(to: "saga-\(sagaID)", expectedVersion: .noStream, events: [
                 NewEvent(type: started.eventType, data: try started.encodedData(), metadata: try JSONEncoder().encode(metadata)),
             ])
-            afterRecording(definition.name, started)
+            afterRecording(kind, started)
             head = SagaRunner.Head(state: Saga.evolve(Saga.State(), started),
                                    trigger: SagaTrigger(type: event.type, data: try JSONEncoder().encode(event.data)))
         } catch is WrongExpectedVersion {
             // Started before (a redelivery, or the relay published again): resume it if it is not finished.
         }
-        await schedule(sagaID: sagaID, start: start, definition: definition, head: head)
+        await schedule(sagaID: sagaID, start: start, kind: kind, head: head)
     }
 
     /// Starts again the servers of live instances whose guest agent is not running (after the host stopped
@@ -168,8 +168,9 @@ public struct TaskManager: Sendable {
         let free = open.filter { owners[$0.1.subjectStream].map { $0 == services.leases.owner } ?? true }
         if !free.isEmpty, !fromCatalog { services.logger.info("resuming open sagas", metadata: ["count": "\(free.count)"]) }
         for (sagaID, start) in free {
-            guard let definition = Saga.Definition.named(start.saga, among: triggers) else { continue }
-            await schedule(sagaID: sagaID, start: start, definition: definition)
+            // A kind this build does not run (a benchmark's, or a newer build's) is left to one that does.
+            guard let kind = Saga.Kind(rawValue: start.saga), triggers.contains(where: { $0.kind == kind }) else { continue }
+            await schedule(sagaID: sagaID, start: start, kind: kind)
         }
     }
 
@@ -193,7 +194,7 @@ public struct TaskManager: Sendable {
     }
 
     /// Queues the saga under its subject's lease; a subject another task manager holds is left to it.
-    private func schedule(sagaID: String, start: Saga.Start, definition: Saga.Definition, head: SagaRunner.Head? = nil) async {
+    private func schedule(sagaID: String, start: Saga.Start, kind: Saga.Kind, head: SagaRunner.Head? = nil) async {
         do {
             guard try await services.leases.acquire(start.subjectStream) else { return }
         } catch {
@@ -201,9 +202,9 @@ public struct TaskManager: Sendable {
             return
         }
         let runner = SagaRunner(
-            sagaID: sagaID, definition: definition,
+            sagaID: sagaID, kind: kind,
             context: SagaContext(services: services, sagaID: sagaID, start: start), store: services.store,
-            afterRecording: { [afterRecording] event in afterRecording(definition.name, event) }, logger: services.logger)
+            afterRecording: { [afterRecording] event in afterRecording(kind, event) }, logger: services.logger)
         let logger = services.logger
         await scheduler.submit(sagaID: sagaID, subject: start.subjectStream) {
             // A database or broker outage stops a runner; it starts again from the log after a pause.

@@ -35,4 +35,4 @@ func collect<T: Sendable>(
 }
 
 /// The control plane's connections, binding the task manager's queue to the product's saga triggers.
-let controlPlane = ConnectionRole.controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys)
+let controlPlane = ConnectionRole.controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys)

@@ -12,15 +12,15 @@ import Testing
 struct ClusterSagaCrashTests {
     static var members: [[String: Any]] { [PostgreSQLClusterTests.member, PostgreSQLClusterTests.member] }
 
-    /// The crash points of `definition`, named with the saga (member instances have steps of the same names).
-    static func crashPoints(_ definition: Saga.Definition) -> [String] {
-        SagaCrashTests.crashPoints(definition).map { "\(definition.name)/\($0)" }
+    /// The crash points of `program`, named with the saga (member instances have steps of the same names).
+    static func crashPoints<Program: SagaProgram>(_ program: Program.Type) -> [String] {
+        SagaCrashTests.crashPoints(program).map { "\(program.kind.rawValue)/\($0)" }
     }
 
     @Test("a 2-member PostgreSQL cluster built and deleted, killed at every step of each: the history of a run without a crash")
     func buildAndDelete() async throws {
-        let creates = Self.crashPoints(Saga.CreateCluster.definition)
-        let deletes = Self.crashPoints(Saga.DeleteCluster.definition)
+        let creates = Self.crashPoints(Saga.CreateCluster.self)
+        let deletes = Self.crashPoints(Saga.DeleteCluster.self)
         try await ControlPlane.with(reviveInterval: 3600) { plane in
             let reference = try await Self.buildAndDelete(plane, crashAt: (nil, nil))
             #expect(reference.contains("ClusterDeleted"), "\(reference)")
@@ -34,7 +34,7 @@ struct ClusterSagaCrashTests {
 
     @Test("failovers of a 2-member PostgreSQL cluster, killed at every step: the other member is promoted, the old primary rejoins")
     func failover() async throws {
-        let points = Self.crashPoints(Saga.FailOver.definition)
+        let points = Self.crashPoints(Saga.FailOver.self)
         try await ControlPlane.with(reviveInterval: 3600) { plane in
             let created = try await plane.trove("POST", "/clusters", ["cluster": [
                 "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": Self.members,

@@ -9,16 +9,16 @@ import Testing
 /// one a run without a crash writes.
 @Suite("the task manager killed at every step of the instance sagas", .serialized, .tags(.postgres, .rabbitMQ))
 struct SagaCrashTests {
-    /// Every point a saga of `definition` records: each step's start and success.
-    static func crashPoints(_ definition: Saga.Definition) -> [String] {
-        definition.steps.flatMap { ["\($0.name):SagaStepStarted", "\($0.name):SagaStepSucceeded"] }
+    /// Every point a saga of `program` records: each step's start and success.
+    static func crashPoints<Program: SagaProgram>(_ program: Program.Type) -> [String] {
+        Program.Step.allCases.flatMap { ["\($0.rawValue):SagaStepStarted", "\($0.rawValue):SagaStepSucceeded"] }
     }
 
     @Test("create, restart and delete, each killed at every step: the same history as without a crash, no saga open")
     func everyInstanceStep() async throws {
-        let creates = Self.crashPoints(Saga.CreateInstance.definition)
-        let restarts = Self.crashPoints(Saga.RestartInstance.definition)
-        let deletes = Self.crashPoints(Saga.DeleteInstance.definition)
+        let creates = Self.crashPoints(Saga.CreateInstance.self)
+        let restarts = Self.crashPoints(Saga.RestartInstance.self)
+        let deletes = Self.crashPoints(Saga.DeleteInstance.self)
         // No periodic revival: servers come back only when a starting task manager looks for stopped ones.
         try await ControlPlane.with(reviveInterval: 3600) { plane in
             let reference = try await Self.lifecycle(plane, crashAt: (nil, nil, nil))

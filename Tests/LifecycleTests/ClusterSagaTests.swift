@@ -22,25 +22,25 @@ struct ClusterSagaTests {
                    clusterTrigger: trigger ?? history.last)
     }
 
-    func decide(_ definition: Saga.Definition, done steps: [String] = [], _ facts: Saga.Facts) -> Saga.Decision {
-        let start = Saga.Start(saga: definition.name, instanceId: "", clusterId: "cl-1", triggerStream: "cluster-cl-1", triggerVersion: 1,
+    func decide<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], _ facts: Saga.Facts) -> Saga.Decision<Program> {
+        let start = Saga.Start(saga: program.kind.rawValue, instanceId: "", clusterId: "cl-1", triggerStream: "cluster-cl-1", triggerVersion: 1,
                                triggerType: "ClusterCreateRequested", requestId: "req-1")
         let state = Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step, attempt: 1)), .stepSucceeded(.init(step: step, attempt: 1))]
+            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
         })
-        return Saga.decide(state, definition: definition, facts: facts, at: Clock.t1)
+        return Saga.decide(state, of: program, facts: facts, at: Clock.t1)
     }
 
-    func actions(_ decision: Saga.Decision) -> [Saga.Action] {
+    func actions<Program>(_ decision: Saga.Decision<Program>) -> [Saga.Action] {
         if case .run(_, _, let actions) = decision { return actions }
         return []
     }
 
     @Test("create: addresses for every member first, then the members (the first seeds), wait, balancer, task NONE")
     func create() {
-        let create = Saga.Definition.createCluster
+        let create = Saga.CreateCluster.self
         #expect(actions(decide(create, facts(Self.created))) == [.leaseAddresses(instanceIds: Self.ids, datastore: Self.datastore)])
-        let members = actions(decide(create, done: ["leaseAddresses"], facts(Self.created)))
+        let members = actions(decide(create, done: [.leaseAddresses], facts(Self.created)))
         #expect(members.count == 3)
         for (index, action) in members.enumerated() {
             guard case .createInstance(let request) = action else { Issue.record("not a member creation: \(action)"); continue }
@@ -48,11 +48,11 @@ struct ClusterSagaTests {
             #expect(request.cluster == Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids, seed: index == 0))
             #expect(request.databases.isEmpty && request.users.isEmpty)
         }
-        #expect(actions(decide(create, done: ["leaseAddresses", "createMembers"], facts(Self.created)))
+        #expect(actions(decide(create, done: [.leaseAddresses, .createMembers], facts(Self.created)))
             == [.awaitInstances(instanceIds: Self.ids, .allActive, clusterId: "cl-1")])
-        #expect(actions(decide(create, done: ["leaseAddresses", "createMembers", "awaitMembers"], facts(Self.created)))
+        #expect(actions(decide(create, done: [.leaseAddresses, .createMembers, .awaitMembers], facts(Self.created)))
             == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids)])
-        #expect(actions(decide(create, done: ["leaseAddresses", "createMembers", "awaitMembers", "startBalancer"], facts(Self.created)))
+        #expect(actions(decide(create, done: [.leaseAddresses, .createMembers, .awaitMembers, .startBalancer], facts(Self.created)))
             == [.recordCluster(.recordBecameActive, clusterId: "cl-1")])
         #expect(Saga.CreateCluster.failure(reason: "member m2 failed", facts(Self.created))
             == [.recordCluster(.recordFailure(reason: "member m2 failed"), clusterId: "cl-1")])
@@ -61,15 +61,15 @@ struct ClusterSagaTests {
     @Test("a cluster being deleted cancels its other sagas; the delete stops the balancer, then the members, then frees addresses")
     func delete() {
         let deleting = Self.created + [.clusterDeleteRequested]
-        guard case .cancel? = actions(decide(.createCluster, done: ["leaseAddresses"], facts(deleting))).first else {
+        guard case .cancel? = actions(decide(Saga.CreateCluster.self, done: [.leaseAddresses], facts(deleting))).first else {
             Issue.record("the build of a cluster being deleted goes on")
             return
         }
-        #expect(actions(decide(.deleteCluster, facts(deleting))) == [.removeBalancer(clusterId: "cl-1")])
-        #expect(actions(decide(.deleteCluster, done: ["removeBalancer"], facts(deleting))) == Self.ids.map { .deleteInstance(instanceId: $0) })
-        #expect(actions(decide(.deleteCluster, done: ["removeBalancer", "deleteMembers"], facts(deleting)))
+        #expect(actions(decide(Saga.DeleteCluster.self, facts(deleting))) == [.removeBalancer(clusterId: "cl-1")])
+        #expect(actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer], facts(deleting))) == Self.ids.map { .deleteInstance(instanceId: $0) })
+        #expect(actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers], facts(deleting)))
             == [.awaitInstances(instanceIds: Self.ids, .allGone, clusterId: nil)])
-        #expect(actions(decide(.deleteCluster, done: ["removeBalancer", "deleteMembers", "awaitMembersGone"], facts(deleting)))
+        #expect(actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers, .awaitMembersGone], facts(deleting)))
             == [.releaseAddresses(instanceIds: Self.ids), .recordCluster(.recordDeleted, clusterId: "cl-1")])
     }
 
@@ -78,30 +78,30 @@ struct ClusterSagaTests {
         let active = Self.created + [.clusterBecameActive]
         let grow = Cluster.Event.clusterGrowRequested(.init(members: [Samples.member("m4")]))
         let growing = facts(active + [grow], trigger: grow)
-        #expect(actions(decide(.growCluster, growing)) == [.leaseAddresses(instanceIds: ["m4"], datastore: Self.datastore)])
-        guard case .createInstance(let request)? = actions(decide(.growCluster, done: ["leaseAddresses"], growing)).first else {
+        #expect(actions(decide(Saga.GrowCluster.self, growing)) == [.leaseAddresses(instanceIds: ["m4"], datastore: Self.datastore)])
+        guard case .createInstance(let request)? = actions(decide(Saga.GrowCluster.self, done: [.leaseAddresses], growing)).first else {
             Issue.record("grow creates no member")
             return
         }
         #expect(request.cluster == Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids + ["m4"], seed: false))
-        #expect(actions(decide(.growCluster, done: ["leaseAddresses", "createMembers", "awaitMembers"], growing))
+        #expect(actions(decide(Saga.GrowCluster.self, done: [.leaseAddresses, .createMembers, .awaitMembers], growing))
             == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids + ["m4"])])
 
         let shrink = Cluster.Event.clusterShrinkRequested(.init(memberIds: ["m1"]))
         let shrinking = facts(active + [shrink], trigger: shrink)
-        #expect(actions(decide(.shrinkCluster, shrinking))
+        #expect(actions(decide(Saga.ShrinkCluster.self, shrinking))
             == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: ["m2", "m3"])])
-        #expect(actions(decide(.shrinkCluster, done: ["reconfigureBalancer"], shrinking)) == [.deleteInstance(instanceId: "m1")])
-        #expect(actions(decide(.shrinkCluster, done: ["reconfigureBalancer", "deleteMembers", "awaitMembersGone"], shrinking))
+        #expect(actions(decide(Saga.ShrinkCluster.self, done: [.reconfigureBalancer], shrinking)) == [.deleteInstance(instanceId: "m1")])
+        #expect(actions(decide(Saga.ShrinkCluster.self, done: [.reconfigureBalancer, .deleteMembers, .awaitMembersGone], shrinking))
             == [.releaseAddresses(instanceIds: ["m1"]), .recordCluster(.recordShrunk, clusterId: "cl-1")])
-        #expect(actions(decide(.growCluster, facts(active, trigger: .clusterRestartRequested)))
+        #expect(actions(decide(Saga.GrowCluster.self, facts(active, trigger: .clusterRestartRequested)))
             == [.failPermanently(reason: "GrowCluster was not started by a ClusterGrowRequested")])
     }
 
     @Test("a rolling restart restarts one member and waits for it before the next")
     func rollingRestart() {
         let restarting = facts(Self.created + [.clusterBecameActive, .clusterRestartRequested])
-        #expect(actions(decide(.restartCluster, restarting)) == Self.ids.flatMap { id -> [Saga.Action] in
+        #expect(actions(decide(Saga.RestartCluster.self, restarting)) == Self.ids.flatMap { id -> [Saga.Action] in
             [.restartInstance(instanceId: id), .awaitInstances(instanceIds: [id], .allActive, clusterId: "cl-1")]
         })
     }
@@ -120,7 +120,7 @@ struct ClusterSagaTests {
             let prepare = Saga.Action.callGuest(instanceId: id, .prepare(spec(seed, id), volumeSizeGB: 1, configurationValues: nil))
             let expected: [Saga.Action] = seed ? [prepare]
                 : [.awaitInstances(instanceIds: ["m1", "m3"], .anyActive, clusterId: "cl-1"), prepare]
-            #expect(actions(decide(.createInstance, done: ["allocateCompute", "awaitGuestRegistration"], facts)) == expected)
+            #expect(actions(decide(Saga.CreateInstance.self, done: [.allocateCompute, .awaitGuestRegistration], facts)) == expected)
         }
     }
 

@@ -26,21 +26,21 @@ struct FailoverSagaTests {
 
     func state(_ history: [Cluster.Event]) -> Cluster.State { Cluster.replay(history, chart: chart) }
 
-    func actions(_ definition: Saga.Definition, done steps: [String] = [], _ history: [Cluster.Event], trigger: Cluster.Event? = nil) -> [Saga.Action] {
-        let start = Saga.Start(saga: definition.name, instanceId: "", clusterId: "pg-1", triggerStream: "cluster-pg-1", triggerVersion: 3,
+    func actions<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], _ history: [Cluster.Event], trigger: Cluster.Event? = nil) -> [Saga.Action] {
+        let start = Saga.Start(saga: program.kind.rawValue, instanceId: "", clusterId: "pg-1", triggerStream: "cluster-pg-1", triggerVersion: 3,
                                triggerType: "ClusterFailoverStarted", requestId: nil)
         let saga = Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step, attempt: 1)), .stepSucceeded(.init(step: step, attempt: 1))]
+            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
         })
         let facts = Saga.Facts(instance: Instance.State(chart: instanceChart), cluster: state(history), clusterTrigger: trigger ?? history.last)
-        if case .run(_, _, let actions) = Saga.decide(saga, definition: definition, facts: facts, at: Clock.t1) { return actions }
+        if case .run(_, _, let actions) = Saga.decide(saga, of: program, facts: facts, at: Clock.t1) { return actions }
         return []
     }
 
     @Test("members of a PostgreSQL cluster: the first is the primary, the others replicate from it, with the cluster's sync mode")
     func members() {
         let created = [Cluster.Event.clusterCreateRequested(Self.spec)]
-        let creations = actions(.createCluster, done: ["leaseAddresses"], created)
+        let creations = actions(Saga.CreateCluster.self, done: [.leaseAddresses], created)
         let memberships = creations.compactMap { action -> Instance.ClusterMembership? in
             if case .createInstance(let request) = action { return request.cluster }
             return nil
@@ -55,18 +55,18 @@ struct FailoverSagaTests {
     func failover() {
         var history = Self.active + [Self.started]
         #expect(state(history).leaf == "failing_over" && state(history).task.name == "FAILING_OVER")
-        #expect(actions(.failOver, history) == [.fence(instanceId: "p1", clusterId: "pg-1")])
+        #expect(actions(Saga.FailOver.self, history) == [.fence(instanceId: "p1", clusterId: "pg-1")])
         history.append(.clusterMemberFenced(.init(memberId: "p1", how: "stopped by its guest")))
-        #expect(actions(.failOver, done: ["fence"], history) == [.electPrimary(clusterId: "pg-1")])
+        #expect(actions(Saga.FailOver.self, done: [.fence], history) == [.electPrimary(clusterId: "pg-1")])
         history.append(.clusterPrimaryElected(.init(memberId: "p2", refusals: ["p3 lags 4096 bytes"])))
-        #expect(actions(.failOver, done: ["fence", "elect"], history)
+        #expect(actions(Saga.FailOver.self, done: [.fence, .elect], history)
             == [.callGuest(instanceId: "p2", .promote(replicaIds: ["p1", "p3"])), .recordCluster(.recordPromoted(memberId: "p2"), clusterId: "pg-1")])
         history.append(.clusterPrimaryPromoted(.init(memberId: "p2")))
         #expect(state(history).primaryId == "p2" && state(history).role(of: "p1") == "fenced" && state(history).replicaIds == ["p3"])
-        #expect(actions(.failOver, done: ["fence", "elect", "promote"], history)
+        #expect(actions(Saga.FailOver.self, done: [.fence, .elect, .promote], history)
             == [.callGuest(instanceId: "p3", .follow(primaryId: "p2")), .recordCluster(.recordRepointed(memberIds: ["p3"]), clusterId: "pg-1")])
         history.append(.clusterReplicasRepointed(.init(memberIds: ["p3"])))
-        #expect(actions(.failOver, done: ["fence", "elect", "promote", "repoint"], history)
+        #expect(actions(Saga.FailOver.self, done: [.fence, .elect, .promote, .repoint], history)
             == [.recordCluster(.recordFailoverCompleted, clusterId: "pg-1")])
         history.append(.clusterFailoverCompleted(.init(memberId: "p2")))
         #expect(state(history).leaf == "active" && state(history).failover == nil && state(history).task.name == "NONE")
@@ -108,7 +108,7 @@ struct FailoverSagaTests {
             try Cluster.decide(.startFailover(lostPrimaryId: "p2", reason: "not the primary"), state: active, chart: chart, at: Clock.t1)
         }
         // A synchronous primary is told the new order of its standbys (the promote call of a primary only orders them).
-        #expect(actions(.applyWeights, Self.active + changed, trigger: changed.first)
+        #expect(actions(Saga.ApplyWeights.self, Self.active + changed, trigger: changed.first)
             == [.callGuest(instanceId: "p1", .promote(replicaIds: ["p2", "p3"]))])
         let galera = Cluster.replay([.clusterCreateRequested(Samples.clusterSpec), .clusterBecameActive], chart: chart)
         #expect(throws: Rejection.self) { try Cluster.decide(.changeWeights(["m1": 5]), state: galera, chart: chart, at: Clock.t1) }
@@ -122,8 +122,8 @@ struct FailoverSagaTests {
         let requested = Cluster.Event.clusterRejoinRequested(.init(memberId: "p1"))
         history.append(requested)
         #expect(state(history).leaf == "rejoining")
-        #expect(actions(.rejoinMember, history, trigger: requested) == [.callGuest(instanceId: "p1", .rejoin(primaryId: "p2"))])
-        #expect(actions(.rejoinMember, done: ["rejoin"], history, trigger: requested)
+        #expect(actions(Saga.RejoinMember.self, history, trigger: requested) == [.callGuest(instanceId: "p1", .rejoin(primaryId: "p2"))])
+        #expect(actions(Saga.RejoinMember.self, done: [.rejoin], history, trigger: requested)
             == [.recordCluster(.recordRejoined(memberId: "p1"), clusterId: "pg-1")])
         history.append(.clusterMemberRejoined(.init(memberId: "p1")))
         #expect(state(history).leaf == "active" && state(history).role(of: "p1") == "replica" && state(history).replicaIds == ["p1", "p3"])

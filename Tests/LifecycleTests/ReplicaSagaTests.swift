@@ -14,21 +14,21 @@ struct ReplicaSagaTests {
         .instanceCreateRequested(spec), .computeAllocated(.init(serverId: "srv-2", address: "127.0.3.8")), .guestRegistered, .instanceBecameActive,
     ]
 
-    func actions(_ definition: Saga.Definition, done steps: [String] = [], _ history: [Instance.Event]) -> [Saga.Action] {
-        let start = Saga.Start(saga: definition.name, instanceId: "rep-1", triggerStream: "instance-rep-1", triggerVersion: 1,
+    func actions<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], _ history: [Instance.Event]) -> [Saga.Action] {
+        let start = Saga.Start(saga: program.kind.rawValue, instanceId: "rep-1", triggerStream: "instance-rep-1", triggerVersion: 1,
                                triggerType: "InstanceCreateRequested", requestId: "req-1")
         let saga = Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step, attempt: 1)), .stepSucceeded(.init(step: step, attempt: 1))]
+            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
         })
         let facts = Saga.Facts(instance: Instance.replay(history, chart: chart), createSpec: Self.spec, trigger: history.last)
-        if case .run(_, _, let actions) = Saga.decide(saga, definition: definition, facts: facts, at: Clock.t1) { return actions }
+        if case .run(_, _, let actions) = Saga.decide(saga, of: program, facts: facts, at: Clock.t1) { return actions }
         return []
     }
 
     @Test("create: the source serves the replica, then the replica copies it")
     func create() {
         let preparing: [Instance.Event] = Array(Self.active.prefix(3))
-        let prepare = actions(.createInstance, done: ["allocateCompute", "awaitGuestRegistration"], preparing)
+        let prepare = actions(Saga.CreateInstance.self, done: [.allocateCompute, .awaitGuestRegistration], preparing)
         #expect(prepare.first == .callGuest(instanceId: "src-1", .serveReplicas(replicaIds: ["rep-1"])))
         guard case .callGuest("rep-1", .prepare(let spec, _, _))? = prepare.last else {
             Issue.record("the replica is not prepared after its source serves it: \(prepare)")
@@ -40,14 +40,14 @@ struct ReplicaSagaTests {
     @Test("promote: the source stops gracefully, this replica takes over (the source follows), the source rejoins, ReplicaPromoted")
     func promote() {
         let promoting = Self.active + [.replicaPromotionRequested]
-        #expect(actions(.promoteToReplicaSource, promoting) == [.callGuest(instanceId: "src-1", .stopForSwitchover)])
-        #expect(actions(.promoteToReplicaSource, done: ["stopSource"], promoting)
+        #expect(actions(Saga.PromoteToReplicaSource.self, promoting) == [.callGuest(instanceId: "src-1", .stopForSwitchover)])
+        #expect(actions(Saga.PromoteToReplicaSource.self, done: [.stopSource], promoting)
             == [.takeOverReplicas(sourceId: "src-1", newSourceId: "rep-1", sourceFollows: true)])
-        #expect(actions(.promoteToReplicaSource, done: ["stopSource", "takeOver"], promoting) == [
+        #expect(actions(Saga.PromoteToReplicaSource.self, done: [.stopSource, .takeOver], promoting) == [
             .callGuest(instanceId: "src-1", .rejoin(primaryId: "rep-1")),
             .record(.recordReplicationSource(sourceId: "rep-1"), instanceId: "src-1"),
         ])
-        #expect(actions(.promoteToReplicaSource, done: ["stopSource", "takeOver", "rejoinSource"], promoting)
+        #expect(actions(Saga.PromoteToReplicaSource.self, done: [.stopSource, .takeOver, .rejoinSource], promoting)
             == [.record(.recordPromoted, instanceId: "rep-1")])
         let promoted = Instance.replay(promoting + [.replicaPromoted], chart: chart)
         #expect(promoted.leaf == "active" && promoted.replicaOf == nil)
@@ -56,15 +56,15 @@ struct ReplicaSagaTests {
     @Test("eject: the source is fenced, this replica takes over without it; detach: promote alone, drop the slot; delete drops the slot")
     func ejectDetachDelete() {
         let ejecting = Self.active + [.replicaSourceEjectionRequested]
-        #expect(actions(.ejectReplicaSource, ejecting) == [.fence(instanceId: "src-1", clusterId: nil)])
-        #expect(actions(.ejectReplicaSource, done: ["fenceSource"], ejecting)
+        #expect(actions(Saga.EjectReplicaSource.self, ejecting) == [.fence(instanceId: "src-1", clusterId: nil)])
+        #expect(actions(Saga.EjectReplicaSource.self, done: [.fenceSource], ejecting)
             == [.takeOverReplicas(sourceId: "src-1", newSourceId: "rep-1", sourceFollows: false)])
         let detaching = Self.active + [.replicaDetachRequested]
-        #expect(actions(.detachReplica, detaching) == [.callGuest(instanceId: "rep-1", .promote(replicaIds: []))])
-        #expect(actions(.detachReplica, done: ["promote"], detaching) == [.callGuest(instanceId: "src-1", .dropReplicationSlot(replicaId: "rep-1"))])
-        #expect(actions(.detachReplica, done: ["promote", "dropReplicationSlot"], detaching) == [.record(.recordReplicaDetached, instanceId: "rep-1")])
+        #expect(actions(Saga.DetachReplica.self, detaching) == [.callGuest(instanceId: "rep-1", .promote(replicaIds: []))])
+        #expect(actions(Saga.DetachReplica.self, done: [.promote], detaching) == [.callGuest(instanceId: "src-1", .dropReplicationSlot(replicaId: "rep-1"))])
+        #expect(actions(Saga.DetachReplica.self, done: [.promote, .dropReplicationSlot], detaching) == [.record(.recordReplicaDetached, instanceId: "rep-1")])
         let deleting = Self.active + [.deleteRequested]
-        #expect(actions(.deleteInstance, done: ["stopDatastore", "releaseCompute"], deleting)
+        #expect(actions(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute], deleting)
             == [.callGuest(instanceId: "src-1", .dropReplicationSlot(replicaId: "rep-1"))])
         let followed = Instance.replay(Self.active + [.replicationSourceChanged(.init(sourceId: "rep-9"))], chart: chart)
         #expect(followed.replicaOf == "rep-9" && followed.leaf == "active")

@@ -19,59 +19,59 @@ struct SagaProgramTests {
         Saga.Facts(instance: Instance.replay(history, chart: chart), createSpec: Self.spec, trigger: trigger ?? history.first)
     }
 
-    static func saga(_ definition: Saga.Definition, done steps: [String] = []) -> Saga.State {
-        let start = Saga.Start(saga: definition.name, instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
+    static func saga<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = []) -> Saga.State {
+        let start = Saga.Start(saga: program.kind.rawValue, instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
                                triggerType: "InstanceCreateRequested", requestId: "req-1")
         return Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step, attempt: 1)), .stepSucceeded(.init(step: step, attempt: 1))]
+            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
         })
     }
 
-    func decide(_ definition: Saga.Definition, done steps: [String] = [], _ facts: Saga.Facts) -> Saga.Decision {
-        Saga.decide(Self.saga(definition, done: steps), definition: definition, facts: facts, at: Clock.t1)
+    func decide<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], _ facts: Saga.Facts) -> Saga.Decision<Program> {
+        Saga.decide(Self.saga(program, done: steps), of: program, facts: facts, at: Clock.t1)
     }
 
     @Test("CreateInstance: allocate, wait for the guest, prepare with the create request, forget the secrets and mark ACTIVE")
     func createInstance() {
-        let create = Saga.Definition.createInstance
-        #expect(decide(create, facts(Self.created)) == .run(step: "allocateCompute", attempt: 1, actions: [
+        let create = Saga.CreateInstance.self
+        #expect(decide(create, facts(Self.created)) == .run(step: .allocateCompute, attempt: 1, actions: [
             .allocateCompute(instanceId: "inst-1", datastore: Samples.postgres),
         ]))
-        #expect(decide(create, done: ["allocateCompute"], facts(Self.allocated)) == .run(step: "awaitGuestRegistration", attempt: 1, actions: [
+        #expect(decide(create, done: [.allocateCompute], facts(Self.allocated)) == .run(step: .awaitGuestRegistration, attempt: 1, actions: [
             .awaitInstance(instanceId: "inst-1", .guestRegistered),
         ]))
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.allocated).instance) == .waiting)
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.registered).instance) == .met)
-        let prepare = decide(create, done: ["allocateCompute", "awaitGuestRegistration"], facts(Self.registered))
-        #expect(prepare == .run(step: "prepareDatastore", attempt: 1, actions: [
+        let prepare = decide(create, done: [.allocateCompute, .awaitGuestRegistration], facts(Self.registered))
+        #expect(prepare == .run(step: .prepareDatastore, attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .prepare(Self.spec, volumeSizeGB: 2, configurationValues: nil)),
         ]))
         // A crash after the guest prepared and ACTIVE was recorded: the steps have nothing left to do.
-        #expect(decide(create, done: ["allocateCompute", "awaitGuestRegistration"], facts(Self.active))
-            == .run(step: "prepareDatastore", attempt: 1, actions: []))
-        #expect(decide(create, done: ["allocateCompute", "awaitGuestRegistration", "prepareDatastore"], facts(Self.registered))
-            == .run(step: "markActive", attempt: 1, actions: [
+        #expect(decide(create, done: [.allocateCompute, .awaitGuestRegistration], facts(Self.active))
+            == .run(step: .prepareDatastore, attempt: 1, actions: []))
+        #expect(decide(create, done: [.allocateCompute, .awaitGuestRegistration, .prepareDatastore], facts(Self.registered))
+            == .run(step: .markActive, attempt: 1, actions: [
                 .forgetSecrets(instanceId: "inst-1", .all), .record(.recordBecameActive, instanceId: "inst-1"),
             ]))
     }
 
     @Test("CreateInstance: a delete stops the build; a failure releases compute and shows ERROR unless a delete took over")
     func createInstanceEnds() {
-        let create = Saga.Definition.createInstance
+        let create = Saga.CreateInstance.self
         let deleting = Self.allocated + [.deleteRequested]
         guard case .run(_, _, let actions) = decide(create, facts(deleting)), case .cancel? = actions.first else {
             Issue.record("a build of an instance being deleted is not cancelled")
             return
         }
-        var failed = Self.saga(create, done: ["allocateCompute"])
+        var failed = Self.saga(create, done: [.allocateCompute])
         failed = Saga.evolve(failed, .stepStarted(.init(step: "awaitGuestRegistration", attempt: 1)))
         failed = Saga.evolve(failed, .stepFailed(.init(step: "awaitGuestRegistration", attempt: 1, reason: "no heartbeat", retryAt: nil)))
-        #expect(Saga.decide(failed, definition: create, facts: facts(Self.allocated), at: Clock.t1)
-            == .compensate(step: "allocateCompute", compensation: "releaseCompute", attempt: 1, actions: [.releaseCompute(instanceId: "inst-1")]))
+        #expect(Saga.decide(failed, of: create, facts: facts(Self.allocated), at: Clock.t1)
+            == .compensate(step: .allocateCompute, compensation: .releaseCompute, attempt: 1, actions: [.releaseCompute(instanceId: "inst-1")]))
         failed = Saga.evolve(failed, .compensationSucceeded(.init(step: "releaseCompute", attempt: 1)))
-        #expect(Saga.decide(failed, definition: create, facts: facts(Self.allocated), at: Clock.t1)
+        #expect(Saga.decide(failed, of: create, facts: facts(Self.allocated), at: Clock.t1)
             == .fail(reason: "no heartbeat", actions: [.record(.recordFailure(reason: "no heartbeat"), instanceId: "inst-1")]))
-        #expect(Saga.decide(failed, definition: create, facts: facts(deleting), at: Clock.t1) == .fail(reason: "no heartbeat", actions: []))
+        #expect(Saga.decide(failed, of: create, facts: facts(deleting), at: Clock.t1) == .fail(reason: "no heartbeat", actions: []))
     }
 
     @Test("ChangeGuest: the trigger's change goes to the guest; its passwords are forgotten whatever the outcome")
@@ -79,77 +79,67 @@ struct SagaProgramTests {
         let change = Instance.GuestChange.createUsers([.init(name: "bob", host: "%", databases: [], passwordSet: true)])
         let requested = Instance.Event.guestChangeRequested(change)
         let history = Self.active + [requested]
-        let definition = Saga.Definition.changeGuest
+        let definition = Saga.ChangeGuest.self
         #expect(decide(definition, facts(history, trigger: requested))
-            == .run(step: "applyOnGuest", attempt: 1, actions: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
-        #expect(decide(definition, done: ["applyOnGuest"], facts(history, trigger: requested)) == .run(step: "recordApplied", attempt: 1, actions: [
+            == .run(step: .applyOnGuest, attempt: 1, actions: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
+        #expect(decide(definition, done: [.applyOnGuest], facts(history, trigger: requested)) == .run(step: .recordApplied, attempt: 1, actions: [
             .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])), .record(.recordGuestChangeApplied(change), instanceId: "inst-1"),
         ]))
         #expect(Saga.ChangeGuest.failure(reason: "refused", facts(history, trigger: requested)) == [
             .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])), .record(.recordGuestChangeFailed(change, reason: "refused"), instanceId: "inst-1"),
         ])
         #expect(decide(definition, facts(history, trigger: .restartRequested))
-            == .run(step: "applyOnGuest", attempt: 1, actions: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")]))
+            == .run(step: .applyOnGuest, attempt: 1, actions: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")]))
     }
 
     @Test("the other instance sagas: one guest call, then the fact, only while the instance still waits for it")
     func guestOperations() {
         let restarting = Self.active + [.restartRequested]
-        #expect(decide(.restartInstance, facts(restarting)) == .run(step: "restartDatastore", attempt: 1, actions: [
+        #expect(decide(Saga.RestartInstance.self, facts(restarting)) == .run(step: .restartDatastore, attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .restart(flavorId: nil)),
         ]))
-        #expect(decide(.restartInstance, done: ["restartDatastore"], facts(restarting))
-            == .run(step: "markRestarted", attempt: 1, actions: [.record(.recordRestarted, instanceId: "inst-1")]))
-        #expect(decide(.restartInstance, done: ["restartDatastore"], facts(restarting + [.instanceRestarted]))
-            == .run(step: "markRestarted", attempt: 1, actions: []))
+        #expect(decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting))
+            == .run(step: .markRestarted, attempt: 1, actions: [.record(.recordRestarted, instanceId: "inst-1")]))
+        #expect(decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting + [.instanceRestarted]))
+            == .run(step: .markRestarted, attempt: 1, actions: []))
         let resizing = Self.active + [.flavorResizeRequested(.init(flavorId: "3"))]
-        #expect(decide(.resizeFlavor, facts(resizing)) == .run(step: "applyFlavor", attempt: 1, actions: [
+        #expect(decide(Saga.ResizeFlavor.self, facts(resizing)) == .run(step: .applyFlavor, attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .restart(flavorId: "3")),
         ]))
         let growing = Self.active + [.volumeResizeRequested(.init(size: 4))]
-        #expect(decide(.resizeVolume, facts(growing)) == .run(step: "resizeVolume", attempt: 1, actions: [
+        #expect(decide(Saga.ResizeVolume.self, facts(growing)) == .run(step: .resizeVolume, attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .resizeVolume(sizeGB: 4)),
         ]))
         let deleting = Self.active + [.deleteRequested]
-        #expect(decide(.deleteInstance, facts(deleting)) == .run(step: "stopDatastore", attempt: 1, actions: [
+        #expect(decide(Saga.DeleteInstance.self, facts(deleting)) == .run(step: .stopDatastore, attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .stopDatastore),
         ]))
-        #expect(decide(.deleteInstance, done: ["stopDatastore", "releaseCompute"], facts(deleting))
-            == .run(step: "dropReplicationSlot", attempt: 1, actions: []), "not a replica: no slot to drop")
-        #expect(decide(.deleteInstance, done: ["stopDatastore", "releaseCompute", "dropReplicationSlot"], facts(deleting)) == .run(step: "markDeleted", attempt: 1, actions: [
+        #expect(decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute], facts(deleting))
+            == .run(step: .dropReplicationSlot, attempt: 1, actions: []), "not a replica: no slot to drop")
+        #expect(decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute, .dropReplicationSlot], facts(deleting)) == .run(step: .markDeleted, attempt: 1, actions: [
             .forgetSecrets(instanceId: "inst-1", .all), .forgetHeartbeat(instanceId: "inst-1"), .record(.recordDeleted, instanceId: "inst-1"),
         ]))
         let configuring = Self.active + [.configurationAttached(.init(configurationId: "cfg-1", values: ["work_mem": .integer(8192)]))]
-        #expect(decide(.configureInstance, facts(configuring)) == .run(step: "applyConfiguration", attempt: 1, actions: [
+        #expect(decide(Saga.ConfigureInstance.self, facts(configuring)) == .run(step: .applyConfiguration, attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .applyConfiguration(["work_mem": .integer(8192)])),
         ]))
         #expect(Saga.ConfigureInstance.recorded(pendingRestart: []) == .recordConfigurationApplied)
     }
 
-    @Test("every step of every saga is a case of its program's enum, in the definition's order")
-    func stepsAreTyped() {
-        let programs: [(Saga.Definition, [String])] = [
-            (.createInstance, Saga.CreateInstance.Step.allCases.map(\.rawValue)),
-            (.deleteInstance, Saga.DeleteInstance.Step.allCases.map(\.rawValue)),
-            (.restartInstance, Saga.RestartInstance.Step.allCases.map(\.rawValue)),
-            (.resizeFlavor, Saga.ResizeFlavor.Step.allCases.map(\.rawValue)),
-            (.resizeVolume, Saga.ResizeVolume.Step.allCases.map(\.rawValue)),
-            (.changeGuest, Saga.ChangeGuest.Step.allCases.map(\.rawValue)),
-            (.configureInstance, Saga.ConfigureInstance.Step.allCases.map(\.rawValue)),
-            (.detachReplica, Saga.DetachReplica.Step.allCases.map(\.rawValue)),
-            (.promoteToReplicaSource, Saga.PromoteToReplicaSource.Step.allCases.map(\.rawValue)),
-            (.ejectReplicaSource, Saga.EjectReplicaSource.Step.allCases.map(\.rawValue)),
-            (.createCluster, Saga.CreateCluster.Step.allCases.map(\.rawValue)),
-            (.deleteCluster, Saga.DeleteCluster.Step.allCases.map(\.rawValue)),
-            (.growCluster, Saga.GrowCluster.Step.allCases.map(\.rawValue)),
-            (.shrinkCluster, Saga.ShrinkCluster.Step.allCases.map(\.rawValue)),
-            (.restartCluster, Saga.RestartCluster.Step.allCases.map(\.rawValue)),
-            (.changeBalancer, Saga.ChangeBalancer.Step.allCases.map(\.rawValue)),
-            (.failOver, Saga.FailOver.Step.allCases.map(\.rawValue)),
-            (.rejoinMember, Saga.RejoinMember.Step.allCases.map(\.rawValue)),
-            (.applyWeights, Saga.ApplyWeights.Step.allCases.map(\.rawValue)),
-        ]
-        for (definition, steps) in programs { #expect(definition.steps.map(\.name) == steps, "\(definition.name)") }
-        #expect(Saga.Definition.all.map(\.name) == programs.map(\.0.name))
+    @Test("the registry: each kind's program names that kind, and step and compensation names are unique within a program")
+    func registryMatchesPrograms() {
+        for kind in Saga.Kind.allCases {
+            #expect(kind.program.kind == kind, "\(kind)")
+            let unique = Self.recordedNamesAreUnique(kind.program)
+            #expect(unique, "\(kind)")
+        }
+    }
+
+    /// The names a program's events record are unique: no two steps, nor a step and a compensation, share one
+    /// (attempts are counted per name).
+    static func recordedNamesAreUnique<Program: SagaProgram>(_ program: Program.Type) -> Bool {
+        let steps = Program.Step.allCases.map(\.rawValue)
+        let compensations = Program.Step.allCases.compactMap { program.policy(of: $0).compensation?.rawValue }
+        return Set(steps + compensations).count == steps.count + compensations.count
     }
 }

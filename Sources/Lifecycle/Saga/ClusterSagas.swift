@@ -9,15 +9,19 @@ extension Saga {
     /// then task NONE. A member that fails ends the build: the cluster shows the failure, its members stay
     /// for inspection until the cluster is deleted (as Trove does).
     public enum CreateCluster: SagaProgram {
-        public enum Step: String, CaseIterable { case leaseAddresses, createMembers, awaitMembers, startBalancer, markActive }
+        public enum Step: String, CaseIterable, Sendable { case leaseAddresses, createMembers, awaitMembers, startBalancer, markActive }
 
-        public static let definition = Definition(name: "CreateCluster", steps: [
-            .init(Step.leaseAddresses, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
-            .init(Step.createMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-            .init(Step.awaitMembers, timeout: .seconds(600), retry: .once),
-            .init(Step.startBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
-            .init(Step.markActive, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.createCluster
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .leaseAddresses: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
+            case .createMembers: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            case .awaitMembers: .init(timeout: .seconds(600), retry: .once)
+            case .startBalancer: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
+            case .markActive: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster to build")] }
@@ -59,14 +63,18 @@ extension Saga {
     /// `ClusterDeleteRequested`: stop the balancer, delete every member (each member's own saga stops its
     /// server gracefully and frees it), wait until all are gone, free addresses never used, record the deletion.
     public enum DeleteCluster: SagaProgram {
-        public enum Step: String, CaseIterable { case removeBalancer, deleteMembers, awaitMembersGone, markDeleted }
+        public enum Step: String, CaseIterable, Sendable { case removeBalancer, deleteMembers, awaitMembersGone, markDeleted }
 
-        public static let definition = Definition(name: "DeleteCluster", steps: [
-            .init(Step.removeBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-            .init(Step.deleteMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-            .init(Step.awaitMembersGone, timeout: .seconds(300), retry: .init(maxAttempts: 2)),
-            .init(Step.markDeleted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.deleteCluster
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .removeBalancer: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            case .deleteMembers: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            case .awaitMembersGone: .init(timeout: .seconds(300), retry: .init(maxAttempts: 2))
+            case .markDeleted: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster to delete")] }
@@ -90,15 +98,19 @@ extension Saga {
     /// `ClusterGrowRequested`: the new members join the running group (each waits for a running member, then
     /// copies the data); the balancer sends to them only once they are ACTIVE (synced).
     public enum GrowCluster: SagaProgram {
-        public enum Step: String, CaseIterable { case leaseAddresses, createMembers, awaitMembers, reconfigureBalancer, markGrown }
+        public enum Step: String, CaseIterable, Sendable { case leaseAddresses, createMembers, awaitMembers, reconfigureBalancer, markGrown }
 
-        public static let definition = Definition(name: "GrowCluster", steps: [
-            .init(Step.leaseAddresses, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
-            .init(Step.createMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-            .init(Step.awaitMembers, timeout: .seconds(600), retry: .once),
-            .init(Step.reconfigureBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
-            .init(Step.markGrown, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.growCluster
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .leaseAddresses: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
+            case .createMembers: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            case .awaitMembers: .init(timeout: .seconds(600), retry: .once)
+            case .reconfigureBalancer: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
+            case .markGrown: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, let datastore = cluster.datastore,
@@ -126,14 +138,18 @@ extension Saga {
     /// `ClusterShrinkRequested`: the balancer stops sending to the leaving members first, then they are deleted
     /// (their servers leave the group gracefully as they stop).
     public enum ShrinkCluster: SagaProgram {
-        public enum Step: String, CaseIterable { case reconfigureBalancer, deleteMembers, awaitMembersGone, markShrunk }
+        public enum Step: String, CaseIterable, Sendable { case reconfigureBalancer, deleteMembers, awaitMembersGone, markShrunk }
 
-        public static let definition = Definition(name: "ShrinkCluster", steps: [
-            .init(Step.reconfigureBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
-            .init(Step.deleteMembers, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-            .init(Step.awaitMembersGone, timeout: .seconds(300), retry: .init(maxAttempts: 2)),
-            .init(Step.markShrunk, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.shrinkCluster
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .reconfigureBalancer: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
+            case .deleteMembers: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            case .awaitMembersGone: .init(timeout: .seconds(300), retry: .init(maxAttempts: 2))
+            case .markShrunk: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster to shrink")] }
@@ -159,12 +175,16 @@ extension Saga {
 
     /// `ClusterRestartRequested`: a rolling restart, one member at a time, each ACTIVE again before the next.
     public enum RestartCluster: SagaProgram {
-        public enum Step: String, CaseIterable { case restartMembers, markRestarted }
+        public enum Step: String, CaseIterable, Sendable { case restartMembers, markRestarted }
 
-        public static let definition = Definition(name: "RestartCluster", steps: [
-            .init(Step.restartMembers, timeout: .seconds(900), retry: .once),
-            .init(Step.markRestarted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.restartCluster
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .restartMembers: .init(timeout: .seconds(900), retry: .once)
+            case .markRestarted: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster to restart")] }
@@ -186,11 +206,15 @@ extension Saga {
 
     /// `ClusterBalancerChangeRequested`: the balancer reloads with the new algorithm (established connections stay).
     public enum ChangeBalancer: SagaProgram {
-        public enum Step: String, CaseIterable { case reconfigureBalancer }
+        public enum Step: String, CaseIterable, Sendable { case reconfigureBalancer }
 
-        public static let definition = Definition(name: "ChangeBalancer", steps: [
-            .init(Step.reconfigureBalancer, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
-        ])
+        public static let kind = Kind.changeBalancer
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .reconfigureBalancer: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster")] }
@@ -204,19 +228,4 @@ extension Saga {
             return [.recordCluster(.recordFailure(reason: reason), clusterId: cluster.id)]
         }
     }
-}
-
-extension Saga.Definition {
-    /// `CreateCluster`.
-    public static var createCluster: Saga.Definition { Saga.CreateCluster.definition }
-    /// `DeleteCluster`.
-    public static var deleteCluster: Saga.Definition { Saga.DeleteCluster.definition }
-    /// `GrowCluster`.
-    public static var growCluster: Saga.Definition { Saga.GrowCluster.definition }
-    /// `ShrinkCluster`.
-    public static var shrinkCluster: Saga.Definition { Saga.ShrinkCluster.definition }
-    /// `RestartCluster`.
-    public static var restartCluster: Saga.Definition { Saga.RestartCluster.definition }
-    /// `ChangeBalancer`.
-    public static var changeBalancer: Saga.Definition { Saga.ChangeBalancer.definition }
 }

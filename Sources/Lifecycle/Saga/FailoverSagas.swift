@@ -8,15 +8,19 @@ extension Saga {
     /// promote it, re-point the other replicas at it, then task NONE. The balancer's checks ask each member's
     /// role, so writes reach the new primary without a reconfiguration.
     public enum FailOver: SagaProgram {
-        public enum Step: String, CaseIterable { case fence, elect, promote, repoint, markCompleted }
+        public enum Step: String, CaseIterable, Sendable { case fence, elect, promote, repoint, markCompleted }
 
-        public static let definition = Definition(name: "FailOver", steps: [
-            .init(Step.fence, timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200))),
-            .init(Step.elect, timeout: .seconds(30), retry: .init(maxAttempts: 5, firstDelay: .milliseconds(500))),
-            .init(Step.promote, timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200))),
-            .init(Step.repoint, timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
-            .init(Step.markCompleted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.failOver
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .fence: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200)))
+            case .elect: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5, firstDelay: .milliseconds(500)))
+            case .promote: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200)))
+            case .repoint: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500)))
+            case .markCompleted: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster")] }
@@ -52,12 +56,16 @@ extension Saga {
     /// `ClusterRejoinRequested`: a fenced member whose guest answers again becomes a replica of the primary (a
     /// fresh base backup: what it wrote after the primary moved is discarded).
     public enum RejoinMember: SagaProgram {
-        public enum Step: String, CaseIterable { case rejoin, markRejoined }
+        public enum Step: String, CaseIterable, Sendable { case rejoin, markRejoined }
 
-        public static let definition = Definition(name: "RejoinMember", steps: [
-            .init(Step.rejoin, timeout: .seconds(300), retry: .init(maxAttempts: 3, firstDelay: .seconds(1))),
-            .init(Step.markRejoined, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.rejoinMember
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .rejoin: .init(timeout: .seconds(300), retry: .init(maxAttempts: 3, firstDelay: .seconds(1)))
+            case .markRejoined: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, case .clusterRejoinRequested(let member)? = facts.clusterTrigger else {
@@ -85,11 +93,15 @@ extension Saga {
     /// Asynchronous clusters, and weights changed while a failover runs, need nothing here (the election reads them,
     /// and a promotion orders the standbys).
     public enum ApplyWeights: SagaProgram {
-        public enum Step: String, CaseIterable { case orderStandbys }
+        public enum Step: String, CaseIterable, Sendable { case orderStandbys }
 
-        public static let definition = Definition(name: "ApplyWeights", steps: [
-            .init(Step.orderStandbys, timeout: .seconds(30), retry: .init(maxAttempts: 3), bestEffort: true),
-        ])
+        public static let kind = Kind.applyWeights
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .orderStandbys: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3), bestEffort: true)
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, cluster.phase == .active, cluster.synchronous, let primary = cluster.primaryId else { return [] }
@@ -98,13 +110,4 @@ extension Saga {
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] { [] }
     }
-}
-
-extension Saga.Definition {
-    /// `ApplyWeights`.
-    public static var applyWeights: Saga.Definition { Saga.ApplyWeights.definition }
-    /// `FailOver`.
-    public static var failOver: Saga.Definition { Saga.FailOver.definition }
-    /// `RejoinMember`.
-    public static var rejoinMember: Saga.Definition { Saga.RejoinMember.definition }
 }

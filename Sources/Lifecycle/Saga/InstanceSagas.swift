@@ -1,32 +1,22 @@
 import Foundation
 
-extension Saga.Step {
-    /// A step of a typed program.
-    init<Name: RawRepresentable<String>>(_ step: Name, timeout: Duration, retry: Saga.RetryPolicy, bestEffort: Bool = false) {
-        self.init(step.rawValue, timeout: timeout, retry: retry, compensation: nil, bestEffort: bestEffort)
-    }
-
-    /// A step of a typed program that a typed compensation undoes.
-    init<Name: RawRepresentable<String>, Undo: RawRepresentable<String>>(
-        _ step: Name, timeout: Duration, retry: Saga.RetryPolicy, compensation: Undo, bestEffort: Bool = false
-    ) {
-        self.init(step.rawValue, timeout: timeout, retry: retry, compensation: compensation.rawValue, bestEffort: bestEffort)
-    }
-}
-
 extension Saga {
     /// `InstanceCreateRequested` (and `BuildRetryRequested`): compute, guest registration, prepare, ACTIVE. A
     /// failure past the retries releases the server and shows the instance ERROR with the reason.
     public enum CreateInstance: SagaProgram {
-        public enum Step: String, CaseIterable { case allocateCompute, awaitGuestRegistration, prepareDatastore, markActive }
-        public enum Compensation: String, CaseIterable { case releaseCompute }
+        public enum Step: String, CaseIterable, Sendable { case allocateCompute, awaitGuestRegistration, prepareDatastore, markActive }
+        public enum Compensation: String, CaseIterable, Sendable { case releaseCompute }
 
-        public static let definition = Definition(name: "CreateInstance", steps: [
-            .init(Step.allocateCompute, timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: Compensation.releaseCompute),
-            .init(Step.awaitGuestRegistration, timeout: .seconds(120), retry: .once),
-            .init(Step.prepareDatastore, timeout: .seconds(180), retry: .init(maxAttempts: 3, firstDelay: .seconds(2))),
-            .init(Step.markActive, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.createInstance
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .allocateCompute: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: .releaseCompute)
+            case .awaitGuestRegistration: .init(timeout: .seconds(120), retry: .once)
+            case .prepareDatastore: .init(timeout: .seconds(180), retry: .init(maxAttempts: 3, firstDelay: .seconds(2)))
+            case .markActive: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -71,14 +61,18 @@ extension Saga {
     /// `DeleteRequested`: stop the datastore (best effort), release compute, drop a replica's slot on its source
     /// (best effort: the source may be gone), record the deletion.
     public enum DeleteInstance: SagaProgram {
-        public enum Step: String, CaseIterable { case stopDatastore, releaseCompute, dropReplicationSlot, markDeleted }
+        public enum Step: String, CaseIterable, Sendable { case stopDatastore, releaseCompute, dropReplicationSlot, markDeleted }
 
-        public static let definition = Definition(name: "DeleteInstance", steps: [
-            .init(Step.stopDatastore, timeout: .seconds(30), retry: .once, bestEffort: true),
-            .init(Step.releaseCompute, timeout: .seconds(60), retry: .init(maxAttempts: 5)),
-            .init(Step.dropReplicationSlot, timeout: .seconds(30), retry: .once, bestEffort: true),
-            .init(Step.markDeleted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.deleteInstance
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .stopDatastore: .init(timeout: .seconds(30), retry: .once, bestEffort: true)
+            case .releaseCompute: .init(timeout: .seconds(60), retry: .init(maxAttempts: 5))
+            case .dropReplicationSlot: .init(timeout: .seconds(30), retry: .once, bestEffort: true)
+            case .markDeleted: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let id = facts.instance.id
@@ -101,12 +95,16 @@ extension Saga {
 
     /// `RestartRequested`: restart the datastore, back to ACTIVE.
     public enum RestartInstance: SagaProgram {
-        public enum Step: String, CaseIterable { case restartDatastore, markRestarted }
+        public enum Step: String, CaseIterable, Sendable { case restartDatastore, markRestarted }
 
-        public static let definition = Definition(name: "RestartInstance", steps: [
-            .init(Step.restartDatastore, timeout: .seconds(120), retry: .init(maxAttempts: 2)),
-            .init(Step.markRestarted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.restartInstance
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .restartDatastore: .init(timeout: .seconds(120), retry: .init(maxAttempts: 2))
+            case .markRestarted: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -123,12 +121,16 @@ extension Saga {
 
     /// `FlavorResizeRequested`: restart with the new flavor's memory settings.
     public enum ResizeFlavor: SagaProgram {
-        public enum Step: String, CaseIterable { case applyFlavor, markFlavorResized }
+        public enum Step: String, CaseIterable, Sendable { case applyFlavor, markFlavorResized }
 
-        public static let definition = Definition(name: "ResizeFlavor", steps: [
-            .init(Step.applyFlavor, timeout: .seconds(120), retry: .init(maxAttempts: 2)),
-            .init(Step.markFlavorResized, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.resizeFlavor
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .applyFlavor: .init(timeout: .seconds(120), retry: .init(maxAttempts: 2))
+            case .markFlavorResized: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -145,12 +147,16 @@ extension Saga {
 
     /// `VolumeResizeRequested`: the guest enforces the new size on the data directory.
     public enum ResizeVolume: SagaProgram {
-        public enum Step: String, CaseIterable { case resizeVolume, markVolumeResized }
+        public enum Step: String, CaseIterable, Sendable { case resizeVolume, markVolumeResized }
 
-        public static let definition = Definition(name: "ResizeVolume", steps: [
-            .init(Step.resizeVolume, timeout: .seconds(60), retry: .init(maxAttempts: 2)),
-            .init(Step.markVolumeResized, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.resizeVolume
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .resizeVolume: .init(timeout: .seconds(60), retry: .init(maxAttempts: 2))
+            case .markVolumeResized: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -170,12 +176,16 @@ extension Saga {
     /// change is the caller's error). The API waits for the outcome, so the step is retried only briefly. A
     /// change to an instance being deleted ends at once: its guest is going away.
     public enum ChangeGuest: SagaProgram {
-        public enum Step: String, CaseIterable { case applyOnGuest, recordApplied }
+        public enum Step: String, CaseIterable, Sendable { case applyOnGuest, recordApplied }
 
-        public static let definition = Definition(name: "ChangeGuest", steps: [
-            .init(Step.applyOnGuest, timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
-            .init(Step.recordApplied, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.changeGuest
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .applyOnGuest: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500)))
+            case .recordApplied: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -211,11 +221,15 @@ extension Saga {
     /// reloads, and reports which wait for a restart; that outcome is recorded in the same step (the API waits).
     /// A refusal is `ConfigurationApplyFailed`: the guest kept its values.
     public enum ConfigureInstance: SagaProgram {
-        public enum Step: String, CaseIterable { case applyConfiguration }
+        public enum Step: String, CaseIterable, Sendable { case applyConfiguration }
 
-        public static let definition = Definition(name: "ConfigureInstance", steps: [
-            .init(Step.applyConfiguration, timeout: .seconds(40), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500))),
-        ])
+        public static let kind = Kind.configureInstance
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .applyConfiguration: .init(timeout: .seconds(40), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500)))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -232,21 +246,4 @@ extension Saga {
             pendingRestart.isEmpty ? .recordConfigurationApplied : .recordConfigurationRestartPending(parameters: pendingRestart)
         }
     }
-}
-
-extension Saga.Definition {
-    /// `CreateInstance`.
-    public static var createInstance: Saga.Definition { Saga.CreateInstance.definition }
-    /// `DeleteInstance`.
-    public static var deleteInstance: Saga.Definition { Saga.DeleteInstance.definition }
-    /// `RestartInstance`.
-    public static var restartInstance: Saga.Definition { Saga.RestartInstance.definition }
-    /// `ResizeFlavor`.
-    public static var resizeFlavor: Saga.Definition { Saga.ResizeFlavor.definition }
-    /// `ResizeVolume`.
-    public static var resizeVolume: Saga.Definition { Saga.ResizeVolume.definition }
-    /// `ChangeGuest`.
-    public static var changeGuest: Saga.Definition { Saga.ChangeGuest.definition }
-    /// `ConfigureInstance`.
-    public static var configureInstance: Saga.Definition { Saga.ConfigureInstance.definition }
 }

@@ -6,13 +6,17 @@ extension Saga {
     /// takes writes as a standalone instance (`pg_ctl promote`, no slots to serve), its slot on the source is
     /// dropped (best effort: the source may be gone), then `ReplicaDetached`.
     public enum DetachReplica: SagaProgram {
-        public enum Step: String, CaseIterable { case promote, dropReplicationSlot, markDetached }
+        public enum Step: String, CaseIterable, Sendable { case promote, dropReplicationSlot, markDetached }
 
-        public static let definition = Definition(name: "DetachReplica", steps: [
-            .init(Step.promote, timeout: .seconds(60), retry: .init(maxAttempts: 3)),
-            .init(Step.dropReplicationSlot, timeout: .seconds(30), retry: .once, bestEffort: true),
-            .init(Step.markDetached, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.detachReplica
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .promote: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3))
+            case .dropReplicationSlot: .init(timeout: .seconds(30), retry: .once, bestEffort: true)
+            case .markDetached: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -38,14 +42,18 @@ extension Saga {
     /// gracefully (its replicas receive everything first, so nothing is lost), this replica is promoted and the
     /// other replicas follow it, the old source comes back as its replica (a fresh base backup).
     public enum PromoteToReplicaSource: SagaProgram {
-        public enum Step: String, CaseIterable { case stopSource, takeOver, rejoinSource, markPromoted }
+        public enum Step: String, CaseIterable, Sendable { case stopSource, takeOver, rejoinSource, markPromoted }
 
-        public static let definition = Definition(name: "PromoteToReplicaSource", steps: [
-            .init(Step.stopSource, timeout: .seconds(60), retry: .init(maxAttempts: 3)),
-            .init(Step.takeOver, timeout: .seconds(120), retry: .init(maxAttempts: 3)),
-            .init(Step.rejoinSource, timeout: .seconds(300), retry: .init(maxAttempts: 3)),
-            .init(Step.markPromoted, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.promoteToReplicaSource
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .stopSource: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3))
+            case .takeOver: .init(timeout: .seconds(120), retry: .init(maxAttempts: 3))
+            case .rejoinSource: .init(timeout: .seconds(300), retry: .init(maxAttempts: 3))
+            case .markPromoted: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -71,13 +79,17 @@ extension Saga {
     /// is fenced (stopped by its guest, or powered off), this replica is promoted and the other replicas follow
     /// it. The old source stays fenced; delete it, or detach it from nothing.
     public enum EjectReplicaSource: SagaProgram {
-        public enum Step: String, CaseIterable { case fenceSource, takeOver, markEjected }
+        public enum Step: String, CaseIterable, Sendable { case fenceSource, takeOver, markEjected }
 
-        public static let definition = Definition(name: "EjectReplicaSource", steps: [
-            .init(Step.fenceSource, timeout: .seconds(30), retry: .init(maxAttempts: 3)),
-            .init(Step.takeOver, timeout: .seconds(120), retry: .init(maxAttempts: 3)),
-            .init(Step.markEjected, timeout: .seconds(30), retry: .init(maxAttempts: 5)),
-        ])
+        public static let kind = Kind.ejectReplicaSource
+
+        public static func policy(of step: Step) -> StepPolicy<Compensation> {
+            switch step {
+            case .fenceSource: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
+            case .takeOver: .init(timeout: .seconds(120), retry: .init(maxAttempts: 3))
+            case .markEjected: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
+            }
+        }
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
@@ -95,13 +107,4 @@ extension Saga {
             facts.instance.phase == .ejecting ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
     }
-}
-
-extension Saga.Definition {
-    /// `PromoteToReplicaSource`.
-    public static var promoteToReplicaSource: Saga.Definition { Saga.PromoteToReplicaSource.definition }
-    /// `EjectReplicaSource`.
-    public static var ejectReplicaSource: Saga.Definition { Saga.EjectReplicaSource.definition }
-    /// `DetachReplica`.
-    public static var detachReplica: Saga.Definition { Saga.DetachReplica.definition }
 }

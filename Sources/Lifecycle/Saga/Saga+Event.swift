@@ -27,7 +27,7 @@ extension Saga {
 
     /// How a saga began.
     public struct Start: Codable, Sendable, Equatable {
-        /// The definition's name, e.g. `CreateInstance`.
+        /// The kind's name (`Saga.Kind`), e.g. `CreateInstance`.
         public var saga: String
         /// The instance it works on ("" when its subject is a cluster).
         public var instanceId: String

@@ -26,13 +26,13 @@ extension Saga {
     }
 
     /// What the runner does now: the saga machine's `Next` with the typed actions of that step.
-    public enum Decision: Sendable, Equatable {
+    public enum Decision<Program: SagaProgram>: Sendable, Equatable {
         /// Record the attempt, perform `actions` in order, record the outcome.
-        case run(step: String, attempt: Int, actions: [Action])
+        case run(step: Program.Step, attempt: Int, actions: [Action])
         /// Nothing before `until` (a retry's backoff).
         case wait(until: Date)
         /// Record the attempt, perform the compensation's `actions`, record the outcome.
-        case compensate(step: String, compensation: String, attempt: Int, actions: [Action])
+        case compensate(step: Program.Step, compensation: Program.Compensation, attempt: Int, actions: [Action])
         /// Record completion.
         case complete
         /// Perform `actions` (the failure shown on the subject), then record the saga's failure.
@@ -41,38 +41,34 @@ extension Saga {
         case finished
     }
 
-    /// The decision for a saga in `state` following `definition`, given the `facts` of its subject.
-    public static func decide(_ state: State, definition: Definition, facts: Facts, at now: Date) -> Decision {
-        guard let program = program(named: definition.name) else {
-            return state.isFinished ? .finished : .fail(reason: "no saga is called \(definition.name)", actions: [])
-        }
-        switch next(state, definition: definition, at: now) {
-        case .finished: return .finished
-        case .wait(let until): return .wait(until: until)
-        case .complete: return .complete
+    /// The decision for a saga of `program` in `state`, given the `facts` of its subject.
+    public static func decide<Program: SagaProgram>(_ state: State, of program: Program.Type, facts: Facts, at now: Date) -> Decision<Program> {
+        switch next(state, of: program, at: now) {
+        case .finished: .finished
+        case .wait(let until): .wait(until: until)
+        case .complete: .complete
         case .run(let step, let attempt):
-            return .run(step: step, attempt: attempt, actions: program.actions(forStep: step, facts))
+            .run(step: step, attempt: attempt, actions: program.actions(for: step, facts))
         case .compensate(let step, let compensation, let attempt):
-            return .compensate(step: step, compensation: compensation, attempt: attempt,
-                               actions: program.actions(forCompensation: compensation, facts))
+            .compensate(step: step, compensation: compensation, attempt: attempt, actions: program.actions(for: compensation, facts))
         case .fail(let reason):
-            return .fail(reason: reason, actions: program.failure(reason: reason, facts))
+            .fail(reason: reason, actions: program.failure(reason: reason, facts))
         }
     }
-
-    /// The program of the saga kind called `name` (nil: none of `Kind`).
-    static func program(named name: String) -> (any SagaProgram.Type)? { Kind(rawValue: name)?.program }
 }
 
-/// One kind of saga as a pure program: its steps as an enum (raw values are the names its events record), its
-/// table of timeouts and retries, and the typed actions each step, compensation and failure asks for.
-public protocol SagaProgram {
-    /// The steps, in order.
-    associatedtype Step: RawRepresentable<String>, CaseIterable
+/// One kind of saga as a pure program: its steps as an enum, in the order they run (raw values are the names its
+/// events record), each step's policy (timeout, retries, compensation) by an exhaustive switch, and the typed
+/// actions each step, compensation and failure asks for. A step without a policy or actions does not compile.
+public protocol SagaProgram: Sendable {
+    /// The steps, in the order they run.
+    associatedtype Step: RawRepresentable<String>, CaseIterable, Hashable, Sendable
     /// What undoes a step (raw values are the names its events record); none by default.
-    associatedtype Compensation: RawRepresentable<String> = Saga.NoCompensation
-    /// The steps' timeouts, retries and compensations.
-    static var definition: Saga.Definition { get }
+    associatedtype Compensation: RawRepresentable<String>, Hashable, Sendable = Saga.NoCompensation
+    /// The registry's entry for this program.
+    static var kind: Saga.Kind { get }
+    /// How `step` runs.
+    static func policy(of step: Step) -> Saga.StepPolicy<Compensation>
     /// What `step` asks for, given the facts.
     static func actions(for step: Step, _ facts: Saga.Facts) -> [Saga.Action]
     /// What `compensation` asks for, given the facts.
@@ -81,30 +77,17 @@ public protocol SagaProgram {
     static func failure(reason: String, _ facts: Saga.Facts) -> [Saga.Action]
 }
 
-extension SagaProgram {
-    /// The compensation recorded as `name`, typed; a name this program does not have fails it for good.
-    static func actions(forCompensation name: String, _ facts: Saga.Facts) -> [Saga.Action] {
-        guard let compensation = Compensation(rawValue: name) else {
-            return [.failPermanently(reason: "\(definition.name) has no compensation \(name)")]
-        }
-        return actions(for: compensation, facts)
-    }
-
-    /// The step recorded as `name`, typed; a name this program does not have fails the step for good.
-    static func actions(forStep name: String, _ facts: Saga.Facts) -> [Saga.Action] {
-        guard let step = Step(rawValue: name) else { return [.failPermanently(reason: "\(definition.name) has no step \(name)")] }
-        return actions(for: step, facts)
-    }
-}
-
 extension SagaProgram where Compensation == Saga.NoCompensation {
     public static func actions(for compensation: Compensation, _ facts: Saga.Facts) -> [Saga.Action] { [] }
 }
 
 extension Saga {
     /// The compensations of a program that has none: no value exists.
-    public struct NoCompensation: RawRepresentable, Sendable {
+    public struct NoCompensation: RawRepresentable, Hashable, Sendable {
         public init?(rawValue: String) { nil }
         public var rawValue: String { "" }
     }
+
+    /// A step policy of a program without compensations.
+    public typealias Policy = StepPolicy<NoCompensation>
 }

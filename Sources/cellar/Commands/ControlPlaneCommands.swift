@@ -35,7 +35,7 @@ struct TaskManagerCommand: AsyncParsableCommand {
             let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
             let store = PostgresEventStore(client: client, logger: logger)
             let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
-            let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
+            let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
             defer { publisher.shutdown() }
             let taskManager = TaskManager(
                 client: client, store: store, charts: charts, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),

@@ -42,7 +42,7 @@ struct APIServer {
         let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
         let store = PostgresEventStore(client: client, logger: logger)
         let charts = try StatechartLibrary.load(directory: root.appendingPathComponent("statecharts"))
-        let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Definition.triggerRoutingKeys))
+        let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
         defer { publisher.shutdown() }
         let changes = ReadModelChanges()
         let migrations = MigrationGate(runner: MigrationRunner(

@@ -1,5 +1,5 @@
 /// The one registry of saga kinds: each kind's program and the events that start it. Every list the task manager
-/// and the bus need (definitions, triggers, routing keys) is read from it; a new kind is one case here.
+/// and the bus need (programs, triggers, routing keys) is read from it; a new kind is one case here.
 extension Saga {
     public enum Kind: String, CaseIterable, Sendable {
         case createInstance = "CreateInstance", deleteInstance = "DeleteInstance", restartInstance = "RestartInstance"
@@ -65,34 +65,12 @@ extension Saga {
             }
         }
 
-        /// The steps' table.
-        public var definition: Definition { program.definition }
-    }
-}
+        /// The product's trigger table: which event type starts which kind.
+        public static let triggerTable: [(eventType: String, kind: Kind)] = allCases.flatMap { kind in kind.triggers.map { ($0, kind) } }
 
-extension Saga.Definition {
-    /// Every saga definition the product runs.
-    public static let all: [Saga.Definition] = Saga.Kind.allCases.filter { !$0.triggers.isEmpty }.map(\.definition)
-
-    /// The events that start a saga, and which.
-    public static let triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Kind.allCases.flatMap { kind in
-        kind.triggers.map { (eventType: $0, saga: kind.definition) }
-    }
-
-    /// The routing keys of the trigger events on the events exchange (`<stream category>.<event type>`).
-    public static var triggerRoutingKeys: [String] {
-        triggers.map { (Cluster.Event.eventTypes.contains($0.eventType) ? "cluster." : "instance.") + $0.eventType }
-    }
-
-    /// The saga an event starts, if any, among `triggers` (the product's unless given: a benchmark adds its own).
-    public static func triggered(by eventType: String,
-                                 among triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Definition.triggers) -> Saga.Definition? {
-        triggers.first { $0.eventType == eventType }?.saga
-    }
-
-    /// The definition called `name`, among those `triggers` start (every saga has a trigger).
-    public static func named(_ name: String,
-                             among triggers: [(eventType: String, saga: Saga.Definition)] = Saga.Definition.triggers) -> Saga.Definition? {
-        triggers.first { $0.saga.name == name }?.saga
+        /// The routing keys of the trigger events on the events exchange (`<stream category>.<event type>`).
+        public static var triggerRoutingKeys: [String] {
+            triggerTable.map { (Cluster.Event.eventTypes.contains($0.eventType) ? "cluster." : "instance.") + $0.eventType }
+        }
     }
 }
