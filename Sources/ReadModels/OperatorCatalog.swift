@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import Lifecycle
 import Logging
 import PostgresNIO
 
@@ -197,16 +198,17 @@ public struct OperatorCatalog: Sendable {
             """, logger: logger)
     }
 
-    /// What `cellar up` seeds where the catalog lacks it: PostgreSQL 15, MariaDB 10.11 (the default datastore when
-    /// it is seeded and none is chosen, as Trove deployments default to the MySQL family) and a few flavors.
+    /// What `cellar up` seeds where the catalog lacks it: each datastore of `Datastores.all` at its seeded
+    /// version (PostgreSQL 15 into an empty catalog only, so an operator who removed it keeps it removed; MariaDB
+    /// 10.11 wherever it is missing, and the default when it is seeded and none is chosen, as Trove deployments
+    /// default to the MySQL family) and a few flavors.
     public func seedDefaults() async throws {
         let known = try await loadDatastores()
-        if known.isEmpty {
-            try await upsertVersion(datastore: "postgresql", name: "15", version: "15", manager: "postgresql")
-        }
-        if !known.contains(where: { $0.name == "mariadb" }) {
-            try await upsertVersion(datastore: "mariadb", name: "10.11", version: "10.11", manager: "mariadb")
-            if !known.contains(where: \.isDefault) { try await setDefault(datastore: "mariadb") }
+        for (index, descriptor) in Datastores.all.enumerated() {
+            let name = descriptor.manager
+            guard index == 0 ? known.isEmpty : !known.contains(where: { $0.name == name }) else { continue }
+            try await upsertVersion(datastore: name, name: descriptor.seededVersion, version: descriptor.seededVersion, manager: name)
+            if Self.defaultDatastore == name, !known.contains(where: \.isDefault) { try await setDefault(datastore: name) }
         }
         if try await flavors().isEmpty {
             for flavor in [
@@ -217,6 +219,9 @@ public struct OperatorCatalog: Sendable {
             ] { try await upsertFlavor(flavor) }
         }
     }
+
+    /// The datastore `cellar up` makes the default when it seeds it and none is chosen.
+    static let defaultDatastore = MariaDBDescriptor().manager
 
     /// A UUID-shaped id derived from a name, so re-seeding gives the same ids on every server.
     static func stableID(_ name: String) -> String {

@@ -21,6 +21,8 @@ public protocol DatastoreDescriptor: CharacterSetRules {
     func problem(withNetwork network: String, field: String) -> String?
     /// How its clusters work; nil: it has none.
     var clusterStrategy: ClusterStrategy? { get }
+    /// The version `cellar up` seeds into the catalog (the one the guest's prepared server runs).
+    var seededVersion: String { get }
 }
 
 /// How a datastore's clusters work.
@@ -69,7 +71,8 @@ extension DatastoreDescriptor {
 
 /// The datastores Cellar knows.
 public enum Datastores {
-    /// Every descriptor.
+    /// Every descriptor, in the order `cellar up` seeds them (the first is seeded into an empty catalog, the
+    /// others wherever they are missing). A new datastore is one entry here and one in the guest's managers.
     public static let all: [any DatastoreDescriptor] = [PostgreSQLDescriptor(), MariaDBDescriptor()]
 
     /// The descriptor of a datastore version's `manager`.

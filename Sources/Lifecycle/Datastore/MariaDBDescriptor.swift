@@ -5,6 +5,7 @@ public struct MariaDBDescriptor: DatastoreDescriptor {
     public let manager = "mariadb"
     public let displayName = "MariaDB"
     public let standardPort = 3306
+    public let seededVersion = "10.11"
     public let reservedDatabaseNames: Set<String> = ["mysql", "information_schema", "performance_schema", "sys"]
     public let reservedUserNames: Set<String> = ["root", "mariadb.sys", "mysql", "os_admin", "cellar"]
     public let usersHaveHosts = true

@@ -5,6 +5,7 @@ public struct PostgreSQLDescriptor: DatastoreDescriptor {
     public let manager = "postgresql"
     public let displayName = "PostgreSQL"
     public let standardPort = 5432
+    public let seededVersion = "15"
     public let reservedDatabaseNames: Set<String> = ["postgres", "template0", "template1"]
     public let reservedUserNames: Set<String> = ["postgres", "root", "os_admin", "os_replicator", "cellar"]
     public let usersHaveHosts = false
