@@ -4,8 +4,8 @@ import GuestProtocol
 import Lifecycle
 import ReadModels
 
-/// The failover saga's two actions that are more than a call: fencing the lost primary and electing its
-/// successor from the members' live reports.
+/// The failover's two actions that are more than a call: fencing a lost primary (its guest, else the power) and
+/// electing its successor from the members' live reports.
 struct FailoverActions: Sendable {
     let context: SagaContext
 
@@ -24,21 +24,6 @@ struct FailoverActions: Sendable {
         }
         services.logger.warning("fenced", metadata: ["instance": "\(instanceID)", "how": "\(how)"])
         if let clusterID { try await context.record(.recordFenced(memberId: instanceID, how: how), onCluster: clusterID) }
-    }
-
-    /// Trove replication: `newSourceID` is promoted with a slot for the old source and each other replica, the
-    /// other replicas follow it, and each records its new source.
-    func takeOverReplicas(of sourceID: String, by newSourceID: String, sourceFollows: Bool) async throws {
-        let siblings = try await InstanceReadModel(client: services.client, logger: services.logger).replicas(of: sourceID)
-            .filter { $0 != newSourceID }
-        let followers = (sourceFollows ? [sourceID] : []) + siblings
-        let newSource = GuestCalls(context: context, instanceID: newSourceID)
-        try await newSource.perform(.promote(replicaIds: followers))
-        if !followers.isEmpty { try await newSource.perform(.serveReplicas(replicaIds: followers)) }
-        for sibling in siblings {
-            try await GuestCalls(context: context, instanceID: sibling).perform(.follow(primaryId: newSourceID))
-            try await context.record(.recordReplicationSource(sourceId: newSourceID), on: sibling)
-        }
     }
 
     /// Asks every other member for its replication state (two seconds each, all at once), decides with

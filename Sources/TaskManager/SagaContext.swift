@@ -78,8 +78,12 @@ struct SagaContext: Sendable {
         let spec = events.lazy.compactMap { event -> Instance.Spec? in
             if case .instanceCreateRequested(let spec) = event { spec } else { nil }
         }.first
+        let siblings = if let source = instance.replicaOf {
+            try await InstanceReadModel(client: services.client, logger: services.logger).replicas(of: source)
+        } else { [String]() }
         return Saga.Facts(instance: instance, createSpec: spec,
-                          trigger: trigger.flatMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) })
+                          trigger: trigger.flatMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) },
+                          siblingReplicaIds: siblings)
     }
 
     /// The cluster as the log says now.

@@ -73,8 +73,6 @@ struct SagaInterpreter: Sendable {
             try await FailoverActions(context: context).fence(instanceID, clusterID: clusterID)
         case .electPrimary(let clusterID):
             try await FailoverActions(context: context).elect(clusterID)
-        case .takeOverReplicas(let sourceID, let newSourceID, let sourceFollows):
-            try await FailoverActions(context: context).takeOverReplicas(of: sourceID, by: newSourceID, sourceFollows: sourceFollows)
         case .cancel(let reason):
             throw SagaCancellation(reason)
         case .failPermanently(let reason):

@@ -62,7 +62,7 @@ extension Saga {
             guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
             switch step {
             case .stopSource: return [.callGuest(instanceId: source, .stopForSwitchover)]
-            case .takeOver: return [.takeOverReplicas(sourceId: source, newSourceId: instance.id, sourceFollows: true)]
+            case .takeOver: return takeOverReplicas(of: source, by: instance.id, sourceFollows: true, siblings: facts.siblingReplicaIds)
             case .rejoinSource:
                 return [.callGuest(instanceId: source, .rejoin(primaryId: instance.id)),
                         .record(.recordReplicationSource(sourceId: instance.id), instanceId: source)]
@@ -98,7 +98,7 @@ extension Saga {
             guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
             switch step {
             case .fenceSource: return [.fence(instanceId: source, clusterId: nil)]
-            case .takeOver: return [.takeOverReplicas(sourceId: source, newSourceId: instance.id, sourceFollows: false)]
+            case .takeOver: return takeOverReplicas(of: source, by: instance.id, sourceFollows: false, siblings: facts.siblingReplicaIds)
             case .markEjected: return [.record(.recordSourceEjected, instanceId: instance.id)]
             }
         }
@@ -106,5 +106,22 @@ extension Saga {
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
             facts.instance.phase == .ejecting ? [.record(.recordFailure(reason: reason), instanceId: facts.instance.id)] : []
         }
+    }
+}
+
+extension Saga {
+    /// Trove replication: `newSource` (a replica of `source`) becomes the source of `source`'s other replicas
+    /// (`siblings`): it is promoted with a slot for each of them (and for `source` when it is to follow), they
+    /// follow it, and each records `ReplicationSourceChanged`. A repeat after a crash finds the siblings that
+    /// moved already no longer among the source's replicas, and the guest calls are idempotent.
+    static func takeOverReplicas(of source: String, by newSource: String, sourceFollows: Bool, siblings: [String]) -> [Action] {
+        let siblings = siblings.filter { $0 != newSource && $0 != source }
+        let followers = (sourceFollows ? [source] : []) + siblings
+        return [.callGuest(instanceId: newSource, .promote(replicaIds: followers))]
+            + (followers.isEmpty ? [] : [.callGuest(instanceId: newSource, .serveReplicas(replicaIds: followers))])
+            + siblings.flatMap { sibling -> [Action] in
+                [.callGuest(instanceId: sibling, .follow(primaryId: newSource)),
+                 .record(.recordReplicationSource(sourceId: newSource), instanceId: sibling)]
+            }
     }
 }

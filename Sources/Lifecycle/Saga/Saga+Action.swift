@@ -43,10 +43,6 @@ extension Saga {
         /// Make sure the instance can no longer take writes: its guest stops the server and keeps it stopped, or,
         /// when the guest does not answer, its server is powered off; records `ClusterMemberFenced` for a member.
         case fence(instanceId: String, clusterId: String?)
-        /// Trove replication: `newSourceId` (a replica of `sourceId`) becomes the source of `sourceId`'s other
-        /// replicas: it is promoted with a slot for each of them (and for `sourceId` when it is to follow), they
-        /// follow it, and each records `ReplicationSourceChanged`.
-        case takeOverReplicas(sourceId: String, newSourceId: String, sourceFollows: Bool)
         /// Ask every member of the active-passive cluster for its replication state, choose whom to promote
         /// (`Failover.choose` with the cluster's policy) and record `ClusterPrimaryElected`; nobody: the step fails
         /// with every refusal.

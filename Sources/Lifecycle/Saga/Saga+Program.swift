@@ -13,15 +13,18 @@ extension Saga {
         public var cluster: Cluster.State?
         /// The event that started the saga, when it is a cluster event.
         public var clusterTrigger: Cluster.Event?
+        /// For a replica: the other replicas of its source, as the read models say now.
+        public var siblingReplicaIds: [String]
 
         /// Creates facts.
         public init(instance: Instance.State, createSpec: Instance.Spec? = nil, trigger: Instance.Event? = nil,
-                    cluster: Cluster.State? = nil, clusterTrigger: Cluster.Event? = nil) {
+                    cluster: Cluster.State? = nil, clusterTrigger: Cluster.Event? = nil, siblingReplicaIds: [String] = []) {
             self.instance = instance
             self.createSpec = createSpec
             self.trigger = trigger
             self.cluster = cluster
             self.clusterTrigger = clusterTrigger
+            self.siblingReplicaIds = siblingReplicaIds
         }
     }
 
