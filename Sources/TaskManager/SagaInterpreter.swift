@@ -135,8 +135,9 @@ struct SagaInterpreter: Sendable {
                                  onCluster: clusterID)
     }
 
-    /// Leases the address, makes the guest's queue and broker user, starts the server, and records it; an
-    /// instance that refuses the record (deleted while the server was starting) gets nothing left behind.
+    /// Leases the address, makes the guest's queue and broker user, starts the server, and records it. An
+    /// instance that refuses the record (deleted while the server was starting) fails the attempt: the saga's
+    /// next decision (or its compensation) releases the server.
     private func allocate(_ instanceID: String, datastore: Datastore) async throws {
         let rules = try descriptor(of: datastore)
         let address = try await services.addresses.lease(for: instanceID, port: rules.standardPort)
@@ -147,11 +148,6 @@ struct SagaInterpreter: Sendable {
             instanceID: instanceID, address: address, port: rules.standardPort,
             datastore: rules.manager, datastoreVersion: datastore.version, isolationGroup: clusterID))
         guard try await context.instance(instanceID).serverId == nil else { return }  // recorded by an earlier attempt
-        do {
-            try await context.record(.recordComputeAllocated(serverId: server.serverID, address: server.address), on: instanceID)
-        } catch let rejection as Rejection {
-            try await context.releaseServer(instanceID)
-            throw SagaCancellation("the server was not recorded: \(rejection)")
-        }
+        try await context.record(.recordComputeAllocated(serverId: server.serverID, address: server.address), on: instanceID)
     }
 }

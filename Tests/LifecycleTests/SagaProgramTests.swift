@@ -63,6 +63,15 @@ struct SagaProgramTests {
             Issue.record("a build of an instance being deleted is not cancelled")
             return
         }
+        #expect(!actions.contains(.releaseCompute(instanceId: "inst-1")), "a recorded server is the delete saga's to release")
+        // Deleted before any server was recorded: whatever an attempt started is released, then the build stops.
+        let goneBeforeServer = decide(create, facts(Self.created + [.deleteRequested]))
+        guard case .run(.allocateCompute, 1, let early) = goneBeforeServer else {
+            Issue.record("\(goneBeforeServer)")
+            return
+        }
+        #expect(early.first == .releaseCompute(instanceId: "inst-1"))
+        if case .cancel? = early.last {} else { Issue.record("not cancelled: \(early)") }
         var failed = Self.saga(create, done: [.allocateCompute])
         failed = Saga.evolve(failed, .stepStarted(.init(step: "awaitGuestRegistration", attempt: 1)))
         failed = Saga.evolve(failed, .stepFailed(.init(step: "awaitGuestRegistration", attempt: 1, reason: "no heartbeat", retryAt: nil)))

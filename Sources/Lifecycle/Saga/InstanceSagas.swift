@@ -20,7 +20,11 @@ extension Saga {
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
-            if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
+            if let reason = unwanted(instance) {
+                // Deleted before a server was recorded: an earlier attempt may have started one that nothing else
+                // knows of, so the build releases it (nothing to release is fine) before it stops.
+                return (instance.serverId == nil ? [.releaseCompute(instanceId: instance.id)] : []) + [.cancel(reason: reason)]
+            }
             switch step {
             case .allocateCompute:
                 guard let datastore = instance.datastore else { return [.failPermanently(reason: "instance \(instance.id) names no datastore")] }

@@ -5,8 +5,9 @@ extension Saga {
     /// one (one exhaustive `switch`), the saga decides which, in order. Everything that touches a server, the
     /// bus or the log is one of these.
     public enum Action: Sendable, Equatable {
-        /// Lease the instance an address, start its server and guest agent, and record `ComputeAllocated`
-        /// (the server is released again when the instance refuses the record, e.g. it is being deleted).
+        /// Lease the instance an address, start its server and guest agent, and record `ComputeAllocated`. When
+        /// the instance refuses the record (deleted meanwhile) the attempt fails, and the program's next decision
+        /// releases the server.
         case allocateCompute(instanceId: String, datastore: Datastore)
         /// Remove the instance's server, data, address, guest queue and broker user (idempotent).
         case releaseCompute(instanceId: String)
