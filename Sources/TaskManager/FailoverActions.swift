@@ -13,7 +13,7 @@ struct FailoverActions: Sendable {
 
     /// The lost primary can no longer take writes: its guest stops the server and keeps it stopped (and its
     /// balancer check says so); a guest that does not answer within two seconds has its server powered off.
-    func fence(_ instanceID: String, clusterID: String?) async throws {
+    func fence(_ instanceID: String) async throws -> String {
         let how: String
         do {
             _ = try await context.callGuest(instanceID, GuestMethod.fence.rawValue, [String: String](), limit: .seconds(2))
@@ -23,7 +23,7 @@ struct FailoverActions: Sendable {
             how = "powered off (its guest did not answer: \(error))"
         }
         services.logger.warning("fenced", metadata: ["instance": "\(instanceID)", "how": "\(how)"])
-        if let clusterID { try await context.record(.recordFenced(memberId: instanceID, how: how), onCluster: clusterID) }
+        return how
     }
 
     /// Asks every other member for its replication state (two seconds each, all at once), decides with

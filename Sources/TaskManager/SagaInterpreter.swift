@@ -24,10 +24,13 @@ struct SagaInterpreter: Sendable {
 
     var services: TaskManagerServices { context.services }
 
-    func perform(_ action: Saga.Action) async throws {
+    /// Performs `action`; what it produced for the saga's later decisions, if anything.
+    func perform(_ action: Saga.Action) async throws -> Saga.StepResult? {
+        var result: Saga.StepResult?
         switch action {
         case .allocateCompute(let instanceID, let datastore):
-            try await allocate(instanceID, datastore: datastore)
+            let server = try await allocate(instanceID, datastore: datastore)
+            result = .server(serverId: server.serverID, address: server.address)
         case .releaseCompute(let instanceID):
             try await context.releaseServer(instanceID)
         case .callGuest(let instanceID, let call):
@@ -49,14 +52,14 @@ struct SagaInterpreter: Sendable {
             let port = try descriptor(of: datastore).standardPort
             for instanceID in instanceIDs { _ = try await services.addresses.lease(for: instanceID, port: port) }
         case .createInstance(let request):
-            guard try await context.instance(request.id).version == 0 else { return }  // created by an earlier attempt
+            guard try await context.instance(request.id).version == 0 else { return nil }  // created by an earlier attempt
             try await context.record(.create(request), on: request.id)
         case .deleteInstance(let instanceID):
             let instance = try await context.instance(instanceID)
-            guard instance.version > 0, Saga.unwanted(instance) == nil else { return }
+            guard instance.version > 0, Saga.unwanted(instance) == nil else { return nil }
             try await context.record(.delete, on: instanceID)
         case .restartInstance(let instanceID):
-            guard try await context.instance(instanceID).phase != .rebooting else { return }
+            guard try await context.instance(instanceID).phase != .rebooting else { return nil }
             try await context.record(.restart, on: instanceID)
         case .awaitInstances(let instanceIDs, let condition, let clusterID):
             try await awaitInstances(instanceIDs, condition, clusterID: clusterID)
@@ -69,8 +72,8 @@ struct SagaInterpreter: Sendable {
             try await services.addresses.release(for: "cluster-\(clusterID)")
         case .releaseAddresses(let instanceIDs):
             for instanceID in instanceIDs { try await services.addresses.release(for: instanceID) }
-        case .fence(let instanceID, let clusterID):
-            try await FailoverActions(context: context).fence(instanceID, clusterID: clusterID)
+        case .fence(let instanceID):
+            result = .fenced(how: try await FailoverActions(context: context).fence(instanceID))
         case .electPrimary(let clusterID):
             try await FailoverActions(context: context).elect(clusterID)
         case .cancel(let reason):
@@ -78,6 +81,7 @@ struct SagaInterpreter: Sendable {
         case .failPermanently(let reason):
             throw PermanentFailure(reason)
         }
+        return result
     }
 
     private func descriptor(of datastore: Datastore) throws -> any DatastoreDescriptor {
@@ -135,10 +139,9 @@ struct SagaInterpreter: Sendable {
                                  onCluster: clusterID)
     }
 
-    /// Leases the address, makes the guest's queue and broker user, starts the server, and records it. An
-    /// instance that refuses the record (deleted while the server was starting) fails the attempt: the saga's
-    /// next decision (or its compensation) releases the server.
-    private func allocate(_ instanceID: String, datastore: Datastore) async throws {
+    /// Leases the address, makes the guest's queue and broker user, and starts the server (or finds the one an
+    /// earlier attempt started).
+    private func allocate(_ instanceID: String, datastore: Datastore) async throws -> Server {
         let rules = try descriptor(of: datastore)
         let address = try await services.addresses.lease(for: instanceID, port: rules.standardPort)
         try await Topology.declareGuestQueue(instanceID, with: services.publisher)
@@ -147,7 +150,6 @@ struct SagaInterpreter: Sendable {
         let server = try await services.compute.allocate(ServerRequest(
             instanceID: instanceID, address: address, port: rules.standardPort,
             datastore: rules.manager, datastoreVersion: datastore.version, isolationGroup: clusterID))
-        guard try await context.instance(instanceID).serverId == nil else { return }  // recorded by an earlier attempt
-        try await context.record(.recordComputeAllocated(serverId: server.serverID, address: server.address), on: instanceID)
+        return server
     }
 }

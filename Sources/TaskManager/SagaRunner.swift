@@ -50,8 +50,8 @@ struct SagaRunner: Sendable {
                 guard let running = try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {
-                    try await withTimeout(policy.timeout, what: "step \(name)") { try await perform(actions, with: interpreter) }
-                    outcome = .stepSucceeded(.init(step: name, attempt: attempt))
+                    let result = try await withTimeout(policy.timeout, what: "step \(name)") { try await perform(actions, with: interpreter) }
+                    outcome = .stepSucceeded(.init(step: name, attempt: attempt, result: result))
                 } catch let cancellation as SagaCancellation {
                     outcome = .sagaCancelled(.init(reason: cancellation.description))
                 } catch where Self.isOutage(error) {
@@ -68,7 +68,7 @@ struct SagaRunner: Sendable {
                 guard let running = try await record(.compensationStarted(.init(step: name, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {
-                    try await withTimeout(.seconds(60), what: "compensation \(name)") { try await perform(actions, with: interpreter) }
+                    _ = try await withTimeout(.seconds(60), what: "compensation \(name)") { try await perform(actions, with: interpreter) }
                     outcome = .compensationSucceeded(.init(step: name, attempt: attempt))
                 } catch where Self.isOutage(error) {
                     throw error
@@ -93,8 +93,14 @@ struct SagaRunner: Sendable {
         }
     }
 
-    private func perform(_ actions: [Saga.Action], with interpreter: SagaInterpreter) async throws {
-        for action in actions { try await interpreter.perform(action) }
+    /// Performs `actions` in order; what the last one that produced something produced.
+    @discardableResult
+    private func perform(_ actions: [Saga.Action], with interpreter: SagaInterpreter) async throws -> Saga.StepResult? {
+        var result: Saga.StepResult?
+        for action in actions {
+            if let produced = try await interpreter.perform(action) { result = produced }
+        }
+        return result
     }
 
     private func load() async throws -> Saga.State {

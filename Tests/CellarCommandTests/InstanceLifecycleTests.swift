@@ -92,7 +92,7 @@ struct InstanceLifecycleTests {
     @Test("deleting an instance during BUILD cancels the build saga and removes what it had started")
     func deleteDuringBuild() async throws {
         try await ControlPlane.with { plane in
-            try plane.startTaskManager(crashAt: "allocateCompute:SagaStepSucceeded")
+            try plane.startTaskManager(crashAt: "recordCompute:SagaStepSucceeded")
             let id = try await plane.createInstance()
             try await Self.waitForExit(of: plane)
             // The server runs but the build is stuck (no task manager): delete now, then let a task manager in.
@@ -106,6 +106,31 @@ struct InstanceLifecycleTests {
             #expect(!FileManager.default.fileExists(atPath: plane.folder(of: id).path))
             let sagas = try await plane.sagas(of: id).map { $0.last?.type }
             #expect(sagas == ["SagaCancelled", "SagaCompleted"])
+        }
+    }
+
+    @Test("deleted while its server was started but not yet recorded: the build ends cancelled, the delete removes the server")
+    func deleteBeforeServerRecorded() async throws {
+        try await ControlPlane.with { plane in
+            try plane.startTaskManager(crashAt: "allocateCompute:SagaStepSucceeded")
+            let id = try await plane.createInstance()
+            try await Self.waitForExit(of: plane)
+            #expect(plane.guestAgents(of: id).count == 1, "the server runs, known only to the build saga's result")
+            // No server on record: the instance is gone at once; the sagas end once a task manager runs them.
+            #expect(try await plane.trove("DELETE", "/instances/\(id)").status == 202)
+            try await plane.waitUntilGone(id)
+            try plane.startTaskManager()
+            var sagas: [String?] = []
+            let deadline = ContinuousClock.now + .seconds(60)
+            repeat {
+                sagas = try await plane.sagas(of: id).map { $0.last?.type }
+                if sagas == ["SagaCancelled", "SagaCompleted"] { break }
+                try await Task.sleep(for: .milliseconds(100))
+            } while ContinuousClock.now < deadline
+            #expect(sagas == ["SagaCancelled", "SagaCompleted"])
+            #expect(plane.guestAgents(of: id).isEmpty)
+            #expect(TestDatastore.postgresql.servers(in: plane.folder(of: id)).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: plane.folder(of: id).path))
         }
     }
 

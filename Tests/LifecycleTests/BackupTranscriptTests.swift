@@ -65,7 +65,7 @@ struct BackupTranscriptTests {
     func delete() throws {
         #expect(try decide(.delete, given: Self.completed) == [.backupDeleteRequested])
         let deleting = Self.completed + [.backupDeleteRequested]
-        #expect(state(deleting).leaf == "deleting")
+        #expect(state(deleting).phase == .deleting)
         #expect(state(deleting).status == "COMPLETED")
         #expect(try decide(.recordDeleteFailure(reason: "storage unreachable"), given: deleting)
             == [.backupDeleteFailed(Failure(reason: "storage unreachable", at: Clock.t1))])

@@ -120,7 +120,7 @@ struct ClusterSagaTests {
             let prepare = Saga.Action.callGuest(instanceId: id, .prepare(spec(seed, id), volumeSizeGB: 1, configurationValues: nil))
             let expected: [Saga.Action] = seed ? [prepare]
                 : [.awaitInstances(instanceIds: ["m1", "m3"], .anyActive, clusterId: "cl-1"), prepare]
-            #expect(actions(decide(Saga.CreateInstance.self, done: [.allocateCompute, .awaitGuestRegistration], facts)) == expected)
+            #expect(actions(decide(Saga.CreateInstance.self, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts)) == expected)
         }
     }
 

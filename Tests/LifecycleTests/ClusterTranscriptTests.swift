@@ -63,7 +63,7 @@ struct ClusterTranscriptTests {
     @Test("a failed task leaves task NONE with the failure; reset or delete")
     func failure() throws {
         let failed = Self.active + [.clusterRestartRequested, .clusterFailed(Failure(reason: "m2 did not rejoin", at: Clock.t1))]
-        #expect(state(failed).leaf == "error")
+        #expect(state(failed).phase == .error)
         #expect(state(failed).task.name == "NONE")
         #expect(state(failed).failure?.reason == "m2 did not rejoin")
         #expect(try decide(.resetStatus, given: failed) == [.clusterStatusReset])

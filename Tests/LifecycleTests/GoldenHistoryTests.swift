@@ -42,7 +42,7 @@ struct GoldenHistoryTests {
     @Test("the stored histories end where expected")
     func endings() throws {
         let deleted = try load(Instance.self, "instance-created-active-restarted-deleted.json")
-        #expect(Instance.replay(deleted.events, chart: try Charts.instance).leaf == "deleted")
+        #expect(Instance.replay(deleted.events, chart: try Charts.instance).phase == .deleted)
         let failed = Instance.replay(try load(Instance.self, "instance-fails-in-prepare.json").events, chart: try Charts.instance)
         #expect(failed.status == "ERROR")
         #expect(failed.fault?.statusBefore == "BUILD")
@@ -52,7 +52,7 @@ struct GoldenHistoryTests {
         #expect(busy.volumeSize == 5)
         #expect(busy.version == 12)
         let backup = Backup.replay(try load(Backup.self, "backup-completed-deleted.json").events, chart: try Charts.backup)
-        #expect(backup.leaf == "deleted")
+        #expect(backup.phase == .deleted)
         let cluster = Cluster.replay(try load(Cluster.self, "cluster-grow.json").events, chart: try Charts.cluster)
         #expect(cluster.members.map(\.id) == ["m1", "m2", "m3", "m4"])
         #expect(cluster.task.name == "NONE")

@@ -38,7 +38,7 @@ struct InstanceTranscriptTests {
         #expect(try Instance.decide(.create(Self.request), given: [], chart: chart, at: Clock.t0) == Self.created)
         #expect(state(Self.created).status == "BUILD")
         #expect(state(Self.created).operatingStatus == "")
-        #expect(state(Self.created).leaf == "allocating")
+        #expect(state(Self.created).phase == .allocating)
         #expect(try decide(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), given: Self.created)
             == [.computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7"))])
         #expect(try decide(.recordGuestRegistered, given: Array(Self.active.prefix(2))) == [.guestRegistered])
@@ -115,7 +115,7 @@ struct InstanceTranscriptTests {
         let group = Instance.ConfigurationRef(configurationId: "cfg-1", values: ["work_mem": .integer(8192), "max_connections": .integer(50)])
         #expect(try decide(.attachConfiguration(group), given: Self.active) == [.configurationAttached(group)])
         let attached = Self.active + [.configurationAttached(group)]
-        #expect(state(attached).leaf == "configuring")
+        #expect(state(attached).phase == .configuring)
         #expect(state(attached).status == "ACTIVE")
         #expect(state(attached).configurationValues == group.values)
 
@@ -245,7 +245,7 @@ struct InstanceTranscriptTests {
         #expect(state(failed).status == "ERROR")
         #expect(state(failed).fault == Instance.Fault(reason: "prepare timed out", at: Clock.t1, statusBefore: "BUILD"))
         #expect(try decide(.retryBuild, given: failed) == [.buildRetryRequested])
-        #expect(state(failed + [.buildRetryRequested]).leaf == "allocating")
+        #expect(state(failed + [.buildRetryRequested]).phase == .allocating)
         #expect(state(failed + [.buildRetryRequested]).fault == nil)
         #expect(try decide(.resetStatus, given: failed) == [.statusReset])
         let reset = state(failed + [.statusReset])
@@ -285,7 +285,7 @@ struct InstanceTranscriptTests {
         #expect(state(Self.active + [.deleteRequested]).status == "SHUTDOWN")
         #expect(try decide(.recordDeleted, given: Self.active + [.deleteRequested]) == [.instanceDeleted])
         let deleted = Self.active + [.deleteRequested, .instanceDeleted]
-        #expect(state(deleted).leaf == "deleted")
+        #expect(state(deleted).phase == .deleted)
         #expect(throws: Rejection.notFound("Instance inst-1 could not be found")) { try decide(.restart, given: deleted) }
         #expect(throws: Rejection.notFound("Instance could not be found")) { try decide(.restart, given: []) }
     }
@@ -293,11 +293,11 @@ struct InstanceTranscriptTests {
     @Test("evolve is total: an event the chart refuses is recorded and the leaf kept")
     func evolveIsTotal() {
         let odd = state([.instanceRestarted])
-        #expect(odd.leaf == "new")
+        #expect(odd.phase == .new)
         #expect(odd.version == 1)
         #expect(odd.unacceptedEvents == ["InstanceRestarted"])
         let afterDelete = state(Self.active + [.deleteRequested, .instanceDeleted, .restartRequested])
-        #expect(afterDelete.leaf == "deleted")
+        #expect(afterDelete.phase == .deleted)
         #expect(afterDelete.unacceptedEvents == ["RestartRequested"])
     }
 

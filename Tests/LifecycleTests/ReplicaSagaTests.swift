@@ -30,7 +30,7 @@ struct ReplicaSagaTests {
     @Test("create: the source serves the replica, then the replica copies it")
     func create() {
         let preparing: [Instance.Event] = Array(Self.active.prefix(3))
-        let prepare = actions(Saga.CreateInstance.self, done: [.allocateCompute, .awaitGuestRegistration], preparing)
+        let prepare = actions(Saga.CreateInstance.self, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], preparing)
         #expect(prepare.first == .callGuest(instanceId: "src-1", .serveReplicas(replicaIds: ["rep-1"])))
         guard case .callGuest("rep-1", .prepare(let spec, _, _))? = prepare.last else {
             Issue.record("the replica is not prepared after its source serves it: \(prepare)")
@@ -59,13 +59,13 @@ struct ReplicaSagaTests {
         #expect(actions(Saga.PromoteToReplicaSource.self, done: [.stopSource, .takeOver, .rejoinSource], promoting)
             == [.record(.recordPromoted, instanceId: "rep-1")])
         let promoted = Instance.replay(promoting + [.replicaPromoted], chart: chart)
-        #expect(promoted.leaf == "active" && promoted.replicaOf == nil)
+        #expect(promoted.phase == .active && promoted.replicaOf == nil)
     }
 
     @Test("eject: the source is fenced, this replica takes over without it; detach: promote alone, drop the slot; delete drops the slot")
     func ejectDetachDelete() {
         let ejecting = Self.active + [.replicaSourceEjectionRequested]
-        #expect(actions(Saga.EjectReplicaSource.self, ejecting) == [.fence(instanceId: "src-1", clusterId: nil)])
+        #expect(actions(Saga.EjectReplicaSource.self, ejecting) == [.fence(instanceId: "src-1")])
         #expect(actions(Saga.EjectReplicaSource.self, done: [.fenceSource], ejecting)
             == [.callGuest(instanceId: "rep-1", .promote(replicaIds: ["rep-2"])),
                 .callGuest(instanceId: "rep-1", .serveReplicas(replicaIds: ["rep-2"])),
@@ -81,6 +81,6 @@ struct ReplicaSagaTests {
         #expect(actions(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute], deleting)
             == [.callGuest(instanceId: "src-1", .dropReplicationSlot(replicaId: "rep-1"))])
         let followed = Instance.replay(Self.active + [.replicationSourceChanged(.init(sourceId: "rep-9"))], chart: chart)
-        #expect(followed.replicaOf == "rep-9" && followed.leaf == "active")
+        #expect(followed.replicaOf == "rep-9" && followed.phase == .active)
     }
 }

@@ -26,8 +26,9 @@ struct SagaHistoryTests {
         [.stepStarted(.init(step: step, attempt: attempt)), .stepSucceeded(.init(step: step, attempt: attempt))]
     }
 
-    /// The histories and how they were made: a create that succeeded, a create whose prepare failed past its
-    /// retries and was compensated, a guest change.
+    /// The histories and how they were made: a create that succeeded (as recorded before allocation and its
+    /// record were two steps, and after), a create whose prepare failed past its retries and was compensated, a
+    /// failover, a guest change.
     static let recorded: [(file: String, history: History)] = [
         ("saga-create-instance-completed.json", History(
             saga: "CreateInstance", description: "CreateInstance: every step once, then completed",
@@ -46,6 +47,20 @@ struct SagaHistoryTests {
                    .compensationStarted(.init(step: "releaseCompute", attempt: 1)),
                    .compensationSucceeded(.init(step: "releaseCompute", attempt: 1)),
                    .sagaFailed(.init(reason: "initdb failed"))])),
+        ("saga-create-instance-recorded-server.json", History(
+            saga: "CreateInstance",
+            description: "CreateInstance: the started server is the allocation's result, recorded by the next step",
+            events: [start(.createInstance, trigger: "InstanceCreateRequested"),
+                     .stepStarted(.init(step: "allocateCompute", attempt: 1)),
+                     .stepSucceeded(.init(step: "allocateCompute", attempt: 1, result: .server(serverId: "process-inst-1", address: "127.42.0.3")))]
+                + ran("recordCompute") + ran("awaitGuestRegistration") + ran("prepareDatastore") + ran("markActive")
+                + [.sagaCompleted])),
+        ("saga-fail-over.json", History(
+            saga: "FailOver", description: "FailOver: fenced by the guest, how recorded, elected, promoted, re-pointed",
+            events: [start(.failOver, trigger: "ClusterFailoverStarted", subject: "cluster-cl-1"),
+                     .stepStarted(.init(step: "fence", attempt: 1)),
+                     .stepSucceeded(.init(step: "fence", attempt: 1, result: .fenced(how: "stopped by its guest")))]
+                + ran("recordFence") + ran("elect") + ran("promote") + ran("repoint") + ran("markCompleted") + [.sagaCompleted])),
         ("saga-change-guest.json", History(
             saga: "ChangeGuest", description: "ChangeGuest: applied on the guest, recorded",
             events: [start(.changeGuest, trigger: "GuestChangeRequested")] + ran("applyOnGuest") + ran("recordApplied") + [.sagaCompleted])),

@@ -19,16 +19,18 @@ struct SagaProgramTests {
         Saga.Facts(instance: Instance.replay(history, chart: chart), createSpec: Self.spec, trigger: trigger ?? history.first)
     }
 
-    static func saga<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = []) -> Saga.State {
+    static func saga<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [],
+                                           results: [Program.Step: Saga.StepResult] = [:]) -> Saga.State {
         let start = Saga.Start(saga: program.kind.rawValue, instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
                                triggerType: "InstanceCreateRequested", requestId: "req-1")
         return Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
+            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1, result: results[step]))]
         })
     }
 
-    func decide<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], _ facts: Saga.Facts) -> Saga.Decision<Program> {
-        Saga.decide(Self.saga(program, done: steps), of: program, facts: facts, at: Clock.t1)
+    func decide<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], results: [Program.Step: Saga.StepResult] = [:],
+                                      _ facts: Saga.Facts) -> Saga.Decision<Program> {
+        Saga.decide(Self.saga(program, done: steps, results: results), of: program, facts: facts, at: Clock.t1)
     }
 
     @Test("CreateInstance: allocate, wait for the guest, prepare with the create request, forget the secrets and mark ACTIVE")
@@ -37,19 +39,26 @@ struct SagaProgramTests {
         #expect(decide(create, facts(Self.created)) == .run(step: .allocateCompute, attempt: 1, actions: [
             .allocateCompute(instanceId: "inst-1", datastore: Samples.postgres),
         ]))
-        #expect(decide(create, done: [.allocateCompute], facts(Self.allocated)) == .run(step: .awaitGuestRegistration, attempt: 1, actions: [
+        // The started server is the allocation's result; the next step records it on the instance.
+        let started: [Saga.CreateInstance.Step: Saga.StepResult] = [.allocateCompute: .server(serverId: "srv-1", address: "127.0.3.7")]
+        #expect(decide(create, done: [.allocateCompute], results: started, facts(Self.created)) == .run(step: .recordCompute, attempt: 1, actions: [
+            .record(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), instanceId: "inst-1"),
+        ]))
+        #expect(decide(create, done: [.allocateCompute], facts(Self.allocated)) == .run(step: .recordCompute, attempt: 1, actions: []),
+                "recorded before a crash")
+        #expect(decide(create, done: [.allocateCompute, .recordCompute], facts(Self.allocated)) == .run(step: .awaitGuestRegistration, attempt: 1, actions: [
             .awaitInstance(instanceId: "inst-1", .guestRegistered),
         ]))
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.allocated).instance) == .waiting)
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.registered).instance) == .met)
-        let prepare = decide(create, done: [.allocateCompute, .awaitGuestRegistration], facts(Self.registered))
+        let prepare = decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.registered))
         #expect(prepare == .run(step: .prepareDatastore, attempt: 1, actions: [
             .callGuest(instanceId: "inst-1", .prepare(Self.spec, volumeSizeGB: 2, configurationValues: nil)),
         ]))
         // A crash after the guest prepared and ACTIVE was recorded: the steps have nothing left to do.
-        #expect(decide(create, done: [.allocateCompute, .awaitGuestRegistration], facts(Self.active))
+        #expect(decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.active))
             == .run(step: .prepareDatastore, attempt: 1, actions: []))
-        #expect(decide(create, done: [.allocateCompute, .awaitGuestRegistration, .prepareDatastore], facts(Self.registered))
+        #expect(decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration, .prepareDatastore], facts(Self.registered))
             == .run(step: .markActive, attempt: 1, actions: [
                 .forgetSecrets(instanceId: "inst-1", .all), .record(.recordBecameActive, instanceId: "inst-1"),
             ]))
@@ -63,15 +72,15 @@ struct SagaProgramTests {
             Issue.record("a build of an instance being deleted is not cancelled")
             return
         }
-        #expect(!actions.contains(.releaseCompute(instanceId: "inst-1")), "a recorded server is the delete saga's to release")
-        // Deleted before any server was recorded: whatever an attempt started is released, then the build stops.
-        let goneBeforeServer = decide(create, facts(Self.created + [.deleteRequested]))
-        guard case .run(.allocateCompute, 1, let early) = goneBeforeServer else {
-            Issue.record("\(goneBeforeServer)")
+        #expect(actions.count == 1, "the server is the delete saga's to release: \(actions)")
+        // Deleted after a server was started but before it was recorded: the record step cancels too.
+        let started: [Saga.CreateInstance.Step: Saga.StepResult] = [.allocateCompute: .server(serverId: "srv-1", address: "127.0.3.7")]
+        guard case .run(.recordCompute, 1, let early) = decide(create, done: [.allocateCompute], results: started,
+                                                                 facts(Self.created + [.deleteRequested])),
+              early.count == 1, case .cancel? = early.first else {
+            Issue.record("a build deleted before its server was recorded is not cancelled")
             return
         }
-        #expect(early.first == .releaseCompute(instanceId: "inst-1"))
-        if case .cancel? = early.last {} else { Issue.record("not cancelled: \(early)") }
         var failed = Self.saga(create, done: [.allocateCompute])
         failed = Saga.evolve(failed, .stepStarted(.init(step: "awaitGuestRegistration", attempt: 1)))
         failed = Saga.evolve(failed, .stepFailed(.init(step: "awaitGuestRegistration", attempt: 1, reason: "no heartbeat", retryAt: nil)))

@@ -40,6 +40,7 @@ struct SagaTranscriptTests {
         let allocate = Saga.CreateInstance.policy(of: .allocateCompute)
         let prepare = Saga.CreateInstance.policy(of: .prepareDatastore)
         var history = Self.started + [.stepStarted(Self.attempt("allocateCompute")), .stepSucceeded(Self.attempt("allocateCompute")),
+            .stepStarted(Self.attempt("recordCompute")), .stepSucceeded(Self.attempt("recordCompute")),
                                       .stepStarted(Self.attempt("awaitGuestRegistration")), .stepSucceeded(Self.attempt("awaitGuestRegistration"))]
         for number in 1...prepare.retry.maxAttempts {
             history.append(.stepStarted(Self.attempt("prepareDatastore", number)))
@@ -63,6 +64,7 @@ struct SagaTranscriptTests {
         let prepare = Saga.CreateInstance.policy(of: .prepareDatastore)
         let history = Self.started + [
             .stepStarted(Self.attempt("allocateCompute")), .stepSucceeded(Self.attempt("allocateCompute")),
+            .stepStarted(Self.attempt("recordCompute")), .stepSucceeded(Self.attempt("recordCompute")),
             .stepStarted(Self.attempt("awaitGuestRegistration")), .stepSucceeded(Self.attempt("awaitGuestRegistration")),
             .stepStarted(Self.attempt("prepareDatastore")),
             Saga.failure(of: Saga.CreateInstance.Step.prepareDatastore, policy: prepare, attempt: 1, reason: "InvalidDatabaseName", retryable: false, at: Self.t0),

@@ -4,17 +4,18 @@ import Foundation
 /// cluster's history tells the failover step by step.
 extension Saga {
     /// `ClusterFailoverStarted`: fence the lost primary (its guest stops it, or its server is powered off: it
-    /// never takes writes on its own again), elect a replica from the members' live reports (`Failover.choose`),
+    /// never takes writes on its own again) and record how, elect a replica from the members' live reports (`Failover.choose`),
     /// promote it, re-point the other replicas at it, then task NONE. The balancer's checks ask each member's
     /// role, so writes reach the new primary without a reconfiguration.
     public enum FailOver: SagaProgram {
-        public enum Step: String, CaseIterable, Sendable { case fence, elect, promote, repoint, markCompleted }
+        public enum Step: String, CaseIterable, Sendable { case fence, recordFence, elect, promote, repoint, markCompleted }
 
         public static let kind = Kind.failOver
 
         public static func policy(of step: Step) -> StepPolicy<Compensation> {
             switch step {
             case .fence: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200)))
+            case .recordFence: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5, firstDelay: .milliseconds(200)))
             case .elect: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5, firstDelay: .milliseconds(500)))
             case .promote: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(200)))
             case .repoint: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3, firstDelay: .milliseconds(500)))
@@ -29,7 +30,13 @@ extension Saga {
             if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
             switch step {
             case .fence:
-                return [.fence(instanceId: failover.lostPrimaryId, clusterId: cluster.id)]
+                return cluster.fencedMemberIds.contains(failover.lostPrimaryId) ? [] : [.fence(instanceId: failover.lostPrimaryId)]
+            case .recordFence:
+                guard !cluster.fencedMemberIds.contains(failover.lostPrimaryId) else { return [] }
+                guard case .fenced(let how)? = facts.result(of: Step.fence) else {
+                    return [.failPermanently(reason: "the lost primary \(failover.lostPrimaryId) was not fenced")]
+                }
+                return [.recordCluster(.recordFenced(memberId: failover.lostPrimaryId, how: how), clusterId: cluster.id)]
             case .elect:
                 return [.electPrimary(clusterId: cluster.id)]
             case .promote:

@@ -1,10 +1,10 @@
 import Foundation
 
 extension Saga {
-    /// `InstanceCreateRequested` (and `BuildRetryRequested`): compute, guest registration, prepare, ACTIVE. A
-    /// failure past the retries releases the server and shows the instance ERROR with the reason.
+    /// `InstanceCreateRequested` (and `BuildRetryRequested`): start a server, record it, guest registration,
+    /// prepare, ACTIVE. A failure past the retries releases the server and shows the instance ERROR with the reason.
     public enum CreateInstance: SagaProgram {
-        public enum Step: String, CaseIterable, Sendable { case allocateCompute, awaitGuestRegistration, prepareDatastore, markActive }
+        public enum Step: String, CaseIterable, Sendable { case allocateCompute, recordCompute, awaitGuestRegistration, prepareDatastore, markActive }
         public enum Compensation: String, CaseIterable, Sendable { case releaseCompute }
 
         public static let kind = Kind.createInstance
@@ -12,6 +12,7 @@ extension Saga {
         public static func policy(of step: Step) -> StepPolicy<Compensation> {
             switch step {
             case .allocateCompute: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: .releaseCompute)
+            case .recordCompute: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
             case .awaitGuestRegistration: .init(timeout: .seconds(120), retry: .once)
             case .prepareDatastore: .init(timeout: .seconds(180), retry: .init(maxAttempts: 3, firstDelay: .seconds(2)))
             case .markActive: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
@@ -20,15 +21,22 @@ extension Saga {
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             let instance = facts.instance
-            if let reason = unwanted(instance) {
-                // Deleted before a server was recorded: an earlier attempt may have started one that nothing else
-                // knows of, so the build releases it (nothing to release is fine) before it stops.
-                return (instance.serverId == nil ? [.releaseCompute(instanceId: instance.id)] : []) + [.cancel(reason: reason)]
-            }
+            // Deleted meanwhile: the build stops; the delete's own saga removes what it started (a server
+            // included that an attempt started but did not record: compute is released by instance).
+            if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
             switch step {
             case .allocateCompute:
+                guard instance.serverId == nil else { return [] }  // recorded already (by a build before this one)
                 guard let datastore = instance.datastore else { return [.failPermanently(reason: "instance \(instance.id) names no datastore")] }
                 return [.allocateCompute(instanceId: instance.id, datastore: datastore)]
+            case .recordCompute:
+                guard instance.serverId == nil else { return [] }  // recorded before a crash
+                // Refused (the instance was deleted meanwhile): the attempt fails, and the next decision above
+                // cancels the build.
+                guard case .server(let serverId, let address)? = facts.result(of: Step.allocateCompute) else {
+                    return [.failPermanently(reason: "no server was started for instance \(instance.id)")]
+                }
+                return [.record(.recordComputeAllocated(serverId: serverId, address: address), instanceId: instance.id)]
             case .awaitGuestRegistration:
                 return [.awaitInstance(instanceId: instance.id, .guestRegistered)]
             case .prepareDatastore:

@@ -97,7 +97,7 @@ extension Saga {
             guard instance.phase == .ejecting else { return [] }
             guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
             switch step {
-            case .fenceSource: return [.fence(instanceId: source, clusterId: nil)]
+            case .fenceSource: return [.fence(instanceId: source)]
             case .takeOver: return takeOverReplicas(of: source, by: instance.id, sourceFollows: false, siblings: facts.siblingReplicaIds)
             case .markEjected: return [.record(.recordSourceEjected, instanceId: instance.id)]
             }

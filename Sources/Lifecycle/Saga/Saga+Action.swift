@@ -5,9 +5,9 @@ extension Saga {
     /// one (one exhaustive `switch`), the saga decides which, in order. Everything that touches a server, the
     /// bus or the log is one of these.
     public enum Action: Sendable, Equatable {
-        /// Lease the instance an address, start its server and guest agent, and record `ComputeAllocated`. When
-        /// the instance refuses the record (deleted meanwhile) the attempt fails, and the program's next decision
-        /// releases the server.
+        /// Lease the instance an address, make its guest's queue and broker user, and start its server and guest
+        /// agent (an earlier attempt's are found again). The step's result is the server (`StepResult.server`),
+        /// which the next step records (or, when the instance was deleted meanwhile, its delete saga releases).
         case allocateCompute(instanceId: String, datastore: Datastore)
         /// Remove the instance's server, data, address, guest queue and broker user (idempotent).
         case releaseCompute(instanceId: String)
@@ -42,8 +42,9 @@ extension Saga {
         /// Free the addresses leased for these instances (members that never started keep none).
         case releaseAddresses(instanceIds: [String])
         /// Make sure the instance can no longer take writes: its guest stops the server and keeps it stopped, or,
-        /// when the guest does not answer, its server is powered off; records `ClusterMemberFenced` for a member.
-        case fence(instanceId: String, clusterId: String?)
+        /// when the guest does not answer within two seconds, its server is powered off. The step's result says
+        /// which (`StepResult.fenced`).
+        case fence(instanceId: String)
         /// Ask every member of the active-passive cluster for its replication state, choose whom to promote
         /// (`Failover.choose` with the cluster's policy) and record `ClusterPrimaryElected`; nobody: the step fails
         /// with every refusal.

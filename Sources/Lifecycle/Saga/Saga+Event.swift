@@ -68,11 +68,22 @@ extension Saga {
         public var step: String
         /// 1, 2, 3...
         public var attempt: Int
+        /// On a success: what the step's actions produced, which later steps decide from (absent when nothing).
+        public var result: StepResult?
         /// Creates an attempt.
-        public init(step: String, attempt: Int) {
+        public init(step: String, attempt: Int, result: StepResult? = nil) {
             self.step = step
             self.attempt = attempt
+            self.result = result
         }
+    }
+
+    /// What a step's actions produced: an input of the saga's later decisions, recorded with the step's success.
+    public enum StepResult: Codable, Sendable, Equatable {
+        /// The server started for an instance, not yet recorded on it.
+        case server(serverId: String, address: String)
+        /// How a server was fenced (stopped by its guest, or powered off).
+        case fenced(how: String)
     }
 
     /// A failed attempt.

@@ -15,6 +15,11 @@ extension Saga {
         public var clusterTrigger: Cluster.Event?
         /// For a replica: the other replicas of its source, as the read models say now.
         public var siblingReplicaIds: [String]
+        /// What the saga's succeeded steps produced, by step name (filled in by `decide` from the saga's state).
+        public var results: [String: StepResult] = [:]
+
+        /// What `step` of this saga produced, if it succeeded with a result.
+        public func result<Step: RawRepresentable<String>>(of step: Step) -> StepResult? { results[step.rawValue] }
 
         /// Creates facts.
         public init(instance: Instance.State, createSpec: Instance.Spec? = nil, trigger: Instance.Event? = nil,
@@ -46,7 +51,9 @@ extension Saga {
 
     /// The decision for a saga of `program` in `state`, given the `facts` of its subject.
     public static func decide<Program: SagaProgram>(_ state: State, of program: Program.Type, facts: Facts, at now: Date) -> Decision<Program> {
-        switch next(state, of: program, at: now) {
+        var facts = facts
+        facts.results = state.results ?? [:]
+        return switch next(state, of: program, at: now) {
         case .finished: .finished
         case .wait(let until): .wait(until: until)
         case .complete: .complete

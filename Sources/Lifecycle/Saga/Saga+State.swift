@@ -22,6 +22,8 @@ extension Saga {
         public var compensated: [String] = []
         /// Attempts started per step or compensation name.
         public var attempts: [String: Int] = [:]
+        /// What succeeded steps produced, by step name (absent in streams where no step produced anything).
+        public var results: [String: StepResult]?
         /// When the next attempt of the failed step may run.
         public var retryAt: Date?
         /// Why the saga is compensating or failed.
@@ -48,6 +50,7 @@ extension Saga {
             next.retryAt = nil
         case .stepSucceeded(let attempt):
             if !next.finishedSteps.contains(attempt.step) { next.finishedSteps.append(attempt.step) }
+            if let result = attempt.result { next.results = (next.results ?? [:]).merging([attempt.step: result]) { $1 } }
         case .stepFailed(let failure):
             if failure.skipped {
                 if !next.finishedSteps.contains(failure.step) { next.finishedSteps.append(failure.step) }
