@@ -12,8 +12,13 @@ public struct InstanceProjection: Projection {
     public let name = "instances"
     public let tables = ["instances", "instance_databases", "instance_users"]
     let chart: Statechart
+    /// How many folded states a rebuild keeps in memory (past that, it reads them back from their rows).
+    let rebuildMemory: Int
 
-    public init(chart: Statechart) { self.chart = chart }
+    public init(chart: Statechart, rebuildMemory: Int = 200_000) {
+        self.chart = chart
+        self.rebuildMemory = rebuildMemory
+    }
 
     public func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
         try await apply(batch: [event], on: connection, logger: logger)
@@ -24,87 +29,98 @@ public struct InstanceProjection: Projection {
     public func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
         let mine = events.filter { $0.category == "instance" }
         guard !mine.isEmpty else { return }
-        var states = try await FoldedRows.states(of: Set(mine.map(Self.id)), in: "instances", as: Instance.State.self,
+        let stored = try await FoldedRows.states(of: Set(mine.map(Self.id)), in: "instances", as: Instance.State.self,
                                                  on: connection, logger: logger)
+        _ = try await apply(mine, to: stored, on: connection, logger: logger)
+    }
+
+    /// In a rebuild, the states earlier batches wrote come from memory rather than from their rows.
+    public func rebuildApplier() -> any RebuildApplier {
+        Rebuild(projection: self, states: RebuildStates(table: "instances", capacity: rebuildMemory))
+    }
+
+    struct Rebuild: RebuildApplier {
+        let projection: InstanceProjection
+        var states: RebuildStates<Instance.State>
+
+        mutating func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
+            let mine = events.filter { $0.category == "instance" }
+            guard !mine.isEmpty else { return }
+            let held = try await states.states(of: Set(mine.map(InstanceProjection.id)), on: connection, logger: logger)
+            states.keep(try await projection.apply(mine, to: held, on: connection, logger: logger))
+        }
+    }
+
+    static func id(of event: RecordedEvent) -> String { String(event.streamID.dropFirst("instance-".count)) }
+
+    /// Folds instance events onto the states their rows hold (`stored`: every instance they touch that has a row)
+    /// and writes the rows; returns the states written.
+    private func apply(_ mine: [RecordedEvent], to stored: [String: Instance.State], on connection: PostgresConnection,
+                       logger: Logger) async throws -> [String: Instance.State] {
+        var states = stored
         var folded: [String: (first: RecordedEvent, last: RecordedEvent)] = [:]
         var order: [String] = []
+        var children = InstanceChildRows()
         for event in mine {
             guard let domainEvent = FoldedRows.decode(event, as: Instance.Event.self, logger: logger) else { continue }
             let id = Self.id(of: event)
             states[id] = Instance.evolve(states[id] ?? Instance.State(chart: chart), domainEvent, chart: chart)
             if let seen = folded[id] { folded[id] = (seen.first, event) } else { folded[id] = (event, event); order.append(id) }
-            try await applyChildRows(domainEvent, instance: id, on: connection, logger: logger)
+            try await applyChildRows(domainEvent, instance: id, to: &children, on: connection, logger: logger)
         }
-        guard !order.isEmpty else { return }
-        try await save(order.compactMap { id in
-            guard let state = states[id], let events = folded[id] else { return nil }
-            return (state, id, events.first, events.last)
-        }, on: connection, logger: logger)
+        try await children.flush(on: connection, logger: logger)
+        guard !order.isEmpty else { return [:] }
+        let written = order.compactMap { id in states[id].map { (id, $0) } }
+        try await save(written.compactMap { id, state in folded[id].map { (state, id, $0.first, $0.last) } }, on: connection, logger: logger)
+        return Dictionary(uniqueKeysWithValues: written)
     }
 
-    static func id(of event: RecordedEvent) -> String { String(event.streamID.dropFirst("instance-".count)) }
-
     /// Databases and users as the event leaves them.
-    private func applyChildRows(_ domainEvent: Instance.Event, instance id: String, on connection: PostgresConnection, logger: Logger) async throws {
+    private func applyChildRows(_ domainEvent: Instance.Event, instance id: String, to children: inout InstanceChildRows,
+                                on connection: PostgresConnection, logger: Logger) async throws {
         switch domainEvent {
         case .instanceCreateRequested(let spec):
-            for database in spec.databases {
-                try await connection.guardedQuery("""
-                    INSERT INTO instance_databases VALUES (\(id), \(database.name), \(database.characterSet), \(database.collate))
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
-            for user in spec.users {
-                try await connection.guardedQuery("""
-                    INSERT INTO instance_users VALUES (\(id), \(user.name), \(user.host), \(user.databases)) ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
+            for database in spec.databases { children.insert(database: database, instance: id) }
+            for user in spec.users { children.insert(user: user, instance: id) }
         case .guestChangeApplied(let change):
-            try await apply(change, instance: id, on: connection, logger: logger)
+            try await apply(change, instance: id, to: &children, on: connection, logger: logger)
         case .instanceDeleted:
-            try await connection.guardedQuery("DELETE FROM instance_databases WHERE instance_id = \(id)", logger: logger)
-            try await connection.guardedQuery("DELETE FROM instance_users WHERE instance_id = \(id)", logger: logger)
+            try await children.run("DELETE FROM instance_databases WHERE instance_id = \(id)", on: connection, logger: logger)
+            try await children.run("DELETE FROM instance_users WHERE instance_id = \(id)", on: connection, logger: logger)
         default:
             break
         }
     }
 
     /// Databases and users after a change the guest made.
-    private func apply(_ change: Instance.GuestChange, instance id: String, on connection: PostgresConnection, logger: Logger) async throws {
+    private func apply(_ change: Instance.GuestChange, instance id: String, to children: inout InstanceChildRows,
+                       on connection: PostgresConnection, logger: Logger) async throws {
         switch change {
         case .createDatabases(let databases):
-            for database in databases {
-                try await connection.guardedQuery("""
-                    INSERT INTO instance_databases VALUES (\(id), \(database.name), \(database.characterSet), \(database.collate))
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
+            for database in databases { children.insert(database: database, instance: id) }
         case .deleteDatabase(let name):
-            try await connection.guardedQuery("DELETE FROM instance_databases WHERE instance_id = \(id) AND name = \(name)", logger: logger)
-            try await connection.guardedQuery(
-                "UPDATE instance_users SET databases = array_remove(databases, \(name)) WHERE instance_id = \(id)", logger: logger)
+            try await children.run("DELETE FROM instance_databases WHERE instance_id = \(id) AND name = \(name)", on: connection, logger: logger)
+            try await children.run(
+                "UPDATE instance_users SET databases = array_remove(databases, \(name)) WHERE instance_id = \(id)", on: connection, logger: logger)
         case .createUsers(let users):
-            for user in users {
-                try await connection.guardedQuery("""
-                    INSERT INTO instance_users VALUES (\(id), \(user.name), \(user.host), \(user.databases)) ON CONFLICT DO NOTHING
-                    """, logger: logger)
-            }
+            for user in users { children.insert(user: user, instance: id) }
         case .deleteUser(let name, let host):
-            try await connection.guardedQuery("DELETE FROM instance_users WHERE instance_id = \(id) AND name = \(name) AND host = \(host)", logger: logger)
+            try await children.run(
+                "DELETE FROM instance_users WHERE instance_id = \(id) AND name = \(name) AND host = \(host)", on: connection, logger: logger)
         case .grantAccess(let user, let host, let databases):
-            try await connection.guardedQuery("""
+            try await children.run("""
                 UPDATE instance_users SET databases = ARRAY(SELECT DISTINCT unnest(databases || \(databases)::text[]) ORDER BY 1)
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
-                """, logger: logger)
+                """, on: connection, logger: logger)
         case .revokeAccess(let user, let host, let database):
-            try await connection.guardedQuery("""
+            try await children.run("""
                 UPDATE instance_users SET databases = array_remove(databases, \(database))
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
-                """, logger: logger)
+                """, on: connection, logger: logger)
         case .renameUser(let name, let host, let newName, let newHost):
-            try await connection.guardedQuery("""
+            try await children.run("""
                 UPDATE instance_users SET name = \(newName), host = \(newHost ?? host) WHERE instance_id = \(id) AND name = \(name) AND host = \(host)
-                """, logger: logger)
+                """, on: connection, logger: logger)
         case .changePasswords, .enableRoot, .disableRoot, .updateAccess:
             break
         }

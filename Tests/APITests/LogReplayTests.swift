@@ -69,9 +69,9 @@ extension LogReplayTests {
             try await Self.appendHistories(to: store)
             try await Self.appendGuestChangesAndGroups(to: store)
             let charts = try StatechartLibrary.load(directory: TestServers.projectRoot.appendingPathComponent("statecharts"))
-            // Small batches split streams across batches.
+            // Small batches split streams across batches; a rebuild memory of two instances reads most states back.
             let projections: [any Projection] = [
-                StreamCatalogProjection(), InstanceProjection(chart: charts.instance), ConfigurationProjection(),
+                StreamCatalogProjection(), InstanceProjection(chart: charts.instance, rebuildMemory: 2), ConfigurationProjection(),
                 ClusterProjection(chart: charts.cluster),
             ]
             for projection in projections {
