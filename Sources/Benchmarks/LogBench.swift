@@ -60,7 +60,7 @@ struct LogBench: AsyncParsableCommand {
         ]
         print(TextTable.render(header: ["SCENARIO", "SECONDS", "EVENTS/S", "VS COPY"], rows: rows))
         print("")
-        print("where the one pass spent its time (the log is read on a second connection while the projections apply):")
+        print("where the one pass spent its time (each projection applies on its own connection, at once with the others and the read):")
         print(TextTable.render(header: ["PHASE", "SECONDS"], rows: [["waiting for the log's next batch", BenchFigures.seconds(rebuild.readWait)]]
             + rebuild.applied.map { ["applying \($0.name)", BenchFigures.seconds($0.seconds)] }))
         print("")

@@ -7,6 +7,9 @@ public protocol Projection: Sendable {
     var name: String { get }
     /// The tables it owns; emptied by `ReadModelRebuild`.
     var tables: [String] { get }
+    /// The stream categories whose events' payloads (`data`, `metadata`) it reads; nil (the default) for every
+    /// category. A rebuild reads no other payloads from the log: other events reach `apply` with empty ones.
+    var payloadCategories: Set<String>? { get }
     /// Applies one event inside the runner's transaction. Must be deterministic (the same log gives the same rows).
     func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws
     /// Applies a batch of events, in log order, inside the runner's transaction: the same rows as applying each in
@@ -17,15 +20,21 @@ public protocol Projection: Sendable {
     func rebuildApplier() -> any RebuildApplier
 }
 
-/// Applies the batches of one rebuild in log order, all inside its one transaction, starting from empty tables.
+/// Applies the batches of one rebuild, one at a time and in log order, inside the transaction that emptied the
+/// projection's tables. One that keeps state across batches is an actor.
 public protocol RebuildApplier: Sendable {
-    mutating func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws
+    func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws
+    /// Returns once every write of the batches applied so far is done (an applier may still be writing one when
+    /// `apply` returns). Called after the last batch, and before rolling back after a failure.
+    func finish(on connection: PostgresConnection, logger: Logger) async throws
 }
 
 extension Projection {
     public func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
         for event in events { try await apply(event, on: connection, logger: logger) }
     }
+
+    public var payloadCategories: Set<String>? { nil }
 
     public func rebuildApplier() -> any RebuildApplier { BatchesApplied(projection: self) }
 }
@@ -37,6 +46,8 @@ struct BatchesApplied: RebuildApplier {
     func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
         try await projection.apply(batch: events, on: connection, logger: logger)
     }
+
+    func finish(on connection: PostgresConnection, logger: Logger) async throws {}
 }
 
 /// Feeds a projection from the log, gap-safe, with its checkpoint written in the same transaction as its rows.

@@ -54,6 +54,11 @@ struct RebuildStates<State: Decodable & Sendable>: Sendable {
         self.capacity = capacity
     }
 
+    /// Whether some of these ids' states must be read back from their rows.
+    func mustRead(_ ids: Set<String>) -> Bool {
+        !released.isEmpty && ids.contains { held[$0] == nil && released.contains($0) }
+    }
+
     /// The states of these ids, as their rows hold them (ids without a row are missing from the answer).
     func states(of ids: Set<String>, on connection: PostgresConnection, logger: Logger) async throws -> [String: State] {
         var found: [String: State] = [:]

@@ -1,15 +1,16 @@
 import EventStore
 import Foundation
 import Lifecycle
-import Logging
 import PostgresNIO
 
-/// A batch's writes to `instance_databases` and `instance_users`, in event order, with the inserts held back and
-/// sent as one statement per table: the rows are those of running each write in turn.
+/// A batch's writes to `instance_databases` and `instance_users` as statements, in event order, with the inserts
+/// held back and written as one statement per table: the rows are those of running each write in turn.
 ///
-/// Inserts into the two tables commute with each other; any other write (a delete, an update) sends the held
-/// inserts first, so it finds the rows it would have found.
+/// Inserts into the two tables commute with each other; any other write (a delete, an update) comes after the held
+/// inserts, so it finds the rows it would have found.
 struct InstanceChildRows {
+    /// The statements so far, in the order to run them.
+    private(set) var statements: [PostgresQuery] = []
     private var databases: [DatabaseRow] = []
     private var users: [UserRow] = []
 
@@ -21,37 +22,37 @@ struct InstanceChildRows {
         users.append(UserRow(instance: id, name: user.name, host: user.host, databases: user.databases))
     }
 
-    /// Runs a write that is not an insert, after the held inserts.
-    mutating func run(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws {
-        try await flush(on: connection, logger: logger)
-        try await connection.guardedQuery(query, logger: logger)
+    /// A write that is not an insert, after the held inserts.
+    mutating func run(_ query: PostgresQuery) throws {
+        try flush()
+        statements.append(query)
     }
 
-    /// Sends the held inserts (`ON CONFLICT DO NOTHING`: the first of two rows with one key stays, as one by one).
-    mutating func flush(on connection: PostgresConnection, logger: Logger) async throws {
+    /// Writes the held inserts (`ON CONFLICT DO NOTHING`: the first of two rows with one key stays, as one by one).
+    mutating func flush() throws {
         if !databases.isEmpty {
             let json = String(decoding: try JSONEncoder().encode(databases), as: UTF8.self)
             databases.removeAll()
-            try await connection.guardedQuery("""
+            statements.append("""
                 INSERT INTO instance_databases (instance_id, name, character_set, collation_name)
                 SELECT r.instance, r.name, r."characterSet", r."collate"
                 FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb) AS (instance text, name text, "characterSet" text, "collate" text))
                     WITH ORDINALITY AS r(instance, name, "characterSet", "collate", n)
                 ORDER BY r.n
                 ON CONFLICT DO NOTHING
-                """, logger: logger)
+                """)
         }
         if !users.isEmpty {
             let json = String(decoding: try JSONEncoder().encode(users), as: UTF8.self)
             users.removeAll()
-            try await connection.guardedQuery("""
+            statements.append("""
                 INSERT INTO instance_users (instance_id, name, host, databases)
                 SELECT r.instance, r.name, r.host, r.databases
                 FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb) AS (instance text, name text, host text, databases text[]))
                     WITH ORDINALITY AS r(instance, name, host, databases, n)
                 ORDER BY r.n
                 ON CONFLICT DO NOTHING
-                """, logger: logger)
+                """)
         }
     }
 

@@ -43,9 +43,14 @@ struct LogReplayTests {
     func replay() async throws {
         try await TestDatabase.with { database in
             let store = database.eventStore()
-            try await Self.appendHistories(to: store)
+            let last = try await Self.appendHistories(to: store)
             let charts = try StatechartLibrary.load(directory: TestServers.projectRoot.appendingPathComponent("statecharts"))
-            try await ReadModelRebuild(store: store, projections: ReadModelProjections.all(charts: charts)).run()
+            // The read fence is server-wide: another test's open transaction may hold back the end of this log.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await ReadModelRebuild(store: store, projections: ReadModelProjections.all(charts: charts)).run().position < last
+                    && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let rows = try await Self.rows(database.client, timestamps: false)
             #expect(rows.values.map(\.count).reduce(0, +) > 0, "the log rebuilt nothing")
             if ProcessInfo.processInfo.environment["CELLAR_RECORD_HISTORIES"] == "1" {
@@ -66,43 +71,52 @@ extension LogReplayTests {
     func rebuildEqualsLive() async throws {
         try await TestDatabase.with { database in
             let store = database.eventStore()
-            try await Self.appendHistories(to: store)
-            try await Self.appendGuestChangesAndGroups(to: store)
+            let last = max(try await Self.appendHistories(to: store), try await Self.appendGuestChangesAndGroups(to: store))
             let charts = try StatechartLibrary.load(directory: TestServers.projectRoot.appendingPathComponent("statecharts"))
             // Small batches split streams across batches; a rebuild memory of two instances reads most states back.
             let projections: [any Projection] = [
                 StreamCatalogProjection(), InstanceProjection(chart: charts.instance, rebuildMemory: 2), ConfigurationProjection(),
                 ClusterProjection(chart: charts.cluster),
             ]
+            // The read fence is server-wide: another test's open transaction may hold back the end of this log.
+            let deadline = ContinuousClock.now + .seconds(30)
             for projection in projections {
-                try await ProjectionRunner(store: store, projection: projection, batchSize: 5).catchUp()
+                let runner = ProjectionRunner(store: store, projection: projection, batchSize: 5)
+                while try await runner.checkpoint() < last && ContinuousClock.now < deadline {
+                    if try await runner.catchUp() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                }
             }
             let live = try await Self.rows(database.client, timestamps: true)
             let liveCatalog = try await store.streams(limit: 10_000)
             #expect(live["instance_users"]?.count ?? 0 > 3 && live["clusters"]?.isEmpty == false && live["configuration_groups"]?.isEmpty == false)
             for batchSize in [7, 5000] {
-                try await ReadModelRebuild(store: store, projections: projections, batchSize: batchSize).run()
+                while try await ReadModelRebuild(store: store, projections: projections, batchSize: batchSize).run().position < last
+                        && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 #expect(try await Self.rows(database.client, timestamps: true) == live, "batches of \(batchSize)")
                 #expect(try await store.streams(limit: 10_000) == liveCatalog)
             }
         }
     }
 
-    /// Appends every stored stream but the sagas' to the log.
-    static func appendHistories(to store: PostgresEventStore) async throws {
+    /// Appends every stored stream but the sagas' to the log; returns the last event's position.
+    static func appendHistories(to store: PostgresEventStore) async throws -> LogPosition {
+        var last = LogPosition.start
         let files = try FileManager.default.contentsOfDirectory(atPath: histories.path)
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix("saga-") }.sorted()
         for file in files {
             let stored = try JSONDecoder().decode(Stored.self, from: Data(contentsOf: histories.appendingPathComponent(file)))
             let stream = "\(stored.aggregate)-\(file.replacingOccurrences(of: ".json", with: ""))"
             let events = stored.events.map { NewEvent(type: $0.type, data: $0.data.data, metadata: Data(#"{"service":"replay"}"#.utf8)) }
-            _ = try await store.append(to: stream, expectedVersion: .noStream, events: events)
+            last = max(last, try await store.append(to: stream, expectedVersion: .noStream, events: events).events.last!.logPosition)
         }
+        return last
     }
 
     /// An instance whose databases and users the guest changes in every way there is, and a configuration group
-    /// created, changed and deleted.
-    static func appendGuestChangesAndGroups(to store: PostgresEventStore) async throws {
+    /// created, changed and deleted; returns the last event's position.
+    static func appendGuestChangesAndGroups(to store: PostgresEventStore) async throws -> LogPosition {
         let users = [Instance.UserSpec(name: "app", host: "%", databases: ["a"], passwordSet: true),
                      Instance.UserSpec(name: "ops", host: "10.0.0.1", databases: [], passwordSet: true)]
         let spec = Instance.Spec(
@@ -123,9 +137,6 @@ extension LogReplayTests {
             .createUsers([Instance.UserSpec(name: "late", host: "%", databases: ["d"], passwordSet: true)]),
         ]
         let instanceEvents = [Instance.Event.instanceCreateRequested(spec)] + changes.map { .guestChangeApplied($0) }
-        _ = try await store.append(to: "instance-guest-changes", expectedVersion: .noStream, events: try instanceEvents.map {
-            NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: Data(#"{"service":"replay"}"#.utf8))
-        })
         let group: [ConfigurationGroup.Event] = [
             .configurationGroupCreated(.init(id: "cfg-9", projectId: "proj-1", name: "tuned", description: nil,
                                              datastore: Datastore(type: "mariadb", version: "11.4"), datastoreVersionId: "v-11.4",
@@ -133,9 +144,13 @@ extension LogReplayTests {
             .configurationGroupChanged(.init(values: ["max_connections": .integer(300)], name: "retuned")),
             .configurationGroupDeleted,
         ]
-        _ = try await store.append(to: "configuration-cfg-9", expectedVersion: .noStream, events: try group.map {
+        let instance = try await store.append(to: "instance-guest-changes", expectedVersion: .noStream, events: try instanceEvents.map {
             NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: Data(#"{"service":"replay"}"#.utf8))
         })
+        let configuration = try await store.append(to: "configuration-cfg-9", expectedVersion: .noStream, events: try group.map {
+            NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: Data(#"{"service":"replay"}"#.utf8))
+        })
+        return max(instance.events.last!.logPosition, configuration.events.last!.logPosition)
     }
 
     /// Every read-model table's rows as JSON, in key order; without timestamps, rows any replay of the log gives.

@@ -68,7 +68,10 @@ struct ProjectionTests {
             for n in 1...5 { _ = try await store.append(to: "f-\(n)", expectedVersion: .noStream, events: [sample(n: n)]) }
             let events = try await readAllEventually(store, atLeast: 5)
             let runner = ProjectionRunner(store: store, projection: StreamCatalogProjection())
-            try await runner.catchUp()
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await runner.checkpoint() != events.last!.logPosition && ContinuousClock.now < deadline {
+                try await runner.catchUp()
+            }
             let before = try await catalogRows(database.client)
             #expect(before.count == 5)
             struct FailsAtFour: Projection {
