@@ -94,7 +94,9 @@ public struct RecordedEvent: Sendable, Equatable {
     }
 
     /// `instance` for `instance-<uuid>`: the aggregate kind named by the stream's prefix.
-    public var category: String { String(streamID.prefix { $0 != "-" }) }
+    public var category: String {
+        String(streamID[..<(streamID.utf8.firstIndex(of: UInt8(ascii: "-")) ?? streamID.endIndex)])
+    }
 }
 
 /// A place in the log's read order: `(transaction id, global position)`.

@@ -155,6 +155,23 @@ public struct PostgresEventStore: Sendable {
         """
     }
 
+    /// `readAll` on `connection`, with the payloads (`data`, `metadata`) of the streams in `categories` only: the
+    /// others' come empty (most of a log's bytes are payloads its readers never decode).
+    static func readAll(after position: LogPosition, limit: Int, payloadsOf categories: [String],
+                        on connection: PostgresConnection, logger: Logger) async throws -> [RecordedEvent] {
+        try await collect(connection.guardedQuery("""
+            SELECT global_position, stream_id, stream_version, event_type,
+                   CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN data::text ELSE '' END,
+                   CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN metadata::text ELSE '' END,
+                   recorded_at, tx_id::text AS tx_id_text
+            FROM events
+            WHERE (tx_id, global_position) > (\(String(position.transactionID))::xid8, \(position.globalPosition))
+              AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY events.tx_id, events.global_position
+            LIMIT \(limit)
+            """, logger: logger))
+    }
+
     // The xid8 column is read as text under another name: an output column named `tx_id` would make
     // `ORDER BY tx_id` sort the text ("995" after "1007").
     /// The columns `recordedEvents(from:)` reads, for queries over `events` elsewhere (history, audit).
@@ -168,15 +185,28 @@ public struct PostgresEventStore: Sendable {
 
     static func collect(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
-        for try await (position, stream, version, type, data, metadata, recordedAt, transaction)
-            in rows.decode((Int64, String, Int, String, String, String, Date, String).self) {
-            events.append(RecordedEvent(
-                globalPosition: position,
-                logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
-                streamID: stream, streamVersion: version, type: type,
-                data: Data(data.utf8), metadata: Data(metadata.utf8), recordedAt: recordedAt
-            ))
+        for try await row in rows {
+            var cells = row.makeIterator()
+            events.append(try RecordedEvent(recordedColumns: &cells))
         }
         return events
+    }
+}
+
+extension RecordedEvent {
+    /// An event from the cells of `recordedColumns`, in their order. (Cell by cell: a row decoded as one tuple
+    /// looks up the tuple's type metadata for every row, a good part of a whole-log read.)
+    init(recordedColumns cells: inout PostgresRow.Iterator) throws {
+        func next<Value: PostgresDecodable>(_ type: Value.Type) throws -> Value {
+            guard let cell = cells.next() else { throw PostgresDecodingError.Code.missingData }
+            return try cell.decode(Value.self)
+        }
+        let position = try next(Int64.self)
+        let (stream, version, type) = (try next(String.self), try next(Int.self), try next(String.self))
+        // The payloads are read as text; their bytes are taken as they come (UTF-8).
+        let (data, metadata, recordedAt) = (try next(Data.self), try next(Data.self), try next(Date.self))
+        let transaction = try next(String.self)
+        self.init(globalPosition: position, logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
+                  streamID: stream, streamVersion: version, type: type, data: data, metadata: metadata, recordedAt: recordedAt)
     }
 }

@@ -5,19 +5,49 @@ import PostgresNIO
 public protocol Projection: Sendable {
     /// Unique name; keys the checkpoint row.
     var name: String { get }
-    /// The tables it owns; emptied on rebuild.
+    /// The tables it owns; emptied by `ReadModelRebuild`.
     var tables: [String] { get }
+    /// The stream categories whose events' payloads (`data`, `metadata`) it reads; nil (the default) for every
+    /// category. A rebuild reads no other payloads from the log: other events reach `apply` with empty ones.
+    var payloadCategories: Set<String>? { get }
     /// Applies one event inside the runner's transaction. Must be deterministic (the same log gives the same rows).
     func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws
     /// Applies a batch of events, in log order, inside the runner's transaction: the same rows as applying each in
     /// turn. By default one `apply` each; a projection may do the whole batch in a few statements.
     func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws
+    /// What applies the batches of one `ReadModelRebuild`. By default `apply(batch:)`; a projection may keep in
+    /// memory what it wrote, since its tables were emptied in the same transaction (the rows must stay the same).
+    func rebuildApplier() -> any RebuildApplier
+}
+
+/// Applies the batches of one rebuild, one at a time and in log order, inside the transaction that emptied the
+/// projection's tables. One that keeps state across batches is an actor.
+public protocol RebuildApplier: Sendable {
+    func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws
+    /// Returns once every write of the batches applied so far is done (an applier may still be writing one when
+    /// `apply` returns). Called after the last batch, and before rolling back after a failure.
+    func finish(on connection: PostgresConnection, logger: Logger) async throws
 }
 
 extension Projection {
     public func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
         for event in events { try await apply(event, on: connection, logger: logger) }
     }
+
+    public var payloadCategories: Set<String>? { nil }
+
+    public func rebuildApplier() -> any RebuildApplier { BatchesApplied(projection: self) }
+}
+
+/// A rebuild that applies each batch as a live runner would.
+struct BatchesApplied: RebuildApplier {
+    let projection: any Projection
+
+    func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
+        try await projection.apply(batch: events, on: connection, logger: logger)
+    }
+
+    func finish(on connection: PostgresConnection, logger: Logger) async throws {}
 }
 
 /// Feeds a projection from the log, gap-safe, with its checkpoint written in the same transaction as its rows.
@@ -57,23 +87,6 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Events per transaction when replaying the whole log (bigger batches, fewer statements per event).
-    static let rebuildBatchSize = 5000
-
-    /// Empties the projection's tables and checkpoint, then replays the whole log.
-    public func rebuild() async throws {
-        let logger = store.logger
-        let projection = self.projection
-        try await store.client.withGuardedTransaction(logger: logger) { connection in
-            try await lock(on: connection)
-            for table in projection.tables {
-                try await connection.guardedQuery("TRUNCATE \(unescaped: table)", logger: logger)
-            }
-            try await connection.guardedQuery("DELETE FROM projection_checkpoints WHERE name = \(projection.name)", logger: logger)
-        }
-        try await ProjectionRunner(store: store, projection: projection, batchSize: max(batchSize, Self.rebuildBatchSize)).catchUp()
-    }
-
     /// Where the projection stands in the log.
     public func checkpoint() async throws -> LogPosition {
         try await store.checkpoint(named: projection.name)
@@ -86,7 +99,7 @@ public struct ProjectionRunner: Sendable {
         return try await store.client.withGuardedTransaction(logger: logger) { connection in
             // One runner per projection at a time; an advisory lock assigns no xid, so it does not hold back
             // the read fence of others.
-            try await lock(on: connection)
+            try await Self.lock(projection, on: connection, logger: logger)
             let position = try await PostgresEventStore.checkpoint(named: projection.name, on: connection, logger: logger)
             let events = try await PostgresEventStore.readAll(after: position, limit: batchSize, on: connection, logger: logger)
             guard let last = events.last else { return 0 }
@@ -96,7 +109,8 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    private func lock(on connection: PostgresConnection) async throws {
-        try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtext(\("projection:" + projection.name)))", logger: store.logger)
+    /// Held for the transaction that writes the projection's rows: by its runner, or by a rebuild.
+    static func lock(_ projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtext(\("projection:" + projection.name)))", logger: logger)
     }
 }

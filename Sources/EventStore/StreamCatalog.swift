@@ -8,6 +8,8 @@ import PostgresNIO
 public struct StreamCatalogProjection: Projection {
     public let name = "stream_catalog"
     public let tables = ["stream_catalog"]
+    /// It reads no payload.
+    public let payloadCategories: Set<String>? = []
 
     public init() {}
 
@@ -33,11 +35,13 @@ public struct StreamCatalogProjection: Projection {
             }
         }
         guard !order.isEmpty else { return }
-        let json = String(decoding: try JSONEncoder().encode(order.compactMap { rows[$0] }), as: UTF8.self)
+        let catalog = order.compactMap { rows[$0] }
         try await connection.guardedQuery("""
             INSERT INTO stream_catalog (stream_id, category, version, last_event_type, first_recorded_at, last_recorded_at)
             SELECT r.stream, r.category, r.version, r.type, to_timestamp(r.first), to_timestamp(r.last)
-            FROM jsonb_to_recordset(\(json)::jsonb) AS r(stream text, category text, version int, type text, first float8, last float8)
+            FROM unnest(\(catalog.map(\.stream))::text[], \(catalog.map(\.category))::text[], \(catalog.map(\.version))::int[],
+                        \(catalog.map(\.type))::text[], \(catalog.map(\.first))::float8[], \(catalog.map(\.last))::float8[])
+                 AS r(stream, category, version, type, first, last)
             ON CONFLICT (stream_id) DO UPDATE
             SET version = excluded.version, last_event_type = excluded.last_event_type,
                 last_recorded_at = excluded.last_recorded_at
@@ -45,7 +49,7 @@ public struct StreamCatalogProjection: Projection {
             """, logger: logger)
     }
 
-    private struct CatalogRow: Encodable {
+    private struct CatalogRow {
         var stream: String
         var category: String
         var version: Int

@@ -39,3 +39,43 @@ enum FoldedRows {
         return states
     }
 }
+
+/// The folded states a rebuild has written, kept so its batches need not read them back: the table was emptied
+/// in the rebuild's transaction, so an id it never wrote has no row. Past `capacity` states it lets them go and
+/// reads those back like a live batch.
+struct RebuildStates<State: Decodable & Sendable>: Sendable {
+    let table: String
+    let capacity: Int
+    private var held: [String: State] = [:]
+    private var released: Set<String> = []
+
+    init(table: String, capacity: Int) {
+        self.table = table
+        self.capacity = capacity
+    }
+
+    /// Whether some of these ids' states must be read back from their rows.
+    func mustRead(_ ids: Set<String>) -> Bool {
+        !released.isEmpty && ids.contains { held[$0] == nil && released.contains($0) }
+    }
+
+    /// The states of these ids, as their rows hold them (ids without a row are missing from the answer).
+    func states(of ids: Set<String>, on connection: PostgresConnection, logger: Logger) async throws -> [String: State] {
+        var found: [String: State] = [:]
+        var stored: Set<String> = []
+        for id in ids {
+            if let state = held[id] { found[id] = state } else if released.contains(id) { stored.insert(id) }
+        }
+        guard !stored.isEmpty else { return found }
+        return try await found.merging(FoldedRows.states(of: stored, in: table, as: State.self, on: connection, logger: logger)) { $1 }
+    }
+
+    /// Remembers the states just written.
+    mutating func keep(_ written: [String: State]) {
+        if held.count + written.count > capacity {
+            released.formUnion(held.keys)
+            held.removeAll()
+        }
+        held.merge(written) { $1 }
+    }
+}

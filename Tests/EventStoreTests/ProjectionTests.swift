@@ -33,7 +33,7 @@ struct ProjectionTests {
             let liveRows = try await catalogRows(database.client)
             #expect(liveRows.count == 12)
 
-            try await runner.rebuild()
+            try await ReadModelRebuild(store: store, projections: [StreamCatalogProjection()], batchSize: 7).run()
             #expect(try await catalogRows(database.client) == liveRows)
             #expect(try await runner.checkpoint() == total.last!.logPosition)
             #expect(try await store.streams(category: "cat0").count == 6)
@@ -58,6 +58,33 @@ struct ProjectionTests {
             await #expect(throws: (any Error).self) { try await runner.catchUp() }
             #expect(try await runner.checkpoint() == .start)
             #expect(try await catalogRows(database.client).isEmpty)
+        }
+    }
+
+    @Test("a rebuild that fails leaves the read models and checkpoints it had")
+    func failedRebuildKeepsReadModels() async throws {
+        try await TestDatabase.with { database in
+            let store = database.eventStore()
+            for n in 1...5 { _ = try await store.append(to: "f-\(n)", expectedVersion: .noStream, events: [sample(n: n)]) }
+            let events = try await readAllEventually(store, atLeast: 5)
+            let runner = ProjectionRunner(store: store, projection: StreamCatalogProjection())
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await runner.checkpoint() != events.last!.logPosition && ContinuousClock.now < deadline {
+                try await runner.catchUp()
+            }
+            let before = try await catalogRows(database.client)
+            #expect(before.count == 5)
+            struct FailsAtFour: Projection {
+                let name = "fails-at-four"
+                let tables: [String] = []
+                func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
+                    if number(of: event) == 4 { throw CancellationError() }
+                }
+            }
+            let rebuild = ReadModelRebuild(store: store, projections: [StreamCatalogProjection(), FailsAtFour()], batchSize: 2)
+            await #expect(throws: CancellationError.self) { try await rebuild.run() }
+            #expect(try await catalogRows(database.client) == before)
+            #expect(try await runner.checkpoint() == events.last!.logPosition)
         }
     }
 

@@ -83,17 +83,15 @@ struct Events: AsyncParsableCommand {
 
     /// `cellar events rebuild-projections`: drop the read models and replay the log into them.
     struct RebuildProjections: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rebuild-projections", abstract: "Empty every read model and replay the whole log into it.")
+        static let configuration = CommandConfiguration(commandName: "rebuild-projections", abstract: "Empty every read model and replay the whole log into them, in one pass and one transaction.")
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             try await database.withEventStore(logger: .cellar("cellar.events")) { store, _ in
                 let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
-                for projection in ReadModelProjections.all(charts: charts) {
-                    let runner = ProjectionRunner(store: store, projection: projection)
-                    try await runner.rebuild()
-                    print("rebuilt \(projection.name) up to \(try await runner.checkpoint())")
-                }
+                let projections = ReadModelProjections.all(charts: charts)
+                let report = try await ReadModelRebuild(store: store, projections: projections).run()
+                print("rebuilt \(projections.map(\.name).joined(separator: ", ")) from \(report.events) events, up to \(report.position)")
             }
         }
     }
