@@ -24,28 +24,29 @@ struct AppendScenarios: Sendable {
         let single = "plain INSERT, 1 row/statement"
         let batched = "plain INSERT, \(batch) rows/statement"
         return [
-            try await measure(single, baseline: nil, perCall: 1) { stream, rows in
-                try await insertPlain(rows, stream: stream, client: client, logger: logger)
+            try await measure(single, baseline: nil, perCall: 1) { stream, first, rows in
+                try await insertPlain(rows, stream: stream, firstVersion: first, client: client, logger: logger)
             },
-            try await measure("append, 1 event, NOTIFY", baseline: single, perCall: 1) { stream, rows in
+            try await measure("append, 1 event, NOTIFY", baseline: single, perCall: 1) { stream, _, rows in
                 _ = try await notifying.append(to: stream, expectedVersion: .any, events: rows)
             },
-            try await measure("append, 1 event, no NOTIFY", baseline: single, perCall: 1) { stream, rows in
+            try await measure("append, 1 event, no NOTIFY", baseline: single, perCall: 1) { stream, _, rows in
                 _ = try await quiet.append(to: stream, expectedVersion: .any, events: rows)
             },
-            try await measure(batched, baseline: nil, perCall: batch) { stream, rows in
-                try await insertPlain(rows, stream: stream, client: client, logger: logger)
+            try await measure(batched, baseline: nil, perCall: batch) { stream, first, rows in
+                try await insertPlain(rows, stream: stream, firstVersion: first, client: client, logger: logger)
             },
-            try await measure("append, \(batch) events, NOTIFY", baseline: batched, perCall: batch) { stream, rows in
+            try await measure("append, \(batch) events, NOTIFY", baseline: batched, perCall: batch) { stream, _, rows in
                 _ = try await notifying.append(to: stream, expectedVersion: .any, events: rows)
             },
         ]
     }
 
-    /// Runs `writers` concurrent loops, each writing its share of `events` in calls of `perCall` rows.
+    /// Runs `writers` concurrent loops, each writing its share of `events` in calls of `perCall` rows; a call's rows
+    /// are the versions from `firstVersion` + 1 of its stream (each writer's calls go round 50 streams of its own).
     private func measure(
         _ name: String, baseline: String?, perCall: Int,
-        write: @Sendable @escaping (_ stream: String, _ rows: [NewEvent]) async throws -> Void
+        write: @Sendable @escaping (_ stream: String, _ firstVersion: Int, _ rows: [NewEvent]) async throws -> Void
     ) async throws -> Result {
         let callsPerWriter = max(1, events / writers / perCall)
         let tag = UUID().uuidString.prefix(8)
@@ -56,7 +57,7 @@ struct AppendScenarios: Sendable {
                 group.addTask {
                     for call in 0..<callsPerWriter {
                         let rows = (0..<perCall).map { Self.row(call * perCall + $0) }
-                        try await write("bench-\(tag)-\(writer)-\(call % 50)", rows)
+                        try await write("bench-\(tag)-\(writer)-\(call % 50)", call * perCall, rows)
                     }
                 }
             }
@@ -77,11 +78,10 @@ struct AppendScenarios: Sendable {
     }
 
     /// The same rows, as one plain multi-row INSERT with the versions computed client-side.
-    private func insertPlain(_ rows: [NewEvent], stream: String, client: PostgresClient, logger: Logger) async throws {
+    private func insertPlain(_ rows: [NewEvent], stream: String, firstVersion first: Int, client: PostgresClient, logger: Logger) async throws {
         let types = rows.map(\.type)
         let data = rows.map { String(decoding: $0.data, as: UTF8.self) }
         let metadata = rows.map { String(decoding: $0.metadata, as: UTF8.self) }
-        let first = Int.random(in: 0..<1_000_000) * 1000  // fits int4; collisions are practically impossible
         try await client.query("""
             INSERT INTO plain_events (stream_id, stream_version, event_type, data, metadata)
             SELECT \(stream), \(first) + e.ordinality, e.event_type, e.data::jsonb, e.metadata::jsonb

@@ -92,7 +92,8 @@ struct FailoverBench: AsyncParsableCommand {
         while await loop.acknowledgedAfter(killedAt) < 50 {
             guard ContinuousClock.now - killedAt < .seconds(120) else {
                 writer.cancel()
-                throw ValidationError("writes through the read-write endpoint did not resume within 120 s of the kill")
+                throw ValidationError("writes through the read-write endpoint did not resume within 120 s of the kill"
+                                      + ((await loop.lastError).map { " (the last write: \($0))" } ?? ""))
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -139,6 +140,8 @@ actor WriteLoop {
     let endpoint: PostgresConnection.Configuration
     let logger: Logger
     private var acknowledged: [(id: Int64, at: ContinuousClock.Instant)] = []
+    /// The last write's error, if it failed (why writes have not resumed).
+    private(set) var lastError: String?
 
     init(endpoint: PostgresConnection.Configuration, logger: Logger) {
         self.endpoint = endpoint
@@ -153,7 +156,9 @@ actor WriteLoop {
                 if connection == nil { connection = try await PostgresConnection.connect(configuration: endpoint, id: Int(next), logger: logger) }
                 try await connection!.query("INSERT INTO bench_log VALUES (\(next))", logger: logger)
                 acknowledged.append((next, .now))
+                lastError = nil
             } catch {
+                lastError = String(reflecting: error)
                 if let lost = connection { Task { try? await lost.close() } }
                 connection = nil
                 try? await Task.sleep(for: .milliseconds(10))
