@@ -5,7 +5,7 @@ let package = Package(
     name: "cellar",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "cellar", targets: ["cellar"]),
+        .executable(name: "cellar", targets: ["cellar"])
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
@@ -58,10 +58,12 @@ let package = Package(
             ]
         ),
         // Sealing of passwords on their way to guests (AES-256-GCM).
-        .target(name: "Secrets", dependencies: [
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "_CryptoExtras", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "Secrets",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]),
         // Compute drivers: where instances run (the process driver: a local guest agent process per instance).
         .target(name: "Compute", dependencies: ["LocalServers"]),
         // The wire contract between the control plane and guests: RPC methods and bodies, the guest's report.
@@ -185,12 +187,16 @@ let package = Package(
         ),
         .testTarget(
             name: "CellarCommandTests",
-            dependencies: ["EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle", "Secrets", "GuestProtocol", "Compute",
-                           .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: [
+                "EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle", "Secrets", "GuestProtocol", "Compute",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "BusTests",
-            dependencies: ["Bus", "EventStore", "Lifecycle", "LocalServers", "CellarTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: [
+                "Bus", "EventStore", "Lifecycle", "LocalServers", "CellarTestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "IdentityTests",

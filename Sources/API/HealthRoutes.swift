@@ -11,7 +11,10 @@ public struct HealthReport: ResponseEncodable, Decodable, Sendable, Equatable {
         public var ok: Bool
         public var detail: String
         public var latencyMilliseconds: Double
-        enum CodingKeys: String, CodingKey { case ok, detail, latencyMilliseconds = "latency_ms" }
+        enum CodingKeys: String, CodingKey {
+            case ok, detail
+            case latencyMilliseconds = "latency_ms"
+        }
     }
     public var status: String
     public var postgresql: Check

@@ -47,8 +47,9 @@ enum OpenAPIDocument: Sendable {
         case .unavailable(let message):
             let body = ["serviceUnavailable": Fault(code: 503, message: message)]
             let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
-            return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
     }
 }

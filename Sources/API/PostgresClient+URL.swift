@@ -12,15 +12,17 @@ extension PostgresClient.Configuration {
     /// Configuration from `postgres://user:password@host:port/database[?sslmode=disable|require]`.
     public init(url: String) throws {
         guard let parts = URLParts(url), ["postgres", "postgresql"].contains(parts.scheme), let user = parts.user,
-              !parts.path.isEmpty else { throw InvalidDatabaseURL(url: url) }
+            !parts.path.isEmpty
+        else { throw InvalidDatabaseURL(url: url) }
         let tls: PostgresClient.Configuration.TLS
         switch parts.query["sslmode"] ?? "disable" {
         case "disable": tls = .disable
         case "require": tls = .require(.clientDefault)
         default: tls = .prefer(.clientDefault)
         }
-        self.init(host: parts.host, port: parts.port ?? 5432, username: user, password: parts.password,
-                  database: parts.path, tls: tls)
+        self.init(
+            host: parts.host, port: parts.port ?? 5432, username: user, password: parts.password,
+            database: parts.path, tls: tls)
         options.additionalStartupParameters = [("application_name", Self.applicationName)]
     }
 

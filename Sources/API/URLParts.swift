@@ -13,7 +13,8 @@ public struct URLParts: Sendable, Equatable {
 
     public init?(_ text: String) {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
-              let host = components.host, !host.isEmpty else { return nil }
+            let host = components.host, !host.isEmpty
+        else { return nil }
         self.scheme = scheme
         self.user = components.user
         self.password = components.password

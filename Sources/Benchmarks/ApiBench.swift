@@ -50,13 +50,18 @@ struct ApiBench: AsyncParsableCommand {
 
         let baseline = results[0].figures.requestsPerSecond
         print("cellar bench api: wrk -t\(threads) -c\(connections) -d\(seconds)s per route, rate limits lifted (compare ratios; use a release build)")
-        print(TextTable.render(header: ["ROUTE", "REQ/S", "P50 (MS)", "P99 (MS)", "VS TRIVIAL ROUTE", "VS TROVE-API 26 (REFERENCE)"], rows: results.map { result in
-            let figures = result.figures
-            return [result.name, String(format: "%.0f", figures.requestsPerSecond), String(format: "%.2f", figures.p50 * 1000),
-                    String(format: "%.2f", figures.p99 * 1000),
-                    result.name == results[0].name ? "baseline" : BenchFigures.ratio(figures.requestsPerSecond, to: baseline),
-                    Self.troveReference[result.name].map { BenchFigures.ratio(figures.requestsPerSecond, to: $0) } ?? "—"]
-        }))
+        print(
+            TextTable.render(
+                header: ["ROUTE", "REQ/S", "P50 (MS)", "P99 (MS)", "VS TRIVIAL ROUTE", "VS TROVE-API 26 (REFERENCE)"],
+                rows: results.map { result in
+                    let figures = result.figures
+                    return [
+                        result.name, String(format: "%.0f", figures.requestsPerSecond), String(format: "%.2f", figures.p50 * 1000),
+                        String(format: "%.2f", figures.p99 * 1000),
+                        result.name == results[0].name ? "baseline" : BenchFigures.ratio(figures.requestsPerSecond, to: baseline),
+                        Self.troveReference[result.name].map { BenchFigures.ratio(figures.requestsPerSecond, to: $0) } ?? "—",
+                    ]
+                }))
     }
 }
 

@@ -82,7 +82,8 @@ struct AppendScenarios: Sendable {
         let types = rows.map(\.type)
         let data = rows.map { String(decoding: $0.data, as: UTF8.self) }
         let metadata = rows.map { String(decoding: $0.metadata, as: UTF8.self) }
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO plain_events (stream_id, stream_version, event_type, data, metadata)
             SELECT \(stream), \(first) + e.ordinality, e.event_type, e.data::jsonb, e.metadata::jsonb
             FROM unnest(\(types)::text[], \(data)::text[], \(metadata)::text[]) WITH ORDINALITY AS e(event_type, data, metadata, ordinality)

@@ -12,7 +12,10 @@ public struct Bench: AsyncParsableCommand {
 
     public static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each next to a baseline measured in the same run.",
-        subcommands: [AppendBench.self, BusBench.self, CreateBench.self, ClusterBench.self, FailoverBench.self, ApiBench.self, SagaBench.self, LogBench.self, LoginBench.self]
+        subcommands: [
+            AppendBench.self, BusBench.self, CreateBench.self, ClusterBench.self, FailoverBench.self, ApiBench.self, SagaBench.self, LogBench.self,
+            LoginBench.self,
+        ]
     )
 }
 

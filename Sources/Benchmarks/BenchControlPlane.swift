@@ -32,8 +32,10 @@ struct BenchControlPlane {
 
     /// Starts the private servers and the control plane, runs `body`, stops everything. `extraSagas` are started by
     /// the task manager too (their trigger events reach its queue from streams of category `probe`).
-    static func run<T: Sendable>(extraSagas: [(eventType: String, kind: Saga.Kind)] = [],
-                                 _ body: @escaping @Sendable (BenchControlPlane) async throws -> T) async throws -> T {
+    static func run<T: Sendable>(
+        extraSagas: [(eventType: String, kind: Saga.Kind)] = [],
+        _ body: @escaping @Sendable (BenchControlPlane) async throws -> T
+    ) async throws -> T {
         let logger = Logger.cellar("cellar.bench")
         let state = StateDirectory(path: "/var/tmp/cellar/bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: state.url) }
@@ -60,25 +62,38 @@ struct BenchControlPlane {
                 let secrets = try SecretKeyFile.box(stateDirectory: state.url)
                 let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
                 defer { publisher.shutdown() }
-                try await publisher.declare(Topology.taskManagerQueueSpec, bindings: extraSagas.map {
-                    Binding(exchange: Topology.eventsExchange, routingKey: Topology.routingKey(streamID: "probe-", eventType: $0.eventType))
-                })
-                let plane = BenchControlPlane(client: client, store: store, charts: charts, secrets: secrets, logger: logger,
-                                              instancesDirectory: instancesDirectory)
+                try await publisher.declare(
+                    Topology.taskManagerQueueSpec,
+                    bindings: extraSagas.map {
+                        Binding(exchange: Topology.eventsExchange, routingKey: Topology.routingKey(streamID: "probe-", eventType: $0.eventType))
+                    })
+                let plane = BenchControlPlane(
+                    client: client, store: store, charts: charts, secrets: secrets, logger: logger,
+                    instancesDirectory: instancesDirectory)
                 return try await withThrowingTaskGroup(of: T?.self) { group in
-                    group.addTask { try await EventRelay(store: store, publisher: publisher, logger: logger).run(); return nil }
+                    group.addTask {
+                        try await EventRelay(store: store, publisher: publisher, logger: logger).run()
+                        return nil
+                    }
                     for projection in ReadModelProjections.all(charts: charts) {
-                        group.addTask { try await ProjectionRunner(store: store, projection: projection).run(); return nil }
+                        group.addTask {
+                            try await ProjectionRunner(store: store, projection: projection).run()
+                            return nil
+                        }
                     }
                     group.addTask {
-                        try await TaskManager(client: client, store: store, charts: charts, compute: driver, amqpURL: amqpURL,
-                                              publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
-                                              addressPool: addressPool, triggers: Saga.Kind.triggerTable + extraSagas).run()
+                        try await TaskManager(
+                            client: client, store: store, charts: charts, compute: driver, amqpURL: amqpURL,
+                            publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
+                            addressPool: addressPool, triggers: Saga.Kind.triggerTable + extraSagas
+                        ).run()
                         return nil
                     }
                     group.addTask {
-                        try await Conductor(client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
-                                            heartbeatExpiry: .seconds(90), logger: logger).run()
+                        try await Conductor(
+                            client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
+                            heartbeatExpiry: .seconds(90), logger: logger
+                        ).run()
                         return nil
                     }
                     group.addTask { try await body(plane) }
@@ -107,7 +122,8 @@ struct BenchControlPlane {
                 if let fault = record.state.failure { throw ValidationError("the cluster failed: \(fault.reason)") }
                 let rows = try await members.members(ofCluster: id)
                 if record.state.task.name == "NONE", rows.count == count, rows.values.allSatisfy({ $0.status == "ACTIVE" }),
-                   let address = record.state.balancer?.address {
+                    let address = record.state.balancer?.address
+                {
                     return address
                 }
             }
@@ -119,9 +135,11 @@ struct BenchControlPlane {
     /// Enables root on an instance with `password` through the instance's own saga, and waits for the outcome.
     func enableRoot(on instanceID: String, password: String) async throws {
         let instances = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
-        let recorded = try await instances.execute(.requestGuestChange(.enableRoot), on: instanceID, caller: caller, requestID: "bench-root",
-                                                   secrets: [(name: .root, password: password)])
-        let applied = try await instances.awaitOutcome(of: instanceID, after: recorded.last?.streamVersion ?? 0, requestID: "bench-root") { event -> Bool? in
+        let recorded = try await instances.execute(
+            .requestGuestChange(.enableRoot), on: instanceID, caller: caller, requestID: "bench-root",
+            secrets: [(name: .root, password: password)])
+        let applied = try await instances.awaitOutcome(of: instanceID, after: recorded.last?.streamVersion ?? 0, requestID: "bench-root") {
+            event -> Bool? in
             switch event {
             case .guestChangeApplied: true
             case .guestChangeFailed: false

@@ -1,9 +1,10 @@
 import CellarCLI
 import Foundation
+import LocalServers
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LocalServers
 
 /// The few API calls a benchmark makes around its measurement: sign in, create an instance and wait for it,
 /// delete it.
@@ -19,7 +20,10 @@ struct BenchHTTP {
         while ContinuousClock.now < deadline {
             guard server.isRunning else { throw Failure(description: "cellar up exited:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")") }
             if let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(base)/healthz")!),
-               (response as? HTTPURLResponse)?.statusCode == 200 { return }
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(250))
         }
         throw Failure(description: "cellar up was not healthy within \(timeout)")
@@ -27,14 +31,17 @@ struct BenchHTTP {
 
     /// A project-scoped token and the project's id.
     func token(user: String, password: String, project: String) async throws -> (token: String, projectID: String) {
-        let body: [String: Any] = ["auth": [
-            "identity": ["methods": ["password"], "password": ["user": ["name": user, "password": password, "domain": ["id": "default"]]]],
-            "scope": ["project": ["name": project, "domain": ["id": "default"]]],
-        ]]
+        let body: [String: Any] = [
+            "auth": [
+                "identity": ["methods": ["password"], "password": ["user": ["name": user, "password": password, "domain": ["id": "default"]]]],
+                "scope": ["project": ["name": project, "domain": ["id": "default"]]],
+            ]
+        ]
         let (data, response) = try await send("POST", "/v3/auth/tokens", body: body)
         guard response.statusCode == 201, let token = response.value(forHTTPHeaderField: "X-Subject-Token"),
-              let projectID = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["token"] as? [String: Any])
-                .flatMap({ $0["project"] as? [String: Any] })?["id"] as? String else {
+            let projectID = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["token"] as? [String: Any])
+                .flatMap({ $0["project"] as? [String: Any] })?["id"] as? String
+        else {
             throw Failure(description: "sign-in answered \(response.statusCode): \(String(decoding: data, as: UTF8.self))")
         }
         return (token, projectID)
@@ -42,11 +49,16 @@ struct BenchHTTP {
 
     /// Creates a PostgreSQL instance and waits until it is ACTIVE; returns its id.
     func activeInstance(token: String, project: String) async throws -> String {
-        let body: [String: Any] = ["instance": ["name": "bench", "flavorRef": "1", "volume": ["size": 1],
-                                                "datastore": ["type": "postgresql", "version": "15"]]]
+        let body: [String: Any] = [
+            "instance": [
+                "name": "bench", "flavorRef": "1", "volume": ["size": 1],
+                "datastore": ["type": "postgresql", "version": "15"],
+            ]
+        ]
         let (data, response) = try await send("POST", "/v1.0/\(project)/instances", body: body, token: token)
         guard response.statusCode == 200,
-              let id = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["instance"] as? [String: Any])?["id"] as? String else {
+            let id = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["instance"] as? [String: Any])?["id"] as? String
+        else {
             throw Failure(description: "create answered \(response.statusCode): \(String(decoding: data, as: UTF8.self))")
         }
         let deadline = ContinuousClock.now + .seconds(120)
@@ -92,16 +104,21 @@ struct BenchStack {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let log = state.appendingPathComponent("up.log")
         say("Starting a cellar up of this build for the benchmark ...")
-        let server = try ChildProcess.start(executable, ["up", "--port", "\(port)", "--state-dir", state.path], environment: [
-            "CELLAR_RATE_LIMITS": "GET=100000000,POST=100000000,PUT=100000000,DELETE=100000000",
-            "CELLAR_ADDRESS_POOL": BenchControlPlane.addressPool, "LOG_LEVEL": "warning",
-        ], outputPath: log.path)
+        let server = try ChildProcess.start(
+            executable, ["up", "--port", "\(port)", "--state-dir", state.path],
+            environment: [
+                "CELLAR_RATE_LIMITS": "GET=100000000,POST=100000000,PUT=100000000,DELETE=100000000",
+                "CELLAR_ADDRESS_POOL": BenchControlPlane.addressPool, "LOG_LEVEL": "warning",
+            ], outputPath: log.path)
         do {
             let client = BenchHTTP(base: "http://127.0.0.1:\(port)")
             try await client.waitUntilHealthy(server: server, log: log)
-            let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("admin-credentials.json"))) as? [String: String] ?? [:]
-            let (token, project) = try await client.token(user: credentials["username"] ?? "admin", password: credentials["password"] ?? "",
-                                                          project: credentials["project_name"] ?? "admin")
+            let credentials =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("admin-credentials.json"))) as? [String: String]
+                ?? [:]
+            let (token, project) = try await client.token(
+                user: credentials["username"] ?? "admin", password: credentials["password"] ?? "",
+                project: credentials["project_name"] ?? "admin")
             return BenchStack(server: server, state: state, client: client, token: token, project: project)
         } catch {
             Self.stop(server, state: state)

@@ -32,29 +32,44 @@ struct BusBench: AsyncParsableCommand {
         }
 
         var rows: [(String, Int, Double)] = []
-        rows.append(("no confirms (baseline), batches of 1000", messages, try await measure(messages) { start, count in
-            try await unconfirmed.publish((start..<start + count).map(make))
-        }))
-        rows.append(("confirm each message", single, try await measure(single, batch: 1) { start, _ in
-            try await confirmed.publish(make(start))
-        }))
+        rows.append(
+            (
+                "no confirms (baseline), batches of 1000", messages,
+                try await measure(messages) { start, count in
+                    try await unconfirmed.publish((start..<start + count).map(make))
+                }
+            ))
+        rows.append(
+            (
+                "confirm each message", single,
+                try await measure(single, batch: 1) { start, _ in
+                    try await confirmed.publish(make(start))
+                }
+            ))
         for batch in [100, 1000] {
-            rows.append(("confirm batches of \(batch)", messages, try await measure(messages, batch: batch) { start, count in
-                try await confirmed.publish((start..<start + count).map(make))
-            }))
+            rows.append(
+                (
+                    "confirm batches of \(batch)", messages,
+                    try await measure(messages, batch: batch) { start, count in
+                        try await confirmed.publish((start..<start + count).map(make))
+                    }
+                ))
         }
         try await confirmed.deleteQueue(queue)
 
         let baseline = Double(rows[0].1) / rows[0].2
         print("cellar bench bus: persistent 256-byte messages to a durable quorum queue")
-        print(TextTable.render(
-            header: ["SCENARIO", "MESSAGES", "SECONDS", "MSG/S", "VS NO CONFIRMS"],
-            rows: rows.map { name, count, seconds in
-                let rate = Double(count) / seconds
-                return [name, "\(count)", String(format: "%.2f", seconds), String(format: "%.0f", rate),
-                        name.contains("baseline") ? "baseline" : String(format: "%.2f×", rate / baseline)]
-            }
-        ))
+        print(
+            TextTable.render(
+                header: ["SCENARIO", "MESSAGES", "SECONDS", "MSG/S", "VS NO CONFIRMS"],
+                rows: rows.map { name, count, seconds in
+                    let rate = Double(count) / seconds
+                    return [
+                        name, "\(count)", String(format: "%.2f", seconds), String(format: "%.0f", rate),
+                        name.contains("baseline") ? "baseline" : String(format: "%.2f×", rate / baseline),
+                    ]
+                }
+            ))
     }
 
     /// Seconds to send `total` messages in calls of `batch`.

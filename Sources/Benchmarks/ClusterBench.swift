@@ -25,12 +25,15 @@ struct ClusterBench: AsyncParsableCommand {
         let rowCount = rows
         let (ready, direct, balanced) = try await BenchControlPlane.run { plane in try await Self.measure(rows: rowCount, plane) }
         print("cellar bench cluster: 3 MariaDB Galera members (debug builds are slower; compare ratios)")
-        print(TextTable.render(header: ["SCENARIO", "FIGURE", "VS BASELINE"], rows: [
-            ["manual Galera bootstrap, 3 bare servers (baseline)", "\(BenchFigures.seconds(baseline)) s", "baseline"],
-            ["cluster create → ready (API to task NONE)", "\(BenchFigures.seconds(ready)) s", BenchFigures.ratio(ready, to: baseline)],
-            ["writes, direct to one member (baseline)", String(format: "%.0f rows/s", direct), "baseline"],
-            ["writes through the balancer", String(format: "%.0f rows/s", balanced), BenchFigures.ratio(balanced, to: direct)],
-        ]))
+        print(
+            TextTable.render(
+                header: ["SCENARIO", "FIGURE", "VS BASELINE"],
+                rows: [
+                    ["manual Galera bootstrap, 3 bare servers (baseline)", "\(BenchFigures.seconds(baseline)) s", "baseline"],
+                    ["cluster create → ready (API to task NONE)", "\(BenchFigures.seconds(ready)) s", BenchFigures.ratio(ready, to: baseline)],
+                    ["writes, direct to one member (baseline)", String(format: "%.0f rows/s", direct), "baseline"],
+                    ["writes through the balancer", String(format: "%.0f rows/s", balanced), BenchFigures.ratio(balanced, to: direct)],
+                ]))
     }
 
     /// Seconds to a ready cluster, then rows/s direct and through the balancer.
@@ -41,14 +44,16 @@ struct ClusterBench: AsyncParsableCommand {
         let version = try await plane.version(ofManager: "mariadb")
         let id = UUID().uuidString.lowercased()
         let request = Cluster.CreateRequest(
-            id: id, projectId: "bench", name: "bench", datastore: Datastore(type: version.datastoreName, version: version.name, manager: version.manager),
+            id: id, projectId: "bench", name: "bench",
+            datastore: Datastore(type: version.datastoreName, version: version.name, manager: version.manager),
             members: (1...3).map { Cluster.Member(id: UUID().uuidString.lowercased(), name: "bench-member-\($0)", flavorId: "1", volumeSize: 1) })
         let started = ContinuousClock.now
         try await commands.execute(.create(request), on: id, caller: plane.caller, requestID: "bench-cluster")
         let balancer = try await plane.awaitReadyCluster(id, members: 3, pollingEvery: .milliseconds(50))
         let ready = (ContinuousClock.now - started).seconds
         guard let memberID = request.members.first?.id,
-              let first = try await members.members(ofCluster: id)[memberID]?.address else {
+            let first = try await members.members(ofCluster: id)[memberID]?.address
+        else {
             throw ValidationError("the ready cluster shows no member address")
         }
         // Root on one member is root on all: the accounts replicate.
@@ -77,8 +82,9 @@ struct SessionWriter {
     let address: String
 
     func run(_ sql: String) throws {
-        _ = try CommandRunner.run("/usr/bin/mariadb", ["--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--batch"],
-                                  environment: ["MYSQL_PWD": Self.password], input: Data(sql.utf8))
+        _ = try CommandRunner.run(
+            "/usr/bin/mariadb", ["--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--batch"],
+            environment: ["MYSQL_PWD": Self.password], input: Data(sql.utf8))
     }
 
     /// Single-row autocommit inserts in one session: rows per second.

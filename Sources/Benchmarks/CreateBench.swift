@@ -28,18 +28,26 @@ struct CreateBench: AsyncParsableCommand {
         let baseline = try await onDedicatedThread { try (0..<count).map { try reader.timeBareServerStart(osUser: osUser, index: $0) } }
         let created = try await BenchControlPlane.run { plane in try await Self.createToActive(count: count, manager: manager, plane) }
         print("cellar bench create: \(instances) \(datastore) instances, one after another (debug builds are slower; compare ratios)")
-        print(TextTable.render(header: ["SCENARIO", "RUNS", "P50 (S)", "MAX (S)", "VS BARE SERVER"], rows: [
-            ["bare server: initialize + start (baseline)", "\(baseline.count)", BenchFigures.seconds(BenchFigures.median(baseline)),
-             BenchFigures.seconds(baseline.max() ?? 0), "baseline"],
-            ["create → ACTIVE (API to HEALTHY)", "\(created.count)", BenchFigures.seconds(BenchFigures.median(created)),
-             BenchFigures.seconds(created.max() ?? 0), BenchFigures.ratio(BenchFigures.median(created), to: BenchFigures.median(baseline))],
-        ]))
+        print(
+            TextTable.render(
+                header: ["SCENARIO", "RUNS", "P50 (S)", "MAX (S)", "VS BARE SERVER"],
+                rows: [
+                    [
+                        "bare server: initialize + start (baseline)", "\(baseline.count)", BenchFigures.seconds(BenchFigures.median(baseline)),
+                        BenchFigures.seconds(baseline.max() ?? 0), "baseline",
+                    ],
+                    [
+                        "create → ACTIVE (API to HEALTHY)", "\(created.count)", BenchFigures.seconds(BenchFigures.median(created)),
+                        BenchFigures.seconds(created.max() ?? 0), BenchFigures.ratio(BenchFigures.median(created), to: BenchFigures.median(baseline)),
+                    ],
+                ]))
     }
 
     /// Seconds from the create command to ACTIVE + HEALTHY in the read model, for each of `count` instances.
     static func createToActive(count: Int, manager: String, _ plane: BenchControlPlane) async throws -> [Double] {
-        let commands = InstanceCommands(store: plane.store, client: plane.client, chart: plane.charts.instance, secrets: plane.secrets,
-                                        logger: plane.logger)
+        let commands = InstanceCommands(
+            store: plane.store, client: plane.client, chart: plane.charts.instance, secrets: plane.secrets,
+            logger: plane.logger)
         let reads = InstanceReadModel(client: plane.client, logger: plane.logger)
         let version = try await plane.version(ofManager: manager)
         var durations: [Double] = []

@@ -56,17 +56,20 @@ struct FailoverBench: AsyncParsableCommand {
         let weights = [50, 100, 10]
         let names = ["first-primary (50)", "weight 100", "weight 10"]
         let request = Cluster.CreateRequest(
-            id: id, projectId: "bench", name: "failover", datastore: Datastore(type: version.datastoreName, version: version.name, manager: version.manager),
+            id: id, projectId: "bench", name: "failover",
+            datastore: Datastore(type: version.datastoreName, version: version.name, manager: version.manager),
             members: weights.enumerated().map { index, weight in
-                Cluster.Member(id: UUID().uuidString.lowercased(), name: "bench-\(index + 1)", flavorId: "1", volumeSize: 1, type: "replica", weight: weight)
+                Cluster.Member(
+                    id: UUID().uuidString.lowercased(), name: "bench-\(index + 1)", flavorId: "1", volumeSize: 1, type: "replica", weight: weight)
             },
             synchronous: synchronous)
         try await commands.execute(.create(request), on: id, caller: plane.caller, requestID: "bench-failover")
         let balancer = try await plane.awaitReadyCluster(id, members: 3, pollingEvery: .milliseconds(100))
         let primary = request.members[0].id
         try await plane.enableRoot(on: primary, password: SessionWriter.password)
-        var endpoint = PostgresConnection.Configuration(host: balancer, port: 5432, username: "root", password: SessionWriter.password,
-                                                        database: "postgres", tls: .disable)
+        var endpoint = PostgresConnection.Configuration(
+            host: balancer, port: 5432, username: "root", password: SessionWriter.password,
+            database: "postgres", tls: .disable)
         // No write waits forever (a commit waiting for a standby that never comes ends in an error, counted unacknowledged).
         endpoint.options.additionalStartupParameters = [("statement_timeout", "10000")]
         endpoint.options.connectTimeout = .seconds(3)
@@ -92,8 +95,9 @@ struct FailoverBench: AsyncParsableCommand {
         while await loop.acknowledgedAfter(killedAt) < 50 {
             guard ContinuousClock.now - killedAt < .seconds(120) else {
                 writer.cancel()
-                throw ValidationError("writes through the read-write endpoint did not resume within 120 s of the kill"
-                                      + ((await loop.lastError).map { " (the last write: \($0))" } ?? ""))
+                throw ValidationError(
+                    "writes through the read-write endpoint did not resume within 120 s of the kill"
+                        + ((await loop.lastError).map { " (the last write: \($0))" } ?? ""))
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -190,8 +194,9 @@ enum PromoteBaseline {
         let root = URL(fileURLWithPath: "/var/tmp/cellar/bench-promote-\(getpid())")
         defer {
             for name in ["primary", "standby"] {
-                _ = try? CommandRunner.run(binaries.path("pg_ctl"), ["-D", root.appendingPathComponent(name).path, "-m", "immediate", "-w", "stop"],
-                                           asUser: osUser, allowFailure: true)
+                _ = try? CommandRunner.run(
+                    binaries.path("pg_ctl"), ["-D", root.appendingPathComponent(name).path, "-m", "immediate", "-w", "stop"],
+                    asUser: osUser, allowFailure: true)
             }
             try? FileManager.default.removeItem(at: root)
         }
@@ -199,7 +204,9 @@ enum PromoteBaseline {
         func owned(_ name: String) throws -> String {
             let folder = root.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: folder.path) }
+            if let osUser {
+                try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: folder.path)
+            }
             return folder.path
         }
         if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser], ofItemAtPath: root.path) }
@@ -209,9 +216,12 @@ enum PromoteBaseline {
             try CommandRunner.run(binaries.path(tool), arguments, asUser: osUser)
         }
         _ = try run("initdb", ["-D", primary, "-U", "postgres", "-A", "trust", "--no-sync"])
-        _ = try run("pg_ctl", ["-D", primary, "-w", "-s", "-l", primary + "/log", "-o", "-c listen_addresses=\(addresses[0]) -k \(primarySockets)", "start"])
-        _ = try run("pg_basebackup", ["-h", addresses[0], "-p", "5432", "-U", "postgres", "-D", standby, "-R", "-X", "stream", "-c", "fast", "--no-sync"])
-        _ = try run("pg_ctl", ["-D", standby, "-w", "-s", "-l", standby + "/log", "-o", "-c listen_addresses=\(addresses[1]) -k \(standbySockets)", "start"])
+        _ = try run(
+            "pg_ctl", ["-D", primary, "-w", "-s", "-l", primary + "/log", "-o", "-c listen_addresses=\(addresses[0]) -k \(primarySockets)", "start"])
+        _ = try run(
+            "pg_basebackup", ["-h", addresses[0], "-p", "5432", "-U", "postgres", "-D", standby, "-R", "-X", "stream", "-c", "fast", "--no-sync"])
+        _ = try run(
+            "pg_ctl", ["-D", standby, "-w", "-s", "-l", standby + "/log", "-o", "-c listen_addresses=\(addresses[1]) -k \(standbySockets)", "start"])
         func psql(_ sockets: String, _ sql: String) throws -> String {
             try CommandRunner.run("/usr/bin/psql", ["-h", sockets, "-p", "5432", "-U", "postgres", "-d", "postgres", "-tAc", sql], asUser: osUser)
                 .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -29,11 +29,13 @@ struct LoginBench: AsyncParsableCommand {
         let idle = try Self.figures(BenchProcess.output(of: wrk, get))
         // Wrong passwords of a user that does not exist: each one costs a full hash unless refused before it.
         let script = stack.state.appendingPathComponent("flood.lua")
-        try Data("""
+        try Data(
+            """
             wrk.method = "POST"
             wrk.headers["Content-Type"] = "application/json"
             wrk.body = '{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "nobody", "domain": {"id": "default"}, "password": "wrong"}}}, "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}'
-            """.utf8).write(to: script)
+            """.utf8
+        ).write(to: script)
         let flooding = Task.detached {
             try BenchProcess.output(of: wrk, ["-t2", "-c\(flood)", "-d\(seconds + 2)s", "--latency", "-s", script.path, "\(base)/v3/auth/tokens"])
         }
@@ -41,14 +43,27 @@ struct LoginBench: AsyncParsableCommand {
         let busy = try Self.figures(BenchProcess.output(of: wrk, get))
         let floodFigures = try Self.figures(try await flooding.value)
 
-        print("cellar bench login: GET /v1.0/{project}/instances on one connection, \(seconds) s per phase; \(flood) connections posting wrong passwords meanwhile (use a release build)")
-        print(TextTable.render(header: ["PHASE", "REQ/S", "P50 (MS)", "P99 (MS)", "P99 VS IDLE"], rows: [
-            ["idle (baseline)", String(format: "%.0f", idle.requestsPerSecond), Self.milliseconds(idle.p50), Self.milliseconds(idle.p99), "baseline"],
-            ["during the login flood", String(format: "%.0f", busy.requestsPerSecond), Self.milliseconds(busy.p50), Self.milliseconds(busy.p99),
-             BenchFigures.ratio(busy.p99, to: idle.p99)],
-        ]))
-        print(String(format: "the flood: %.0f failed logins/s answered (p99 %@ ms), all refused (401 wrong password, 429 past the per-address limit)",
-                     floodFigures.requestsPerSecond, Self.milliseconds(floodFigures.p99)))
+        print(
+            "cellar bench login: GET /v1.0/{project}/instances on one connection, \(seconds) s per phase; \(flood) connections posting wrong passwords meanwhile (use a release build)"
+        )
+        print(
+            TextTable.render(
+                header: ["PHASE", "REQ/S", "P50 (MS)", "P99 (MS)", "P99 VS IDLE"],
+                rows: [
+                    [
+                        "idle (baseline)", String(format: "%.0f", idle.requestsPerSecond), Self.milliseconds(idle.p50), Self.milliseconds(idle.p99),
+                        "baseline",
+                    ],
+                    [
+                        "during the login flood", String(format: "%.0f", busy.requestsPerSecond), Self.milliseconds(busy.p50),
+                        Self.milliseconds(busy.p99),
+                        BenchFigures.ratio(busy.p99, to: idle.p99),
+                    ],
+                ]))
+        print(
+            String(
+                format: "the flood: %.0f failed logins/s answered (p99 %@ ms), all refused (401 wrong password, 429 past the per-address limit)",
+                floodFigures.requestsPerSecond, Self.milliseconds(floodFigures.p99)))
     }
 
     static func figures(_ output: String) throws -> WrkFigures {

@@ -25,13 +25,22 @@ struct SagaBench: AsyncParsableCommand {
             return (raw, engine)
         }
         let events = sagas * (2 * steps + 2)
-        print("cellar bench sagas: \(sagas) no-op sagas of \(steps) steps (\(2 * steps + 2) transitions each: started, each step started and succeeded, completed)")
-        print(TextTable.render(header: ["SCENARIO", "EVENTS", "SECONDS", "EVENTS/S", "VS RAW APPENDS"], rows: [
-            ["raw appends of the same events, one per append, one writer per saga (baseline)", "\(events)",
-             BenchFigures.seconds(raw), String(format: "%.0f", Double(events) / raw), "baseline"],
-            ["sagas: trigger appended, relayed over RabbitMQ, run by the task manager", "\(events)",
-             BenchFigures.seconds(engine), String(format: "%.0f", Double(events) / engine), BenchFigures.ratio(raw, to: engine)],
-        ]))
+        print(
+            "cellar bench sagas: \(sagas) no-op sagas of \(steps) steps (\(2 * steps + 2) transitions each: started, each step started and succeeded, completed)"
+        )
+        print(
+            TextTable.render(
+                header: ["SCENARIO", "EVENTS", "SECONDS", "EVENTS/S", "VS RAW APPENDS"],
+                rows: [
+                    [
+                        "raw appends of the same events, one per append, one writer per saga (baseline)", "\(events)",
+                        BenchFigures.seconds(raw), String(format: "%.0f", Double(events) / raw), "baseline",
+                    ],
+                    [
+                        "sagas: trigger appended, relayed over RabbitMQ, run by the task manager", "\(events)",
+                        BenchFigures.seconds(engine), String(format: "%.0f", Double(events) / engine), BenchFigures.ratio(raw, to: engine),
+                    ],
+                ]))
     }
 
     /// Appends `count` triggers and waits until every saga they start has completed; the seconds that took.
@@ -41,9 +50,11 @@ struct SagaBench: AsyncParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         try await inParallel(ids) { id in
-            _ = try await plane.store.append(to: "probe-\(id)", expectedVersion: .noStream, events: [
-                NewEvent(type: Saga.NoOp.triggerEventType, data: Data("{}".utf8), metadata: Data(#"{"service":"bench"}"#.utf8)),
-            ])
+            _ = try await plane.store.append(
+                to: "probe-\(id)", expectedVersion: .noStream,
+                events: [
+                    NewEvent(type: Saga.NoOp.triggerEventType, data: Data("{}".utf8), metadata: Data(#"{"service":"bench"}"#.utf8))
+                ])
         }
         while true {
             let finished = try await finishedSagas(plane)
@@ -63,17 +74,20 @@ struct SagaBench: AsyncParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         try await inParallel(streams) { id in
-            let start = Saga.Start(saga: Saga.Kind.noOp.rawValue, instanceId: "", clusterId: nil, triggerStream: "probe-\(id)", triggerVersion: 1,
-                                   triggerType: Saga.NoOp.triggerEventType, requestId: nil)
+            let start = Saga.Start(
+                saga: Saga.Kind.noOp.rawValue, instanceId: "", clusterId: nil, triggerStream: "probe-\(id)", triggerVersion: 1,
+                triggerType: Saga.NoOp.triggerEventType, requestId: nil)
             var events: [Saga.Event] = [.sagaStarted(start)]
             for step in Saga.NoOp.Step.allCases {
                 events += [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
             }
             events.append(.sagaCompleted)
             for (index, event) in events.enumerated() {
-                _ = try await plane.store.append(to: "rawsaga-\(id)", expectedVersion: index == 0 ? .noStream : .exact(index), events: [
-                    NewEvent(type: event.eventType, data: try event.encodedData(), metadata: metadata),
-                ])
+                _ = try await plane.store.append(
+                    to: "rawsaga-\(id)", expectedVersion: index == 0 ? .noStream : .exact(index),
+                    events: [
+                        NewEvent(type: event.eventType, data: try event.encodedData(), metadata: metadata)
+                    ])
             }
         }
         return (clock.now - started).seconds
@@ -81,7 +95,8 @@ struct SagaBench: AsyncParsableCommand {
 
     /// Sagas completed and failed so far.
     static func finishedSagas(_ plane: BenchControlPlane) async throws -> (completed: Int, failed: Int) {
-        let rows = try await plane.client.query("""
+        let rows = try await plane.client.query(
+            """
             SELECT count(*) FILTER (WHERE event_type = 'SagaCompleted'), count(*) FILTER (WHERE event_type = 'SagaFailed')
             FROM events WHERE stream_id LIKE 'saga-%' AND event_type IN ('SagaCompleted', 'SagaFailed')
             """, logger: plane.logger)

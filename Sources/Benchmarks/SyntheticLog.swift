@@ -33,9 +33,12 @@ struct SyntheticLog {
             let meta = String(decoding: (try? JSONEncoder().encode(metadata)) ?? Data("{}".utf8), as: UTF8.self)
             rows.append((kind, versions[kind]!, event.eventType, data, meta))
         }
-        func saga<Program: SagaProgram>(_ kind: String, _ program: Program.Type, trigger: String, version: Int, steps: [(Program.Step, Instance.Event?)]) {
-            let start = Saga.Start(saga: program.kind.rawValue, instanceId: "@@IID@@", clusterId: nil, triggerStream: "instance-@@IID@@",
-                                   triggerVersion: version, triggerType: trigger, requestId: "req-@@IID@@")
+        func saga<Program: SagaProgram>(
+            _ kind: String, _ program: Program.Type, trigger: String, version: Int, steps: [(Program.Step, Instance.Event?)]
+        ) {
+            let start = Saga.Start(
+                saga: program.kind.rawValue, instanceId: "@@IID@@", clusterId: nil, triggerStream: "instance-@@IID@@",
+                triggerVersion: version, triggerType: trigger, requestId: "req-@@IID@@")
             add(kind, Saga.Event.sagaStarted(start), service("taskmanager"))
             for (step, fact) in steps {
                 add(kind, Saga.Event.stepStarted(.init(step: step.rawValue, attempt: 1)), service("taskmanager"))
@@ -45,18 +48,24 @@ struct SyntheticLog {
             add(kind, Saga.Event.sagaCompleted, service("taskmanager"))
         }
         add("i", Instance.Event.instanceCreateRequested(spec), user)
-        saga("c", Saga.CreateInstance.self, trigger: "InstanceCreateRequested", version: 1, steps: [
-            (.allocateCompute, .computeAllocated(.init(serverId: "srv-@@IID@@", address: "127.42.0.9"))),
-            (.awaitGuestRegistration, .guestRegistered), (.prepareDatastore, nil), (.markActive, .instanceBecameActive),
-        ])
+        saga(
+            "c", Saga.CreateInstance.self, trigger: "InstanceCreateRequested", version: 1,
+            steps: [
+                (.allocateCompute, .computeAllocated(.init(serverId: "srv-@@IID@@", address: "127.42.0.9"))),
+                (.awaitGuestRegistration, .guestRegistered), (.prepareDatastore, nil), (.markActive, .instanceBecameActive),
+            ])
         add("i", Instance.Event.restartRequested, user)
-        saga("r", Saga.RestartInstance.self, trigger: "RestartRequested", version: versions["i"]!, steps: [
-            (.restartDatastore, nil), (.markRestarted, .instanceRestarted),
-        ])
+        saga(
+            "r", Saga.RestartInstance.self, trigger: "RestartRequested", version: versions["i"]!,
+            steps: [
+                (.restartDatastore, nil), (.markRestarted, .instanceRestarted),
+            ])
         add("i", Instance.Event.flavorResizeRequested(.init(flavorId: "3")), user)
-        saga("f", Saga.ResizeFlavor.self, trigger: "FlavorResizeRequested", version: versions["i"]!, steps: [
-            (.applyFlavor, nil), (.markFlavorResized, .flavorResized(.init(flavorId: "3"))),
-        ])
+        saga(
+            "f", Saga.ResizeFlavor.self, trigger: "FlavorResizeRequested", version: versions["i"]!,
+            steps: [
+                (.applyFlavor, nil), (.markFlavorResized, .flavorResized(.init(flavorId: "3"))),
+            ])
         return rows
     }()
 
@@ -65,16 +74,19 @@ struct SyntheticLog {
     /// Writes whole lifecycles until at least `events` events are in the log; returns how many instances.
     func write(events: Int) async throws -> Int {
         let instances = max(1, (events + Self.eventsPerInstance - 1) / Self.eventsPerInstance)
-        try await client.query("CREATE TABLE bench_template (ord int, kind text, version int, event_type text, data text, metadata text)", logger: logger)
+        try await client.query(
+            "CREATE TABLE bench_template (ord int, kind text, version int, event_type text, data text, metadata text)", logger: logger)
         for (ord, row) in Self.template.enumerated() {
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO bench_template VALUES (\(ord), \(row.kind), \(row.version), \(row.type), \(row.data), \(row.metadata))
                 """, logger: logger)
         }
         let chunk = 2000
         for first in stride(from: 0, to: instances, by: chunk) {
             let last = min(instances, first + chunk) - 1
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO events (stream_id, stream_version, event_type, data, metadata, recorded_at)
                 SELECT CASE t.kind WHEN 'i' THEN 'instance-' || ids.i WHEN 'c' THEN 'saga-' || ids.c
                                    WHEN 'r' THEN 'saga-' || ids.r ELSE 'saga-' || ids.f END,

@@ -1,5 +1,6 @@
 import CRabbitMQ
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,9 +93,10 @@ final class AMQPConnection {
     @discardableResult
     func publish(_ message: OutgoingMessage) throws -> UInt64 {
         let status = message.body.withUnsafeBytes { body in
-            crmq_publish(state, channel, message.exchange, message.routingKey, body.baseAddress, body.count,
-                         message.messageID, message.correlationID, message.replyTo, message.type, user,
-                         message.persistent ? 1 : 0, UInt64(message.timestamp.timeIntervalSince1970))
+            crmq_publish(
+                state, channel, message.exchange, message.routingKey, body.baseAddress, body.count,
+                message.messageID, message.correlationID, message.replyTo, message.type, user,
+                message.persistent ? 1 : 0, UInt64(message.timestamp.timeIntervalSince1970))
         }
         guard status == AMQP_STATUS_OK.rawValue else {
             throw BusError(.connection, "publish to \(message.exchange) failed: \(String(cString: amqp_error_string2(status)))")
@@ -144,7 +146,8 @@ final class AMQPConnection {
             throw BusError(.connection, "connection lost: \(String(cString: amqp_error_string2(status)))")
         }
         if frame.frame_type == UInt8(AMQP_FRAME_METHOD),
-           frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD || frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD {
+            frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD || frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD
+        {
             throw BusError(.refused, "the broker closed the channel: \(Self.closeReason(frame))")
         }
     }
@@ -177,7 +180,8 @@ final class AMQPConnection {
             var frame = amqp_frame_t()
             let status = crmq_wait_frame(state, &frame, 0)
             if status == AMQP_STATUS_OK.rawValue, frame.frame_type == UInt8(AMQP_FRAME_METHOD),
-               [AMQP_CHANNEL_CLOSE_METHOD, AMQP_CONNECTION_CLOSE_METHOD, AMQP_BASIC_CANCEL_METHOD].contains(frame.payload.method.id) {
+                [AMQP_CHANNEL_CLOSE_METHOD, AMQP_CONNECTION_CLOSE_METHOD, AMQP_BASIC_CANCEL_METHOD].contains(frame.payload.method.id)
+            {
                 throw BusError(.refused, "the broker stopped the consumer: \(Self.closeReason(frame))")
             }
             return nil
@@ -210,7 +214,10 @@ final class AMQPConnection {
             throw BusError(.connection, "\(action): \(String(cString: amqp_error_string2(reply.library_error)))")
         case AMQP_RESPONSE_SERVER_EXCEPTION:
             if reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD { channelOpen = false }
-            if reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD { loggedIn = false; channelOpen = false }
+            if reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD {
+                loggedIn = false
+                channelOpen = false
+            }
             throw BusError(.refused, "\(action): \(Self.serverMessage(reply.reply))")
         default:
             throw BusError(.connection, "\(action): unexpected reply")

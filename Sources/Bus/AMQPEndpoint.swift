@@ -10,7 +10,8 @@ public struct AMQPEndpoint: Sendable, Equatable {
 
     public init(url: String) throws {
         guard let components = URLComponents(string: url), components.scheme == "amqp",
-              let host = components.host, !host.isEmpty else {
+            let host = components.host, !host.isEmpty
+        else {
             throw BusError(.invalidURL, "\(url) is not amqp://user:password@host:port/vhost")
         }
         self.host = host

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -19,7 +20,8 @@ public struct BrokerAccounts: Sendable {
     ///   - virtualHost: the vhost guests use (that of the control plane's AMQP URL).
     public init(managementURL: String, virtualHost: String) throws {
         guard var components = URLComponents(string: managementURL), components.scheme == "http" || components.scheme == "https",
-              let user = components.user?.removingPercentEncoding, let password = components.password?.removingPercentEncoding else {
+            let user = components.user?.removingPercentEncoding, let password = components.password?.removingPercentEncoding
+        else {
             throw BusError(.invalidURL, "the broker's management URL must be http://user:password@host:port")
         }
         components.user = nil
@@ -49,11 +51,13 @@ public struct BrokerAccounts: Sendable {
         let queue = NSRegularExpression.escapedPattern(for: Topology.guestQueue(instanceID))
         let exchange = { (name: String) in NSRegularExpression.escapedPattern(for: name) }
         try await send("PUT", "/api/users/\(escaped(user))", ["password": password, "tags": ""])
-        try await send("PUT", "/api/permissions/\(escaped(virtualHost))/\(escaped(user))", [
-            "configure": "^\(queue)$",
-            "write": "^(\(queue)|\(exchange(Topology.guestExchange)))$",
-            "read": "^\(queue)$",
-        ])
+        try await send(
+            "PUT", "/api/permissions/\(escaped(virtualHost))/\(escaped(user))",
+            [
+                "configure": "^\(queue)$",
+                "write": "^(\(queue)|\(exchange(Topology.guestExchange)))$",
+                "read": "^\(queue)$",
+            ])
     }
 
     /// Removes the guest's user (and so its permissions); a user that is gone already is fine.

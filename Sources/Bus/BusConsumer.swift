@@ -17,8 +17,10 @@ public struct BusConsumer: Sendable {
     /// A guest's consumer declares only its own queue.
     public let role: ConnectionRole
 
-    public init(url: String, queue: QueueSpec, bindings: [Binding] = [], prefetch: Int = 100, maxAttempts: Int = 5,
-                role: ConnectionRole) {
+    public init(
+        url: String, queue: QueueSpec, bindings: [Binding] = [], prefetch: Int = 100, maxAttempts: Int = 5,
+        role: ConnectionRole
+    ) {
         self.role = role
         self.url = url
         self.queue = queue

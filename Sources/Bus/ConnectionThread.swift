@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,8 +65,10 @@ final class ConnectionThread: @unchecked Sendable {
     /// Starts the thread. `setup` runs on every new connection (declare topology, enable confirms...); `idle`
     /// runs whenever no job is queued, at most every `idleWaitMilliseconds` (0: back to back), and reconnects
     /// with backoff (0.1 s doubling to 5 s) when it fails.
-    init(name: String, endpoint: AMQPEndpoint, heartbeatSeconds: Int32, idleWaitMilliseconds: Int,
-         setup: @escaping @Sendable (AMQPConnection) throws -> Void, idle: @escaping @Sendable (Slot) throws -> Void) {
+    init(
+        name: String, endpoint: AMQPEndpoint, heartbeatSeconds: Int32, idleWaitMilliseconds: Int,
+        setup: @escaping @Sendable (AMQPConnection) throws -> Void, idle: @escaping @Sendable (Slot) throws -> Void
+    ) {
         self.idleWaitMilliseconds = idleWaitMilliseconds
         self.idle = idle
         let thread = Thread { [self] in
@@ -74,11 +77,12 @@ final class ConnectionThread: @unchecked Sendable {
             var allSignals = sigset_t()
             sigfillset(&allSignals)
             pthread_sigmask(SIG_BLOCK, &allSignals, nil)
-            let slot = Slot(open: {
-                let connection = try AMQPConnection(endpoint: endpoint, heartbeatSeconds: heartbeatSeconds)
-                try setup(connection)
-                return connection
-            }, report: { [weak self] status in self?.record(status) })
+            let slot = Slot(
+                open: {
+                    let connection = try AMQPConnection(endpoint: endpoint, heartbeatSeconds: heartbeatSeconds)
+                    try setup(connection)
+                    return connection
+                }, report: { [weak self] status in self?.record(status) })
             loop(slot)
         }
         thread.name = name

@@ -86,7 +86,8 @@ public struct PublishedEvent: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case position, stream, version, type, recordedAt = "recorded_at", data, metadata
+        case position, stream, version, type
+        case recordedAt = "recorded_at"
+        case data, metadata
     }
 }
-

@@ -26,7 +26,8 @@ public struct IdempotentConsumer: Sendable {
         let (name, logger) = (self.name, self.logger)
         return try await client.withGuardedTransaction(logger: logger) { connection in
             // A concurrent duplicate waits here for the first one's commit, then inserts nothing.
-            let inserted = try await connection.guardedQuery("""
+            let inserted = try await connection.guardedQuery(
+                """
                 INSERT INTO inbox (consumer, message_id) VALUES (\(name), \(messageID))
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: logger)

@@ -16,8 +16,10 @@ public struct OutgoingMessage: Sendable, Equatable {
     public var persistent: Bool
     public var timestamp: Date
 
-    public init(exchange: String, routingKey: String, body: Data, messageID: String, correlationID: String? = nil,
-                replyTo: String? = nil, type: String? = nil, persistent: Bool = true, timestamp: Date = Date()) {
+    public init(
+        exchange: String, routingKey: String, body: Data, messageID: String, correlationID: String? = nil,
+        replyTo: String? = nil, type: String? = nil, persistent: Bool = true, timestamp: Date = Date()
+    ) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
@@ -85,8 +87,10 @@ public struct QueueSpec: Sendable, Equatable {
     /// The broker deletes the queue after it has had no consumer for this long (`x-expires`).
     public var expiresAfterUnusedMilliseconds: Int?
 
-    public init(name: String, durable: Bool, exclusive: Bool, autoDelete: Bool, quorum: Bool, deliveryLimit: Int?,
-                deadLetterExchange: String?, overflow: String?, expiresAfterUnusedMilliseconds: Int? = nil) {
+    public init(
+        name: String, durable: Bool, exclusive: Bool, autoDelete: Bool, quorum: Bool, deliveryLimit: Int?,
+        deadLetterExchange: String?, overflow: String?, expiresAfterUnusedMilliseconds: Int? = nil
+    ) {
         self.name = name
         self.durable = durable
         self.exclusive = exclusive
@@ -100,14 +104,16 @@ public struct QueueSpec: Sendable, Equatable {
 
     /// A durable quorum work queue that dead-letters to `cellar.dead` after `deliveryLimit` failed deliveries.
     public static func workQueue(_ name: String, deliveryLimit: Int = 5) -> QueueSpec {
-        QueueSpec(name: name, durable: true, exclusive: false, autoDelete: false, quorum: true,
-                  deliveryLimit: deliveryLimit, deadLetterExchange: Topology.deadLetterExchange, overflow: nil)
+        QueueSpec(
+            name: name, durable: true, exclusive: false, autoDelete: false, quorum: true,
+            deliveryLimit: deliveryLimit, deadLetterExchange: Topology.deadLetterExchange, overflow: nil)
     }
 
     /// A client's reply queue: not durable, removed by the broker 10 s after its client is gone (a killed
     /// process leaves no replies behind for long; a live client's consumer declares it again on reconnect).
     public static func replyQueue(_ name: String) -> QueueSpec {
-        QueueSpec(name: name, durable: false, exclusive: false, autoDelete: false, quorum: false,
-                  deliveryLimit: nil, deadLetterExchange: nil, overflow: nil, expiresAfterUnusedMilliseconds: 10_000)
+        QueueSpec(
+            name: name, durable: false, exclusive: false, autoDelete: false, quorum: false,
+            deliveryLimit: nil, deadLetterExchange: nil, overflow: nil, expiresAfterUnusedMilliseconds: 10_000)
     }
 }

@@ -27,13 +27,16 @@ public final class RPCClient: Sendable {
     /// Consumes replies until cancelled.
     public func run() async throws {
         try await ensureReplyQueue()
-        let consumer = BusConsumer(url: url, queue: .replyQueue(replyQueue), bindings: Topology.replyBindings(replyQueue), prefetch: 100,
-                                    role: publisher.role)
+        let consumer = BusConsumer(
+            url: url, queue: .replyQueue(replyQueue), bindings: Topology.replyBindings(replyQueue), prefetch: 100,
+            role: publisher.role)
         try await consumer.run { [self] delivery in
             guard let correlationID = delivery.correlationID,
-                  let call = pending.withLock({ $0[correlationID] }) else { return }  // none, or the call timed out already
+                let call = pending.withLock({ $0[correlationID] })
+            else { return }  // none, or the call timed out already
             // Only the called guest (or the control plane) answers: a reply from another broker user is dropped.
-            let sender = call.guest.map { Topology.speaksFor(instanceID: $0, userID: delivery.userID, controlPlaneUser: controlPlaneUser) }
+            let sender =
+                call.guest.map { Topology.speaksFor(instanceID: $0, userID: delivery.userID, controlPlaneUser: controlPlaneUser) }
                 ?? (delivery.userID == controlPlaneUser)
             guard sender else { return }
             guard let waiter = pending.withLock({ $0.removeValue(forKey: correlationID)?.waiter }) else { return }
@@ -50,7 +53,9 @@ public final class RPCClient: Sendable {
     ///
     /// - Throws: `RPCTimeout` when no reply came in time, `RemoteFailure` when the remote side failed,
     ///   `BusError` when the request could not be published.
-    public func call(_ destination: String, method: String, args: JSONValue = .object([:]), timeout: Duration = .seconds(30)) async throws -> JSONValue {
+    public func call(
+        _ destination: String, method: String, args: JSONValue = .object([:]), timeout: Duration = .seconds(30)
+    ) async throws -> JSONValue {
         try await ensureReplyQueue()
         let request = RPCRequest(method: method, args: args, messageID: UUID().uuidString.lowercased(), sentAt: Date())
         let correlationID = request.messageID
@@ -66,10 +71,11 @@ public final class RPCClient: Sendable {
         pending.withLock { $0[correlationID] = (waiter, Topology.instanceID(ofGuestQueue: destination)) }
         defer { pending.withLock { _ = $0.removeValue(forKey: correlationID) } }
         try await publisher.publish(message)
-        let reply: RPCReply? = try await withDeadline(timeout) {
-            for try await reply in replies { return reply }
-            return nil
-        } ?? nil
+        let reply: RPCReply? =
+            try await withDeadline(timeout) {
+                for try await reply in replies { return reply }
+                return nil
+            } ?? nil
         guard let reply else { throw RPCTimeout(destination: destination, method: method, timeout: timeout) }
         if let failure = reply.failure { throw failure }
         return reply.result ?? .null
@@ -78,10 +84,11 @@ public final class RPCClient: Sendable {
     /// Sends `method` to `destination` without waiting for an answer (the broker has it when this returns).
     public func cast(_ destination: String, method: String, args: JSONValue = .object([:])) async throws {
         let request = RPCRequest(method: method, args: args, messageID: UUID().uuidString.lowercased(), sentAt: Date())
-        try await publisher.publish(OutgoingMessage(
-            exchange: Topology.rpcExchange, routingKey: destination, body: try JSONEncoder.rpc.encode(request),
-            messageID: request.messageID, type: method
-        ))
+        try await publisher.publish(
+            OutgoingMessage(
+                exchange: Topology.rpcExchange, routingKey: destination, body: try JSONEncoder.rpc.encode(request),
+                messageID: request.messageID, type: method
+            ))
     }
 
     private func ensureReplyQueue() async throws {

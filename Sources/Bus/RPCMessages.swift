@@ -23,7 +23,9 @@ public struct RPCRequest: Codable, Sendable, Equatable {
     public static let currentVersion = "1.0"
 
     enum CodingKeys: String, CodingKey {
-        case method, args, version, messageID = "message_id", sentAt = "sent_at"
+        case method, args, version
+        case messageID = "message_id"
+        case sentAt = "sent_at"
     }
 }
 

@@ -31,7 +31,10 @@ public struct RPCServer: Sendable {
             let request = try JSONDecoder.rpc.decode(RPCRequest.self, from: delivery.body)
             let reply: RPCReply
             if request.version.split(separator: ".").first != RPCRequest.currentVersion.split(separator: ".").first {
-                reply = .failed(RemoteFailure(type: "UnsupportedVersion", message: "envelope version \(request.version) is not supported; this side speaks \(RPCRequest.currentVersion)"))
+                reply = .failed(
+                    RemoteFailure(
+                        type: "UnsupportedVersion",
+                        message: "envelope version \(request.version) is not supported; this side speaks \(RPCRequest.currentVersion)"))
             } else {
                 do {
                     reply = .success(try await handler(request))
@@ -42,10 +45,11 @@ public struct RPCServer: Sendable {
                 }
             }
             guard let replyTo = delivery.replyTo, let correlationID = delivery.correlationID else { return }
-            try await publisher.publish(OutgoingMessage(
-                exchange: Topology.guestExchange, routingKey: replyTo, body: try JSONEncoder.rpc.encode(reply),
-                messageID: "reply-\(request.messageID)", correlationID: correlationID, type: "reply", persistent: false
-            ))
+            try await publisher.publish(
+                OutgoingMessage(
+                    exchange: Topology.guestExchange, routingKey: replyTo, body: try JSONEncoder.rpc.encode(reply),
+                    messageID: "reply-\(request.messageID)", correlationID: correlationID, type: "reply", persistent: false
+                ))
         }
     }
 }

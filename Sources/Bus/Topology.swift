@@ -47,7 +47,6 @@ public enum Topology {
     /// The bindings of an RPC client's reply queue: guests reply through `cellar.guest`.
     static func replyBindings(_ replyQueue: String) -> [Binding] { [Binding(exchange: guestExchange, routingKey: replyQueue)] }
 
-
     /// The task manager's queue of saga triggers.
     public static let taskManagerQueueSpec = QueueSpec.workQueue(taskManagerQueue, deliveryLimit: 10)
 }

@@ -38,8 +38,10 @@ public struct ControlPlaneSettings: Sendable {
     /// then gets a broker user of its own. Without it guests log in as the control plane does.
     public var brokerManagementURL: String?
 
-    public init(instancesDirectory: URL?, heartbeatInterval: Double, heartbeatExpiry: Double, reviveInterval: Double,
-                addressPool: String = "127.42", databaseOSUser: String, brokerManagementURL: String? = nil) {
+    public init(
+        instancesDirectory: URL?, heartbeatInterval: Double, heartbeatExpiry: Double, reviveInterval: Double,
+        addressPool: String = "127.42", databaseOSUser: String, brokerManagementURL: String? = nil
+    ) {
         self.instancesDirectory = instancesDirectory
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatExpiry = heartbeatExpiry
@@ -49,7 +51,9 @@ public struct ControlPlaneSettings: Sendable {
         self.brokerManagementURL = brokerManagementURL
     }
 
-    public static func fromEnvironment(stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ControlPlaneSettings {
+    public static func fromEnvironment(
+        stateDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ControlPlaneSettings {
         func number(_ name: String, _ fallback: Double) -> Double { environment[name].flatMap(Double.init) ?? fallback }
         var instances = stateDirectory?.appendingPathComponent("instances", isDirectory: true)
         if let configured = environment["CELLAR_INSTANCES_DIR"], !configured.isEmpty {
@@ -90,16 +94,20 @@ public struct ControlPlaneSettings: Sendable {
         guard let instancesDirectory else { throw MissingInstancesDirectory() }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let ownBrokerUsers = brokerManagementURL != nil
-        return ProcessComputeDriver(root: instancesDirectory, guest: .init(
-            executable: executable,
-            brokerURL: { instanceID in
-                guard ownBrokerUsers else { return amqpURL }
-                return try BrokerAccounts.guestURL(brokerURL: amqpURL, instanceID: instanceID, password: secrets.guestBrokerPassword(for: instanceID))
-            },
-            heartbeatInterval: heartbeatInterval, guestKey: { secrets.guestKey(for: $0) },
-            prepareDataDirectory: { [databaseOSUser] datastore, folder in
-                try DatastoreManagers.prepareDataDirectory(forManager: datastore, in: folder, osUser: ProcessComputeDriver.isolatesInstances ? databaseOSUser : nil)
-            }))
+        return ProcessComputeDriver(
+            root: instancesDirectory,
+            guest: .init(
+                executable: executable,
+                brokerURL: { instanceID in
+                    guard ownBrokerUsers else { return amqpURL }
+                    return try BrokerAccounts.guestURL(
+                        brokerURL: amqpURL, instanceID: instanceID, password: secrets.guestBrokerPassword(for: instanceID))
+                },
+                heartbeatInterval: heartbeatInterval, guestKey: { secrets.guestKey(for: $0) },
+                prepareDataDirectory: { [databaseOSUser] datastore, folder in
+                    try DatastoreManagers.prepareDataDirectory(
+                        forManager: datastore, in: folder, osUser: ProcessComputeDriver.isolatesInstances ? databaseOSUser : nil)
+                }))
     }
 
     /// The management client that makes guests' broker users; nil (with a warning) when none is configured.
@@ -156,13 +164,16 @@ public enum CrashPoint {
         let point = String(parts[0])
         let delay = parts.count > 1 ? (Double(parts[1]) ?? 0) / 1000 : 0
         return { saga, event in
-            let step: String? = switch event {
-            case .stepStarted(let attempt), .stepSucceeded(let attempt): attempt.step
-            default: nil
-            }
-            guard let step, [
-                "\(step):\(event.eventType)", "\(saga.rawValue)/\(step):\(event.eventType)",
-            ].contains(point) else { return }
+            let step: String? =
+                switch event {
+                case .stepStarted(let attempt), .stepSucceeded(let attempt): attempt.step
+                default: nil
+                }
+            guard let step,
+                [
+                    "\(step):\(event.eventType)", "\(saga.rawValue)/\(step):\(event.eventType)",
+                ].contains(point)
+            else { return }
             FileHandle.standardError.write(Data("taskmanager: crashing at \(setting) (CELLAR_TASKMANAGER_CRASH_AT)\n".utf8))
             if delay == 0 { kill(getpid(), SIGKILL) }
             Thread.detachNewThread {
@@ -179,7 +190,7 @@ public enum CrashPoint {
 public func runUntilGracefulShutdown(_ body: @escaping @Sendable () async throws -> Void) async throws {
     do {
         try await cancelWhenGracefulShutdown(body)
-    } catch where Task.isShuttingDownGracefully {
+    } catch  where Task.isShuttingDownGracefully {
         return
     }
 }

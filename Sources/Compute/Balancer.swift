@@ -98,31 +98,33 @@ public enum HAProxy {
         if let readOnlyPort = request.readOnlyPort {
             // Read-write: the one member whose guest says it is the writable primary, checked four times a
             // second, so a promotion is followed within half a second and a lost primary is out as fast.
-            lines += [
-                "listen cluster",
-                "    bind \(request.address):\(request.port)",
-                "    option httpchk GET /primary",
-                "    timeout check 400ms",
-                // A refused connection fails at once (HAProxy would wait a second per retry): the client's own
-                // retry then finds the new primary as soon as its check passes.
-                "    retries 0",
-                "    default-server inter 250ms fall 2 rise 1 on-marked-down shutdown-sessions",
-            ] + servers() + [
-                "",
-                "listen replicas",
-                "    bind \(request.address):\(readOnlyPort)",
-                "    balance \(request.algorithm)",
-                "    option httpchk GET /replica",
-                "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
-            ] + servers()
+            lines +=
+                [
+                    "listen cluster",
+                    "    bind \(request.address):\(request.port)",
+                    "    option httpchk GET /primary",
+                    "    timeout check 400ms",
+                    // A refused connection fails at once (HAProxy would wait a second per retry): the client's own
+                    // retry then finds the new primary as soon as its check passes.
+                    "    retries 0",
+                    "    default-server inter 250ms fall 2 rise 1 on-marked-down shutdown-sessions",
+                ] + servers() + [
+                    "",
+                    "listen replicas",
+                    "    bind \(request.address):\(readOnlyPort)",
+                    "    balance \(request.algorithm)",
+                    "    option httpchk GET /replica",
+                    "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
+                ] + servers()
         } else {
-            lines += [
-                "listen cluster",
-                "    bind \(request.address):\(request.port)",
-                "    balance \(request.algorithm)",
-                "    option httpchk GET /",
-                "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
-            ] + servers()
+            lines +=
+                [
+                    "listen cluster",
+                    "    bind \(request.address):\(request.port)",
+                    "    balance \(request.algorithm)",
+                    "    option httpchk GET /",
+                    "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
+                ] + servers()
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -156,13 +158,16 @@ public enum HAProxy {
         let columns = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         func index(_ name: String) -> Int? { columns.firstIndex(of: name) }
         guard let proxy = index("pxname"), let server = index("svname"), let status = index("status"),
-              let current = index("scur"), let total = index("stot") else { return [] }
+            let current = index("scur"), let total = index("stot")
+        else { return [] }
         return lines.filter { !$0.hasPrefix("#") }.compactMap { line in
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard fields.count > max(proxy, server, status, current, total), fields[proxy] == "cluster",
-                  fields[server] != "FRONTEND", fields[server] != "BACKEND" else { return nil }
-            return BalancerBackendState(id: fields[server], status: fields[status],
-                                        currentSessions: Int(fields[current]) ?? 0, totalSessions: Int(fields[total]) ?? 0)
+                fields[server] != "FRONTEND", fields[server] != "BACKEND"
+            else { return nil }
+            return BalancerBackendState(
+                id: fields[server], status: fields[status],
+                currentSessions: Int(fields[current]) ?? 0, totalSessions: Int(fields[total]) ?? 0)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LocalServers
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,8 +50,12 @@ public struct InstanceUser: Sendable, Equatable {
     static func ensure(_ name: String) throws -> InstanceUser {
         if let user = lookup(name) { return user }
         do {
-            try CommandRunner.run("/usr/sbin/useradd", ["--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-                                                       "--shell", "/usr/sbin/nologin", "--comment", "Cellar instance", name])
+            try CommandRunner.run(
+                "/usr/sbin/useradd",
+                [
+                    "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+                    "--shell", "/usr/sbin/nologin", "--comment", "Cellar instance", name,
+                ])
         } catch {
             if lookup(name) == nil { throw ComputeError("cannot create the OS user \(name): \(error)") }
         }

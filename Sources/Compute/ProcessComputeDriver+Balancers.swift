@@ -1,5 +1,6 @@
 import Foundation
 import LocalServers
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,8 +70,9 @@ extension ProcessComputeDriver {
         try withLock("cluster-\(request.clusterID)") {
             let runtime = Self.runtimeDirectory(of: "cluster-\(request.clusterID)")
             try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let text = HAProxy.configuration(request, statsSocket: runtime.appendingPathComponent("haproxy.sock").path,
-                                             stateFile: folder.appendingPathComponent("haproxy.state").path)
+            let text = HAProxy.configuration(
+                request, statsSocket: runtime.appendingPathComponent("haproxy.sock").path,
+                stateFile: folder.appendingPathComponent("haproxy.state").path)
             let file = folder.appendingPathComponent("haproxy.cfg")
             let candidate = folder.appendingPathComponent("haproxy.cfg.new")
             let current = try? String(contentsOf: file, encoding: .utf8)
@@ -100,9 +102,10 @@ extension ProcessComputeDriver {
         try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let socket = runtime.appendingPathComponent("haproxy.sock")
         try? FileManager.default.removeItem(at: socket)
-        let pid = try spawn(HAProxy.executable, ["-W", "-db", "-f", folder.appendingPathComponent("haproxy.cfg").path],
-                            environment: [:], outputPath: folder.appendingPathComponent("haproxy.log").path, append: true,
-                            inheritEnvironment: false)
+        let pid = try spawn(
+            HAProxy.executable, ["-W", "-db", "-f", folder.appendingPathComponent("haproxy.cfg").path],
+            environment: [:], outputPath: folder.appendingPathComponent("haproxy.log").path, append: true,
+            inheritEnvironment: false)
         reapWhenExits(pid)
         try Data("\(pid)".utf8).write(to: folder.appendingPathComponent("haproxy.pid"))
         let deadline = Date().addingTimeInterval(10)
@@ -132,7 +135,8 @@ extension ProcessComputeDriver {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let worker = servingWorker(), worker != oldWorker,
-               oldWorker.map({ !ProcessStatus.isAlive(pid: $0) || !ListeningSockets.held(by: $0) }) ?? true {
+                oldWorker.map({ !ProcessStatus.isAlive(pid: $0) || !ListeningSockets.held(by: $0) }) ?? true
+            {
                 return try awaitFirstChecks(clusterID)
             }
             usleep(10_000)
@@ -155,8 +159,9 @@ extension ProcessComputeDriver {
     func balancerPID(_ clusterID: String) -> Int32? {
         let folder = balancerDirectory(of: clusterID)
         guard let text = try? String(contentsOf: folder.appendingPathComponent("haproxy.pid"), encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessStatus.isAlive(pid: pid),
-              ProcessStatus.commandLine(of: pid)?.contains(folder.path + "/haproxy.cfg") == true else { return nil }
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessStatus.isAlive(pid: pid),
+            ProcessStatus.commandLine(of: pid)?.contains(folder.path + "/haproxy.cfg") == true
+        else { return nil }
         return pid
     }
 }
@@ -168,7 +173,8 @@ enum ListeningSockets {
         let descriptors = "/proc/\(pid)/fd"
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: descriptors)) ?? [] {
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\(entry)"),
-                  target.hasPrefix("socket:["), let inode = UInt64(target.dropFirst(8).dropLast()) else { continue }
+                target.hasPrefix("socket:["), let inode = UInt64(target.dropFirst(8).dropLast())
+            else { continue }
             if listening.contains(inode) { return true }
         }
         return false

@@ -1,5 +1,6 @@
 import Foundation
 import LocalServers
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,9 +38,11 @@ public struct ProcessComputeDriver: ComputeDriver {
         public var prepareDataDirectory: @Sendable (_ datastore: String, _ preparedFolder: URL) throws -> Void
 
         /// Creates a launch description.
-        public init(executable: String, brokerURL: @escaping @Sendable (_ instanceID: String) throws -> String, heartbeatInterval: Double,
-                    guestKey: @escaping @Sendable (_ instanceID: String) -> String,
-                    prepareDataDirectory: @escaping @Sendable (_ datastore: String, _ preparedFolder: URL) throws -> Void) {
+        public init(
+            executable: String, brokerURL: @escaping @Sendable (_ instanceID: String) throws -> String, heartbeatInterval: Double,
+            guestKey: @escaping @Sendable (_ instanceID: String) -> String,
+            prepareDataDirectory: @escaping @Sendable (_ datastore: String, _ preparedFolder: URL) throws -> Void
+        ) {
             self.executable = executable
             self.brokerURL = brokerURL
             self.heartbeatInterval = heartbeatInterval
@@ -86,8 +89,10 @@ public struct ProcessComputeDriver: ComputeDriver {
                 if let pid = record.livePID(commandMarker: instanceID) { ProcessStatus.terminate(pid: pid, timeout: 10) }
                 return record
             }
-            _ = try allocateBlocking(ServerRequest(instanceID: instanceID, address: record.address, port: record.port,
-                                                   datastore: record.datastore, datastoreVersion: record.datastoreVersion))
+            _ = try allocateBlocking(
+                ServerRequest(
+                    instanceID: instanceID, address: record.address, port: record.port,
+                    datastore: record.datastore, datastoreVersion: record.datastoreVersion))
         }
     }
 
@@ -173,7 +178,8 @@ public struct ProcessComputeDriver: ComputeDriver {
         try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         guard let owner else { return }
         guard lstat(runtime.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
-              lchown(runtime.path, owner.uid, owner.gid) == 0, chmod(runtime.path, 0o700) == 0 else {
+            lchown(runtime.path, owner.uid, owner.gid) == 0, chmod(runtime.path, 0o700) == 0
+        else {
             throw ComputeError("cannot hand \(runtime.path) to \(owner.name)")
         }
     }
@@ -192,8 +198,9 @@ public struct ProcessComputeDriver: ComputeDriver {
         // supplementary group, then executes the guest in the same process (so the PID is the guest's).
         if let user { command = ["/usr/bin/setpriv", "--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--"] + command }
         let environment = ["CELLAR_AMQP_URL": try guest.brokerURL(request.instanceID), "HOME": folder.path, "TMPDIR": runtime.path]
-        let pid = try spawn(command[0], Array(command.dropFirst()), environment: environment,
-                            outputPath: folder.appendingPathComponent("guest.log").path, append: true, inheritEnvironment: false)
+        let pid = try spawn(
+            command[0], Array(command.dropFirst()), environment: environment,
+            outputPath: folder.appendingPathComponent("guest.log").path, append: true, inheritEnvironment: false)
         reapWhenExits(pid)
         return pid
     }
@@ -255,7 +262,9 @@ public struct ProcessComputeDriver: ComputeDriver {
     }
 
     private func readRecord(_ instanceID: String) -> ServerRecord? {
-        guard let data = FileManager.default.contents(atPath: directory(of: instanceID).appendingPathComponent("server.json").path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: directory(of: instanceID).appendingPathComponent("server.json").path) else {
+            return nil
+        }
         return try? JSONDecoder().decode(ServerRecord.self, from: data)
     }
 

@@ -13,7 +13,7 @@ extension Conductor {
     /// standby's replication lag under the standby's id.
     func recordSamples(_ report: GuestReport) async throws {
         var figures: [(instance: String, figure: String, value: Double)] = [
-            (report.instanceID, "volume_used_bytes", Double(report.volumeUsedBytes)),
+            (report.instanceID, "volume_used_bytes", Double(report.volumeUsedBytes))
         ]
         if let activity = report.activity {
             figures.append((report.instanceID, "connections", Double(activity.connections)))
@@ -26,7 +26,8 @@ extension Conductor {
             }
         }
         // One statement for the whole report (a heartbeat may come every second).
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO guest_samples (instance_id, figure, value)
             SELECT s.instance_id, s.figure, s.value
             FROM unnest(\(figures.map(\.instance))::text[], \(figures.map(\.figure))::text[], \(figures.map(\.value))::float8[])

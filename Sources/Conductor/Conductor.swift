@@ -19,8 +19,10 @@ public struct Conductor: Sendable {
 
     static let metadata = EventMetadata(service: "conductor")
 
-    public init(client: PostgresClient, store: PostgresEventStore, chart: Statechart, amqpURL: String,
-                heartbeatExpiry: Duration, logger: Logger) {
+    public init(
+        client: PostgresClient, store: PostgresEventStore, chart: Statechart, amqpURL: String,
+        heartbeatExpiry: Duration, logger: Logger
+    ) {
         self.client = client
         self.instances = AggregateRepository(category: "instance", store: store, chart: chart)
         self.amqpURL = amqpURL
@@ -32,14 +34,17 @@ public struct Conductor: Sendable {
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                let consumer = BusConsumer(url: amqpURL, queue: Topology.conductorQueueSpec, prefetch: 100, maxAttempts: 3, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
+                let consumer = BusConsumer(
+                    url: amqpURL, queue: Topology.conductorQueueSpec, prefetch: 100, maxAttempts: 3,
+                    role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
                 let controlPlaneUser = try AMQPEndpoint(url: amqpURL).user
                 try await consumer.run { delivery in
                     let report = try JSONDecoder.rpc.decode(GuestReport.self, from: delivery.body)
                     // The instance a report is about is the sender's, as the broker validated it: never the body's alone.
                     guard Topology.speaksFor(instanceID: report.instanceID, userID: delivery.userID, controlPlaneUser: controlPlaneUser) else {
-                        logger.warning("a report about an instance from another broker user was dropped",
-                                       metadata: ["instance": "\(report.instanceID)", "sender": "\(delivery.userID ?? "none")"])
+                        logger.warning(
+                            "a report about an instance from another broker user was dropped",
+                            metadata: ["instance": "\(report.instanceID)", "sender": "\(delivery.userID ?? "none")"])
                         return
                     }
                     try await handle(report)
@@ -57,7 +62,8 @@ public struct Conductor: Sendable {
         guard state.version > 0, state.phase != .deleted else { return }  // unknown or gone: a late heartbeat
         let figures = try heartbeat.clusterFigures.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let replication = try heartbeat.replication.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO guest_heartbeats (instance_id, last_seen, status, role, volume_used_bytes, server_version, cluster_figures, replication)
             VALUES (\(heartbeat.instanceID), now(), \(heartbeat.condition.rawValue), \(heartbeat.role.rawValue), \(heartbeat.volumeUsedBytes),
                     \(heartbeat.serverVersion), \(figures)::jsonb, \(replication)::jsonb)
@@ -99,7 +105,8 @@ public struct Conductor: Sendable {
                     try await pruneSamples()
                     lastPrune = ContinuousClock.now
                 }
-                let rows = try await client.query("""
+                let rows = try await client.query(
+                    """
                     SELECT h.instance_id FROM guest_heartbeats h JOIN instances i ON i.id = h.instance_id
                     WHERE NOT i.deleted AND i.status = 'ACTIVE' AND i.operating_status <> 'ERROR'
                       AND h.last_seen < now() - make_interval(secs => \(seconds))

@@ -19,7 +19,8 @@ extension PostgresEventStore {
     }
 
     static func checkpoint(named name: String, on connection: PostgresConnection, logger: Logger) async throws -> LogPosition {
-        let rows = try await connection.guardedQuery("""
+        let rows = try await connection.guardedQuery(
+            """
             SELECT tx_id::text, global_position FROM projection_checkpoints WHERE name = \(name)
             """, logger: logger)
         for try await (transaction, position) in rows.decode((String, Int64).self) {
@@ -29,7 +30,8 @@ extension PostgresEventStore {
     }
 
     static func saveCheckpoint(_ position: LogPosition, named name: String, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.guardedQuery("""
+        try await connection.guardedQuery(
+            """
             INSERT INTO projection_checkpoints (name, tx_id, global_position, updated_at)
             VALUES (\(name), \(String(position.transactionID))::xid8, \(position.globalPosition), now())
             ON CONFLICT (name) DO UPDATE

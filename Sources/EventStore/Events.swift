@@ -36,7 +36,11 @@ public struct EventMetadata: Codable, Sendable, Equatable {
             self.projectID = projectID
             self.roles = roles
         }
-        enum CodingKeys: String, CodingKey { case userID = "user_id", projectID = "project_id", roles }
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id"
+            case projectID = "project_id"
+            case roles
+        }
     }
 
     /// The user, when a person caused it.
@@ -48,8 +52,10 @@ public struct EventMetadata: Codable, Sendable, Equatable {
     public var causationID: String?
     public var schemaVersion: Int
 
-    public init(actor: Actor? = nil, service: String? = nil, requestID: String? = nil,
-                correlationID: String? = nil, causationID: String? = nil, schemaVersion: Int = 1) {
+    public init(
+        actor: Actor? = nil, service: String? = nil, requestID: String? = nil,
+        correlationID: String? = nil, causationID: String? = nil, schemaVersion: Int = 1
+    ) {
         self.actor = actor
         self.service = service
         self.requestID = requestID
@@ -59,8 +65,11 @@ public struct EventMetadata: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case actor, service, requestID = "request_id", correlationID = "correlation_id"
-        case causationID = "causation_id", schemaVersion = "schema_version"
+        case actor, service
+        case requestID = "request_id"
+        case correlationID = "correlation_id"
+        case causationID = "causation_id"
+        case schemaVersion = "schema_version"
     }
 }
 
@@ -81,8 +90,10 @@ public struct RecordedEvent: Sendable, Equatable {
     /// Decodes the metadata, or nil when it is not Cellar's shape.
     public var decodedMetadata: EventMetadata? { try? JSONDecoder().decode(EventMetadata.self, from: metadata) }
 
-    public init(globalPosition: Int64, logPosition: LogPosition, streamID: String, streamVersion: Int, type: String,
-                data: Data, metadata: Data, recordedAt: Date) {
+    public init(
+        globalPosition: Int64, logPosition: LogPosition, streamID: String, streamVersion: Int, type: String,
+        data: Data, metadata: Data, recordedAt: Date
+    ) {
         self.globalPosition = globalPosition
         self.logPosition = logPosition
         self.streamID = streamID

@@ -50,7 +50,8 @@ public struct MigrationRunner: Sendable {
         let checksum = Self.checksum(file.sql)
         return try await client.withGuardedTransaction(logger: logger) { connection in
             try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtext('cellar:migrations'))", logger: logger)
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
                 """, logger: logger)

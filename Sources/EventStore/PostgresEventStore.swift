@@ -42,17 +42,22 @@ public struct PostgresEventStore: Sendable {
 
     /// Appends inside the caller's transaction on `connection`, so other writes (an inbox row, a projection)
     /// commit or roll back together with the events. No retry: on `WrongExpectedVersion` the caller rolls back.
-    public func append(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], on connection: PostgresConnection) async throws -> AppendResult {
+    public func append(
+        to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], on connection: PostgresConnection
+    ) async throws -> AppendResult {
         guard !events.isEmpty else { throw InvalidAppend("an append needs at least one event") }
         return try await appendOnce(to: stream, expectedVersion: expectedVersion, events: events, on: connection)
     }
 
-    private func appendOnce(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], on connection: PostgresConnection? = nil) async throws -> AppendResult {
-        let expected: Int? = switch expectedVersion {
-        case .noStream: 0
-        case .exact(let version): version
-        case .any: nil
-        }
+    private func appendOnce(
+        to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], on connection: PostgresConnection? = nil
+    ) async throws -> AppendResult {
+        let expected: Int? =
+            switch expectedVersion {
+            case .noStream: 0
+            case .exact(let version): version
+            case .any: nil
+            }
         let types = events.map(\.type)
         let data = events.map { String(decoding: $0.data, as: UTF8.self) }
         let metadata = events.map { String(decoding: $0.metadata, as: UTF8.self) }
@@ -80,15 +85,17 @@ public struct PostgresEventStore: Sendable {
         // double the traffic of a batch).
         var recorded: [RecordedEvent] = []
         do {
-            let rows = if let connection { try await connection.guardedQuery(query, logger: logger) } else { try await client.query(query, logger: logger) }
+            let rows =
+                if let connection { try await connection.guardedQuery(query, logger: logger) } else { try await client.query(query, logger: logger) }
             for try await (position, version, recordedAt, transaction) in rows.decode((Int64, Int, Date, String).self) {
                 let event = events[recorded.count]
-                recorded.append(RecordedEvent(
-                    globalPosition: position,
-                    logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
-                    streamID: stream, streamVersion: version, type: event.type,
-                    data: event.data, metadata: event.metadata, recordedAt: recordedAt
-                ))
+                recorded.append(
+                    RecordedEvent(
+                        globalPosition: position,
+                        logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
+                        streamID: stream, streamVersion: version, type: event.type,
+                        data: event.data, metadata: event.metadata, recordedAt: recordedAt
+                    ))
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             // Another transaction committed the same stream version first. (Inside a caller's transaction the
@@ -96,7 +103,8 @@ public struct PostgresEventStore: Sendable {
             throw WrongExpectedVersion(streamID: stream, expected: expectedVersion, actual: try await version(of: stream))
         }
         guard let last = recorded.last else {
-            let actual = if let connection { try await Self.version(of: stream, on: connection, logger: logger) } else { try await version(of: stream) }
+            let actual =
+                if let connection { try await Self.version(of: stream, on: connection, logger: logger) } else { try await version(of: stream) }
             throw WrongExpectedVersion(streamID: stream, expected: expectedVersion, actual: actual)
         }
         return AppendResult(streamVersion: last.streamVersion, events: recorded)
@@ -109,18 +117,21 @@ public struct PostgresEventStore: Sendable {
     }
 
     static func version(of stream: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let rows = try await connection.guardedQuery("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
+        let rows = try await connection.guardedQuery(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = \(stream)", logger: logger)
         for try await version in rows.decode(Int.self) { return version }
         return 0
     }
 
     /// The stream's events from `version` on, in version order.
     public func readStream(_ stream: String, fromVersion version: Int = 1, limit: Int = 10_000) async throws -> [RecordedEvent] {
-        try await Self.collect(client.query("""
-            SELECT \(unescaped: Self.recordedColumns) FROM events
-            WHERE stream_id = \(stream) AND stream_version >= \(version)
-            ORDER BY stream_version LIMIT \(limit)
-            """, logger: logger))
+        try await Self.collect(
+            client.query(
+                """
+                SELECT \(unescaped: Self.recordedColumns) FROM events
+                WHERE stream_id = \(stream) AND stream_version >= \(version)
+                ORDER BY stream_version LIMIT \(limit)
+                """, logger: logger))
     }
 
     /// Up to `limit` events after `position`, in log order, gap-safe.
@@ -138,10 +149,12 @@ public struct PostgresEventStore: Sendable {
 
     /// Events in the time range, newest last; for history views.
     public func readRecent(limit: Int) async throws -> [RecordedEvent] {
-        let events = try await Self.collect(client.query("""
-            SELECT \(unescaped: Self.recordedColumns) FROM events
-            ORDER BY events.tx_id DESC, events.global_position DESC LIMIT \(limit)
-            """, logger: logger))
+        let events = try await Self.collect(
+            client.query(
+                """
+                SELECT \(unescaped: Self.recordedColumns) FROM events
+                ORDER BY events.tx_id DESC, events.global_position DESC LIMIT \(limit)
+                """, logger: logger))
         return events.reversed()
     }
 
@@ -157,19 +170,23 @@ public struct PostgresEventStore: Sendable {
 
     /// `readAll` on `connection`, with the payloads (`data`, `metadata`) of the streams in `categories` only: the
     /// others' come empty (most of a log's bytes are payloads its readers never decode).
-    static func readAll(after position: LogPosition, limit: Int, payloadsOf categories: [String],
-                        on connection: PostgresConnection, logger: Logger) async throws -> [RecordedEvent] {
-        try await collect(connection.guardedQuery("""
-            SELECT global_position, stream_id, stream_version, event_type,
-                   CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN data::text ELSE '' END,
-                   CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN metadata::text ELSE '' END,
-                   recorded_at, tx_id::text AS tx_id_text
-            FROM events
-            WHERE (tx_id, global_position) > (\(String(position.transactionID))::xid8, \(position.globalPosition))
-              AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY events.tx_id, events.global_position
-            LIMIT \(limit)
-            """, logger: logger))
+    static func readAll(
+        after position: LogPosition, limit: Int, payloadsOf categories: [String],
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> [RecordedEvent] {
+        try await collect(
+            connection.guardedQuery(
+                """
+                SELECT global_position, stream_id, stream_version, event_type,
+                       CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN data::text ELSE '' END,
+                       CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN metadata::text ELSE '' END,
+                       recorded_at, tx_id::text AS tx_id_text
+                FROM events
+                WHERE (tx_id, global_position) > (\(String(position.transactionID))::xid8, \(position.globalPosition))
+                  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY events.tx_id, events.global_position
+                LIMIT \(limit)
+                """, logger: logger))
     }
 
     // The xid8 column is read as text under another name: an output column named `tx_id` would make
@@ -206,7 +223,8 @@ extension RecordedEvent {
         // The payloads are read as text; their bytes are taken as they come (UTF-8).
         let (data, metadata, recordedAt) = (try next(Data.self), try next(Data.self), try next(Date.self))
         let transaction = try next(String.self)
-        self.init(globalPosition: position, logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
-                  streamID: stream, streamVersion: version, type: type, data: data, metadata: metadata, recordedAt: recordedAt)
+        self.init(
+            globalPosition: position, logPosition: LogPosition(transactionID: Int64(transaction) ?? 0, globalPosition: position),
+            streamID: stream, streamVersion: version, type: type, data: data, metadata: metadata, recordedAt: recordedAt)
     }
 }

@@ -76,8 +76,10 @@ public struct ReadModelRebuild: Sendable {
 
     /// Runs `body` with `count` connections, each in a transaction: all commit when it returns, all roll back when
     /// it throws.
-    private static func withTransactions<T: Sendable>(_ count: Int, on client: PostgresClient, logger: Logger,
-                                                      _ body: ([PostgresConnection]) async throws -> T) async throws -> T {
+    private static func withTransactions<T: Sendable>(
+        _ count: Int, on client: PostgresClient, logger: Logger,
+        _ body: ([PostgresConnection]) async throws -> T
+    ) async throws -> T {
         guard count > 0 else { return try await body([]) }
         return try await client.withGuardedTransaction(logger: logger) { connection in
             try await withTransactions(count - 1, on: client, logger: logger) { others in try await body([connection] + others) }
@@ -106,8 +108,10 @@ public struct ReadModelRebuild: Sendable {
     /// Reads the log gap-safe in batches on `reader`, the next batch while `body` takes the current one; returns the
     /// last event's position. The fence is the snapshot's xmin as in `readAll`: the rebuild's own transaction is
     /// running, so events of transactions that start after it are never read here.
-    private static func readAhead(on reader: PostgresConnection, batchSize: Int, payloadsOf categories: [String]?, logger: Logger,
-                                  _ body: ([RecordedEvent]) async throws -> Void) async throws -> LogPosition? {
+    private static func readAhead(
+        on reader: PostgresConnection, batchSize: Int, payloadsOf categories: [String]?, logger: Logger,
+        _ body: ([RecordedEvent]) async throws -> Void
+    ) async throws -> LogPosition? {
         @Sendable func read(after position: LogPosition) async throws -> [RecordedEvent] {
             guard let categories else {
                 return try await PostgresEventStore.readAll(after: position, limit: batchSize, on: reader, logger: logger)

@@ -32,7 +32,8 @@ enum SQLScript {
             case "$":
                 hasCode = true
                 if let tagEnd = characters[(index + 1)...].prefix(64).firstIndex(where: { !($0.isLetter || $0.isNumber || $0 == "_") }),
-                   characters[tagEnd] == "$" {
+                    characters[tagEnd] == "$"
+                {
                     let tag = Array(characters[index...tagEnd])
                     let close = find(String(tag), in: characters, from: tagEnd + 1).map { $0 + tag.count } ?? characters.count
                     take(until: close)

@@ -30,13 +30,15 @@ public struct StreamCatalogProjection: Projection {
             } else {
                 order.append(event.streamID)
                 let at = event.recordedAt.timeIntervalSince1970
-                rows[event.streamID] = CatalogRow(stream: event.streamID, category: event.category, version: event.streamVersion,
-                                                  type: event.type, first: at, last: at)
+                rows[event.streamID] = CatalogRow(
+                    stream: event.streamID, category: event.category, version: event.streamVersion,
+                    type: event.type, first: at, last: at)
             }
         }
         guard !order.isEmpty else { return }
         let catalog = order.compactMap { rows[$0] }
-        try await connection.guardedQuery("""
+        try await connection.guardedQuery(
+            """
             INSERT INTO stream_catalog (stream_id, category, version, last_event_type, first_recorded_at, last_recorded_at)
             SELECT r.stream, r.category, r.version, r.type, to_timestamp(r.first), to_timestamp(r.last)
             FROM unnest(\(catalog.map(\.stream))::text[], \(catalog.map(\.category))::text[], \(catalog.map(\.version))::int[],
@@ -72,15 +74,18 @@ public struct StreamSummary: Sendable, Equatable {
 extension PostgresEventStore {
     /// Streams from the catalog read model, most recently changed first, optionally of one category.
     public func streams(category: String? = nil, limit: Int = 100) async throws -> [StreamSummary] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT stream_id, category, version, last_event_type, first_recorded_at, last_recorded_at
             FROM stream_catalog WHERE \(category)::text IS NULL OR category = \(category)
             ORDER BY last_recorded_at DESC, stream_id LIMIT \(limit)
             """, logger: logger)
         var summaries: [StreamSummary] = []
         for try await (stream, category, version, type, first, last) in rows.decode((String, String, Int, String, Date, Date).self) {
-            summaries.append(StreamSummary(streamID: stream, category: category, version: version,
-                                           lastEventType: type, firstRecordedAt: first, lastRecordedAt: last))
+            summaries.append(
+                StreamSummary(
+                    streamID: stream, category: category, version: version,
+                    lastEventType: type, firstRecordedAt: first, lastRecordedAt: last))
         }
         return summaries
     }

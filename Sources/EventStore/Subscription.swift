@@ -1,6 +1,6 @@
 import Logging
-import Synchronization
 import PostgresNIO
+import Synchronization
 
 extension PostgresEventStore {
     /// Every event after `position`, in log order: first the history (catch-up), then new events as they commit.
@@ -82,4 +82,3 @@ extension PostgresEventStore {
         }
     }
 }
-

@@ -2,6 +2,7 @@ import Foundation
 import GuestProtocol
 import LocalServers
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,8 +29,9 @@ struct BalancerCheckServer: Sendable {
                 return
             } catch {
                 if !reported {
-                    logger.error("the balancer check port could not be opened; trying again every second",
-                                 metadata: ["address": "\(address):\(port)", "error": "\(error)"])
+                    logger.error(
+                        "the balancer check port could not be opened; trying again every second",
+                        metadata: ["address": "\(address):\(port)", "error": "\(error)"])
                     reported = true
                 }
                 try? await Task.sleep(for: .seconds(1))
@@ -60,7 +62,8 @@ struct BalancerCheckServer: Sendable {
         let path = line.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         let ok = await answers(BalancerCheck.Question(rawValue: path) ?? .ready)
         let body = ok ? "ready\n" : "not ready\n"
-        let response = "HTTP/1.1 \(ok ? "200 OK" : "503 Service Unavailable")\r\nContent-Type: text/plain\r\n"
+        let response =
+            "HTTP/1.1 \(ok ? "200 OK" : "503 Service Unavailable")\r\nContent-Type: text/plain\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         _ = response.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }

@@ -77,7 +77,8 @@ extension DatastoreManagerType {
     static func checkSettings(_ databases: [GuestDatabase]) throws {
         for database in databases {
             for value in [database.characterSet, database.collate].compactMap({ $0 }) where !SQLText.isValidSetting(value) {
-                throw RemoteFailure(type: "InvalidDatabaseSettings", message: "'\(value)' is not a valid character set or collation (database \(database.name))")
+                throw RemoteFailure(
+                    type: "InvalidDatabaseSettings", message: "'\(value)' is not a valid character set or collation (database \(database.name))")
             }
         }
     }

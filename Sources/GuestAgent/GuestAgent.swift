@@ -26,8 +26,10 @@ public struct GuestAgent: Sendable {
         /// the compute driver, mode 600.
         public var keyFile: URL?
 
-        public init(instanceID: String, directory: URL, runtimeDirectory: URL, address: String, port: Int, datastore: String, amqpURL: String,
-                    heartbeatInterval: Duration, keyFile: URL? = nil) {
+        public init(
+            instanceID: String, directory: URL, runtimeDirectory: URL, address: String, port: Int, datastore: String, amqpURL: String,
+            heartbeatInterval: Duration, keyFile: URL? = nil
+        ) {
             self.instanceID = instanceID
             self.directory = directory
             self.runtimeDirectory = runtimeDirectory
@@ -54,8 +56,9 @@ public struct GuestAgent: Sendable {
     /// Serves until cancelled.
     public func run() async throws {
         guard let kind = DatastoreManagers.type(named: configuration.datastore) else { return }
-        let manager = kind.init(instanceDirectory: configuration.directory, runtimeDirectory: configuration.runtimeDirectory,
-                                address: configuration.address, port: configuration.port, logger: logger)
+        let manager = kind.init(
+            instanceDirectory: configuration.directory, runtimeDirectory: configuration.runtimeDirectory,
+            address: configuration.address, port: configuration.port, logger: logger)
         await manager.startIfPrepared()
         let publisher = try BusPublisher(url: configuration.amqpURL, role: .guest)
         defer { publisher.shutdown() }
@@ -67,11 +70,13 @@ public struct GuestAgent: Sendable {
             group.addTask { try await server.run { request in try await dispatcher.handle(request) } }
             group.addTask { try await heartbeats(manager: manager, publisher: publisher) }
             let instanceID = configuration.instanceID
-            let check = BalancerCheckServer(address: configuration.address, port: BalancerCheck.port, answers: { question in
-                if let member = manager as? any ReplicatingManager, await member.isReplicating { return await member.answers(question) }
-                guard question == .ready else { return false }
-                return await manager.report(instanceID: instanceID, at: Date()).condition == .healthy
-            }, logger: logger)
+            let check = BalancerCheckServer(
+                address: configuration.address, port: BalancerCheck.port,
+                answers: { question in
+                    if let member = manager as? any ReplicatingManager, await member.isReplicating { return await member.answers(question) }
+                    guard question == .ready else { return false }
+                    return await manager.report(instanceID: instanceID, at: Date()).condition == .healthy
+                }, logger: logger)
             group.addTask { await check.run() }
             try await group.next()
             group.cancelAll()
@@ -92,8 +97,9 @@ public struct GuestAgent: Sendable {
             let report = await manager.report(instanceID: configuration.instanceID, at: Date())
             do {
                 let messageID = "heartbeat-\(configuration.instanceID)-\(report.sentAt.timeIntervalSince1970)"
-                try await publisher.publish([Topology.guestReport(try JSONEncoder.rpc.encode(report), messageID: messageID)],
-                                            confirmTimeout: .seconds(5))
+                try await publisher.publish(
+                    [Topology.guestReport(try JSONEncoder.rpc.encode(report), messageID: messageID)],
+                    confirmTimeout: .seconds(5))
             } catch {
                 logger.warning("heartbeat not sent", metadata: ["error": "\(error)"])
             }

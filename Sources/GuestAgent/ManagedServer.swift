@@ -89,8 +89,9 @@ extension ManagedServer {
         try await setReadOnly(full)
         state.readOnlyForVolume = full
         try state.save(to: guestStateFile)
-        logger.warning(full ? "volume full: writes refused" : "volume has room again: writes allowed",
-                       metadata: ["used_bytes": "\(usedBytes)", "size_gb": "\(state.volumeSizeGB)"])
+        logger.warning(
+            full ? "volume full: writes refused" : "volume has room again: writes allowed",
+            metadata: ["used_bytes": "\(usedBytes)", "size_gb": "\(state.volumeSizeGB)"])
     }
 
     /// An empty data directory (whatever was there is removed).

@@ -1,5 +1,6 @@
 import Foundation
 import LocalServers
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,16 +5,29 @@ import Lifecycle
 /// callers (the task manager), so both sides read the same shapes. Every call is idempotent.
 public enum GuestMethod: String, CaseIterable, Sendable {
     case prepare, restart, stop
-    case createDatabase = "create_database", deleteDatabase = "delete_database", listDatabases = "list_databases"
-    case createUser = "create_user", deleteUser = "delete_user", listUsers = "list_users"
-    case grantAccess = "grant_access", revokeAccess = "revoke_access", changePassword = "change_password"
-    case enableRoot = "enable_root", disableRoot = "disable_root", resizeVolume = "resize_volume", getStatus = "get_status"
+    case createDatabase = "create_database"
+    case deleteDatabase = "delete_database"
+    case listDatabases = "list_databases"
+    case createUser = "create_user"
+    case deleteUser = "delete_user"
+    case listUsers = "list_users"
+    case grantAccess = "grant_access"
+    case revokeAccess = "revoke_access"
+    case changePassword = "change_password"
+    case enableRoot = "enable_root"
+    case disableRoot = "disable_root"
+    case resizeVolume = "resize_volume"
+    case getStatus = "get_status"
     case renameUser = "rename_user"
-    case updateOverrides = "update_overrides", getConfiguration = "get_configuration", updateAccess = "update_access"
+    case updateOverrides = "update_overrides"
+    case getConfiguration = "get_configuration"
+    case updateAccess = "update_access"
     /// Active-passive members.
-    case fence, promote, follow, rejoin, replicationStatus = "replication_status"
+    case fence, promote, follow, rejoin
+    case replicationStatus = "replication_status"
     /// Trove replication: the source serves replicas; a gone replica's slot is dropped.
-    case serveReplicas = "serve_replicas", dropReplicationSlot = "drop_replication_slot"
+    case serveReplicas = "serve_replicas"
+    case dropReplicationSlot = "drop_replication_slot"
 }
 
 /// `rename_user`: a user's new name.
@@ -31,7 +44,11 @@ public struct RenameUserRequest: Codable, Sendable, Equatable {
         self.newName = newName
         self.newHost = newHost
     }
-    enum CodingKeys: String, CodingKey { case name, host, newName = "new_name", newHost = "new_host" }
+    enum CodingKeys: String, CodingKey {
+        case name, host
+        case newName = "new_name"
+        case newHost = "new_host"
+    }
 }
 
 /// `update_overrides`: the configuration group's values (empty: none attached); `prepare` takes them too.
@@ -72,7 +89,11 @@ public struct GuestDatabase: Codable, Sendable, Equatable {
         self.collate = collate
     }
 
-    enum CodingKeys: String, CodingKey { case name, characterSet = "character_set", collate }
+    enum CodingKeys: String, CodingKey {
+        case name
+        case characterSet = "character_set"
+        case collate
+    }
 }
 
 /// A user to create (or whose password to set), with the databases it may use.
@@ -98,7 +119,11 @@ public struct GuestUser: Codable, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(name)@\(host) databases \(databases)" }
 
-    enum CodingKeys: String, CodingKey { case name, host, sealedPassword = "password_sealed", databases }
+    enum CodingKeys: String, CodingKey {
+        case name, host
+        case sealedPassword = "password_sealed"
+        case databases
+    }
 }
 
 /// `prepare`: set up the datastore from nothing (or finish a prepare that was interrupted).
@@ -113,8 +138,10 @@ public struct PrepareRequest: Codable, Sendable, Equatable {
     /// Set for a cluster member: the group it seeds or joins.
     public var cluster: ClusterSettings?
 
-    public init(databases: [GuestDatabase], users: [GuestUser], memoryMB: Int, volumeSizeGB: Int, overrides: [String: ParameterValue]? = nil,
-                cluster: ClusterSettings? = nil) {
+    public init(
+        databases: [GuestDatabase], users: [GuestUser], memoryMB: Int, volumeSizeGB: Int, overrides: [String: ParameterValue]? = nil,
+        cluster: ClusterSettings? = nil
+    ) {
         self.cluster = cluster
         self.databases = databases
         self.users = users
@@ -123,7 +150,12 @@ public struct PrepareRequest: Codable, Sendable, Equatable {
         self.overrides = overrides
     }
 
-    enum CodingKeys: String, CodingKey { case databases, users, memoryMB = "memory_mb", volumeSizeGB = "volume_size_gb", overrides, cluster }
+    enum CodingKeys: String, CodingKey {
+        case databases, users
+        case memoryMB = "memory_mb"
+        case volumeSizeGB = "volume_size_gb"
+        case overrides, cluster
+    }
 }
 
 /// A cluster member's place in its group (Galera for MariaDB): the group's name, this member's name, every
@@ -148,7 +180,12 @@ public struct ClusterSettings: Codable, Sendable, Equatable {
         self.replication = replication
     }
 
-    enum CodingKeys: String, CodingKey { case name, nodeName = "node_name", peerAddresses = "peer_addresses", seed, replication }
+    enum CodingKeys: String, CodingKey {
+        case name
+        case nodeName = "node_name"
+        case peerAddresses = "peer_addresses"
+        case seed, replication
+    }
 }
 
 /// A member of an active-passive cluster: where its primary is (nil: it is the primary), its replication slot's
@@ -165,8 +202,10 @@ public struct ReplicationSettings: Codable, Sendable, Equatable {
     /// own. Nil or false for a Trove replica and its source, which start on their own like any instance.
     public var automaticFailover: Bool?
 
-    public init(primaryAddress: String?, slotName: String, sealedPassword: SealedPassword, synchronous: Bool, standbySlots: [String],
-                automaticFailover: Bool = true) {
+    public init(
+        primaryAddress: String?, slotName: String, sealedPassword: SealedPassword, synchronous: Bool, standbySlots: [String],
+        automaticFailover: Bool = true
+    ) {
         self.automaticFailover = automaticFailover
         self.primaryAddress = primaryAddress
         self.slotName = slotName
@@ -179,8 +218,12 @@ public struct ReplicationSettings: Codable, Sendable, Equatable {
     public static func slotName(of instanceID: String) -> String { Cluster.replicationSlotName(of: instanceID) }
 
     enum CodingKeys: String, CodingKey {
-        case primaryAddress = "primary_address", slotName = "slot_name", sealedPassword = "password_sealed", synchronous
-        case standbySlots = "standby_slots", automaticFailover = "automatic_failover"
+        case primaryAddress = "primary_address"
+        case slotName = "slot_name"
+        case sealedPassword = "password_sealed"
+        case synchronous
+        case standbySlots = "standby_slots"
+        case automaticFailover = "automatic_failover"
     }
 }
 
@@ -192,7 +235,10 @@ public struct ServeReplicasRequest: Codable, Sendable, Equatable {
         self.replication = replication
         self.replicaAddresses = replicaAddresses
     }
-    enum CodingKeys: String, CodingKey { case replication, replicaAddresses = "replica_addresses" }
+    enum CodingKeys: String, CodingKey {
+        case replication
+        case replicaAddresses = "replica_addresses"
+    }
 }
 
 /// `fence`: stop the server and keep it stopped; `graceful` (a planned switchover) lets the replicas receive
@@ -231,8 +277,10 @@ public struct ReplicationStatus: Codable, Sendable, Equatable {
     /// The primary: how far each standby (by slot name) is behind in replay, in bytes.
     public var standbyLagBytes: [String: Int64]
 
-    public init(running: Bool, role: GuestRole, fenced: Bool, timeline: Int, receivedLSN: UInt64, replayedLSN: UInt64,
-                synchronousStandbys: [String], standbyLagBytes: [String: Int64] = [:]) {
+    public init(
+        running: Bool, role: GuestRole, fenced: Bool, timeline: Int, receivedLSN: UInt64, replayedLSN: UInt64,
+        synchronousStandbys: [String], standbyLagBytes: [String: Int64] = [:]
+    ) {
         self.standbyLagBytes = standbyLagBytes
         self.running = running
         self.role = role
@@ -244,8 +292,11 @@ public struct ReplicationStatus: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case running, role, fenced, timeline, receivedLSN = "received_lsn", replayedLSN = "replayed_lsn"
-        case synchronousStandbys = "synchronous_standbys", standbyLagBytes = "standby_lag_bytes"
+        case running, role, fenced, timeline
+        case receivedLSN = "received_lsn"
+        case replayedLSN = "replayed_lsn"
+        case synchronousStandbys = "synchronous_standbys"
+        case standbyLagBytes = "standby_lag_bytes"
     }
 }
 

@@ -79,9 +79,11 @@ public struct GuestReport: Codable, Sendable, Equatable {
         }
     }
 
-    public init(instanceID: String, condition: DatastoreCondition, role: GuestRole = .primary, volumeUsedBytes: Int64,
-                volumeSizeGB: Int, serverVersion: String?, sentAt: Date, clusterFigures: [String: Double]? = nil,
-                replication: ReplicationStatus? = nil) {
+    public init(
+        instanceID: String, condition: DatastoreCondition, role: GuestRole = .primary, volumeUsedBytes: Int64,
+        volumeSizeGB: Int, serverVersion: String?, sentAt: Date, clusterFigures: [String: Double]? = nil,
+        replication: ReplicationStatus? = nil
+    ) {
         self.clusterFigures = clusterFigures
         self.replication = replication
         self.instanceID = instanceID
@@ -94,8 +96,14 @@ public struct GuestReport: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case instanceID = "instance_id", condition = "status", role, volumeUsedBytes = "volume_used_bytes"
-        case volumeSizeGB = "volume_size_gb", serverVersion = "server_version", sentAt = "sent_at", clusterFigures = "cluster_figures"
+        case instanceID = "instance_id"
+        case condition = "status"
+        case role
+        case volumeUsedBytes = "volume_used_bytes"
+        case volumeSizeGB = "volume_size_gb"
+        case serverVersion = "server_version"
+        case sentAt = "sent_at"
+        case clusterFigures = "cluster_figures"
         case replication, activity
     }
 }

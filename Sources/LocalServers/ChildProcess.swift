@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,8 +16,10 @@ public final class ChildProcess: Sendable {
     private init(pid: Int32) { self.pid = pid }
 
     /// Starts `executable` (stdin from /dev/null, stdout and stderr to `outputPath`, own session, clean signals).
-    public static func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                             outputPath: String) throws -> ChildProcess {
+    public static func start(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        outputPath: String
+    ) throws -> ChildProcess {
         ChildProcess(pid: try spawn(executable, arguments, environment: environment, outputPath: outputPath))
     }
 

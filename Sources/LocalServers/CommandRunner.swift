@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,8 +58,10 @@ public enum CommandRunner {
 }
 
 /// Starts `executable` with stdin from `input` (or /dev/null) and stdout+stderr to `outputPath`; returns its exit status.
-private func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String,
-                          input: Data?) throws -> Int32 {
+private func spawnAndWait(
+    _ executable: String, _ arguments: [String], environment: [String: String], outputPath: String,
+    input: Data?
+) throws -> Int32 {
     var pipeEnds: [Int32] = [-1, -1]
     if input != nil {
         guard pipe(&pipeEnds) == 0 else { throw CommandFailure(command: executable, status: 127, output: "cannot make a pipe") }
@@ -68,7 +71,10 @@ private func spawnAndWait(_ executable: String, _ arguments: [String], environme
     do {
         pid = try spawn(executable, arguments, environment: environment, outputPath: outputPath, standardInput: input == nil ? nil : pipeEnds[0])
     } catch {
-        if input != nil { close(pipeEnds[0]); close(pipeEnds[1]) }
+        if input != nil {
+            close(pipeEnds[0])
+            close(pipeEnds[1])
+        }
         throw error
     }
     if let input {
@@ -108,8 +114,10 @@ func shellExitCode(_ status: Int32) -> Int32 {
 /// database connection of this process. Its environment is this process's plus `environment`, or, with
 /// `inheritEnvironment: false`, only `PATH`, `LANG` and `environment` (a guest must not see Cellar's own
 /// database URL or keys). The child outlives this process; the caller reaps it or leaves it to PID 1.
-public func spawn(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String,
-                  append: Bool = false, inheritEnvironment: Bool = true, standardInput: Int32? = nil) throws -> pid_t {
+public func spawn(
+    _ executable: String, _ arguments: [String], environment: [String: String], outputPath: String,
+    append: Bool = false, inheritEnvironment: Bool = true, standardInput: Int32? = nil
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

@@ -35,8 +35,9 @@ public final class LocalStack: Sendable {
     public init(stateDirectory: StateDirectory, databaseOSUser: String = "cellar-db", durable: Bool = true) throws {
         self.stateDirectory = stateDirectory
         try stateDirectory.create()
-        let settings = try Self.movingOffBusyPorts(Self.withBrokerUser(Self.loadOrCreateSettings(in: stateDirectory), in: stateDirectory),
-                                                   in: stateDirectory)
+        let settings = try Self.movingOffBusyPorts(
+            Self.withBrokerUser(Self.loadOrCreateSettings(in: stateDirectory), in: stateDirectory),
+            in: stateDirectory)
         let osUser = getuid() == 0 ? databaseOSUser : nil
         self.postgres = PostgresServer(
             directory: stateDirectory.subdirectory("postgres"), port: settings.postgresPort,

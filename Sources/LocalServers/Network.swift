@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +64,8 @@ public enum ProcessStatus {
         guard pid > 0, kill(pid, 0) == 0 else { return false }
         // PID 1 may reap orphans late; a zombie still answers kill(0), so look at its state.
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
+            let close = stat.lastIndex(of: ")")
+        {
             let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
             return state != "Z"
         }

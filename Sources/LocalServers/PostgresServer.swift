@@ -46,7 +46,9 @@ public struct PostgresServer: Sendable {
         } else {
             var options = "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1"
             if !durable { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
-            try CommandRunner.run(binaries.path("pg_ctl"), ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-s", "-t", "60", "-o", options, "start"], asUser: osUser)
+            try CommandRunner.run(
+                binaries.path("pg_ctl"), ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-s", "-t", "60", "-o", options, "start"],
+                asUser: osUser)
             logger.info("started PostgreSQL", metadata: ["port": "\(port)"])
         }
         try createDatabaseIfMissing(binaries)
@@ -57,8 +59,9 @@ public struct PostgresServer: Sendable {
 
     static func runningPID(dataDirectory: URL) -> Int32? {
         guard let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-              let firstLine = text.split(separator: "\n").first, let pid = Int32(firstLine),
-              ProcessStatus.isAlive(pid: pid) else { return nil }
+            let firstLine = text.split(separator: "\n").first, let pid = Int32(firstLine),
+            ProcessStatus.isAlive(pid: pid)
+        else { return nil }
         return pid
     }
 
@@ -72,7 +75,8 @@ public struct PostgresServer: Sendable {
     /// True when `pg_ctl status` finds a live postmaster for the data directory.
     func isRunning(_ binaries: PostgresBinaries) -> Bool {
         guard FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("postmaster.pid").path) else { return false }
-        let output = (try? CommandRunner.run(binaries.path("pg_ctl"), ["-D", dataDirectory.path, "status"], asUser: osUser, allowFailure: true)) ?? ""
+        let output =
+            (try? CommandRunner.run(binaries.path("pg_ctl"), ["-D", dataDirectory.path, "status"], asUser: osUser, allowFailure: true)) ?? ""
         return output.contains("server is running")
     }
 
@@ -87,7 +91,9 @@ public struct PostgresServer: Sendable {
         try writePrivateFile(Data(password.utf8), to: passwordFile)
         defer { try? FileManager.default.removeItem(at: passwordFile) }
         if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser], ofItemAtPath: passwordFile.path) }
-        var arguments = ["-D", dataDirectory.path, "-U", "postgres", "--auth=scram-sha-256", "--pwfile", passwordFile.path, "-E", "UTF8", "--locale=C"]
+        var arguments = [
+            "-D", dataDirectory.path, "-U", "postgres", "--auth=scram-sha-256", "--pwfile", passwordFile.path, "-E", "UTF8", "--locale=C",
+        ]
         if !durable { arguments.append("--no-sync") }
         try CommandRunner.run(binaries.path("initdb"), arguments, asUser: osUser)
     }
@@ -95,7 +101,8 @@ public struct PostgresServer: Sendable {
     private func createDatabaseIfMissing(_ binaries: PostgresBinaries) throws {
         let environment = ["PGPASSWORD": password]
         let connection = ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc"]
-        let exists = try CommandRunner.run(binaries.path("psql"), connection + ["SELECT 1 FROM pg_database WHERE datname = '\(databaseName)'"], environment: environment)
+        let exists = try CommandRunner.run(
+            binaries.path("psql"), connection + ["SELECT 1 FROM pg_database WHERE datname = '\(databaseName)'"], environment: environment)
         if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
             try CommandRunner.run(binaries.path("psql"), connection + ["CREATE DATABASE \"\(databaseName)\""], environment: environment)
         }

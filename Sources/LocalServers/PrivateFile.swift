@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,11 @@ public func writePrivateFile(_ data: Data, to url: URL, owner: (uid: uid_t, gid:
         var offset = 0
         while offset < bytes.count {
             let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 { if errno == EINTR { continue }; failed = true; return }
+            if written < 0 {
+                if errno == EINTR { continue }
+                failed = true
+                return
+            }
             offset += written
         }
     }

@@ -25,8 +25,10 @@ public struct RabbitMQServer: Sendable {
     public let managementPort: Int
 
     /// Creates the description of a node; starts nothing.
-    public init(directory: URL, amqpPort: Int, distributionPort: Int, epmdPort: Int, nodeName: String, user: String, password: String,
-                managementPort: Int) {
+    public init(
+        directory: URL, amqpPort: Int, distributionPort: Int, epmdPort: Int, nodeName: String, user: String, password: String,
+        managementPort: Int
+    ) {
         self.directory = directory
         self.amqpPort = amqpPort
         self.distributionPort = distributionPort
@@ -86,8 +88,9 @@ public struct RabbitMQServer: Sendable {
 
     static func runningPID(pidFile: URL) -> Int32? {
         guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              ProcessStatus.isAlive(pid: pid) else { return nil }
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            ProcessStatus.isAlive(pid: pid)
+        else { return nil }
         return pid
     }
 
@@ -104,8 +107,9 @@ public struct RabbitMQServer: Sendable {
         let firstBoot = !FileManager.default.fileExists(atPath: directory.appendingPathComponent("mnesia").path)
         try CommandRunner.run("/usr/bin/epmd", ["-address", "127.0.0.1", "-port", "\(epmdPort)", "-daemon"], environment: environment)
         // Started from its own folder: Erlang writes crash dumps (MnesiaCore.*, erl_crash.dump) into the cwd.
-        try CommandRunner.run("/bin/sh", ["-c", "cd \"$1\" && exec \"$2\" -detached", "sh", directory.path, "\(Self.scripts)/rabbitmq-server"],
-                              environment: environment)
+        try CommandRunner.run(
+            "/bin/sh", ["-c", "cd \"$1\" && exec \"$2\" -detached", "sh", directory.path, "\(Self.scripts)/rabbitmq-server"],
+            environment: environment)
         // `wait <pidfile>` blocks until the node has booted (await_startup fails before epmd registration).
         try CommandRunner.run("\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "wait", pidFile.path, "--timeout", "120"], environment: environment)
         if !firstBoot { try replaceGuestUser() }
@@ -122,8 +126,9 @@ public struct RabbitMQServer: Sendable {
 
     /// Every queue of the node with its depth and consumers (`rabbitmqctl list_queues`; for operators and tests).
     public func queues() throws -> [QueueReport] {
-        let output = try CommandRunner.run("\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "-q", "--no-table-headers", "list_queues", "name", "messages", "consumers"],
-                                           environment: environment)
+        let output = try CommandRunner.run(
+            "\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "-q", "--no-table-headers", "list_queues", "name", "messages", "consumers"],
+            environment: environment)
         return output.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: "\t")
             guard fields.count == 3, let messages = Int(fields[1]), let consumers = Int(fields[2]) else { return nil }
@@ -133,7 +138,8 @@ public struct RabbitMQServer: Sendable {
 
     /// The names of the node's users.
     public func users() throws -> Set<String> {
-        let output = try CommandRunner.run("\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "-q", "--no-table-headers", "list_users"], environment: environment)
+        let output = try CommandRunner.run(
+            "\(Self.scripts)/rabbitmqctl", ["-n", nodeName, "-q", "--no-table-headers", "list_users"], environment: environment)
         return Set(output.split(separator: "\n").compactMap { $0.split(separator: "\t").first.map(String.init) })
     }
 
@@ -144,8 +150,9 @@ public struct RabbitMQServer: Sendable {
         guard names.contains("guest") || !names.contains(user) else { return }
         if !names.contains(user) {
             // The password goes through the environment and stdin, never on a command line.
-            try CommandRunner.run("/bin/sh", ["-c", "printf '%s\\n' \"$CELLAR_BROKER_PASSWORD\" | \"$1\" -n \"$2\" add_user \"$3\"", "sh", ctl, nodeName, user],
-                                  environment: environment.merging(["CELLAR_BROKER_PASSWORD": password]) { _, new in new })
+            try CommandRunner.run(
+                "/bin/sh", ["-c", "printf '%s\\n' \"$CELLAR_BROKER_PASSWORD\" | \"$1\" -n \"$2\" add_user \"$3\"", "sh", ctl, nodeName, user],
+                environment: environment.merging(["CELLAR_BROKER_PASSWORD": password]) { _, new in new })
             try CommandRunner.run(ctl, ["-n", nodeName, "set_permissions", "-p", "/", user, ".*", ".*", ".*"], environment: environment)
         }
         if names.contains("guest") { try CommandRunner.run(ctl, ["-n", nodeName, "delete_user", "guest"], environment: environment) }

@@ -30,8 +30,10 @@ public struct AuditTrail: Sendable {
         public var after: Int64?
         public var limit: Int
 
-        public init(project: String?, stream: String? = nil, type: String? = nil, actor: String? = nil,
-                    since: Date? = nil, until: Date? = nil, after: Int64? = nil, limit: Int = 100) {
+        public init(
+            project: String?, stream: String? = nil, type: String? = nil, actor: String? = nil,
+            since: Date? = nil, until: Date? = nil, after: Int64? = nil, limit: Int = 100
+        ) {
             self.project = project
             self.stream = stream
             self.type = type
@@ -58,7 +60,8 @@ public struct AuditTrail: Sendable {
         // With known streams or a time window, the matching rows are few: read them by their own index and sort
         // them (`+ 0` keeps the planner from walking the whole log in position order looking for them).
         let order = streams != nil || filter.since != nil || filter.until != nil ? "e.global_position + 0" : "e.global_position"
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: PostgresEventStore.recordedColumns) FROM events e
             WHERE (\(streams)::text[] IS NULL OR e.stream_id = ANY(\(streams)::text[]))
               AND (\(filter.type)::text IS NULL OR e.event_type = \(filter.type))

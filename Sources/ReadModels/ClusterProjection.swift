@@ -21,7 +21,8 @@ public struct ClusterProjection: Projection {
         var state = try await FoldedRows.state(of: id, in: "clusters", empty: Cluster.State(chart: chart), on: connection, logger: logger)
         state = Cluster.evolve(state, domainEvent, chart: chart)
         let json = String(decoding: try EventJSON.encoder().encode(state), as: UTF8.self)
-        try await connection.guardedQuery("""
+        try await connection.guardedQuery(
+            """
             INSERT INTO clusters (id, project_id, name, task, datastore_type, datastore_version, address, algorithm,
                 configuration_id, fault_message, created_at, updated_at, version, deleted, state)
             VALUES (\(id), \(state.projectId), \(state.name), \(state.status), \(state.datastore?.type ?? ""),

@@ -29,18 +29,23 @@ public struct ClusterReadModel: Sendable {
 
     /// One cluster of `project` (nil when absent, deleted, or another project's; `project` nil: any).
     public func cluster(_ id: String, project: String?) async throws -> ClusterRecord? {
-        try await records(client.query("""
-            SELECT state::text, created_at, updated_at FROM clusters
-            WHERE id = \(id) AND NOT deleted AND (\(project)::text IS NULL OR project_id = \(project))
-            """, logger: logger)).first
+        try await records(
+            client.query(
+                """
+                SELECT state::text, created_at, updated_at FROM clusters
+                WHERE id = \(id) AND NOT deleted AND (\(project)::text IS NULL OR project_id = \(project))
+                """, logger: logger)
+        ).first
     }
 
     /// `project`'s clusters, newest first (`project` nil: every project's).
     public func clusters(project: String?) async throws -> [ClusterRecord] {
-        try await records(client.query("""
-            SELECT state::text, created_at, updated_at FROM clusters
-            WHERE NOT deleted AND (\(project)::text IS NULL OR project_id = \(project)) ORDER BY created_at DESC, id DESC
-            """, logger: logger))
+        try await records(
+            client.query(
+                """
+                SELECT state::text, created_at, updated_at FROM clusters
+                WHERE NOT deleted AND (\(project)::text IS NULL OR project_id = \(project)) ORDER BY created_at DESC, id DESC
+                """, logger: logger))
     }
 
     /// The live clusters whose balancer has been started (the task manager starts stopped ones again; `/metrics`
@@ -48,7 +53,8 @@ public struct ClusterReadModel: Sendable {
     public func balancedClusterIDs() async throws -> [String] {
         var ids: [String] = []
         for try await id in try await client.query("SELECT id FROM clusters WHERE NOT deleted AND address IS NOT NULL ORDER BY id", logger: logger)
-            .decode(String.self) {
+            .decode(String.self)
+        {
             ids.append(id)
         }
         return ids

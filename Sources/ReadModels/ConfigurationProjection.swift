@@ -25,7 +25,8 @@ public struct ConfigurationProjection: Projection {
         switch domainEvent {
         case .configurationGroupCreated(let created):
             let values = String(decoding: try JSONEncoder().encode(created.values), as: UTF8.self)
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 INSERT INTO configuration_groups (id, project_id, name, description, datastore_name, datastore_version_name,
                     datastore_version_id, parameter_values, created_at, updated_at, version)
                 VALUES (\(id), \(created.projectId), \(created.name), \(created.description), \(created.datastore.type),
@@ -35,14 +36,16 @@ public struct ConfigurationProjection: Projection {
                 """, logger: logger)
         case .configurationGroupChanged(let changed):
             let values = String(decoding: try JSONEncoder().encode(changed.values), as: UTF8.self)
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 UPDATE configuration_groups SET parameter_values = \(values)::jsonb, name = coalesce(\(changed.name), name),
                     description = coalesce(\(changed.description), description), updated_at = \(event.recordedAt),
                     version = \(event.streamVersion)
                 WHERE id = \(id)
                 """, logger: logger)
         case .configurationGroupDeleted:
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 UPDATE configuration_groups SET deleted = true, updated_at = \(event.recordedAt), version = \(event.streamVersion)
                 WHERE id = \(id)
                 """, logger: logger)

@@ -49,7 +49,8 @@ public struct ConfigurationReadModel: Sendable {
     }
 
     private func query(id: String?, project: String?) async throws -> [ConfigurationRecord] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT g.id, g.project_id, g.name, g.description, g.datastore_name, g.datastore_version_name,
                 g.datastore_version_id, g.parameter_values::text, g.created_at, g.updated_at,
                 (SELECT count(*)::int FROM instances i WHERE i.configuration_id = g.id AND NOT i.deleted)
@@ -61,13 +62,14 @@ public struct ConfigurationReadModel: Sendable {
         for try await row in rows {
             let column = row.makeRandomAccess()
             let values = try JSONDecoder().decode([String: ParameterValue].self, from: Data(try column[7].decode(String.self).utf8))
-            records.append(ConfigurationRecord(
-                id: try column[0].decode(String.self), projectID: try column[1].decode(String.self),
-                name: try column[2].decode(String.self), description: try column[3].decode(String?.self),
-                datastoreName: try column[4].decode(String.self), datastoreVersionName: try column[5].decode(String.self),
-                datastoreVersionID: try column[6].decode(String.self), values: values,
-                created: try column[8].decode(Date.self), updated: try column[9].decode(Date.self),
-                instanceCount: try column[10].decode(Int.self)))
+            records.append(
+                ConfigurationRecord(
+                    id: try column[0].decode(String.self), projectID: try column[1].decode(String.self),
+                    name: try column[2].decode(String.self), description: try column[3].decode(String?.self),
+                    datastoreName: try column[4].decode(String.self), datastoreVersionName: try column[5].decode(String.self),
+                    datastoreVersionID: try column[6].decode(String.self), values: values,
+                    created: try column[8].decode(Date.self), updated: try column[9].decode(Date.self),
+                    instanceCount: try column[10].decode(Int.self)))
         }
         return records
     }

@@ -24,11 +24,14 @@ extension OperatorCatalog {
     }
 
     /// Stores (or replaces) the parameters, character sets and collations of a version.
-    public func storeParameters(_ parameters: [ConfigurationParameter], characterSets: CharacterSetCatalog? = nil,
-                                ofVersion versionID: String) async throws {
+    public func storeParameters(
+        _ parameters: [ConfigurationParameter], characterSets: CharacterSetCatalog? = nil,
+        ofVersion versionID: String
+    ) async throws {
         let json = String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self)
         let sets = try characterSets.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO datastore_parameters (version_id, parameters, character_sets) VALUES (\(versionID), \(json)::jsonb, \(sets)::jsonb)
             ON CONFLICT (version_id) DO UPDATE SET parameters = excluded.parameters, character_sets = excluded.character_sets, loaded_at = now()
             """, logger: logger)

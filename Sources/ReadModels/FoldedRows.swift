@@ -15,21 +15,28 @@ enum FoldedRows {
         } catch is UnknownEventType {
             return nil
         } catch {
-            logger.error("skipping an unreadable event", metadata: [
-                "position": "\(event.globalPosition)", "stream": "\(event.streamID)", "type": "\(event.type)", "error": "\(error)"])
+            logger.error(
+                "skipping an unreadable event",
+                metadata: [
+                    "position": "\(event.globalPosition)", "stream": "\(event.streamID)", "type": "\(event.type)", "error": "\(error)",
+                ])
             return nil
         }
     }
 
     /// The state stored in `table`'s row `id`, or `empty` when there is none yet.
-    static func state<State: Decodable>(of id: String, in table: String, empty: State, on connection: PostgresConnection,
-                                        logger: Logger) async throws -> State {
+    static func state<State: Decodable>(
+        of id: String, in table: String, empty: State, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> State {
         try await states(of: [id], in: table, as: State.self, on: connection, logger: logger)[id] ?? empty
     }
 
     /// The states stored in `table` for these ids (ids without a row are missing from the answer).
-    static func states<State: Decodable>(of ids: Set<String>, in table: String, as type: State.Type, on connection: PostgresConnection,
-                                         logger: Logger) async throws -> [String: State] {
+    static func states<State: Decodable>(
+        of ids: Set<String>, in table: String, as type: State.Type, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [String: State] {
         let rows = try await connection.guardedQuery(
             "SELECT id, state::text FROM \(unescaped: table) WHERE id = ANY(\(Array(ids)))", logger: logger)
         var states: [String: State] = [:]

@@ -59,7 +59,8 @@ public struct GuestSampleReads: Sendable {
 
     /// The last `minutes` of `instanceID`'s figures.
     public func series(of instanceID: String, minutes: Int) async throws -> GuestSeries {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT at, figure, value FROM guest_samples
             WHERE instance_id = \(instanceID) AND at > now() - \(minutes) * interval '1 minute' ORDER BY at
             """, logger: logger)

@@ -33,7 +33,8 @@ struct InstanceChildRows {
         if !databases.isEmpty {
             let json = String(decoding: try JSONEncoder().encode(databases), as: UTF8.self)
             databases.removeAll()
-            statements.append("""
+            statements.append(
+                """
                 INSERT INTO instance_databases (instance_id, name, character_set, collation_name)
                 SELECT r.instance, r.name, r."characterSet", r."collate"
                 FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb) AS (instance text, name text, "characterSet" text, "collate" text))
@@ -45,7 +46,8 @@ struct InstanceChildRows {
         if !users.isEmpty {
             let json = String(decoding: try JSONEncoder().encode(users), as: UTF8.self)
             users.removeAll()
-            statements.append("""
+            statements.append(
+                """
                 INSERT INTO instance_users (instance_id, name, host, databases)
                 SELECT r.instance, r.name, r.host, r.databases
                 FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb) AS (instance text, name text, host text, databases text[]))

@@ -30,8 +30,9 @@ public struct InstanceProjection: Projection {
     public func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
         let mine = events.filter { $0.category == "instance" }
         guard !mine.isEmpty else { return }
-        let stored = try await FoldedRows.states(of: Set(mine.map(Self.id)), in: "instances", as: Instance.State.self,
-                                                 on: connection, logger: logger)
+        let stored = try await FoldedRows.states(
+            of: Set(mine.map(Self.id)), in: "instances", as: Instance.State.self,
+            on: connection, logger: logger)
         for statement in try fold(mine, onto: stored, logger: logger).statements {
             try await connection.guardedQuery(statement, logger: logger)
         }
@@ -41,8 +42,11 @@ public struct InstanceProjection: Projection {
 
     /// Folds instance events onto the states their rows hold (`stored`: every instance they touch that has a row);
     /// returns the statements that write the rows, in order, and the states they write.
-    func fold(_ mine: [RecordedEvent], onto stored: [String: Instance.State], logger: Logger) throws
-        -> (statements: [PostgresQuery], states: [String: Instance.State]) {
+    func fold(
+        _ mine: [RecordedEvent], onto stored: [String: Instance.State], logger: Logger
+    ) throws
+        -> (statements: [PostgresQuery], states: [String: Instance.State])
+    {
         var states = stored
         var folded: [String: (first: RecordedEvent, last: RecordedEvent)] = [:]
         var order: [String] = []
@@ -51,7 +55,12 @@ public struct InstanceProjection: Projection {
             guard let domainEvent = FoldedRows.decode(event, as: Instance.Event.self, logger: logger) else { continue }
             let id = Self.id(of: event)
             states[id] = Instance.evolve(states[id] ?? Instance.State(chart: chart), domainEvent, chart: chart)
-            if let seen = folded[id] { folded[id] = (seen.first, event) } else { folded[id] = (event, event); order.append(id) }
+            if let seen = folded[id] {
+                folded[id] = (seen.first, event)
+            } else {
+                folded[id] = (event, event)
+                order.append(id)
+            }
             try applyChildRows(domainEvent, instance: id, to: &children)
         }
         try children.flush()
@@ -90,17 +99,20 @@ public struct InstanceProjection: Projection {
         case .deleteUser(let name, let host):
             try children.run("DELETE FROM instance_users WHERE instance_id = \(id) AND name = \(name) AND host = \(host)")
         case .grantAccess(let user, let host, let databases):
-            try children.run("""
+            try children.run(
+                """
                 UPDATE instance_users SET databases = ARRAY(SELECT DISTINCT unnest(databases || \(databases)::text[]) ORDER BY 1)
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
                 """)
         case .revokeAccess(let user, let host, let database):
-            try children.run("""
+            try children.run(
+                """
                 UPDATE instance_users SET databases = array_remove(databases, \(database))
                 WHERE instance_id = \(id) AND name = \(user) AND host = \(host)
                 """)
         case .renameUser(let name, let host, let newName, let newHost):
-            try children.run("""
+            try children.run(
+                """
                 UPDATE instance_users SET name = \(newName), host = \(newHost ?? host) WHERE instance_id = \(id) AND name = \(name) AND host = \(host)
                 """)
         case .changePasswords, .enableRoot, .disableRoot, .updateAccess:
@@ -121,15 +133,17 @@ public struct InstanceProjection: Projection {
         let encoder = EventJSON.encoder()
         var states: [String] = []
         let rows = try folded.map { state, id, first, last in
-            let row = InstanceRecord(state, id: id, version: last.streamVersion, deleted: chart.isFinal(state.leaf),
-                                     created: first.recordedAt, updated: last.recordedAt)
+            let row = InstanceRecord(
+                state, id: id, version: last.streamVersion, deleted: chart.isFinal(state.leaf),
+                created: first.recordedAt, updated: last.recordedAt)
             states.append(String(decoding: try encoder.encode(state), as: UTF8.self))
-            return SavedRow(id: id, project: row.projectID, name: row.name, status: row.status, operating: row.operatingStatus,
-                            flavor: row.flavorID, volume: row.volumeSize, type: row.datastoreType, typeVersion: row.datastoreVersion,
-                            address: row.address, configuration: row.configurationID, replicaOf: row.replicaOf,
-                            fault: row.faultMessage, faultAt: row.faultAt?.timeIntervalSince1970,
-                            created: row.created.timeIntervalSince1970, updated: row.updated.timeIntervalSince1970,
-                            version: row.version, deleted: row.deleted, cluster: row.clusterID)
+            return SavedRow(
+                id: id, project: row.projectID, name: row.name, status: row.status, operating: row.operatingStatus,
+                flavor: row.flavorID, volume: row.volumeSize, type: row.datastoreType, typeVersion: row.datastoreVersion,
+                address: row.address, configuration: row.configurationID, replicaOf: row.replicaOf,
+                fault: row.faultMessage, faultAt: row.faultAt?.timeIntervalSince1970,
+                created: row.created.timeIntervalSince1970, updated: row.updated.timeIntervalSince1970,
+                version: row.version, deleted: row.deleted, cluster: row.clusterID)
         }
         let json = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
         return """

@@ -38,14 +38,15 @@ extension InstanceRecord {
     /// The row of a folded instance: what the projection stores and what a time-travel read answers.
     /// `version`, `created` and `updated` come from the last folded event.
     public init(_ state: Instance.State, id: String, version: Int, deleted: Bool, created: Date, updated: Date, configurationName: String? = nil) {
-        self.init(id: id, projectID: state.projectId, name: state.name, status: state.status, operatingStatus: state.operatingStatus,
-                  flavorID: state.flavorId, volumeSize: state.volumeSize, datastoreType: state.datastore?.type ?? "",
-                  datastoreVersion: state.datastore?.version ?? "", address: InstanceProjection.heldAddress(state),
-                  configurationID: state.configurationId, replicaOf: state.replicaOf, faultMessage: state.fault?.reason,
-                  faultAt: state.fault?.at, created: state.createdAt ?? created, updated: updated, version: version, deleted: deleted,
-                  configurationName: configurationName,
-                  access: state.access.map { AccessRecord(isPublic: $0.isPublic, allowedCidrs: $0.allowedCidrs) },
-                  clusterID: state.cluster?.clusterId, lifecycleState: state.leaf)
+        self.init(
+            id: id, projectID: state.projectId, name: state.name, status: state.status, operatingStatus: state.operatingStatus,
+            flavorID: state.flavorId, volumeSize: state.volumeSize, datastoreType: state.datastore?.type ?? "",
+            datastoreVersion: state.datastore?.version ?? "", address: InstanceProjection.heldAddress(state),
+            configurationID: state.configurationId, replicaOf: state.replicaOf, faultMessage: state.fault?.reason,
+            faultAt: state.fault?.at, created: state.createdAt ?? created, updated: updated, version: version, deleted: deleted,
+            configurationName: configurationName,
+            access: state.access.map { AccessRecord(isPublic: $0.isPublic, allowedCidrs: $0.allowedCidrs) },
+            clusterID: state.cluster?.clusterId, lifecycleState: state.leaf)
     }
 }
 
@@ -92,7 +93,8 @@ public struct InstanceReadModel: Sendable {
 
     /// One instance of `project` (nil when absent, deleted, or another project's).
     public func instance(_ id: String, project: String?) async throws -> InstanceRecord? {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.columns) FROM instances
             WHERE id = \(id) AND NOT deleted AND (\(project)::text IS NULL OR project_id = \(project))
             """, logger: logger)
@@ -106,7 +108,8 @@ public struct InstanceReadModel: Sendable {
             let snapshot = try await cache.snapshot(of: project) { try await liveInstances(of: project) }
             return snapshot.rows.first { $0.id == id }.map { ($0, snapshot.replicas[$0.id] ?? []) }
         }
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.columns),
                    ARRAY(SELECT r.id FROM instances r WHERE r.replica_of = i.id AND NOT r.deleted ORDER BY r.created_at, r.id)
             FROM instances i
@@ -122,7 +125,8 @@ public struct InstanceReadModel: Sendable {
 
     /// The live members of a cluster, by instance id.
     public func members(ofCluster clusterID: String) async throws -> [String: InstanceRecord] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.columns) FROM instances WHERE cluster_id = \(clusterID) AND NOT deleted
             """, logger: logger)
         return Dictionary(uniqueKeysWithValues: try await Self.records(rows).map { ($0.id, $0) })
@@ -132,7 +136,8 @@ public struct InstanceReadModel: Sendable {
     public func replicas(of sourceID: String) async throws -> [String] {
         var ids: [String] = []
         for try await id in try await client.query(
-            "SELECT id FROM instances WHERE replica_of = \(sourceID) AND NOT deleted ORDER BY created_at, id", logger: logger).decode(String.self) {
+            "SELECT id FROM instances WHERE replica_of = \(sourceID) AND NOT deleted ORDER BY created_at, id", logger: logger
+        ).decode(String.self) {
             ids.append(id)
         }
         return ids
@@ -149,7 +154,8 @@ public struct InstanceReadModel: Sendable {
             guard let position = try await markerPosition(marker, among: rows) else { return [] }
             return Array(rows.filter { ($0.created, $0.id) < position }.prefix(limit))
         }
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.columns) FROM instances i
             WHERE NOT deleted AND (\(project)::text IS NULL OR project_id = \(project)) AND (\(includeClustered) OR cluster_id IS NULL)
               AND (\(marker)::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM instances WHERE id = \(marker)))
@@ -169,10 +175,12 @@ public struct InstanceReadModel: Sendable {
 
     /// Every live instance of `project`, cluster members included, newest first.
     func liveInstances(of project: String) async throws -> [InstanceRecord] {
-        try await Self.records(client.query("""
-            SELECT \(unescaped: Self.columns) FROM instances i
-            WHERE NOT deleted AND project_id = \(project) ORDER BY created_at DESC, id DESC
-            """, logger: logger))
+        try await Self.records(
+            client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM instances i
+                WHERE NOT deleted AND project_id = \(project) ORDER BY created_at DESC, id DESC
+                """, logger: logger))
     }
 
     /// The instance's stream version, for ETags and long polls (nil when absent).
@@ -202,7 +210,8 @@ public struct InstanceReadModel: Sendable {
 
     /// How many instances and volume gigabytes `project` uses now.
     public func usage(project: String) async throws -> (instances: Int, volumeGB: Int) {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT count(*)::int, coalesce(sum(volume_size), 0)::int FROM instances WHERE project_id = \(project) AND NOT deleted
             """, logger: logger)
         for try await usage in rows.decode((Int, Int).self) { return usage }

@@ -131,7 +131,8 @@ public struct OperatorCatalog: Sendable {
 
     /// Every version (optionally of one datastore), by datastore and name.
     public func versions(ofDatastore datastoreID: String? = nil) async throws -> [DatastoreVersion] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT v.id, v.datastore_id, d.name, v.name, v.version, v.manager, v.active
             FROM datastore_versions v JOIN datastores d ON d.id = v.datastore_id
             WHERE \(datastoreID)::text IS NULL OR v.datastore_id = \(datastoreID)
@@ -139,9 +140,12 @@ public struct OperatorCatalog: Sendable {
             """, logger: logger)
         var versions: [DatastoreVersion] = []
         for try await (id, datastoreID, datastoreName, name, version, manager, active)
-            in rows.decode((String, String, String, String, String, String, Bool).self) {
-            versions.append(DatastoreVersion(id: id, datastoreID: datastoreID, datastoreName: datastoreName,
-                                             name: name, version: version, manager: manager, active: active))
+            in rows.decode((String, String, String, String, String, String, Bool).self)
+        {
+            versions.append(
+                DatastoreVersion(
+                    id: id, datastoreID: datastoreID, datastoreName: datastoreName,
+                    name: name, version: version, manager: manager, active: active))
         }
         return versions
     }
@@ -172,16 +176,19 @@ public struct OperatorCatalog: Sendable {
         let datastoreID = Self.stableID("datastore:\(datastore)")
         let versionID = Self.stableID("datastore-version:\(datastore):\(name)")
         try await client.withGuardedTransaction(logger: logger) { connection in
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 INSERT INTO datastores (id, name) VALUES (\(datastoreID), \(datastore)) ON CONFLICT (name) DO NOTHING
                 """, logger: logger)
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 INSERT INTO datastore_versions (id, datastore_id, name, version, manager, active)
                 SELECT \(versionID), id, \(name), \(version), \(manager), \(active) FROM datastores WHERE name = \(datastore)
                 ON CONFLICT (datastore_id, name) DO UPDATE SET version = excluded.version, manager = excluded.manager,
                     active = excluded.active
                 """, logger: logger)
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 UPDATE datastores d SET default_version_id = v.id FROM datastore_versions v
                 WHERE d.name = \(datastore) AND d.default_version_id IS NULL AND v.datastore_id = d.id AND v.name = \(name)
                 """, logger: logger)
@@ -190,7 +197,8 @@ public struct OperatorCatalog: Sendable {
 
     /// Adds or updates a flavor.
     public func upsertFlavor(_ flavor: Flavor) async throws {
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO flavors (id, name, ram_mb, vcpus, disk_gb, ephemeral_gb)
             VALUES (\(flavor.id), \(flavor.name), \(flavor.ramMB), \(flavor.vcpus), \(flavor.diskGB), \(flavor.ephemeralGB))
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, ram_mb = excluded.ram_mb, vcpus = excluded.vcpus,
@@ -229,6 +237,7 @@ public struct OperatorCatalog: Sendable {
         let second = FNV1a.hash(name.utf8, offsetBasis: 0x8422_2325_cbf2_9ce4, addend: 7)
         let hex = String(format: "%016llx%016llx", first, second)
         let characters = Array(hex)
-        return "\(String(characters[0..<8]))-\(String(characters[8..<12]))-\(String(characters[12..<16]))-\(String(characters[16..<20]))-\(String(characters[20..<32]))"
+        return
+            "\(String(characters[0..<8]))-\(String(characters[8..<12]))-\(String(characters[12..<16]))-\(String(characters[16..<20]))-\(String(characters[20..<32]))"
     }
 }

@@ -32,7 +32,8 @@ public struct QuotaBook: Sendable {
     /// Sets some of `project`'s limits.
     public func setLimits(_ limits: [String: Int], project: String) async throws {
         for (resource, limit) in limits {
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO quotas (project_id, resource, hard_limit) VALUES (\(project), \(resource), \(limit))
                 ON CONFLICT (project_id, resource) DO UPDATE SET hard_limit = excluded.hard_limit
                 """, logger: logger)
@@ -49,7 +50,8 @@ public struct QuotaBook: Sendable {
     /// Instances created and not deleted, plus cluster members asked for whose instance the cluster's saga has
     /// not created yet (so a cluster's members count from the moment it is accepted).
     static func usage(project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
-        let rows = try await connection.guardedQuery("""
+        let rows = try await connection.guardedQuery(
+            """
             WITH created AS (
                 SELECT c.stream_id, (c.data ->> 'volumeSize')::int AS size FROM events c
                 WHERE c.event_type = 'InstanceCreateRequested' AND c.data ->> 'projectId' = \(project)
@@ -77,7 +79,9 @@ public struct QuotaBook: Sendable {
     /// transaction; returns the resources that would exceed their limits (empty: go ahead).
     ///
     /// Takes a per-project lock held until the transaction ends, so the next creator counts this one.
-    public static func exceeded(by requested: [String: Int], project: String, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+    public static func exceeded(
+        by requested: [String: Int], project: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [String] {
         try await connection.guardedQuery("SELECT pg_advisory_xact_lock(hashtext(\("quota:" + project)))", logger: logger)
         let limits = try await limits(project: project, on: connection, logger: logger)
         let usage = try await usage(project: project, on: connection, logger: logger)

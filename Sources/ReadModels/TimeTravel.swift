@@ -30,7 +30,8 @@ public struct TimeTravel: Sendable {
             if let position = Int64(text), position >= 0 {
                 self = .position(position)
             } else if let time = (try? Date(text, strategy: .iso8601))
-                        ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) {
+                ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            {
                 self = .time(time)
             } else {
                 return nil
@@ -72,15 +73,17 @@ public struct TimeTravel: Sendable {
         let chart = charts.instance
         let state = Instance.replay(events.compactMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) }, chart: chart)
         let deleted = chart.isFinal(state.leaf)
-        let record = InstanceRecord(state, id: id, version: last.streamVersion, deleted: deleted,
-                                    created: first.recordedAt, updated: last.recordedAt)
+        let record = InstanceRecord(
+            state, id: id, version: last.streamVersion, deleted: deleted,
+            created: first.recordedAt, updated: last.recordedAt)
         return Past(record: record, position: last.globalPosition, deleted: deleted)
     }
 
     /// The replicas `sourceID` had at `position`, oldest first, as the live read model lists them.
     public func replicas(of sourceID: String, at position: Int64) async throws -> [String] {
         // Candidates: instances whose events name the source (created from it or re-pointed to it).
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT DISTINCT substr(stream_id, 10) FROM events
             WHERE stream_id LIKE 'instance-%' AND stream_id <> \("instance-\(sourceID)") AND global_position <= \(position)
               AND data::text LIKE \("%\(sourceID)%")

@@ -23,7 +23,8 @@ struct AddressBook: Sendable {
             for fourth in 1...254 {
                 let address = "\(prefix).\(third).\(fourth)"
                 guard !taken.contains(address), isFree(address, port), isFree(address, BalancerCheck.port) else { continue }
-                let rows = try await client.query("""
+                let rows = try await client.query(
+                    """
                     INSERT INTO address_leases (address, instance_id) VALUES (\(address), \(instanceID))
                     ON CONFLICT DO NOTHING RETURNING address
                     """, logger: logger)

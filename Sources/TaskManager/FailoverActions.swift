@@ -65,8 +65,9 @@ struct FailoverActions: Sendable {
                 timeline: status.timeline, receivedLSN: status.receivedLSN, replayedLSN: status.replayedLSN,
                 weight: member.promotionWeight, confirmedSynchronous: confirmed)
         } catch {
-            return Failover.MemberReport(id: member.id, role: .replica, healthy: false, timeline: 0, receivedLSN: 0, replayedLSN: 0,
-                                         weight: member.promotionWeight, confirmedSynchronous: confirmed)
+            return Failover.MemberReport(
+                id: member.id, role: .replica, healthy: false, timeline: 0, receivedLSN: 0, replayedLSN: 0,
+                weight: member.promotionWeight, confirmedSynchronous: confirmed)
         }
     }
 

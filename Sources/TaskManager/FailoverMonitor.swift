@@ -1,11 +1,11 @@
+import Compute
 import EventStore
 import Foundation
 import GuestProtocol
-import Compute
 import Lifecycle
-
 import Logging
 import PostgresNIO
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,9 +88,12 @@ struct FailoverMonitor: Sendable {
     private func watch(_ clusterID: String, failures: inout [String: Int]) async throws {
         let cluster = try await services.clusters.load(clusterID).state
         guard cluster.strategy == .activePassive, [Cluster.Leaf.active, .error, .rejoining].contains(cluster.phase),
-              let primary = cluster.primaryId else { return }
+            let primary = cluster.primaryId
+        else { return }
         // After a failed failover, try again only now and then (a replica may catch up or come back meanwhile).
-        if cluster.phase == .error, let failure = cluster.failure, Date().timeIntervalSince(failure.at) < settings.retryAfterFailure.seconds { return }
+        if cluster.phase == .error, let failure = cluster.failure, Date().timeIntervalSince(failure.at) < settings.retryAfterFailure.seconds {
+            return
+        }
         let heartbeat = try await lastHeartbeat(of: primary)
         if let problem = try await heartbeatProblem(heartbeat, of: primary) {
             if await probe(primary) != nil {
@@ -102,8 +105,9 @@ struct FailoverMonitor: Sendable {
             failures[clusterID] = 0
             let reason = "\(problem); \(settings.probeFailures) direct probes of its check port failed"
             logger.warning("primary lost: failing over", metadata: ["cluster": "\(clusterID)", "primary": "\(primary)", "reason": "\(reason)"])
-            _ = try await services.clusters.execute(.startFailover(lostPrimaryId: primary, reason: reason), on: clusterID,
-                                                    metadata: EventMetadata(service: "taskmanager"))
+            _ = try await services.clusters.execute(
+                .startFailover(lostPrimaryId: primary, reason: reason), on: clusterID,
+                metadata: EventMetadata(service: "taskmanager"))
             return
         }
         failures[clusterID] = 0
@@ -134,7 +138,8 @@ struct FailoverMonitor: Sendable {
     }
 
     private func lastHeartbeat(of instanceID: String) async throws -> Heartbeat? {
-        let rows = try await services.client.query("""
+        let rows = try await services.client.query(
+            """
             SELECT status, EXTRACT(EPOCH FROM now() - last_seen)::float8 FROM guest_heartbeats WHERE instance_id = \(instanceID)
             """, logger: logger)
         return try await rows.collect().first.map { row in

@@ -88,8 +88,9 @@ struct GuestCalls: Sendable {
     private func replicaSettings(of sourceID: String, projectID: String) async throws -> ClusterSettings {
         let source = try await address(of: sourceID, "the source \(sourceID)")
         let own = try await address(of: instanceID, "replica \(instanceID)")
-        return ClusterSettings(name: "replication", nodeName: instanceID, peerAddresses: [source, own], seed: false,
-                               replication: try replicationSettings(primaryAddress: source, scope: .project(projectID)))
+        return ClusterSettings(
+            name: "replication", nodeName: instanceID, peerAddresses: [source, own], seed: false,
+            replication: try replicationSettings(primaryAddress: source, scope: .project(projectID)))
     }
 
     /// How this member (or Trove replica) replicates from `primaryID` (an active-passive member's cluster is on
@@ -142,11 +143,14 @@ struct GuestCalls: Sendable {
         var replication: ReplicationSettings?
         if membership.synchronous != nil {  // active-passive
             var primaryAddress: String?
-            if let source = membership.source { primaryAddress = try await address(of: source, "the primary \(source) of cluster \(membership.clusterId)") }
+            if let source = membership.source {
+                primaryAddress = try await address(of: source, "the primary \(source) of cluster \(membership.clusterId)")
+            }
             replication = try replicationSettings(primaryAddress: primaryAddress, scope: .cluster(try await context.cluster(membership.clusterId)))
         }
-        return ClusterSettings(name: membership.clusterId, nodeName: instanceID, peerAddresses: addresses, seed: membership.seed,
-                               replication: replication)
+        return ClusterSettings(
+            name: membership.clusterId, nodeName: instanceID, peerAddresses: addresses, seed: membership.seed,
+            replication: replication)
     }
 
     /// The other members' slots, highest weight first (ties: the cluster's order).
@@ -166,16 +170,22 @@ struct GuestCalls: Sendable {
         let box = try services.secrets.guestBox(for: instanceID)
         switch change {
         case .createDatabases(let databases):
-            try await call(.createDatabase, DatabasesRequest(databases: databases.map {
-                GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate)
-            }))
+            try await call(
+                .createDatabase,
+                DatabasesRequest(
+                    databases: databases.map {
+                        GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate)
+                    }))
         case .deleteDatabase(let name):
             try await call(.deleteDatabase, NameRequest(name: name))
         case .createUsers(let users):
-            try await call(.createUser, UsersRequest(users: users.map {
-                try GuestUser(name: $0.name, host: $0.host, password: passwords[.user($0.name, host: $0.host)], databases: $0.databases)
-                    .sealed(with: box)
-            }))
+            try await call(
+                .createUser,
+                UsersRequest(
+                    users: users.map {
+                        try GuestUser(name: $0.name, host: $0.host, password: passwords[.user($0.name, host: $0.host)], databases: $0.databases)
+                            .sealed(with: box)
+                    }))
         case .deleteUser(let name, let host):
             try await call(.deleteUser, NameRequest(name: name, host: host))
         case .grantAccess(let user, let host, let databases):

@@ -1,6 +1,6 @@
 import Foundation
-import Lifecycle
 import GuestProtocol
+import Lifecycle
 import Logging
 import PostgresNIO
 import Secrets
@@ -27,7 +27,8 @@ struct InstanceSecrets: Sendable {
 
     /// The replication password of an active-passive cluster, sealed for one member.
     func sealedReplicationPassword(cluster clusterID: String, for instanceID: String) throws -> SealedPassword {
-        SealedPassword(sealed: try guestBox(for: instanceID).seal(box.replicationPassword(forCluster: clusterID), context: SealedPassword.replicationPurpose))
+        SealedPassword(
+            sealed: try guestBox(for: instanceID).seal(box.replicationPassword(forCluster: clusterID), context: SealedPassword.replicationPurpose))
     }
 
     /// The password of the guest's own broker user.

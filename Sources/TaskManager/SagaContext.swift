@@ -69,8 +69,9 @@ struct SagaContext: Sendable {
     func facts(trigger: SagaTrigger?) async throws -> Saga.Facts {
         if let clusterID = start.clusterId {
             let cluster = try await cluster(clusterID)
-            return Saga.Facts(instance: Instance.State(chart: services.instanceChart), cluster: cluster,
-                              clusterTrigger: trigger.flatMap { try? Cluster.Event.decode(eventType: $0.type, data: $0.data) })
+            return Saga.Facts(
+                instance: Instance.State(chart: services.instanceChart), cluster: cluster,
+                clusterTrigger: trigger.flatMap { try? Cluster.Event.decode(eventType: $0.type, data: $0.data) })
         }
         // A saga about neither an instance nor a cluster (a benchmark's no-op saga) has nothing to load.
         if start.instanceId.isEmpty { return Saga.Facts(instance: Instance.State(chart: services.instanceChart)) }
@@ -78,12 +79,14 @@ struct SagaContext: Sendable {
         let spec = events.lazy.compactMap { event -> Instance.Spec? in
             if case .instanceCreateRequested(let spec) = event { spec } else { nil }
         }.first
-        let siblings = if let source = instance.replicaOf {
-            try await InstanceReadModel(client: services.client, logger: services.logger).replicas(of: source)
-        } else { [String]() }
-        return Saga.Facts(instance: instance, createSpec: spec,
-                          trigger: trigger.flatMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) },
-                          siblingReplicaIds: siblings)
+        let siblings =
+            if let source = instance.replicaOf {
+                try await InstanceReadModel(client: services.client, logger: services.logger).replicas(of: source)
+            } else { [String]() }
+        return Saga.Facts(
+            instance: instance, createSpec: spec,
+            trigger: trigger.flatMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) },
+            siblingReplicaIds: siblings)
     }
 
     /// The cluster as the log says now.
@@ -114,8 +117,11 @@ struct SagaContext: Sendable {
 
     /// Calls an instance's guest agent, waiting until just before the step's end (or `limit`, when shorter: a
     /// probe of a guest that may be gone).
-    func callGuest<Arguments: Encodable>(_ instanceID: String, _ method: String, _ arguments: Arguments, limit: Duration? = nil) async throws -> JSONValue {
-        try await services.rpc.call(Topology.guestQueue(instanceID), method: method, args: try JSONValue(encoding: arguments),
-                                    timeout: StepDeadline.callTimeout(limit: limit))
+    func callGuest<Arguments: Encodable>(
+        _ instanceID: String, _ method: String, _ arguments: Arguments, limit: Duration? = nil
+    ) async throws -> JSONValue {
+        try await services.rpc.call(
+            Topology.guestQueue(instanceID), method: method, args: try JSONValue(encoding: arguments),
+            timeout: StepDeadline.callTimeout(limit: limit))
     }
 }

@@ -104,8 +104,10 @@ struct SagaInterpreter: Sendable {
 
     /// Evaluates a condition until it is met (the step's timeout bounds the wait); cancelled or failed ends it.
     /// It is evaluated again as soon as one of `streams` is appended to, and at least every `interval`.
-    private func poll(watching streams: Set<String>, every interval: Duration = .milliseconds(500),
-                      _ evaluate: () async throws -> Saga.ConditionResult) async throws {
+    private func poll(
+        watching streams: Set<String>, every interval: Duration = .milliseconds(500),
+        _ evaluate: () async throws -> Saga.ConditionResult
+    ) async throws {
         while true {
             switch try await evaluate() {
             case .met: return
@@ -120,8 +122,10 @@ struct SagaInterpreter: Sendable {
 
     /// The balancer on the cluster's own address, sending to the members' addresses (each checked by its guest's
     /// health port); recorded on the cluster when anything changed.
-    private func configureBalancer(_ clusterID: String, datastore: Datastore, algorithm: Cluster.BalancerAlgorithm,
-                                   memberIDs: [String]) async throws {
+    private func configureBalancer(
+        _ clusterID: String, datastore: Datastore, algorithm: Cluster.BalancerAlgorithm,
+        memberIDs: [String]
+    ) async throws {
         let rules = try descriptor(of: datastore)
         let port = rules.standardPort
         let address = try await services.addresses.lease(for: "cluster-\(clusterID)", port: port)
@@ -132,11 +136,13 @@ struct SagaInterpreter: Sendable {
             }
             backends.append(.init(id: memberID, address: memberAddress, port: port, checkPort: BalancerCheck.port))
         }
-        try await services.compute.applyBalancer(BalancerRequest(
-            clusterID: clusterID, address: address, port: port, algorithm: algorithm.rawValue, backends: backends,
-            readOnlyPort: rules.clusterStrategy == .activePassive ? port + 1 : nil))
-        try await context.record(.recordBalancer(Cluster.Balancer(address: address, algorithm: algorithm, memberIds: memberIDs)),
-                                 onCluster: clusterID)
+        try await services.compute.applyBalancer(
+            BalancerRequest(
+                clusterID: clusterID, address: address, port: port, algorithm: algorithm.rawValue, backends: backends,
+                readOnlyPort: rules.clusterStrategy == .activePassive ? port + 1 : nil))
+        try await context.record(
+            .recordBalancer(Cluster.Balancer(address: address, algorithm: algorithm, memberIds: memberIDs)),
+            onCluster: clusterID)
     }
 
     /// Leases the address, makes the guest's queue and broker user, and starts the server (or finds the one an
@@ -147,9 +153,10 @@ struct SagaInterpreter: Sendable {
         try await Topology.declareGuestQueue(instanceID, with: services.publisher)
         try await services.ensureBrokerAccount(for: instanceID)
         let clusterID = try await context.instance(instanceID).cluster?.clusterId
-        let server = try await services.compute.allocate(ServerRequest(
-            instanceID: instanceID, address: address, port: rules.standardPort,
-            datastore: rules.manager, datastoreVersion: datastore.version, isolationGroup: clusterID))
+        let server = try await services.compute.allocate(
+            ServerRequest(
+                instanceID: instanceID, address: address, port: rules.standardPort,
+                datastore: rules.manager, datastoreVersion: datastore.version, isolationGroup: clusterID))
         return server
     }
 }

@@ -27,7 +27,8 @@ struct SagaLeases: Sendable {
     /// Takes (or extends) the subject's lease if it is free, expired or this owner's already; false while another
     /// owner holds it. Asked before a saga is queued and before every step is recorded.
     func acquire(_ subject: String) async throws -> Bool {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             INSERT INTO saga_leases (subject, owner, expires_at)
             VALUES (\(subject), \(owner), clock_timestamp() + \(seconds) * interval '1 second')
             ON CONFLICT (subject) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
@@ -40,7 +41,8 @@ struct SagaLeases: Sendable {
 
     /// Extends every lease this owner holds (while a long step runs, or a saga waits its turn, it must not lapse).
     func renewAll() async throws {
-        try await client.query("""
+        try await client.query(
+            """
             UPDATE saga_leases SET expires_at = clock_timestamp() + \(seconds) * interval '1 second' WHERE owner = \(owner)
             """, logger: logger)
     }

@@ -1,7 +1,7 @@
 import Bus
 import EventStore
-import GuestProtocol
 import Foundation
+import GuestProtocol
 import Lifecycle
 import Logging
 import PostgresNIO
@@ -54,12 +54,14 @@ struct SagaRunner: Sendable {
                     outcome = .stepSucceeded(.init(step: name, attempt: attempt, result: result))
                 } catch let cancellation as SagaCancellation {
                     outcome = .sagaCancelled(.init(reason: cancellation.description))
-                } catch where Self.isOutage(error) {
+                } catch  where Self.isOutage(error) {
                     throw error  // not the step's failure: the runner starts again from the log once they are back
                 } catch {
-                    logger.warning("saga step failed", metadata: ["saga": "\(stream)", "step": "\(name)", "attempt": "\(attempt)", "error": "\(error)"])
-                    outcome = Saga.failure(of: step, policy: policy, attempt: attempt, reason: Self.reason(error, step: name),
-                                           retryable: Self.isRetryable(error), at: Date())
+                    logger.warning(
+                        "saga step failed", metadata: ["saga": "\(stream)", "step": "\(name)", "attempt": "\(attempt)", "error": "\(error)"])
+                    outcome = Saga.failure(
+                        of: step, policy: policy, attempt: attempt, reason: Self.reason(error, step: name),
+                        retryable: Self.isRetryable(error), at: Date())
                 }
                 guard let recorded = try await record(outcome, after: running) else { return }
                 state = recorded
@@ -70,7 +72,7 @@ struct SagaRunner: Sendable {
                 do {
                     _ = try await withTimeout(.seconds(60), what: "compensation \(name)") { try await perform(actions, with: interpreter) }
                     outcome = .compensationSucceeded(.init(step: name, attempt: attempt))
-                } catch where Self.isOutage(error) {
+                } catch  where Self.isOutage(error) {
                     throw error
                 } catch {
                     outcome = Saga.compensationFailure(compensation, attempt: attempt, reason: "\(error)", at: Date())
@@ -119,8 +121,9 @@ struct SagaRunner: Sendable {
         }
         let metadata = try JSONEncoder().encode(context.metadata)
         do {
-            _ = try await store.append(to: stream, expectedVersion: .exact(state.version),
-                                       events: [NewEvent(type: event.eventType, data: try event.encodedData(), metadata: metadata)])
+            _ = try await store.append(
+                to: stream, expectedVersion: .exact(state.version),
+                events: [NewEvent(type: event.eventType, data: try event.encodedData(), metadata: metadata)])
         } catch is WrongExpectedVersion {
             logger.info("saga moved on elsewhere; this runner stops", metadata: ["saga": "\(stream)"])
             return nil
@@ -203,7 +206,8 @@ extension Saga.Event {
         switch self {
         case .stepStarted, .compensationStarted: true
         case .sagaStarted, .stepSucceeded, .stepFailed, .compensationSucceeded, .compensationFailed, .sagaCompleted, .sagaFailed,
-             .sagaCancelled: false
+            .sagaCancelled:
+            false
         }
     }
 }

@@ -25,11 +25,13 @@ public struct TaskManager: Sendable {
     /// Which event type starts which saga: the product's (`Saga.Kind.triggerTable`); a benchmark adds its own.
     let triggers: [(eventType: String, kind: Saga.Kind)]
 
-    public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, compute: any ComputeDriver,
-                amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
-                reviveInterval: Duration = .seconds(30), addressPool: String = "127.42", sagaLease: Duration = .seconds(5),
-                triggers: [(eventType: String, kind: Saga.Kind)] = Saga.Kind.triggerTable,
-                afterRecording: @escaping @Sendable (_ saga: Saga.Kind, _ event: Saga.Event) -> Void = { _, _ in }) {
+    public init(
+        client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, compute: any ComputeDriver,
+        amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
+        reviveInterval: Duration = .seconds(30), addressPool: String = "127.42", sagaLease: Duration = .seconds(5),
+        triggers: [(eventType: String, kind: Saga.Kind)] = Saga.Kind.triggerTable,
+        afterRecording: @escaping @Sendable (_ saga: Saga.Kind, _ event: Saga.Event) -> Void = { _, _ in }
+    ) {
         self.reviveInterval = reviveInterval
         self.triggers = triggers
         services = TaskManagerServices(
@@ -67,7 +69,9 @@ public struct TaskManager: Sendable {
             group.addTask {
                 try await reviveStoppedServers()
                 try await resumeOpenSagas()
-                let consumer = BusConsumer(url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
+                let consumer = BusConsumer(
+                    url: amqpURL, queue: Topology.taskManagerQueueSpec, prefetch: 50, maxAttempts: 10,
+                    role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
                 try await consumer.run { delivery in try await handle(delivery) }
             }
             group.addTask { try await FailoverMonitor(services: services, settings: .fromEnvironment()).run() }
@@ -99,19 +103,24 @@ public struct TaskManager: Sendable {
         }
         let requestID = event.metadata.objectValue?["request_id"]?.stringValue
         let sagaID = Self.sagaID(stream: event.stream, version: event.version)
-        let start = Saga.Start(saga: kind.rawValue, instanceId: instanceID, clusterId: clusterID, triggerStream: event.stream,
-                               triggerVersion: event.version, triggerType: event.type, requestId: requestID)
+        let start = Saga.Start(
+            saga: kind.rawValue, instanceId: instanceID, clusterId: clusterID, triggerStream: event.stream,
+            triggerVersion: event.version, triggerType: event.type, requestId: requestID)
         let started = Saga.Event.sagaStarted(start)
-        let metadata = EventMetadata(service: "taskmanager", requestID: requestID, correlationID: requestID,
-                                     causationID: "event-\(event.position)")
+        let metadata = EventMetadata(
+            service: "taskmanager", requestID: requestID, correlationID: requestID,
+            causationID: "event-\(event.position)")
         var head: SagaRunner.Head?
         do {
-            _ = try await services.store.append(to: "saga-\(sagaID)", expectedVersion: .noStream, events: [
-                NewEvent(type: started.eventType, data: try started.encodedData(), metadata: try JSONEncoder().encode(metadata)),
-            ])
+            _ = try await services.store.append(
+                to: "saga-\(sagaID)", expectedVersion: .noStream,
+                events: [
+                    NewEvent(type: started.eventType, data: try started.encodedData(), metadata: try JSONEncoder().encode(metadata))
+                ])
             afterRecording(kind, started)
-            head = SagaRunner.Head(state: Saga.evolve(Saga.State(), started),
-                                   trigger: SagaTrigger(type: event.type, data: try JSONEncoder().encode(event.data)))
+            head = SagaRunner.Head(
+                state: Saga.evolve(Saga.State(), started),
+                trigger: SagaTrigger(type: event.type, data: try JSONEncoder().encode(event.data)))
         } catch is WrongExpectedVersion {
             // Started before (a redelivery, or the relay published again): resume it if it is not finished.
         }
@@ -146,19 +155,22 @@ public struct TaskManager: Sendable {
     /// other task manager holds: from the log itself at start, from the stream catalog on later scans (cheap on
     /// a large log; a saga it does not show yet is found by the next scan).
     func resumeOpenSagas(fromCatalog: Bool = false) async throws {
-        let rows = try await services.client.query(fromCatalog ? """
-            SELECT c.stream_id, s.data::text FROM stream_catalog c
-            JOIN events s ON s.stream_id = c.stream_id AND s.stream_version = 1
-            WHERE c.category = 'saga' AND c.last_event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
-            ORDER BY s.global_position
-            """ : """
-            SELECT e.stream_id, s.data::text FROM events e
-            JOIN events s ON s.stream_id = e.stream_id AND s.stream_version = 1
-            WHERE e.stream_id LIKE 'saga-%'
-              AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
-              AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
-            ORDER BY s.global_position
-            """, logger: services.logger)
+        let rows = try await services.client.query(
+            fromCatalog
+                ? """
+                SELECT c.stream_id, s.data::text FROM stream_catalog c
+                JOIN events s ON s.stream_id = c.stream_id AND s.stream_version = 1
+                WHERE c.category = 'saga' AND c.last_event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
+                ORDER BY s.global_position
+                """
+                : """
+                SELECT e.stream_id, s.data::text FROM events e
+                JOIN events s ON s.stream_id = e.stream_id AND s.stream_version = 1
+                WHERE e.stream_id LIKE 'saga-%'
+                  AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
+                  AND e.event_type NOT IN ('SagaCompleted', 'SagaFailed', 'SagaCancelled')
+                ORDER BY s.global_position
+                """, logger: services.logger)
         var open: [(String, Saga.Start)] = []
         for try await (stream, data) in rows.decode((String, String).self) {
             guard case .sagaStarted(let start) = try Saga.Event.decode(eventType: "SagaStarted", data: Data(data.utf8)) else { continue }
@@ -198,7 +210,8 @@ public struct TaskManager: Sendable {
         do {
             guard try await services.leases.acquire(start.subjectStream) else { return }
         } catch {
-            services.logger.warning("could not lease the saga's subject; a later scan takes it", metadata: ["saga": "saga-\(sagaID)", "error": "\(error)"])
+            services.logger.warning(
+                "could not lease the saga's subject; a later scan takes it", metadata: ["saga": "saga-\(sagaID)", "error": "\(error)"])
             return
         }
         let runner = SagaRunner(

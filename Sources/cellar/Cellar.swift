@@ -1,5 +1,6 @@
 import ArgumentParser
 import Benchmarks
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,8 +11,11 @@ struct Cellar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cellar",
         abstract: "Cellar: an event-sourced, Trove-compatible Database-as-a-Service.",
-        subcommands: [Up.self, Api.self, Migrate.self, Events.self, IdentityCommand.self, DatastoreCommand.self, FlavorCommand.self, StatechartCommand.self, Bench.self,
-                      TaskManagerCommand.self, ConductorCommand.self, GuestAgentCommand.self]
+        subcommands: [
+            Up.self, Api.self, Migrate.self, Events.self, IdentityCommand.self, DatastoreCommand.self, FlavorCommand.self, StatechartCommand.self,
+            Bench.self,
+            TaskManagerCommand.self, ConductorCommand.self, GuestAgentCommand.self,
+        ]
     )
 
     /// A child that exits before reading all its input (a `mariadb` client refused at login) must be an error

@@ -16,25 +16,43 @@ struct BadInputTests {
         (#"{"instance": {}}"#, .badRequest, "badRequest", "Missing 'instance.name'"),
         (#"{"instance": {"name": 7}}"#, .badRequest, "badRequest", "'instance.name'"),
         (createBody().replacingOccurrences(of: "\"name\": \"orders\",", with: "\"name\": \"\","), .badRequest, "badRequest", "must not be empty"),
-        (createBody().replacingOccurrences(of: "\"name\": \"orders\",", with: "\"name\": \"\(String(repeating: "x", count: 300))\","), .badRequest, "badRequest", "longer than 255"),
+        (
+            createBody().replacingOccurrences(of: "\"name\": \"orders\",", with: "\"name\": \"\(String(repeating: "x", count: 300))\","), .badRequest,
+            "badRequest", "longer than 255"
+        ),
         (createBody().replacingOccurrences(of: "\"flavorRef\": \"1\"", with: "\"flavorRef\": \"99\""), .badRequest, "badRequest", "Flavor 99"),
         (createBody().replacingOccurrences(of: "\"flavorRef\": \"1\"", with: "\"flavorRef\": [1]"), .badRequest, "badRequest", "instance.flavorRef"),
         (createBody().replacingOccurrences(of: "\"size\": 1", with: "\"size\": 0"), .badRequest, "badRequest", "between 1 and"),
         (createBody().replacingOccurrences(of: "\"size\": 1", with: "\"size\": \"big\""), .badRequest, "badRequest", "instance.volume.size"),
-        (createBody().replacingOccurrences(of: "\"size\": 1", with: "\"size\": 1.5"), .badRequest, "badRequest",
-         "Invalid type for 'instance.volume.size': expected an integer."),
-        (createBody().replacingOccurrences(of: "\"size\": 1", with: "\"size\": 1e20"), .badRequest, "badRequest",
-         "Invalid type for 'instance.volume.size': expected an integer."),
-        (createBody().replacingOccurrences(of: "\"correct-horse\"", with: "\"correct-horse\", \"host\": \"10.0.0.0/8' ; --\""),
-         .badRequest, "badRequest", "'instance.users[0].host' must be '%', an IP address, a CIDR network"),
+        (
+            createBody().replacingOccurrences(of: "\"size\": 1", with: "\"size\": 1.5"), .badRequest, "badRequest",
+            "Invalid type for 'instance.volume.size': expected an integer."
+        ),
+        (
+            createBody().replacingOccurrences(of: "\"size\": 1", with: "\"size\": 1e20"), .badRequest, "badRequest",
+            "Invalid type for 'instance.volume.size': expected an integer."
+        ),
+        (
+            createBody().replacingOccurrences(of: "\"correct-horse\"", with: "\"correct-horse\", \"host\": \"10.0.0.0/8' ; --\""),
+            .badRequest, "badRequest", "'instance.users[0].host' must be '%', an IP address, a CIDR network"
+        ),
         (createBody().replacingOccurrences(of: "\"type\": \"postgresql\"", with: "\"type\": \"oracle\""), .notFound, "itemNotFound", "oracle"),
         (createBody().replacingOccurrences(of: "\"version\": \"15\"", with: "\"version\": \"7\""), .notFound, "itemNotFound", "version '7'"),
-        (createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"bad name!\""), .badRequest, "badRequest", "not a valid database name"),
-        (createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"\(String(repeating: "d", count: 64))\""), .badRequest, "badRequest", "not a valid database name"),
+        (
+            createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"bad name!\""), .badRequest, "badRequest",
+            "not a valid database name"
+        ),
+        (
+            createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"\(String(repeating: "d", count: 64))\""), .badRequest,
+            "badRequest", "not a valid database name"
+        ),
         (createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"template1\""), .badRequest, "badRequest", "reserved"),
         (createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"orders\""), .badRequest, "badRequest", "listed twice"),
         (createBody().replacingOccurrences(of: "\"password\": \"correct-horse\"", with: "\"password\": \"\""), .badRequest, "badRequest", "password"),
-        (createBody().replacingOccurrences(of: "\"databases\": [{\"name\": \"orders\"}]}", with: "\"databases\": [{\"name\": \"nope\"}]}"), .badRequest, "badRequest", "nope"),
+        (
+            createBody().replacingOccurrences(of: "\"databases\": [{\"name\": \"orders\"}]}", with: "\"databases\": [{\"name\": \"nope\"}]}"),
+            .badRequest, "badRequest", "nope"
+        ),
         (createBody(", \"replica_of\": \"00000000-0000-0000-0000-000000000000\""), .notFound, "itemNotFound", "replica_of"),
     ]
 
@@ -114,13 +132,16 @@ struct BadInputTests {
         try await TroveAPIFixture.with { client, database in
             let catalog = OperatorCatalog(client: database.client, logger: TestServers.logger)
             let version = try #require(try await catalog.versions().first { $0.manager == "postgresql" })
-            try await catalog.storeParameters([], characterSets: CharacterSetCatalog(characterSets: ["UTF8"], collations: ["C": "", "C.utf8": ""]),
-                                              ofVersion: version.id)
-            let body = createBody().replacingOccurrences(of: "{\"name\": \"billing\"", with: "{\"name\": \"billing\", \"collate\": \"utf8_general_ci\"")
+            try await catalog.storeParameters(
+                [], characterSets: CharacterSetCatalog(characterSets: ["UTF8"], collations: ["C": "", "C.utf8": ""]),
+                ofVersion: version.id)
+            let body = createBody().replacingOccurrences(
+                of: "{\"name\": \"billing\"", with: "{\"name\": \"billing\", \"collate\": \"utf8_general_ci\"")
             let reply = try await client.call(.post, "instances", body: body)
             #expect(reply.status == .badRequest)
-            #expect(reply.fault?.message.contains("'instance.databases[1].collate' utf8_general_ci is not a collation of PostgreSQL") == true,
-                    "\(reply.fault?.message ?? "no message")")
+            #expect(
+                reply.fault?.message.contains("'instance.databases[1].collate' utf8_general_ci is not a collation of PostgreSQL") == true,
+                "\(reply.fault?.message ?? "no message")")
             #expect(try await database.eventStore().readAll(after: .start).isEmpty)
         }
     }
@@ -151,9 +172,11 @@ struct BadInputTests {
             func create(_ datastore: String, _ version: String, members: Int, flavor: String = "1", extra: String = "") async throws -> JSONReply {
                 let member = #"{"flavorRef": "\#(flavor)", "volume": {"size": 1}}"#
                 let list = Array(repeating: member, count: members).joined(separator: ", ")
-                return try await client.call(.post, "clusters", body: #"""
-                    {"cluster": {"name": "c1", "datastore": {"type": "\#(datastore)", "version": "\#(version)"}, "instances": [\#(list)]\#(extra)}}
-                    """#)
+                return try await client.call(
+                    .post, "clusters",
+                    body: #"""
+                        {"cluster": {"name": "c1", "datastore": {"type": "\#(datastore)", "version": "\#(version)"}, "instances": [\#(list)]\#(extra)}}
+                        """#)
             }
             let two = try await create("mariadb", "10.11", members: 2)
             #expect(two.status == .badRequest && (two.fault?.message ?? "").contains("at least 3"), "\(two.body)")

@@ -37,8 +37,9 @@ struct ClusterAPITests {
             #expect(try await client.call(.post, "clusters/\(id)", body: #"{"reset-status": {}}"#).status == .forbidden)
             #expect(try await client.call(.post, "clusters/\(id)", body: #"{"restart": {}, "grow": []}"#).status == .badRequest)
             #expect(try await client.call(.post, "clusters/\(id)", body: #"{"upgrade": {"datastore_version": "11"}}"#).status == .badRequest)
-            #expect(try await client.call(.get, "clusters/\(id)/instances/\(try #require(members.first?["id"] as? String))").status == .notFound,
-                    "a member the cluster's saga has not created yet")
+            #expect(
+                try await client.call(.get, "clusters/\(id)/instances/\(try #require(members.first?["id"] as? String))").status == .notFound,
+                "a member the cluster's saga has not created yet")
             #expect(try await client.call(.delete, "clusters/\(id)").status == .accepted)
             #expect(try await client.call(.get, "clusters/\(id)").status == .ok, "shown while DELETING")
         }
@@ -52,22 +53,33 @@ struct ClusterAPITests {
     func activePassive() async throws {
         try await TroveAPIFixture.with { client, _ in
             let member = #"{"flavorRef": "1", "volume": {"size": 1}}"#
-            let created = try await client.call(.post, "clusters", body: Self.postgresBody("\(member), \(member), \(member)",
-                                                                                          properties: #"{"weights": "50:100:0", "synchronous": "true"}"#))
+            let created = try await client.call(
+                .post, "clusters",
+                body: Self.postgresBody(
+                    "\(member), \(member), \(member)",
+                    properties: #"{"weights": "50:100:0", "synchronous": "true"}"#))
             #expect(created.status == .ok, "\(created.body)")
             let cluster = try #require(created.body["cluster"] as? [String: any Sendable])
             let members = try #require(cluster["instances"] as? [[String: any Sendable]])
             #expect(members.compactMap { $0["role"] as? String } == ["primary", "replica", "replica"])
             #expect(members.compactMap { $0["weight"] as? Int } == [50, 100, 0])
             #expect((cluster["extended_properties"] as? [String: any Sendable])?["synchronous"] as? String == "true")
-            let weighted = try await client.call(.post, "clusters", body: Self.postgresBody(
-                #"{"flavorRef": "1", "volume": {"size": 1}, "weight": 7}, {"flavorRef": "1", "volume": {"size": 1}, "weight": "0"}"#))
-            #expect(((weighted.body["cluster"] as? [String: any Sendable])?["instances"] as? [[String: any Sendable]])?.compactMap { $0["weight"] as? Int } == [7, 0],
-                    "weights in the member dicts, as the python API passes them: \(weighted.body)")
+            let weighted = try await client.call(
+                .post, "clusters",
+                body: Self.postgresBody(
+                    #"{"flavorRef": "1", "volume": {"size": 1}, "weight": 7}, {"flavorRef": "1", "volume": {"size": 1}, "weight": "0"}"#))
+            #expect(
+                ((weighted.body["cluster"] as? [String: any Sendable])?["instances"] as? [[String: any Sendable]])?.compactMap {
+                    $0["weight"] as? Int
+                } == [7, 0],
+                "weights in the member dicts, as the python API passes them: \(weighted.body)")
 
             // python code sends JSON values: a boolean and a list of numbers, as the strings the CLI sends.
-            let typed = try await client.call(.post, "clusters", body: Self.postgresBody("\(member), \(member)",
-                                                                                        properties: #"{"weights": [30, 60], "synchronous": true}"#))
+            let typed = try await client.call(
+                .post, "clusters",
+                body: Self.postgresBody(
+                    "\(member), \(member)",
+                    properties: #"{"weights": [30, 60], "synchronous": true}"#))
             #expect(typed.status == .ok, "\(typed.body)")
             let typedCluster = try #require(typed.body["cluster"] as? [String: any Sendable])
             #expect((typedCluster["instances"] as? [[String: any Sendable]])?.compactMap { $0["weight"] as? Int } == [30, 60])
@@ -85,8 +97,10 @@ struct ClusterAPITests {
                 (Self.postgresBody("\(member), \(member)", properties: #"{"synchronous": "maybe"}"#), "true or false"),
                 (Self.postgresBody("\(member), \(member)", properties: #"{"replicas": "2"}"#), "Unknown extended property"),
                 (Self.postgresBody(#"{"flavorRef": "1", "volume": {"size": 1}, "weight": -1}, \#(member)"#), "0 (never promoted) to 1000"),
-                (#"{"cluster": {"name": "g", "datastore": {"type": "mariadb", "version": "10.11"}, "instances": [{"flavorRef": "1", "volume": {"size": 1}, "weight": 5}, \#(member), \#(member)]}}"#,
-                 "active-passive"),
+                (
+                    #"{"cluster": {"name": "g", "datastore": {"type": "mariadb", "version": "10.11"}, "instances": [{"flavorRef": "1", "volume": {"size": 1}, "weight": 5}, \#(member), \#(member)]}}"#,
+                    "active-passive"
+                ),
             ] {
                 let refused = try await client.call(.post, "clusters", body: body)
                 #expect(refused.status == .badRequest && (refused.fault?.message ?? "").contains(words), "\(body): \(refused.body)")
@@ -94,7 +108,9 @@ struct ClusterAPITests {
         }
     }
 
-    @Test("cluster root: GET says false until enabled; POST needs a member that is ACTIVE, a task of NONE and a writer; another project's cluster is 404")
+    @Test(
+        "cluster root: GET says false until enabled; POST needs a member that is ACTIVE, a task of NONE and a writer; another project's cluster is 404"
+    )
     func clusterRoot() async throws {
         try await TroveAPIFixture.with { client, _ in
             let created = try await client.call(.post, "clusters", body: Self.body(members: ["a", "b", "c"]))
@@ -116,7 +132,8 @@ struct ClusterAPITests {
     func timeTravelAndListTag() async throws {
         try await TroveAPIFixture.with { client, database in
             let member = #"{"flavorRef": "1", "volume": {"size": 1}}"#
-            let created = try await client.call(.post, "clusters", body: Self.postgresBody("\(member), \(member)", properties: #"{"weights": "10:20"}"#))
+            let created = try await client.call(
+                .post, "clusters", body: Self.postgresBody("\(member), \(member)", properties: #"{"weights": "10:20"}"#))
             let id = try #require((created.body["cluster"] as? [String: any Sendable])?["id"] as? String)
             let listed = try await client.call(.get, "clusters")
             let tag = try #require(listed.headers[.eTag])
@@ -134,16 +151,21 @@ struct ClusterAPITests {
             let past = try await client.call(.get, "clusters/\(id)?as_of=\(first)")
             let cluster = try #require(past.body["cluster"] as? [String: any Sendable], "\(past.body)")
             #expect((cluster["task"] as? [String: any Sendable])?["name"] as? String == "BUILDING")
-            let folded = Cluster.replay([try Cluster.Event.decode(eventType: events[0].type, data: events[0].data)], chart: TroveAPIFixture.charts.cluster)
+            let folded = Cluster.replay(
+                [try Cluster.Event.decode(eventType: events[0].type, data: events[0].data)], chart: TroveAPIFixture.charts.cluster)
             #expect(cluster["lifecycle_state"] as? String == folded.leaf)
             #expect((cluster["instances"] as? [[String: any Sendable]])?.compactMap { $0["weight"] as? Int } == [10, 20])
             let now = try await client.call(.get, "clusters/\(id)?as_of=\(try #require(events.last?.globalPosition))")
             let live = try await client.call(.get, "clusters/\(id)")
-            #expect((now.body["cluster"] as? [String: any Sendable])?["task"] as? [String: any Sendable] as NSDictionary?
+            #expect(
+                (now.body["cluster"] as? [String: any Sendable])?["task"] as? [String: any Sendable] as NSDictionary?
                     == (live.body["cluster"] as? [String: any Sendable])?["task"] as? [String: any Sendable] as NSDictionary?)
-            #expect((now.body["cluster"] as? [String: any Sendable])?["lifecycle_state"] as? String
+            #expect(
+                (now.body["cluster"] as? [String: any Sendable])?["lifecycle_state"] as? String
                     == (live.body["cluster"] as? [String: any Sendable])?["lifecycle_state"] as? String)
-            #expect(try await client.call(.get, "clusters/\(id)?as_of=\(first)", as: "other", project: "beta").status == .notFound, "another project's past")
+            #expect(
+                try await client.call(.get, "clusters/\(id)?as_of=\(first)", as: "other", project: "beta").status == .notFound,
+                "another project's past")
             #expect(try await client.call(.get, "clusters/\(id)?as_of=soon").status == .badRequest)
         }
     }
@@ -151,18 +173,25 @@ struct ClusterAPITests {
     @Test("members count against the quotas from the moment the cluster is accepted")
     func quotas() async throws {
         try await TroveAPIFixture.with { client, _ in
-            #expect(try await client.call(.put, "mgmt/quotas/alpha", as: "admin", project: "ops", body: #"{"quotas": {"instances": 4}}"#).status == .ok)
+            #expect(
+                try await client.call(.put, "mgmt/quotas/alpha", as: "admin", project: "ops", body: #"{"quotas": {"instances": 4}}"#).status == .ok)
             #expect(try await client.call(.post, "clusters", body: Self.body(members: ["a", "b", "c"])).status == .ok)
             let second = try await client.call(.post, "clusters", body: Self.body(name: "c2", members: ["d", "e", "f"]))
             #expect(second.status == .contentTooLarge, "\(second.body)")
             #expect((second.fault?.message ?? "").contains("instances"), "\(second.body)")
-            let instance = try await client.call(.post, "instances", body: #"""
-                {"instance": {"name": "one", "flavorRef": "1", "volume": {"size": 1}, "datastore": {"type": "mariadb", "version": "10.11"}}}
-                """#)
+            let instance = try await client.call(
+                .post, "instances",
+                body: #"""
+                    {"instance": {"name": "one", "flavorRef": "1", "volume": {"size": 1}, "datastore": {"type": "mariadb", "version": "10.11"}}}
+                    """#)
             #expect(instance.status == .ok, "the fourth instance fits: \(instance.body)")
-            #expect(try await client.call(.post, "instances", body: #"""
-                {"instance": {"name": "two", "flavorRef": "1", "volume": {"size": 1}, "datastore": {"type": "mariadb", "version": "10.11"}}}
-                """#).status == .contentTooLarge)
+            #expect(
+                try await client.call(
+                    .post, "instances",
+                    body: #"""
+                        {"instance": {"name": "two", "flavorRef": "1", "volume": {"size": 1}, "datastore": {"type": "mariadb", "version": "10.11"}}}
+                        """#
+                ).status == .contentTooLarge)
             #expect((try await client.call(.get, "clusters").body["clusters"] as? [Any])?.count == 1, "the refused cluster was recorded")
         }
     }

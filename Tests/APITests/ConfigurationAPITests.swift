@@ -49,7 +49,10 @@ struct ConfigurationAPITests {
                 #expect(refused.fault?.message.contains(named) == true, "\(refused.fault?.message ?? "")")
             }
             #expect(try await database.eventStore().readAll(after: .start, limit: 100).isEmpty, "a refused group was recorded")
-            #expect(try await client.call(.post, "configurations", body: #"{"configuration": {"name": "x", "datastore": {"type": "mysql", "version": "8"}}}"#).status == .notFound)
+            #expect(
+                try await client.call(
+                    .post, "configurations", body: #"{"configuration": {"name": "x", "datastore": {"type": "mysql", "version": "8"}}}"#
+                ).status == .notFound)
             #expect(try await client.call(.post, "configurations", as: "reader", body: Self.create).status == .forbidden)
 
             let created = try await client.call(.post, "configurations", body: Self.create)
@@ -62,11 +65,16 @@ struct ConfigurationAPITests {
 
             #expect(try await client.call(.get, "configurations/\(id)", as: "other", project: "beta").status == .notFound)
             #expect(((try await client.call(.get, "configurations", as: "other", project: "beta")).body["configurations"] as? [Any])?.isEmpty == true)
-            #expect(try await client.call(.patch, "configurations/\(id)", body: #"{"configuration": {"values": {"max_connections": 0}}}"#).status == .badRequest)
-            #expect(try await client.call(.patch, "configurations/\(id)", body: #"{"configuration": {"values": {"max_connections": 50}}}"#).status == .ok)
+            #expect(
+                try await client.call(.patch, "configurations/\(id)", body: #"{"configuration": {"values": {"max_connections": 0}}}"#).status
+                    == .badRequest)
+            #expect(
+                try await client.call(.patch, "configurations/\(id)", body: #"{"configuration": {"values": {"max_connections": 50}}}"#).status == .ok)
             let merged = try await client.call(.get, "configurations/\(id)").body["configuration"] as? [String: any Sendable]
             #expect((merged?["values"] as? [String: any Sendable])?.count == 2)
-            #expect(try await client.call(.put, "configurations/\(id)", body: #"{"configuration": {"values": {"enable_seqscan": false}, "name": "g2"}}"#).status == .accepted)
+            #expect(
+                try await client.call(.put, "configurations/\(id)", body: #"{"configuration": {"values": {"enable_seqscan": false}, "name": "g2"}}"#)
+                    .status == .accepted)
             let replaced = try await client.call(.get, "configurations/\(id)").body["configuration"] as? [String: any Sendable]
             #expect(replaced?["name"] as? String == "g2")
             #expect((replaced?["values"] as? [String: any Sendable])?.keys.sorted() == ["enable_seqscan"])

@@ -24,20 +24,25 @@ struct ConsoleSessionTests {
     static func with(_ body: @Sendable @escaping (any TestClientProtocol, People) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             try await OperatorCatalog(client: database.client, logger: TestServers.logger).seedDefaults()
-            let store = IdentityStore(client: database.client, logger: TestServers.logger,
-                                      passwordHasher: PasswordHasher(iterations: PasswordHasher.minimumIterations))
+            let store = IdentityStore(
+                client: database.client, logger: TestServers.logger,
+                passwordHasher: PasswordHasher(iterations: PasswordHasher.minimumIterations))
             let alpha = try await store.createProject(name: "alpha")
             let beta = try await store.createProject(name: "beta")
             _ = try await store.createUser(name: "alice", password: password, defaultProject: "alpha", roles: ["member"])
             _ = try await store.createUser(name: "bob", password: password, defaultProject: "beta", roles: ["member"])
             let router = Router(context: CellarRequestContext.self)
             router.add(middleware: TroveErrorMiddleware())
-            TroveAPI(client: database.client, store: database.eventStore(), charts: TroveAPIFixture.charts, validator: store,
-                     secrets: try SecretBox(base64Key: TroveAPIFixture.secretKey), changes: ReadModelChanges(), logger: TestServers.logger)
-                .register(on: router)
-            WebConsole(signIn: store, validator: store, assets: TestServers.projectRoot.appendingPathComponent("console"),
-                       statecharts: TestServers.projectRoot.appendingPathComponent("statecharts"))
-                .register(on: router)
+            TroveAPI(
+                client: database.client, store: database.eventStore(), charts: TroveAPIFixture.charts, validator: store,
+                secrets: try SecretBox(base64Key: TroveAPIFixture.secretKey), changes: ReadModelChanges(), logger: TestServers.logger
+            )
+            .register(on: router)
+            WebConsole(
+                signIn: store, validator: store, assets: TestServers.projectRoot.appendingPathComponent("console"),
+                statecharts: TestServers.projectRoot.appendingPathComponent("statecharts")
+            )
+            .register(on: router)
             try await Application(router: router).test(.router) { client in
                 try await body(client, People(alpha: alpha.id, beta: beta.id))
             }
@@ -130,7 +135,8 @@ extension TestClientProtocol {
     }
 
     /// A request as the console's page sends it: the session cookie and (unless `header` is false) `X-Cellar-Console: 1`.
-    func console(_ method: HTTPRequest.Method, _ uri: String, cookie: String?, header: Bool = true, body: String? = nil) async throws -> ConsoleReply {
+    func console(_ method: HTTPRequest.Method, _ uri: String, cookie: String?, header: Bool = true, body: String? = nil) async throws -> ConsoleReply
+    {
         var fields: HTTPFields = [:]
         if let cookie { fields[.cookie] = "\(WebConsole.cookieName)=\(cookie)" }
         if header { fields[.init(WebConsole.requestHeader)!] = "1" }

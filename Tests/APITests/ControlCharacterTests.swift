@@ -31,7 +31,8 @@ struct ControlCharacterTests {
                 let reply = try await client.call(.get, path, as: token)
                 #expect(reply.status == .badRequest, "\(path) as \(token ?? "nobody")")
                 #expect(reply.fault?.name == "badRequest")
-                #expect(reply.fault?.message.hasPrefix("\(field) contains a control character (U+") == true, "\(reply.fault?.message ?? "no message")")
+                #expect(
+                    reply.fault?.message.hasPrefix("\(field) contains a control character (U+") == true, "\(reply.fault?.message ?? "no message")")
             }
         }
     }
@@ -63,8 +64,10 @@ struct ControlCharacterTests {
         (createBody().replacingOccurrences(of: #""name": "app""#, with: #""name": "a\u0000b""#), "'instance.users[0].name'"),
         (createBody().replacingOccurrences(of: "correct-horse", with: #"correct\u0000horse"#), "'instance.users[0].password'"),
         (createBody().replacingOccurrences(of: "correct-horse", with: #"correct\nhorse"#), "'instance.users[0].password'"),
-        (createBody().replacingOccurrences(of: #""password": "correct-horse""#, with: #""password": "pw", "host": "%\u0000""#),
-         "'instance.users[0].host'"),
+        (
+            createBody().replacingOccurrences(of: #""password": "correct-horse""#, with: #""password": "pw", "host": "%\u0000""#),
+            "'instance.users[0].host'"
+        ),
         (createBody().replacingOccurrences(of: #"{"name": "billing""#, with: #"{"name": "bill\u0001ing""#), "'instance.databases[1].name'"),
         (createBody().replacingOccurrences(of: #""UTF8""#, with: #""UTF8\u007F""#), "'instance.databases[1].character_set'"),
         (createBody(#", "nics": [{"net-id": "n\u0000"}]"#), "'instance.nics[0].net-id'"),
@@ -98,8 +101,10 @@ struct ControlCharacterTests {
         try await TroveAPIFixture.with { client, _ in
             let id = try #require(try await client.call(.post, "instances", body: createBody())["instance"]?["id"] as? String)
             let cases: [(HTTPRequest.Method, String, String, String)] = [
-                (.post, "configurations", #"{"configuration": {"name": "g", "description": "line\u0000", "values": {}}}"#,
-                 "'configuration.description'"),
+                (
+                    .post, "configurations", #"{"configuration": {"name": "g", "description": "line\u0000", "values": {}}}"#,
+                    "'configuration.description'"
+                ),
                 (.post, "configurations", #"{"configuration": {"name": "g\u0000", "values": {}}}"#, "'configuration.name'"),
                 (.post, "instances/\(id)/users", #"{"users": [{"name": "bob", "password": "p\u0000w"}]}"#, "'users[0].password'"),
                 (.post, "instances/\(id)/users", #"{"users": [{"name": "bob", "password": "pw", "host": "1.2.3.4\u0000"}]}"#, "'users[0].host'"),
@@ -113,11 +118,13 @@ struct ControlCharacterTests {
                 (.delete, "instances/\(id)/users/app%40%00", "", "path parameter 'user'"),
             ]
             for (method, path, body, field) in cases {
-                let reply = try await client.call(method, path, as: path.hasPrefix("mgmt") ? "admin" : "member",
-                                                  project: path.hasPrefix("mgmt") ? "ops" : "alpha", body: body.isEmpty ? nil : body)
+                let reply = try await client.call(
+                    method, path, as: path.hasPrefix("mgmt") ? "admin" : "member",
+                    project: path.hasPrefix("mgmt") ? "ops" : "alpha", body: body.isEmpty ? nil : body)
                 #expect(reply.status == .badRequest, "\(method) \(path)")
-                #expect(reply.fault?.message.hasPrefix("\(field) contains a control character") == true,
-                        "\(method) \(path): \(reply.fault?.message ?? "no message")")
+                #expect(
+                    reply.fault?.message.hasPrefix("\(field) contains a control character") == true,
+                    "\(method) \(path): \(reply.fault?.message ?? "no message")")
             }
         }
     }

@@ -15,7 +15,9 @@ struct DefaultDatastoreTests {
           "users": [{"name": "admin", "password": "admin", "databases": [{"name": "sampledb1"}]}]}}
         """#
 
-    @Test("out of the box MariaDB is the default (GET /datastores says so) and a create without datastore gets its default version; with none chosen the create is refused naming the choices; another default takes effect")
+    @Test(
+        "out of the box MariaDB is the default (GET /datastores says so) and a create without datastore gets its default version; with none chosen the create is refused naming the choices; another default takes effect"
+    )
     func defaultDatastore() async throws {
         try await TroveAPIFixture.with { client, database in
             let listed = try #require(try await client.call(.get, "datastores").body["datastores"] as? [[String: any Sendable]])
@@ -39,9 +41,12 @@ struct DefaultDatastoreTests {
             try await catalog.setDefault(datastore: "postgresql", version: "15")
             // (Without the server's catalogue of collations, loaded by `cellar up`, the collation is not checked here;
             // the troveclient script checks that refusal against a real server.)
-            let onPostgres = try await client.call(.post, "instances", body: Self.withoutDatastore.replacingOccurrences(of: ", \"collate\": \"utf8_general_ci\"", with: ""))
+            let onPostgres = try await client.call(
+                .post, "instances", body: Self.withoutDatastore.replacingOccurrences(of: ", \"collate\": \"utf8_general_ci\"", with: ""))
             #expect(onPostgres.status == .ok, "\(onPostgres.body)")
-            #expect(((onPostgres.body["instance"] as? [String: any Sendable])?["datastore"] as? [String: any Sendable])?["type"] as? String == "postgresql")
+            #expect(
+                ((onPostgres.body["instance"] as? [String: any Sendable])?["datastore"] as? [String: any Sendable])?["type"] as? String
+                    == "postgresql")
             let defaults = try await catalog.datastores().filter(\.isDefault).map(\.name)
             #expect(defaults == ["postgresql"])
 

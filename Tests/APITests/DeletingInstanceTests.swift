@@ -50,10 +50,14 @@ struct DeletingInstanceTests {
             let version = try await Self.awaitChangeRecorded(id, database)
             // The delete saga of a server that is already gone: both facts land at once.
             let metadata = try JSONEncoder().encode(EventMetadata(service: "taskmanager"))
-            _ = try await database.eventStore().append(to: "instance-\(id)", expectedVersion: .exact(version), events: [
-                NewEvent(type: Instance.Event.deleteRequested.eventType, data: try Instance.Event.deleteRequested.encodedData(), metadata: metadata),
-                NewEvent(type: Instance.Event.instanceDeleted.eventType, data: try Instance.Event.instanceDeleted.encodedData(), metadata: metadata),
-            ])
+            _ = try await database.eventStore().append(
+                to: "instance-\(id)", expectedVersion: .exact(version),
+                events: [
+                    NewEvent(
+                        type: Instance.Event.deleteRequested.eventType, data: try Instance.Event.deleteRequested.encodedData(), metadata: metadata),
+                    NewEvent(
+                        type: Instance.Event.instanceDeleted.eventType, data: try Instance.Event.instanceDeleted.encodedData(), metadata: metadata),
+                ])
             let reply = try await change
             #expect(ContinuousClock.now - started < .seconds(10))
             #expect(reply.status == .notFound)

@@ -75,7 +75,9 @@ struct InstanceAPITests {
             for try await count in left.decode(Int.self) { #expect(count == 0, "a deleted instance keeps no secrets") }
 
             // No password anywhere in the log.
-            let rows = try await database.client.query("SELECT count(*)::int FROM events WHERE data::text LIKE '%correct-horse%' OR metadata::text LIKE '%correct-horse%'", logger: TestServers.logger)
+            let rows = try await database.client.query(
+                "SELECT count(*)::int FROM events WHERE data::text LIKE '%correct-horse%' OR metadata::text LIKE '%correct-horse%'",
+                logger: TestServers.logger)
             for try await count in rows.decode(Int.self) { #expect(count == 0) }
         }
     }

@@ -10,8 +10,9 @@ struct InstanceFacts {
     let commands: InstanceCommands
 
     init(_ database: TestDatabase) throws {
-        commands = InstanceCommands(store: database.eventStore(), client: database.client, chart: TroveAPIFixture.charts.instance,
-                                    secrets: try SecretBox(base64Key: TroveAPIFixture.secretKey), logger: TestServers.logger)
+        commands = InstanceCommands(
+            store: database.eventStore(), client: database.client, chart: TroveAPIFixture.charts.instance,
+            secrets: try SecretBox(base64Key: TroveAPIFixture.secretKey), logger: TestServers.logger)
     }
 
     /// Runs `command` on instance `id` as Cellar's own services would.

@@ -48,7 +48,8 @@ struct LogReplayTests {
             // The read fence is server-wide: another test's open transaction may hold back the end of this log.
             let deadline = ContinuousClock.now + .seconds(30)
             while try await ReadModelRebuild(store: store, projections: ReadModelProjections.all(charts: charts)).run().position < last
-                    && ContinuousClock.now < deadline {
+                && ContinuousClock.now < deadline
+            {
                 try await Task.sleep(for: .milliseconds(20))
             }
             let rows = try await Self.rows(database.client, timestamps: false)
@@ -91,7 +92,8 @@ extension LogReplayTests {
             #expect(live["instance_users"]?.count ?? 0 > 3 && live["clusters"]?.isEmpty == false && live["configuration_groups"]?.isEmpty == false)
             for batchSize in [7, 5000] {
                 while try await ReadModelRebuild(store: store, projections: projections, batchSize: batchSize).run().position < last
-                        && ContinuousClock.now < deadline {
+                    && ContinuousClock.now < deadline
+                {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 #expect(try await Self.rows(database.client, timestamps: true) == live, "batches of \(batchSize)")
@@ -117,8 +119,10 @@ extension LogReplayTests {
     /// An instance whose databases and users the guest changes in every way there is, and a configuration group
     /// created, changed and deleted; returns the last event's position.
     static func appendGuestChangesAndGroups(to store: PostgresEventStore) async throws -> LogPosition {
-        let users = [Instance.UserSpec(name: "app", host: "%", databases: ["a"], passwordSet: true),
-                     Instance.UserSpec(name: "ops", host: "10.0.0.1", databases: [], passwordSet: true)]
+        let users = [
+            Instance.UserSpec(name: "app", host: "%", databases: ["a"], passwordSet: true),
+            Instance.UserSpec(name: "ops", host: "10.0.0.1", databases: [], passwordSet: true),
+        ]
         let spec = Instance.Spec(
             id: "guest-changes", projectId: "proj-1", name: "changes", flavorId: "2", volumeSize: 2,
             datastore: Datastore(type: "mariadb", version: "11.4"),
@@ -126,8 +130,10 @@ extension LogReplayTests {
             users: users, configurationId: nil, replicaOf: nil, createdAt: Date(timeIntervalSince1970: 1_780_000_000))
         let changes: [Instance.GuestChange] = [
             .createDatabases([Instance.DatabaseSpec(name: "c"), Instance.DatabaseSpec(name: "a", characterSet: "latin1", collate: nil)]),
-            .createUsers([Instance.UserSpec(name: "app", host: "%", databases: ["b"], passwordSet: true),
-                          Instance.UserSpec(name: "report", host: "%", databases: ["c"], passwordSet: true)]),
+            .createUsers([
+                Instance.UserSpec(name: "app", host: "%", databases: ["b"], passwordSet: true),
+                Instance.UserSpec(name: "report", host: "%", databases: ["c"], passwordSet: true),
+            ]),
             .grantAccess(user: "app", host: "%", databases: ["c", "b"]),
             .revokeAccess(user: "app", host: "%", database: "a"),
             .deleteDatabase(name: "c"),
@@ -138,18 +144,24 @@ extension LogReplayTests {
         ]
         let instanceEvents = [Instance.Event.instanceCreateRequested(spec)] + changes.map { .guestChangeApplied($0) }
         let group: [ConfigurationGroup.Event] = [
-            .configurationGroupCreated(.init(id: "cfg-9", projectId: "proj-1", name: "tuned", description: nil,
-                                             datastore: Datastore(type: "mariadb", version: "11.4"), datastoreVersionId: "v-11.4",
-                                             values: ["max_connections": .integer(200)])),
+            .configurationGroupCreated(
+                .init(
+                    id: "cfg-9", projectId: "proj-1", name: "tuned", description: nil,
+                    datastore: Datastore(type: "mariadb", version: "11.4"), datastoreVersionId: "v-11.4",
+                    values: ["max_connections": .integer(200)])),
             .configurationGroupChanged(.init(values: ["max_connections": .integer(300)], name: "retuned")),
             .configurationGroupDeleted,
         ]
-        let instance = try await store.append(to: "instance-guest-changes", expectedVersion: .noStream, events: try instanceEvents.map {
-            NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: Data(#"{"service":"replay"}"#.utf8))
-        })
-        let configuration = try await store.append(to: "configuration-cfg-9", expectedVersion: .noStream, events: try group.map {
-            NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: Data(#"{"service":"replay"}"#.utf8))
-        })
+        let instance = try await store.append(
+            to: "instance-guest-changes", expectedVersion: .noStream,
+            events: try instanceEvents.map {
+                NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: Data(#"{"service":"replay"}"#.utf8))
+            })
+        let configuration = try await store.append(
+            to: "configuration-cfg-9", expectedVersion: .noStream,
+            events: try group.map {
+                NewEvent(type: $0.eventType, data: try $0.encodedData(), metadata: Data(#"{"service":"replay"}"#.utf8))
+            })
         return max(instance.events.last!.logPosition, configuration.events.last!.logPosition)
     }
 
@@ -157,11 +169,12 @@ extension LogReplayTests {
     static func rows(_ client: PostgresClient, timestamps: Bool) async throws -> [String: [String]] {
         var rows: [String: [String]] = [:]
         for (table, order) in tables {
-            let query = PostgresQuery(unsafeSQL: """
-                SELECT (SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(t))
-                        WHERE \(timestamps) OR (key NOT LIKE '%\\_at' AND key NOT IN ('created', 'updated')))::text
-                FROM \(table) t ORDER BY \(order)
-                """)
+            let query = PostgresQuery(
+                unsafeSQL: """
+                    SELECT (SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(t))
+                            WHERE \(timestamps) OR (key NOT LIKE '%\\_at' AND key NOT IN ('created', 'updated')))::text
+                    FROM \(table) t ORDER BY \(order)
+                    """)
             var lines: [String] = []
             for try await line in try await client.query(query, logger: TestServers.logger).decode(String?.self) {
                 lines.append(line ?? "{}")
@@ -177,12 +190,20 @@ private struct AnyJSON: Decodable {
     var value: Any
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { value = NSNull() }
-        else if let flag = try? container.decode(Bool.self) { value = flag }
-        else if let number = try? container.decode(Int.self) { value = number }
-        else if let number = try? container.decode(Double.self) { value = number }
-        else if let text = try? container.decode(String.self) { value = text }
-        else if let array = try? container.decode([AnyJSON].self) { value = array.map(\.value) }
-        else { value = try container.decode([String: AnyJSON].self).mapValues(\.value) }
+        if container.decodeNil() {
+            value = NSNull()
+        } else if let flag = try? container.decode(Bool.self) {
+            value = flag
+        } else if let number = try? container.decode(Int.self) {
+            value = number
+        } else if let number = try? container.decode(Double.self) {
+            value = number
+        } else if let text = try? container.decode(String.self) {
+            value = text
+        } else if let array = try? container.decode([AnyJSON].self) {
+            value = array.map(\.value)
+        } else {
+            value = try container.decode([String: AnyJSON].self).mapValues(\.value)
+        }
     }
 }

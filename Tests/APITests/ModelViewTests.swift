@@ -1,4 +1,3 @@
-@testable import API
 import APICore
 import CellarTestSupport
 import Foundation
@@ -7,6 +6,8 @@ import HummingbirdTesting
 import Lifecycle
 import ReadModels
 import Testing
+
+@testable import API
 
 /// Trove's backup JSON, built from a backup folded through real transitions.
 @Suite("Backup and cluster JSON models")
@@ -17,8 +18,10 @@ struct ModelViewTests {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         var state = Backup.State(chart: chart)
         let commands: [Backup.Command] = [
-            .create(.init(id: "bk-1", projectId: "alpha", name: "nightly", instanceId: "i-1",
-                          datastore: Datastore(type: "postgresql", version: "15"))),
+            .create(
+                .init(
+                    id: "bk-1", projectId: "alpha", name: "nightly", instanceId: "i-1",
+                    datastore: Datastore(type: "postgresql", version: "15"))),
             .recordBuildStarted, .recordSaveStarted,
             .recordCompleted(locationRef: "file:///backups/bk-1", size: 0.25, checksum: "abc"),
         ]
@@ -36,8 +39,11 @@ struct ModelViewTests {
         #expect(backup["size"] as? Double == 0.25)
         #expect(backup["parent_id"] is NSNull)
         #expect((backup["datastore"] as? [String: Any])?["version"] as? String == "15")
-        #expect(Set(backup.keys) == ["id", "name", "description", "locationRef", "instance_id", "created", "updated", "size",
-                                     "status", "parent_id", "project_id", "datastore"])
+        #expect(
+            Set(backup.keys) == [
+                "id", "name", "description", "locationRef", "instance_id", "created", "updated", "size",
+                "status", "parent_id", "project_id", "datastore",
+            ])
     }
 
     @Test("a building cluster renders its task and members with links")
@@ -45,8 +51,10 @@ struct ModelViewTests {
         let chart = TroveAPIFixture.charts.cluster
         let members = (1...3).map { Cluster.Member(id: "m-\($0)", name: "galera-\($0)", flavorId: "2", volumeSize: 1) }
         var state = Cluster.State(chart: chart)
-        let create = Cluster.Command.create(.init(id: "cl-1", projectId: "alpha", name: "galera",
-                                                  datastore: Datastore(type: "mariadb", version: "10.11"), members: members))
+        let create = Cluster.Command.create(
+            .init(
+                id: "cl-1", projectId: "alpha", name: "galera",
+                datastore: Datastore(type: "mariadb", version: "10.11"), members: members))
         for event in try Cluster.decide(create, state: state, chart: chart, at: Date()) {
             state = Cluster.evolve(state, event, chart: chart)
         }

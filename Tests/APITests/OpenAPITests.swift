@@ -53,11 +53,15 @@ struct OpenAPITests {
         #if canImport(Identity)
         let identity = IdentityStore(client: client, logger: logger)
         router.addIdentityRoutes(store: identity, catalog: ServiceCatalog(publicURL: nil))
-        WebConsole(signIn: identity, validator: identity, assets: TestServers.projectRoot.appendingPathComponent("console"),
-                   statecharts: TestServers.projectRoot.appendingPathComponent("statecharts")).register(on: router)
+        WebConsole(
+            signIn: identity, validator: identity, assets: TestServers.projectRoot.appendingPathComponent("console"),
+            statecharts: TestServers.projectRoot.appendingPathComponent("statecharts")
+        ).register(on: router)
         #endif
-        TroveAPI(client: client, store: PostgresEventStore(client: client, logger: logger), charts: TroveAPIFixture.charts,
-                 validator: FixedTokens(), secrets: try! SecretBox(base64Key: TroveAPIFixture.secretKey), changes: ReadModelChanges(), logger: logger).register(on: router)
+        TroveAPI(
+            client: client, store: PostgresEventStore(client: client, logger: logger), charts: TroveAPIFixture.charts,
+            validator: FixedTokens(), secrets: try! SecretBox(base64Key: TroveAPIFixture.secretKey), changes: ReadModelChanges(), logger: logger
+        ).register(on: router)
         // `RouterPath.description` already writes captures as `{name}`.
         return router.routes.map { Route(method: $0.method.rawValue.lowercased(), path: $0.path.description) }
     }
@@ -163,8 +167,10 @@ struct OpenAPITests {
         let schemes = (document["components"] as? [String: Any])?["securitySchemes"] as? [String: Any]
         let scheme = schemes?["AuthToken"] as? [String: Any]
         #expect(scheme?["type"] as? String == "apiKey" && scheme?["in"] as? String == "header" && scheme?["name"] as? String == "X-Auth-Token")
-        let faults = ["400": "badRequest", "401": "unauthorized", "403": "forbidden", "404": "itemNotFound", "409": "conflictingRequest",
-                      "413": "overLimit", "415": "badMediaType", "422": "unprocessableEntity", "500": "instanceFault", "501": "notImplemented"]
+        let faults = [
+            "400": "badRequest", "401": "unauthorized", "403": "forbidden", "404": "itemNotFound", "409": "conflictingRequest",
+            "413": "overLimit", "415": "badMediaType", "422": "unprocessableEntity", "500": "instanceFault", "501": "notImplemented",
+        ]
         for (route, operation) in try Self.operations(document) where route.path.hasPrefix("/v1.0/{tenant}") {
             let security = operation["security"] as? [[String: Any]] ?? []
             #expect(security.contains { $0["AuthToken"] != nil }, "\(route) does not require X-Auth-Token")

@@ -16,7 +16,8 @@ struct RawHeaderTests {
 
     @Test("in a header value", arguments: controlBytes)
     func header(byte: UInt8) async throws {
-        let request = Array("GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Probe: a".utf8) + [byte]
+        let request =
+            Array("GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Probe: a".utf8) + [byte]
             + Array("b\r\nConnection: close\r\n\r\n".utf8)
         let answer = try await Self.serve(request)
         #expect(answer.hasPrefix("HTTP/1.1 400 "), "0x\(String(byte, radix: 16)): \(answer.prefix(80).debugDescription)")

@@ -29,18 +29,22 @@ enum TroveAPIFixture {
     static let secretKey = SecretBox.generateKey()
 
     /// `caches`: the API keeps rows in memory between notifications, as `cellar up` does (the listener runs).
-    static func with(rateLimits: [RateLimit] = RateLimit.troveDefaults, caches: CacheInvalidation? = nil,
-                     _ body: @Sendable @escaping (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
+    static func with(
+        rateLimits: [RateLimit] = RateLimit.troveDefaults, caches: CacheInvalidation? = nil,
+        _ body: @Sendable @escaping (any TestClientProtocol, TestDatabase) async throws -> Void
+    ) async throws {
         try await TestDatabase.with { database in
             try await OperatorCatalog(client: database.client, logger: TestServers.logger).seedDefaults()
             let listener = Task { await caches?.run(client: database.client, logger: TestServers.logger) }
             defer { listener.cancel() }
             let router = Router(context: CellarRequestContext.self)
             router.add(middleware: TroveErrorMiddleware())
-            TroveAPI(client: database.client, store: database.eventStore(), charts: charts, validator: FixedTokens(),
-                     secrets: try SecretBox(base64Key: secretKey), changes: ReadModelChanges(),
-                     rateLimiter: RateLimiter(limits: rateLimits), caches: caches, logger: TestServers.logger)
-                .register(on: router)
+            TroveAPI(
+                client: database.client, store: database.eventStore(), charts: charts, validator: FixedTokens(),
+                secrets: try SecretBox(base64Key: secretKey), changes: ReadModelChanges(),
+                rateLimiter: RateLimiter(limits: rateLimits), caches: caches, logger: TestServers.logger
+            )
+            .register(on: router)
             try await Application(router: router).test(.router) { client in try await body(client, database) }
         }
     }
@@ -62,7 +66,8 @@ struct JSONReply: Sendable {
     /// The Trove fault name and message of an error body (`{"badRequest": {"code": 400, "message": ...}}`).
     var fault: (name: String, code: Int, message: String)? {
         guard body.count == 1, let (name, value) = body.first, let inner = value as? [String: any Sendable],
-              let code = inner["code"] as? Int, let message = inner["message"] as? String else { return nil }
+            let code = inner["code"] as? Int, let message = inner["message"] as? String
+        else { return nil }
         return (name, code, message)
     }
 
@@ -81,19 +86,25 @@ struct JSONReply: Sendable {
 
 extension TestClientProtocol {
     /// Sends a request as `token` to `/v1.0/<project>/<path>`.
-    func call(_ method: HTTPRequest.Method, _ path: String, as token: String? = "member", project: String = "alpha",
-              body: String? = nil, headers: HTTPFields = [:]) async throws -> JSONReply {
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, as token: String? = "member", project: String = "alpha",
+        body: String? = nil, headers: HTTPFields = [:]
+    ) async throws -> JSONReply {
         try await call(method, path, as: token, project: project, bytes: body.map { Array($0.utf8) }, headers: headers)
     }
 
     /// The same with a body of raw bytes (which need not be UTF-8).
-    func call(_ method: HTTPRequest.Method, _ path: String, as token: String? = "member", project: String = "alpha",
-              bytes: [UInt8]?, headers: HTTPFields = [:]) async throws -> JSONReply {
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, as token: String? = "member", project: String = "alpha",
+        bytes: [UInt8]?, headers: HTTPFields = [:]
+    ) async throws -> JSONReply {
         var fields = headers
         if let token { fields[.init("X-Auth-Token")!] = token }
         if bytes != nil { fields[.contentType] = "application/json" }
-        return try await execute(uri: "/v1.0/\(project)/\(path)", method: method, headers: fields,
-                                 body: bytes.map { ByteBuffer(bytes: $0) }) { JSONReply($0) }
+        return try await execute(
+            uri: "/v1.0/\(project)/\(path)", method: method, headers: fields,
+            body: bytes.map { ByteBuffer(bytes: $0) }
+        ) { JSONReply($0) }
     }
 }
 

@@ -1,9 +1,10 @@
-@testable import API
 import CellarTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import API
 
 /// A datastore user's host is `%`, an address, a CIDR network, or a host name pattern; anything else is a 400
 /// naming the field, on create and on every users route.
@@ -11,12 +12,16 @@ import Testing
 struct UserHostTests {
     @Test("accepted and refused forms")
     func forms() {
-        for host in ["%", "10.0.0.1", "10.0.0.0/8", "0.0.0.0/0", "::1", "fe80::/10", "::ffff:10.0.0.1", "2001:db8::/128",
-                     "db-1.example.com", "192.168.%", "app_host", "%.example.com"] {
+        for host in [
+            "%", "10.0.0.1", "10.0.0.0/8", "0.0.0.0/0", "::1", "fe80::/10", "::ffff:10.0.0.1", "2001:db8::/128",
+            "db-1.example.com", "192.168.%", "app_host", "%.example.com",
+        ] {
             #expect(UserHost.isAcceptable(host), "\(host)")
         }
-        for host in ["", "10.0.0.0/8' ; --", "10.0.0.0/33", "::1/129", "10.0.0.0/+8", "10.0.0.0/", "a b", "host;", "'%'",
-                     "x/8", "1.2.3.4/8/8", "db.example.com:5432", String(repeating: "h", count: 256)] {
+        for host in [
+            "", "10.0.0.0/8' ; --", "10.0.0.0/33", "::1/129", "10.0.0.0/+8", "10.0.0.0/", "a b", "host;", "'%'",
+            "x/8", "1.2.3.4/8/8", "db.example.com:5432", String(repeating: "h", count: 256),
+        ] {
             #expect(!UserHost.isAcceptable(host), "\(host)")
         }
     }
@@ -56,8 +61,9 @@ struct UserHostTests {
             for (method, path, body, subject) in cases {
                 let reply = try await client.call(method, path, body: body)
                 #expect(reply.status == .badRequest, "\(method) \(path)")
-                #expect(reply.fault?.message.hasPrefix("\(subject) must be '%', an IP address") == true,
-                        "\(method) \(path): \(reply.fault?.message ?? "no message")")
+                #expect(
+                    reply.fault?.message.hasPrefix("\(subject) must be '%', an IP address") == true,
+                    "\(method) \(path): \(reply.fault?.message ?? "no message")")
             }
             #expect(try await database.eventStore().readAll(after: .start).count == before, "a refused change was recorded")
         }

@@ -4,7 +4,6 @@ import Foundation
 import Lifecycle
 import Testing
 
-
 /// A queue name no other test uses.
 func uniqueQueue(_ purpose: String) -> String { "test.\(purpose).\(UUID().uuidString.prefix(8))" }
 

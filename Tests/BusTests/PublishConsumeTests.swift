@@ -37,7 +37,12 @@ struct PublishConsumeTests {
         struct Boom: Error {}
         let attempts = Locked(0)
         let consumer = BusConsumer(url: url, queue: .workQueue(queue), maxAttempts: 3, role: controlPlane)
-        let task = Task { try await consumer.run { _ in attempts.withLock { $0 += 1 }; throw Boom() } }
+        let task = Task {
+            try await consumer.run { _ in
+                attempts.withLock { $0 += 1 }
+                throw Boom()
+            }
+        }
         let deadline = ContinuousClock.now + .seconds(30)
         while attempts.withLock({ $0 }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         try await Task.sleep(for: .milliseconds(500))

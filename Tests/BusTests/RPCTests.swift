@@ -1,6 +1,6 @@
-import EventStore
 import Bus
 import CellarTestSupport
+import EventStore
 import Foundation
 import Lifecycle
 import Testing
@@ -21,7 +21,9 @@ struct RPCTests {
             try await server.run { request in
                 switch request.method {
                 case "echo": return request.args
-                case "note": casts.withLock { $0.append(request.messageID) }; return .null
+                case "note":
+                    casts.withLock { $0.append(request.messageID) }
+                    return .null
                 default: throw RemoteFailure(type: "UnknownMethod", message: "no method \(request.method)")
                 }
             }

@@ -36,7 +36,8 @@ struct RelayTests {
                 _ = await relay.result
                 // The worst moment to die: a batch published and confirmed, the checkpoint not yet moved. Put the
                 // checkpoint back by one batch, as if its save had been lost.
-                try await progress.client.query("""
+                try await progress.client.query(
+                    """
                     UPDATE projection_checkpoints c SET (tx_id, global_position) = (
                         SELECT e.tx_id, e.global_position FROM events e
                         WHERE (e.tx_id, e.global_position) <= (c.tx_id, c.global_position)

@@ -36,10 +36,14 @@ struct ClusterSagaCrashTests {
     func failover() async throws {
         let points = Self.crashPoints(Saga.FailOver.self)
         try await ControlPlane.with(reviveInterval: 3600) { plane in
-            let created = try await plane.trove("POST", "/clusters", ["cluster": [
-                "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": Self.members,
-                "extended_properties": ["weights": "100:50"],
-            ]])
+            let created = try await plane.trove(
+                "POST", "/clusters",
+                [
+                    "cluster": [
+                        "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": Self.members,
+                        "extended_properties": ["weights": "100:50"],
+                    ]
+                ])
             let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
             let ready = try await GaleraClusterTests.waitForTask(id, "NONE", plane)
             let ids = try #require(ready["instances"] as? [[String: Any]]).compactMap { $0["id"] as? String }
@@ -56,7 +60,9 @@ struct ClusterSagaCrashTests {
                 primary = standby
             }
             let types = try await plane.events("cluster-\(id)").map(\.type)
-            for step in ["ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryPromoted", "ClusterFailoverCompleted", "ClusterMemberRejoined"] {
+            for step in [
+                "ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryPromoted", "ClusterFailoverCompleted", "ClusterMemberRejoined",
+            ] {
                 #expect(types.filter { $0 == step }.count == points.count, "\(step) in \(types)")
             }
             try await Self.expectNoOpenSaga(plane)
@@ -69,9 +75,13 @@ struct ClusterSagaCrashTests {
     /// returns the cluster's history (event types).
     static func buildAndDelete(_ plane: ControlPlane, crashAt points: (create: String?, delete: String?)) async throws -> [String] {
         try plane.startTaskManager(crashAt: points.create, reviveInterval: 3600)
-        let created = try await plane.trove("POST", "/clusters", ["cluster": [
-            "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": Self.members,
-        ]])
+        let created = try await plane.trove(
+            "POST", "/clusters",
+            [
+                "cluster": [
+                    "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": Self.members,
+                ]
+            ])
         let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
         try await SagaCrashTests.survive(points.create, plane)
         let ready = try await GaleraClusterTests.waitForTask(id, "NONE", plane)

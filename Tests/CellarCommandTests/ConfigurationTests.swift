@@ -25,18 +25,30 @@ struct ConfigurationTests {
             #expect(try await plane.trove("GET", "/datastores/postgresql/versions/15/parameters/max_connections").json["min"] as? Int == 1)
 
             // Bad values: 400 naming the parameter, nothing recorded.
-            for (values, named) in [(["no_such_setting": 1], "no_such_setting"), (["work_mem": 1], "work_mem"),
-                                    (["max_connections": "many"], "max_connections"), (["enable_seqscan": "perhaps"], "enable_seqscan")] as [([String: Any], String)] {
-                let refused = try await plane.trove("POST", "/configurations", ["configuration": [
-                    "name": "bad", "values": values, "datastore": ["type": "postgresql", "version": "15"]]])
+            for (values, named) in [
+                (["no_such_setting": 1], "no_such_setting"), (["work_mem": 1], "work_mem"),
+                (["max_connections": "many"], "max_connections"), (["enable_seqscan": "perhaps"], "enable_seqscan"),
+            ] as [([String: Any], String)] {
+                let refused = try await plane.trove(
+                    "POST", "/configurations",
+                    [
+                        "configuration": [
+                            "name": "bad", "values": values, "datastore": ["type": "postgresql", "version": "15"],
+                        ]
+                    ])
                 let message = (refused.json["badRequest"] as? [String: Any])?["message"] as? String ?? ""
                 #expect(refused.status == 400 && message.contains(named), "\(refused.status) \(refused.json)")
             }
             let none = try await plane.trove("GET", "/configurations").json["configurations"] as? [Any]
             #expect(none?.isEmpty == true, "a refused group was recorded")
 
-            let created = try await plane.trove("POST", "/configurations", ["configuration": [
-                "name": "tuned", "values": ["work_mem": 8192], "datastore": ["type": "postgresql", "version": "15"]]])
+            let created = try await plane.trove(
+                "POST", "/configurations",
+                [
+                    "configuration": [
+                        "name": "tuned", "values": ["work_mem": 8192], "datastore": ["type": "postgresql", "version": "15"],
+                    ]
+                ])
             #expect(created.status == 200, "\(created.json)")
             let group = try #require(created.json["configuration"] as? [String: Any])
             let groupID = try #require(group["id"] as? String)
@@ -64,15 +76,21 @@ struct ConfigurationTests {
             try await InstanceLifecycleTests.deleteAndWait(id, plane)
 
             // A group given at create is in the server's configuration from its first start, restart-only values too.
-            let atCreate = try await plane.trove("POST", "/configurations", ["configuration": [
-                "name": "from-the-start", "values": ["work_mem": 2048, "max_connections": 40],
-                "datastore": ["type": "postgresql", "version": "15"]]])
+            let atCreate = try await plane.trove(
+                "POST", "/configurations",
+                [
+                    "configuration": [
+                        "name": "from-the-start", "values": ["work_mem": 2048, "max_connections": 40],
+                        "datastore": ["type": "postgresql", "version": "15"],
+                    ]
+                ])
             let startID = try #require((atCreate.json["configuration"] as? [String: Any])?["id"] as? String, "\(atCreate.json)")
             let second = try await plane.createInstance(name: "preset", configuration: startID)
             let secondActive = try await plane.waitFor(second, status: "ACTIVE", operating: "HEALTHY")
             let secondAddress = try #require((secondActive["ip"] as? [String])?.first)
-            let preset = try TestDatastore.postgresql.login(secondAddress, user: "app", password: "correct-horse-battery", database: "orders",
-                                        "SELECT current_setting('work_mem') || ' ' || current_setting('max_connections')")
+            let preset = try TestDatastore.postgresql.login(
+                secondAddress, user: "app", password: "correct-horse-battery", database: "orders",
+                "SELECT current_setting('work_mem') || ' ' || current_setting('max_connections')")
             #expect(preset.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2MB 40", "\(preset.output)")
             #expect((secondActive["configuration"] as? [String: Any])?["id"] as? String == startID)
             try await InstanceLifecycleTests.deleteAndWait(second, plane)
@@ -102,12 +120,15 @@ struct ConfigurationTests {
 
             // PUT users/{name}: a rename keeps password and grants; a new password works at once; hosts are refused.
             #expect(try await plane.trove("PUT", "/instances/\(id)/users/app", ["user": ["name": "ledger_app"]]).status == 202)
-            #expect(try TestDatastore.postgresql.login(address, user: "ledger_app", password: "correct-horse-battery", database: "orders", "SELECT 1").status == 0)
+            #expect(
+                try TestDatastore.postgresql.login(address, user: "ledger_app", password: "correct-horse-battery", database: "orders", "SELECT 1")
+                    .status == 0)
             #expect(try login().status != 0, "the old name still logs in")
             let renamed = try await plane.trove("GET", "/instances/\(id)/users").json["users"] as? [[String: Any]]
             #expect(renamed?.compactMap { $0["name"] as? String } == ["ledger_app"])
             #expect(try await plane.trove("PUT", "/instances/\(id)/users/ledger_app", ["user": ["password": "a-new-secret"]]).status == 202)
-            #expect(try TestDatastore.postgresql.login(address, user: "ledger_app", password: "a-new-secret", database: "orders", "SELECT 1").status == 0)
+            #expect(
+                try TestDatastore.postgresql.login(address, user: "ledger_app", password: "a-new-secret", database: "orders", "SELECT 1").status == 0)
             #expect(try await plane.trove("PUT", "/instances/\(id)/users/ledger_app", ["user": ["host": "10.0.0.1"]]).status == 400)
             #expect(try await plane.trove("PUT", "/instances/\(id)/users/nobody", ["user": ["name": "x"]]).status == 404)
             try await InstanceLifecycleTests.deleteAndWait(id, plane)

@@ -2,11 +2,12 @@ import Bus
 import CellarTestSupport
 import EventStore
 import Foundation
+import LocalServers
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LocalServers
-import Testing
 
 /// The whole control plane as separate processes, as an operator would run it: `cellar api`, `cellar conductor`
 /// and `cellar taskmanager` against the test servers (a fresh database; the task manager's and conductor's queues
@@ -46,8 +47,9 @@ final class ControlPlane: @unchecked Sendable {
         try await TestDatabase.with { database in
             let folder = URL(fileURLWithPath: "/var/tmp/cellar/tests-cp-\(getpid())-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-            let plane = ControlPlane(database: database, amqpURL: amqpURL, managementURL: try await TestServers.amqpManagementURL(),
-                                     folder: folder, apiPort: try Loopback.freePort())
+            let plane = ControlPlane(
+                database: database, amqpURL: amqpURL, managementURL: try await TestServers.amqpManagementURL(),
+                folder: folder, apiPort: try Loopback.freePort())
             defer { plane.tearDown() }
             try await plane.emptySharedQueues()
             try plane.start("api", ["api", "--port", "\(plane.apiPort)"])
@@ -104,8 +106,9 @@ final class ControlPlane: @unchecked Sendable {
             "CELLAR_RATE_LIMITS": "GET=100000,POST=100000,PUT=100000,DELETE=100000,MGMT=100000",
             "CELLAR_AMQP_MANAGEMENT_URL": managementURL ?? "",
         ]
-        let process = try ChildProcess.start(CellarProcess.executable.path, arguments,
-                                             environment: common.merging(environment) { _, new in new }, outputPath: log.path)
+        let process = try ChildProcess.start(
+            CellarProcess.executable.path, arguments,
+            environment: common.merging(environment) { _, new in new }, outputPath: log.path)
         processes[name] = (process, log)
     }
 
@@ -120,11 +123,19 @@ final class ControlPlane: @unchecked Sendable {
         let cli = CellarProcess.executable.path
         let project = try UpCommandTests.run(cli, ["identity", "project", "create", "cp", "--database-url", database.url], environment: [:])
         try #require(project.status == 0, "\(project.output)")
-        let user = try UpCommandTests.run(cli, ["identity", "user", "create", "carol", "--project", "cp", "--role", "member",
-                                                "--password-stdin", "--database-url", database.url], environment: [:], input: "carol-secret-pass\n")
+        let user = try UpCommandTests.run(
+            cli,
+            [
+                "identity", "user", "create", "carol", "--project", "cp", "--role", "member",
+                "--password-stdin", "--database-url", database.url,
+            ], environment: [:], input: "carol-secret-pass\n")
         try #require(user.status == 0, "\(user.output)")
-        let adminUser = try UpCommandTests.run(cli, ["identity", "user", "create", "ada", "--project", "cp", "--role", "admin",
-                                                 "--password-stdin", "--database-url", database.url], environment: [:], input: "ada-secret-pass\n")
+        let adminUser = try UpCommandTests.run(
+            cli,
+            [
+                "identity", "user", "create", "ada", "--project", "cp", "--role", "admin",
+                "--password-stdin", "--database-url", database.url,
+            ], environment: [:], input: "ada-secret-pass\n")
         try #require(adminUser.status == 0, "\(adminUser.output)")
         try await waitForAPI()
         member = try await TroveSession.signIn(apiPort: apiPort, user: "carol", password: "carol-secret-pass", project: "cp")
@@ -135,7 +146,10 @@ final class ControlPlane: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(apiPort)/healthz")!),
-               (response as? HTTPURLResponse)?.statusCode == 200 { return }
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw Failure("cellar api did not become healthy")
@@ -145,13 +159,17 @@ final class ControlPlane: @unchecked Sendable {
 
     /// A Trove request as the test's member user (or its admin); returns the status and the decoded JSON body.
     @discardableResult
-    func trove(_ method: String, _ path: String, _ body: [String: Any]? = nil, asAdmin: Bool = false) async throws -> (status: Int, json: [String: Any]) {
+    func trove(
+        _ method: String, _ path: String, _ body: [String: Any]? = nil, asAdmin: Bool = false
+    ) async throws -> (status: Int, json: [String: Any]) {
         try await (asAdmin ? admin : member).trove(method, path, body)
     }
 
     /// Creates an instance with two databases and a user `app` (granted the first database); returns its id.
-    func createInstance(name: String = "orders", password: String = "correct-horse-battery", configuration: String? = nil,
-                        datastore: TestDatastore = .postgresql) async throws -> String {
+    func createInstance(
+        name: String = "orders", password: String = "correct-horse-battery", configuration: String? = nil,
+        datastore: TestDatastore = .postgresql
+    ) async throws -> String {
         try await member.createInstance(name: name, password: password, configuration: configuration, datastore: datastore)
     }
 
@@ -181,7 +199,8 @@ final class ControlPlane: @unchecked Sendable {
 
     /// The saga streams of an instance, each with its events.
     func sagas(of instanceID: String) async throws -> [[RecordedEvent]] {
-        let rows = try await database.client.query("""
+        let rows = try await database.client.query(
+            """
             SELECT stream_id FROM events WHERE event_type = 'SagaStarted' AND data->>'instanceId' = \(instanceID) ORDER BY global_position
             """, logger: TestServers.logger)
         var sagas: [[RecordedEvent]] = []

@@ -27,7 +27,9 @@ struct ControlPlaneHATests {
         }
     }
 
-    @Test("kill -9 of one of two task managers (and of one of two conductors) during ten builds: all ten ACTIVE, steps repeated only where the killed one was")
+    @Test(
+        "kill -9 of one of two task managers (and of one of two conductors) during ten builds: all ten ACTIVE, steps repeated only where the killed one was"
+    )
     func survivorsTakeOver() async throws {
         try await ControlPlane.with { plane in
             try plane.startAnother("taskmanager", named: "taskmanager-b")

@@ -1,11 +1,12 @@
 import CellarTestSupport
 import EventStore
 import Foundation
+import LocalServers
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LocalServers
-import Testing
 
 /// MariaDB Galera clusters through the control plane, with real guests, `mariadbd` members and an HAProxy per
 /// cluster: every member reads and writes, data on every member, the balancer spreads connections.
@@ -16,10 +17,14 @@ struct GaleraClusterTests {
     @Test("create 3 → task NONE, members ACTIVE and synced, a row on every member; roundrobin and leastconn; grow, shrink, delete")
     func wholeLife() async throws {
         try await ControlPlane.with { plane in
-            let created = try await plane.trove("POST", "/clusters", ["cluster": [
-                "name": "test1", "datastore": ["type": "mariadb", "version": "10.11"],
-                "instances": [Self.member, Self.member, Self.member],
-            ]])
+            let created = try await plane.trove(
+                "POST", "/clusters",
+                [
+                    "cluster": [
+                        "name": "test1", "datastore": ["type": "mariadb", "version": "10.11"],
+                        "instances": [Self.member, Self.member, Self.member],
+                    ]
+                ])
             #expect(created.status == 200, "\(created.json)")
             let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
             let ready = try await Self.waitForTask(id, "NONE", plane)
@@ -31,11 +36,13 @@ struct GaleraClusterTests {
             let balancer = try #require(((ready["ip"] as? [[String: Any]])?.first?["address"]) as? String, "\(ready)")
 
             // /metrics: each member's group figures and the balancer's view of it.
-            let expected = members.compactMap { $0["id"] as? String }.flatMap { member in [
-                "cellar_galera_cluster_size{cluster=\"\(id)\",member=\"\(member)\"} 3.0",
-                "cellar_galera_local_state{cluster=\"\(id)\",member=\"\(member)\"} 4.0",
-                "cellar_balancer_backend_up{cluster=\"\(id)\",member=\"\(member)\"} 1",
-            ] }
+            let expected = members.compactMap { $0["id"] as? String }.flatMap { member in
+                [
+                    "cellar_galera_cluster_size{cluster=\"\(id)\",member=\"\(member)\"} 3.0",
+                    "cellar_galera_local_state{cluster=\"\(id)\",member=\"\(member)\"} 4.0",
+                    "cellar_balancer_backend_up{cluster=\"\(id)\",member=\"\(member)\"} 1",
+                ]
+            }
             var metrics = ""
             for _ in 0..<40 where !expected.allSatisfy(metrics.contains) {
                 try await Task.sleep(for: .milliseconds(250))
@@ -58,7 +65,11 @@ struct GaleraClusterTests {
             func sql(_ address: String, _ statement: String) throws -> (status: Int32, output: String) {
                 try TestDatastore.mariadb.login(address, user: "root", password: password, database: "", statement)
             }
-            #expect(try sql(addresses[0], "CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY, name TEXT); INSERT INTO shop.items VALUES (1, 'kept')").status == 0)
+            #expect(
+                try sql(
+                    addresses[0],
+                    "CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY, name TEXT); INSERT INTO shop.items VALUES (1, 'kept')"
+                ).status == 0)
             for address in addresses {
                 let size = try sql(address, "SHOW STATUS LIKE 'wsrep_cluster_size'").output
                 #expect(size.contains("3"), "\(address): \(size)")
@@ -111,9 +122,15 @@ struct GaleraClusterTests {
             // Databases and users made through one member's API exist on every member (the accounts replicate).
             let firstMember = try #require(members.first?["id"] as? String)
             #expect(try await plane.trove("POST", "/instances/\(firstMember)/databases", ["databases": [["name": "sales"]]]).status == 202)
-            #expect(try await plane.trove("POST", "/instances/\(firstMember)/users", ["users": [
-                ["name": "clerk", "password": "clerk-pass", "databases": [["name": "sales"]]],
-            ]]).status == 202)
+            #expect(
+                try await plane.trove(
+                    "POST", "/instances/\(firstMember)/users",
+                    [
+                        "users": [
+                            ["name": "clerk", "password": "clerk-pass", "databases": [["name": "sales"]]]
+                        ]
+                    ]
+                ).status == 202)
             for address in addresses {
                 let login = try TestDatastore.mariadb.login(address, user: "clerk", password: "clerk-pass", database: "sales")
                 #expect(login.status == 0, "\(address): \(login.output)")
@@ -137,10 +154,15 @@ struct GaleraClusterTests {
             // balancer before the grow still answers after the balancer was reloaded for the newcomer.
             let flag = plane.instancesDirectory.deletingLastPathComponent().appendingPathComponent("reloaded")
             let sessionLog = plane.instancesDirectory.deletingLastPathComponent().appendingPathComponent("session.log")
-            let session = try ChildProcess.start("/bin/sh", ["-c", """
-                (echo 'SELECT 1;'; while [ ! -e \(flag.path) ]; do sleep 0.2; done; echo 'SELECT 2;') \
-                  | MYSQL_PWD="$PASSWORD" /usr/bin/mariadb --no-defaults -h \(balancer) -P 3306 -u root -N --batch
-                """], environment: ["PASSWORD": password], outputPath: sessionLog.path)
+            let session = try ChildProcess.start(
+                "/bin/sh",
+                [
+                    "-c",
+                    """
+                    (echo 'SELECT 1;'; while [ ! -e \(flag.path) ]; do sleep 0.2; done; echo 'SELECT 2;') \
+                      | MYSQL_PWD="$PASSWORD" /usr/bin/mariadb --no-defaults -h \(balancer) -P 3306 -u root -N --batch
+                    """,
+                ], environment: ["PASSWORD": password], outputPath: sessionLog.path)
             defer { kill(-session.pid, SIGKILL) }
             let grow = try await plane.trove("POST", "/clusters/\(id)", ["grow": [Self.member]])
             #expect(grow.status == 202, "\(grow.json)")
@@ -184,7 +206,9 @@ struct GaleraClusterTests {
         }
     }
 
-    @Test("kill -9 of a member's server during writes through the balancer: every acknowledged commit on every member, the member back synced and in rotation")
+    @Test(
+        "kill -9 of a member's server during writes through the balancer: every acknowledged commit on every member, the member back synced and in rotation"
+    )
     func memberLoss() async throws {
         try await ControlPlane.with { plane in
             let (id, members, balancer) = try await Self.createCluster(plane)
@@ -205,7 +229,8 @@ struct GaleraClusterTests {
                 if n == 20 { kill(servers[0], SIGKILL) }
                 if try sql(balancer, "INSERT INTO shop.log VALUES (\(n))").status == 0 { acknowledged.append(n) } else { failures.append(.now) }
             }
-            let window = failures.isEmpty ? "none" : "\(failures.count) failed writes between \(failures.first! - start) and \(failures.last! - start)"
+            let window =
+                failures.isEmpty ? "none" : "\(failures.count) failed writes between \(failures.first! - start) and \(failures.last! - start)"
             print("member loss: \(acknowledged.count) of 150 writes acknowledged; error window: \(window)")
             #expect(acknowledged.count >= 140, "too many writes failed: \(window)")
 
@@ -234,9 +259,13 @@ struct GaleraClusterTests {
     func taskManagerCrash() async throws {
         try await ControlPlane.with { plane in
             try plane.startTaskManager(crashAt: "awaitMembers:SagaStepStarted+1500")
-            let created = try await plane.trove("POST", "/clusters", ["cluster": [
-                "name": "crash", "datastore": ["type": "mariadb", "version": "10.11"], "instances": [Self.member, Self.member, Self.member],
-            ]])
+            let created = try await plane.trove(
+                "POST", "/clusters",
+                [
+                    "cluster": [
+                        "name": "crash", "datastore": ["type": "mariadb", "version": "10.11"], "instances": [Self.member, Self.member, Self.member],
+                    ]
+                ])
             let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
             try await InstanceLifecycleTests.waitForExit(of: plane)
             try plane.startTaskManager()
@@ -256,16 +285,25 @@ struct GaleraClusterTests {
     }
 
     /// A ready 3-member cluster: its id, members (id, address) and the balancer's address.
-    static func createCluster(_ plane: ControlPlane, algorithm: String = "roundrobin") async throws
-        -> (id: String, members: [(id: String, address: String)], balancer: String) {
-        let created = try await plane.trove("POST", "/clusters", ["cluster": [
-            "name": "test1", "datastore": ["type": "mariadb", "version": "10.11"], "instances": [member, member, member],
-            "extended_properties": ["algorithm": algorithm],
-        ]])
+    static func createCluster(
+        _ plane: ControlPlane, algorithm: String = "roundrobin"
+    ) async throws
+        -> (id: String, members: [(id: String, address: String)], balancer: String)
+    {
+        let created = try await plane.trove(
+            "POST", "/clusters",
+            [
+                "cluster": [
+                    "name": "test1", "datastore": ["type": "mariadb", "version": "10.11"], "instances": [member, member, member],
+                    "extended_properties": ["algorithm": algorithm],
+                ]
+            ])
         let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
         let ready = try await waitForTask(id, "NONE", plane)
         let members = try #require(ready["instances"] as? [[String: Any]]).compactMap { member -> (id: String, address: String)? in
-            guard let id = member["id"] as? String, let address = ((member["ip"] as? [[String: Any]])?.first?["address"]) as? String else { return nil }
+            guard let id = member["id"] as? String, let address = ((member["ip"] as? [[String: Any]])?.first?["address"]) as? String else {
+                return nil
+            }
             return (id, address)
         }
         let balancer = try #require(((ready["ip"] as? [[String: Any]])?.first?["address"]) as? String, "\(ready)")
@@ -302,8 +340,9 @@ struct GaleraClusterTests {
     /// a process group of its own (kill `-pid` ends it).
     static func holdConnections(to address: String, password: String, count: Int) throws -> [ChildProcess] {
         try (0..<count).map { _ in
-            try ChildProcess.start("/bin/sh", ["-c", "sleep 30 | MYSQL_PWD=\"$PASSWORD\" /usr/bin/mariadb --no-defaults -h \(address) -P 3306 -u root"],
-                                   environment: ["PASSWORD": password], outputPath: "/dev/null")
+            try ChildProcess.start(
+                "/bin/sh", ["-c", "sleep 30 | MYSQL_PWD=\"$PASSWORD\" /usr/bin/mariadb --no-defaults -h \(address) -P 3306 -u root"],
+                environment: ["PASSWORD": password], outputPath: "/dev/null")
         }
     }
 }

@@ -12,8 +12,9 @@ import Testing
 struct InstanceBehaviourTests {
     static let appPassword = "correct-horse-battery"
 
-    @Test("create → ACTIVE, log in as the user, restart keeps the data, delete removes servers and folder, the log tells it all",
-          arguments: TestDatastore.all)
+    @Test(
+        "create → ACTIVE, log in as the user, restart keeps the data, delete removes servers and folder, the log tells it all",
+        arguments: TestDatastore.all)
     func createConnectRestartDelete(_ datastore: TestDatastore) async throws {
         try await ControlPlane.with { plane in
             let (id, address) = try await plane.createActiveInstance(datastore)
@@ -39,10 +40,11 @@ struct InstanceBehaviourTests {
             #expect(!FileManager.default.fileExists(atPath: plane.folder(of: id).path), "the instance folder outlived the delete")
 
             let stream = try await plane.events("instance-\(id)")
-            #expect(stream.map(\.type) == [
-                "InstanceCreateRequested", "ComputeAllocated", "GuestRegistered", "InstanceBecameActive",
-                "RestartRequested", "InstanceRestarted", "DeleteRequested", "InstanceDeleted",
-            ])
+            #expect(
+                stream.map(\.type) == [
+                    "InstanceCreateRequested", "ComputeAllocated", "GuestRegistered", "InstanceBecameActive",
+                    "RestartRequested", "InstanceRestarted", "DeleteRequested", "InstanceDeleted",
+                ])
             let metadata = stream.compactMap(\.decodedMetadata)
             #expect(metadata.count == stream.count)
             #expect(metadata.allSatisfy { $0.actor != nil || $0.service != nil }, "every event names who caused it")
@@ -52,19 +54,21 @@ struct InstanceBehaviourTests {
             #expect(metadata[3].requestID == createRequest)
             let sagas = try await plane.sagas(of: id)
             #expect(sagas.map { $0.last?.type } == ["SagaCompleted", "SagaCompleted", "SagaCompleted"])
-            #expect(sagas.first?.map(\.type) == [
-                "SagaStarted",
-                "SagaStepStarted", "SagaStepSucceeded", "SagaStepStarted", "SagaStepSucceeded",
-                "SagaStepStarted", "SagaStepSucceeded", "SagaStepStarted", "SagaStepSucceeded",
-                "SagaCompleted",
-            ])
+            #expect(
+                sagas.first?.map(\.type) == [
+                    "SagaStarted",
+                    "SagaStepStarted", "SagaStepSucceeded", "SagaStepStarted", "SagaStepSucceeded",
+                    "SagaStepStarted", "SagaStepSucceeded", "SagaStepStarted", "SagaStepSucceeded",
+                    "SagaCompleted",
+                ])
             let everything = try await plane.database.eventStore().readAll(after: .start, limit: 10_000)
             #expect(!everything.contains { String(decoding: $0.data, as: UTF8.self).contains(Self.appPassword) }, "a password reached the log")
         }
     }
 
-    @Test("kill -9 of the task manager while the guest prepares: prepare runs again idempotently, one server, the user logs in",
-          arguments: TestDatastore.all)
+    @Test(
+        "kill -9 of the task manager while the guest prepares: prepare runs again idempotently, one server, the user logs in",
+        arguments: TestDatastore.all)
     func crashDuringPrepare(_ datastore: TestDatastore) async throws {
         try await ControlPlane.with { plane in
             try plane.startTaskManager(crashAt: "prepareDatastore:SagaStepStarted+150")
@@ -83,8 +87,9 @@ struct InstanceBehaviourTests {
         }
     }
 
-    @Test("databases, users and hosts, grants, passwords and root change on the running server before the 202 returns",
-          arguments: TestDatastore.all)
+    @Test(
+        "databases, users and hosts, grants, passwords and root change on the running server before the 202 returns",
+        arguments: TestDatastore.all)
     func databasesUsersAndRoot(_ datastore: TestDatastore) async throws {
         try await ControlPlane.with { plane in
             let (id, address) = try await plane.createActiveInstance(datastore)
@@ -97,9 +102,15 @@ struct InstanceBehaviourTests {
             #expect(Set(databases?.compactMap { $0["name"] as? String } ?? []) == ["orders", "billing", "extra"])
             #expect(try await plane.trove("POST", "/instances/\(id)/databases", ["databases": [["name": "extra"]]]).status == 400)
 
-            #expect(try await plane.trove("POST", "/instances/\(id)/users", ["users": [
-                ["name": "bob", "password": "bob-first-pass", "databases": [["name": "extra"]]],
-            ]]).status == 202)
+            #expect(
+                try await plane.trove(
+                    "POST", "/instances/\(id)/users",
+                    [
+                        "users": [
+                            ["name": "bob", "password": "bob-first-pass", "databases": [["name": "extra"]]]
+                        ]
+                    ]
+                ).status == 202)
             #expect(try login("bob", "bob-first-pass", "extra") == 0)
             #expect(try login("bob", "bob-first-pass", "orders") != 0, "bob was granted extra only")
             let access = try await plane.trove("GET", "/instances/\(id)/users/bob/databases").json["databases"] as? [[String: Any]]
@@ -112,7 +123,8 @@ struct InstanceBehaviourTests {
             #expect(try await plane.trove("PUT", "/instances/\(id)/users/bob/databases", ["databases": [["name": "extra"]]]).status == 202)
             #expect(try login("bob", "bob-first-pass", "extra") == 0)
 
-            #expect(try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "bob", "password": "bob-second-pass"]]]).status == 202)
+            #expect(
+                try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "bob", "password": "bob-second-pass"]]]).status == 202)
             #expect(try login("bob", "bob-first-pass", "extra") != 0)
             #expect(try login("bob", "bob-second-pass", "extra") == 0)
             #expect(try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "nobody", "password": "x"]]]).status == 404)
@@ -122,8 +134,9 @@ struct InstanceBehaviourTests {
             if datastore.type == "mariadb" {
                 #expect(rules.status == 202, "\(rules.json)")
                 #expect(try login("bob", "bob-second-pass", "extra") != 0, "bob@10.% does not match this address")
-                #expect(try await plane.trove("POST", "/instances/\(id)/users", ["users": [["name": "bob", "password": "bob-any-pass"]]]).status == 202,
-                        "bob@% is another account than bob@10.%")
+                #expect(
+                    try await plane.trove("POST", "/instances/\(id)/users", ["users": [["name": "bob", "password": "bob-any-pass"]]]).status == 202,
+                    "bob@% is another account than bob@10.%")
                 #expect(try login("bob", "bob-any-pass", "") == 0)
                 let users = try await plane.trove("GET", "/instances/\(id)/users").json["users"] as? [[String: Any]] ?? []
                 let bobs = users.filter { $0["name"] as? String == "bob" }.compactMap { $0["host"] as? String }
@@ -160,8 +173,9 @@ struct InstanceBehaviourTests {
         }
     }
 
-    @Test("a configuration group: the dynamic value live at the answer, the restart-only one after RESTART_REQUIRED; detach reverts",
-          arguments: TestDatastore.all)
+    @Test(
+        "a configuration group: the dynamic value live at the answer, the restart-only one after RESTART_REQUIRED; detach reverts",
+        arguments: TestDatastore.all)
     func configurationGroup(_ datastore: TestDatastore) async throws {
         try await ControlPlane.with { plane in
             let (id, address) = try await plane.createActiveInstance(datastore)
@@ -170,9 +184,14 @@ struct InstanceBehaviourTests {
             }
             let (dynamic, restartOnly) = (datastore.dynamicParameter, datastore.restartParameter)
             let defaults = (dynamic: try setting(dynamic.name), restartOnly: try setting(restartOnly.name))
-            let group = try await plane.trove("POST", "/configurations", ["configuration": [
-                "name": "tuned", "values": [dynamic.name: dynamic.value, restartOnly.name: restartOnly.value],
-                "datastore": ["type": datastore.type, "version": datastore.version]]])
+            let group = try await plane.trove(
+                "POST", "/configurations",
+                [
+                    "configuration": [
+                        "name": "tuned", "values": [dynamic.name: dynamic.value, restartOnly.name: restartOnly.value],
+                        "datastore": ["type": datastore.type, "version": datastore.version],
+                    ]
+                ])
             let groupID = try #require((group.json["configuration"] as? [String: Any])?["id"] as? String, "\(group.json)")
 
             #expect(try await plane.trove("PUT", "/instances/\(id)", ["instance": ["configuration": groupID]]).status == 202)
@@ -190,13 +209,16 @@ struct InstanceBehaviourTests {
             try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
             #expect(try setting(restartOnly.name) == defaults.restartOnly)
             let stream = try await plane.events("instance-\(id)").map(\.type)
-            #expect(stream.contains("ConfigurationAttached") && stream.contains("ConfigurationRestartPending") && stream.contains("ConfigurationDetached"))
+            #expect(
+                stream.contains("ConfigurationAttached") && stream.contains("ConfigurationRestartPending") && stream.contains("ConfigurationDetached")
+            )
             try await InstanceLifecycleTests.deleteAndWait(id, plane)
         }
     }
 
-    @Test("allowed_cidrs: a network without this client refuses every account; one with it lets users and root in again",
-          arguments: TestDatastore.all)
+    @Test(
+        "allowed_cidrs: a network without this client refuses every account; one with it lets users and root in again",
+        arguments: TestDatastore.all)
     func accessRules(_ datastore: TestDatastore) async throws {
         try await ControlPlane.with { plane in
             let (id, address) = try await plane.createActiveInstance(datastore)
@@ -215,8 +237,18 @@ struct InstanceBehaviourTests {
             let access = try await plane.instance(id)?["access"] as? [String: Any]
             #expect(access?["allowed_cidrs"] as? [String] == ["10.0.0.0/8"])
             // A user created under the rules is under them too.
-            #expect(try await plane.trove("POST", "/instances/\(id)/users", ["users": [["name": "late", "password": "late-pass",
-                                                                                        "databases": [["name": "orders"]]]]]).status == 202)
+            #expect(
+                try await plane.trove(
+                    "POST", "/instances/\(id)/users",
+                    [
+                        "users": [
+                            [
+                                "name": "late", "password": "late-pass",
+                                "databases": [["name": "orders"]],
+                            ]
+                        ]
+                    ]
+                ).status == 202)
             #expect(try login("late", "late-pass") != 0)
             #expect(try await allow(["10.0.0.0/99"]) == 400)
 
@@ -235,8 +267,9 @@ struct InstanceBehaviourTests {
         }
     }
 
-    @Test("resize flavor restarts with the new memory settings; resize volume records the new size; both back to ACTIVE",
-          arguments: TestDatastore.all)
+    @Test(
+        "resize flavor restarts with the new memory settings; resize volume records the new size; both back to ACTIVE",
+        arguments: TestDatastore.all)
     func resizes(_ datastore: TestDatastore) async throws {
         try await ControlPlane.with { plane in
             let (id, address) = try await plane.createActiveInstance(datastore)

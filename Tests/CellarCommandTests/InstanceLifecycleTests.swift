@@ -52,10 +52,13 @@ struct InstanceLifecycleTests {
                 databases: [Instance.DatabaseSpec(name: "bad name; DROP", characterSet: nil, collate: nil)],
                 users: [], configurationId: nil, replicaOf: nil, createdAt: Date())
             let event = Instance.Event.instanceCreateRequested(spec)
-            _ = try await plane.database.eventStore().append(to: "instance-\(id)", expectedVersion: .noStream, events: [
-                NewEvent(type: event.eventType, data: try event.encodedData(),
-                         metadata: try JSONEncoder().encode(EventMetadata(service: "test", requestID: "req-bad"))),
-            ])
+            _ = try await plane.database.eventStore().append(
+                to: "instance-\(id)", expectedVersion: .noStream,
+                events: [
+                    NewEvent(
+                        type: event.eventType, data: try event.encodedData(),
+                        metadata: try JSONEncoder().encode(EventMetadata(service: "test", requestID: "req-bad")))
+                ])
             let failed = try await plane.waitFor(id, status: "ERROR")
             let fault = try #require(failed["fault"] as? [String: Any])
             let message = try #require(fault["message"] as? String)

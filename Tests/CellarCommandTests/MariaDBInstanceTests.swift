@@ -8,11 +8,13 @@ import Testing
 @Suite("MariaDB instances with real guests", .serialized)
 struct MariaDBInstanceTests {
     /// The create body of the Trove user's own script: two databases (one `utf8` / `utf8_general_ci`) and `admin`.
-    static var sampleInstance: [String: Any] { [
-        "name": "sample", "flavorRef": "1", "volume": ["size": 1], "datastore": ["type": "mariadb", "version": "10.11"],
-        "databases": [["name": "sampledb0", "character_set": "utf8", "collate": "utf8_general_ci"], ["name": "sampledb1"]],
-        "users": [["name": "admin", "password": "admin", "databases": [["name": "sampledb1"]]]],
-    ] }
+    static var sampleInstance: [String: Any] {
+        [
+            "name": "sample", "flavorRef": "1", "volume": ["size": 1], "datastore": ["type": "mariadb", "version": "10.11"],
+            "databases": [["name": "sampledb0", "character_set": "utf8", "collate": "utf8_general_ci"], ["name": "sampledb1"]],
+            "users": [["name": "admin", "password": "admin", "databases": [["name": "sampledb1"]]]],
+        ]
+    }
 
     @Test("the Trove user's script: utf8 databases and admin@% granted one, the server's catalog, SHOW CREATE DATABASE")
     func troveUsersScript() async throws {
@@ -20,7 +22,8 @@ struct MariaDBInstanceTests {
             // The catalog comes from a real server: its variables, character sets and collations.
             let parameters = try await plane.trove("GET", "/datastores/mariadb/versions/10.11/parameters")
             let names = (parameters.json["configuration-parameters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-            #expect(names.contains("innodb_buffer_pool_size") && names.contains("max_connections") && !names.contains("datadir"), "\(names.prefix(20))")
+            #expect(
+                names.contains("innodb_buffer_pool_size") && names.contains("max_connections") && !names.contains("datadir"), "\(names.prefix(20))")
             var mismatched = Self.sampleInstance
             mismatched["databases"] = [["name": "sampledb0", "character_set": "latin1", "collate": "utf8_general_ci"]]
             let mismatch = try await plane.trove("POST", "/instances", ["instance": mismatched])
@@ -32,7 +35,9 @@ struct MariaDBInstanceTests {
             let id = try #require((created.json["instance"] as? [String: Any])?["id"] as? String)
             let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
             let address = try #require((active["ip"] as? [String])?.first)
-            func sql(_ user: String, _ password: String, _ database: String, _ statement: String = "SELECT 1") throws -> (status: Int32, output: String) {
+            func sql(
+                _ user: String, _ password: String, _ database: String, _ statement: String = "SELECT 1"
+            ) throws -> (status: Int32, output: String) {
                 try TestDatastore.mariadb.login(address, user: user, password: password, database: database, statement)
             }
 

@@ -20,19 +20,26 @@ struct PasswordInjectionTests {
     }
 
     static let cases = [
-        Case(datastore: .postgresql, group: ["standard_conforming_strings": false, "log_statement": "all"],
-             hostile: "\\' SUPERUSER --é数据", quoting: ("standard_conforming_strings", "off")),
-        Case(datastore: .mariadb, group: ["sql_mode": "NO_BACKSLASH_ESCAPES", "general_log": true],
-             hostile: "x'; GRANT ALL PRIVILEGES ON *.* TO `app`@`%` WITH GRANT OPTION; -- \\'é数据",
-             quoting: ("sql_mode", "NO_BACKSLASH_ESCAPES")),
+        Case(
+            datastore: .postgresql, group: ["standard_conforming_strings": false, "log_statement": "all"],
+            hostile: "\\' SUPERUSER --é数据", quoting: ("standard_conforming_strings", "off")),
+        Case(
+            datastore: .mariadb, group: ["sql_mode": "NO_BACKSLASH_ESCAPES", "general_log": true],
+            hostile: "x'; GRANT ALL PRIVILEGES ON *.* TO `app`@`%` WITH GRANT OPTION; -- \\'é数据",
+            quoting: ("sql_mode", "NO_BACKSLASH_ESCAPES")),
     ]
 
     @Test("a hostile password is only a password: no privilege gained, nothing secret in events, logs or files", arguments: cases)
     func hostilePasswords(_ testCase: Case) async throws {
         let datastore = testCase.datastore
         try await ControlPlane.with { plane in
-            let created = try await plane.trove("POST", "/configurations", ["configuration": [
-                "name": "quoting", "values": testCase.group, "datastore": ["type": datastore.type, "version": datastore.version]]])
+            let created = try await plane.trove(
+                "POST", "/configurations",
+                [
+                    "configuration": [
+                        "name": "quoting", "values": testCase.group, "datastore": ["type": datastore.type, "version": datastore.version],
+                    ]
+                ])
             let groupID = try #require((created.json["configuration"] as? [String: Any])?["id"] as? String, "\(created.json)")
             let id = try await plane.createInstance(name: "quoting", configuration: groupID, datastore: datastore)
             let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
@@ -40,19 +47,28 @@ struct PasswordInjectionTests {
             let quoting = try datastore.setting(testCase.quoting.name, address, user: "app", password: "correct-horse-battery", database: "orders")
             #expect(quoting == testCase.quoting.shown, "the group's quoting rule is in force")
 
-            let added = try await plane.trove("POST", "/instances/\(id)/users", ["users": [
-                ["name": "mallory", "password": testCase.hostile, "databases": [["name": "orders"]]],
-            ]])
+            let added = try await plane.trove(
+                "POST", "/instances/\(id)/users",
+                [
+                    "users": [
+                        ["name": "mallory", "password": testCase.hostile, "databases": [["name": "orders"]]]
+                    ]
+                ])
             #expect(added.status == 202, "\(added.json)")
-            #expect(try datastore.login(address, user: "mallory", password: testCase.hostile, database: "orders").status == 0,
-                    "the password is the password, byte for byte")
-            #expect(try datastore.login(address, user: "mallory", password: testCase.hostile, database: "orders", datastore.superuserProbe)
-                .output.trimmingCharacters(in: .whitespacesAndNewlines) != "yes")
-            #expect(try datastore.login(address, user: "app", password: "correct-horse-battery", database: "orders", datastore.superuserProbe)
-                .output.trimmingCharacters(in: .whitespacesAndNewlines) != "yes", "no global grant for app")
+            #expect(
+                try datastore.login(address, user: "mallory", password: testCase.hostile, database: "orders").status == 0,
+                "the password is the password, byte for byte")
+            #expect(
+                try datastore.login(address, user: "mallory", password: testCase.hostile, database: "orders", datastore.superuserProbe)
+                    .output.trimmingCharacters(in: .whitespacesAndNewlines) != "yes")
+            #expect(
+                try datastore.login(address, user: "app", password: "correct-horse-battery", database: "orders", datastore.superuserProbe)
+                    .output.trimmingCharacters(in: .whitespacesAndNewlines) != "yes", "no global grant for app")
 
             // A password change and root, too.
-            #expect(try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "mallory", "password": testCase.hostile + "2"]]]).status == 202)
+            #expect(
+                try await plane.trove("PUT", "/instances/\(id)/users", ["users": [["name": "mallory", "password": testCase.hostile + "2"]]]).status
+                    == 202)
             #expect(try datastore.login(address, user: "mallory", password: testCase.hostile + "2", database: "orders").status == 0)
             let root = try await plane.trove("POST", "/instances/\(id)/root", ["password": testCase.hostile])
             #expect(root.status == 200, "\(root.json)")
@@ -60,9 +76,11 @@ struct PasswordInjectionTests {
 
             // Nowhere in clear: the log (every stream), the processes' logs, any file of the instance.
             let marker = "é数据"
-            let inLog = try await plane.database.client.query(
-                "SELECT count(*)::int FROM events WHERE data::text LIKE \("%" + marker + "%") OR metadata::text LIKE \("%" + marker + "%")",
-                logger: TestServers.logger).collect().first?.decode(Int.self) ?? -1
+            let inLog =
+                try await plane.database.client.query(
+                    "SELECT count(*)::int FROM events WHERE data::text LIKE \("%" + marker + "%") OR metadata::text LIKE \("%" + marker + "%")",
+                    logger: TestServers.logger
+                ).collect().first?.decode(Int.self) ?? -1
             #expect(inLog == 0, "a password reached the event log")
             for file in Self.files(under: plane.folder) {
                 guard let data = FileManager.default.contents(atPath: file.path) else { continue }

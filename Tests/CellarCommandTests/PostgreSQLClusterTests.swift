@@ -12,20 +12,30 @@ struct PostgreSQLClusterTests {
     static var member: [String: Any] { ["flavorRef": "1", "volume": ["size": 1]] }
 
     /// `psql` as `user` on `address:port`.
-    static func sql(_ address: String, port: Int = 5432, password: String, _ statement: String, database: String = "postgres")
-        throws -> (status: Int32, output: String) {
-        try UpCommandTests.run("/usr/bin/psql", ["-h", address, "-p", "\(port)", "-U", "root", "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", statement],
-                               environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3", "PGOPTIONS": "-c statement_timeout=15000"])
+    static func sql(
+        _ address: String, port: Int = 5432, password: String, _ statement: String, database: String = "postgres"
+    )
+        throws -> (status: Int32, output: String)
+    {
+        try UpCommandTests.run(
+            "/usr/bin/psql", ["-h", address, "-p", "\(port)", "-U", "root", "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", statement],
+            environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "3", "PGOPTIONS": "-c statement_timeout=15000"])
     }
 
-    @Test("synchronous, weights 50/100/10: replicas stream and refuse writes, reads spread; kill -9 of the primary promotes the weight-100 replica with every acknowledged commit; the old primary comes back as a replica; the history tells it")
+    @Test(
+        "synchronous, weights 50/100/10: replicas stream and refuse writes, reads spread; kill -9 of the primary promotes the weight-100 replica with every acknowledged commit; the old primary comes back as a replica; the history tells it"
+    )
     func failover() async throws {
         try await ControlPlane.with { plane in
-            let created = try await plane.trove("POST", "/clusters", ["cluster": [
-                "name": "pg", "datastore": ["type": "postgresql", "version": "15"],
-                "instances": [Self.member, Self.member, Self.member],
-                "extended_properties": ["weights": "50:100:10", "synchronous": "true"],
-            ]])
+            let created = try await plane.trove(
+                "POST", "/clusters",
+                [
+                    "cluster": [
+                        "name": "pg", "datastore": ["type": "postgresql", "version": "15"],
+                        "instances": [Self.member, Self.member, Self.member],
+                        "extended_properties": ["weights": "50:100:10", "synchronous": "true"],
+                    ]
+                ])
             #expect(created.status == 200, "\(created.json)")
             let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
             let ready = try await GaleraClusterTests.waitForTask(id, "NONE", plane)
@@ -50,7 +60,9 @@ struct PostgreSQLClusterTests {
             for address in addresses.dropFirst() {
                 var row = ""
                 for _ in 0..<50 where row != "0" {
-                    row = (try? Self.sql(address, password: password, "SELECT id FROM log").output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
+                    row =
+                        (try? Self.sql(address, password: password, "SELECT id FROM log").output.trimmingCharacters(in: .whitespacesAndNewlines))
+                        ?? ""
                     if row != "0" { try await Task.sleep(for: .milliseconds(100)) }
                 }
                 #expect(row == "0", "\(address) lacks the row")
@@ -60,8 +72,9 @@ struct PostgreSQLClusterTests {
             // The read-only endpoint spreads new connections over both replicas.
             var reached: Set<String> = []
             for _ in 0..<6 {
-                reached.insert(try Self.sql(balancer, port: 5433, password: password, "SELECT host(inet_server_addr())").output
-                    .trimmingCharacters(in: .whitespacesAndNewlines))
+                reached.insert(
+                    try Self.sql(balancer, port: 5433, password: password, "SELECT host(inet_server_addr())").output
+                        .trimmingCharacters(in: .whitespacesAndNewlines))
             }
             #expect(reached == Set(addresses.dropFirst()), "\(reached)")
 
@@ -87,7 +100,8 @@ struct PostgreSQLClusterTests {
             let after = try await GaleraClusterTests.waitForTask(id, "NONE", plane, timeout: .seconds(120))
             let roles = try #require(after["instances"] as? [[String: Any]]).map { $0["role"] as? String }
             #expect(roles[1] == "primary", "the weight-100 replica was not promoted: \(roles)")
-            let stored = Set(try Self.sql(addresses[1], password: password, "SELECT id FROM log").output.split(separator: "\n").compactMap { Int($0) })
+            let stored = Set(
+                try Self.sql(addresses[1], password: password, "SELECT id FROM log").output.split(separator: "\n").compactMap { Int($0) })
             #expect(Set(acknowledged).isSubset(of: stored), "acknowledged commits lost: \(Set(acknowledged).subtracting(stored).sorted())")
             #expect(try Self.sql(addresses[2], password: password, "SELECT pg_is_in_recovery()").output.contains("t"))
 
@@ -126,8 +140,10 @@ struct PostgreSQLClusterTests {
 
             let types = try await plane.events("cluster-\(id)").map(\.type)
             #expect(types.contains("ClusterRootEnabled"), "\(types)")
-            let steps = ["ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
-                         "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined"]
+            let steps = [
+                "ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
+                "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined",
+            ]
             #expect(types.filter { steps.contains($0) } == steps, "\(types)")
 
             #expect(try await plane.trove("DELETE", "/clusters/\(id)").status == 202)
@@ -136,14 +152,20 @@ struct PostgreSQLClusterTests {
         }
     }
 
-    @Test("an isolated primary (its guest frozen: heartbeats stop, its server runs) is powered off before a promotion; the weight-100 replica lagging past the bound and the weight-0 one lose to the weight-1 one; the fenced member comes back as a replica")
+    @Test(
+        "an isolated primary (its guest frozen: heartbeats stop, its server runs) is powered off before a promotion; the weight-100 replica lagging past the bound and the weight-0 one lose to the weight-1 one; the fenced member comes back as a replica"
+    )
     func isolatedPrimary() async throws {
         try await ControlPlane.with(reviveInterval: 2) { plane in
-            let created = try await plane.trove("POST", "/clusters", ["cluster": [
-                "name": "pg", "datastore": ["type": "postgresql", "version": "15"],
-                "instances": [Self.member, Self.member, Self.member, Self.member],
-                "extended_properties": ["weights": "10:100:0:1"],
-            ]])
+            let created = try await plane.trove(
+                "POST", "/clusters",
+                [
+                    "cluster": [
+                        "name": "pg", "datastore": ["type": "postgresql", "version": "15"],
+                        "instances": [Self.member, Self.member, Self.member, Self.member],
+                        "extended_properties": ["weights": "10:100:0:1"],
+                    ]
+                ])
             let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
             let ready = try await GaleraClusterTests.waitForTask(id, "NONE", plane)
             let members = try #require(ready["instances"] as? [[String: Any]])
@@ -162,8 +184,11 @@ struct PostgreSQLClusterTests {
             }
             try #require(altered, "root never logged in on the weight-100 replica")
             #expect(try Self.sql(addresses[1], password: password, "SELECT pg_reload_conf()").status == 0)
-            #expect(try Self.sql(addresses[0], password: password,
-                                 "CREATE TABLE filler AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g").status == 0)
+            #expect(
+                try Self.sql(
+                    addresses[0], password: password,
+                    "CREATE TABLE filler AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g"
+                ).status == 0)
             try await Task.sleep(for: .seconds(2))  // the primary's next report carries its new position
 
             let guests = plane.guestAgents(of: ids[0])

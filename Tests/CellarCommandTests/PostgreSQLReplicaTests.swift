@@ -8,7 +8,9 @@ import Testing
 /// Trove replicas of a PostgreSQL instance (`replica_of`), through the control plane with real servers.
 @Suite("PostgreSQL replicas (replica_of)", .serialized, .tags(.postgres, .rabbitMQ))
 struct PostgreSQLReplicaTests {
-    @Test("replicas copy their source and stream (writes refused there); promote switches over without loss, the others follow; eject takes over from a dead source; detach makes a replica standalone; slots of gone replicas are dropped")
+    @Test(
+        "replicas copy their source and stream (writes refused there); promote switches over without loss, the others follow; eject takes over from a dead source; detach makes a replica standalone; slots of gone replicas are dropped"
+    )
     func replicaLife() async throws {
         try await ControlPlane.with { plane in
             let (source, sourceAddress) = try await plane.createActiveInstance()
@@ -19,9 +21,13 @@ struct PostgreSQLReplicaTests {
             #expect(try sql(sourceAddress, "CREATE TABLE items (id int); INSERT INTO items VALUES (42)").status == 0)
 
             func createReplica(_ name: String) async throws -> (id: String, address: String) {
-                let created = try await plane.trove("POST", "/instances", ["instance": [
-                    "name": name, "flavorRef": "1", "volume": ["size": 1], "replica_of": source,
-                ]])
+                let created = try await plane.trove(
+                    "POST", "/instances",
+                    [
+                        "instance": [
+                            "name": name, "flavorRef": "1", "volume": ["size": 1], "replica_of": source,
+                        ]
+                    ])
                 try #require(created.status == 200, "\(created.json)")
                 let id = try #require((created.json["instance"] as? [String: Any])?["id"] as? String)
                 let active = try await plane.waitFor(id, status: "ACTIVE", operating: "HEALTHY")
@@ -49,12 +55,15 @@ struct PostgreSQLReplicaTests {
                 if !streamed { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(streamed, "a new row did not stream to the replica")
-            #expect(Set(try await Self.slots(on: source, plane)) == Set([replica.id, second.id].map(Cluster.replicationSlotName(of:))), "one slot per replica")
+            #expect(
+                Set(try await Self.slots(on: source, plane)) == Set([replica.id, second.id].map(Cluster.replicationSlotName(of:))),
+                "one slot per replica")
 
             // Promote the second replica (a planned switchover): it takes writes, the old source and the other
             // replica follow it, nothing is lost.
             #expect(try sql(sourceAddress, "INSERT INTO items VALUES (50)").status == 0)
-            #expect(try await plane.trove("POST", "/instances/\(second.id)/action", ["promote_to_replica_source": [:] as [String: Any]]).status == 202)
+            #expect(
+                try await plane.trove("POST", "/instances/\(second.id)/action", ["promote_to_replica_source": [:] as [String: Any]]).status == 202)
             try await Self.waitUntil("the switchover ends", plane) {
                 let promoted = try await plane.instance(second.id)
                 let former = try await plane.instance(source)
@@ -62,7 +71,8 @@ struct PostgreSQLReplicaTests {
                     && (former?["replica_of"] as? [String: Any])?["id"] as? String == second.id
             }
             #expect((try await plane.instance(replica.id)?["replica_of"] as? [String: Any])?["id"] as? String == second.id)
-            #expect(try sql(second.address, "SELECT count(*) FROM items WHERE id = 50").output.contains("1"), "a commit before the switchover was lost")
+            #expect(
+                try sql(second.address, "SELECT count(*) FROM items WHERE id = 50").output.contains("1"), "a commit before the switchover was lost")
             #expect(try sql(second.address, "INSERT INTO items VALUES (51)").status == 0)
             for address in [sourceAddress, replica.address] {
                 try await Self.waitUntil("\(address) streams from the new source", plane) {
@@ -116,7 +126,8 @@ struct PostgreSQLReplicaTests {
         }
     }
 
-    static func waitUntil(_ what: String, _ plane: ControlPlane, timeout: Duration = .seconds(90), _ condition: () async throws -> Bool) async throws {
+    static func waitUntil(_ what: String, _ plane: ControlPlane, timeout: Duration = .seconds(90), _ condition: () async throws -> Bool) async throws
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return }
@@ -129,9 +140,11 @@ struct PostgreSQLReplicaTests {
     static func slots(on instanceID: String, _ plane: ControlPlane) async throws -> [String] {
         let socket = "/tmp/cellar-run/\(instanceID)/postgresql"
         // Only the instance's own OS user may log in as its superuser (peer).
-        let (executable, arguments) = try InstanceOSUsers.command("/usr/bin/psql", [
-            "-h", socket, "-p", "5432", "-U", "os_admin", "-d", "postgres", "-tAc", "SELECT slot_name FROM pg_replication_slots ORDER BY 1",
-        ], asOwnerOf: plane.folder(of: instanceID))
+        let (executable, arguments) = try InstanceOSUsers.command(
+            "/usr/bin/psql",
+            [
+                "-h", socket, "-p", "5432", "-U", "os_admin", "-d", "postgres", "-tAc", "SELECT slot_name FROM pg_replication_slots ORDER BY 1",
+            ], asOwnerOf: plane.folder(of: instanceID))
         let answer = try UpCommandTests.run(executable, arguments, environment: [:])
         return answer.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
     }

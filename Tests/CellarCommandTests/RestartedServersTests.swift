@@ -40,9 +40,13 @@ struct RestartedServersTests {
     func clusterBuilds() async throws {
         try await ControlPlane.with { plane in
             for (server, restart) in Self.restarts {
-                let created = try await plane.trove("POST", "/clusters", ["cluster": [
-                    "name": "restart", "datastore": ["type": "postgresql", "version": "15"], "instances": ClusterSagaCrashTests.members,
-                ]])
+                let created = try await plane.trove(
+                    "POST", "/clusters",
+                    [
+                        "cluster": [
+                            "name": "restart", "datastore": ["type": "postgresql", "version": "15"], "instances": ClusterSagaCrashTests.members,
+                        ]
+                    ])
                 let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
                 try await Self.waitForStep("awaitMembers", of: "CreateCluster", subject: "clusterId", id, plane)
                 try await restart()
@@ -66,7 +70,8 @@ struct RestartedServersTests {
     static func waitForStep(_ step: String, of saga: String, subject: String, _ id: String, _ plane: ControlPlane) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let rows = try await plane.database.client.query("""
+            let rows = try await plane.database.client.query(
+                """
                 SELECT count(*) FROM events e JOIN events s ON s.stream_id = e.stream_id AND s.stream_version = 1
                 WHERE s.event_type = 'SagaStarted' AND s.data ->> 'saga' = \(saga) AND s.data ->> \(subject) = \(id)
                   AND e.event_type = 'SagaStepStarted' AND e.data ->> 'step' = \(step)

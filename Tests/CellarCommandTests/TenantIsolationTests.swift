@@ -3,6 +3,7 @@ import Compute
 import Foundation
 import LocalServers
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,9 +36,11 @@ struct TenantIsolationTests {
 
             // Another instance's folder, data, key and socket folder: not even listable.
             let victimFolder = plane.folder(of: victim).path
-            for probe in ["ls \(victimFolder)", "cat \(victimFolder)/guest.key", "ls \(victimFolder)/data/base",
-                          "ls /tmp/cellar-run/\(victim)/postgresql", "ls /tmp/cellar-run/\(mariaVictim)/mariadb",
-                          "touch \(victimFolder)/planted"] {
+            for probe in [
+                "ls \(victimFolder)", "cat \(victimFolder)/guest.key", "ls \(victimFolder)/data/base",
+                "ls /tmp/cellar-run/\(victim)/postgresql", "ls /tmp/cellar-run/\(mariaVictim)/mariadb",
+                "touch \(victimFolder)/planted",
+            ] {
                 let answer = try shell.run(probe)
                 #expect(answer.hasSuffix("exit=1") || answer.hasSuffix("exit=2"), "\(probe) → \(answer)")
                 #expect(answer.contains("Permission denied"), "\(probe) → \(answer)")
@@ -88,10 +91,16 @@ struct TenantIsolationTests {
             try writePrivateFile(Data("root only\n".utf8), to: target)
             defer { try? FileManager.default.removeItem(at: target) }
             let options = plane.folder(of: attacker).appendingPathComponent("my.cnf").path
-            let (executable, arguments) = try InstanceOSUsers.command("/bin/ln", ["-sf", target.path, options], asOwnerOf: plane.folder(of: attacker))
+            let (executable, arguments) = try InstanceOSUsers.command(
+                "/bin/ln", ["-sf", target.path, options], asOwnerOf: plane.folder(of: attacker))
             #expect(try UpCommandTests.run(executable, arguments, environment: [:]).status == 0)
-            let group = try await plane.trove("POST", "/configurations", ["configuration": [
-                "name": "links", "values": ["max_connections": 120], "datastore": ["type": "mariadb", "version": "10.11"]]])
+            let group = try await plane.trove(
+                "POST", "/configurations",
+                [
+                    "configuration": [
+                        "name": "links", "values": ["max_connections": 120], "datastore": ["type": "mariadb", "version": "10.11"],
+                    ]
+                ])
             let groupID = try #require((group.json["configuration"] as? [String: Any])?["id"] as? String, "\(group.json)")
             #expect(try await plane.trove("PUT", "/instances/\(attacker)", ["instance": ["configuration": groupID]]).status == 202)
             try await waitUntil("the group reaches the options file") {
@@ -112,12 +121,16 @@ struct TenantIsolationTests {
         /// Runs `command` through `sh` on the server; its output, then `exit=<status>`.
         func run(_ command: String) throws -> String {
             let program = "sh -c '\(command.replacingOccurrences(of: "'", with: "'\\''")) 2>&1; echo exit=$?'"
-            let sql = "CREATE TABLE IF NOT EXISTS probe(line text); TRUNCATE probe; COPY probe FROM PROGRAM '\(program.replacingOccurrences(of: "'", with: "''"))' "
+            let sql =
+                "CREATE TABLE IF NOT EXISTS probe(line text); TRUNCATE probe; COPY probe FROM PROGRAM '\(program.replacingOccurrences(of: "'", with: "''"))' "
                 + "WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')"  // lines as they are: tabs, backslashes, commas
             let copied = try TestDatastore.postgresql.login(address, user: "root", password: password, database: "postgres", sql)
-            guard copied.status == 0 else { throw Failure("COPY FROM PROGRAM failed (\(command)): status \(copied.status) \(copied.output.debugDescription)") }
-            let lines = try TestDatastore.postgresql.login(address, user: "root", password: password, database: "postgres",
-                                                           "SELECT string_agg(line, E'\\n') FROM probe")
+            guard copied.status == 0 else {
+                throw Failure("COPY FROM PROGRAM failed (\(command)): status \(copied.status) \(copied.output.debugDescription)")
+            }
+            let lines = try TestDatastore.postgresql.login(
+                address, user: "root", password: password, database: "postgres",
+                "SELECT string_agg(line, E'\\n') FROM probe")
             return lines.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }

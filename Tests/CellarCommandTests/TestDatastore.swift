@@ -38,14 +38,19 @@ struct TestDatastore: Sendable, CustomTestStringConvertible {
 
     /// Runs `sql` as `user` over TCP on the instance's address (the password in the environment); the exit
     /// status and the output, one line per row.
-    func login(_ address: String, user: String, password: String, database: String, _ sql: String = "SELECT 1") throws -> (status: Int32, output: String) {
+    func login(
+        _ address: String, user: String, password: String, database: String, _ sql: String = "SELECT 1"
+    ) throws -> (status: Int32, output: String) {
         switch type {
         case "mariadb":
-            let arguments = ["--no-defaults", "-h", address, "-P", "3306", "-u", user, "--connect-timeout=5", "--batch", "--skip-column-names", "-e", sql]
+            let arguments = [
+                "--no-defaults", "-h", address, "-P", "3306", "-u", user, "--connect-timeout=5", "--batch", "--skip-column-names", "-e", sql,
+            ]
             return try UpCommandTests.run("/usr/bin/mariadb", arguments + (database.isEmpty ? [] : [database]), environment: ["MYSQL_PWD": password])
         default:
-            return try UpCommandTests.run("/usr/bin/psql", ["-h", address, "-p", "5432", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
-                                          environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"])
+            return try UpCommandTests.run(
+                "/usr/bin/psql", ["-h", address, "-p", "5432", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+                environment: ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"])
         }
     }
 

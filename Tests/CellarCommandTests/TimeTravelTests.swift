@@ -27,8 +27,9 @@ struct TimeTravelTests {
             let live = try #require(try await plane.instance(id))
             let newest = try await Self.asOf(String(events.last!.globalPosition), id, plane)
             #expect(newest.status == 200)
-            #expect(NSDictionary(dictionary: newest.json["instance"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: live),
-                    "as_of the newest event differs from the live answer:\n\(newest.json)\n\(live)")
+            #expect(
+                NSDictionary(dictionary: newest.json["instance"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: live),
+                "as_of the newest event differs from the live answer:\n\(newest.json)\n\(live)")
 
             try await Self.expectEveryPositionFolds(events, id, plane)
 
@@ -73,7 +74,10 @@ struct TimeTravelTests {
                 let metrics = try await plane.trove("GET", "/instances/\(id)/metrics?minutes=5")
                 samples = ((metrics.json["metrics"] as? [String: Any])?["samples"] as? [[String: Any]]) ?? []
                 if samples.contains(where: { $0["transactions_per_second"] is NSNumber }),
-                   samples.contains(where: { ($0["volume_used_bytes"] as? Int ?? 0) > 1_000_000 }) { break }
+                    samples.contains(where: { ($0["volume_used_bytes"] as? Int ?? 0) > 1_000_000 })
+                {
+                    break
+                }
                 try await Task.sleep(for: .seconds(1))
             }
             #expect(samples.contains { $0["transactions_per_second"] is NSNumber }, "no rate in \(samples)")
@@ -98,7 +102,8 @@ struct TimeTravelTests {
                     #expect(answer.status == 404, "at \(position) (\(event.type)) the instance was deleted: \(answer.json)")
                     continue
                 }
-                let instance = try #require(answer.json["instance"] as? [String: Any], "at \(position) (\(event.type)): \(answer.status) \(answer.json)")
+                let instance = try #require(
+                    answer.json["instance"] as? [String: Any], "at \(position) (\(event.type)): \(answer.status) \(answer.json)")
                 #expect(instance["status"] as? String == folded.status, "at \(position) after \(event.type)")
                 #expect(instance["operating_status"] as? String == folded.operatingStatus, "at \(position) after \(event.type)")
                 #expect(instance["lifecycle_state"] as? String == folded.leaf, "at \(position) after \(event.type)")

@@ -11,8 +11,9 @@ extension UpCommandTests {
 
     @Test("authenticate, list datastores and flavors, create with two databases and a user, list, show, list databases and users, delete")
     func troveclientFlow() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.python.path),
-                     "the OpenStack clients are missing: run scripts/python-clients (scripts/test does)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.python.path),
+            "the OpenStack clients are missing: run scripts/python-clients (scripts/test does)")
         let state = StateDirectory(path: "/var/tmp/cellar/tests-e2e-\(getpid())")
         defer { try? FileManager.default.removeItem(at: state.url) }
         let cellar = try CellarProcess.up(stateDirectory: state)
@@ -25,23 +26,30 @@ extension UpCommandTests {
             let cli = CellarProcess.executable.path
             let project = try Self.run(cli, ["identity", "project", "create", "demo", "--database-url", databaseURL], environment: [:])
             #expect(project.status == 0, "\(project.output)")
-            let user = try Self.run(cli, ["identity", "user", "create", "alice", "--project", "demo", "--role", "member",
-                                          "--password-stdin", "--database-url", databaseURL], environment: [:], input: "alice-secret-pass\n")
+            let user = try Self.run(
+                cli,
+                [
+                    "identity", "user", "create", "alice", "--project", "demo", "--role", "member",
+                    "--password-stdin", "--database-url", databaseURL,
+                ], environment: [:], input: "alice-secret-pass\n")
             #expect(user.status == 0, "\(user.output)")
             var alice = credentials
             alice["OS_USERNAME"] = "alice"
             alice["OS_PASSWORD"] = "alice-secret-pass"
             alice["OS_PROJECT_NAME"] = "demo"
-            let flow = try Self.run(Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_flow.py").path],
-                                    environment: alice)
+            let flow = try Self.run(
+                Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_flow.py").path],
+                environment: alice)
             #expect(flow.status == 0, "\(flow.output)")
             #expect(flow.output.contains("troveclient flow: ok"), "\(flow.output)")
-            let mariadb = try Self.run(Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_mariadb.py").path],
-                                       environment: alice)
+            let mariadb = try Self.run(
+                Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_mariadb.py").path],
+                environment: alice)
             #expect(mariadb.status == 0, "\(mariadb.output)")
             #expect(mariadb.output.contains("troveclient mariadb: ok"), "\(mariadb.output)")
-            let cluster = try Self.run(Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_cluster.py").path],
-                                       environment: alice)
+            let cluster = try Self.run(
+                Self.python.path, [TestServers.projectRoot.appendingPathComponent("Tests/e2e/troveclient_cluster.py").path],
+                environment: alice)
             #expect(cluster.status == 0, "\(cluster.output)")
             #expect(cluster.output.contains("troveclient cluster: ok"), "\(cluster.output)")
 
@@ -70,7 +78,9 @@ extension UpCommandTests {
     }
 
     /// Runs a program to completion; returns its exit status and everything it printed.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String], input: String? = nil) throws -> (status: Int32, output: String) {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String], input: String? = nil
+    ) throws -> (status: Int32, output: String) {
         let process = Process()
         let stdin = Pipe()
         process.standardInput = stdin

@@ -1,8 +1,9 @@
 import Foundation
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
 
 /// A signed-in user of a running Cellar API: Trove requests with their token, and the waits tests need.
 struct TroveSession: Sendable {
@@ -12,10 +13,12 @@ struct TroveSession: Sendable {
 
     /// Signs `user` in to `project` with a password (Keystone v3 password method).
     static func signIn(apiPort: Int, user: String, password: String, project: String) async throws -> TroveSession {
-        let body: [String: Any] = ["auth": [
-            "identity": ["methods": ["password"], "password": ["user": ["name": user, "domain": ["name": "Default"], "password": password]]],
-            "scope": ["project": ["name": project, "domain": ["name": "Default"]]],
-        ]]
+        let body: [String: Any] = [
+            "auth": [
+                "identity": ["methods": ["password"], "password": ["user": ["name": user, "domain": ["name": "Default"], "password": password]]],
+                "scope": ["project": ["name": project, "domain": ["name": "Default"]]],
+            ]
+        ]
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v3/auth/tokens")!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -30,7 +33,9 @@ struct TroveSession: Sendable {
 
     /// A Trove request; returns the status and the decoded JSON body.
     @discardableResult
-    func trove(_ method: String, _ path: String, _ body: [String: Any]? = nil, timeout: TimeInterval = 60) async throws -> (status: Int, json: [String: Any]) {
+    func trove(
+        _ method: String, _ path: String, _ body: [String: Any]? = nil, timeout: TimeInterval = 60
+    ) async throws -> (status: Int, json: [String: Any]) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(apiPort)/v1.0/\(projectID)\(path)")!, timeoutInterval: timeout)
         request.httpMethod = method
         request.setValue(token, forHTTPHeaderField: "X-Auth-Token")
@@ -44,8 +49,10 @@ struct TroveSession: Sendable {
     }
 
     /// Creates an instance with a database `orders` and a user `app` (granted `orders`) with `password`; returns its id.
-    func createInstance(name: String, password: String, configuration: String? = nil,
-                        datastore: TestDatastore = .postgresql) async throws -> String {
+    func createInstance(
+        name: String, password: String, configuration: String? = nil,
+        datastore: TestDatastore = .postgresql
+    ) async throws -> String {
         var body: [String: Any] = [
             "name": name, "flavorRef": "1", "volume": ["size": 1],
             "datastore": ["type": datastore.type, "version": datastore.version],
@@ -100,7 +107,8 @@ struct TroveSession: Sendable {
             last = shown.json["cluster"] as? [String: Any] ?? shown.json
             if let fault = last["fault"] as? String { throw Failure("cluster \(id) failed: \(fault)") }
             if (last["task"] as? [String: Any])?["name"] as? String == task,
-               (last["instances"] as? [[String: Any]])?.allSatisfy({ $0["status"] as? String == "ACTIVE" }) == true {
+                (last["instances"] as? [[String: Any]])?.allSatisfy({ $0["status"] as? String == "ACTIVE" }) == true
+            {
                 return last
             }
             try await Task.sleep(for: .milliseconds(500))

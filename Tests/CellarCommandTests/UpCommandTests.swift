@@ -1,11 +1,12 @@
 import CellarTestSupport
 import EventStore
 import Foundation
+import LocalServers
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LocalServers
-import Testing
 
 /// `cellar up` as a user runs it: a real process with its own private PostgreSQL and RabbitMQ.
 @Suite("cellar up", .serialized)

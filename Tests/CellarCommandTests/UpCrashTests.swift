@@ -9,7 +9,9 @@ import Testing
 /// stopped with ten instances.
 @Suite("cellar up after kill -9 and SIGTERM", .serialized)
 struct UpCrashTests {
-    @Test("kill -9 during a create: the next start serves at once, finishes the create, leaves nothing open; SIGTERM with ten instances stops every process")
+    @Test(
+        "kill -9 during a create: the next start serves at once, finishes the create, leaves nothing open; SIGTERM with ten instances stops every process"
+    )
     func killNineThenStopWithTenInstances() async throws {
         let state = StateDirectory(path: "/var/tmp/cellar/tests-crash-\(getpid())")
         defer { UpStack.remove(state) }
@@ -67,10 +69,14 @@ struct UpCrashTests {
         try await building.waitUntilHealthy()
         let admin = try await UpStack.signInAsAdmin(port: port, state: state)
         let member: [String: Any] = ["flavorRef": "1", "volume": ["size": 1]]
-        let created = try await admin.trove("POST", "/clusters", ["cluster": [
-            "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": [member, member],
-            "extended_properties": ["weights": "100:50"],
-        ]])
+        let created = try await admin.trove(
+            "POST", "/clusters",
+            [
+                "cluster": [
+                    "name": "crash", "datastore": ["type": "postgresql", "version": "15"], "instances": [member, member],
+                    "extended_properties": ["weights": "100:50"],
+                ]
+            ])
         let id = try #require((created.json["cluster"] as? [String: Any])?["id"] as? String, "\(created.json)")
         #expect(try await building.waitForExit(timeout: .seconds(120)) == 128 + SIGKILL, "\(building.log)")
 
@@ -104,8 +110,10 @@ struct UpCrashTests {
 enum UpStack {
     /// Runs `body` with a healthy `cellar up` in `/var/tmp/cellar/tests-<name>-<pid>` and its admin signed in; stops
     /// and removes everything afterwards, whatever happened.
-    static func with(name: String, addressPool: String,
-                     _ body: (StateDirectory, CellarProcess, TroveSession) async throws -> Void) async throws {
+    static func with(
+        name: String, addressPool: String,
+        _ body: (StateDirectory, CellarProcess, TroveSession) async throws -> Void
+    ) async throws {
         let state = StateDirectory(path: "/var/tmp/cellar/tests-\(name)-\(getpid())")
         defer { remove(state) }
         let up = try CellarProcess.up(stateDirectory: state, environment: environment(addressPool: addressPool))
@@ -136,7 +144,8 @@ enum UpStack {
 
     /// Sagas whose stream has not ended, in the database of `client`.
     static func openSagas(_ client: PostgresClient) async throws -> Int {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT count(*)::int FROM events e
             WHERE e.stream_id LIKE 'saga-%'
               AND e.stream_version = (SELECT max(stream_version) FROM events x WHERE x.stream_id = e.stream_id)
@@ -149,8 +158,10 @@ enum UpStack {
 
     /// Starts `cellar up` on the test's state folder and port; `crashAt` sets `CELLAR_TASKMANAGER_CRASH_AT`.
     static func start(_ state: StateDirectory, port: Int, addressPool: String, crashAt: String? = nil) throws -> CellarProcess {
-        try CellarProcess.up(stateDirectory: state, port: port, environment: environment(addressPool: addressPool)
-            .merging(crashAt.map { ["CELLAR_TASKMANAGER_CRASH_AT": $0] } ?? [:]) { $1 })
+        try CellarProcess.up(
+            stateDirectory: state, port: port,
+            environment: environment(addressPool: addressPool)
+                .merging(crashAt.map { ["CELLAR_TASKMANAGER_CRASH_AT": $0] } ?? [:]) { $1 })
     }
 
     /// Waits (up to 30 s) until `condition` holds.

@@ -2,9 +2,6 @@ import Bus
 import CellarTestSupport
 import EventStore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import GuestProtocol
 import Lifecycle
 import LocalServers
@@ -12,11 +9,17 @@ import PostgresNIO
 import Secrets
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// Passwords given to Cellar are never at rest in clear outside the instance's own data, and the broker has no
 /// well-known user.
 @Suite("secrets at rest under cellar up", .serialized)
 struct UpSecretsTests {
-    @Test("users, root and a build failed in prepare: no password in any file of the state folder but the instance's data; the failed guest's queue is gone")
+    @Test(
+        "users, root and a build failed in prepare: no password in any file of the state folder but the instance's data; the failed guest's queue is gone"
+    )
     func noPasswordAtRest() async throws {
         try await UpStack.with(name: "secrets", addressPool: "127.47") { state, up, admin in try await Self.checkNoPasswordAtRest(state, up, admin) }
     }
@@ -30,9 +33,13 @@ struct UpSecretsTests {
         let root = try await admin.trove("POST", "/instances/\(id)/root")
         #expect(root.status == 200, "\(root.json)")
         passwords["root"] = try #require((root.json["user"] as? [String: Any])?["password"] as? String)
-        let user = try await admin.trove("POST", "/instances/\(id)/users", ["users": [
-            ["name": "ledger", "password": passwords["user"]!, "databases": [["name": "orders"]]],
-        ]])
+        let user = try await admin.trove(
+            "POST", "/instances/\(id)/users",
+            [
+                "users": [
+                    ["name": "ledger", "password": passwords["user"]!, "databases": [["name": "orders"]]]
+                ]
+            ])
         #expect(user.status == 202, "\(user.json)")
 
         let failed = try await createFailingInPrepare(state: state, projectID: admin.projectID, password: passwords["failed"]!)
@@ -94,8 +101,9 @@ struct UpSecretsTests {
         // The URL the compute driver gave the first guest, read from its environment as an operator could.
         let guest = try #require(ProcessStatus.processes(commandLineContaining: "guestagent --instance-id \(first)").first)
         let environment = try #require(FileManager.default.contents(atPath: "/proc/\(guest)/environ"))
-        let url = try #require(String(decoding: environment, as: UTF8.self).split(separator: "\0")
-            .first { $0.hasPrefix("CELLAR_AMQP_URL=") }.map { String($0.dropFirst("CELLAR_AMQP_URL=".count)) })
+        let url = try #require(
+            String(decoding: environment, as: UTF8.self).split(separator: "\0")
+                .first { $0.hasPrefix("CELLAR_AMQP_URL=") }.map { String($0.dropFirst("CELLAR_AMQP_URL=".count)) })
         #expect(url.contains("guest-\(first):"), "the guest has a broker user of its own")
 
         // Each attempt on a connection of its own: a refusal closes the channel it happened on.
@@ -110,15 +118,18 @@ struct UpSecretsTests {
         }
         await #expect(throws: BusError.self, "publishing to the default exchange") {
             try await asGuest {
-                try await $0.publish(OutgoingMessage(exchange: "", routingKey: Topology.guestQueue(second), body: Data("{}".utf8),
-                                                     messageID: "forged", type: "prepare"))
+                try await $0.publish(
+                    OutgoingMessage(
+                        exchange: "", routingKey: Topology.guestQueue(second), body: Data("{}".utf8),
+                        messageID: "forged", type: "prepare"))
             }
         }
         // Its own queue bound under another guest's name would hand it that guest's calls: refused.
         await #expect(throws: BusError.self, "binding its queue to another guest's calls") {
             try await asGuest {
-                try await $0.declare(RPCServer.queueSpec(Topology.guestQueue(first)),
-                                     bindings: [Binding(exchange: Topology.rpcExchange, routingKey: Topology.guestQueue(second))])
+                try await $0.declare(
+                    RPCServer.queueSpec(Topology.guestQueue(first)),
+                    bindings: [Binding(exchange: Topology.rpcExchange, routingKey: Topology.guestQueue(second))])
             }
         }
         // A report about the second instance from the first guest's user: the broker takes it, the conductor drops it.
@@ -151,12 +162,16 @@ struct UpSecretsTests {
             configurationId: nil, replicaOf: nil, createdAt: Date())
         let event = Instance.Event.instanceCreateRequested(spec)
         try await TestDatabase.withClient(url: try LocalStack(stateDirectory: state).postgres.url) { client in
-            try await client.query("INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), 'user:app@%', \(sealed))",
-                                   logger: TestServers.logger)
-            _ = try await PostgresEventStore(client: client, logger: TestServers.logger).append(to: stream, expectedVersion: .noStream, events: [
-                NewEvent(type: event.eventType, data: try event.encodedData(),
-                         metadata: try JSONEncoder().encode(EventMetadata(service: "test", requestID: "req-refused"))),
-            ])
+            try await client.query(
+                "INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), 'user:app@%', \(sealed))",
+                logger: TestServers.logger)
+            _ = try await PostgresEventStore(client: client, logger: TestServers.logger).append(
+                to: stream, expectedVersion: .noStream,
+                events: [
+                    NewEvent(
+                        type: event.eventType, data: try event.encodedData(),
+                        metadata: try JSONEncoder().encode(EventMetadata(service: "test", requestID: "req-refused")))
+                ])
         }
         return id
     }

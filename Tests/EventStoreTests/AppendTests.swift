@@ -10,8 +10,9 @@ struct AppendTests {
     func appendAndRead() async throws {
         try await TestDatabase.with { database in
             let store = database.eventStore()
-            let result = try await store.append(to: "instance-1", expectedVersion: .noStream,
-                                                events: [sample(n: 1), sample(n: 2), sample("Other", n: 3)])
+            let result = try await store.append(
+                to: "instance-1", expectedVersion: .noStream,
+                events: [sample(n: 1), sample(n: 2), sample("Other", n: 3)])
             #expect(result.streamVersion == 3)
             let events = try await store.readStream("instance-1")
             #expect(events.map(\.streamVersion) == [1, 2, 3])
@@ -61,7 +62,8 @@ struct AppendTests {
                     for writer in 0..<2 {
                         group.addTask {
                             do {
-                                return .success(try await store.append(to: stream, expectedVersion: .exact(1), events: [sample(n: writer)]).streamVersion)
+                                return .success(
+                                    try await store.append(to: stream, expectedVersion: .exact(1), events: [sample(n: writer)]).streamVersion)
                             } catch {
                                 return .failure(error)
                             }

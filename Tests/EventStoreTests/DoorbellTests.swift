@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import EventStore
 
 /// The doorbell the relay and projections wait on: a cancelled wait always ends, whenever the cancellation comes.

@@ -1,6 +1,6 @@
-import Testing
 import EventStore
 import Foundation
+import Testing
 
 /// A small event with a JSON payload `{"n": n}`.
 func sample(_ type: String = "SomethingHappened", n: Int = 0) -> NewEvent {
@@ -11,7 +11,6 @@ func sample(_ type: String = "SomethingHappened", n: Int = 0) -> NewEvent {
 func number(of event: RecordedEvent) -> Int {
     ((try? JSONSerialization.jsonObject(with: event.data)) as? [String: Any])?["n"] as? Int ?? -1
 }
-
 
 /// The whole log once at least `count` events are readable.
 ///

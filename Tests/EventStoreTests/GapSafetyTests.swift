@@ -48,7 +48,8 @@ struct GapSafetyTests {
                     received.withLock { $0.append(event) }
                 }
             }
-            let writers = 8, transactionsPerWriter = 30
+            let writers = 8
+            let transactionsPerWriter = 30
             let committed = try await withThrowingTaskGroup(of: Int.self) { group in
                 for writer in 0..<writers {
                     group.addTask { try await write(writer: writer, transactions: transactionsPerWriter, store: store, client: database.client) }

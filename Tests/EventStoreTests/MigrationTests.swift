@@ -8,8 +8,9 @@ struct MigrationTests {
     @Test("migrations are recorded and a second run applies nothing")
     func idempotent() async throws {
         try await TestDatabase.with { database in
-            let runner = MigrationRunner(client: database.client, directory: TestServers.projectRoot.appendingPathComponent("migrations"),
-                                         logger: TestServers.logger)
+            let runner = MigrationRunner(
+                client: database.client, directory: TestServers.projectRoot.appendingPathComponent("migrations"),
+                logger: TestServers.logger)
             #expect(try await runner.migrate().isEmpty)
             let rows = try await database.client.query("SELECT count(*) FROM schema_migrations", logger: TestServers.logger)
             for try await count in rows.decode(Int.self) { #expect(count == (try runner.migrationFiles().count)) }

@@ -1,8 +1,8 @@
 import CellarTestSupport
 import EventStore
 import Foundation
-import PostgresNIO
 import Logging
+import PostgresNIO
 import Testing
 
 @Suite("Projections", .tags(.postgres))
@@ -17,8 +17,9 @@ struct ProjectionTests {
                 for writer in 0..<4 {
                     group.addTask {
                         for index in 0..<25 {
-                            _ = try await store.append(to: "cat\(writer % 2)-\(index % 6)", expectedVersion: .any,
-                                                       events: [sample("Step\(index)", n: index)])
+                            _ = try await store.append(
+                                to: "cat\(writer % 2)-\(index % 6)", expectedVersion: .any,
+                                events: [sample("Step\(index)", n: index)])
                         }
                     }
                 }
@@ -89,7 +90,8 @@ struct ProjectionTests {
     }
 
     private func catalogRows(_ client: PostgresClient) async throws -> [String] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT stream_id || '|' || category || '|' || version || '|' || last_event_type || '|' ||
                    first_recorded_at || '|' || last_recorded_at FROM stream_catalog ORDER BY stream_id
             """, logger: TestServers.logger)

@@ -1,5 +1,6 @@
-@testable import EventStore
 import Testing
+
+@testable import EventStore
 
 @Suite("Splitting SQL scripts into statements")
 struct SQLScriptTests {

@@ -9,12 +9,14 @@ import Testing
 /// 5xx (PostgreSQL cannot hold a NUL) and never a token.
 @Suite("Identity: control characters are refused with Keystone's 400", .tags(.postgres))
 struct ControlCharacterRoutesTests {
-    @Test("a NUL in the user name, the password or the project name of POST /v3/auth/tokens", arguments: [
-        (Fixtures.passwordBody(user: "a\u{0}b"), "'auth.identity.password.user.name'"),
-        (Fixtures.passwordBody(password: "correct\u{0}horse"), "'auth.identity.password.user.password'"),
-        (Fixtures.passwordBody(project: "de\u{1}mo"), "'auth.scope.project.name'"),
-        (Fixtures.passwordBody(password: "tab\tinside"), "'auth.identity.password.user.password'"),
-    ])
+    @Test(
+        "a NUL in the user name, the password or the project name of POST /v3/auth/tokens",
+        arguments: [
+            (Fixtures.passwordBody(user: "a\u{0}b"), "'auth.identity.password.user.name'"),
+            (Fixtures.passwordBody(password: "correct\u{0}horse"), "'auth.identity.password.user.password'"),
+            (Fixtures.passwordBody(project: "de\u{1}mo"), "'auth.scope.project.name'"),
+            (Fixtures.passwordBody(password: "tab\tinside"), "'auth.identity.password.user.password'"),
+        ])
     func tokenBodies(body: String, field: String) async throws {
         try await Fixtures.withDemo { store, _, _ in
             try await Fixtures.app(store).test(.router) { client in
@@ -40,7 +42,10 @@ struct ControlCharacterRoutesTests {
             try await Fixtures.app(store).test(.router) { client in
                 let cases: [(String, HTTPRequest.Method, HTTPFields, String)] = [
                     ("/v3/users/a%00b/projects", .get, [Fixtures.authToken: token], "path parameter 'user_id'"),
-                    ("/v3/auth/tokens?nocatalog=%00", .get, [Fixtures.authToken: token, Fixtures.subjectToken: token], "query parameter 'nocatalog'"),
+                    (
+                        "/v3/auth/tokens?nocatalog=%00", .get, [Fixtures.authToken: token, Fixtures.subjectToken: token],
+                        "query parameter 'nocatalog'"
+                    ),
                     ("/v3/auth/tokens", .get, [Fixtures.authToken: token, Fixtures.subjectToken: "x\ty"], "header 'X-Subject-Token'"),
                     ("/v3/auth/projects", .get, [Fixtures.authToken: "to\tken"], "header 'X-Auth-Token'"),
                     ("/identity?x=%7F", .get, [:], "query parameter 'x'"),

@@ -11,8 +11,10 @@ struct DiscoveryAndListingTests {
     func discovery() async throws {
         try await Fixtures.withDemo { store, _, _ in
             try await Fixtures.app(store).test(.router) { client in
-                for (path, href) in [("/v3", "\(Fixtures.publicURL)/v3/"), ("/v3/", "\(Fixtures.publicURL)/v3/"),
-                                     ("/identity/v3", "\(Fixtures.publicURL)/identity/v3/")] {
+                for (path, href) in [
+                    ("/v3", "\(Fixtures.publicURL)/v3/"), ("/v3/", "\(Fixtures.publicURL)/v3/"),
+                    ("/identity/v3", "\(Fixtures.publicURL)/identity/v3/"),
+                ] {
                     try await client.execute(uri: path, method: .get, headers: [.accept: "application/json"]) { response in
                         #expect(response.status == .ok)
                         let version = try #require(try Fixtures.json(response.body)["version"] as? [String: Any])
@@ -85,8 +87,10 @@ struct DiscoveryAndListingTests {
                     }
                 }
                 let admin = try #require(try await store.user(named: "admin"))
-                try await client.execute(uri: "/v3/users/\(admin.id)/projects", method: .get,
-                                         headers: [Fixtures.authToken: memberToken]) { response in
+                try await client.execute(
+                    uri: "/v3/users/\(admin.id)/projects", method: .get,
+                    headers: [Fixtures.authToken: memberToken]
+                ) { response in
                     #expect(response.status == .forbidden)
                 }
             }

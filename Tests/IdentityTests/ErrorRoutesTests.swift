@@ -12,8 +12,10 @@ struct ErrorRoutesTests {
         try await Fixtures.withDemo { store, _, _ in
             try await Fixtures.app(store).test(.router) { client in
                 var answers: [String] = []
-                for body in [Fixtures.passwordBody(user: "nobody"), Fixtures.passwordBody(password: "hunter2-wrong"),
-                             Fixtures.passwordBody(project: "no-such-project")] {
+                for body in [
+                    Fixtures.passwordBody(user: "nobody"), Fixtures.passwordBody(password: "hunter2-wrong"),
+                    Fixtures.passwordBody(project: "no-such-project"),
+                ] {
                     try await client.execute(uri: "/v3/auth/tokens", method: .post, body: ByteBuffer(string: body)) { response in
                         #expect(response.status == .unauthorized)
                         #expect(response.headers[Fixtures.subjectToken] == nil)
@@ -32,14 +34,16 @@ struct ErrorRoutesTests {
         }
     }
 
-    @Test("malformed bodies: 400 with Keystone's error body, never a 5xx", arguments: [
-        "", "{", "null", "[]", "{}", #"{"auth": 5}"#, #"{"auth": {"identity": {"methods": ["password"]}}}"#,
-        #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "demo", "password": "x"}}}}}"#,
-        #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": 7, "password": "x"}}}}}"#,
-        #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "u", "password": ["x"]}}}}}"#,
-        #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "u", "password": "x"}}}, "scope": {"project": {"name": "demo"}}}}"#,
-        "\u{00}\u{ff}binary",
-    ])
+    @Test(
+        "malformed bodies: 400 with Keystone's error body, never a 5xx",
+        arguments: [
+            "", "{", "null", "[]", "{}", #"{"auth": 5}"#, #"{"auth": {"identity": {"methods": ["password"]}}}"#,
+            #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "demo", "password": "x"}}}}}"#,
+            #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": 7, "password": "x"}}}}}"#,
+            #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "u", "password": ["x"]}}}}}"#,
+            #"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "u", "password": "x"}}}, "scope": {"project": {"name": "demo"}}}}"#,
+            "\u{00}\u{ff}binary",
+        ])
     func badRequest(body: String) async throws {
         try await Fixtures.withDemo { store, _, _ in
             try await Fixtures.app(store).test(.router) { client in

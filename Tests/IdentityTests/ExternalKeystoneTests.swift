@@ -21,8 +21,9 @@ struct ExternalKeystoneTests {
             router.addIdentityRoutes(store: store, catalog: ServiceCatalog(publicURL: nil))
             try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
                 let port = try #require(client.port)
-                let keystone = KeystoneTokenValidator(configuration: .init(
-                    authURL: "http://127.0.0.1:\(port)/v3/", serviceUser: "cellar", servicePassword: "service-secret", serviceProject: "service"))
+                let keystone = KeystoneTokenValidator(
+                    configuration: .init(
+                        authURL: "http://127.0.0.1:\(port)/v3/", serviceUser: "cellar", servicePassword: "service-secret", serviceProject: "service"))
                 let caller = try #require(try await keystone.validate(token: issued.token))
                 #expect(caller.userID == demo.user.id)
                 #expect(caller.projectID == demo.project.id)
@@ -32,17 +33,20 @@ struct ExternalKeystoneTests {
                 // Cached: revoking at the source is seen only after the cache time (60 s by default).
                 _ = try await store.revoke(token: issued.token)
                 #expect(try await keystone.validate(token: issued.token) == caller)
-                let uncached = KeystoneTokenValidator(configuration: .init(
-                    authURL: "http://127.0.0.1:\(port)/v3", serviceUser: "cellar", servicePassword: "service-secret",
-                    serviceProject: "service", cacheFor: .seconds(0)))
+                let uncached = KeystoneTokenValidator(
+                    configuration: .init(
+                        authURL: "http://127.0.0.1:\(port)/v3", serviceUser: "cellar", servicePassword: "service-secret",
+                        serviceProject: "service", cacheFor: .seconds(0)))
                 #expect(try await uncached.validate(token: issued.token) == nil)
 
-                let wrongService = KeystoneTokenValidator(configuration: .init(
-                    authURL: "http://127.0.0.1:\(port)/v3", serviceUser: "cellar", servicePassword: "wrong", serviceProject: "service"))
+                let wrongService = KeystoneTokenValidator(
+                    configuration: .init(
+                        authURL: "http://127.0.0.1:\(port)/v3", serviceUser: "cellar", servicePassword: "wrong", serviceProject: "service"))
                 await #expect(throws: TroveError.self) { try await wrongService.validate(token: issued.token) }
             }
-            let gone = KeystoneTokenValidator(configuration: .init(
-                authURL: "http://127.0.0.1:1/v3", serviceUser: "cellar", servicePassword: "service-secret", serviceProject: "service"))
+            let gone = KeystoneTokenValidator(
+                configuration: .init(
+                    authURL: "http://127.0.0.1:1/v3", serviceUser: "cellar", servicePassword: "service-secret", serviceProject: "service"))
             await #expect { try await gone.validate(token: issued.token) } throws: { error in
                 (error as? TroveError)?.status == .serviceUnavailable
             }

@@ -1,7 +1,8 @@
 import CellarTestSupport
 import Foundation
-@testable import Identity
 import Testing
+
+@testable import Identity
 
 /// Identity under attack: Keystone's lockout per user (in the database, so every API process sees it) and a
 /// limit of failed logins per source address (refused before any password is hashed).
@@ -10,8 +11,9 @@ struct LockoutTests {
     @Test("the third wrong password in a row locks the user: even the right one is refused until the lockout ends; a success resets the count")
     func lockout() async throws {
         try await TestDatabase.with { database in
-            let store = IdentityStore(client: database.client, logger: TestServers.logger, passwordHasher: Fixtures.fastHasher,
-                                      lockout: LockoutPolicy(failureAttempts: 3, duration: .seconds(2)))
+            let store = IdentityStore(
+                client: database.client, logger: TestServers.logger, passwordHasher: Fixtures.fastHasher,
+                lockout: LockoutPolicy(failureAttempts: 3, duration: .seconds(2)))
             _ = try await store.createProject(name: "demo", description: "")
             _ = try await store.createUser(name: "demo", password: Fixtures.password, defaultProject: "demo", roles: ["member"])
             _ = try await store.createUser(name: "other", password: Fixtures.password, defaultProject: "demo", roles: ["member"])

@@ -11,15 +11,20 @@ struct PasswordAuthRequestTests {
     @Test("troveclient's body: user and project by name in domain Default")
     func byName() throws {
         let request = try parse(Fixtures.passwordBody(user: "demo", password: "secret", project: "demo"))
-        #expect(request == PasswordAuthRequest(user: .name("demo", domain: .name("Default")), password: "secret",
-                                               project: .name("demo", domain: .name("Default"))))
+        #expect(
+            request
+                == PasswordAuthRequest(
+                    user: .name("demo", domain: .name("Default")), password: "secret",
+                    project: .name("demo", domain: .name("Default"))))
     }
 
     @Test("by ids, and with domain ids")
     func byID() throws {
-        #expect(try parse(Fixtures.passwordBody(userID: "u1", projectID: "p1", password: "pw"))
-            == PasswordAuthRequest(user: .id("u1"), password: "pw", project: .id("p1")))
-        let request = try parse("""
+        #expect(
+            try parse(Fixtures.passwordBody(userID: "u1", projectID: "p1", password: "pw"))
+                == PasswordAuthRequest(user: .id("u1"), password: "pw", project: .id("p1")))
+        let request = try parse(
+            """
             {"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","domain":{"id":"default"},"password":"p"}}},
              "scope":{"project":{"name":"b","domain":{"id":"default"}}}}}
             """)
@@ -43,20 +48,22 @@ struct PasswordAuthRequestTests {
         }
     }
 
-    @Test("malformed bodies name the part at fault and never the password", arguments: [
-        "", "not json", "[]", "{}", #"{"auth":{}}"#, #"{"auth":{"identity":{}}}"#,
-        #"{"auth":{"identity":{"methods":[]}}}"#,
-        #"{"auth":{"identity":{"methods":["password"]}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{}}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u"}}}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u","password":"hunter2"}}}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"password":"hunter2"}}}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"u","password":12345}}}}}"#,
-        #"{"auth":{"identity":{"methods":"password","password":{"user":{"id":"u","password":"hunter2"}}}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"u","password":"hunter2"}}},"scope":{"project":{}}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"u","password":"hunter2"}}},"scope":{"project":{"name":"p"}}}}"#,
-        #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u","domain":{},"password":"hunter2"}}}}}"#,
-    ])
+    @Test(
+        "malformed bodies name the part at fault and never the password",
+        arguments: [
+            "", "not json", "[]", "{}", #"{"auth":{}}"#, #"{"auth":{"identity":{}}}"#,
+            #"{"auth":{"identity":{"methods":[]}}}"#,
+            #"{"auth":{"identity":{"methods":["password"]}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{}}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u"}}}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u","password":"hunter2"}}}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"password":"hunter2"}}}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"u","password":12345}}}}}"#,
+            #"{"auth":{"identity":{"methods":"password","password":{"user":{"id":"u","password":"hunter2"}}}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"u","password":"hunter2"}}},"scope":{"project":{}}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"u","password":"hunter2"}}},"scope":{"project":{"name":"p"}}}}"#,
+            #"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u","domain":{},"password":"hunter2"}}}}}"#,
+        ])
     func malformed(body: String) {
         do {
             _ = try parse(body)
@@ -71,12 +78,14 @@ struct PasswordAuthRequestTests {
         }
     }
 
-    @Test("a control character in any string is malformed, naming the field and not the value", arguments: [
-        (Fixtures.passwordBody(user: "a\u{0}b"), "'auth.identity.password.user.name'"),
-        (Fixtures.passwordBody(password: "hunter2\u{0}"), "'auth.identity.password.user.password'"),
-        (Fixtures.passwordBody(userID: "u\u{7F}", projectID: "p"), "'auth.identity.password.user.id'"),
-        (#"{"auth":{"identity":{"methods":["password\n"]}}}"#, "'auth.identity.methods[0]'"),
-    ])
+    @Test(
+        "a control character in any string is malformed, naming the field and not the value",
+        arguments: [
+            (Fixtures.passwordBody(user: "a\u{0}b"), "'auth.identity.password.user.name'"),
+            (Fixtures.passwordBody(password: "hunter2\u{0}"), "'auth.identity.password.user.password'"),
+            (Fixtures.passwordBody(userID: "u\u{7F}", projectID: "p"), "'auth.identity.password.user.id'"),
+            (#"{"auth":{"identity":{"methods":["password\n"]}}}"#, "'auth.identity.methods[0]'"),
+        ])
     func controlCharacters(body: String, field: String) {
         #expect(throws: IdentityError.self) { try parse(body) }
         do {

@@ -35,7 +35,8 @@ struct TokenCacheTests {
             let second = try await store.authenticate(.names(user: "demo", password: Fixtures.password, project: "demo"))
             #expect(try await cache.validate(token: second.token)?.roles.contains("member") == true)
             let beforeRoleChange = invalidation.generation
-            try await database.client.query("""
+            try await database.client.query(
+                """
                 DELETE FROM identity_role_assignments a USING identity_roles r WHERE a.role_id = r.id AND r.name = 'member'
                 """, logger: TestServers.logger)
             try await Self.until { invalidation.generation != beforeRoleChange }

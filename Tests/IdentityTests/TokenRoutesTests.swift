@@ -11,8 +11,10 @@ struct TokenRoutesTests {
     func issueByName() async throws {
         try await Fixtures.withDemo { store, demo, _ in
             try await Fixtures.app(store).test(.router) { client in
-                try await client.execute(uri: "/v3/auth/tokens", method: .post, headers: [.contentType: "application/json"],
-                                         body: ByteBuffer(string: Fixtures.passwordBody())) { response in
+                try await client.execute(
+                    uri: "/v3/auth/tokens", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: Fixtures.passwordBody())
+                ) { response in
                     #expect(response.status == .created)
                     let token = try #require(response.headers[Fixtures.subjectToken])
                     #expect(try await store.validate(token: token)?.projectID == demo.project.id)

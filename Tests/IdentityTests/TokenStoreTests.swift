@@ -18,8 +18,11 @@ struct TokenStoreTests {
             #expect(issued.info.roles.map(\.name) == ["member", "reader"])
             #expect(abs(issued.info.expiresAt.timeIntervalSince(now) - 12 * 3600) < 0.001)
             let context = try await store.validate(token: issued.token)
-            #expect(context == AuthContext(userID: demo.user.id, userName: "demo", projectID: demo.project.id,
-                                           projectName: "demo", roles: ["member", "reader"]))
+            #expect(
+                context
+                    == AuthContext(
+                        userID: demo.user.id, userName: "demo", projectID: demo.project.id,
+                        projectName: "demo", roles: ["member", "reader"]))
             #expect(context?.canWrite == true)
             #expect(context?.isAdmin == false)
             #expect(try await store.tokenInfo(token: issued.token) == issued.info)
@@ -29,11 +32,14 @@ struct TokenStoreTests {
     @Test("by ids, in domain Default by name or id, and unscoped to the default project")
     func referenceForms() async throws {
         try await Fixtures.withDemo { store, demo, _ in
-            let byID = try await store.authenticate(PasswordAuthRequest(user: .id(demo.user.id), password: Fixtures.password,
-                                                                        project: .id(demo.project.id)))
+            let byID = try await store.authenticate(
+                PasswordAuthRequest(
+                    user: .id(demo.user.id), password: Fixtures.password,
+                    project: .id(demo.project.id)))
             #expect(byID.info.projectName == "demo")
-            let byDomainName = try await store.authenticate(PasswordAuthRequest(
-                user: .name("demo", domain: .name("Default")), password: Fixtures.password, project: .name("demo", domain: .name("default"))))
+            let byDomainName = try await store.authenticate(
+                PasswordAuthRequest(
+                    user: .name("demo", domain: .name("Default")), password: Fixtures.password, project: .name("demo", domain: .name("default"))))
             #expect(byDomainName.info.userID == demo.user.id)
             let unscoped = try await store.authenticate(PasswordAuthRequest(user: .id(demo.user.id), password: Fixtures.password, project: nil))
             #expect(unscoped.info.projectID == demo.project.id)
@@ -100,8 +106,9 @@ struct TokenStoreTests {
     @Test("a short-lived store's tokens expire on time")
     func lifetime() async throws {
         try await Fixtures.withDemo { store, _, database in
-            let shortLived = IdentityStore(client: database.client, logger: TestServers.logger, passwordHasher: Fixtures.fastHasher,
-                                           tokenLifetime: .seconds(60))
+            let shortLived = IdentityStore(
+                client: database.client, logger: TestServers.logger, passwordHasher: Fixtures.fastHasher,
+                tokenLifetime: .seconds(60))
             let now = Date()
             let issued = try await shortLived.authenticate(.names(user: "demo", password: Fixtures.password, project: "demo"), at: now)
             #expect(try await store.tokenInfo(token: issued.token, at: now.addingTimeInterval(59)) != nil)
@@ -128,7 +135,8 @@ struct TokenStoreTests {
     func roleRemoval() async throws {
         try await Fixtures.withDemo { store, demo, database in
             let issued = try await store.authenticate(.names(user: "demo", password: Fixtures.password, project: "demo"))
-            try await database.client.query("""
+            try await database.client.query(
+                """
                 DELETE FROM identity_role_assignments a USING identity_roles r
                 WHERE a.role_id = r.id AND r.name = 'member' AND a.user_id = \(demo.user.id)
                 """, logger: TestServers.logger)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// Backup decide/evolve, one step per line.
 @Suite("Backup transcripts")
@@ -30,8 +30,10 @@ struct BackupTranscriptTests {
         #expect(try decide(.recordBuildStarted, given: Self.created) == [.backupBuildStarted])
         #expect(state(Self.created + [.backupBuildStarted]).status == "BUILDING")
         #expect(try decide(.recordSaveStarted, given: Self.created + [.backupBuildStarted]) == [.backupSaveStarted])
-        #expect(try decide(.recordCompleted(locationRef: Self.artifact.locationRef, size: 0.12, checksum: "sha256:ab12"),
-                           given: Array(Self.completed.dropLast())) == [.backupCompleted(Self.artifact)])
+        #expect(
+            try decide(
+                .recordCompleted(locationRef: Self.artifact.locationRef, size: 0.12, checksum: "sha256:ab12"),
+                given: Array(Self.completed.dropLast())) == [.backupCompleted(Self.artifact)])
         let done = state(Self.completed)
         #expect(done.status == "COMPLETED")
         #expect(!done.isRunning)
@@ -55,10 +57,12 @@ struct BackupTranscriptTests {
 
     @Test("a running backup cannot be deleted")
     func deleteWhileRunning() {
-        #expect(throws: Rejection.notAllowedInState(
-            "Backup bk-1 is BUILDING (state building); BackupDeleteRequested is allowed only in COMPLETED, FAILED, "
-                + "RESTORED or DELETE_FAILED"
-        )) { try decide(.delete, given: Self.created + [.backupBuildStarted]) }
+        #expect(
+            throws: Rejection.notAllowedInState(
+                "Backup bk-1 is BUILDING (state building); BackupDeleteRequested is allowed only in COMPLETED, FAILED, "
+                    + "RESTORED or DELETE_FAILED"
+            )
+        ) { try decide(.delete, given: Self.created + [.backupBuildStarted]) }
     }
 
     @Test("delete keeps showing the last status; a failed delete can be retried")
@@ -67,8 +71,9 @@ struct BackupTranscriptTests {
         let deleting = Self.completed + [.backupDeleteRequested]
         #expect(state(deleting).phase == .deleting)
         #expect(state(deleting).status == "COMPLETED")
-        #expect(try decide(.recordDeleteFailure(reason: "storage unreachable"), given: deleting)
-            == [.backupDeleteFailed(Failure(reason: "storage unreachable", at: Clock.t1))])
+        #expect(
+            try decide(.recordDeleteFailure(reason: "storage unreachable"), given: deleting)
+                == [.backupDeleteFailed(Failure(reason: "storage unreachable", at: Clock.t1))])
         let deleteFailed = deleting + [.backupDeleteFailed(Failure(reason: "storage unreachable", at: Clock.t1))]
         #expect(state(deleteFailed).status == "DELETE_FAILED")
         #expect(try decide(.delete, given: deleteFailed) == [.backupDeleteRequested])

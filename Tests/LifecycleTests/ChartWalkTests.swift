@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// Every transition of every chart, taken from a state reached from the initial state.
 @Suite("Chart walks")
@@ -85,7 +85,8 @@ func shortestPaths(_ chart: Statechart) -> [String: [StatechartTransition]] {
             for source in chart.lineage(of: leaf) {
                 for transition in chart.state(source)?.transitions ?? [] where transition.event == event {
                     guard case .success(let next) = chart.fire(event: event, in: leaf, guards: { $0 == transition.cond }),
-                          paths[next] == nil else { continue }
+                        paths[next] == nil
+                    else { continue }
                     paths[next] = (paths[leaf] ?? []) + [transition]
                     queue.append(next)
                 }

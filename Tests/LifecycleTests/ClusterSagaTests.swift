@@ -18,16 +18,20 @@ struct ClusterSagaTests {
     static let datastore = Samples.clusterSpec.datastore
 
     func facts(_ history: [Cluster.Event], trigger: Cluster.Event? = nil) -> Saga.Facts {
-        Saga.Facts(instance: Instance.State(chart: instanceChart), cluster: Cluster.replay(history, chart: chart),
-                   clusterTrigger: trigger ?? history.last)
+        Saga.Facts(
+            instance: Instance.State(chart: instanceChart), cluster: Cluster.replay(history, chart: chart),
+            clusterTrigger: trigger ?? history.last)
     }
 
     func decide<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], _ facts: Saga.Facts) -> Saga.Decision<Program> {
-        let start = Saga.Start(saga: program.kind.rawValue, instanceId: "", clusterId: "cl-1", triggerStream: "cluster-cl-1", triggerVersion: 1,
-                               triggerType: "ClusterCreateRequested", requestId: "req-1")
-        let state = Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
-        })
+        let start = Saga.Start(
+            saga: program.kind.rawValue, instanceId: "", clusterId: "cl-1", triggerStream: "cluster-cl-1", triggerVersion: 1,
+            triggerType: "ClusterCreateRequested", requestId: "req-1")
+        let state = Saga.replay(
+            [.sagaStarted(start)]
+                + steps.flatMap { step -> [Saga.Event] in
+                    [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1))]
+                })
         return Saga.decide(state, of: program, facts: facts, at: Clock.t1)
     }
 
@@ -43,19 +47,26 @@ struct ClusterSagaTests {
         let members = actions(decide(create, done: [.leaseAddresses], facts(Self.created)))
         #expect(members.count == 3)
         for (index, action) in members.enumerated() {
-            guard case .createInstance(let request) = action else { Issue.record("not a member creation: \(action)"); continue }
+            guard case .createInstance(let request) = action else {
+                Issue.record("not a member creation: \(action)")
+                continue
+            }
             #expect(request.id == Self.ids[index] && request.name == "galera-\(Self.ids[index])" && request.projectId == "proj-1")
             #expect(request.cluster == Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids, seed: index == 0))
             #expect(request.databases.isEmpty && request.users.isEmpty)
         }
-        #expect(actions(decide(create, done: [.leaseAddresses, .createMembers], facts(Self.created)))
-            == [.awaitInstances(instanceIds: Self.ids, .allActive, clusterId: "cl-1")])
-        #expect(actions(decide(create, done: [.leaseAddresses, .createMembers, .awaitMembers], facts(Self.created)))
-            == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids)])
-        #expect(actions(decide(create, done: [.leaseAddresses, .createMembers, .awaitMembers, .startBalancer], facts(Self.created)))
-            == [.recordCluster(.recordBecameActive, clusterId: "cl-1")])
-        #expect(Saga.CreateCluster.failure(reason: "member m2 failed", facts(Self.created))
-            == [.recordCluster(.recordFailure(reason: "member m2 failed"), clusterId: "cl-1")])
+        #expect(
+            actions(decide(create, done: [.leaseAddresses, .createMembers], facts(Self.created)))
+                == [.awaitInstances(instanceIds: Self.ids, .allActive, clusterId: "cl-1")])
+        #expect(
+            actions(decide(create, done: [.leaseAddresses, .createMembers, .awaitMembers], facts(Self.created)))
+                == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids)])
+        #expect(
+            actions(decide(create, done: [.leaseAddresses, .createMembers, .awaitMembers, .startBalancer], facts(Self.created)))
+                == [.recordCluster(.recordBecameActive, clusterId: "cl-1")])
+        #expect(
+            Saga.CreateCluster.failure(reason: "member m2 failed", facts(Self.created))
+                == [.recordCluster(.recordFailure(reason: "member m2 failed"), clusterId: "cl-1")])
     }
 
     @Test("a cluster being deleted cancels its other sagas; the delete stops the balancer, then the members, then frees addresses")
@@ -66,11 +77,14 @@ struct ClusterSagaTests {
             return
         }
         #expect(actions(decide(Saga.DeleteCluster.self, facts(deleting))) == [.removeBalancer(clusterId: "cl-1")])
-        #expect(actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer], facts(deleting))) == Self.ids.map { .deleteInstance(instanceId: $0) })
-        #expect(actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers], facts(deleting)))
-            == [.awaitInstances(instanceIds: Self.ids, .allGone, clusterId: nil)])
-        #expect(actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers, .awaitMembersGone], facts(deleting)))
-            == [.releaseAddresses(instanceIds: Self.ids), .recordCluster(.recordDeleted, clusterId: "cl-1")])
+        #expect(
+            actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer], facts(deleting))) == Self.ids.map { .deleteInstance(instanceId: $0) })
+        #expect(
+            actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers], facts(deleting)))
+                == [.awaitInstances(instanceIds: Self.ids, .allGone, clusterId: nil)])
+        #expect(
+            actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers, .awaitMembersGone], facts(deleting)))
+                == [.releaseAddresses(instanceIds: Self.ids), .recordCluster(.recordDeleted, clusterId: "cl-1")])
     }
 
     @Test("grow joins new members to the running ones; shrink takes members out of the balancer before deleting them")
@@ -84,41 +98,52 @@ struct ClusterSagaTests {
             return
         }
         #expect(request.cluster == Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids + ["m4"], seed: false))
-        #expect(actions(decide(Saga.GrowCluster.self, done: [.leaseAddresses, .createMembers, .awaitMembers], growing))
-            == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids + ["m4"])])
+        #expect(
+            actions(decide(Saga.GrowCluster.self, done: [.leaseAddresses, .createMembers, .awaitMembers], growing))
+                == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids + ["m4"])])
 
         let shrink = Cluster.Event.clusterShrinkRequested(.init(memberIds: ["m1"]))
         let shrinking = facts(active + [shrink], trigger: shrink)
-        #expect(actions(decide(Saga.ShrinkCluster.self, shrinking))
-            == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: ["m2", "m3"])])
+        #expect(
+            actions(decide(Saga.ShrinkCluster.self, shrinking))
+                == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: ["m2", "m3"])])
         #expect(actions(decide(Saga.ShrinkCluster.self, done: [.reconfigureBalancer], shrinking)) == [.deleteInstance(instanceId: "m1")])
-        #expect(actions(decide(Saga.ShrinkCluster.self, done: [.reconfigureBalancer, .deleteMembers, .awaitMembersGone], shrinking))
-            == [.releaseAddresses(instanceIds: ["m1"]), .recordCluster(.recordShrunk, clusterId: "cl-1")])
-        #expect(actions(decide(Saga.GrowCluster.self, facts(active, trigger: .clusterRestartRequested)))
-            == [.failPermanently(reason: "GrowCluster was not started by a ClusterGrowRequested")])
+        #expect(
+            actions(decide(Saga.ShrinkCluster.self, done: [.reconfigureBalancer, .deleteMembers, .awaitMembersGone], shrinking))
+                == [.releaseAddresses(instanceIds: ["m1"]), .recordCluster(.recordShrunk, clusterId: "cl-1")])
+        #expect(
+            actions(decide(Saga.GrowCluster.self, facts(active, trigger: .clusterRestartRequested)))
+                == [.failPermanently(reason: "GrowCluster was not started by a ClusterGrowRequested")])
     }
 
     @Test("a rolling restart restarts one member and waits for it before the next")
     func rollingRestart() {
         let restarting = facts(Self.created + [.clusterBecameActive, .clusterRestartRequested])
-        #expect(actions(decide(Saga.RestartCluster.self, restarting)) == Self.ids.flatMap { id -> [Saga.Action] in
-            [.restartInstance(instanceId: id), .awaitInstances(instanceIds: [id], .allActive, clusterId: "cl-1")]
-        })
+        #expect(
+            actions(decide(Saga.RestartCluster.self, restarting))
+                == Self.ids.flatMap { id -> [Saga.Action] in
+                    [.restartInstance(instanceId: id), .awaitInstances(instanceIds: [id], .allActive, clusterId: "cl-1")]
+                })
     }
 
     @Test("a member that joins waits for a running member before it prepares; the seed does not wait")
     func membersJoin() {
         let spec = { (seed: Bool, id: String) in
-            Instance.Spec(id: id, projectId: "proj-1", name: id, flavorId: "1", volumeSize: 1, datastore: Self.datastore, databases: [],
-                          users: [], configurationId: nil, replicaOf: nil,
-                          cluster: Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids, seed: seed), createdAt: Clock.t0)
+            Instance.Spec(
+                id: id, projectId: "proj-1", name: id, flavorId: "1", volumeSize: 1, datastore: Self.datastore, databases: [],
+                users: [], configurationId: nil, replicaOf: nil,
+                cluster: Instance.ClusterMembership(clusterId: "cl-1", peers: Self.ids, seed: seed), createdAt: Clock.t0)
         }
         for (id, seed) in [("m1", true), ("m2", false)] {
-            let history: [Instance.Event] = [.instanceCreateRequested(spec(seed, id)), .computeAllocated(.init(serverId: "s", address: "127.0.0.\(seed ? 1 : 2)")),
-                                             .guestRegistered]
+            let history: [Instance.Event] = [
+                .instanceCreateRequested(spec(seed, id)), .computeAllocated(.init(serverId: "s", address: "127.0.0.\(seed ? 1 : 2)")),
+                .guestRegistered,
+            ]
             let facts = Saga.Facts(instance: Instance.replay(history, chart: instanceChart), createSpec: spec(seed, id), trigger: history.first)
             let prepare = Saga.Action.callGuest(instanceId: id, .prepare(spec(seed, id), volumeSizeGB: 1, configurationValues: nil))
-            let expected: [Saga.Action] = seed ? [prepare]
+            let expected: [Saga.Action] =
+                seed
+                ? [prepare]
                 : [.awaitInstances(instanceIds: ["m1", "m3"], .anyActive, clusterId: "cl-1"), prepare]
             #expect(actions(decide(Saga.CreateInstance.self, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts)) == expected)
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// Cluster decide/evolve, one step per line.
 @Suite("Cluster transcripts")
@@ -31,17 +31,21 @@ struct ClusterTranscriptTests {
 
     @Test("grow then shrink")
     func growAndShrink() throws {
-        #expect(try decide(.grow([Samples.member("m4")]), given: Self.active)
-            == [.clusterGrowRequested(.init(members: [Samples.member("m4")]))])
+        #expect(
+            try decide(.grow([Samples.member("m4")]), given: Self.active)
+                == [.clusterGrowRequested(.init(members: [Samples.member("m4")]))])
         let growing = Self.active + [.clusterGrowRequested(.init(members: [Samples.member("m4")]))]
         #expect(state(growing).task.name == "GROWING_CLUSTER")
         #expect(state(growing).members.count == 4)
-        #expect(throws: Rejection.notAllowedInState(
-            "Cluster cl-1 is GROWING_CLUSTER (state growing); ClusterRestartRequested is allowed only in NONE (state active)"
-        )) { try decide(.restart, given: growing) }
+        #expect(
+            throws: Rejection.notAllowedInState(
+                "Cluster cl-1 is GROWING_CLUSTER (state growing); ClusterRestartRequested is allowed only in NONE (state active)"
+            )
+        ) { try decide(.restart, given: growing) }
         let grown = growing + [.clusterGrown]
-        #expect(try decide(.shrink(memberIds: ["m1", "m2"]), given: grown)
-            == [.clusterShrinkRequested(.init(memberIds: ["m1", "m2"]))])
+        #expect(
+            try decide(.shrink(memberIds: ["m1", "m2"]), given: grown)
+                == [.clusterShrinkRequested(.init(memberIds: ["m1", "m2"]))])
         let shrunk = grown + [.clusterShrinkRequested(.init(memberIds: ["m1", "m2"])), .clusterShrunk]
         #expect(state(shrunk).members.map(\.id) == ["m3", "m4"])
         #expect(state(shrunk).task.name == "NONE")
@@ -52,9 +56,11 @@ struct ClusterTranscriptTests {
         #expect(throws: Rejection.invalidInput("Instance m9 is not a member of Cluster cl-1")) {
             try decide(.shrink(memberIds: ["m9"]), given: Self.active)
         }
-        #expect(throws: Rejection.notAllowedInState(
-            "Cluster cl-1 is NONE (state active); ClusterShrinkRequested requires keepsAMember"
-        )) { try decide(.shrink(memberIds: ["m1", "m2", "m3"]), given: Self.active) }
+        #expect(
+            throws: Rejection.notAllowedInState(
+                "Cluster cl-1 is NONE (state active); ClusterShrinkRequested requires keepsAMember"
+            )
+        ) { try decide(.shrink(memberIds: ["m1", "m2", "m3"]), given: Self.active) }
         #expect(throws: Rejection.invalidInput("A new member has the id of an existing one")) {
             try decide(.grow([Samples.member("m1")]), given: Self.active)
         }
@@ -82,14 +88,17 @@ struct ClusterTranscriptTests {
 
     @Test("configuration and upgrade")
     func configurationAndUpgrade() throws {
-        #expect(try decide(.attachConfiguration(configurationId: "cfg-1"), given: Self.active)
-            == [.clusterConfigurationChangeRequested(.init(configurationId: "cfg-1"))])
+        #expect(
+            try decide(.attachConfiguration(configurationId: "cfg-1"), given: Self.active)
+                == [.clusterConfigurationChangeRequested(.init(configurationId: "cfg-1"))])
         let updating = Self.active + [.clusterConfigurationChangeRequested(.init(configurationId: "cfg-1"))]
         #expect(state(updating).task.name == "UPDATING_CLUSTER")
-        #expect(try decide(.recordConfigurationChanged, given: updating)
-            == [.clusterConfigurationChanged(.init(configurationId: "cfg-1"))])
-        #expect(try decide(.upgrade(datastoreVersion: "11.8"), given: Self.active)
-            == [.clusterUpgradeRequested(.init(datastoreVersion: "11.8"))])
+        #expect(
+            try decide(.recordConfigurationChanged, given: updating)
+                == [.clusterConfigurationChanged(.init(configurationId: "cfg-1"))])
+        #expect(
+            try decide(.upgrade(datastoreVersion: "11.8"), given: Self.active)
+                == [.clusterUpgradeRequested(.init(datastoreVersion: "11.8"))])
         let upgraded = Self.active + [.clusterUpgradeRequested(.init(datastoreVersion: "11.8")), .clusterUpgraded(.init(datastoreVersion: "11.8"))]
         #expect(state(upgraded).datastore?.version == "11.8")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Lifecycle
 
 @Suite("Configuration groups and parameters")
@@ -21,7 +22,8 @@ struct ConfigurationGroupTests {
         let good = try Self.parameters.validated([
             "work_mem": .integer(8192), "random_page_cost": .integer(2), "enable_seqscan": .string("off"), "wal_level": .string("logical"),
         ])
-        #expect(good == ["work_mem": .integer(8192), "random_page_cost": .real(2), "enable_seqscan": .boolean(false), "wal_level": .string("logical")])
+        #expect(
+            good == ["work_mem": .integer(8192), "random_page_cost": .real(2), "enable_seqscan": .boolean(false), "wal_level": .string("logical")])
         let refusals: [([String: ParameterValue], String)] = [
             (["no_such": .integer(1)], "The parameter no_such is not a configurable parameter of this datastore version"),
             (["work_mem": .integer(1)], "The value 1 of parameter work_mem is below its minimum 64"),
@@ -51,7 +53,8 @@ struct ConfigurationGroupTests {
         let merged = try ConfigurationGroup.decide(.merge(values: ["max_connections": .integer(50)]), state: state)
         #expect(merged == [.configurationGroupChanged(.init(values: ["work_mem": .integer(8192), "max_connections": .integer(50)]))])
         state = merged.reduce(state) { ConfigurationGroup.evolve($0, $1) }
-        let replaced = try ConfigurationGroup.decide(.replace(values: ["enable_seqscan": .boolean(false)], name: "g2", description: nil), state: state)
+        let replaced = try ConfigurationGroup.decide(
+            .replace(values: ["enable_seqscan": .boolean(false)], name: "g2", description: nil), state: state)
         state = replaced.reduce(state) { ConfigurationGroup.evolve($0, $1) }
         #expect(state.values == ["enable_seqscan": .boolean(false)])
         #expect(state.created?.name == "g2")

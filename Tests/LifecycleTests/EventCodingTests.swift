@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// Events as the store keeps them: `(event_type, data)` and the `{"type", "data"}` envelope.
 @Suite("Event coding")
@@ -30,8 +30,9 @@ struct EventCodingTests {
         #expect(String(decoding: try allocated.encodedData(), as: UTF8.self) == #"{"address":"127.0.3.7","serverId":"srv-1"}"#)
         let failed = Instance.Event.instanceFailed(Failure(reason: "x", at: Clock.t0.addingTimeInterval(0.25)))
         #expect(String(decoding: try failed.encodedData(), as: UTF8.self) == #"{"at":"2026-01-01T00:00:00.250Z","reason":"x"}"#)
-        #expect(String(decoding: try EventJSON.encoder().encode(Instance.Event.guestRegistered), as: UTF8.self)
-            == #"{"data":{},"type":"GuestRegistered"}"#)
+        #expect(
+            String(decoding: try EventJSON.encoder().encode(Instance.Event.guestRegistered), as: UTF8.self)
+                == #"{"data":{},"type":"GuestRegistered"}"#)
     }
 
     @Test("stored data written without fractional seconds or optional keys still decodes")

@@ -26,13 +26,21 @@ struct FailoverSagaTests {
 
     func state(_ history: [Cluster.Event]) -> Cluster.State { Cluster.replay(history, chart: chart) }
 
-    func actions<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], results: [Program.Step: Saga.StepResult] = [:],
-                                        _ history: [Cluster.Event], trigger: Cluster.Event? = nil) -> [Saga.Action] {
-        let start = Saga.Start(saga: program.kind.rawValue, instanceId: "", clusterId: "pg-1", triggerStream: "cluster-pg-1", triggerVersion: 3,
-                               triggerType: "ClusterFailoverStarted", requestId: nil)
-        let saga = Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1, result: results[step]))]
-        })
+    func actions<Program: SagaProgram>(
+        _ program: Program.Type, done steps: [Program.Step] = [], results: [Program.Step: Saga.StepResult] = [:],
+        _ history: [Cluster.Event], trigger: Cluster.Event? = nil
+    ) -> [Saga.Action] {
+        let start = Saga.Start(
+            saga: program.kind.rawValue, instanceId: "", clusterId: "pg-1", triggerStream: "cluster-pg-1", triggerVersion: 3,
+            triggerType: "ClusterFailoverStarted", requestId: nil)
+        let saga = Saga.replay(
+            [.sagaStarted(start)]
+                + steps.flatMap { step -> [Saga.Event] in
+                    [
+                        .stepStarted(.init(step: step.rawValue, attempt: 1)),
+                        .stepSucceeded(.init(step: step.rawValue, attempt: 1, result: results[step])),
+                    ]
+                })
         let facts = Saga.Facts(instance: Instance.State(chart: instanceChart), cluster: state(history), clusterTrigger: trigger ?? history.last)
         if case .run(_, _, let actions) = Saga.decide(saga, of: program, facts: facts, at: Clock.t1) { return actions }
         return []
@@ -58,9 +66,11 @@ struct FailoverSagaTests {
         #expect(state(history).phase == .failingOver && state(history).task.name == "FAILING_OVER")
         #expect(actions(Saga.FailOver.self, history) == [.fence(instanceId: "p1")])
         let fenced: [Saga.FailOver.Step: Saga.StepResult] = [.fence: .fenced(how: "stopped by its guest")]
-        #expect(actions(Saga.FailOver.self, done: [.fence], results: fenced, history)
-            == [.recordCluster(.recordFenced(memberId: "p1", how: "stopped by its guest"), clusterId: "pg-1")])
-        if case .failPermanently? = actions(Saga.FailOver.self, done: [.fence], history).first {} else {
+        #expect(
+            actions(Saga.FailOver.self, done: [.fence], results: fenced, history)
+                == [.recordCluster(.recordFenced(memberId: "p1", how: "stopped by its guest"), clusterId: "pg-1")])
+        if case .failPermanently? = actions(Saga.FailOver.self, done: [.fence], history).first {
+        } else {
             Issue.record("a fence step without its result must not record a fence")
         }
         history.append(.clusterMemberFenced(.init(memberId: "p1", how: "stopped by its guest")))
@@ -68,15 +78,21 @@ struct FailoverSagaTests {
         #expect(actions(Saga.FailOver.self, done: [.fence], history) == [], "recorded before a crash")
         #expect(actions(Saga.FailOver.self, done: [.fence, .recordFence], history) == [.electPrimary(clusterId: "pg-1")])
         history.append(.clusterPrimaryElected(.init(memberId: "p2", refusals: ["p3 lags 4096 bytes"])))
-        #expect(actions(Saga.FailOver.self, done: [.fence, .recordFence, .elect], history)
-            == [.callGuest(instanceId: "p2", .promote(replicaIds: ["p1", "p3"])), .recordCluster(.recordPromoted(memberId: "p2"), clusterId: "pg-1")])
+        #expect(
+            actions(Saga.FailOver.self, done: [.fence, .recordFence, .elect], history)
+                == [
+                    .callGuest(instanceId: "p2", .promote(replicaIds: ["p1", "p3"])),
+                    .recordCluster(.recordPromoted(memberId: "p2"), clusterId: "pg-1"),
+                ])
         history.append(.clusterPrimaryPromoted(.init(memberId: "p2")))
         #expect(state(history).primaryId == "p2" && state(history).role(of: "p1") == "fenced" && state(history).replicaIds == ["p3"])
-        #expect(actions(Saga.FailOver.self, done: [.fence, .recordFence, .elect, .promote], history)
-            == [.callGuest(instanceId: "p3", .follow(primaryId: "p2")), .recordCluster(.recordRepointed(memberIds: ["p3"]), clusterId: "pg-1")])
+        #expect(
+            actions(Saga.FailOver.self, done: [.fence, .recordFence, .elect, .promote], history)
+                == [.callGuest(instanceId: "p3", .follow(primaryId: "p2")), .recordCluster(.recordRepointed(memberIds: ["p3"]), clusterId: "pg-1")])
         history.append(.clusterReplicasRepointed(.init(memberIds: ["p3"])))
-        #expect(actions(Saga.FailOver.self, done: [.fence, .recordFence, .elect, .promote, .repoint], history)
-            == [.recordCluster(.recordFailoverCompleted, clusterId: "pg-1")])
+        #expect(
+            actions(Saga.FailOver.self, done: [.fence, .recordFence, .elect, .promote, .repoint], history)
+                == [.recordCluster(.recordFailoverCompleted, clusterId: "pg-1")])
         history.append(.clusterFailoverCompleted(.init(memberId: "p2")))
         #expect(state(history).phase == .active && state(history).failover == nil && state(history).task.name == "NONE")
         #expect(state(history).unacceptedEvents.isEmpty)
@@ -86,8 +102,9 @@ struct FailoverSagaTests {
     func failure() throws {
         let history = Self.active + [Self.started, .clusterMemberFenced(.init(memberId: "p1", how: "powered off"))]
         let facts = Saga.Facts(instance: Instance.State(chart: instanceChart), cluster: state(history), clusterTrigger: Self.started)
-        #expect(Saga.FailOver.failure(reason: "no replica can be promoted: p2 is not healthy", facts)
-            == [.recordCluster(.recordFailure(reason: "failover failed: no replica can be promoted: p2 is not healthy"), clusterId: "pg-1")])
+        #expect(
+            Saga.FailOver.failure(reason: "no replica can be promoted: p2 is not healthy", facts)
+                == [.recordCluster(.recordFailure(reason: "failover failed: no replica can be promoted: p2 is not healthy"), clusterId: "pg-1")])
         let failed = history + [Cluster.Event.clusterFailed(Failure(reason: "failover failed", at: Clock.t1))]
         #expect(state(failed).phase == .error && state(failed).failover == nil && state(failed).role(of: "p1") == "fenced")
         let elected = history + [.clusterPrimaryElected(.init(memberId: "p2", refusals: []))]
@@ -97,8 +114,10 @@ struct FailoverSagaTests {
     @Test("while failing over the cluster refuses grow, shrink, restart and another failover; delete and weights are taken")
     func refusals() throws {
         let failing = state(Self.active + [Self.started])
-        for command in [Cluster.Command.grow([Samples.member("p4")]), .shrink(memberIds: ["p3"]), .restart,
-                        .startFailover(lostPrimaryId: "p1", reason: "again"), .changeBalancer(.leastconn)] {
+        for command in [
+            Cluster.Command.grow([Samples.member("p4")]), .shrink(memberIds: ["p3"]), .restart,
+            .startFailover(lostPrimaryId: "p1", reason: "again"), .changeBalancer(.leastconn),
+        ] {
             #expect(throws: Rejection.self, "\(command)") { try Cluster.decide(command, state: failing, chart: chart, at: Clock.t1) }
         }
         #expect(try Cluster.decide(.changeWeights(["p3": 0]), state: failing, chart: chart, at: Clock.t1).count == 1)
@@ -117,23 +136,28 @@ struct FailoverSagaTests {
             try Cluster.decide(.startFailover(lostPrimaryId: "p2", reason: "not the primary"), state: active, chart: chart, at: Clock.t1)
         }
         // A synchronous primary is told the new order of its standbys (the promote call of a primary only orders them).
-        #expect(actions(Saga.ApplyWeights.self, Self.active + changed, trigger: changed.first)
-            == [.callGuest(instanceId: "p1", .promote(replicaIds: ["p2", "p3"]))])
+        #expect(
+            actions(Saga.ApplyWeights.self, Self.active + changed, trigger: changed.first)
+                == [.callGuest(instanceId: "p1", .promote(replicaIds: ["p2", "p3"]))])
         let galera = Cluster.replay([.clusterCreateRequested(Samples.clusterSpec), .clusterBecameActive], chart: chart)
         #expect(throws: Rejection.self) { try Cluster.decide(.changeWeights(["m1": 5]), state: galera, chart: chart, at: Clock.t1) }
     }
 
     @Test("a fenced member whose guest answers rejoins from a fresh copy of the new primary")
     func rejoin() {
-        var history = Self.active + [Self.started, .clusterMemberFenced(.init(memberId: "p1", how: "stopped by its guest")),
-                                     .clusterPrimaryElected(.init(memberId: "p2", refusals: [])), .clusterPrimaryPromoted(.init(memberId: "p2")),
-                                     .clusterReplicasRepointed(.init(memberIds: ["p3"])), .clusterFailoverCompleted(.init(memberId: "p2"))]
+        var history =
+            Self.active + [
+                Self.started, .clusterMemberFenced(.init(memberId: "p1", how: "stopped by its guest")),
+                .clusterPrimaryElected(.init(memberId: "p2", refusals: [])), .clusterPrimaryPromoted(.init(memberId: "p2")),
+                .clusterReplicasRepointed(.init(memberIds: ["p3"])), .clusterFailoverCompleted(.init(memberId: "p2")),
+            ]
         let requested = Cluster.Event.clusterRejoinRequested(.init(memberId: "p1"))
         history.append(requested)
         #expect(state(history).phase == .rejoining)
         #expect(actions(Saga.RejoinMember.self, history, trigger: requested) == [.callGuest(instanceId: "p1", .rejoin(primaryId: "p2"))])
-        #expect(actions(Saga.RejoinMember.self, done: [.rejoin], history, trigger: requested)
-            == [.recordCluster(.recordRejoined(memberId: "p1"), clusterId: "pg-1")])
+        #expect(
+            actions(Saga.RejoinMember.self, done: [.rejoin], history, trigger: requested)
+                == [.recordCluster(.recordRejoined(memberId: "p1"), clusterId: "pg-1")])
         history.append(.clusterMemberRejoined(.init(memberId: "p1")))
         #expect(state(history).phase == .active && state(history).role(of: "p1") == "replica" && state(history).replicaIds == ["p1", "p3"])
     }

@@ -64,10 +64,11 @@ enum Samples {
 
     static let backupEvents: [Backup.Event] = [
         .backupCreateRequested(backupSpec),
-        .backupImported(Backup.Spec(
-            id: "bk-2", projectId: "proj-1", name: "imported", description: nil, instanceId: nil, parentId: nil,
-            incremental: false, datastore: postgres, locationRef: "file:///backups/bk-2.tar.zst", size: 0.5,
-            createdAt: Clock.t0)),
+        .backupImported(
+            Backup.Spec(
+                id: "bk-2", projectId: "proj-1", name: "imported", description: nil, instanceId: nil, parentId: nil,
+                incremental: false, datastore: postgres, locationRef: "file:///backups/bk-2.tar.zst", size: 0.5,
+                createdAt: Clock.t0)),
         .backupBuildStarted,
         .backupSaveStarted,
         .backupCompleted(.init(locationRef: "file:///backups/bk-1.tar.zst", size: 0.12, checksum: "sha256:ab12")),

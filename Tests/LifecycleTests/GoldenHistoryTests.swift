@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// Stored event streams (`Histories/*.json`) that must keep folding to the same state after any change to
 /// events, charts or `evolve`. Run with `CELLAR_RECORD_HISTORIES=1` to rewrite the expected states after a

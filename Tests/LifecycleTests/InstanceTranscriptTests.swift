@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// Instance decide/evolve, one step per line; fixtures are built by driving real events.
 @Suite("Instance transcripts")
@@ -9,9 +9,10 @@ struct InstanceTranscriptTests {
     init() throws { chart = try Charts.instance }
 
     static let created: [Instance.Event] = [.instanceCreateRequested(Samples.instanceSpec())]
-    static let active = created + [
-        .computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7")), .guestRegistered, .instanceBecameActive,
-    ]
+    static let active =
+        created + [
+            .computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7")), .guestRegistered, .instanceBecameActive,
+        ]
 
     func state(_ history: [Instance.Event]) -> Instance.State { Instance.replay(history, chart: chart) }
 
@@ -39,8 +40,9 @@ struct InstanceTranscriptTests {
         #expect(state(Self.created).status == "BUILD")
         #expect(state(Self.created).operatingStatus == "")
         #expect(state(Self.created).phase == .allocating)
-        #expect(try decide(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), given: Self.created)
-            == [.computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7"))])
+        #expect(
+            try decide(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), given: Self.created)
+                == [.computeAllocated(.init(serverId: "srv-1", address: "127.0.3.7"))])
         #expect(try decide(.recordGuestRegistered, given: Array(Self.active.prefix(2))) == [.guestRegistered])
         #expect(try decide(.recordBecameActive, given: Array(Self.active.prefix(3))) == [.instanceBecameActive])
         let active = state(Self.active)
@@ -86,9 +88,11 @@ struct InstanceTranscriptTests {
 
     @Test("restart while building is refused with the chart's words")
     func restartWhileBuilding() {
-        #expect(throws: Rejection.notAllowedInState(
-            "Instance inst-1 is BUILD (state allocating); RestartRequested is allowed only in ACTIVE or RESTART_REQUIRED"
-        )) { try decide(.restart, given: Self.created) }
+        #expect(
+            throws: Rejection.notAllowedInState(
+                "Instance inst-1 is BUILD (state allocating); RestartRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+            )
+        ) { try decide(.restart, given: Self.created) }
     }
 
     @Test("resize: flavor and volume; the state is checked before the arguments")
@@ -102,9 +106,11 @@ struct InstanceTranscriptTests {
             try decide(.resizeVolume(size: 1), given: Self.active)
         }
         let failed = Self.active + [.restartRequested, .instanceFailed(Failure(reason: "disk", at: Clock.t1))]
-        #expect(throws: Rejection.notAllowedInState(
-            "Instance inst-1 is ERROR (state error); VolumeResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"
-        )) { try decide(.resizeVolume(size: 1), given: failed) }
+        #expect(
+            throws: Rejection.notAllowedInState(
+                "Instance inst-1 is ERROR (state error); VolumeResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+            )
+        ) { try decide(.resizeVolume(size: 1), given: failed) }
         let grown = Self.active + [.volumeResizeRequested(.init(size: 4)), .volumeResized(.init(size: 4))]
         #expect(state(grown).volumeSize == 4)
         #expect(state(grown).status == "ACTIVE")
@@ -239,8 +245,9 @@ struct InstanceTranscriptTests {
     @Test("a failure in prepare: ERROR with a fault, then retry or reset")
     func failureInPrepare() throws {
         let preparing = Array(Self.active.prefix(3))
-        #expect(try decide(.recordFailure(reason: "prepare timed out"), given: preparing)
-            == [.instanceFailed(Failure(reason: "prepare timed out", at: Clock.t1))])
+        #expect(
+            try decide(.recordFailure(reason: "prepare timed out"), given: preparing)
+                == [.instanceFailed(Failure(reason: "prepare timed out", at: Clock.t1))])
         let failed = preparing + [.instanceFailed(Failure(reason: "prepare timed out", at: Clock.t1))]
         #expect(state(failed).status == "ERROR")
         #expect(state(failed).fault == Instance.Fault(reason: "prepare timed out", at: Clock.t1, statusBefore: "BUILD"))
@@ -256,31 +263,37 @@ struct InstanceTranscriptTests {
     @Test("a failed restart cannot be retried as a build")
     func failedRestart() {
         let failed = Self.active + [.restartRequested, .instanceFailed(Failure(reason: "no start", at: Clock.t1))]
-        #expect(throws: Rejection.notAllowedInState(
-            "Instance inst-1 is ERROR (state error); BuildRetryRequested requires failedWhileBuilding"
-        )) { try decide(.retryBuild, given: failed) }
+        #expect(
+            throws: Rejection.notAllowedInState(
+                "Instance inst-1 is ERROR (state error); BuildRetryRequested requires failedWhileBuilding"
+            )
+        ) { try decide(.retryBuild, given: failed) }
     }
 
     @Test("replicas: promote, eject and detach need a replica")
     func replicas() throws {
-        let replica = [Instance.Event.instanceCreateRequested(Samples.instanceSpec(id: "inst-2", replicaOf: "inst-1"))]
+        let replica =
+            [Instance.Event.instanceCreateRequested(Samples.instanceSpec(id: "inst-2", replicaOf: "inst-1"))]
             + Self.active.dropFirst()
         #expect(try decide(.promoteToReplicaSource, given: replica) == [.replicaPromotionRequested])
         #expect(state(replica + [.replicaPromotionRequested]).status == "PROMOTE")
         #expect(state(replica + [.replicaPromotionRequested, .replicaPromoted]).replicaOf == nil)
         #expect(state(replica + [.replicaSourceEjectionRequested]).status == "EJECT")
         #expect(state(replica + [.replicaDetachRequested]).status == "DETACH")
-        #expect(throws: Rejection.notAllowedInState(
-            "Instance inst-1 is ACTIVE (state active); ReplicaPromotionRequested requires isReplica"
-        )) { try decide(.promoteToReplicaSource, given: Self.active) }
+        #expect(
+            throws: Rejection.notAllowedInState(
+                "Instance inst-1 is ACTIVE (state active); ReplicaPromotionRequested requires isReplica"
+            )
+        ) { try decide(.promoteToReplicaSource, given: Self.active) }
     }
 
     @Test("delete: SHUTDOWN while deleting, then gone")
     func delete() throws {
         // A build with nothing allocated is gone at once; one with a server waits for the clean-up.
         #expect(try decide(.delete, given: Self.created) == [.deleteRequested, .instanceDeleted])
-        #expect(try decide(.delete, given: Self.created + [.computeAllocated(Instance.ComputeAllocation(serverId: "srv-1", address: "127.0.3.7"))])
-            == [.deleteRequested])
+        #expect(
+            try decide(.delete, given: Self.created + [.computeAllocated(Instance.ComputeAllocation(serverId: "srv-1", address: "127.0.3.7"))])
+                == [.deleteRequested])
         #expect(try decide(.delete, given: Self.active) == [.deleteRequested])
         #expect(state(Self.active + [.deleteRequested]).status == "SHUTDOWN")
         #expect(try decide(.recordDeleted, given: Self.active + [.deleteRequested]) == [.instanceDeleted])

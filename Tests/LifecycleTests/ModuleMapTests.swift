@@ -50,7 +50,8 @@ struct ModuleMapTests {
                 for line in text.split(separator: "\n") {
                     let words = line.split(separator: " ")
                     guard let index = words.firstIndex(of: "import"), words[..<index].allSatisfy({ $0.hasPrefix("@") }),
-                          index + 1 < words.count else { continue }
+                        index + 1 < words.count
+                    else { continue }
                     imported.insert(String(words[index + 1]))
                 }
             }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// `cellar statechart render NAME --format mermaid|dot`: every state and transition appears.
 @Suite("Renderers")
@@ -57,8 +57,9 @@ struct RendererTests {
         #expect(text.components(separatedBy: "{").count == text.components(separatedBy: "}").count)
     }
 
-    @Test("Graphviz lays out every chart", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dot")),
-          arguments: StatechartLibrary.chartNames)
+    @Test(
+        "Graphviz lays out every chart", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dot")),
+        arguments: StatechartLibrary.chartNames)
     func graphvizAccepts(name: String) throws {
         let chart = try #require(try Charts.library[name])
         let process = Process()

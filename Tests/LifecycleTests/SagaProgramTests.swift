@@ -19,49 +19,80 @@ struct SagaProgramTests {
         Saga.Facts(instance: Instance.replay(history, chart: chart), createSpec: Self.spec, trigger: trigger ?? history.first)
     }
 
-    static func saga<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [],
-                                           results: [Program.Step: Saga.StepResult] = [:]) -> Saga.State {
-        let start = Saga.Start(saga: program.kind.rawValue, instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
-                               triggerType: "InstanceCreateRequested", requestId: "req-1")
-        return Saga.replay([.sagaStarted(start)] + steps.flatMap { step -> [Saga.Event] in
-            [.stepStarted(.init(step: step.rawValue, attempt: 1)), .stepSucceeded(.init(step: step.rawValue, attempt: 1, result: results[step]))]
-        })
+    static func saga<Program: SagaProgram>(
+        _ program: Program.Type, done steps: [Program.Step] = [],
+        results: [Program.Step: Saga.StepResult] = [:]
+    ) -> Saga.State {
+        let start = Saga.Start(
+            saga: program.kind.rawValue, instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
+            triggerType: "InstanceCreateRequested", requestId: "req-1")
+        return Saga.replay(
+            [.sagaStarted(start)]
+                + steps.flatMap { step -> [Saga.Event] in
+                    [
+                        .stepStarted(.init(step: step.rawValue, attempt: 1)),
+                        .stepSucceeded(.init(step: step.rawValue, attempt: 1, result: results[step])),
+                    ]
+                })
     }
 
-    func decide<Program: SagaProgram>(_ program: Program.Type, done steps: [Program.Step] = [], results: [Program.Step: Saga.StepResult] = [:],
-                                      _ facts: Saga.Facts) -> Saga.Decision<Program> {
+    func decide<Program: SagaProgram>(
+        _ program: Program.Type, done steps: [Program.Step] = [], results: [Program.Step: Saga.StepResult] = [:],
+        _ facts: Saga.Facts
+    ) -> Saga.Decision<Program> {
         Saga.decide(Self.saga(program, done: steps, results: results), of: program, facts: facts, at: Clock.t1)
     }
 
     @Test("CreateInstance: allocate, wait for the guest, prepare with the create request, forget the secrets and mark ACTIVE")
     func createInstance() {
         let create = Saga.CreateInstance.self
-        #expect(decide(create, facts(Self.created)) == .run(step: .allocateCompute, attempt: 1, actions: [
-            .allocateCompute(instanceId: "inst-1", datastore: Samples.postgres),
-        ]))
+        #expect(
+            decide(create, facts(Self.created))
+                == .run(
+                    step: .allocateCompute, attempt: 1,
+                    actions: [
+                        .allocateCompute(instanceId: "inst-1", datastore: Samples.postgres)
+                    ]))
         // The started server is the allocation's result; the next step records it on the instance.
         let started: [Saga.CreateInstance.Step: Saga.StepResult] = [.allocateCompute: .server(serverId: "srv-1", address: "127.0.3.7")]
-        #expect(decide(create, done: [.allocateCompute], results: started, facts(Self.created)) == .run(step: .recordCompute, attempt: 1, actions: [
-            .record(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), instanceId: "inst-1"),
-        ]))
-        #expect(decide(create, done: [.allocateCompute], facts(Self.allocated)) == .run(step: .recordCompute, attempt: 1, actions: []),
-                "recorded before a crash")
-        #expect(decide(create, done: [.allocateCompute, .recordCompute], facts(Self.allocated)) == .run(step: .awaitGuestRegistration, attempt: 1, actions: [
-            .awaitInstance(instanceId: "inst-1", .guestRegistered),
-        ]))
+        #expect(
+            decide(create, done: [.allocateCompute], results: started, facts(Self.created))
+                == .run(
+                    step: .recordCompute, attempt: 1,
+                    actions: [
+                        .record(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), instanceId: "inst-1")
+                    ]))
+        #expect(
+            decide(create, done: [.allocateCompute], facts(Self.allocated)) == .run(step: .recordCompute, attempt: 1, actions: []),
+            "recorded before a crash")
+        #expect(
+            decide(create, done: [.allocateCompute, .recordCompute], facts(Self.allocated))
+                == .run(
+                    step: .awaitGuestRegistration, attempt: 1,
+                    actions: [
+                        .awaitInstance(instanceId: "inst-1", .guestRegistered)
+                    ]))
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.allocated).instance) == .waiting)
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.registered).instance) == .met)
         let prepare = decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.registered))
-        #expect(prepare == .run(step: .prepareDatastore, attempt: 1, actions: [
-            .callGuest(instanceId: "inst-1", .prepare(Self.spec, volumeSizeGB: 2, configurationValues: nil)),
-        ]))
+        #expect(
+            prepare
+                == .run(
+                    step: .prepareDatastore, attempt: 1,
+                    actions: [
+                        .callGuest(instanceId: "inst-1", .prepare(Self.spec, volumeSizeGB: 2, configurationValues: nil))
+                    ]))
         // A crash after the guest prepared and ACTIVE was recorded: the steps have nothing left to do.
-        #expect(decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.active))
-            == .run(step: .prepareDatastore, attempt: 1, actions: []))
-        #expect(decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration, .prepareDatastore], facts(Self.registered))
-            == .run(step: .markActive, attempt: 1, actions: [
-                .forgetSecrets(instanceId: "inst-1", .all), .record(.recordBecameActive, instanceId: "inst-1"),
-            ]))
+        #expect(
+            decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.active))
+                == .run(step: .prepareDatastore, attempt: 1, actions: []))
+        #expect(
+            decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration, .prepareDatastore], facts(Self.registered))
+                == .run(
+                    step: .markActive, attempt: 1,
+                    actions: [
+                        .forgetSecrets(instanceId: "inst-1", .all), .record(.recordBecameActive, instanceId: "inst-1"),
+                    ]))
     }
 
     @Test("CreateInstance: a delete stops the build; a failure releases compute and shows ERROR unless a delete took over")
@@ -75,20 +106,25 @@ struct SagaProgramTests {
         #expect(actions.count == 1, "the server is the delete saga's to release: \(actions)")
         // Deleted after a server was started but before it was recorded: the record step cancels too.
         let started: [Saga.CreateInstance.Step: Saga.StepResult] = [.allocateCompute: .server(serverId: "srv-1", address: "127.0.3.7")]
-        guard case .run(.recordCompute, 1, let early) = decide(create, done: [.allocateCompute], results: started,
-                                                                 facts(Self.created + [.deleteRequested])),
-              early.count == 1, case .cancel? = early.first else {
+        guard
+            case .run(.recordCompute, 1, let early) = decide(
+                create, done: [.allocateCompute], results: started,
+                facts(Self.created + [.deleteRequested])),
+            early.count == 1, case .cancel? = early.first
+        else {
             Issue.record("a build deleted before its server was recorded is not cancelled")
             return
         }
         var failed = Self.saga(create, done: [.allocateCompute])
         failed = Saga.evolve(failed, .stepStarted(.init(step: "awaitGuestRegistration", attempt: 1)))
         failed = Saga.evolve(failed, .stepFailed(.init(step: "awaitGuestRegistration", attempt: 1, reason: "no heartbeat", retryAt: nil)))
-        #expect(Saga.decide(failed, of: create, facts: facts(Self.allocated), at: Clock.t1)
-            == .compensate(step: .allocateCompute, compensation: .releaseCompute, attempt: 1, actions: [.releaseCompute(instanceId: "inst-1")]))
+        #expect(
+            Saga.decide(failed, of: create, facts: facts(Self.allocated), at: Clock.t1)
+                == .compensate(step: .allocateCompute, compensation: .releaseCompute, attempt: 1, actions: [.releaseCompute(instanceId: "inst-1")]))
         failed = Saga.evolve(failed, .compensationSucceeded(.init(step: "releaseCompute", attempt: 1)))
-        #expect(Saga.decide(failed, of: create, facts: facts(Self.allocated), at: Clock.t1)
-            == .fail(reason: "no heartbeat", actions: [.record(.recordFailure(reason: "no heartbeat"), instanceId: "inst-1")]))
+        #expect(
+            Saga.decide(failed, of: create, facts: facts(Self.allocated), at: Clock.t1)
+                == .fail(reason: "no heartbeat", actions: [.record(.recordFailure(reason: "no heartbeat"), instanceId: "inst-1")]))
         #expect(Saga.decide(failed, of: create, facts: facts(deleting), at: Clock.t1) == .fail(reason: "no heartbeat", actions: []))
     }
 
@@ -98,49 +134,87 @@ struct SagaProgramTests {
         let requested = Instance.Event.guestChangeRequested(change)
         let history = Self.active + [requested]
         let definition = Saga.ChangeGuest.self
-        #expect(decide(definition, facts(history, trigger: requested))
-            == .run(step: .applyOnGuest, attempt: 1, actions: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
-        #expect(decide(definition, done: [.applyOnGuest], facts(history, trigger: requested)) == .run(step: .recordApplied, attempt: 1, actions: [
-            .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])), .record(.recordGuestChangeApplied(change), instanceId: "inst-1"),
-        ]))
-        #expect(Saga.ChangeGuest.failure(reason: "refused", facts(history, trigger: requested)) == [
-            .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])), .record(.recordGuestChangeFailed(change, reason: "refused"), instanceId: "inst-1"),
-        ])
-        #expect(decide(definition, facts(history, trigger: .restartRequested))
-            == .run(step: .applyOnGuest, attempt: 1, actions: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")]))
+        #expect(
+            decide(definition, facts(history, trigger: requested))
+                == .run(step: .applyOnGuest, attempt: 1, actions: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
+        #expect(
+            decide(definition, done: [.applyOnGuest], facts(history, trigger: requested))
+                == .run(
+                    step: .recordApplied, attempt: 1,
+                    actions: [
+                        .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])),
+                        .record(.recordGuestChangeApplied(change), instanceId: "inst-1"),
+                    ]))
+        #expect(
+            Saga.ChangeGuest.failure(reason: "refused", facts(history, trigger: requested)) == [
+                .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])),
+                .record(.recordGuestChangeFailed(change, reason: "refused"), instanceId: "inst-1"),
+            ])
+        #expect(
+            decide(definition, facts(history, trigger: .restartRequested))
+                == .run(step: .applyOnGuest, attempt: 1, actions: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")])
+        )
     }
 
     @Test("the other instance sagas: one guest call, then the fact, only while the instance still waits for it")
     func guestOperations() {
         let restarting = Self.active + [.restartRequested]
-        #expect(decide(Saga.RestartInstance.self, facts(restarting)) == .run(step: .restartDatastore, attempt: 1, actions: [
-            .callGuest(instanceId: "inst-1", .restart(flavorId: nil)),
-        ]))
-        #expect(decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting))
-            == .run(step: .markRestarted, attempt: 1, actions: [.record(.recordRestarted, instanceId: "inst-1")]))
-        #expect(decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting + [.instanceRestarted]))
-            == .run(step: .markRestarted, attempt: 1, actions: []))
+        #expect(
+            decide(Saga.RestartInstance.self, facts(restarting))
+                == .run(
+                    step: .restartDatastore, attempt: 1,
+                    actions: [
+                        .callGuest(instanceId: "inst-1", .restart(flavorId: nil))
+                    ]))
+        #expect(
+            decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting))
+                == .run(step: .markRestarted, attempt: 1, actions: [.record(.recordRestarted, instanceId: "inst-1")]))
+        #expect(
+            decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting + [.instanceRestarted]))
+                == .run(step: .markRestarted, attempt: 1, actions: []))
         let resizing = Self.active + [.flavorResizeRequested(.init(flavorId: "3"))]
-        #expect(decide(Saga.ResizeFlavor.self, facts(resizing)) == .run(step: .applyFlavor, attempt: 1, actions: [
-            .callGuest(instanceId: "inst-1", .restart(flavorId: "3")),
-        ]))
+        #expect(
+            decide(Saga.ResizeFlavor.self, facts(resizing))
+                == .run(
+                    step: .applyFlavor, attempt: 1,
+                    actions: [
+                        .callGuest(instanceId: "inst-1", .restart(flavorId: "3"))
+                    ]))
         let growing = Self.active + [.volumeResizeRequested(.init(size: 4))]
-        #expect(decide(Saga.ResizeVolume.self, facts(growing)) == .run(step: .resizeVolume, attempt: 1, actions: [
-            .callGuest(instanceId: "inst-1", .resizeVolume(sizeGB: 4)),
-        ]))
+        #expect(
+            decide(Saga.ResizeVolume.self, facts(growing))
+                == .run(
+                    step: .resizeVolume, attempt: 1,
+                    actions: [
+                        .callGuest(instanceId: "inst-1", .resizeVolume(sizeGB: 4))
+                    ]))
         let deleting = Self.active + [.deleteRequested]
-        #expect(decide(Saga.DeleteInstance.self, facts(deleting)) == .run(step: .stopDatastore, attempt: 1, actions: [
-            .callGuest(instanceId: "inst-1", .stopDatastore),
-        ]))
-        #expect(decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute], facts(deleting))
-            == .run(step: .dropReplicationSlot, attempt: 1, actions: []), "not a replica: no slot to drop")
-        #expect(decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute, .dropReplicationSlot], facts(deleting)) == .run(step: .markDeleted, attempt: 1, actions: [
-            .forgetSecrets(instanceId: "inst-1", .all), .forgetHeartbeat(instanceId: "inst-1"), .record(.recordDeleted, instanceId: "inst-1"),
-        ]))
+        #expect(
+            decide(Saga.DeleteInstance.self, facts(deleting))
+                == .run(
+                    step: .stopDatastore, attempt: 1,
+                    actions: [
+                        .callGuest(instanceId: "inst-1", .stopDatastore)
+                    ]))
+        #expect(
+            decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute], facts(deleting))
+                == .run(step: .dropReplicationSlot, attempt: 1, actions: []), "not a replica: no slot to drop")
+        #expect(
+            decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute, .dropReplicationSlot], facts(deleting))
+                == .run(
+                    step: .markDeleted, attempt: 1,
+                    actions: [
+                        .forgetSecrets(instanceId: "inst-1", .all), .forgetHeartbeat(instanceId: "inst-1"),
+                        .record(.recordDeleted, instanceId: "inst-1"),
+                    ]))
         let configuring = Self.active + [.configurationAttached(.init(configurationId: "cfg-1", values: ["work_mem": .integer(8192)]))]
-        #expect(decide(Saga.ConfigureInstance.self, facts(configuring)) == .run(step: .applyConfiguration, attempt: 1, actions: [
-            .callGuest(instanceId: "inst-1", .applyConfiguration(["work_mem": .integer(8192)])),
-        ]))
+        #expect(
+            decide(Saga.ConfigureInstance.self, facts(configuring))
+                == .run(
+                    step: .applyConfiguration, attempt: 1,
+                    actions: [
+                        .callGuest(instanceId: "inst-1", .applyConfiguration(["work_mem": .integer(8192)]))
+                    ]))
         #expect(Saga.ConfigureInstance.recorded(pendingRestart: []) == .recordConfigurationApplied)
     }
 

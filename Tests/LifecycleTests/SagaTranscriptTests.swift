@@ -1,14 +1,17 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// Sagas as pure machines: what the runner is told to do next after each recorded event.
 @Suite("Saga transcripts")
 struct SagaTranscriptTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-    static let started: [Saga.Event] = [.sagaStarted(Saga.Start(
-        saga: "CreateInstance", instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
-        triggerType: "InstanceCreateRequested", requestId: "req-1"))]
+    static let started: [Saga.Event] = [
+        .sagaStarted(
+            Saga.Start(
+                saga: "CreateInstance", instanceId: "inst-1", triggerStream: "instance-inst-1", triggerVersion: 1,
+                triggerType: "InstanceCreateRequested", requestId: "req-1"))
+    ]
 
     static func attempt(_ step: String, _ number: Int = 1) -> Saga.StepAttempt { .init(step: step, attempt: number) }
 
@@ -39,12 +42,16 @@ struct SagaTranscriptTests {
     func retriesThenCompensates() {
         let allocate = Saga.CreateInstance.policy(of: .allocateCompute)
         let prepare = Saga.CreateInstance.policy(of: .prepareDatastore)
-        var history = Self.started + [.stepStarted(Self.attempt("allocateCompute")), .stepSucceeded(Self.attempt("allocateCompute")),
-            .stepStarted(Self.attempt("recordCompute")), .stepSucceeded(Self.attempt("recordCompute")),
-                                      .stepStarted(Self.attempt("awaitGuestRegistration")), .stepSucceeded(Self.attempt("awaitGuestRegistration"))]
+        var history =
+            Self.started + [
+                .stepStarted(Self.attempt("allocateCompute")), .stepSucceeded(Self.attempt("allocateCompute")),
+                .stepStarted(Self.attempt("recordCompute")), .stepSucceeded(Self.attempt("recordCompute")),
+                .stepStarted(Self.attempt("awaitGuestRegistration")), .stepSucceeded(Self.attempt("awaitGuestRegistration")),
+            ]
         for number in 1...prepare.retry.maxAttempts {
             history.append(.stepStarted(Self.attempt("prepareDatastore", number)))
-            let failure = Saga.failure(of: Saga.CreateInstance.Step.prepareDatastore, policy: prepare, attempt: number, reason: "guest busy", retryable: true, at: Self.t0)
+            let failure = Saga.failure(
+                of: Saga.CreateInstance.Step.prepareDatastore, policy: prepare, attempt: number, reason: "guest busy", retryable: true, at: Self.t0)
             history.append(failure)
             if number < prepare.retry.maxAttempts {
                 let retryAt = Self.t0.addingTimeInterval(prepare.retry.delay(afterAttempt: number).seconds)
@@ -62,34 +69,47 @@ struct SagaTranscriptTests {
     @Test("a permanent failure compensates at once, without retries")
     func permanentFailure() {
         let prepare = Saga.CreateInstance.policy(of: .prepareDatastore)
-        let history = Self.started + [
-            .stepStarted(Self.attempt("allocateCompute")), .stepSucceeded(Self.attempt("allocateCompute")),
-            .stepStarted(Self.attempt("recordCompute")), .stepSucceeded(Self.attempt("recordCompute")),
-            .stepStarted(Self.attempt("awaitGuestRegistration")), .stepSucceeded(Self.attempt("awaitGuestRegistration")),
-            .stepStarted(Self.attempt("prepareDatastore")),
-            Saga.failure(of: Saga.CreateInstance.Step.prepareDatastore, policy: prepare, attempt: 1, reason: "InvalidDatabaseName", retryable: false, at: Self.t0),
-        ]
+        let history =
+            Self.started + [
+                .stepStarted(Self.attempt("allocateCompute")), .stepSucceeded(Self.attempt("allocateCompute")),
+                .stepStarted(Self.attempt("recordCompute")), .stepSucceeded(Self.attempt("recordCompute")),
+                .stepStarted(Self.attempt("awaitGuestRegistration")), .stepSucceeded(Self.attempt("awaitGuestRegistration")),
+                .stepStarted(Self.attempt("prepareDatastore")),
+                Saga.failure(
+                    of: Saga.CreateInstance.Step.prepareDatastore, policy: prepare, attempt: 1, reason: "InvalidDatabaseName", retryable: false,
+                    at: Self.t0),
+            ]
         #expect(Saga.replay(history).phase == .compensating)
         #expect(next(history) == .compensate(step: .allocateCompute, compensation: .releaseCompute, attempt: 1))
     }
 
     @Test("a best-effort step out of attempts is skipped and the saga goes on")
     func bestEffortStepIsSkipped() {
-        let history = Self.started + [
-            .stepStarted(Self.attempt("stopDatastore")),
-            Saga.failure(of: Saga.DeleteInstance.Step.stopDatastore, policy: Saga.DeleteInstance.policy(of: .stopDatastore), attempt: 1, reason: "guest did not answer", retryable: true, at: Self.t0),
-        ]
+        let history =
+            Self.started + [
+                .stepStarted(Self.attempt("stopDatastore")),
+                Saga.failure(
+                    of: Saga.DeleteInstance.Step.stopDatastore, policy: Saga.DeleteInstance.policy(of: .stopDatastore), attempt: 1,
+                    reason: "guest did not answer", retryable: true, at: Self.t0),
+            ]
         #expect(Saga.next(Saga.replay(history), of: Saga.DeleteInstance.self, at: Self.t0) == .run(step: .releaseCompute, attempt: 1))
     }
 
     @Test("a compensation that keeps failing is retried, then given up with the reason recorded")
     func compensationGivesUp() {
-        var history = Self.started + [.stepStarted(Self.attempt("allocateCompute")),
-                                      .stepFailed(.init(step: "allocateCompute", attempt: 3, reason: "no address", retryAt: nil))]
+        var history =
+            Self.started + [
+                .stepStarted(Self.attempt("allocateCompute")),
+                .stepFailed(.init(step: "allocateCompute", attempt: 3, reason: "no address", retryAt: nil)),
+            ]
         for number in 1...Saga.compensationRetry.maxAttempts {
-            #expect(next(history, at: Self.t0.addingTimeInterval(3600)) == .compensate(step: .allocateCompute, compensation: .releaseCompute, attempt: number))
-            history += [.compensationStarted(Self.attempt("releaseCompute", number)),
-                        Saga.compensationFailure(Saga.CreateInstance.Compensation.releaseCompute, attempt: number, reason: "busy", at: Self.t0)]
+            #expect(
+                next(history, at: Self.t0.addingTimeInterval(3600))
+                    == .compensate(step: .allocateCompute, compensation: .releaseCompute, attempt: number))
+            history += [
+                .compensationStarted(Self.attempt("releaseCompute", number)),
+                Saga.compensationFailure(Saga.CreateInstance.Compensation.releaseCompute, attempt: number, reason: "busy", at: Self.t0),
+            ]
         }
         #expect(next(history) == .fail(reason: "no address; compensation releaseCompute failed: busy"))
     }
@@ -101,12 +121,14 @@ struct SagaTranscriptTests {
 
     @Test("the registry of saga kinds: each kind's name is its program's, every trigger is an instance or cluster event and starts one kind")
     func registry() {
-                let triggers = Saga.Kind.allCases.flatMap(\.triggers)
+        let triggers = Saga.Kind.allCases.flatMap(\.triggers)
         #expect(Set(triggers).count == triggers.count, "an event starts two kinds")
         for trigger in triggers {
             #expect(Instance.Event.eventTypes.contains(trigger) || Cluster.Event.eventTypes.contains(trigger), "\(trigger)")
         }
-        #expect(Set(Saga.Kind.triggerTable.map(\.kind)) == Set(Saga.Kind.allCases).subtracting([.noOp]), "every kind but the benchmark's runs in the product")
+        #expect(
+            Set(Saga.Kind.triggerTable.map(\.kind)) == Set(Saga.Kind.allCases).subtracting([.noOp]),
+            "every kind but the benchmark's runs in the product")
     }
 
     @Test("backoff doubles up to its limit")
@@ -121,8 +143,11 @@ struct SagaTranscriptTests {
         #expect(triggered(by: "InstanceCreateRequested") == .createInstance)
         #expect(triggered(by: "DeleteRequested") == .deleteInstance)
         #expect(triggered(by: "GuestRegistered") == nil)
-        let events = Self.started + [.stepStarted(Self.attempt("x")), .stepFailed(.init(step: "x", attempt: 1, reason: "r", retryAt: Self.t0)),
-                                     .compensationSucceeded(Self.attempt("y")), .sagaCompleted, .sagaFailed(.init(reason: "r"))]
+        let events =
+            Self.started + [
+                .stepStarted(Self.attempt("x")), .stepFailed(.init(step: "x", attempt: 1, reason: "r", retryAt: Self.t0)),
+                .compensationSucceeded(Self.attempt("y")), .sagaCompleted, .sagaFailed(.init(reason: "r")),
+            ]
         for event in events {
             #expect(try Saga.Event.decode(eventType: event.eventType, data: event.encodedData()) == event)
             #expect(Saga.Event.eventTypes.contains(event.eventType))

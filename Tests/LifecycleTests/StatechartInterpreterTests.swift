@@ -1,24 +1,26 @@
-import Testing
 import Lifecycle
+import Testing
 
 /// The pure interpreter: lookup order, guards, statuses, and the Trove statuses each chart shows.
 @Suite("Statechart interpreter")
 struct StatechartInterpreterTests {
     @Test("inner transitions win over outer ones; document order within a state; guards pick")
     func lookupOrder() throws {
-        let chart = try Statechart(scxml: StatechartLoaderTests.document("""
-            <state id="outer" cellar:status="UP">
-              <transition event="Go" target="b"/>
-              <transition event="Stop" target="done"/>
-              <state id="a">
-                <transition event="Go" cond="fast" target="c"/>
-                <transition event="Go" cond="slow" target="b"/>
-              </state>
-              <state id="b"/>
-              <state id="c"/>
-            </state>
-            <final id="done"/>
-            """), source: "lookup")
+        let chart = try Statechart(
+            scxml: StatechartLoaderTests.document(
+                """
+                <state id="outer" cellar:status="UP">
+                  <transition event="Go" target="b"/>
+                  <transition event="Stop" target="done"/>
+                  <state id="a">
+                    <transition event="Go" cond="fast" target="c"/>
+                    <transition event="Go" cond="slow" target="b"/>
+                  </state>
+                  <state id="b"/>
+                  <state id="c"/>
+                </state>
+                <final id="done"/>
+                """), source: "lookup")
         #expect(chart.fire(event: "Go", in: "a", guards: { $0 == "fast" }) == .success("c"))
         #expect(chart.fire(event: "Go", in: "a", guards: { _ in true }) == .success("c"))
         #expect(chart.fire(event: "Go", in: "a", guards: { $0 == "slow" }) == .success("b"))
@@ -37,12 +39,18 @@ struct StatechartInterpreterTests {
     func rejectionWording() throws {
         let chart = try Charts.instance
         guard case .failure(let refusal) = chart.fire(event: "BackupStarted", in: "active", guards: { _ in false })
-        else { Issue.record("BackupStarted fired without guestHealthy"); return }
+        else {
+            Issue.record("BackupStarted fired without guestHealthy")
+            return
+        }
         #expect(refusal.reason == .guardFailed(["guestHealthy"]))
         #expect(refusal.description == "Instance is ACTIVE (state active); BackupStarted requires guestHealthy")
         #expect(refusal.about("Instance i-1").description.hasPrefix("Instance i-1 is ACTIVE"))
         guard case .failure(let unknown) = chart.fire(event: "Restart", in: "nowhere", guards: { _ in true })
-        else { Issue.record("fired in an unknown state"); return }
+        else {
+            Issue.record("fired in an unknown state")
+            return
+        }
         #expect(unknown.reason == .unknownState)
     }
 
@@ -89,25 +97,43 @@ struct IllegalTransitionTests {
         return rejection.description
     }
 
-    @Test("instance", arguments: [
-        ("RestartRequested", "preparing",
-         "Instance is BUILD (state preparing); RestartRequested is allowed only in ACTIVE or RESTART_REQUIRED"),
-        ("FlavorResizeRequested", "error",
-         "Instance is ERROR (state error); FlavorResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"),
-        ("VolumeResizeRequested", "backingUp",
-         "Instance is BACKUP (state backingUp); VolumeResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"),
-        ("DeleteRequested", "rebooting",
-         "Instance is REBOOT (state rebooting); DeleteRequested is allowed only in BUILD (state allocating, registering, "
-            + "preparing), ACTIVE, RESTART_REQUIRED, SHUTDOWN (state shutdown) or ERROR"),
-        ("InstanceBecameActive", "registering",
-         "Instance is BUILD (state registering); InstanceBecameActive is allowed only in BUILD (state preparing)"),
-        ("RestartRequested", "deleted",
-         "Instance is in final state deleted; RestartRequested is allowed only in ACTIVE or RESTART_REQUIRED"),
-        ("InstanceCreateRequested", "active",
-         "Instance is ACTIVE (state active); InstanceCreateRequested is allowed only in BUILD (state new)"),
-        ("GuestPrepared", "preparing",
-         "Instance is BUILD (state preparing); GuestPrepared is not an event of the instance chart: no state accepts it"),
-    ])
+    @Test(
+        "instance",
+        arguments: [
+            (
+                "RestartRequested", "preparing",
+                "Instance is BUILD (state preparing); RestartRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+            ),
+            (
+                "FlavorResizeRequested", "error",
+                "Instance is ERROR (state error); FlavorResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+            ),
+            (
+                "VolumeResizeRequested", "backingUp",
+                "Instance is BACKUP (state backingUp); VolumeResizeRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+            ),
+            (
+                "DeleteRequested", "rebooting",
+                "Instance is REBOOT (state rebooting); DeleteRequested is allowed only in BUILD (state allocating, registering, "
+                    + "preparing), ACTIVE, RESTART_REQUIRED, SHUTDOWN (state shutdown) or ERROR"
+            ),
+            (
+                "InstanceBecameActive", "registering",
+                "Instance is BUILD (state registering); InstanceBecameActive is allowed only in BUILD (state preparing)"
+            ),
+            (
+                "RestartRequested", "deleted",
+                "Instance is in final state deleted; RestartRequested is allowed only in ACTIVE or RESTART_REQUIRED"
+            ),
+            (
+                "InstanceCreateRequested", "active",
+                "Instance is ACTIVE (state active); InstanceCreateRequested is allowed only in BUILD (state new)"
+            ),
+            (
+                "GuestPrepared", "preparing",
+                "Instance is BUILD (state preparing); GuestPrepared is not an event of the instance chart: no state accepts it"
+            ),
+        ])
     func instance(event: String, leaf: String, message: String) throws {
         #expect(refusal(try Charts.instance, event, in: leaf) == message)
     }
@@ -115,52 +141,76 @@ struct IllegalTransitionTests {
     @Test("instance guards")
     func instanceGuards() throws {
         let chart = try Charts.instance
-        #expect(refusal(chart, "ReplicaPromotionRequested", in: "active", guards: false)
-            == "Instance is ACTIVE (state active); ReplicaPromotionRequested requires isReplica")
-        #expect(refusal(chart, "BuildRetryRequested", in: "error", guards: false)
-            == "Instance is ERROR (state error); BuildRetryRequested requires failedWhileBuilding")
-        #expect(refusal(chart, "StatusReset", in: "error", guards: false)
-            == "Instance is ERROR (state error); StatusReset requires guestRegistered")
+        #expect(
+            refusal(chart, "ReplicaPromotionRequested", in: "active", guards: false)
+                == "Instance is ACTIVE (state active); ReplicaPromotionRequested requires isReplica")
+        #expect(
+            refusal(chart, "BuildRetryRequested", in: "error", guards: false)
+                == "Instance is ERROR (state error); BuildRetryRequested requires failedWhileBuilding")
+        #expect(
+            refusal(chart, "StatusReset", in: "error", guards: false)
+                == "Instance is ERROR (state error); StatusReset requires guestRegistered")
     }
 
     @Test("every event is refused after deleted", arguments: StatechartLibrary.chartNames)
     func nothingAfterDeleted(name: String) throws {
         let chart = try #require(try Charts.library[name])
         for event in chart.events {
-            #expect(refusal(chart, event, in: "deleted")?.hasPrefix("\(name.prefix(1).uppercased())\(name.dropFirst()) is in final state deleted; \(event) is allowed only in ") == true)
+            #expect(
+                refusal(chart, event, in: "deleted")?.hasPrefix(
+                    "\(name.prefix(1).uppercased())\(name.dropFirst()) is in final state deleted; \(event) is allowed only in ") == true)
         }
     }
 
-    @Test("backup", arguments: [
-        ("BackupDeleteRequested", "building",
-         "Backup is BUILDING (state building); BackupDeleteRequested is allowed only in COMPLETED, FAILED, "
-            + "RESTORED or DELETE_FAILED"),
-        ("BackupCompleted", "queued",
-         "Backup is NEW (state queued); BackupCompleted is allowed only in BUILDING or SAVING"),
-        ("BackupSaveStarted", "completed",
-         "Backup is COMPLETED (state completed); BackupSaveStarted is allowed only in BUILDING"),
-        ("BackupDeleted", "completed",
-         "Backup is COMPLETED (state completed); BackupDeleted is allowed only in state deleting"),
-    ])
+    @Test(
+        "backup",
+        arguments: [
+            (
+                "BackupDeleteRequested", "building",
+                "Backup is BUILDING (state building); BackupDeleteRequested is allowed only in COMPLETED, FAILED, "
+                    + "RESTORED or DELETE_FAILED"
+            ),
+            (
+                "BackupCompleted", "queued",
+                "Backup is NEW (state queued); BackupCompleted is allowed only in BUILDING or SAVING"
+            ),
+            (
+                "BackupSaveStarted", "completed",
+                "Backup is COMPLETED (state completed); BackupSaveStarted is allowed only in BUILDING"
+            ),
+            (
+                "BackupDeleted", "completed",
+                "Backup is COMPLETED (state completed); BackupDeleted is allowed only in state deleting"
+            ),
+        ])
     func backup(event: String, leaf: String, message: String) throws {
         #expect(refusal(try Charts.backup, event, in: leaf) == message)
     }
 
-    @Test("cluster", arguments: [
-        ("ClusterGrowRequested", "building",
-         "Cluster is BUILDING (state building); ClusterGrowRequested is allowed only in NONE (state active)"),
-        ("ClusterShrinkRequested", "deleting",
-         "Cluster is DELETING (state deleting); ClusterShrinkRequested is allowed only in NONE (state active)"),
-        ("ClusterRestartRequested", "error",
-         "Cluster is NONE (state error); ClusterRestartRequested is allowed only in NONE (state active)"),
-    ])
+    @Test(
+        "cluster",
+        arguments: [
+            (
+                "ClusterGrowRequested", "building",
+                "Cluster is BUILDING (state building); ClusterGrowRequested is allowed only in NONE (state active)"
+            ),
+            (
+                "ClusterShrinkRequested", "deleting",
+                "Cluster is DELETING (state deleting); ClusterShrinkRequested is allowed only in NONE (state active)"
+            ),
+            (
+                "ClusterRestartRequested", "error",
+                "Cluster is NONE (state error); ClusterRestartRequested is allowed only in NONE (state active)"
+            ),
+        ])
     func cluster(event: String, leaf: String, message: String) throws {
         #expect(refusal(try Charts.cluster, event, in: leaf) == message)
     }
 
     @Test("a shrink that would empty the cluster fails its guard")
     func clusterShrinkGuard() throws {
-        #expect(refusal(try Charts.cluster, "ClusterShrinkRequested", in: "active", guards: false)
-            == "Cluster is NONE (state active); ClusterShrinkRequested requires keepsAMember")
+        #expect(
+            refusal(try Charts.cluster, "ClusterShrinkRequested", in: "active", guards: false)
+                == "Cluster is NONE (state active); ClusterShrinkRequested requires keepsAMember")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Lifecycle
+import Testing
 
 /// The SCXML subset loader: the repository's charts load; anything outside the subset fails with a message
 /// naming the file, line and element.
@@ -9,7 +9,8 @@ struct StatechartLoaderTests {
     /// Wraps states in an `<scxml>` with the right namespaces.
     static func document(_ body: String, name: String = "test", initial: String? = nil) -> Data {
         let initialAttribute = initial.map { " initial=\"\($0)\"" } ?? ""
-        return Data("""
+        return Data(
+            """
             <scxml xmlns="http://www.w3.org/2005/07/scxml" xmlns:cellar="urn:cellar:statechart" version="1.0" \
             name="\(name)"\(initialAttribute)>
             \(body)
@@ -60,14 +61,16 @@ struct StatechartLoaderTests {
 
     @Test("a small chart: tree, default initial child, inherited status")
     func smallChart() throws {
-        let chart = try Statechart(scxml: Self.document("""
-            <state id="a" cellar:status="UP">
-              <state id="a1"><transition event="Next" target="a2" cond="ready"/></state>
-              <state id="a2" cellar:status="BUSY"/>
-              <transition event="Stop" target="done"/>
-            </state>
-            <final id="done"/>
-            """), source: "test.scxml")
+        let chart = try Statechart(
+            scxml: Self.document(
+                """
+                <state id="a" cellar:status="UP">
+                  <state id="a1"><transition event="Next" target="a2" cond="ready"/></state>
+                  <state id="a2" cellar:status="BUSY"/>
+                  <transition event="Stop" target="done"/>
+                </state>
+                <final id="done"/>
+                """), source: "test.scxml")
         #expect(chart.name == "test")
         #expect(chart.initial == "a")
         #expect(chart.initialLeaf == "a1")
@@ -82,24 +85,29 @@ struct StatechartLoaderTests {
 
     @Test("a transition to a state that does not exist")
     func badTarget() {
-        let error = loadError(Self.document("""
-            <state id="a">
-              <transition event="Go" target="nowhere"/>
-            </state>
-            """))
+        let error = loadError(
+            Self.document(
+                """
+                <state id="a">
+                  <transition event="Go" target="nowhere"/>
+                </state>
+                """))
         #expect(error?.source == "test.scxml")
-        #expect(error?.description.contains(
-            "<transition event=\"Go\" target=\"nowhere\"> in state \"a\": target \"nowhere\" does not exist in chart \"test\"") == true)
+        #expect(
+            error?.description.contains(
+                "<transition event=\"Go\" target=\"nowhere\"> in state \"a\": target \"nowhere\" does not exist in chart \"test\"") == true)
     }
 
     @Test("a duplicate state id names both lines")
     func duplicateID() {
-        let error = loadError(Self.document("""
-            <state id="a"/>
-            <state id="b">
-              <state id="a"/>
-            </state>
-            """))
+        let error = loadError(
+            Self.document(
+                """
+                <state id="a"/>
+                <state id="b">
+                  <state id="a"/>
+                </state>
+                """))
         #expect(error?.line == 4)
         #expect(error?.message == "duplicate state id \"a\" (first declared on line 2)")
     }
@@ -111,25 +119,28 @@ struct StatechartLoaderTests {
         let truncated = loadError(Data(#"<scxml xmlns="http://www.w3.org/2005/07/scxml" name="t"><state id="a">"#.utf8))
         #expect(truncated?.message.hasPrefix("malformed XML: ") == true)
         #expect(loadError(Data())?.message.hasPrefix("malformed XML: ") == true)
-        #expect(loadError(Data(#"<scxml a="1" a="2"/>"#.utf8))?.message
-            == "malformed XML: an attribute is given twice (XML error 42)")
+        #expect(
+            loadError(Data(#"<scxml a="1" a="2"/>"#.utf8))?.message
+                == "malformed XML: an attribute is given twice (XML error 42)")
     }
 
-    @Test("elements, attributes and text outside the subset", arguments: [
-        (#"<state id="a"><onentry/></state>"#, "<onentry> in state \"a\" is not supported; expected <state> or <final>"),
-        (#"<parallel id="p"/>"#, "<parallel id=\"p\"> in scxml is not supported; expected <state> or <final>"),
-        (#"<state id="a"><transition event="Go"/></state>"#, "needs target=\"...\" naming exactly one state"),
-        (#"<state id="a"><transition target="a"/></state>"#, "needs event=\"...\" naming exactly one event"),
-        (#"<state id="a"><transition event="A B" target="a"/></state>"#, "naming exactly one event"),
-        (#"<state id="a"><transition event="Go" target="a" type="internal"/></state>"#, "attribute type is not supported"),
-        (#"<state id="a"><transition event="Go" target="a" cond="x &amp;&amp; y"/></state>"#, "must be a single guard name"),
-        (#"<state><transition event="Go" target="a"/></state>"#, "needs an id=\"...\""),
-        (#"<state id="a" initial="b"/>"#, "declares initial=\"b\" but has no child states"),
-        (#"<state id="a" initial="b"><state id="c"/></state><state id="b"/>"#, "initial=\"b\" is not one of its descendants"),
-        (#"<final id="f"><transition event="Go" target="f"/></final>"#, "final state \"f\" cannot have transitions"),
-        (#"<state id="a" cellar:color="red"/>"#, "attribute cellar:color is not supported"),
-        (#"<state id="a">hello</state>"#, "unexpected text \"hello\" inside <state>"),
-    ])
+    @Test(
+        "elements, attributes and text outside the subset",
+        arguments: [
+            (#"<state id="a"><onentry/></state>"#, "<onentry> in state \"a\" is not supported; expected <state> or <final>"),
+            (#"<parallel id="p"/>"#, "<parallel id=\"p\"> in scxml is not supported; expected <state> or <final>"),
+            (#"<state id="a"><transition event="Go"/></state>"#, "needs target=\"...\" naming exactly one state"),
+            (#"<state id="a"><transition target="a"/></state>"#, "needs event=\"...\" naming exactly one event"),
+            (#"<state id="a"><transition event="A B" target="a"/></state>"#, "naming exactly one event"),
+            (#"<state id="a"><transition event="Go" target="a" type="internal"/></state>"#, "attribute type is not supported"),
+            (#"<state id="a"><transition event="Go" target="a" cond="x &amp;&amp; y"/></state>"#, "must be a single guard name"),
+            (#"<state><transition event="Go" target="a"/></state>"#, "needs an id=\"...\""),
+            (#"<state id="a" initial="b"/>"#, "declares initial=\"b\" but has no child states"),
+            (#"<state id="a" initial="b"><state id="c"/></state><state id="b"/>"#, "initial=\"b\" is not one of its descendants"),
+            (#"<final id="f"><transition event="Go" target="f"/></final>"#, "final state \"f\" cannot have transitions"),
+            (#"<state id="a" cellar:color="red"/>"#, "attribute cellar:color is not supported"),
+            (#"<state id="a">hello</state>"#, "unexpected text \"hello\" inside <state>"),
+        ])
     func outsideSubset(body: String, expected: String) {
         let error = loadError(Self.document(body))
         #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
@@ -137,12 +148,15 @@ struct StatechartLoaderTests {
 
     @Test("the root must be an SCXML document with a name and a valid initial")
     func rootChecks() {
-        #expect(loadError(Data(#"<scxml name="x"><state id="a"/></scxml>"#.utf8))?.message
-            .contains("the root element must be <scxml xmlns=\"http://www.w3.org/2005/07/scxml\">") == true)
-        #expect(loadError(Data(#"<scxml xmlns="http://www.w3.org/2005/07/scxml"><state id="a"/></scxml>"#.utf8))?
-            .message == "<scxml> needs a name=\"...\" attribute (letters, digits, _ or -)")
-        #expect(loadError(Self.document(#"<state id="a"/>"#, initial: "zz"))?.message
-            == "<scxml name=\"test\"> initial=\"zz\" is not a state of the chart")
+        #expect(
+            loadError(Data(#"<scxml name="x"><state id="a"/></scxml>"#.utf8))?.message
+                .contains("the root element must be <scxml xmlns=\"http://www.w3.org/2005/07/scxml\">") == true)
+        #expect(
+            loadError(Data(#"<scxml xmlns="http://www.w3.org/2005/07/scxml"><state id="a"/></scxml>"#.utf8))?
+                .message == "<scxml> needs a name=\"...\" attribute (letters, digits, _ or -)")
+        #expect(
+            loadError(Self.document(#"<state id="a"/>"#, initial: "zz"))?.message
+                == "<scxml name=\"test\"> initial=\"zz\" is not a state of the chart")
         #expect(loadError(Self.document(""))?.message == "<scxml name=\"test\"> has no states")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Secrets
 import Testing
+
+@testable import Secrets
 
 @Suite("Password verifiers")
 struct PasswordVerifierTests {
@@ -8,8 +9,10 @@ struct PasswordVerifierTests {
 
     @Test("SCRAM-SHA-256 of RFC 7677's example password and salt")
     func scramVector() {
-        #expect(PasswordVerifier.scramSHA256("pencil", salt: Self.rfcSalt) ==
-            "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=")
+        #expect(
+            PasswordVerifier.scramSHA256("pencil", salt: Self.rfcSalt)
+                == "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="
+        )
     }
 
     @Test("a non-ASCII password is NFKC-normalized first, as PostgreSQL's SASLprep does")
@@ -22,7 +25,8 @@ struct PasswordVerifierTests {
     @Test("a new salt every time, and only characters no SQL quoting mode treats specially")
     func scramSaltAndAlphabet() {
         let password = "x'; GRANT ALL --\\"
-        let first = PasswordVerifier.scramSHA256(password), second = PasswordVerifier.scramSHA256(password)
+        let first = PasswordVerifier.scramSHA256(password)
+        let second = PasswordVerifier.scramSHA256(password)
         #expect(first != second)
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-$:+/="))
         #expect(first.unicodeScalars.allSatisfy { $0.isASCII && allowed.contains($0) })

@@ -19,10 +19,14 @@ public struct TestDatabase: Sendable {
     /// Creates a database named after a random id, migrates it, runs `body`, then drops it.
     public static func with<T: Sendable>(_ body: @Sendable (TestDatabase) async throws -> T) async throws -> T {
         let name = "test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
-        return try await PostgresClient.withScratchDatabase(named: name, serverURL: try await TestServers.postgresURL(),
-                                                            logger: TestServers.logger) { client, url in
-            try await MigrationRunner(client: client, directory: TestServers.projectRoot.appendingPathComponent("migrations"),
-                                      logger: TestServers.logger).migrate()
+        return try await PostgresClient.withScratchDatabase(
+            named: name, serverURL: try await TestServers.postgresURL(),
+            logger: TestServers.logger
+        ) { client, url in
+            try await MigrationRunner(
+                client: client, directory: TestServers.projectRoot.appendingPathComponent("migrations"),
+                logger: TestServers.logger
+            ).migrate()
             return try await body(TestDatabase(client: client, url: url))
         }
     }

@@ -48,8 +48,9 @@ public struct WebConsole: Sendable {
             let name = try context.parameters.require("name")
             guard ["instance", "cluster"].contains(name) else { throw TroveError.notFound("There is no statechart named '\(name)'.") }
             let data = try Data(contentsOf: statecharts.appendingPathComponent("\(name).scxml"))
-            return Response(status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
     }
 
@@ -71,8 +72,9 @@ public struct WebConsole: Sendable {
             throw TroveError.unauthorized(refused.message)
         }
         let maxAge = session.expiresAt.map { max(Int($0.timeIntervalSinceNow), 0) }
-        return try JSONResponse.make(SessionEnvelope(session: SessionView(session.caller, expiresAt: session.expiresAt)),
-                                     headers: [.setCookie: Self.cookie(value: session.token, maxAge: maxAge)])
+        return try JSONResponse.make(
+            SessionEnvelope(session: SessionView(session.caller, expiresAt: session.expiresAt)),
+            headers: [.setCookie: Self.cookie(value: session.token, maxAge: maxAge)])
     }
 
     /// The session cookie's token (for the session routes themselves).
@@ -96,16 +98,23 @@ public struct WebConsole: Sendable {
     /// A file of the console folder; `..` never leaves it.
     private func file(_ path: String) throws -> Response {
         guard !path.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix(".") }),
-              let data = try? Data(contentsOf: assets.appendingPathComponent(path)) else {
+            let data = try? Data(contentsOf: assets.appendingPathComponent(path))
+        else {
             throw TroveError.notFound("The console has no file '\(path)'.")
         }
-        let types = ["html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
-                     "svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon", "json": "application/json"]
+        let types = [
+            "html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
+            "svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon", "json": "application/json",
+        ]
         let type = types[(path as NSString).pathExtension] ?? "application/octet-stream"
-        return Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache",
-                                               .init("Content-Security-Policy")!: "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-                                               .init("X-Content-Type-Options")!: "nosniff"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: type, .cacheControl: "no-cache",
+                .init("Content-Security-Policy")!: "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+                .init("X-Content-Type-Options")!: "nosniff",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
@@ -118,7 +127,12 @@ struct SessionView: Encodable {
     var expiresAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case roles, userID = "user_id", userName = "user_name", projectID = "project_id", projectName = "project_name", expiresAt = "expires_at"
+        case roles
+        case userID = "user_id"
+        case userName = "user_name"
+        case projectID = "project_id"
+        case projectName = "project_name"
+        case expiresAt = "expires_at"
     }
 
     init(_ caller: AuthContext, expiresAt: Date?) {

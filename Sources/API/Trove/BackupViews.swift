@@ -24,7 +24,9 @@ struct BackupView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, locationRef, created, updated, size, status, datastore
-        case instanceID = "instance_id", parentID = "parent_id", projectID = "project_id"
+        case instanceID = "instance_id"
+        case parentID = "parent_id"
+        case projectID = "project_id"
     }
 
     init(_ state: Backup.State, updated: Date) {

@@ -17,7 +17,11 @@ struct DatastoreView: Encodable {
     /// Cellar's extension: whether this is the operator's default datastore (a create without `datastore` gets it).
     var isDefault: Bool
     var versions: [VersionRef]
-    enum CodingKeys: String, CodingKey { case id, name, links, versions, defaultVersion = "default_version", isDefault = "default" }
+    enum CodingKeys: String, CodingKey {
+        case id, name, links, versions
+        case defaultVersion = "default_version"
+        case isDefault = "default"
+    }
 
     init(_ entry: DatastoreEntry, request: Request, project: String) {
         id = entry.id
@@ -26,8 +30,9 @@ struct DatastoreView: Encodable {
         defaultVersion = entry.defaultVersionID
         isDefault = entry.isDefault
         versions = entry.versions.filter(\.active).map {
-            VersionRef(id: $0.id, name: $0.name, version: $0.version,
-                       links: Link.resource(request, project: project, collection: "datastores/versions", id: $0.id))
+            VersionRef(
+                id: $0.id, name: $0.name, version: $0.version,
+                links: Link.resource(request, project: project, collection: "datastores/versions", id: $0.id))
         }
     }
 }
@@ -61,7 +66,10 @@ struct FlavorView: Encodable {
     var disk: Int
     var ephemeral: Int
     var links: [Link]
-    enum CodingKeys: String, CodingKey { case id, name, ram, vcpus, disk, ephemeral, links, strID = "str_id" }
+    enum CodingKeys: String, CodingKey {
+        case id, name, ram, vcpus, disk, ephemeral, links
+        case strID = "str_id"
+    }
 
     init(_ flavor: Flavor, request: Request, project: String) {
         id = Int(flavor.id)

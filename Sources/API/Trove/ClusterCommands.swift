@@ -51,8 +51,9 @@ public struct ClusterCommands: Sendable {
                         by: ["instances": added.count, "volumes": added.map(\.volumeSize).reduce(0, +)],
                         project: project, on: connection, logger: logger)
                     guard over.isEmpty else {
-                        throw TroveError.overLimit("Quota exceeded for resources: \(over) (each cluster member is an instance); "
-                            + "ask an administrator to raise them (GET /limits shows them).")
+                        throw TroveError.overLimit(
+                            "Quota exceeded for resources: \(over) (each cluster member is an instance); "
+                                + "ask an administrator to raise them (GET /limits shows them).")
                     }
                 }
             })

@@ -16,8 +16,9 @@ struct ClusterProperties {
         let known = strategy == .activePassive ? ["algorithm", "synchronous", "weights"] : ["algorithm"]
         for (key, value) in properties {
             guard known.contains(key) else {
-                throw TroveError.badRequest("Unknown extended property '\(key)'; \(datastore.type) clusters take "
-                    + known.map { "'\($0)'" }.joined(separator: ", ") + ".")
+                throw TroveError.badRequest(
+                    "Unknown extended property '\(key)'; \(datastore.type) clusters take "
+                        + known.map { "'\($0)'" }.joined(separator: ", ") + ".")
             }
             let field = "extended_properties.\(key)"
             switch (key, value) {
@@ -61,13 +62,19 @@ enum PropertyValue: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let text = try? container.decode(String.self) { self = .string(text) }
-        else if let flag = try? container.decode(Bool.self) { self = .boolean(flag) }
-        else if let number = try? container.decode(Int.self) { self = .integer(number) }
-        else if let numbers = try? container.decode([Int].self) { self = .integers(numbers) }
-        else {
-            throw DecodingError.typeMismatch(String.self, .init(
-                codingPath: decoder.codingPath, debugDescription: "expected a string, a boolean, an integer or a list of integers"))
+        if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .boolean(flag)
+        } else if let number = try? container.decode(Int.self) {
+            self = .integer(number)
+        } else if let numbers = try? container.decode([Int].self) {
+            self = .integers(numbers)
+        } else {
+            throw DecodingError.typeMismatch(
+                String.self,
+                .init(
+                    codingPath: decoder.codingPath, debugDescription: "expected a string, a boolean, an integer or a list of integers"))
         }
     }
 

@@ -34,7 +34,8 @@ struct MemberRequest: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case flavorRef, volume, name, type, nics, region, weight
-        case availabilityZone = "availability_zone", relatedTo = "related_to"
+        case availabilityZone = "availability_zone"
+        case relatedTo = "related_to"
     }
 
     /// `"member"` or, from the CLI's repeated `type=` option, `["member"]`.
@@ -66,7 +67,9 @@ struct ClusterActionRequest: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case grow, shrink, restart, balancer, upgrade, weights
-        case resetStatus = "reset-status", configurationAttach = "configuration_attach", configurationDetach = "configuration_detach"
+        case resetStatus = "reset-status"
+        case configurationAttach = "configuration_attach"
+        case configurationDetach = "configuration_detach"
         case addShard = "add_shard"
     }
 }

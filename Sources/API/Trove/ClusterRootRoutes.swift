@@ -24,11 +24,13 @@ extension TroveAPI {
             guard let state = try await clusters.state(of: id, caller: caller) else { throw TroveError.notFound("Cluster \(id) could not be found.") }
             let writer = try await writingMember(of: state, context: context)
             // The chart's word first (a cluster busy with a task refuses), before any member is touched.
-            do { _ = try Cluster.decide(.recordRootEnabled(memberId: writer), state: state, chart: clusters.chart, at: Date()) }
-            catch let rejection as Rejection { throw TroveError.from(rejection) }
+            do { _ = try Cluster.decide(.recordRootEnabled(memberId: writer), state: state, chart: clusters.chart, at: Date()) } catch let rejection
+                as Rejection
+            { throw TroveError.from(rejection) }
             guard try await apply(.enableRoot, on: writer, context: context, secrets: [(name: .root, password: password)]) else {
-                throw TroveError(.serviceUnavailable, "serviceUnavailable",
-                                 "The guest of member \(writer) has not set the root password yet; it will. Ask again later for another.")
+                throw TroveError(
+                    .serviceUnavailable, "serviceUnavailable",
+                    "The guest of member \(writer) has not set the root password yet; it will. Ask again later for another.")
             }
             try await clusters.execute(.recordRootEnabled(memberId: writer), on: id, caller: caller, requestID: context.requestID)
             return try JSONResponse.make(["user": ["name": "root", "password": password]])
@@ -39,12 +41,14 @@ extension TroveAPI {
     /// first ACTIVE member (every member takes writes and replicates them to the group).
     private func writingMember(of state: Cluster.State, context: CellarRequestContext) async throws -> String {
         let caller = try context.caller()
-        let candidates = state.strategy == .activePassive
+        let candidates =
+            state.strategy == .activePassive
             ? [state.primaryId].compactMap { $0 }.filter { !state.fencedMemberIds.contains($0) }
             : state.members.map(\.id).filter { !state.leavingMemberIds.contains($0) }
         for id in candidates where try await commands.state(of: id, caller: caller)?.status == "ACTIVE" { return id }
-        throw TroveError.unprocessable(state.strategy == .activePassive
-            ? "\(state.subject) has no ACTIVE primary right now; enable root once it has (GET /clusters/\(state.id) shows its members)."
-            : "\(state.subject) has no ACTIVE member right now; enable root once one is.")
+        throw TroveError.unprocessable(
+            state.strategy == .activePassive
+                ? "\(state.subject) has no ACTIVE primary right now; enable root once it has (GET /clusters/\(state.id) shows its members)."
+                : "\(state.subject) has no ACTIVE member right now; enable root once one is.")
     }
 }

@@ -24,8 +24,9 @@ extension TroveAPI {
             try Self.requireWriter(caller)
             let body = try await RequestBody.decode(CreateClusterRequest.self, from: request, context: context).cluster
             let id = UUID().uuidString.lowercased()
-            try await clusters.execute(.create(try await createCommand(body, id: id, caller: caller)), on: id, caller: caller,
-                                       requestID: context.requestID)
+            try await clusters.execute(
+                .create(try await createCommand(body, id: id, caller: caller)), on: id, caller: caller,
+                requestID: context.requestID)
             return try await clusterResponse(id, request: request, caller: caller, status: .ok)
         }
 
@@ -46,8 +47,9 @@ extension TroveAPI {
             let id = try context.parameters.require("id")
             let action = try await RequestBody.decode(ClusterActionRequest.self, from: request, context: context)
             guard let state = try await clusters.state(of: id, caller: caller) else { throw TroveError.notFound("Cluster \(id) could not be found.") }
-            try await clusters.execute(try await command(for: action, on: state, caller: caller), on: id, caller: caller,
-                                       requestID: context.requestID)
+            try await clusters.execute(
+                try await command(for: action, on: state, caller: caller), on: id, caller: caller,
+                requestID: context.requestID)
             return try await clusterResponse(id, request: request, caller: caller, status: .accepted)
         }
 
@@ -92,7 +94,8 @@ extension TroveAPI {
     /// once deleted). Replication lag is a live figure, not in the log: a past cluster shows none.
     private func pastCluster(_ id: String, at point: TimeTravel.Point, request: Request, caller: AuthContext) async throws -> Response {
         let position = try await timeTravel.position(of: point)
-        guard let past = try await timeTravel.cluster(id, at: position), caller.isAdmin || past.record.cluster.state.projectId == caller.projectID else {
+        guard let past = try await timeTravel.cluster(id, at: position), caller.isAdmin || past.record.cluster.state.projectId == caller.projectID
+        else {
             throw TroveError.notFound("Cluster \(id) could not be found at that point.")
         }
         if past.deleted {
@@ -119,23 +122,28 @@ extension TroveAPI {
         guard requested.count >= strategy.minimumMembers else {
             throw TroveError.badRequest("A \(datastore.type) cluster needs at least \(strategy.minimumMembers) instances, not \(requested.count).")
         }
-        var members = try await Self.members(requested, clusterName: name, numberedFrom: 1, strategy: strategy, catalog: catalog, field: "cluster.instances")
+        var members = try await Self.members(
+            requested, clusterName: name, numberedFrom: 1, strategy: strategy, catalog: catalog, field: "cluster.instances")
         let properties = try ClusterProperties(body.extendedProperties ?? [:], strategy: strategy, datastore: datastore)
         if let weights = properties.weights {
             guard weights.count == members.count else {
-                throw TroveError.badRequest("'extended_properties.weights' gives \(weights.count) weights for \(members.count) instances; give one per instance, in order.")
+                throw TroveError.badRequest(
+                    "'extended_properties.weights' gives \(weights.count) weights for \(members.count) instances; give one per instance, in order.")
             }
             for index in members.indices { members[index].weight = weights[index] }
         }
-        return Cluster.CreateRequest(id: id, projectId: caller.projectID, name: name, datastore: datastore, members: members,
-                                     algorithm: properties.algorithm, locality: body.locality, synchronous: properties.synchronous)
+        return Cluster.CreateRequest(
+            id: id, projectId: caller.projectID, name: name, datastore: datastore, members: members,
+            algorithm: properties.algorithm, locality: body.locality, synchronous: properties.synchronous)
     }
 
     /// The one command an action body names.
     private func command(for action: ClusterActionRequest, on state: Cluster.State, caller: AuthContext) async throws -> Cluster.Command {
-        let named = [action.grow != nil, action.shrink != nil, action.restart != nil, action.resetStatus != nil, action.balancer != nil,
-                     action.upgrade != nil, action.configurationAttach != nil, action.configurationDetach != nil, action.addShard != nil,
-                     action.weights != nil]
+        let named = [
+            action.grow != nil, action.shrink != nil, action.restart != nil, action.resetStatus != nil, action.balancer != nil,
+            action.upgrade != nil, action.configurationAttach != nil, action.configurationDetach != nil, action.addShard != nil,
+            action.weights != nil,
+        ]
         guard named.filter({ $0 }).count == 1 else {
             throw TroveError.badRequest("A cluster action body names exactly one of: grow, shrink, restart, reset-status, balancer, weights.")
         }
@@ -143,11 +151,14 @@ extension TroveAPI {
         let strategy = try Self.clusterStrategy(of: datastore)
         if let grow = action.grow {
             guard !grow.isEmpty else { throw TroveError.badRequest("'grow' needs at least one instance.") }
-            let members = try await Self.members(grow, clusterName: state.name, numberedFrom: state.members.count + 1, strategy: strategy,
-                                                 catalog: catalog, field: "grow")
-            if let first = state.members.first, let odd = members.first(where: { $0.flavorId != first.flavorId || $0.volumeSize != first.volumeSize }) {
-                throw TroveError.badRequest("Every member of cluster \(state.id) has flavor \(first.flavorId) and a \(first.volumeSize) GB volume; "
-                    + "the new member \(odd.name) has flavor \(odd.flavorId) and \(odd.volumeSize) GB.")
+            let members = try await Self.members(
+                grow, clusterName: state.name, numberedFrom: state.members.count + 1, strategy: strategy,
+                catalog: catalog, field: "grow")
+            if let first = state.members.first, let odd = members.first(where: { $0.flavorId != first.flavorId || $0.volumeSize != first.volumeSize })
+            {
+                throw TroveError.badRequest(
+                    "Every member of cluster \(state.id) has flavor \(first.flavorId) and a \(first.volumeSize) GB volume; "
+                        + "the new member \(odd.name) has flavor \(odd.flavorId) and \(odd.volumeSize) GB.")
             }
             return .grow(members)
         }
@@ -155,8 +166,9 @@ extension TroveAPI {
             let leaving = shrink.map(\.id)
             let remaining = state.members.filter { !leaving.contains($0.id) }.count
             guard remaining >= strategy.minimumMembers else {
-                throw TroveError.badRequest("A \(datastore.type) cluster keeps at least \(strategy.minimumMembers) instances; "
-                    + "removing \(leaving.count) of \(state.members.count) would leave \(remaining).")
+                throw TroveError.badRequest(
+                    "A \(datastore.type) cluster keeps at least \(strategy.minimumMembers) instances; "
+                        + "removing \(leaving.count) of \(state.members.count) would leave \(remaining).")
             }
             return .shrink(memberIds: leaving)
         }
@@ -183,8 +195,9 @@ extension TroveAPI {
     static func clusterStrategy(of datastore: Datastore) throws -> ClusterStrategy {
         let rules = try InstanceCreation.rules(of: datastore)
         guard let strategy = rules.clusterStrategy else {
-            throw TroveError.badRequest("\(rules.displayName) \(datastore.version) has no cluster support in this version of Cellar; "
-                + "create single instances, or a cluster of another datastore (GET /datastores).")
+            throw TroveError.badRequest(
+                "\(rules.displayName) \(datastore.version) has no cluster support in this version of Cellar; "
+                    + "create single instances, or a cluster of another datastore (GET /datastores).")
         }
         return strategy
     }
@@ -206,12 +219,15 @@ extension TroveAPI {
 
     /// Member dicts as members: a flavor the catalog has, a volume size, one flavor and size for all (Galera
     /// members are peers), names kept as given (Trove's `<cluster>-member-<n>` when none).
-    static func members(_ requested: [MemberRequest], clusterName: String, numberedFrom first: Int, strategy: ClusterStrategy,
-                        catalog: OperatorCatalog, field: String) async throws -> [Cluster.Member] {
+    static func members(
+        _ requested: [MemberRequest], clusterName: String, numberedFrom first: Int, strategy: ClusterStrategy,
+        catalog: OperatorCatalog, field: String
+    ) async throws -> [Cluster.Member] {
         var members: [Cluster.Member] = []
         for (index, member) in requested.enumerated() {
-            let (flavor, volume) = try await InstanceCreation.flavorAndVolume(member.flavorRef, member.volume, in: "\(field)[\(index)]",
-                                                                              catalog: catalog)
+            let (flavor, volume) = try await InstanceCreation.flavorAndVolume(
+                member.flavorRef, member.volume, in: "\(field)[\(index)]",
+                catalog: catalog)
             let accepted = strategy == .activePassive ? ["member", "replica"] : [strategy.memberType]
             if let types = member.type?.names, let other = types.first(where: { !accepted.contains($0) }) {
                 throw TroveError.badRequest("'\(field)[\(index)].type' must be '\(strategy.memberType)' for this datastore, not '\(other)'.")
@@ -224,9 +240,11 @@ extension TroveAPI {
                 weight = try Self.weight(given.value, field: "\(field)[\(index)].weight")
             }
             let name = member.name?.trimmingCharacters(in: .whitespacesAndNewlines)
-            members.append(Cluster.Member(id: UUID().uuidString.lowercased(),
-                                          name: name.flatMap { $0.isEmpty ? nil : $0 } ?? "\(clusterName)-member-\(first + index)",
-                                          flavorId: flavor.id, volumeSize: volume.size, type: strategy.memberType, weight: weight))
+            members.append(
+                Cluster.Member(
+                    id: UUID().uuidString.lowercased(),
+                    name: name.flatMap { $0.isEmpty ? nil : $0 } ?? "\(clusterName)-member-\(first + index)",
+                    flavorId: flavor.id, volumeSize: volume.size, type: strategy.memberType, weight: weight))
         }
         if let head = members.first, let odd = members.first(where: { $0.flavorId != head.flavorId || $0.volumeSize != head.volumeSize }) {
             throw TroveError.badRequest("Cluster members must share one flavor and volume size; \(odd.name) differs from \(head.name).")

@@ -28,14 +28,18 @@ struct ClusterView: Encodable {
 
         enum CodingKeys: String, CodingKey {
             case id, name, type, links, status, flavor, volume, ip, role, weight
-            case operatingStatus = "operating_status", replicationLagBytes = "replication_lag_bytes"
+            case operatingStatus = "operating_status"
+            case replicationLagBytes = "replication_lag_bytes"
         }
     }
     /// Active-passive: where writes go (the primary) and where reads are spread (the replicas).
     struct Endpoints: Encodable {
         var readWrite: String
         var readOnly: String
-        enum CodingKeys: String, CodingKey { case readWrite = "read_write", readOnly = "read_only" }
+        enum CodingKeys: String, CodingKey {
+            case readWrite = "read_write"
+            case readOnly = "read_only"
+        }
     }
     struct DatastoreRef: Encodable {
         var type: String
@@ -67,7 +71,8 @@ struct ClusterView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, task, created, updated, links, datastore, instances, ip, locality, configuration, balancer, endpoints, fault
-        case extendedProperties = "extended_properties", lifecycleState = "lifecycle_state"
+        case extendedProperties = "extended_properties"
+        case lifecycleState = "lifecycle_state"
     }
 
     /// `members` are the members' instance rows (detail); without them members show id, name, type and links.
@@ -85,8 +90,9 @@ struct ClusterView: Encodable {
         let project = state.projectId
         let activePassive = state.strategy == .activePassive
         instances = state.members.map { member in
-            var view = Member(id: member.id, name: member.name, type: member.type,
-                              links: Link.resource(request, project: project, collection: "instances", id: member.id))
+            var view = Member(
+                id: member.id, name: member.name, type: member.type,
+                links: Link.resource(request, project: project, collection: "instances", id: member.id))
             if activePassive {
                 view.role = state.role(of: member.id)
                 view.type = view.role ?? member.type
@@ -97,7 +103,8 @@ struct ClusterView: Encodable {
                 let row = members[member.id]
                 view.status = row?.status ?? "BUILD"
                 view.operatingStatus = row?.operatingStatus ?? ""
-                view.flavor = InstanceView.FlavorRef(id: member.flavorId, links: Link.resource(request, project: project, collection: "flavors", id: member.flavorId))
+                view.flavor = InstanceView.FlavorRef(
+                    id: member.flavorId, links: Link.resource(request, project: project, collection: "flavors", id: member.flavorId))
                 view.volume = InstanceView.Volume(size: member.volumeSize)
                 view.ip = row?.address.map { [InstanceView.Address(address: $0, type: "private")] } ?? []
             }

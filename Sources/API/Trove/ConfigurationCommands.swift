@@ -26,7 +26,9 @@ struct ConfigurationCommands: Sendable {
 
     /// Runs `command` on group `id` through the one command path (one retry after a concurrent write, then 409).
     @discardableResult
-    func execute(_ command: ConfigurationGroup.Command, on id: String, caller: AuthContext, requestID: String) async throws -> ConfigurationGroup.State {
+    func execute(
+        _ command: ConfigurationGroup.Command, on id: String, caller: AuthContext, requestID: String
+    ) async throws -> ConfigurationGroup.State {
         let isCreate = if case .create = command { true } else { false }
         let recorded = try await repository.execute(
             command, on: id, subject: "Configuration group", caller: caller, requestID: requestID, isCreate: isCreate,

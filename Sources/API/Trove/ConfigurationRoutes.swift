@@ -9,7 +9,9 @@ extension TroveAPI {
         // Datastore parameters: what a configuration group may set, as the datastore's server describes it.
         routes.get("datastores/:datastore/versions/:version/parameters") { _, context in
             let version = try await datastoreVersion(context.parameters.require("version"), of: context.parameters.require("datastore"))
-            return try JSONResponse.make(["configuration-parameters": try await parameters(of: version).map { ParameterView($0, versionID: version.id) }])
+            return try JSONResponse.make([
+                "configuration-parameters": try await parameters(of: version).map { ParameterView($0, versionID: version.id) }
+            ])
         }
         routes.get("datastores/:datastore/versions/:version/parameters/:name") { _, context in
             let version = try await datastoreVersion(context.parameters.require("version"), of: context.parameters.require("datastore"))
@@ -17,7 +19,9 @@ extension TroveAPI {
         }
         routes.get("datastores/versions/:version/parameters") { _, context in
             let version = try await datastoreVersion(context.parameters.require("version"), of: nil)
-            return try JSONResponse.make(["configuration-parameters": try await parameters(of: version).map { ParameterView($0, versionID: version.id) }])
+            return try JSONResponse.make([
+                "configuration-parameters": try await parameters(of: version).map { ParameterView($0, versionID: version.id) }
+            ])
         }
         routes.get("datastores/versions/:version/parameters/:name") { _, context in
             let version = try await datastoreVersion(context.parameters.require("version"), of: nil)
@@ -36,10 +40,12 @@ extension TroveAPI {
             let version = try await datastoreVersion(body.datastore?.version, of: body.datastore?.type)
             let values = try await validated(body.values ?? [:], for: version)
             let id = UUID().uuidString.lowercased()
-            try await configurations.execute(.create(.init(
-                id: id, projectId: caller.projectID, name: body.name, description: body.description,
-                datastore: Datastore(type: version.datastoreName, version: version.name), datastoreVersionId: version.id,
-                values: values)), on: id, caller: caller, requestID: context.requestID)
+            try await configurations.execute(
+                .create(
+                    .init(
+                        id: id, projectId: caller.projectID, name: body.name, description: body.description,
+                        datastore: Datastore(type: version.datastoreName, version: version.name), datastoreVersionId: version.id,
+                        values: values)), on: id, caller: caller, requestID: context.requestID)
             return try await configurationResponse(id, caller: caller, status: .ok)
         }
         routes.get("configurations/:id") { _, context in
@@ -64,7 +70,8 @@ extension TroveAPI {
             let caller = try context.caller()
             try Self.requireWriter(caller)
             let group = try await configurationRecord(try context.parameters.require("id"), caller: caller)
-            try await configurations.execute(.delete(attachedInstances: group.instanceCount), on: group.id, caller: caller, requestID: context.requestID)
+            try await configurations.execute(
+                .delete(attachedInstances: group.instanceCount), on: group.id, caller: caller, requestID: context.requestID)
             return Response(status: .accepted)
         }
     }
@@ -83,16 +90,20 @@ extension TroveAPI {
         // Every instance using the group must be able to take the change, or nothing is changed.
         let instances = try await configurationReads.instances(using: group.id)
         for instance in instances {
-            guard let state = try await commands.state(of: instance.id, caller: caller), state.phase == .active || state.phase == .restartRequired else {
-                throw TroveError.unprocessable("Instance \(instance.id) uses configuration group \(group.id) and is busy; change the group when it is ACTIVE.")
+            guard let state = try await commands.state(of: instance.id, caller: caller), state.phase == .active || state.phase == .restartRequired
+            else {
+                throw TroveError.unprocessable(
+                    "Instance \(instance.id) uses configuration group \(group.id) and is busy; change the group when it is ACTIVE.")
             }
         }
-        let command: ConfigurationGroup.Command = replacing
+        let command: ConfigurationGroup.Command =
+            replacing
             ? .replace(values: values, name: body.name, description: body.description) : .merge(values: values)
         let changed = try await configurations.execute(command, on: group.id, caller: caller, requestID: context.requestID)
         for instance in instances {
-            _ = try await applyConfiguration(.updateConfiguration(.init(configurationId: group.id, values: changed.values)),
-                                             to: instance.id, caller: caller, requestID: context.requestID)
+            _ = try await applyConfiguration(
+                .updateConfiguration(.init(configurationId: group.id, values: changed.values)),
+                to: instance.id, caller: caller, requestID: context.requestID)
         }
     }
 
@@ -148,7 +159,9 @@ extension TroveAPI {
             let ofDatastore = versions.filter { $0.datastoreName == datastore || $0.datastoreID == datastore }
             guard !ofDatastore.isEmpty else { throw TroveError.notFound("Datastore '\(datastore)' cannot be found; GET /datastores lists them.") }
             guard let wanted else {
-                guard let entry = try await catalog.datastore(datastore), let version = ofDatastore.first(where: { $0.id == entry.defaultVersionID }) ?? ofDatastore.first else {
+                guard let entry = try await catalog.datastore(datastore),
+                    let version = ofDatastore.first(where: { $0.id == entry.defaultVersionID }) ?? ofDatastore.first
+                else {
                     throw TroveError.badRequest("Name the datastore version ('datastore.version').")
                 }
                 return version

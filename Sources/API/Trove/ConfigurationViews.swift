@@ -43,8 +43,11 @@ struct ConfigurationView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, description, values, created, updated
-        case instanceCount = "instance_count", datastoreName = "datastore_name", datastoreVersionID = "datastore_version_id"
-        case datastoreVersionName = "datastore_version_name", datastoreVersionNumber = "datastore_version_number"
+        case instanceCount = "instance_count"
+        case datastoreName = "datastore_name"
+        case datastoreVersionID = "datastore_version_id"
+        case datastoreVersionName = "datastore_version_name"
+        case datastoreVersionNumber = "datastore_version_number"
     }
 
     init(_ record: ConfigurationRecord, detailed: Bool) {
@@ -93,7 +96,9 @@ struct ParameterView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case name, type, min, max, unit, description
-        case datastoreVersionID = "datastore_version_id", restartRequired = "restart_required", allowedValues = "allowed_values"
+        case datastoreVersionID = "datastore_version_id"
+        case restartRequired = "restart_required"
+        case allowedValues = "allowed_values"
     }
 
     init(_ parameter: ConfigurationParameter, versionID: String) {

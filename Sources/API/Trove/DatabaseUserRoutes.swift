@@ -8,7 +8,10 @@ struct DatabaseView: Encodable {
     var name: String
     var characterSet: String?
     var collate: String?
-    enum CodingKeys: String, CodingKey { case name, collate, characterSet = "character_set" }
+    enum CodingKeys: String, CodingKey {
+        case name, collate
+        case characterSet = "character_set"
+    }
 }
 
 struct UserView: Encodable {

@@ -16,8 +16,9 @@ extension TroveAPI {
             try InstanceCreation.requireUnique(databases.map(\.name), what: "database")
             return try await change(.createDatabases(databases), request: request, context: context) { rules, datastore in
                 for database in databases { try InstanceCreation.check(database.name, as: .database, on: rules) }
-                try InstanceCreation.checkCharacterSets(of: databases, field: { "databases[\($0)]" }, rules: rules,
-                                                        catalog: try await characterSetCatalog(of: datastore))
+                try InstanceCreation.checkCharacterSets(
+                    of: databases, field: { "databases[\($0)]" }, rules: rules,
+                    catalog: try await characterSetCatalog(of: datastore))
             }
         }
         routes.delete("instances/:id/databases/:name") { request, context -> Response in
@@ -48,8 +49,9 @@ extension TroveAPI {
             }
             try InstanceCreation.requireUnique(body.users.map { "\($0.name)@\($0.host ?? "%")" }, what: "user")
             let secrets = body.users.map { (name: SecretName.user($0.name, host: $0.host ?? "%"), password: $0.password) }
-            return try await change(.changePasswords(users: body.users.map(\.name), hosts: body.users.map { $0.host ?? "%" }),
-                                    request: request, context: context, secrets: secrets)
+            return try await change(
+                .changePasswords(users: body.users.map(\.name), hosts: body.users.map { $0.host ?? "%" }),
+                request: request, context: context, secrets: secrets)
         }
         routes.put("instances/:id/users/:user") { request, context -> Response in
             let (name, host) = try Self.userInPath(context)
@@ -57,7 +59,9 @@ extension TroveAPI {
             if let newHost = attributes.host { try UserHost.check(newHost, field: "user.host") }
             let newHost = attributes.host.flatMap { $0 == (host ?? "%") ? nil : $0 }
             if newHost != nil, let rules = try await datastoreRules(context), !rules.usersHaveHosts {
-                throw TroveError.badRequest("\(rules.displayName) users are not bound to a host; limit where clients connect from with the instance's access (allowed_cidrs).")
+                throw TroveError.badRequest(
+                    "\(rules.displayName) users are not bound to a host; limit where clients connect from with the instance's access (allowed_cidrs)."
+                )
             }
             guard attributes.name != nil || attributes.password != nil || newHost != nil else {
                 throw TroveError.badRequest("Give the user a new 'name', 'host' or 'password'.")
@@ -66,8 +70,10 @@ extension TroveAPI {
             var response = Response(status: .accepted)
             let newName = attributes.name ?? name
             if newName != name || newHost != nil {
-                response = try await change(.renameUser(name: name, host: currentHost, newName: newName, newHost: newHost),
-                                            request: request, context: context) { rules, _ in
+                response = try await change(
+                    .renameUser(name: name, host: currentHost, newName: newName, newHost: newHost),
+                    request: request, context: context
+                ) { rules, _ in
                     try InstanceCreation.check(newName, as: .user, on: rules)
                     if let newHost { try InstanceCreation.check(network: newHost, field: "user.host", on: rules) }
                 }
@@ -75,8 +81,9 @@ extension TroveAPI {
             }
             if let password = attributes.password {
                 try Self.checkPassword(password, of: current)
-                response = try await change(.changePasswords(users: [current], hosts: [currentHost]), request: request, context: context,
-                                            secrets: [(name: .user(current, host: currentHost), password: password)])
+                response = try await change(
+                    .changePasswords(users: [current], hosts: [currentHost]), request: request, context: context,
+                    secrets: [(name: .user(current, host: currentHost), password: password)])
             }
             return response
         }
@@ -87,8 +94,9 @@ extension TroveAPI {
         routes.put("instances/:id/users/:user/databases") { request, context -> Response in
             let (name, host) = try Self.userInPath(context)
             let body = try await RequestBody.decode(DatabaseNamesBody.self, from: request, context: context)
-            return try await change(.grantAccess(user: name, host: host ?? "%", databases: body.databases.map(\.name)),
-                                    request: request, context: context)
+            return try await change(
+                .grantAccess(user: name, host: host ?? "%", databases: body.databases.map(\.name)),
+                request: request, context: context)
         }
         routes.delete("instances/:id/users/:user/databases/:name") { request, context -> Response in
             let (name, host) = try Self.userInPath(context)
@@ -109,9 +117,11 @@ extension TroveAPI {
     /// as a 400). An instance being deleted takes no change (422), and a delete recorded during the wait ends it
     /// (422, or 404 once the instance is gone).
     /// `validate` checks the request against the instance's datastore rules before anything is recorded.
-    func change(_ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
-                secrets: [(name: SecretName, password: String)] = [], answering status: HTTPResponse.Status = .accepted,
-                validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }) async throws -> Response {
+    func change(
+        _ change: Instance.GuestChange, request: Request, context: CellarRequestContext,
+        secrets: [(name: SecretName, password: String)] = [], answering status: HTTPResponse.Status = .accepted,
+        validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }
+    ) async throws -> Response {
         let applied = try await apply(change, on: try context.parameters.require("id"), context: context, secrets: secrets, validate: validate)
         // Not applied yet: accepted and recorded; the guest has not answered yet (it is applied when it does).
         return Response(status: applied ? status : .accepted)
@@ -119,9 +129,11 @@ extension TroveAPI {
 
     /// Records `change` on instance `id` and waits for its guest: true once applied, false when the guest has not
     /// answered within the wait (the change stays recorded and is applied when it does); a refusal throws 400.
-    func apply(_ change: Instance.GuestChange, on id: String, context: CellarRequestContext,
-               secrets: [(name: SecretName, password: String)] = [],
-               validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }) async throws -> Bool {
+    func apply(
+        _ change: Instance.GuestChange, on id: String, context: CellarRequestContext,
+        secrets: [(name: SecretName, password: String)] = [],
+        validate: (any DatastoreDescriptor, Datastore) async throws -> Void = { _, _ in }
+    ) async throws -> Bool {
         let caller = try context.caller()
         try Self.requireWriter(caller)
         guard let state = try await commands.state(of: id, caller: caller) else {
@@ -173,7 +185,8 @@ extension TroveAPI {
 
     /// The root password a `POST .../root` gives (`{"password": ...}`), or a new random one (no body).
     func rootPassword(_ request: Request, context: CellarRequestContext) async throws -> String {
-        let given = request.headers[.contentLength].flatMap(Int.init).map { $0 > 0 } == true
+        let given =
+            request.headers[.contentLength].flatMap(Int.init).map { $0 > 0 } == true
             ? try await RequestBody.decode(RootBody.self, from: request, context: context).password : nil
         if let given { try Self.checkPassword(given, of: "root") }
         return given ?? RandomPassword.make()

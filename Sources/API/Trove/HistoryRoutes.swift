@@ -17,7 +17,8 @@ struct EventView: Encodable {
     var data: JSONTree
 
     enum CodingKeys: String, CodingKey {
-        case position, stream, version, time, type, actor, data, requestID = "request_id"
+        case position, stream, version, time, type, actor, data
+        case requestID = "request_id"
     }
 
     init(_ event: RecordedEvent) {
@@ -42,8 +43,12 @@ extension TroveAPI {
     func registerHistoryRoutes(on routes: RouterGroup<CellarRequestContext>) {
         let audit = AuditTrail(client: client, logger: logger)
 
-        registerResourceHistory(on: routes, audit, collection: "instances", category: "instance", noun: "Instance") { try await audit.owner(ofInstance: $0) }
-        registerResourceHistory(on: routes, audit, collection: "clusters", category: "cluster", noun: "Cluster") { try await audit.owner(ofCluster: $0) }
+        registerResourceHistory(on: routes, audit, collection: "instances", category: "instance", noun: "Instance") {
+            try await audit.owner(ofInstance: $0)
+        }
+        registerResourceHistory(on: routes, audit, collection: "clusters", category: "cluster", noun: "Cluster") {
+            try await audit.owner(ofCluster: $0)
+        }
 
         routes.get("events") { request, context in
             let caller = try context.caller()
@@ -60,8 +65,10 @@ extension TroveAPI {
 
     /// `GET /<collection>/{id}/events`: one resource's stream (and with `?include=sagas` its sagas'), for its
     /// project or an admin; another project's resource is 404.
-    private func registerResourceHistory(on routes: RouterGroup<CellarRequestContext>, _ audit: AuditTrail, collection: String, category: String,
-                                         noun: String, owner: @escaping @Sendable (String) async throws -> String?) {
+    private func registerResourceHistory(
+        on routes: RouterGroup<CellarRequestContext>, _ audit: AuditTrail, collection: String, category: String,
+        noun: String, owner: @escaping @Sendable (String) async throws -> String?
+    ) {
         routes.get("\(collection)/:id/events") { request, context in
             let caller = try context.caller()
             let id = try context.parameters.require("id")
@@ -75,11 +82,18 @@ extension TroveAPI {
         }
     }
 
-    private func historyResponse(_ audit: AuditTrail, _ filter: AuditTrail.Filter, request: Request, path: String, project: String) async throws -> Response {
+    private func historyResponse(
+        _ audit: AuditTrail, _ filter: AuditTrail.Filter, request: Request, path: String, project: String
+    ) async throws -> Response {
         let events = try await audit.events(filter)
         var links: [Link]?
         if events.count == filter.limit, let last = events.last {
-            links = [Link(href: "\(Link.baseURL(request))/v1.0/\(project)/\(path)?limit=\(filter.limit)&after=\(last.globalPosition)\(filter.includeSagas ? "&include=sagas" : "")", rel: "next")]
+            links = [
+                Link(
+                    href:
+                        "\(Link.baseURL(request))/v1.0/\(project)/\(path)?limit=\(filter.limit)&after=\(last.globalPosition)\(filter.includeSagas ? "&include=sagas" : "")",
+                    rel: "next")
+            ]
         }
         return try JSONResponse.make(EventList(events: events.map(EventView.init), links: links))
     }

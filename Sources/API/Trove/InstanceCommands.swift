@@ -20,8 +20,10 @@ public struct InstanceCommands: Sendable {
     let caches: CacheInvalidation?
     let logger: Logger
 
-    public init(store: PostgresEventStore, client: PostgresClient, chart: Statechart, secrets: SecretBox,
-                caches: CacheInvalidation? = nil, logger: Logger) {
+    public init(
+        store: PostgresEventStore, client: PostgresClient, chart: Statechart, secrets: SecretBox,
+        caches: CacheInvalidation? = nil, logger: Logger
+    ) {
         self.store = store
         self.client = client
         self.chart = chart
@@ -42,10 +44,13 @@ public struct InstanceCommands: Sendable {
     /// Runs `command` on instance `id` through the one command path; one retry when another writer got there
     /// first, then 409. A create's quota check and the sealed passwords commit with the events, or nothing does.
     @discardableResult
-    public func execute(_ command: Instance.Command, on id: String, caller: AuthContext, requestID: String,
-                        secrets extra: [(name: SecretName, password: String)] = []) async throws -> [RecordedEvent] {
+    public func execute(
+        _ command: Instance.Command, on id: String, caller: AuthContext, requestID: String,
+        secrets extra: [(name: SecretName, password: String)] = []
+    ) async throws -> [RecordedEvent] {
         let stream = "instance-\(id)"
-        let sealed = try sealedSecrets(of: command, stream: stream)
+        let sealed =
+            try sealedSecrets(of: command, stream: stream)
             + extra.map { ($0.name.key, try secrets.seal($0.password, context: "\(stream)/\($0.name.key)")) }
         let logger = self.logger
         let isCreate = if case .create = command { true } else { false }
@@ -60,11 +65,13 @@ public struct InstanceCommands: Sendable {
                         let over = try await QuotaBook.exceeded(
                             by: ["instances": 1, "volumes": request.volumeSize], project: request.projectId, on: connection, logger: logger)
                         guard over.isEmpty else {
-                            throw TroveError.overLimit("Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
+                            throw TroveError.overLimit(
+                                "Quota exceeded for resources: \(over); ask an administrator to raise them (GET /limits shows them).")
                         }
                     }
                     for (name, value) in sealed {
-                        try await connection.guardedQuery("""
+                        try await connection.guardedQuery(
+                            """
                             INSERT INTO pending_secrets (stream_id, name, sealed) VALUES (\(stream), \(name), \(value))
                             ON CONFLICT (stream_id, name) DO UPDATE SET sealed = excluded.sealed, created_at = now()
                             """, logger: logger)

@@ -36,7 +36,9 @@ struct InstanceCreation {
             group = try await configurations.group(configuration, project: caller.isAdmin ? nil : caller.projectID)
             guard let group else { throw TroveError.notFound("Configuration group \(configuration) could not be found.") }
             guard group.datastoreName == datastore.type, group.datastoreVersionName == datastore.version else {
-                throw TroveError.badRequest("Configuration group \(group.id) is for \(group.datastoreName) \(group.datastoreVersionName), not \(datastore.type) \(datastore.version).")
+                throw TroveError.badRequest(
+                    "Configuration group \(group.id) is for \(group.datastoreName) \(group.datastoreVersionName), not \(datastore.type) \(datastore.version)."
+                )
             }
         }
         let databases = try (body.databases ?? []).map { database -> Instance.DatabaseSpec in
@@ -44,8 +46,9 @@ struct InstanceCreation {
             return Instance.DatabaseSpec(name: database.name, characterSet: database.characterSet, collate: database.collate)
         }
         try Self.requireUnique(databases.map(\.name), what: "database")
-        try Self.checkCharacterSets(of: databases, field: { "instance.databases[\($0)]" }, rules: rules,
-                                    catalog: try await catalog.characterSets(ofVersion: versionID))
+        try Self.checkCharacterSets(
+            of: databases, field: { "instance.databases[\($0)]" }, rules: rules,
+            catalog: try await catalog.characterSets(ofVersion: versionID))
         let databaseNames = Set(databases.map(\.name))
         let users = try (body.users ?? []).enumerated().map { index, user -> Instance.UserRequest in
             try Self.check(user.name, as: .user, on: rules)
@@ -72,7 +75,8 @@ struct InstanceCreation {
 
     /// A replica's source: of this project, the same datastore and version, one that replicates (PostgreSQL),
     /// ACTIVE, neither a replica itself nor a cluster member; one replica per request.
-    private func checkReplicaSource(_ id: String, datastore: Datastore, rules: any DatastoreDescriptor, count: Int?, caller: AuthContext) async throws {
+    private func checkReplicaSource(_ id: String, datastore: Datastore, rules: any DatastoreDescriptor, count: Int?, caller: AuthContext) async throws
+    {
         guard let source = try await reads.instance(id, project: caller.isAdmin ? nil : caller.projectID) else {
             throw TroveError.notFound("Instance \(id) (replica_of) could not be found.")
         }
@@ -83,7 +87,9 @@ struct InstanceCreation {
             throw TroveError.badRequest("\(rules.displayName) instances have no replicas in this version of Cellar; PostgreSQL instances do.")
         }
         guard source.datastoreType == datastore.type, source.datastoreVersion == datastore.version else {
-            throw TroveError.badRequest("A replica runs its source's datastore: \(source.datastoreType) \(source.datastoreVersion), not \(datastore.type) \(datastore.version).")
+            throw TroveError.badRequest(
+                "A replica runs its source's datastore: \(source.datastoreType) \(source.datastoreVersion), not \(datastore.type) \(datastore.version)."
+            )
         }
         guard source.replicaOf == nil else {
             throw TroveError.badRequest("Instance \(id) is itself a replica of \(source.replicaOf ?? ""); create the replica from that source.")
@@ -107,11 +113,13 @@ struct InstanceCreation {
         } else if let chosen = datastores.first(where: \.isDefault) ?? (datastores.count == 1 ? datastores.first : nil) {
             entry = chosen  // the operator's default datastore, as Trove's `default_datastore`
         } else {
-            throw TroveError.badRequest("Missing 'instance.datastore.type', and this deployment has no default datastore; "
-                + "choose one of: \(datastores.map(\.name).joined(separator: ", ")) (GET /datastores lists them).")
+            throw TroveError.badRequest(
+                "Missing 'instance.datastore.type', and this deployment has no default datastore; "
+                    + "choose one of: \(datastores.map(\.name).joined(separator: ", ")) (GET /datastores lists them).")
         }
         let versionName = choice?.version
-        let version = entry.versions.first { $0.name == versionName || $0.id == versionName }
+        let version =
+            entry.versions.first { $0.name == versionName || $0.id == versionName }
             ?? (versionName == nil ? entry.versions.first { $0.id == entry.defaultVersionID } : nil)
         guard let version else {
             throw TroveError.notFound("Datastore version '\(versionName ?? "default")' of \(entry.name) cannot be found.")
@@ -121,8 +129,10 @@ struct InstanceCreation {
     }
 
     /// A server's `flavorRef` (one the catalog has) and `volume` (a size in range), checked where `field` is.
-    static func flavorAndVolume(_ flavorRef: StringOrInt?, _ volume: CreateInstanceRequest.Body.Volume?, in field: String,
-                                catalog: OperatorCatalog) async throws -> (Flavor, CreateInstanceRequest.Body.Volume) {
+    static func flavorAndVolume(
+        _ flavorRef: StringOrInt?, _ volume: CreateInstanceRequest.Body.Volume?, in field: String,
+        catalog: OperatorCatalog
+    ) async throws -> (Flavor, CreateInstanceRequest.Body.Volume) {
         guard let flavorRef = flavorRef?.value else { throw TroveError.badRequest("Missing '\(field).flavorRef'.") }
         guard let flavor = try await catalog.flavor(flavorRef) else {
             throw TroveError.badRequest("Flavor \(flavorRef) ('\(field).flavorRef') could not be found; GET /flavors lists them.")
@@ -137,15 +147,19 @@ struct InstanceCreation {
     /// The rules of `datastore`; a version whose manager this Cellar does not know cannot be used.
     static func rules(of datastore: Datastore) throws -> any DatastoreDescriptor {
         guard let rules = Datastores.descriptor(of: datastore) else {
-            throw TroveError.badRequest("Datastore \(datastore.type) \(datastore.version) runs on manager '\(datastore.manager ?? datastore.type)', which this Cellar does not have.")
+            throw TroveError.badRequest(
+                "Datastore \(datastore.type) \(datastore.version) runs on manager '\(datastore.manager ?? datastore.type)', which this Cellar does not have."
+            )
         }
         return rules
     }
 
     /// The databases' character sets and collations against what the version's server offers (its catalog, when
     /// loaded; the guest refuses what slips through): a 400 naming the field and the datastore, nothing recorded.
-    static func checkCharacterSets(of databases: [Instance.DatabaseSpec], field: (Int) -> String, rules: any DatastoreDescriptor,
-                                   catalog: CharacterSetCatalog?) throws {
+    static func checkCharacterSets(
+        of databases: [Instance.DatabaseSpec], field: (Int) -> String, rules: any DatastoreDescriptor,
+        catalog: CharacterSetCatalog?
+    ) throws {
         guard let catalog else { return }
         for (index, database) in databases.enumerated() {
             if let problem = rules.problem(characterSet: database.characterSet, collation: database.collate, in: catalog, field: field(index)) {

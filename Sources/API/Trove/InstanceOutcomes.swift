@@ -9,8 +9,10 @@ extension InstanceCommands {
     ///
     /// A delete ends the wait at once, whoever asked for it: no outcome comes for an instance that is going away.
     /// It throws 422 while the instance is being deleted, 404 once it is gone.
-    public func awaitOutcome<T: Sendable>(of id: String, after version: Int, requestID: String, timeout: Duration = .seconds(60),
-                                   _ outcome: (Instance.Event) throws -> T?) async throws -> T? {
+    public func awaitOutcome<T: Sendable>(
+        of id: String, after version: Int, requestID: String, timeout: Duration = .seconds(60),
+        _ outcome: (Instance.Event) throws -> T?
+    ) async throws -> T? {
         let deadline = ContinuousClock.now + timeout
         var next = version + 1
         while ContinuousClock.now < deadline {

@@ -20,8 +20,11 @@ struct CreateInstanceRequest: Decodable {
                 type = try container.decodeIfPresent(String.self, forKey: .type)
                 if let text = try? container.decode(String.self, forKey: .size) {
                     guard let number = Int(text) else {
-                        throw DecodingError.typeMismatch(Int.self, .init(codingPath: container.codingPath + [CodingKeys.size],
-                                                                         debugDescription: "expected an integer"))
+                        throw DecodingError.typeMismatch(
+                            Int.self,
+                            .init(
+                                codingPath: container.codingPath + [CodingKeys.size],
+                                debugDescription: "expected an integer"))
                     }
                     size = number
                 } else {
@@ -37,7 +40,11 @@ struct CreateInstanceRequest: Decodable {
             var name: String
             var characterSet: String?
             var collate: String?
-            enum CodingKeys: String, CodingKey { case name, characterSet = "character_set", collate }
+            enum CodingKeys: String, CodingKey {
+                case name
+                case characterSet = "character_set"
+                case collate
+            }
         }
         struct DatabaseName: Decodable { var name: String }
         struct User: Decodable {
@@ -62,7 +69,9 @@ struct CreateInstanceRequest: Decodable {
 
         enum CodingKeys: String, CodingKey {
             case name, flavorRef, volume, datastore, databases, users, nics, configuration, locality
-            case availabilityZone = "availability_zone", replicaOf = "replica_of", regionName = "region_name"
+            case availabilityZone = "availability_zone"
+            case replicaOf = "replica_of"
+            case regionName = "region_name"
             case replicaCount = "replica_count"
         }
     }
@@ -84,7 +93,9 @@ struct InstanceActionRequest: Decodable {
     var ejectReplicaSource: Empty?
 
     enum CodingKeys: String, CodingKey {
-        case restart, resize, resetStatus = "reset_status", promoteToReplicaSource = "promote_to_replica_source"
+        case restart, resize
+        case resetStatus = "reset_status"
+        case promoteToReplicaSource = "promote_to_replica_source"
         case ejectReplicaSource = "eject_replica_source"
     }
 }

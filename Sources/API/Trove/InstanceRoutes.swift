@@ -14,7 +14,8 @@ extension TroveAPI {
             try Self.requireWriter(caller)
             let body = try await RequestBody.decode(CreateInstanceRequest.self, from: request, context: context).instance
             let id = UUID().uuidString.lowercased()
-            let create = try await InstanceCreation(catalog: catalog, reads: reads, configurations: configurationReads).command(for: body, id: id, caller: caller)
+            let create = try await InstanceCreation(catalog: catalog, reads: reads, configurations: configurationReads).command(
+                for: body, id: id, caller: caller)
             try await commands.execute(.create(create), on: id, caller: caller, requestID: context.requestID)
             return try await instanceResponse(id, request: request, caller: caller, status: .ok)
         }
@@ -32,7 +33,8 @@ extension TroveAPI {
             try await refuseForClusterMember(id, caller: caller, doing: "deleted")
             // As Trove: a source outliving its replicas would leave them streaming from nothing.
             if let (_, replicas) = try await reads.instanceWithReplicas(id, project: caller.isAdmin ? nil : caller.projectID), !replicas.isEmpty {
-                throw TroveError.badRequest("Instance \(id) is the replication source of \(replicas.joined(separator: ", ")); detach or delete its replicas first.")
+                throw TroveError.badRequest(
+                    "Instance \(id) is the replication source of \(replicas.joined(separator: ", ")); detach or delete its replicas first.")
             }
             try await commands.execute(.delete, on: id, caller: caller, requestID: context.requestID)
             return JSONResponse.accepted()
@@ -57,8 +59,9 @@ extension TroveAPI {
     /// A cluster's member changes with its cluster (Trove's ClusterInstanceOperationNotSupported): 400.
     private func refuseForClusterMember(_ id: String, caller: AuthContext, doing what: String) async throws {
         guard let cluster = try await commands.state(of: id, caller: caller)?.cluster else { return }
-        throw TroveError.badRequest("Instance \(id) is a member of cluster \(cluster.clusterId) and cannot be \(what) on its own; "
-            + "use the cluster's actions (shrink, grow, delete) instead.")
+        throw TroveError.badRequest(
+            "Instance \(id) is a member of cluster \(cluster.clusterId) and cannot be \(what) on its own; "
+                + "use the cluster's actions (shrink, grow, delete) instead.")
     }
 
     private func command(for action: InstanceActionRequest, caller: AuthContext) throws -> Instance.Command {
@@ -75,7 +78,8 @@ extension TroveAPI {
         if action.promoteToReplicaSource != nil { commands.append(.promoteToReplicaSource) }
         if action.ejectReplicaSource != nil { commands.append(.ejectReplicaSource) }
         guard commands.count == 1, let command = commands.first else {
-            throw TroveError.badRequest("An action body names exactly one of: restart, resize, reset_status, promote_to_replica_source, eject_replica_source.")
+            throw TroveError.badRequest(
+                "An action body names exactly one of: restart, resize, reset_status, promote_to_replica_source, eject_replica_source.")
         }
         if command == .resetStatus { try Self.requireAdmin(caller) }
         return command
@@ -88,12 +92,15 @@ extension TroveAPI {
         let page = try Page(request)
         let includeClustered = request.uri.queryParameters.get("include_clustered").map { ["true", "1", "yes"].contains($0.lowercased()) } ?? false
         return try await longPolled(request) {
-            let records = try await cachedReads.instances(project: project, limit: page.limit + 1, after: page.marker, includeClustered: includeClustered)
+            let records = try await cachedReads.instances(
+                project: project, limit: page.limit + 1, after: page.marker, includeClustered: includeClustered)
             let shown = Array(records.prefix(page.limit))
             return PolledAnswer(etag: PolledAnswer.listTag(shown.map { ($0.id, $0.version) })) {
                 let views = shown.map { InstanceView($0, request: request, project: project, detailed: detailed, admin: caller.isAdmin) }
-                let next = records.count > page.limit
-                    ? shown.last.map { page.nextLink(request, project: project, path: detailed ? "instances/detail" : "instances", marker: $0.id) } : nil
+                let next =
+                    records.count > page.limit
+                    ? shown.last.map { page.nextLink(request, project: project, path: detailed ? "instances/detail" : "instances", marker: $0.id) }
+                    : nil
                 return try JSONResponse.make(InstanceList(instances: views, links: next.map { [$0] }))
             }
         }
@@ -110,8 +117,11 @@ extension TroveAPI {
                 throw TroveError.notFound("Instance \(id) could not be found.")
             }
             return PolledAnswer(etag: "\"\(record.version)\"") {
-                try JSONResponse.make(InstanceEnvelope(instance: InstanceView(record, request: request, project: record.projectID, detailed: true,
-                                                                              admin: caller.isAdmin, replicaIDs: replicaIDs)))
+                try JSONResponse.make(
+                    InstanceEnvelope(
+                        instance: InstanceView(
+                            record, request: request, project: record.projectID, detailed: true,
+                            admin: caller.isAdmin, replicaIDs: replicaIDs)))
             }
         }
     }
@@ -126,7 +136,8 @@ extension TroveAPI {
             throw TroveError.notFound("Instance \(id) had been deleted by that point.")
         }
         let replicas = try await timeTravel.replicas(of: id, at: position)
-        let view = InstanceView(past.record, request: request, project: past.record.projectID, detailed: true, admin: caller.isAdmin, replicaIDs: replicas)
+        let view = InstanceView(
+            past.record, request: request, project: past.record.projectID, detailed: true, admin: caller.isAdmin, replicaIDs: replicas)
         return try JSONResponse.make(InstanceEnvelope(instance: view), headers: [.init("X-Cellar-As-Of-Position")!: String(past.position)])
     }
 
@@ -134,7 +145,8 @@ extension TroveAPI {
     static func asOf(_ request: Request) throws -> TimeTravel.Point? {
         guard let text = request.uri.queryParameters.get("as_of") else { return nil }
         guard let point = TimeTravel.Point(text) else {
-            throw TroveError.badRequest("'as_of' must be an event position (a non-negative integer) or an RFC 3339 time such as 2026-12-05T10:00:00Z, not '\(text)'.")
+            throw TroveError.badRequest(
+                "'as_of' must be an event position (a non-negative integer) or an RFC 3339 time such as 2026-12-05T10:00:00Z, not '\(text)'.")
         }
         return point
     }
@@ -143,8 +155,9 @@ extension TroveAPI {
         guard let (record, replicaIDs) = try await reads.instanceWithReplicas(id, project: caller.isAdmin ? nil : caller.projectID) else {
             throw TroveError.notFound("Instance \(id) could not be found.")
         }
-        let view = InstanceView(record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin,
-                                replicaIDs: replicaIDs)
+        let view = InstanceView(
+            record, request: request, project: record.projectID, detailed: true, admin: caller.isAdmin,
+            replicaIDs: replicaIDs)
         return try JSONResponse.make(InstanceEnvelope(instance: view), status: status, headers: [.eTag: "\"\(record.version)\""])
     }
 }

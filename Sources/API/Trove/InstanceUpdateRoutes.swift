@@ -10,7 +10,10 @@ struct UpdateInstanceRequest: Decodable {
         struct AccessBody: Decodable {
             var isPublic: Bool?
             var allowedCidrs: [String]?
-            enum CodingKeys: String, CodingKey { case isPublic = "is_public", allowedCidrs = "allowed_cidrs" }
+            enum CodingKeys: String, CodingKey {
+                case isPublic = "is_public"
+                case allowedCidrs = "allowed_cidrs"
+            }
         }
         var name: String?
         /// Present with a value: attach; present as null: detach.
@@ -18,7 +21,10 @@ struct UpdateInstanceRequest: Decodable {
         var access: AccessBody?
         var replicaOf: String??
 
-        enum CodingKeys: String, CodingKey { case name, configuration, access, replicaOf = "replica_of" }
+        enum CodingKeys: String, CodingKey {
+            case name, configuration, access
+            case replicaOf = "replica_of"
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -42,7 +48,9 @@ extension TroveAPI {
             guard others <= 1 else {
                 throw TroveError.badRequest("Change one of configuration, access or replica_of at a time (with or without a new name).")
             }
-            guard let state = try await commands.state(of: id, caller: caller) else { throw TroveError.notFound("Instance \(id) could not be found.") }
+            guard let state = try await commands.state(of: id, caller: caller) else {
+                throw TroveError.notFound("Instance \(id) could not be found.")
+            }
             if let name = body.name, name != state.name {
                 try await commands.execute(.rename(name: name), on: id, caller: caller, requestID: context.requestID)
             }
@@ -50,11 +58,13 @@ extension TroveAPI {
                 if let configuration {
                     let group = try await configurationRecord(configuration, caller: caller)
                     guard group.datastoreName == state.datastore?.type, group.datastoreVersionName == state.datastore?.version else {
-                        throw TroveError.badRequest("Configuration group \(group.id) is for \(group.datastoreName) \(group.datastoreVersionName), "
-                            + "but instance \(id) runs \(state.datastore?.type ?? "?") \(state.datastore?.version ?? "?").")
+                        throw TroveError.badRequest(
+                            "Configuration group \(group.id) is for \(group.datastoreName) \(group.datastoreVersionName), "
+                                + "but instance \(id) runs \(state.datastore?.type ?? "?") \(state.datastore?.version ?? "?").")
                     }
-                    _ = try await applyConfiguration(.attachConfiguration(.init(configurationId: group.id, values: group.values)),
-                                                     to: id, caller: caller, requestID: context.requestID)
+                    _ = try await applyConfiguration(
+                        .attachConfiguration(.init(configurationId: group.id, values: group.values)),
+                        to: id, caller: caller, requestID: context.requestID)
                 } else {
                     _ = try await applyConfiguration(.detachConfiguration, to: id, caller: caller, requestID: context.requestID)
                 }
@@ -80,7 +90,9 @@ extension TroveAPI {
         routes.get("instances/:id/configuration") { _, context in
             let caller = try context.caller()
             let id = try context.parameters.require("id")
-            guard let state = try await commands.state(of: id, caller: caller) else { throw TroveError.notFound("Instance \(id) could not be found.") }
+            guard let state = try await commands.state(of: id, caller: caller) else {
+                throw TroveError.notFound("Instance \(id) could not be found.")
+            }
             guard state.guestRegistered, state.health == .healthy, let askGuest else {
                 throw TroveError.unprocessable("Instance \(id) is \(state.status); its configuration can be read while its datastore runs.")
             }
@@ -106,14 +118,18 @@ extension TroveAPI {
     /// When root was last enabled and by whom (Trove's RootHistory): "Never" / "Nobody" before that.
     private func rootHistory(of id: String) async throws -> [String: String] {
         let events = try await store.readStream("instance-\(id)")
-        guard let enabled = events.last(where: {
-            $0.type == "GuestChangeApplied" && (try? Instance.Event.decode(eventType: $0.type, data: $0.data)) == .guestChangeApplied(.enableRoot)
-        }) else {
+        guard
+            let enabled = events.last(where: {
+                $0.type == "GuestChangeApplied" && (try? Instance.Event.decode(eventType: $0.type, data: $0.data)) == .guestChangeApplied(.enableRoot)
+            })
+        else {
             return ["id": id, "enabled": "Never", "user": "Nobody"]
         }
         let requestID = enabled.decodedMetadata?.requestID
         let requester = events.first { $0.type == "GuestChangeRequested" && $0.decodedMetadata?.requestID == requestID }
-        return ["id": id, "enabled": JSONResponse.timestamp(enabled.recordedAt),
-                "user": requester?.decodedMetadata?.actor?.userID ?? "Nobody"]
+        return [
+            "id": id, "enabled": JSONResponse.timestamp(enabled.recordedAt),
+            "user": requester?.decodedMetadata?.actor?.userID ?? "Nobody",
+        ]
     }
 }

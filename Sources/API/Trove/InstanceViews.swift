@@ -16,7 +16,10 @@ struct InstanceView: Encodable {
     struct Access: Encodable {
         var isPublic: Bool
         var allowedCidrs: [String]?
-        enum CodingKeys: String, CodingKey { case isPublic = "is_public", allowedCidrs = "allowed_cidrs" }
+        enum CodingKeys: String, CodingKey {
+            case isPublic = "is_public"
+            case allowedCidrs = "allowed_cidrs"
+        }
     }
     struct ConfigurationRef: Encodable {
         var id: String
@@ -65,8 +68,13 @@ struct InstanceView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, status, links, flavor, datastore, region, access, volume, ip, addresses, created, updated, fault, configuration
-        case operatingStatus = "operating_status", serviceStatusUpdated = "service_status_updated", tenantID = "tenant_id"
-        case clusterID = "cluster_id", replicaOf = "replica_of", replicas, lifecycleState = "lifecycle_state"
+        case operatingStatus = "operating_status"
+        case serviceStatusUpdated = "service_status_updated"
+        case tenantID = "tenant_id"
+        case clusterID = "cluster_id"
+        case replicaOf = "replica_of"
+        case replicas
+        case lifecycleState = "lifecycle_state"
     }
 
     /// `replicaIDs`: a source's replicas, shown in detail.
@@ -93,8 +101,9 @@ struct InstanceView: Encodable {
             replicas = replicaIDs.map { ResourceRef(id: $0, links: Link.resource(request, project: project, collection: "instances", id: $0)) }
         }
         if let configurationID = record.configurationID {
-            configuration = ConfigurationRef(id: configurationID, name: record.configurationName,
-                                             links: Link.resource(request, project: project, collection: "configurations", id: configurationID))
+            configuration = ConfigurationRef(
+                id: configurationID, name: record.configurationName,
+                links: Link.resource(request, project: project, collection: "configurations", id: configurationID))
         }
         created = JSONResponse.timestamp(record.created)
         updated = JSONResponse.timestamp(record.updated)

@@ -24,8 +24,9 @@ enum JSONResponse {
     /// Trove's timestamp format: `2026-11-25T12:30:00` in UTC, without a zone, as Trove writes `created`,
     /// `updated` and fault times (the OpenAPI document's `TroveTime`).
     static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().time(includingFractionalSeconds: false)
-            .timeSeparator(.colon).dateTimeSeparator(.standard))
+        date.formatted(
+            Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().time(includingFractionalSeconds: false)
+                .timeSeparator(.colon).dateTimeSeparator(.standard))
     }
 }
 

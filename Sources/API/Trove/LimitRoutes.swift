@@ -11,7 +11,11 @@ struct AbsoluteLimits: Encodable {
     var maxBackups: Int
     var maxRAM = -1
     enum CodingKeys: String, CodingKey {
-        case verb, maxInstances = "max_instances", maxVolumes = "max_volumes", maxBackups = "max_backups", maxRAM = "max_ram"
+        case verb
+        case maxInstances = "max_instances"
+        case maxVolumes = "max_volumes"
+        case maxBackups = "max_backups"
+        case maxRAM = "max_ram"
     }
 }
 
@@ -36,7 +40,10 @@ struct QuotaView: Encodable {
     var inUse: Int
     var reserved = 0
     var limit: Int
-    enum CodingKeys: String, CodingKey { case resource, reserved, limit, inUse = "in_use" }
+    enum CodingKeys: String, CodingKey {
+        case resource, reserved, limit
+        case inUse = "in_use"
+    }
 }
 
 /// `PUT /mgmt/quotas/{project}` body.
@@ -54,8 +61,9 @@ extension TroveAPI {
             let absolute = AbsoluteLimits(
                 maxInstances: limits["instances"] ?? -1, maxVolumes: limits["volumes"] ?? -1, maxBackups: limits["backups"] ?? -1)
             let rates = rateLimiter.status(user: caller.userID).map {
-                RateLimitView(verb: $0.limit.verb, uri: $0.limit.uri, regex: $0.limit.regex, value: $0.limit.value,
-                              remaining: $0.remaining, nextAvailable: JSONResponse.timestamp($0.nextAvailable))
+                RateLimitView(
+                    verb: $0.limit.verb, uri: $0.limit.uri, regex: $0.limit.regex, value: $0.limit.value,
+                    remaining: $0.remaining, nextAvailable: JSONResponse.timestamp($0.nextAvailable))
             }
             return try JSONResponse.make(LimitList(limits: [.absolute(absolute)] + rates.map(LimitList.Entry.rate)))
         }
@@ -76,7 +84,8 @@ extension TroveAPI {
             guard !update.quotas.isEmpty else { throw TroveError.badRequest("'quotas' names no resource to change.") }
             for (resource, limit) in update.quotas {
                 guard QuotaBook.defaults[resource] != nil else {
-                    throw TroveError.badRequest("Quota resource '\(resource)' is unknown; known: \(QuotaBook.defaults.keys.sorted().joined(separator: ", ")).")
+                    throw TroveError.badRequest(
+                        "Quota resource '\(resource)' is unknown; known: \(QuotaBook.defaults.keys.sorted().joined(separator: ", ")).")
                 }
                 guard limit >= -1 else { throw TroveError.badRequest("Quota for '\(resource)' must be -1 (unlimited) or more, not \(limit).") }
             }

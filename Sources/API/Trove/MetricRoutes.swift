@@ -35,7 +35,9 @@ struct SampleView: Encodable {
     var replicationLagBytes: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case time, connections, transactionsPerSecond = "transactions_per_second", volumeUsedBytes = "volume_used_bytes"
+        case time, connections
+        case transactionsPerSecond = "transactions_per_second"
+        case volumeUsedBytes = "volume_used_bytes"
         case replicationLagBytes = "replication_lag_bytes"
     }
 
@@ -61,7 +63,10 @@ struct SampleView: Encodable {
 struct MetricsView: Encodable {
     var instanceID: String
     var samples: [SampleView]
-    enum CodingKeys: String, CodingKey { case samples, instanceID = "instance_id" }
+    enum CodingKeys: String, CodingKey {
+        case samples
+        case instanceID = "instance_id"
+    }
 }
 
 struct MetricsEnvelope: Encodable { var metrics: MetricsView }

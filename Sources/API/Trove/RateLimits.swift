@@ -22,8 +22,10 @@ public struct RateLimit: Sendable, Equatable {
     public static let troveDefaults = limits(get: 200, post: 200, put: 200, delete: 200, mgmtPost: 200)
 
     public static func limits(get: Int, post: Int, put: Int, delete: Int, mgmtPost: Int) -> [RateLimit] {
-        [RateLimit(verb: "POST", value: post), RateLimit(verb: "PUT", value: put), RateLimit(verb: "DELETE", value: delete),
-         RateLimit(verb: "GET", value: get), RateLimit(verb: "POST", uri: "*/mgmt", regex: "^/mgmt", value: mgmtPost)]
+        [
+            RateLimit(verb: "POST", value: post), RateLimit(verb: "PUT", value: put), RateLimit(verb: "DELETE", value: delete),
+            RateLimit(verb: "GET", value: get), RateLimit(verb: "POST", uri: "*/mgmt", regex: "^/mgmt", value: mgmtPost),
+        ]
     }
 
     /// `GET=200,POST=100,PUT=200,DELETE=200,MGMT=50` (`CELLAR_RATE_LIMITS`); missing verbs keep Trove's default.
@@ -104,8 +106,9 @@ struct RateLimitMiddleware: RouterMiddleware {
         let tenant = context.parameters.get("tenant") ?? ""
         let path = request.uri.path.components(separatedBy: "/v1.0/\(tenant)").last ?? request.uri.path
         if let (limit, retryAfter) = limiter.admit(user: caller.userID, verb: request.method.rawValue, path: path) {
-            var error = TroveError.overLimit("This request was rate-limited: only \(limit.value) \(limit.verb) request(s) "
-                + "can be made to \(limit.uri) every minute. Retry after \(retryAfter) s.")
+            var error = TroveError.overLimit(
+                "This request was rate-limited: only \(limit.value) \(limit.verb) request(s) "
+                    + "can be made to \(limit.uri) every minute. Retry after \(retryAfter) s.")
             error.retryAfter = retryAfter
             throw error
         }

@@ -6,8 +6,9 @@ extension EventMetadata {
     /// The metadata of what a user's request records: who asked, and the request id (which also correlates
     /// what the task manager records for it).
     init(caller: AuthContext, requestID: String) {
-        self.init(actor: .init(userID: caller.userID, projectID: caller.projectID, roles: caller.roles),
-                  requestID: requestID, correlationID: requestID)
+        self.init(
+            actor: .init(userID: caller.userID, projectID: caller.projectID, roles: caller.roles),
+            requestID: requestID, correlationID: requestID)
     }
 }
 

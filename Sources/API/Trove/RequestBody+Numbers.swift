@@ -47,9 +47,11 @@ extension JSONTree {
         case .array(let items):
             .array(items.enumerated().map { index, item in item.numbersAsText(at: paths, path: "\(path)[\(index)]") })
         case .object(let members):
-            .object(Dictionary(uniqueKeysWithValues: members.map { key, member in
-                (key, member.numbersAsText(at: paths, path: path.isEmpty ? key : "\(path).\(key)"))
-            }))
+            .object(
+                Dictionary(
+                    uniqueKeysWithValues: members.map { key, member in
+                        (key, member.numbersAsText(at: paths, path: path.isEmpty ? key : "\(path).\(key)"))
+                    }))
         case .null, .bool, .integer, .number, .unrepresentable, .string: self
         }
     }

@@ -31,9 +31,11 @@ public struct TroveAPI: Sendable {
     let timeTravel: TimeTravel
     let logger: Logger
 
-    public init(client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
-                secrets: SecretBox, changes: ReadModelChanges, askGuest: GuestQuery? = nil,
-                rateLimiter: RateLimiter = RateLimiter(), caches: CacheInvalidation? = nil, logger: Logger) {
+    public init(
+        client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, validator: any TokenValidator,
+        secrets: SecretBox, changes: ReadModelChanges, askGuest: GuestQuery? = nil,
+        rateLimiter: RateLimiter = RateLimiter(), caches: CacheInvalidation? = nil, logger: Logger
+    ) {
         self.rateLimiter = rateLimiter
         self.configurations = ConfigurationCommands(store: store, logger: logger)
         self.configurationReads = ConfigurationReadModel(client: client, logger: logger)

@@ -33,7 +33,9 @@ public struct TroveErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw TroveError.conflict("the resource changed while the request was processed (\(conflict.streamID)); retry it")
         } catch let error as HTTPError {
             if error.status == .notFound, let allowed = knownRoutes?.methods(for: request.uri.path), !allowed.isEmpty {
-                var refusal = TroveError(.methodNotAllowed, "badMethod", "\(request.method) is not allowed on \(request.uri.path); it takes \(allowed.joined(separator: ", ")).")
+                var refusal = TroveError(
+                    .methodNotAllowed, "badMethod",
+                    "\(request.method) is not allowed on \(request.uri.path); it takes \(allowed.joined(separator: ", ")).")
                 refusal.allowedMethods = allowed
                 throw refusal
             }

@@ -11,8 +11,9 @@ enum UserHost {
     static func check(_ host: String, field: String) throws {
         guard !isAcceptable(host) else { return }
         let subject = field.contains(" ") ? field : "'\(field)'"
-        throw TroveError.badRequest("\(subject) must be '%', an IP address, a CIDR network such as 10.0.0.0/8, or a host name "
-            + "of letters, digits, '.', '-', '_' and '%' (at most \(maximumLength) characters), not '\(host)'.")
+        throw TroveError.badRequest(
+            "\(subject) must be '%', an IP address, a CIDR network such as 10.0.0.0/8, or a host name "
+                + "of letters, digits, '.', '-', '_' and '%' (at most \(maximumLength) characters), not '\(host)'.")
     }
 
     static func isAcceptable(_ host: String) -> Bool {

@@ -29,12 +29,16 @@ public enum GaleraBaseline {
             let data = folder.appendingPathComponent("data").path
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             if let osUser {
-                for path in [folder.path, data] { try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: path) }
+                for path in [folder.path, data] {
+                    try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: path)
+                }
             }
             let options = MariaDBOptionsFile(
-                dataDirectory: data, socket: folder.appendingPathComponent("mysqld.sock").path, pidFile: folder.appendingPathComponent("mysqld.pid").path,
+                dataDirectory: data, socket: folder.appendingPathComponent("mysqld.sock").path,
+                pidFile: folder.appendingPathComponent("mysqld.pid").path,
                 errorLog: folder.appendingPathComponent("error.log").path, address: address, port: 3306, memoryMB: 256, overrides: [:],
-                cluster: ClusterSettings(name: "bench\(root.lastPathComponent.suffix(8))", nodeName: "m\(index)", peerAddresses: addresses, seed: index == 0),
+                cluster: ClusterSettings(
+                    name: "bench\(root.lastPathComponent.suffix(8))", nodeName: "m\(index)", peerAddresses: addresses, seed: index == 0),
                 transferUser: transferUser)
             let file = folder.appendingPathComponent("my.cnf")
             try Data(options.text.utf8).write(to: file)
@@ -43,8 +47,10 @@ public enum GaleraBaseline {
         let started = ContinuousClock.now
         let seed = members[0]
         try MariaDBServer.install(dataDirectory: seed.data, osUser: osUser)
-        servers.append(try MariaDBServer.start(optionsFile: seed.options.path, output: seed.log, errorLog: seed.log, client: seed.client,
-                                               osUser: osUser, extraArguments: ["--wsrep-new-cluster"]))
+        servers.append(
+            try MariaDBServer.start(
+                optionsFile: seed.options.path, output: seed.log, errorLog: seed.log, client: seed.client,
+                osUser: osUser, extraArguments: ["--wsrep-new-cluster"]))
         try MariaDBServer.createAdminAccount(transferUser, on: seed.client)
         // The joiners start together, as an operator would start them.
         let joiners = Array(members.dropFirst())
@@ -53,8 +59,9 @@ public enum GaleraBaseline {
         DispatchQueue.concurrentPerform(iterations: joiners.count) { index in
             let member = joiners[index]
             do {
-                let pid = try MariaDBServer.start(optionsFile: member.options.path, output: member.log, errorLog: member.log, client: member.client,
-                                                  osUser: osUser, timeout: .seconds(170))
+                let pid = try MariaDBServer.start(
+                    optionsFile: member.options.path, output: member.log, errorLog: member.log, client: member.client,
+                    osUser: osUser, timeout: .seconds(170))
                 pids.withLock { $0.append(pid) }
             } catch {
                 failures.withLock { $0.append("\(error)") }

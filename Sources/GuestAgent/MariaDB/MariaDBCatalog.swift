@@ -3,6 +3,7 @@ import Foundation
 import Lifecycle
 import LocalServers
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +40,9 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
         let directory = URL(fileURLWithPath: "/tmp/cellar-mariadb-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: directory) }
-        if let osUser { try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: directory.path) }
+        if let osUser {
+            try FileManager.default.setAttributes([.ownerAccountName: osUser, .groupOwnerAccountName: osUser], ofItemAtPath: directory.path)
+        }
         let data = directory.appendingPathComponent("data").path
         try MariaDBServer.install(dataDirectory: data, osUser: osUser)
         let options = MariaDBOptionsFile(
@@ -49,8 +52,9 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
         let optionsFile = directory.appendingPathComponent("my.cnf")
         try Data(options.text.utf8).write(to: optionsFile)
         let client = MariaDBClient(socket: options.socket)
-        let pid = try MariaDBServer.start(optionsFile: optionsFile.path, output: directory.appendingPathComponent("server.out").path,
-                                          errorLog: options.errorLog, client: client, osUser: osUser)
+        let pid = try MariaDBServer.start(
+            optionsFile: optionsFile.path, output: directory.appendingPathComponent("server.out").path,
+            errorLog: options.errorLog, client: client, osUser: osUser)
         defer {
             kill(pid, SIGTERM)
             var status: Int32 = 0
@@ -61,7 +65,8 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
 
     /// The variables, character sets and collations a running server lists.
     static func describe(_ client: MariaDBClient) throws -> DatastoreCatalog {
-        let variables = try client.run("""
+        let variables = try client.run(
+            """
             SELECT LOWER(VARIABLE_NAME), VARIABLE_TYPE, IFNULL(NUMERIC_MIN_VALUE, ''), IFNULL(NUMERIC_MAX_VALUE, ''),
                    IFNULL(ENUM_VALUE_LIST, ''), READ_ONLY, IFNULL(VARIABLE_COMMENT, '')
             FROM information_schema.SYSTEM_VARIABLES ORDER BY VARIABLE_NAME
@@ -70,21 +75,26 @@ public enum MariaDBCatalog: DatastoreCatalogReader {
         let characterSets = try client.run("SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS").compactMap(\.first)
         let collations = try client.run("SELECT COLLATION_NAME, CHARACTER_SET_NAME FROM information_schema.COLLATIONS")
             .filter { $0.count == 2 }.map { ($0[0], $0[1]) }
-        return DatastoreCatalog(parameters: parameters, characterSets: CharacterSetCatalog(
-            characterSets: characterSets, collations: Dictionary(collations, uniquingKeysWith: { first, _ in first })))
+        return DatastoreCatalog(
+            parameters: parameters,
+            characterSets: CharacterSetCatalog(
+                characterSets: characterSets, collations: Dictionary(collations, uniquingKeysWith: { first, _ in first })))
     }
 
     /// One row of SYSTEM_VARIABLES as a parameter.
     static func parameter(_ row: [String]) -> ConfigurationParameter? {
         guard row.count == 7 else { return nil }
         let (name, type) = (row[0], row[1])
-        let kind: ConfigurationParameter.Kind = switch type {
-        case "BOOLEAN": .boolean
-        case "DOUBLE": .float
-        case let numeric where numeric.hasPrefix("INT") || numeric.hasPrefix("BIGINT") || numeric.hasPrefix("TINYINT")
-            || numeric.hasPrefix("SMALLINT") || numeric.hasPrefix("MEDIUMINT"): .integer
-        default: .string
-        }
+        let kind: ConfigurationParameter.Kind =
+            switch type {
+            case "BOOLEAN": .boolean
+            case "DOUBLE": .float
+            case let numeric
+            where numeric.hasPrefix("INT") || numeric.hasPrefix("BIGINT") || numeric.hasPrefix("TINYINT")
+                || numeric.hasPrefix("SMALLINT") || numeric.hasPrefix("MEDIUMINT"):
+                .integer
+            default: .string
+            }
         return ConfigurationParameter(
             name: name, type: kind, min: Double(row[2]), max: Double(row[3]),
             allowedValues: type == "ENUM" ? row[4].split(separator: ",").map(String.init) : [],

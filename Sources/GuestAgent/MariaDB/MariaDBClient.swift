@@ -20,16 +20,21 @@ struct MariaDBClient: Sendable {
     /// The session's quoting rules, whatever a configuration group sets globally: `literal(_:)` escapes with
     /// backslashes, which `NO_BACKSLASH_ESCAPES` would make plain characters (and `ANSI_QUOTES` turns `"` into
     /// an identifier quote). Set first in every batch.
-    static let sessionQuoting = "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';\n"
+    static let sessionQuoting =
+        "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';\n"
 
     /// Runs `sql` (one or more statements); returns the result rows of the last one, tab-separated fields.
     @discardableResult
     func run(_ sql: String) throws -> [[String]] {
         do {
-            let output = try CommandRunner.run(Self.executable, [
-                "--no-defaults", "--socket=\(socket)", "--user=\(user)", "--batch", "--skip-column-names", "--connect-timeout=5",
-            ], input: Data((Self.sessionQuoting + sql).utf8))
-            return output.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+            let output = try CommandRunner.run(
+                Self.executable,
+                [
+                    "--no-defaults", "--socket=\(socket)", "--user=\(user)", "--batch", "--skip-column-names", "--connect-timeout=5",
+                ], input: Data((Self.sessionQuoting + sql).utf8))
+            return output.split(separator: "\n", omittingEmptySubsequences: true).map {
+                $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            }
         } catch let failure as CommandFailure {
             let message = failure.output.split(separator: "\n").first.map(String.init) ?? "exit status \(failure.status)"
             throw RemoteFailure(type: "DatastoreError", message: message)

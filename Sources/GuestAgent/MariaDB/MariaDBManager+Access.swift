@@ -76,7 +76,8 @@ extension MariaDBManager {
         // The server writes accounts back as `name`@`host`.
         let shown = MariaDBClient.identifier(user) + "@" + MariaDBClient.identifier(from)
         let target = MariaDBClient.account(user, to)
-        let statements = try client.run("SHOW CREATE USER \(source)").compactMap(\.first)
+        let statements =
+            try client.run("SHOW CREATE USER \(source)").compactMap(\.first)
             + client.run("SHOW GRANTS FOR \(source)").compactMap(\.first)
         for statement in statements {
             guard let range = statement.range(of: shown) else { continue }

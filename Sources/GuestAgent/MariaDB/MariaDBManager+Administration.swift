@@ -16,7 +16,8 @@ extension MariaDBManager {
                 if let characterSet = database.characterSet { sql += " CHARACTER SET \(SQL.literal(characterSet))" }
                 if let collate = database.collate { sql += " COLLATE \(SQL.literal(collate))" }
                 do { try client.run(sql) } catch let failure as RemoteFailure {
-                    throw RemoteFailure(type: "InvalidDatabaseSettings", message: "database \(database.name) could not be created: \(failure.message)")
+                    throw RemoteFailure(
+                        type: "InvalidDatabaseSettings", message: "database \(database.name) could not be created: \(failure.message)")
                 }
             }
         }
@@ -28,9 +29,12 @@ extension MariaDBManager {
     }
 
     func listDatabases() async throws -> [GuestDatabase] {
-        let rows = try await admin { try $0.run("""
-            SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME
-            """) }
+        let rows = try await admin {
+            try $0.run(
+                """
+                SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME
+                """)
+        }
         return rows.filter { $0.count == 3 && !Self.rules.reservedDatabaseNames.contains($0[0].lowercased()) }
             .map { GuestDatabase(name: $0[0], characterSet: $0[1], collate: $0[2]) }
     }
@@ -66,11 +70,14 @@ extension MariaDBManager {
 
     /// Accounts with the databases granted to them explicitly, as the API names them.
     func listUsers() async throws -> [GuestUser] {
-        let rows = try await admin { try $0.run("""
-            SELECT u.User, u.Host, IFNULL(GROUP_CONCAT(d.Db ORDER BY d.Db SEPARATOR ','), '')
-            FROM mysql.user u LEFT JOIN mysql.db d ON d.User = u.User AND d.Host = u.Host
-            WHERE u.User <> '' AND u.is_role = 'N' GROUP BY u.User, u.Host ORDER BY u.User, u.Host
-            """) }
+        let rows = try await admin {
+            try $0.run(
+                """
+                SELECT u.User, u.Host, IFNULL(GROUP_CONCAT(d.Db ORDER BY d.Db SEPARATOR ','), '')
+                FROM mysql.user u LEFT JOIN mysql.db d ON d.User = u.User AND d.Host = u.Host
+                WHERE u.User <> '' AND u.is_role = 'N' GROUP BY u.User, u.Host ORDER BY u.User, u.Host
+                """)
+        }
         var users: [GuestUser] = []
         for row in rows where row.count == 3 && !Self.internalUsers.contains(row[0]) && !(row[0] == transferUser && row[1] == "localhost") {
             let host = apiHost(of: row[1])
@@ -100,7 +107,8 @@ extension MariaDBManager {
         try await admin { client in
             for database in databases {
                 for host in hosts {
-                    let granted = try client.exists("""
+                    let granted = try client.exists(
+                        """
                         SELECT 1 FROM mysql.db WHERE User = \(SQL.literal(user)) AND Host = \(SQL.literal(host)) AND Db = \(SQL.literal(database))
                         """)
                     if granted { try client.run("REVOKE ALL PRIVILEGES ON \(SQL.identifier(database)).* FROM \(SQL.account(user, host))") }
@@ -118,7 +126,9 @@ extension MariaDBManager {
                 guard let password = user.password, !password.isEmpty else {
                     throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
                 }
-                let present = try hosts.filter { try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal($0))") }
+                let present = try hosts.filter {
+                    try client.exists("SELECT 1 FROM mysql.user WHERE User = \(SQL.literal(user.name)) AND Host = \(SQL.literal($0))")
+                }
                 guard !present.isEmpty else { throw RemoteFailure(type: "InvalidUser", message: "user \(user.name)@\(user.host) does not exist") }
                 for host in present {
                     try client.run("ALTER USER \(SQL.account(user.name, host)) IDENTIFIED BY \(SQL.passwordHash(of: password))")
@@ -155,7 +165,8 @@ extension MariaDBManager {
         try await admin { client in
             for host in hosts {
                 let account = SQL.account("root", host)
-                try client.run("""
+                try client.run(
+                    """
                     CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(SQL.passwordHash(of: secret));
                     ALTER USER \(account) IDENTIFIED BY \(SQL.passwordHash(of: secret)) ACCOUNT UNLOCK;
                     GRANT ALL PRIVILEGES ON *.* TO \(account) WITH GRANT OPTION;

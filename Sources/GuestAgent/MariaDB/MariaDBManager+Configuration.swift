@@ -46,10 +46,14 @@ extension MariaDBManager {
         try await admin { client in
             var pending: [String] = []
             for (name, literal) in settings {
-                let dynamic = try client.exists("""
+                let dynamic = try client.exists(
+                    """
                     SELECT 1 FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = \(MariaDBClient.literal(name.uppercased())) AND READ_ONLY = 'NO'
                     """)
-                guard dynamic else { pending.append(name); continue }
+                guard dynamic else {
+                    pending.append(name)
+                    continue
+                }
                 do { try client.run("SET GLOBAL \(name) = \(literal)") } catch let failure as RemoteFailure {
                     throw RemoteFailure(type: "InvalidConfiguration", message: "MariaDB refused the value of \(name): \(failure.message)")
                 }
@@ -63,17 +67,21 @@ extension MariaDBManager {
         let names = state.overrides.keys.sorted()
         guard !names.isEmpty else { return EffectiveConfiguration(values: [:]) }
         let list = names.map { MariaDBClient.literal($0.uppercased()) }.joined(separator: ", ")
-        let rows = try await admin { try $0.run("""
-            SELECT LOWER(VARIABLE_NAME), GLOBAL_VALUE, VARIABLE_TYPE FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME IN (\(list))
-            """) }
+        let rows = try await admin {
+            try $0.run(
+                """
+                SELECT LOWER(VARIABLE_NAME), GLOBAL_VALUE, VARIABLE_TYPE FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME IN (\(list))
+                """)
+        }
         var values: [String: ParameterValue] = [:]
         for row in rows where row.count == 3 {
-            values[row[0]] = switch row[2] {
-            case let type where type.contains("INT"): Int64(row[1]).map(ParameterValue.integer) ?? .string(row[1])
-            case "DOUBLE": Double(row[1]).map(ParameterValue.real) ?? .string(row[1])
-            case "BOOLEAN": .boolean(row[1] == "ON")
-            default: .string(row[1])
-            }
+            values[row[0]] =
+                switch row[2] {
+                case let type where type.contains("INT"): Int64(row[1]).map(ParameterValue.integer) ?? .string(row[1])
+                case "DOUBLE": Double(row[1]).map(ParameterValue.real) ?? .string(row[1])
+                case "BOOLEAN": .boolean(row[1] == "ON")
+                default: .string(row[1])
+                }
         }
         return EffectiveConfiguration(values: values)
     }

@@ -41,8 +41,10 @@ extension MariaDBManager {
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw RemoteFailure(type: "ClusterJoinFailed", message: "the member did not sync with its group within \(timeout): "
-            + "state \(last.values["wsrep_local_state_comment"] ?? "unknown"), component \(last.values["wsrep_cluster_status"] ?? "unknown")")
+        throw RemoteFailure(
+            type: "ClusterJoinFailed",
+            message: "the member did not sync with its group within \(timeout): "
+                + "state \(last.values["wsrep_local_state_comment"] ?? "unknown"), component \(last.values["wsrep_cluster_status"] ?? "unknown")")
     }
 
     /// Galera's own mark on the member that left a stopped group last (`safe_to_bootstrap: 1`).

@@ -4,6 +4,7 @@ import GuestProtocol
 import Lifecycle
 import LocalServers
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,8 +70,9 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
     func report(instanceID: String, at time: Date) async -> GuestReport {
         let used = dataSize.bytes()
         func report(_ condition: DatastoreCondition, version: String? = nil) -> GuestReport {
-            GuestReport(instanceID: instanceID, condition: condition, volumeUsedBytes: used, volumeSizeGB: state.volumeSizeGB,
-                        serverVersion: version, sentAt: time)
+            GuestReport(
+                instanceID: instanceID, condition: condition, volumeUsedBytes: used, volumeSizeGB: state.volumeSizeGB,
+                serverVersion: version, sentAt: time)
         }
         guard state.prepared else { return report(.building) }
         guard isServerRunning() else {
@@ -79,15 +81,23 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         }
         let client = self.client
         // The version, the client sessions (less this one) and every transaction ended since the server started.
-        guard let row = try? await onDedicatedThread({ try client.run("""
-            SELECT VERSION(),
-                   (SELECT CAST(VARIABLE_VALUE AS SIGNED) - 1 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED'),
-                   (SELECT CAST(SUM(VARIABLE_VALUE) AS UNSIGNED) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('HANDLER_COMMIT', 'HANDLER_ROLLBACK'))
-            """).first }), let version = row.first else { return report(.blocked) }
+        guard
+            let row = try? await onDedicatedThread({
+                try client.run(
+                    """
+                    SELECT VERSION(),
+                           (SELECT CAST(VARIABLE_VALUE AS SIGNED) - 1 FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED'),
+                           (SELECT CAST(SUM(VARIABLE_VALUE) AS UNSIGNED) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('HANDLER_COMMIT', 'HANDLER_ROLLBACK'))
+                    """
+                ).first
+            }), let version = row.first
+        else { return report(.blocked) }
         try? await enforceVolumeLimit(usedBytes: used)
-        let activity = row.count == 3 ? Int(row[1]).flatMap { connections in
-            Int64(row[2]).map { GuestReport.Activity(connections: max(connections, 0), transactions: $0) }
-        } : nil
+        let activity =
+            row.count == 3
+            ? Int(row[1]).flatMap { connections in
+                Int64(row[2]).map { GuestReport.Activity(connections: max(connections, 0), transactions: $0) }
+            } : nil
         guard state.cluster != nil else {
             var healthy = report(.healthy, version: version)
             healthy.activity = activity
@@ -163,8 +173,9 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
         let timeout: Duration = state.cluster == nil ? .seconds(60) : .seconds(170)
         let (paths, client) = (self.paths, self.client)
         let pid = try await onDedicatedThread {
-            try MariaDBServer.start(optionsFile: paths.optionsFile.path, output: paths.errorLog.path, errorLog: paths.errorLog.path,
-                                    client: client, osUser: nil, extraArguments: extra, timeout: timeout)
+            try MariaDBServer.start(
+                optionsFile: paths.optionsFile.path, output: paths.errorLog.path, errorLog: paths.errorLog.path,
+                client: client, osUser: nil, extraArguments: extra, timeout: timeout)
         }
         reapWhenExits(pid)
         try await onDedicatedThread { try MariaDBServer.ensureAdminAccount(client) }
@@ -180,7 +191,8 @@ actor MariaDBManager: DatastoreManagerType, ManagedServer {
 
     private func serverPID() -> Int32? {
         guard let text = try? String(contentsOf: paths.pidFile, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessStatus.isAlive(pid: pid) else { return nil }
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), ProcessStatus.isAlive(pid: pid)
+        else { return nil }
         return pid
     }
 

@@ -90,7 +90,8 @@ struct MariaDBOptionsFile: Equatable {
         switch value {
         case .boolean(let on): on ? "ON" : "OFF"
         case .string(let text):
-            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            "\""
+                + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "\""
         default: value.description
         }

@@ -17,12 +17,15 @@ enum MariaDBServer {
     /// a failure with the error log's own lines.
     /// `extraArguments` go after the options file (`--wsrep-new-cluster` seeds a Galera group); a member that
     /// joins one copies its data first, so it may take up to `timeout` to answer.
-    static func start(optionsFile: String, output: String, errorLog: String, client: MariaDBClient, osUser: String?,
-                      extraArguments: [String] = [], timeout: Duration = .seconds(60)) throws -> pid_t {
+    static func start(
+        optionsFile: String, output: String, errorLog: String, client: MariaDBClient, osUser: String?,
+        extraArguments: [String] = [], timeout: Duration = .seconds(60)
+    ) throws -> pid_t {
         var arguments = ["--defaults-file=\(optionsFile)"]
         if let osUser { arguments.append("--user=\(osUser)") }
-        let pid = try spawn("/usr/sbin/mariadbd", arguments + extraArguments, environment: [:], outputPath: output, append: true,
-                            inheritEnvironment: false)
+        let pid = try spawn(
+            "/usr/sbin/mariadbd", arguments + extraArguments, environment: [:], outputPath: output, append: true,
+            inheritEnvironment: false)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, ProcessStatus.isAlive(pid: pid) {
             if client.answers() { return pid }
@@ -62,7 +65,8 @@ enum MariaDBServer {
     /// RELOAD, PROCESS, LOCK TABLES and BINLOG MONITOR; the guest, the rest).
     static func createAdminAccount(_ user: String, on client: MariaDBClient) throws {
         let account = MariaDBClient.account(user, "localhost")
-        try client.run("""
+        try client.run(
+            """
             CREATE USER IF NOT EXISTS \(account) IDENTIFIED VIA unix_socket;
             GRANT ALL PRIVILEGES ON *.* TO \(account) WITH GRANT OPTION;
             """)

@@ -30,8 +30,9 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
     public static func describe(osUser: String?, logger: Logger) throws -> DatastoreCatalog {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-parameters-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = PostgresServer(directory: directory, port: try Loopback.freePort(), password: RandomPassword.make(),
-                                    osUser: osUser, durable: false, databaseName: "postgres")
+        let server = PostgresServer(
+            directory: directory, port: try Loopback.freePort(), password: RandomPassword.make(),
+            osUser: osUser, durable: false, databaseName: "postgres")
         try server.start(logger: logger)
         defer { try? server.stop() }
         let query = """
@@ -40,9 +41,11 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
             FROM pg_settings WHERE context <> 'internal'
             """
         func ask(_ sql: String) throws -> String {
-            try CommandRunner.run(try PostgresBinaries.locate().path("psql"), [
-                "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres", "-X", "-tAc", sql,
-            ], environment: ["PGPASSWORD": server.password])
+            try CommandRunner.run(
+                try PostgresBinaries.locate().path("psql"),
+                [
+                    "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres", "-X", "-tAc", sql,
+                ], environment: ["PGPASSWORD": server.password])
         }
         let rows = try JSONDecoder().decode([Setting].self, from: Data(try ask(query).utf8))
         let encodings = try ask("SELECT DISTINCT pg_encoding_to_char(e) FROM generate_series(0, 63) e WHERE pg_encoding_to_char(e) <> ''")
@@ -50,8 +53,9 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
         let lines = { (text: String) in text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         return DatastoreCatalog(
             parameters: rows.filter { !managedByCellar.contains($0.name) }.map(\.parameter),
-            characterSets: CharacterSetCatalog(characterSets: lines(encodings),
-                                               collations: Dictionary(lines(collations).map { ($0, "") }, uniquingKeysWith: { first, _ in first })))
+            characterSets: CharacterSetCatalog(
+                characterSets: lines(encodings),
+                collations: Dictionary(lines(collations).map { ($0, "") }, uniquingKeysWith: { first, _ in first })))
     }
 
     /// `initdb` + `pg_ctl start -w` of a bare server, in seconds.
@@ -64,8 +68,12 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
         let data = folder.appendingPathComponent("data").path
         let started = ContinuousClock.now
         try CommandRunner.run(binaries.path("initdb"), ["-D", data, "-U", "os_admin", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-l", "\(folder.path)/log", "-w", "-s",
-                                                        "-o", "-p \(5500 + index) -k \(folder.path) -c listen_addresses=''", "start"])
+        try CommandRunner.run(
+            binaries.path("pg_ctl"),
+            [
+                "-D", data, "-l", "\(folder.path)/log", "-w", "-s",
+                "-o", "-p \(5500 + index) -k \(folder.path) -c listen_addresses=''", "start",
+            ])
         let elapsed = ContinuousClock.now - started
         try CommandRunner.run(binaries.path("pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-s", "stop"])
         return elapsed.seconds
@@ -83,12 +91,13 @@ public enum PostgreSQLCatalog: DatastoreCatalogReader {
         var description: String?
 
         var parameter: ConfigurationParameter {
-            let type: ConfigurationParameter.Kind = switch vartype {
-            case "integer": .integer
-            case "real": .float
-            case "bool": .boolean
-            default: .string
-            }
+            let type: ConfigurationParameter.Kind =
+                switch vartype {
+                case "integer": .integer
+                case "real": .float
+                case "bool": .boolean
+                default: .string
+                }
             return ConfigurationParameter(
                 name: name, type: type, min: min.flatMap(Double.init), max: max.flatMap(Double.init),
                 allowedValues: enumvals ?? [], restartRequired: context == "postmaster", unit: unit,

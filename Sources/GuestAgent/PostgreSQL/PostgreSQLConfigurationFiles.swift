@@ -52,7 +52,9 @@ struct PostgreSQLConfigurationFiles: Equatable {
     /// role changes, with the replication password, so the rest can be rewritten without it).
     var replicationSection: String {
         guard let replication else { return "" }
-        let synchronous = replication.synchronousStandbys.isEmpty ? "''"
+        let synchronous =
+            replication.synchronousStandbys.isEmpty
+            ? "''"
             : "'FIRST 1 (\(replication.synchronousStandbys.map { "\"\($0)\"" }.joined(separator: ", ")))'"
         return """
             wal_level = replica
@@ -72,7 +74,8 @@ struct PostgreSQLConfigurationFiles: Equatable {
     /// `cellar-replication.conf` of a standby: its primary and its slot there (both reloadable; a standby follows
     /// its primary's newest timeline by default, so nothing here needs a restart to go away after a promotion).
     static func standbySettings(primaryAddress: String, port: Int, password: String, slotName: String) -> String {
-        let conninfo = "host=\(primaryAddress) port=\(port) user=\(replicationUser) password=\(password) application_name=\(slotName) connect_timeout=2"
+        let conninfo =
+            "host=\(primaryAddress) port=\(port) user=\(replicationUser) password=\(password) application_name=\(slotName) connect_timeout=2"
         return """
             primary_conninfo = \(quoted(conninfo))
             primary_slot_name = '\(slotName)'
@@ -124,7 +127,9 @@ struct PostgreSQLConfigurationFiles: Equatable {
 
     /// `pg_hba.conf` lines for clients over TCP: passwords (SCRAM), from the allowed networks only.
     static func clientRules(allowedCidrs: [String]) -> String {
-        let networks = allowedCidrs.isEmpty ? ["0.0.0.0/0", "::/0"]
+        let networks =
+            allowedCidrs.isEmpty
+            ? ["0.0.0.0/0", "::/0"]
             : allowedCidrs.map { $0.contains("/") ? $0 : $0 + ($0.contains(":") ? "/128" : "/32") }
         return networks.map { "host    all   all        \($0)    scram-sha-256\n" }.joined()
     }

@@ -14,15 +14,18 @@ extension PostgreSQLManager {
         try await withAdmin { connection in
             for database in databases {
                 if try await self.exists("SELECT 1 FROM pg_database WHERE datname = \(database.name)", on: connection) { continue }
-                var sql = "CREATE DATABASE \(SQLText.identifier(database.name)) TEMPLATE template0 ENCODING \(SQLText.literal(database.characterSet ?? "UTF8"))"
+                var sql =
+                    "CREATE DATABASE \(SQLText.identifier(database.name)) TEMPLATE template0 ENCODING \(SQLText.literal(database.characterSet ?? "UTF8"))"
                 if let collate = database.collate { sql += " LC_COLLATE \(SQLText.literal(collate)) LC_CTYPE \(SQLText.literal(collate))" }
                 do {
                     try await connection.query(PostgresQuery(unsafeSQL: sql), logger: self.logger)
                 } catch let error as PSQLError {
-                    throw RemoteFailure(type: "InvalidDatabaseSettings",
-                                        message: "database \(database.name) could not be created: \(error.serverInfo?[.message] ?? "\(error)")")
+                    throw RemoteFailure(
+                        type: "InvalidDatabaseSettings",
+                        message: "database \(database.name) could not be created: \(error.serverInfo?[.message] ?? "\(error)")")
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: "REVOKE ALL ON DATABASE \(SQLText.identifier(database.name)) FROM PUBLIC"), logger: self.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "REVOKE ALL ON DATABASE \(SQLText.identifier(database.name)) FROM PUBLIC"), logger: self.logger)
             }
         }
     }
@@ -30,7 +33,8 @@ extension PostgreSQLManager {
     func deleteDatabase(_ name: String) async throws {
         try Self.checkNames(databases: [name], users: [])
         try await withAdmin { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(SQLText.identifier(name)) WITH (FORCE)"), logger: self.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(SQLText.identifier(name)) WITH (FORCE)"), logger: self.logger)
         }
     }
 
@@ -41,7 +45,7 @@ extension PostgreSQLManager {
                 "SELECT datname, pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE NOT datistemplate ORDER BY datname",
                 logger: self.logger)
             for try await (name, encoding, collate) in rows.decode((String, String, String).self)
-                where !Self.rules.reservedDatabaseNames.contains(name) {
+            where !Self.rules.reservedDatabaseNames.contains(name) {
                 databases.append(GuestDatabase(name: name, characterSet: encoding, collate: collate))
             }
             return databases
@@ -62,7 +66,8 @@ extension PostgreSQLManager {
                     throw RemoteFailure(type: "InvalidPassword", message: "user \(user.name) needs a password")
                 }
                 let verb = exists ? "ALTER" : "CREATE"
-                try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(role) LOGIN PASSWORD \(SQLText.verifier(of: password))"), logger: self.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "\(verb) ROLE \(role) LOGIN PASSWORD \(SQLText.verifier(of: password))"), logger: self.logger)
             }
         }
         for user in users { try await grant(user: user.name, host: user.host, databases: user.databases) }
@@ -75,7 +80,8 @@ extension PostgreSQLManager {
         for database in databases {
             try await withAdmin(database: database) { connection in
                 guard try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(name)", on: connection) else { return }
-                try await connection.query(PostgresQuery(unsafeSQL: "REASSIGN OWNED BY \(SQLText.identifier(name)) TO \(Self.adminUser)"), logger: self.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "REASSIGN OWNED BY \(SQLText.identifier(name)) TO \(Self.adminUser)"), logger: self.logger)
                 try await connection.query(PostgresQuery(unsafeSQL: "DROP OWNED BY \(SQLText.identifier(name))"), logger: self.logger)
             }
         }
@@ -87,7 +93,8 @@ extension PostgreSQLManager {
     /// Users with the databases they were granted explicitly (PUBLIC grants and ownership do not count).
     func listUsers() async throws -> [GuestUser] {
         try await withAdmin { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT r.rolname, coalesce(array_agg(d.datname ORDER BY d.datname) FILTER (WHERE d.datname IS NOT NULL), '{}')
                 FROM pg_roles r
                 LEFT JOIN LATERAL (
@@ -111,10 +118,14 @@ extension PostgreSQLManager {
                 guard try await self.exists("SELECT 1 FROM pg_database WHERE datname = \(database)", on: connection) else {
                     throw RemoteFailure(type: "InvalidDatabase", message: "database \(database) does not exist")
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: "GRANT CONNECT, TEMPORARY, CREATE ON DATABASE \(SQLText.identifier(database)) TO \(SQLText.identifier(user))"), logger: self.logger)
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "GRANT CONNECT, TEMPORARY, CREATE ON DATABASE \(SQLText.identifier(database)) TO \(SQLText.identifier(user))"),
+                    logger: self.logger)
             }
             try await withAdmin(database: database) { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: "GRANT USAGE, CREATE ON SCHEMA public TO \(SQLText.identifier(user))"), logger: self.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "GRANT USAGE, CREATE ON SCHEMA public TO \(SQLText.identifier(user))"), logger: self.logger)
             }
         }
     }
@@ -125,8 +136,11 @@ extension PostgreSQLManager {
         for database in databases {
             try await withAdmin { connection in
                 guard try await self.exists("SELECT 1 FROM pg_database WHERE datname = \(database)", on: connection) else { return }
-                try await connection.query(PostgresQuery(unsafeSQL: "REVOKE ALL ON DATABASE \(SQLText.identifier(database)) FROM \(SQLText.identifier(user))"), logger: self.logger)
-                try await connection.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = \(user) AND datname = \(database)", logger: self.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "REVOKE ALL ON DATABASE \(SQLText.identifier(database)) FROM \(SQLText.identifier(user))"),
+                    logger: self.logger)
+                try await connection.query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = \(user) AND datname = \(database)", logger: self.logger)
             }
         }
     }
@@ -141,7 +155,9 @@ extension PostgreSQLManager {
                 guard try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(user.name)", on: connection) else {
                     throw RemoteFailure(type: "InvalidUser", message: "user \(user.name) does not exist")
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(SQLText.identifier(user.name)) PASSWORD \(SQLText.verifier(of: password))"), logger: self.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "ALTER ROLE \(SQLText.identifier(user.name)) PASSWORD \(SQLText.verifier(of: password))"),
+                    logger: self.logger)
             }
         }
     }
@@ -152,11 +168,15 @@ extension PostgreSQLManager {
         try Self.checkNames(databases: [], users: [name, newName])
         try await withAdmin { connection in
             if try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(newName)", on: connection),
-               !(try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(name)", on: connection)) { return }
+                !(try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(name)", on: connection))
+            {
+                return
+            }
             guard try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = \(name)", on: connection) else {
                 throw RemoteFailure(type: "InvalidUser", message: "user \(name) does not exist")
             }
-            try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE \(SQLText.identifier(name)) RENAME TO \(SQLText.identifier(newName))"), logger: self.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "ALTER ROLE \(SQLText.identifier(name)) RENAME TO \(SQLText.identifier(newName))"), logger: self.logger)
         }
     }
 
@@ -165,7 +185,8 @@ extension PostgreSQLManager {
         let secret = password ?? RandomPassword.make()
         try await withAdmin { connection in
             let verb = try await self.exists("SELECT 1 FROM pg_roles WHERE rolname = 'root'", on: connection) ? "ALTER" : "CREATE"
-            try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE root SUPERUSER LOGIN PASSWORD \(SQLText.verifier(of: secret))"), logger: self.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "\(verb) ROLE root SUPERUSER LOGIN PASSWORD \(SQLText.verifier(of: secret))"), logger: self.logger)
         }
         return secret
     }

@@ -16,10 +16,12 @@ extension PostgreSQLManager {
         if try await isServerRunning() {
             let refused = try await withAdmin { connection in
                 // pg_file_settings reads the files as they are now; "could not be applied" only means a restart.
-                try await connection.query("""
+                try await connection.query(
+                    """
                     SELECT coalesce(name, sourcefile || ' line ' || sourceline, 'the configuration files') || ': ' || error FROM pg_file_settings
                     WHERE error IS NOT NULL AND error <> 'setting could not be applied' ORDER BY seqno
-                    """, logger: self.logger).collect().map { try $0.decode(String.self) }
+                    """, logger: self.logger
+                ).collect().map { try $0.decode(String.self) }
             }
             if !refused.isEmpty {
                 state.overrides = previous
@@ -41,20 +43,23 @@ extension PostgreSQLManager {
     /// The settings the server runs with that differ from its built-in defaults (`GET .../configuration`).
     func effectiveConfiguration() async throws -> EffectiveConfiguration {
         let rows = try await withAdmin { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 SELECT name, setting, vartype FROM pg_settings
                 WHERE source NOT IN ('default', 'override', 'client', 'session') AND name NOT LIKE 'cellar.%'
                 ORDER BY name
-                """, logger: self.logger).collect().map { try $0.decode((String, String, String).self) }
+                """, logger: self.logger
+            ).collect().map { try $0.decode((String, String, String).self) }
         }
         var values: [String: ParameterValue] = [:]
         for (name, setting, type) in rows {
-            values[name] = switch type {
-            case "integer": Int64(setting).map(ParameterValue.integer) ?? .string(setting)
-            case "real": Double(setting).map(ParameterValue.real) ?? .string(setting)
-            case "bool": .boolean(setting == "on")
-            default: .string(setting)
-            }
+            values[name] =
+                switch type {
+                case "integer": Int64(setting).map(ParameterValue.integer) ?? .string(setting)
+                case "real": Double(setting).map(ParameterValue.real) ?? .string(setting)
+                case "bool": .boolean(setting == "on")
+                default: .string(setting)
+                }
         }
         return EffectiveConfiguration(values: values)
     }

@@ -78,11 +78,13 @@ extension PostgreSQLManager: ReplicatingManager {
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
             let remaining = try await withAdmin { connection -> Int in
-                try await connection.query("""
+                try await connection.query(
+                    """
                     SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = \(slot) AND NOT active
                     """, logger: self.logger)
                 if ContinuousClock.now >= deadline {
-                    try await connection.query("""
+                    try await connection.query(
+                        """
                         SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = \(slot) AND active
                         """, logger: self.logger)
                 }
@@ -122,7 +124,8 @@ extension PostgreSQLManager: ReplicatingManager {
         try writeConfiguration()
         try await withAdmin { connection in
             for slot in replicaSlots {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     SELECT pg_create_physical_replication_slot(\(slot), true)
                     WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = \(slot))
                     """, logger: self.logger)
@@ -164,43 +167,52 @@ extension PostgreSQLManager: ReplicatingManager {
     }
 
     func replicationStatus() async -> ReplicationStatus {
-        let stopped = ReplicationStatus(running: false, role: isStandby ? .replica : .primary, fenced: state.fenced, timeline: 0,
-                                        receivedLSN: 0, replayedLSN: 0, synchronousStandbys: [])
+        let stopped = ReplicationStatus(
+            running: false, role: isStandby ? .replica : .primary, fenced: state.fenced, timeline: 0,
+            receivedLSN: 0, replayedLSN: 0, synchronousStandbys: [])
         guard state.prepared, (try? await isServerRunning()) == true else { return stopped }
         let fenced = state.fenced
         do {
             return try await withAdmin { connection in
                 let recovery = try await connection.query("SELECT pg_is_in_recovery()", logger: self.logger).collect()
                 let inRecovery = try recovery.first?.decode(Bool.self) ?? false
-                let timeline = try await connection.query("SELECT timeline_id::int8 FROM pg_control_checkpoint()", logger: self.logger)
+                let timeline =
+                    try await connection.query("SELECT timeline_id::int8 FROM pg_control_checkpoint()", logger: self.logger)
                     .collect().first?.decode(Int64.self) ?? 0
                 if inRecovery {
                     var (received, replayed, receivedTimeline): (Int64, Int64, Int64) = (0, 0, 0)
-                    for try await row in try await connection.query("""
+                    for try await row in try await connection.query(
+                        """
                         SELECT COALESCE(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'), 0)::int8,
                                COALESCE(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), 0)::int8,
                                COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), 0)::int8
-                        """, logger: self.logger).decode((Int64, Int64, Int64).self) {
+                        """, logger: self.logger
+                    ).decode((Int64, Int64, Int64).self) {
                         (received, replayed, receivedTimeline) = row
                     }
-                    return ReplicationStatus(running: true, role: .replica, fenced: fenced,
-                                             timeline: Int(max(timeline, receivedTimeline)),
-                                             receivedLSN: UInt64(max(received, replayed)), replayedLSN: UInt64(replayed), synchronousStandbys: [])
+                    return ReplicationStatus(
+                        running: true, role: .replica, fenced: fenced,
+                        timeline: Int(max(timeline, receivedTimeline)),
+                        receivedLSN: UInt64(max(received, replayed)), replayedLSN: UInt64(replayed), synchronousStandbys: [])
                 }
-                let position = try await connection.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8", logger: self.logger)
+                let position =
+                    try await connection.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8", logger: self.logger)
                     .collect().first?.decode(Int64.self) ?? 0
                 var synchronous: [String] = []
                 var lag: [String: Int64] = [:]
-                for try await (name, syncState, behind) in try await connection.query("""
+                for try await (name, syncState, behind) in try await connection.query(
+                    """
                     SELECT application_name, sync_state, COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::int8
                     FROM pg_stat_replication
-                    """, logger: self.logger).decode((String, String, Int64).self) {
+                    """, logger: self.logger
+                ).decode((String, String, Int64).self) {
                     if syncState == "sync" { synchronous.append(name) }
                     lag[name] = behind
                 }
-                return ReplicationStatus(running: true, role: .primary, fenced: fenced, timeline: Int(timeline),
-                                         receivedLSN: UInt64(position), replayedLSN: UInt64(position),
-                                         synchronousStandbys: synchronous, standbyLagBytes: lag)
+                return ReplicationStatus(
+                    running: true, role: .primary, fenced: fenced, timeline: Int(timeline),
+                    receivedLSN: UInt64(position), replayedLSN: UInt64(position),
+                    synchronousStandbys: synchronous, standbyLagBytes: lag)
             }
         } catch {
             return stopped
@@ -256,8 +268,9 @@ extension PostgreSQLManager: ReplicatingManager {
                 throw Self.missingReplicationPassword
             }
             let verb = exists ? "ALTER" : "CREATE"
-            try await connection.query(PostgresQuery(unsafeSQL: "\(verb) ROLE \(user) WITH REPLICATION LOGIN PASSWORD \(SQLText.verifier(of: password))"),
-                                       logger: self.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "\(verb) ROLE \(user) WITH REPLICATION LOGIN PASSWORD \(SQLText.verifier(of: password))"),
+                logger: self.logger)
         }
     }
 
@@ -284,8 +297,10 @@ extension PostgreSQLManager: ReplicatingManager {
         let manager = FileManager.default
         try manager.createDirectory(at: paths.logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try emptyDataDirectory()
-        let arguments = ["-h", primary, "-p", "\(port)", "-U", PostgreSQLConfigurationFiles.replicationUser, "-D", paths.data.path,
-                         "-X", "stream", "-c", "fast", "--no-sync", "-w"]
+        let arguments = [
+            "-h", primary, "-p", "\(port)", "-U", PostgreSQLConfigurationFiles.replicationUser, "-D", paths.data.path,
+            "-X", "stream", "-c", "fast", "--no-sync", "-w",
+        ]
         let environment = ["PGPASSWORD": password, "PGCONNECT_TIMEOUT": "2"]
         do {
             try CommandRunner.run(binaries.path("pg_basebackup"), arguments + ["-C", "-S", slotName], environment: environment)

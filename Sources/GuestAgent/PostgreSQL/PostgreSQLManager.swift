@@ -106,19 +106,22 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         let used = dataSize.bytes()
         let replication = state.cluster?.replication == nil || !state.prepared ? nil : await replicationStatus()
         func report(_ condition: DatastoreCondition, version: String? = nil) -> GuestReport {
-            GuestReport(instanceID: instanceID, condition: condition, role: replication?.role ?? .primary, volumeUsedBytes: used,
-                        volumeSizeGB: state.volumeSizeGB, serverVersion: version, sentAt: time, replication: replication)
+            GuestReport(
+                instanceID: instanceID, condition: condition, role: replication?.role ?? .primary, volumeUsedBytes: used,
+                volumeSizeGB: state.volumeSizeGB, serverVersion: version, sentAt: time, replication: replication)
         }
         guard state.prepared else { return report(.building) }
         guard (try? await isServerRunning()) == true else { return report(state.stoppedOnPurpose || state.fenced ? .shutdown : .crashed) }
         do {
             let (version, activity) = try await withAdmin { connection in
                 var answer = ("", GuestReport.Activity(connections: 0, transactions: 0))
-                for try await (version, connections, transactions) in try await connection.query("""
+                for try await (version, connections, transactions) in try await connection.query(
+                    """
                     SELECT current_setting('server_version'),
                            (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend'),
                            (SELECT coalesce(sum(xact_commit + xact_rollback), 0)::int8 FROM pg_stat_database)
-                    """, logger: self.logger).decode((String, Int, Int64).self) {
+                    """, logger: self.logger
+                ).decode((String, Int, Int64).self) {
                     answer = (version, GuestReport.Activity(connections: connections, transactions: transactions))
                 }
                 return answer
@@ -153,8 +156,9 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     /// The host's prepared directory of this server version.
     static func preparedDataDirectory(beside instanceDirectory: URL) throws -> PreparedDataDirectory {
         let binaries = try PostgresBinaries.locate()
-        return PreparedDataDirectory(beside: instanceDirectory,
-                                     name: "postgresql-\(URL(fileURLWithPath: binaries.directory).deletingLastPathComponent().lastPathComponent)")
+        return PreparedDataDirectory(
+            beside: instanceDirectory,
+            name: "postgresql-\(URL(fileURLWithPath: binaries.directory).deletingLastPathComponent().lastPathComponent)")
     }
 
     static func prepareDataDirectory(in folder: URL, osUser: String?) throws {
@@ -167,10 +171,12 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     /// that includes Cellar's settings. pg_hba.conf is the guest's before the server first starts.
     private static func initialize(_ data: URL, osUser: String?) throws {
         let binaries = try PostgresBinaries.locate()
-        try CommandRunner.run(binaries.path("initdb"), [
-            "-D", data.path, "-U", adminUser, "--auth-local=peer", "--auth-host=scram-sha-256",
-            "-E", "UTF8", "--locale=C.UTF-8",
-        ], asUser: osUser)
+        try CommandRunner.run(
+            binaries.path("initdb"),
+            [
+                "-D", data.path, "-U", adminUser, "--auth-local=peer", "--auth-host=scram-sha-256",
+                "-E", "UTF8", "--locale=C.UTF-8",
+            ], asUser: osUser)
         let conf = data.appendingPathComponent("postgresql.conf")
         let text = try String(contentsOf: conf, encoding: .utf8) + "\n# Cellar's settings (written by the guest agent)\ninclude 'cellar.conf'\n"
         try Data(text.utf8).write(to: conf, options: .atomic)
@@ -218,14 +224,16 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
 
     func isServerRunning() async throws -> Bool {
         guard let text = try? String(contentsOf: paths.data.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-              let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) else { return false }
+            let pid = text.split(separator: "\n").first.flatMap({ Int32($0) })
+        else { return false }
         return ProcessStatus.isAlive(pid: pid)
     }
 
     /// Read-only by default for every new transaction (the guest's own superuser still writes).
     func setReadOnly(_ full: Bool) async throws {
         try await withAdmin { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "ALTER SYSTEM SET default_transaction_read_only = \(full ? "on" : "off")"), logger: self.logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "ALTER SYSTEM SET default_transaction_read_only = \(full ? "on" : "off")"), logger: self.logger)
             try await connection.query("SELECT pg_reload_conf()", logger: self.logger)
         }
     }
@@ -252,6 +260,5 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
             throw error
         }
     }
-
 
 }

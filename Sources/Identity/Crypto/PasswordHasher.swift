@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import Foundation
+import _CryptoExtras
 
 /// Salted, slow password hashes: PBKDF2-HMAC-SHA256, stored as `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`.
 ///
@@ -35,10 +35,10 @@ public struct PasswordHasher: Sendable {
         guard password.utf8.count <= Self.maximumPasswordBytes else { return false }
         let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "pbkdf2-sha256",
-              let rounds = Int(parts[1]), rounds >= Self.minimumIterations, rounds <= 100_000_000,
-              let salt = Data(base64Encoded: String(parts[2])), !salt.isEmpty,
-              let expected = Data(base64Encoded: String(parts[3])), expected.count == 32,
-              let derived = try? Self.derive(password, salt: Array(salt), iterations: rounds)
+            let rounds = Int(parts[1]), rounds >= Self.minimumIterations, rounds <= 100_000_000,
+            let salt = Data(base64Encoded: String(parts[2])), !salt.isEmpty,
+            let expected = Data(base64Encoded: String(parts[3])), expected.count == 32,
+            let derived = try? Self.derive(password, salt: Array(salt), iterations: rounds)
         else { return false }
         return ConstantTime.equal(derived, Array(expected))
     }

@@ -6,11 +6,19 @@ import NIOCore
 extension KeystoneTokenValidator: ConsoleSignIn {
     /// Asks the external Keystone for a token for the user, as `openstack` would (`POST /v3/auth/tokens`).
     public func signIn(user: String, password: String, project: String) async throws -> ConsoleSession {
-        let login: [String: Any] = ["auth": [
-            "identity": ["methods": ["password"], "password": ["user": [
-                "name": user, "password": password, "domain": ["name": configuration.domain]]]],
-            "scope": ["project": ["name": project, "domain": ["name": configuration.domain]]],
-        ]]
+        let login: [String: Any] = [
+            "auth": [
+                "identity": [
+                    "methods": ["password"],
+                    "password": [
+                        "user": [
+                            "name": user, "password": password, "domain": ["name": configuration.domain],
+                        ]
+                    ],
+                ],
+                "scope": ["project": ["name": project, "domain": ["name": configuration.domain]]],
+            ]
+        ]
         var request = HTTPClientRequest(url: "\(configuration.authURL)/auth/tokens")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -22,7 +30,8 @@ extension KeystoneTokenValidator: ConsoleSignIn {
             let (caller, expires) = try Self.parse(try await body(of: response))
             return ConsoleSession(token: token, caller: caller, expiresAt: expires)
         case 400, 401, 403, 404:
-            throw ConsoleSignInRefused("Keystone refused the sign-in: the user name, password or project is wrong, or the user has no role on that project.")
+            throw ConsoleSignInRefused(
+                "Keystone refused the sign-in: the user name, password or project is wrong, or the user has no role on that project.")
         default:
             throw unavailable("answered \(response.status.code) to a sign-in")
         }

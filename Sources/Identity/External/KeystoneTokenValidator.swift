@@ -21,8 +21,10 @@ public final class KeystoneTokenValidator: TokenValidator {
         public var domain: String
         public var cacheFor: Duration
 
-        public init(authURL: String, serviceUser: String, servicePassword: String, serviceProject: String,
-                    domain: String = "Default", cacheFor: Duration = .seconds(60)) {
+        public init(
+            authURL: String, serviceUser: String, servicePassword: String, serviceProject: String,
+            domain: String = "Default", cacheFor: Duration = .seconds(60)
+        ) {
             var url = Substring(authURL)
             while url.hasSuffix("/") { url = url.dropLast() }
             self.authURL = String(url)
@@ -103,12 +105,20 @@ public final class KeystoneTokenValidator: TokenValidator {
 
     private func serviceToken(renew: Bool) async throws -> String {
         if !renew, let current = state.withLock({ $0.serviceToken }), current.until > Date() { return current.token }
-        let login: [String: Any] = ["auth": [
-            "identity": ["methods": ["password"], "password": ["user": [
-                "name": configuration.serviceUser, "password": configuration.servicePassword,
-                "domain": ["name": configuration.domain]]]],
-            "scope": ["project": ["name": configuration.serviceProject, "domain": ["name": configuration.domain]]],
-        ]]
+        let login: [String: Any] = [
+            "auth": [
+                "identity": [
+                    "methods": ["password"],
+                    "password": [
+                        "user": [
+                            "name": configuration.serviceUser, "password": configuration.servicePassword,
+                            "domain": ["name": configuration.domain],
+                        ]
+                    ],
+                ],
+                "scope": ["project": ["name": configuration.serviceProject, "domain": ["name": configuration.domain]]],
+            ]
+        ]
         var request = HTTPClientRequest(url: "\(configuration.authURL)/auth/tokens")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -147,14 +157,18 @@ public final class KeystoneTokenValidator: TokenValidator {
     /// The caller and expiry of a Keystone token body.
     static func parse(_ data: Data) throws -> (AuthContext, Date) {
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let token = root["token"] as? [String: Any],
-              let user = token["user"] as? [String: Any], let userID = user["id"] as? String,
-              let project = token["project"] as? [String: Any], let projectID = project["id"] as? String else {
+            let token = root["token"] as? [String: Any],
+            let user = token["user"] as? [String: Any], let userID = user["id"] as? String,
+            let project = token["project"] as? [String: Any], let projectID = project["id"] as? String
+        else {
             throw TroveError(.serviceUnavailable, "serviceUnavailable", "The identity service sent a token body without a user or project.")
         }
         let roles = (token["roles"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         let expires = (token["expires_at"] as? String).flatMap(KeystoneTime.parse) ?? Date().addingTimeInterval(60)
-        return (AuthContext(userID: userID, userName: user["name"] as? String ?? userID, projectID: projectID,
-                            projectName: project["name"] as? String ?? projectID, roles: roles), expires)
+        return (
+            AuthContext(
+                userID: userID, userName: user["name"] as? String ?? userID, projectID: projectID,
+                projectName: project["name"] as? String ?? projectID, roles: roles), expires
+        )
     }
 }

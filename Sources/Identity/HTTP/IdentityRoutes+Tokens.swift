@@ -16,8 +16,9 @@ extension IdentityRoutes {
             throttle.recordFailure(from: source)
             throw error
         }
-        let json = KeystoneBodies.token(issued.info, catalog: catalog, baseURL: catalog.baseURL(for: request),
-                                        includeCatalog: !wantsNoCatalog(request))
+        let json = KeystoneBodies.token(
+            issued.info, catalog: catalog, baseURL: catalog.baseURL(for: request),
+            includeCatalog: !wantsNoCatalog(request))
         return json.response(status: .created, headers: [Self.subjectToken: issued.token])
     }
 
@@ -26,8 +27,9 @@ extension IdentityRoutes {
         let (subject, info) = try await subjectToken(request, policy: "identity:validate_token")
         let headers: HTTPFields = [Self.subjectToken: subject]
         guard withBody else { return Response(status: .ok, headers: headers) }
-        let json = KeystoneBodies.token(info, catalog: catalog, baseURL: catalog.baseURL(for: request),
-                                        includeCatalog: !wantsNoCatalog(request))
+        let json = KeystoneBodies.token(
+            info, catalog: catalog, baseURL: catalog.baseURL(for: request),
+            includeCatalog: !wantsNoCatalog(request))
         return json.response(status: .ok, headers: headers)
     }
 

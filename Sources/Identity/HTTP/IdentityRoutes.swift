@@ -71,8 +71,10 @@ struct IdentityRoutes: Sendable {
             return error.response
         } catch {
             logger.error("identity request failed", metadata: ["error": "\(String(reflecting: error))"])
-            return KeystoneError(status: .internalServerError,
-                                 message: "An unexpected error prevented the server from fulfilling your request.").response
+            return KeystoneError(
+                status: .internalServerError,
+                message: "An unexpected error prevented the server from fulfilling your request."
+            ).response
         }
     }
 

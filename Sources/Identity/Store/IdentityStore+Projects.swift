@@ -9,7 +9,8 @@ extension IdentityStore {
         try Self.checkName(name, limit: 64)
         let id = SecureRandom.identifier()
         return try await mappingUniqueViolation(to: .projectExists(name)) {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 INSERT INTO identity_projects (id, name, description) VALUES (\(id), \(name), \(description))
                 RETURNING \(unescaped: Self.projectColumns)
                 """, logger: logger)
@@ -43,7 +44,8 @@ extension IdentityStore {
 
     /// The enabled projects where the user holds at least one role (`GET /v3/auth/projects`).
     public func projects(ofUser userID: String) async throws -> [Project] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT \(unescaped: Self.projectColumns) FROM identity_projects
             WHERE enabled AND id IN (SELECT project_id FROM identity_role_assignments WHERE user_id = \(userID))
             ORDER BY name

@@ -16,12 +16,14 @@ extension IdentityStore {
     public func ensureAdmin(password: @autoclosure () -> String, projectName: String = "admin", userName: String = "admin") async throws -> Bool {
         try await transaction { connection in
             for role in Self.standardRoles {
-                try await connection.guardedQuery("""
+                try await connection.guardedQuery(
+                    """
                     INSERT INTO identity_roles (id, name) VALUES (md5(\("cellar-role:" + role)), \(role))
                     ON CONFLICT (name) DO NOTHING
                     """, logger: logger)
             }
-            try await connection.guardedQuery("""
+            try await connection.guardedQuery(
+                """
                 INSERT INTO identity_projects (id, name, description)
                 VALUES (\(SecureRandom.identifier()), \(projectName), 'Cellar administrators')
                 ON CONFLICT (domain_id, name) DO NOTHING
@@ -34,7 +36,8 @@ extension IdentityStore {
         }
         let hash = try hasher.hash(password())
         let created = try await transaction { connection in
-            let rows = try await connection.guardedQuery("""
+            let rows = try await connection.guardedQuery(
+                """
                 INSERT INTO identity_users (id, name, password_hash, default_project_id)
                 VALUES (\(SecureRandom.identifier()), \(userName), \(hash), \(project.id))
                 ON CONFLICT (domain_id, name) DO NOTHING

@@ -55,7 +55,8 @@ extension IdentityStore {
             issuedAt: Date(microsecondsSince1970: issuedAt), expiresAt: Date(microsecondsSince1970: expiresAt),
             auditID: SecureRandom.auditID())
         let token = SecureRandom.token()
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO identity_tokens (token_hash, user_id, project_id, roles, audit_id, issued_at, expires_at)
             VALUES (\(SecureRandom.tokenHash(token)), \(info.userID), \(info.projectID), \(roles.map(\.name)),
                     \(info.auditID), timestamptz 'epoch' + interval '1 microsecond' * \(issuedAt),
@@ -68,7 +69,8 @@ extension IdentityStore {
     /// True while the user is locked out after too many failed logins.
     func isLockedOut(userID: String) async throws -> Bool {
         guard lockout.failureAttempts > 0 else { return false }
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT 1 FROM identity_login_failures WHERE user_id = \(userID) AND locked_until > clock_timestamp()
             """, logger: logger)
         for try await _ in rows { return true }
@@ -79,7 +81,8 @@ extension IdentityStore {
     func recordFailedLogin(userID: String) async throws {
         guard lockout.failureAttempts > 0 else { return }
         let seconds = Double(lockout.duration.components.seconds)
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             INSERT INTO identity_login_failures AS f (user_id, failures) VALUES (\(userID), 1)
             ON CONFLICT (user_id) DO UPDATE SET failures = f.failures + 1
             RETURNING f.failures
@@ -87,7 +90,8 @@ extension IdentityStore {
         var failures = 0
         for try await count in rows.decode(Int.self) { failures = count }
         guard failures >= lockout.failureAttempts else { return }
-        try await client.query("""
+        try await client.query(
+            """
             UPDATE identity_login_failures SET failures = 0, locked_until = clock_timestamp() + \(seconds) * interval '1 second'
             WHERE user_id = \(userID)
             """, logger: logger)
@@ -106,7 +110,8 @@ extension IdentityStore {
     /// at once, and a token left with no role is no longer valid.
     public func tokenInfo(token: String, at now: Date = Date()) async throws -> TokenInfo? {
         guard Self.isPlausibleToken(token) else { return nil }
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT t.user_id, u.name, t.project_id, p.name, t.audit_id,
                    (extract(epoch FROM t.issued_at) * 1000000)::bigint, (extract(epoch FROM t.expires_at) * 1000000)::bigint,
                    ARRAY(SELECT r.id || ':' || r.name
@@ -124,9 +129,10 @@ extension IdentityStore {
                 return Role(id: String(entry[..<colon]), name: String(entry[entry.index(after: colon)...]))
             }
             guard !roles.isEmpty else { return nil }
-            return TokenInfo(userID: row.0, userName: row.1, projectID: row.2, projectName: row.3, roles: roles,
-                             issuedAt: Date(microsecondsSince1970: row.5), expiresAt: Date(microsecondsSince1970: row.6),
-                             auditID: row.4)
+            return TokenInfo(
+                userID: row.0, userName: row.1, projectID: row.2, projectName: row.3, roles: roles,
+                issuedAt: Date(microsecondsSince1970: row.5), expiresAt: Date(microsecondsSince1970: row.6),
+                auditID: row.4)
         }
         return nil
     }
@@ -140,7 +146,8 @@ extension IdentityStore {
     @discardableResult
     public func revoke(token: String, at now: Date = Date()) async throws -> Bool {
         guard Self.isPlausibleToken(token) else { return false }
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             UPDATE identity_tokens SET revoked_at = \(now)
             WHERE token_hash = \(SecureRandom.tokenHash(token)) AND revoked_at IS NULL AND expires_at > \(now)
             RETURNING audit_id

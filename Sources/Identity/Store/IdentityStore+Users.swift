@@ -15,7 +15,8 @@ extension IdentityStore {
         let id = SecureRandom.identifier()
         return try await mappingUniqueViolation(to: .userExists(name)) {
             try await transaction { connection in
-                let rows = try await connection.guardedQuery("""
+                let rows = try await connection.guardedQuery(
+                    """
                     INSERT INTO identity_users (id, name, password_hash, default_project_id)
                     VALUES (\(id), \(name), \(hash), \(project?.id))
                     RETURNING \(unescaped: Self.userColumns)
@@ -75,7 +76,8 @@ extension IdentityStore {
 
     /// The roles `userID` holds on `projectID`, by name.
     public func roles(userID: String, projectID: String) async throws -> [Role] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT r.id, r.name FROM identity_role_assignments a JOIN identity_roles r ON r.id = a.role_id
             WHERE a.user_id = \(userID) AND a.project_id = \(projectID) ORDER BY r.name
             """, logger: logger)
@@ -89,7 +91,8 @@ extension IdentityStore {
     }
 
     func assign(_ role: String, userID: String, projectID: String, on connection: PostgresConnection) async throws {
-        let rows = try await connection.guardedQuery("""
+        let rows = try await connection.guardedQuery(
+            """
             WITH role AS (SELECT id FROM identity_roles WHERE name = \(role))
             INSERT INTO identity_role_assignments (user_id, project_id, role_id)
             SELECT \(userID), \(projectID), id FROM role

@@ -1,5 +1,5 @@
-import EventStore
 import APICore
+import EventStore
 import Foundation
 import Logging
 import PostgresNIO

@@ -37,8 +37,9 @@ public struct PasswordAuthRequest: Sendable, Equatable {
 
     /// By user and project names in the default domain (the common case, and troveclient's).
     public static func names(user: String, password: String, project: String) -> PasswordAuthRequest {
-        PasswordAuthRequest(user: .name(user, domain: .id(DefaultDomain.id)), password: password,
-                            project: .name(project, domain: .id(DefaultDomain.id)))
+        PasswordAuthRequest(
+            user: .name(user, domain: .id(DefaultDomain.id)), password: password,
+            project: .name(project, domain: .id(DefaultDomain.id)))
     }
 }
 

@@ -13,7 +13,7 @@ extension Backup {
             try requireNew(state)
             return try accepted([.backupImported(try spec(request, at: now))], in: state, chart: chart)
         case .recordBuildStarted, .recordSaveStarted, .recordCompleted, .recordFailure, .delete, .recordDeleted,
-             .recordDeleteFailure:
+            .recordDeleteFailure:
             try requireExisting(state, chart: chart)
             let events = try accepted(proposedEvents(command, at: now), in: state, chart: chart)
             try validate(command)

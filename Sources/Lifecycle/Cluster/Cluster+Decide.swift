@@ -29,8 +29,11 @@ extension Cluster {
         case .recordRestarted: [.clusterRestarted]
         case .upgrade(let version): [.clusterUpgradeRequested(VersionChange(datastoreVersion: version))]
         case .recordUpgraded:
-            [.clusterUpgraded(VersionChange(
-                datastoreVersion: state.pendingDatastoreVersion ?? state.datastore?.version ?? ""))]
+            [
+                .clusterUpgraded(
+                    VersionChange(
+                        datastoreVersion: state.pendingDatastoreVersion ?? state.datastore?.version ?? ""))
+            ]
         case .attachConfiguration(let id):
             [.clusterConfigurationChangeRequested(ConfigurationChange(configurationId: id))]
         case .detachConfiguration: [.clusterConfigurationChangeRequested(ConfigurationChange(configurationId: nil))]
@@ -105,7 +108,7 @@ extension Cluster {
         case .recordRepointed, .recordFailoverCompleted, .recordFenced, .recordRejoined:
             break
         case .create, .recordBecameActive, .recordGrown, .shrink, .recordShrunk, .restart, .recordRestarted,
-             .recordUpgraded, .recordConfigurationChanged, .resetStatus, .delete, .recordDeleted, .recordBalancer:
+            .recordUpgraded, .recordConfigurationChanged, .resetStatus, .delete, .recordDeleted, .recordBalancer:
             break
         }
     }
@@ -115,8 +118,9 @@ extension Cluster {
         try require(!request.id.isEmpty && !request.projectId.isEmpty, "The cluster and project ids must not be empty")
         try require(!name.isEmpty, "The cluster name must not be empty")
         try require(name.count <= 255, "The cluster name must be at most 255 characters")
-        try require(!request.datastore.type.isEmpty && !request.datastore.version.isEmpty,
-                    "The datastore type and version must not be empty")
+        try require(
+            !request.datastore.type.isEmpty && !request.datastore.version.isEmpty,
+            "The datastore type and version must not be empty")
         try require(!request.members.isEmpty, "A cluster needs at least one instance")
         try validate(request.members, existing: [])
         return Spec(

@@ -286,11 +286,11 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterPrimaryElected(let election): election
         case .clusterReplicasRepointed(let ids): ids
         case .clusterPrimaryPromoted(let member), .clusterFailoverCompleted(let member), .clusterRejoinRequested(let member),
-             .clusterMemberRejoined(let member):
+            .clusterMemberRejoined(let member):
             member
         case .clusterRootEnabled(let grant): grant
         case .clusterBecameActive, .clusterGrown, .clusterShrunk, .clusterRestartRequested, .clusterRestarted,
-             .clusterStatusReset, .clusterDeleteRequested, .clusterDeleted:
+            .clusterStatusReset, .clusterDeleteRequested, .clusterDeleted:
             NoPayload()
         }
     }

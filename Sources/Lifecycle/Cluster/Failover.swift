@@ -31,8 +31,10 @@ public enum Failover {
         public var confirmedSynchronous: Bool
 
         /// Creates a report.
-        public init(id: String, role: Role, healthy: Bool, timeline: Int, receivedLSN: UInt64, replayedLSN: UInt64, weight: Int,
-                    confirmedSynchronous: Bool = false) {
+        public init(
+            id: String, role: Role, healthy: Bool, timeline: Int, receivedLSN: UInt64, replayedLSN: UInt64, weight: Int,
+            confirmedSynchronous: Bool = false
+        ) {
             self.id = id
             self.role = role
             self.healthy = healthy
@@ -104,13 +106,13 @@ public enum Failover {
         for member in members {
             let lag = reference > member.receivedLSN ? reference - member.receivedLSN : 0
             let refusal: Refusal? =
-                if member.role == .primary { .isPrimary(member.id) }
-                else if !member.healthy { .unhealthy(member.id) }
-                else if member.weight <= 0 { .neverPromoted(member.id) }
-                else if member.timeline < newestTimeline { .oldTimeline(member.id, timeline: member.timeline, newest: newestTimeline) }
-                else if policy.synchronous && !member.confirmedSynchronous { .notSynchronous(member.id) }
-                else if lag > policy.maximumLagBytes { .lagging(member.id, bytes: lag, bound: policy.maximumLagBytes) }
-                else { nil }
+                if member.role == .primary { .isPrimary(member.id) } else if !member.healthy { .unhealthy(member.id) } else if member.weight <= 0 {
+                    .neverPromoted(member.id)
+                } else if member.timeline < newestTimeline {
+                    .oldTimeline(member.id, timeline: member.timeline, newest: newestTimeline)
+                } else if policy.synchronous && !member.confirmedSynchronous { .notSynchronous(member.id) } else if lag > policy.maximumLagBytes {
+                    .lagging(member.id, bytes: lag, bound: policy.maximumLagBytes)
+                } else { nil }
             if let refusal { refusals.append(refusal) } else { candidates.append(member) }
         }
         return (candidates, refusals)

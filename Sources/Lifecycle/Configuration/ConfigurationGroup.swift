@@ -59,8 +59,10 @@ public enum ConfigurationGroup {
         public var datastoreVersionId: String
         public var values: [String: ParameterValue]
 
-        public init(id: String, projectId: String, name: String, description: String?, datastore: Datastore,
-                    datastoreVersionId: String, values: [String: ParameterValue]) {
+        public init(
+            id: String, projectId: String, name: String, description: String?, datastore: Datastore,
+            datastoreVersionId: String, values: [String: ParameterValue]
+        ) {
             self.id = id
             self.projectId = projectId
             self.name = name

@@ -22,8 +22,10 @@ public struct ConfigurationParameter: Codable, Sendable, Equatable {
     public var unit: String?
     public var description: String
 
-    public init(name: String, type: Kind, min: Double? = nil, max: Double? = nil, allowedValues: [String] = [],
-                restartRequired: Bool, unit: String? = nil, description: String = "") {
+    public init(
+        name: String, type: Kind, min: Double? = nil, max: Double? = nil, allowedValues: [String] = [],
+        restartRequired: Bool, unit: String? = nil, description: String = ""
+    ) {
         self.name = name
         self.type = type
         self.min = min

@@ -26,7 +26,8 @@ extension DatastoreDescriptor {
         let sets = Dictionary(catalog.characterSets.map { (canonicalCharacterSet($0), $0) }, uniquingKeysWith: { first, _ in first })
         let wantedSet = characterSet.map(canonicalCharacterSet)
         if let characterSet, let wantedSet, sets[wantedSet] == nil {
-            return "'\(field).character_set' \(characterSet) is not a character set of \(displayName); it has \(catalog.characterSets.sorted().prefix(12).joined(separator: ", ")), ..."
+            return
+                "'\(field).character_set' \(characterSet) is not a character set of \(displayName); it has \(catalog.characterSets.sorted().prefix(12).joined(separator: ", ")), ..."
         }
         guard let collation else { return nil }
         let collations = Dictionary(catalog.collations.map { (canonicalCollation($0.key), $0.value) }, uniquingKeysWith: { first, _ in first })

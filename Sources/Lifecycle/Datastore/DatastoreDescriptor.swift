@@ -57,7 +57,8 @@ extension DatastoreDescriptor {
     /// or `_` first, on every datastore (nothing that needs quoting rules of its own), up to the server's length.
     public func problem(withName name: String, of kind: NamedObject) -> String? {
         let limit = kind == .database ? maximumNameBytes.database : maximumNameBytes.user
-        let wellFormed = !name.isEmpty && name.utf8.count <= limit
+        let wellFormed =
+            !name.isEmpty && name.utf8.count <= limit
             && name.first.map { $0.isASCII && ($0.isLetter || $0 == "_") } == true
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
         guard wellFormed else {

@@ -17,7 +17,8 @@ public struct MariaDBDescriptor: DatastoreDescriptor {
     public func problem(withNetwork network: String, field: String) -> String? {
         let parts = network.split(separator: "/")
         guard parts.count == 2, parts[0].contains(":"), parts[1] != "128" else { return nil }
-        return "MariaDB matches IPv6 clients by their whole address: give \(field) an IPv4 network such as 10.0.0.0/8 or a full IPv6 address, not '\(network)'."
+        return
+            "MariaDB matches IPv6 clients by their whole address: give \(field) an IPv4 network such as 10.0.0.0/8 or a full IPv6 address, not '\(network)'."
     }
 
     /// `utf8` is `utf8mb3` (MariaDB's own alias, as Trove's MySQL users write it); names are case-insensitive.

@@ -43,7 +43,10 @@ public enum SecretName: Hashable, Sendable, CustomStringConvertible {
 
     /// The name a stored key spells (nil: none Cellar writes). Names have no `@`; hosts may.
     public init?(key: String) {
-        if key == "root" { self = .root; return }
+        if key == "root" {
+            self = .root
+            return
+        }
         guard key.hasPrefix(Self.userKeyPrefix) else { return nil }
         let account = key.dropFirst(Self.userKeyPrefix.count)
         guard let at = account.firstIndex(of: "@") else { return nil }

@@ -37,8 +37,11 @@ extension Instance {
         case .recordVolumeResized: [.volumeResized(VolumeChange(size: state.pendingVolumeSize ?? state.volumeSize))]
         case .upgrade(let version): [.upgradeRequested(VersionChange(datastoreVersion: version))]
         case .recordUpgraded:
-            [.instanceUpgraded(VersionChange(
-                datastoreVersion: state.pendingDatastoreVersion ?? state.datastore?.version ?? ""))]
+            [
+                .instanceUpgraded(
+                    VersionChange(
+                        datastoreVersion: state.pendingDatastoreVersion ?? state.datastore?.version ?? ""))
+            ]
         case .attachConfiguration(let configuration): [.configurationAttached(configuration)]
         case .updateConfiguration(let configuration): [.configurationUpdated(configuration)]
         case .detachConfiguration: [.configurationDetached]
@@ -78,8 +81,9 @@ extension Instance {
             try require(!flavorId.isEmpty, "The new flavor id must not be empty")
             try require(flavorId != state.flavorId, "The new flavor must differ from the current one (\(flavorId))")
         case .resizeVolume(let size):
-            try require(size > state.volumeSize,
-                        "The new volume size (\(size) GB) must be larger than the current one (\(state.volumeSize) GB)")
+            try require(
+                size > state.volumeSize,
+                "The new volume size (\(size) GB) must be larger than the current one (\(state.volumeSize) GB)")
         case .upgrade(let version):
             try require(!version.isEmpty, "The datastore version must not be empty")
             try require(version != state.datastore?.version, "The instance already runs datastore version \(version)")
@@ -107,11 +111,11 @@ extension Instance {
                 throw .notAllowedInState("\(state.subject) is running backup \(running), not \(backupId)")
             }
         case .create, .reportGuestHealth, .recordGuestRegistered, .recordBecameActive, .retryBuild, .resetStatus,
-             .restart, .recordRestarted, .recordFlavorResized, .recordVolumeResized, .recordUpgraded,
-             .recordConfigurationApplied, .recordConfigurationRestartPending, .recordConfigurationApplyFailed,
-             .promoteToReplicaSource, .recordPromoted, .ejectReplicaSource,
-             .recordSourceEjected, .detachReplica, .recordReplicaDetached, .recordReplicationSource, .recordShutDown, .recordStarted, .delete,
-             .recordDeleted, .recordGuestChangeApplied, .recordGuestChangeFailed:
+            .restart, .recordRestarted, .recordFlavorResized, .recordVolumeResized, .recordUpgraded,
+            .recordConfigurationApplied, .recordConfigurationRestartPending, .recordConfigurationApplyFailed,
+            .promoteToReplicaSource, .recordPromoted, .ejectReplicaSource,
+            .recordSourceEjected, .detachReplica, .recordReplicaDetached, .recordReplicationSource, .recordShutDown, .recordStarted, .delete,
+            .recordDeleted, .recordGuestChangeApplied, .recordGuestChangeFailed:
             break
         }
     }
@@ -134,11 +138,13 @@ extension Instance {
         try require(name.count <= 255, "The instance name must be at most 255 characters")
         try require(!request.flavorId.isEmpty, "The flavor (flavorRef) must not be empty")
         try require(request.volumeSize > 0, "The volume size must be greater than 0 GB, not \(request.volumeSize)")
-        try require(!request.datastore.type.isEmpty && !request.datastore.version.isEmpty,
-                    "The datastore type and version must not be empty")
+        try require(
+            !request.datastore.type.isEmpty && !request.datastore.version.isEmpty,
+            "The datastore type and version must not be empty")
         if request.replicaOf != nil {
-            try require(request.databases.isEmpty && request.users.isEmpty,
-                        "A replica cannot be created with databases or users; it copies its source")
+            try require(
+                request.databases.isEmpty && request.users.isEmpty,
+                "A replica cannot be created with databases or users; it copies its source")
         }
         let databaseNames = request.databases.map(\.name)
         try require(databaseNames.allSatisfy { !$0.isEmpty }, "Database names must not be empty")

@@ -79,10 +79,10 @@ extension Instance.Event: EnvelopedEvent {
         case .guestChangeFailed(let failure): failure
         case .replicationSourceChanged(let source): source
         case .guestRegistered, .instanceBecameActive, .statusReset, .buildRetryRequested, .restartRequested,
-             .instanceRestarted, .configurationDetached, .configurationApplied, .replicaPromotionRequested,
-             .replicaPromoted, .replicaSourceEjectionRequested, .replicaSourceEjected, .replicaDetachRequested,
-             .replicaDetached, .guestBecameHealthy, .instanceShutDown, .instanceStarted, .deleteRequested,
-             .instanceDeleted:
+            .instanceRestarted, .configurationDetached, .configurationApplied, .replicaPromotionRequested,
+            .replicaPromoted, .replicaSourceEjectionRequested, .replicaSourceEjected, .replicaDetachRequested,
+            .replicaDetached, .guestBecameHealthy, .instanceShutDown, .instanceStarted, .deleteRequested,
+            .instanceDeleted:
             NoPayload()
         }
     }

@@ -107,7 +107,7 @@ extension Instance {
             next.address = nil
             next.health = nil
         case .restartRequested, .replicaPromotionRequested, .replicaSourceEjectionRequested,
-             .replicaDetachRequested, .deleteRequested, .guestChangeRequested, .guestChangeFailed:
+            .replicaDetachRequested, .deleteRequested, .guestChangeRequested, .guestChangeFailed:
             break
         }
     }

@@ -45,7 +45,8 @@ extension Instance {
             case .renameUser(let name, let host, let newName, let newHost):
                 newHost.map { "move user \(name)@\(host) to \(newName)@\($0)" } ?? "rename user \(name) to \(newName)"
             case .updateAccess(let access):
-                access.allowedCidrs.isEmpty ? "allow connections from any network" : "allow connections from \(access.allowedCidrs.joined(separator: ", "))"
+                access.allowedCidrs.isEmpty
+                    ? "allow connections from any network" : "allow connections from \(access.allowedCidrs.joined(separator: ", "))"
             }
         }
     }
@@ -101,7 +102,9 @@ extension Instance {
         case .createUsers(let users):
             try require(!users.isEmpty, "Give at least one user")
             for user in users {
-                if state.users.contains(UserAccount(user)) { throw .invalidInput("User \(UserAccount(user).shown) already exists on \(state.subject)") }
+                if state.users.contains(UserAccount(user)) {
+                    throw .invalidInput("User \(UserAccount(user).shown) already exists on \(state.subject)")
+                }
                 for database in user.databases where !state.databases.contains(database) {
                     throw .invalidInput("User \(user.name) is granted database \(database), which \(state.subject) does not have")
                 }
@@ -122,8 +125,11 @@ extension Instance {
             try require(hosts.map { $0.count == users.count } ?? true, "Give each user's host")
             for (index, user) in users.enumerated() {
                 let host = hosts?[index]
-                if let host { try requireUser(UserAccount(name: user, host: host), in: state) }
-                else if !state.users.contains(where: { $0.name == user }) { throw .notFound("User \(user) of \(state.subject) could not be found") }
+                if let host {
+                    try requireUser(UserAccount(name: user, host: host), in: state)
+                } else if !state.users.contains(where: { $0.name == user }) {
+                    throw .notFound("User \(user) of \(state.subject) could not be found")
+                }
             }
         case .enableRoot:
             break
@@ -169,7 +175,10 @@ extension Instance {
         /// Encoded as `shown` (folded states written before users had hosts hold bare names); names have no `@`.
         public init(from decoder: any Decoder) throws {
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let at = text.lastIndex(of: "@") else { self.init(name: text, host: "%"); return }
+            guard let at = text.lastIndex(of: "@") else {
+                self.init(name: text, host: "%")
+                return
+            }
             self.init(name: String(text[..<at]), host: String(text[text.index(after: at)...]))
         }
 
@@ -191,9 +200,11 @@ extension Instance.Access {
     public static func isCIDR(_ text: String) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let address = parts.first else { return false }
-        let isV4 = address.split(separator: ".", omittingEmptySubsequences: false).count == 4
+        let isV4 =
+            address.split(separator: ".", omittingEmptySubsequences: false).count == 4
             && address.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { UInt8($0) != nil && $0.count <= 3 }
-        let isV6 = !isV4 && address.contains(":") && address.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+        let isV6 =
+            !isV4 && address.contains(":") && address.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
             && address.split(separator: ":", omittingEmptySubsequences: false).count <= 8
         guard isV4 || isV6 else { return false }
         guard parts.count == 2 else { return true }

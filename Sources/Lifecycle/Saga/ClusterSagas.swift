@@ -51,11 +51,13 @@ extension Saga {
             return members.enumerated().map { index, member in
                 let seed = seeding && index == 0
                 let source = activePassive && !seed ? cluster.primaryId : nil
-                return .createInstance(Instance.CreateRequest(
-                    id: member.id, projectId: cluster.projectId, name: member.name, flavorId: member.flavorId,
-                    volumeSize: member.volumeSize, datastore: datastore,
-                    cluster: Instance.ClusterMembership(clusterId: cluster.id, peers: peers, seed: seed, source: source,
-                                                       synchronous: activePassive ? cluster.synchronous : nil)))
+                return .createInstance(
+                    Instance.CreateRequest(
+                        id: member.id, projectId: cluster.projectId, name: member.name, flavorId: member.flavorId,
+                        volumeSize: member.volumeSize, datastore: datastore,
+                        cluster: Instance.ClusterMembership(
+                            clusterId: cluster.id, peers: peers, seed: seed, source: source,
+                            synchronous: activePassive ? cluster.synchronous : nil)))
             }
         }
     }
@@ -114,7 +116,8 @@ extension Saga {
 
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, let datastore = cluster.datastore,
-                  case .clusterGrowRequested(let added)? = facts.clusterTrigger else {
+                case .clusterGrowRequested(let added)? = facts.clusterTrigger
+            else {
                 return [.failPermanently(reason: "GrowCluster was not started by a ClusterGrowRequested")]
             }
             if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
@@ -124,7 +127,10 @@ extension Saga {
             case .createMembers: return CreateCluster.members(added.members, of: cluster, joining: cluster.members.map(\.id), seeding: false)
             case .awaitMembers: return [.awaitInstances(instanceIds: newIds, .allActive, clusterId: cluster.id)]
             case .reconfigureBalancer:
-                return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: cluster.members.map(\.id))]
+                return [
+                    .configureBalancer(
+                        clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: cluster.members.map(\.id))
+                ]
             case .markGrown: return cluster.phase == .growing ? [.recordCluster(.recordGrown, clusterId: cluster.id)] : []
             }
         }
@@ -219,8 +225,11 @@ extension Saga {
         public static func actions(for step: Step, _ facts: Facts) -> [Action] {
             guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster")] }
             if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
-            return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm,
-                                       memberIds: cluster.balancer?.memberIds ?? cluster.members.map(\.id))]
+            return [
+                .configureBalancer(
+                    clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm,
+                    memberIds: cluster.balancer?.memberIds ?? cluster.members.map(\.id))
+            ]
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {

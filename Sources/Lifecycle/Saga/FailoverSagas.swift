@@ -42,8 +42,10 @@ extension Saga {
             case .promote:
                 guard let elected = failover.electedId else { return [.failPermanently(reason: "nobody was elected")] }
                 let followers = cluster.members.map(\.id).filter { $0 != elected }
-                return [.callGuest(instanceId: elected, .promote(replicaIds: followers)),
-                        .recordCluster(.recordPromoted(memberId: elected), clusterId: cluster.id)]
+                return [
+                    .callGuest(instanceId: elected, .promote(replicaIds: followers)),
+                    .recordCluster(.recordPromoted(memberId: elected), clusterId: cluster.id),
+                ]
             case .repoint:
                 guard let primary = cluster.primaryId else { return [] }
                 let replicas = cluster.replicaIds

@@ -42,8 +42,11 @@ extension Saga {
             case .prepareDatastore:
                 guard instance.phase == .preparing else { return [] }  // prepared before a crash: nothing to do
                 guard let spec = facts.createSpec else { return [.failPermanently(reason: "instance \(instance.id) has no create request")] }
-                let prepare = Action.callGuest(instanceId: instance.id, .prepare(spec, volumeSizeGB: instance.volumeSize,
-                                                                                 configurationValues: instance.configurationValues))
+                let prepare = Action.callGuest(
+                    instanceId: instance.id,
+                    .prepare(
+                        spec, volumeSizeGB: instance.volumeSize,
+                        configurationValues: instance.configurationValues))
                 // A replica: its source serves it first (the replication account, its address allowed), then it
                 // copies the source.
                 if let source = spec.replicaOf { return [.callGuest(instanceId: source, .serveReplicas(replicaIds: [instance.id])), prepare] }

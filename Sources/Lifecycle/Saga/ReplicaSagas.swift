@@ -64,8 +64,10 @@ extension Saga {
             case .stopSource: return [.callGuest(instanceId: source, .stopForSwitchover)]
             case .takeOver: return takeOverReplicas(of: source, by: instance.id, sourceFollows: true, siblings: facts.siblingReplicaIds)
             case .rejoinSource:
-                return [.callGuest(instanceId: source, .rejoin(primaryId: instance.id)),
-                        .record(.recordReplicationSource(sourceId: instance.id), instanceId: source)]
+                return [
+                    .callGuest(instanceId: source, .rejoin(primaryId: instance.id)),
+                    .record(.recordReplicationSource(sourceId: instance.id), instanceId: source),
+                ]
             case .markPromoted: return [.record(.recordPromoted, instanceId: instance.id)]
             }
         }
@@ -120,8 +122,10 @@ extension Saga {
         return [.callGuest(instanceId: newSource, .promote(replicaIds: followers))]
             + (followers.isEmpty ? [] : [.callGuest(instanceId: newSource, .serveReplicas(replicaIds: followers))])
             + siblings.flatMap { sibling -> [Action] in
-                [.callGuest(instanceId: sibling, .follow(primaryId: newSource)),
-                 .record(.recordReplicationSource(sourceId: newSource), instanceId: sibling)]
+                [
+                    .callGuest(instanceId: sibling, .follow(primaryId: newSource)),
+                    .record(.recordReplicationSource(sourceId: newSource), instanceId: sibling),
+                ]
             }
     }
 }

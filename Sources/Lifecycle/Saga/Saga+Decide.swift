@@ -44,7 +44,8 @@ extension Saga {
     public static func compensationFailure<Compensation: RawRepresentable<String>>(
         _ compensation: Compensation, attempt: Int, reason: String, at now: Date
     ) -> Event {
-        let retryAt = attempt < compensationRetry.maxAttempts
+        let retryAt =
+            attempt < compensationRetry.maxAttempts
             ? now.addingTimeInterval(compensationRetry.delay(afterAttempt: attempt).seconds) : nil
         return .compensationFailed(StepFailure(step: compensation.rawValue, attempt: attempt, reason: reason, retryAt: retryAt))
     }

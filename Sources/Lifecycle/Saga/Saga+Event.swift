@@ -50,8 +50,10 @@ extension Saga {
         }
 
         /// Creates a start.
-        public init(saga: String, instanceId: String, clusterId: String? = nil, triggerStream: String, triggerVersion: Int,
-                    triggerType: String, requestId: String?) {
+        public init(
+            saga: String, instanceId: String, clusterId: String? = nil, triggerStream: String, triggerVersion: Int,
+            triggerType: String, requestId: String?
+        ) {
             self.clusterId = clusterId
             self.saga = saga
             self.instanceId = instanceId
@@ -145,7 +147,8 @@ extension Saga.Event: EnvelopedEvent {
         switch self {
         case .sagaStarted(let start): start
         case .stepStarted(let attempt), .stepSucceeded(let attempt), .compensationStarted(let attempt),
-             .compensationSucceeded(let attempt): attempt
+            .compensationSucceeded(let attempt):
+            attempt
         case .stepFailed(let failure), .compensationFailed(let failure): failure
         case .sagaCompleted: NoPayload()
         case .sagaFailed(let outcome), .sagaCancelled(let outcome): outcome

@@ -2,13 +2,25 @@
 /// and the bus need (programs, triggers, routing keys) is read from it; a new kind is one case here.
 extension Saga {
     public enum Kind: String, CaseIterable, Sendable {
-        case createInstance = "CreateInstance", deleteInstance = "DeleteInstance", restartInstance = "RestartInstance"
-        case resizeFlavor = "ResizeFlavor", resizeVolume = "ResizeVolume", changeGuest = "ChangeGuest"
-        case configureInstance = "ConfigureInstance", detachReplica = "DetachReplica"
-        case promoteToReplicaSource = "PromoteToReplicaSource", ejectReplicaSource = "EjectReplicaSource"
-        case createCluster = "CreateCluster", deleteCluster = "DeleteCluster", growCluster = "GrowCluster"
-        case shrinkCluster = "ShrinkCluster", restartCluster = "RestartCluster", changeBalancer = "ChangeBalancer"
-        case failOver = "FailOver", rejoinMember = "RejoinMember", applyWeights = "ApplyWeights"
+        case createInstance = "CreateInstance"
+        case deleteInstance = "DeleteInstance"
+        case restartInstance = "RestartInstance"
+        case resizeFlavor = "ResizeFlavor"
+        case resizeVolume = "ResizeVolume"
+        case changeGuest = "ChangeGuest"
+        case configureInstance = "ConfigureInstance"
+        case detachReplica = "DetachReplica"
+        case promoteToReplicaSource = "PromoteToReplicaSource"
+        case ejectReplicaSource = "EjectReplicaSource"
+        case createCluster = "CreateCluster"
+        case deleteCluster = "DeleteCluster"
+        case growCluster = "GrowCluster"
+        case shrinkCluster = "ShrinkCluster"
+        case restartCluster = "RestartCluster"
+        case changeBalancer = "ChangeBalancer"
+        case failOver = "FailOver"
+        case rejoinMember = "RejoinMember"
+        case applyWeights = "ApplyWeights"
         /// The benchmark's saga of empty steps; no product event starts it.
         case noOp = "NoOp"
 

@@ -22,8 +22,10 @@ extension Saga {
         public func result<Step: RawRepresentable<String>>(of step: Step) -> StepResult? { results[step.rawValue] }
 
         /// Creates facts.
-        public init(instance: Instance.State, createSpec: Instance.Spec? = nil, trigger: Instance.Event? = nil,
-                    cluster: Cluster.State? = nil, clusterTrigger: Cluster.Event? = nil, siblingReplicaIds: [String] = []) {
+        public init(
+            instance: Instance.State, createSpec: Instance.Spec? = nil, trigger: Instance.Event? = nil,
+            cluster: Cluster.State? = nil, clusterTrigger: Cluster.Event? = nil, siblingReplicaIds: [String] = []
+        ) {
             self.instance = instance
             self.createSpec = createSpec
             self.trigger = trigger

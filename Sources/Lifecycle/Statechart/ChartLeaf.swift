@@ -22,7 +22,7 @@ extension Instance {
     /// The leaves of `instance.scxml`.
     public enum Leaf: String, ChartLeaf {
         case new, allocating, registering, preparing, rebooting, resizingFlavor, resizingVolume, upgrading, promoting, ejecting,
-             detaching, deleting, active, configuring, restartRequired, backingUp, shutdown, error, deleted
+            detaching, deleting, active, configuring, restartRequired, backingUp, shutdown, error, deleted
     }
 }
 
@@ -34,8 +34,10 @@ extension Instance.State {
 extension Cluster {
     /// The leaves of `cluster.scxml`.
     public enum Leaf: String, ChartLeaf {
-        case new, building, growing, shrinking, restarting, upgrading, updating, failingOver = "failing_over", rejoining, deleting,
-             active, error, deleted
+        case new, building, growing, shrinking, restarting, upgrading, updating
+        case failingOver = "failing_over"
+        case rejoining, deleting,
+            active, error, deleted
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -104,12 +105,14 @@ final class SCXMLDocumentParser: NSObject, XMLParserDelegate {
                 }
                 attributeNamespace = resolved
             }
-            attributes.append(.init(
-                namespace: attributeNamespace, name: attributeName, qualifiedName: key, value: attributeDict[key] ?? ""))
+            attributes.append(
+                .init(
+                    namespace: attributeNamespace, name: attributeName, qualifiedName: key, value: attributeDict[key] ?? ""))
         }
-        push(SCXMLElement(
-            namespace: namespace.isEmpty ? nil : namespace, name: local, qualifiedName: elementName,
-            attributes: attributes, line: line))
+        push(
+            SCXMLElement(
+                namespace: namespace.isEmpty ? nil : namespace, name: local, qualifiedName: elementName,
+                attributes: attributes, line: line))
     }
 
     func parser(

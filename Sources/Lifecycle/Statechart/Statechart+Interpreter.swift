@@ -116,8 +116,9 @@ extension Statechart {
             statuses.append(status)
             let sameStatus = leafIDs.filter { self.status(of: $0) == status }
             let acceptingSame = accepting.filter { self.status(of: $0) == status }
-            places.append(acceptingSame.count == sameStatus.count
-                ? status : "\(status) (state \(acceptingSame.joined(separator: ", ")))")
+            places.append(
+                acceptingSame.count == sameStatus.count
+                    ? status : "\(status) (state \(acceptingSame.joined(separator: ", ")))")
         }
         return places
     }

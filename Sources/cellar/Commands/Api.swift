@@ -18,8 +18,10 @@ struct Api: AsyncParsableCommand {
         let logger = Logger.cellar("cellar", defaultLevel: .info)
         let port = self.port ?? ProcessInfo.processInfo.environment["CELLAR_API_PORT"].flatMap(Int.init) ?? 8779
         try await ReadableError.translating {
-            try await APIServer(databaseURL: try database.resolvedURL(), amqpURL: try broker.resolvedURL(), host: host, port: port,
-                                root: try ProjectFiles.root(), stateDirectory: nil, logger: logger).run()
+            try await APIServer(
+                databaseURL: try database.resolvedURL(), amqpURL: try broker.resolvedURL(), host: host, port: port,
+                root: try ProjectFiles.root(), stateDirectory: nil, logger: logger
+            ).run()
         }
     }
 }

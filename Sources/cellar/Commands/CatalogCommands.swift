@@ -21,8 +21,10 @@ struct DatastoreCommand: AsyncParsableCommand {
             let rows = datastores.flatMap { datastore in
                 datastore.versions.map { version in
                     let isDefault = datastore.isDefault && version.id == datastore.defaultVersionID
-                    return [version.datastoreName, version.name, version.version, version.manager, version.active ? "yes" : "no",
-                            isDefault ? "yes" : (version.id == datastore.defaultVersionID ? "of \(datastore.name)" : ""), version.id]
+                    return [
+                        version.datastoreName, version.name, version.version, version.manager, version.active ? "yes" : "no",
+                        isDefault ? "yes" : (version.id == datastore.defaultVersionID ? "of \(datastore.name)" : ""), version.id,
+                    ]
                 }
             }
             print(TextTable.render(header: ["DATASTORE", "VERSION", "SERVER VERSION", "MANAGER", "ACTIVE", "DEFAULT", "ID"], rows: rows))

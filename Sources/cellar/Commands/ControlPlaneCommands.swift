@@ -38,14 +38,17 @@ struct TaskManagerCommand: AsyncParsableCommand {
             let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
             defer { publisher.shutdown() }
             let taskManager = TaskManager(
-                client: client, store: store, charts: charts, compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
+                client: client, store: store, charts: charts,
+                compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
                 amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state),
                 brokerAccounts: try settings.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
                 reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool,
                 sagaLease: .milliseconds(Int(settings.sagaLease * 1000)), afterRecording: CrashPoint.hook())
             let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: try ProjectFiles.migrations(), logger: logger))
-            try await ServiceGroup(services: [client, TaskManagerService(taskManager: taskManager, migrations: migrations)],
-                                   gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+            try await ServiceGroup(
+                services: [client, TaskManagerService(taskManager: taskManager, migrations: migrations)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            ).run()
         }
     }
 }
@@ -67,16 +70,25 @@ struct ConductorCommand: AsyncParsableCommand {
             let store = PostgresEventStore(client: client, logger: logger)
             let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
             let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: try ProjectFiles.migrations(), logger: logger))
-            let conductor = Conductor(client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
-                                      heartbeatExpiry: .seconds(settings.heartbeatExpiry), logger: logger)
-            try await ServiceGroup(services: [
-                client,
-                ProjectionService(runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
-                ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)), migrations: migrations, logger: logger),
-                ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
-                ProjectionService(runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)), migrations: migrations, logger: logger),
-                ConductorService(conductor: conductor, migrations: migrations),
-            ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+            let conductor = Conductor(
+                client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
+                heartbeatExpiry: .seconds(settings.heartbeatExpiry), logger: logger)
+            try await ServiceGroup(
+                services: [
+                    client,
+                    ProjectionService(
+                        runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
+                    ProjectionService(
+                        runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)), migrations: migrations,
+                        logger: logger),
+                    ProjectionService(
+                        runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
+                    ProjectionService(
+                        runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)), migrations: migrations,
+                        logger: logger),
+                    ConductorService(conductor: conductor, migrations: migrations),
+                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            ).run()
         }
     }
 }
@@ -98,17 +110,20 @@ struct GuestAgentCommand: AsyncParsableCommand {
     func run() async throws {
         // A guest runs as its instance's OS user (the compute driver starts it so): whatever a tenant's root runs
         // in the database runs as that user too, so the guest must never be root.
-        guard geteuid() != 0 else { throw ValidationError("the guest agent does not run as root; the compute driver starts it as its instance's user") }
+        guard geteuid() != 0 else {
+            throw ValidationError("the guest agent does not run as root; the compute driver starts it as its instance's user")
+        }
         var logger = Logger.cellar("cellar.guestagent", defaultLevel: .info)
         logger[metadataKey: "instance"] = "\(instanceId)"
         guard let amqpURL = ProcessInfo.processInfo.environment["CELLAR_AMQP_URL"], !amqpURL.isEmpty else {
             throw ValidationError("CELLAR_AMQP_URL must name the broker (the compute driver sets it)")
         }
-        let agent = try GuestAgent(configuration: .init(
-            instanceID: instanceId, directory: URL(fileURLWithPath: directory, isDirectory: true),
-            runtimeDirectory: URL(fileURLWithPath: runtimeDirectory, isDirectory: true), address: address, port: port,
-            datastore: datastore, amqpURL: amqpURL, heartbeatInterval: .milliseconds(Int(heartbeatInterval * 1000)),
-            keyFile: keyFile.map { URL(fileURLWithPath: $0) }), logger: logger)
+        let agent = try GuestAgent(
+            configuration: .init(
+                instanceID: instanceId, directory: URL(fileURLWithPath: directory, isDirectory: true),
+                runtimeDirectory: URL(fileURLWithPath: runtimeDirectory, isDirectory: true), address: address, port: port,
+                datastore: datastore, amqpURL: amqpURL, heartbeatInterval: .milliseconds(Int(heartbeatInterval * 1000)),
+                keyFile: keyFile.map { URL(fileURLWithPath: $0) }), logger: logger)
         try await agent.run()
     }
 }

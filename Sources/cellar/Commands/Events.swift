@@ -83,7 +83,9 @@ struct Events: AsyncParsableCommand {
 
     /// `cellar events rebuild-projections`: drop the read models and replay the log into them.
     struct RebuildProjections: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rebuild-projections", abstract: "Empty every read model and replay the whole log into them, in one pass and one transaction.")
+        static let configuration = CommandConfiguration(
+            commandName: "rebuild-projections",
+            abstract: "Empty every read model and replay the whole log into them, in one pass and one transaction.")
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {

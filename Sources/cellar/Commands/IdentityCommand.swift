@@ -45,8 +45,9 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             let projects = try await IdentityCommand.withStore(database) { try await $0.projects() }
-            printTable(["ID", "NAME", "ENABLED", "DESCRIPTION"],
-                       projects.map { [$0.id, $0.name, $0.enabled ? "yes" : "no", $0.description] })
+            printTable(
+                ["ID", "NAME", "ENABLED", "DESCRIPTION"],
+                projects.map { [$0.id, $0.name, $0.enabled ? "yes" : "no", $0.description] })
         }
     }
 }
@@ -87,9 +88,11 @@ struct UserCommand: AsyncParsableCommand {
                 (try await store.users(), try await store.projects())
             }
             let projectNames = Dictionary(projects.map { ($0.id, $0.name) }) { first, _ in first }
-            printTable(["ID", "NAME", "DEFAULT PROJECT", "ENABLED"], users.map { user in
-                [user.id, user.name, user.defaultProjectID.map { projectNames[$0] ?? $0 } ?? "-", user.enabled ? "yes" : "no"]
-            })
+            printTable(
+                ["ID", "NAME", "DEFAULT PROJECT", "ENABLED"],
+                users.map { user in
+                    [user.id, user.name, user.defaultProjectID.map { projectNames[$0] ?? $0 } ?? "-", user.enabled ? "yes" : "no"]
+                })
         }
     }
 

@@ -45,8 +45,9 @@ struct Up: AsyncParsableCommand {
                 if controlPlane.brokerManagementURL == nil, configuredBroker == nil {
                     controlPlane.brokerManagementURL = stack?.rabbitMQ.managementURL
                 }
-                var server = APIServer(databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
-                                       stateDirectory: stack?.stateDirectory.url, logger: logger, controlPlane: controlPlane)
+                var server = APIServer(
+                    databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
+                    stateDirectory: stack?.stateDirectory.url, logger: logger, controlPlane: controlPlane)
                 server.shutdownOverdue = { [stack, privateServers] in
                     FileHandle.standardError.write(Data("cellar: services did not stop in time; stopping the servers and exiting\n".utf8))
                     stack?.stop(privateServers)

@@ -45,25 +45,30 @@ struct APIServer {
         let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: Saga.Kind.triggerRoutingKeys))
         defer { publisher.shutdown() }
         let changes = ReadModelChanges()
-        let migrations = MigrationGate(runner: MigrationRunner(
-            client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
+        let migrations = MigrationGate(
+            runner: MigrationRunner(
+                client: client, directory: root.appendingPathComponent("migrations"), logger: logger))
         let publicURL = ProcessInfo.processInfo.environment["CELLAR_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if publicURL == nil, ["0.0.0.0", "::", "[::]"].contains(host) {
             throw PublicURLRequired()
         }
         PublicBaseURL.configure(publicURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
         let caches = CacheInvalidation()
-        let identity = try IdentitySetup(client: client, logger: logger, publicURL: publicURL,
-                                     authURL: "\(publicURL ?? "http://\(host):\(port)")/v3", caches: caches)
+        let identity = try IdentitySetup(
+            client: client, logger: logger, publicURL: publicURL,
+            authURL: "\(publicURL ?? "http://\(host):\(port)")/v3", caches: caches)
 
         let router = Router(context: CellarRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         let knownRoutes = KnownRoutes()
         router.add(middleware: TroveErrorMiddleware(knownRoutes: knownRoutes))
-        router.addHealthRoutes(checker: HealthChecker(postgres: client, amqpURL: amqpURL, bus: {
-            let status = publisher.status
-            return status.connected ? nil : (status.lastError ?? "connecting")
-        }, logger: logger))
+        router.addHealthRoutes(
+            checker: HealthChecker(
+                postgres: client, amqpURL: amqpURL,
+                bus: {
+                    let status = publisher.status
+                    return status.connected ? nil : (status.lastError ?? "connecting")
+                }, logger: logger))
         let clusterMetrics = ClusterMetrics(client: client, logger: logger)
         router.addMetricsRoutes(registry: registry, validator: identity.validator, extra: { await clusterMetrics.text() })
         router.addOpenAPIRoute(document: root.appendingPathComponent("openapi/openapi.json"))
@@ -74,13 +79,17 @@ struct APIServer {
             return try JSONEncoder().encode(answer)
         }
         let rateLimits = try RateLimit.parse(ProcessInfo.processInfo.environment["CELLAR_RATE_LIMITS"] ?? "")
-        TroveAPI(client: client, store: store, charts: charts, validator: identity.validator,
-                 secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, askGuest: askGuest,
-                 rateLimiter: RateLimiter(limits: rateLimits), caches: caches, logger: logger)
-            .register(on: router)
-        WebConsole(signIn: identity.consoleSignIn, validator: identity.validator,
-                   assets: root.appendingPathComponent("console"), statecharts: root.appendingPathComponent("statecharts"))
-            .register(on: router)
+        TroveAPI(
+            client: client, store: store, charts: charts, validator: identity.validator,
+            secrets: try SecretKeyFile.box(stateDirectory: stateDirectory), changes: changes, askGuest: askGuest,
+            rateLimiter: RateLimiter(limits: rateLimits), caches: caches, logger: logger
+        )
+        .register(on: router)
+        WebConsole(
+            signIn: identity.consoleSignIn, validator: identity.validator,
+            assets: root.appendingPathComponent("console"), statecharts: root.appendingPathComponent("statecharts")
+        )
+        .register(on: router)
         knownRoutes.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
 
         let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)
@@ -88,7 +97,8 @@ struct APIServer {
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "cellar"),
             onServerRunning: { _ in
-                say("""
+                say(
+                    """
                     Cellar is up.
                       Trove API   http://\(host):\(port)/v1.0/<project_id>
                       identity    http://\(host):\(port)/v3   (OS_AUTH_URL)
@@ -105,14 +115,17 @@ struct APIServer {
         app.addServices(
             client,
             ProjectionService(runner: ProjectionRunner(store: store, projection: StreamCatalogProjection()), migrations: migrations, logger: logger),
-            ProjectionService(runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)),
-                              migrations: migrations, logger: logger, afterApplying: {
-                                  caches.invalidate("instances")  // before the long polls look again
-                                  changes.changed()
-                              }),
+            ProjectionService(
+                runner: ProjectionRunner(store: store, projection: InstanceProjection(chart: charts.instance)),
+                migrations: migrations, logger: logger,
+                afterApplying: {
+                    caches.invalidate("instances")  // before the long polls look again
+                    changes.changed()
+                }),
             ProjectionService(runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
-            ProjectionService(runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)),
-                              migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
+            ProjectionService(
+                runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)),
+                migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
             RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations),
             RPCReplyService(rpc: rpc),
             CacheInvalidationService(invalidation: caches, client: client, logger: logger)
@@ -122,15 +135,17 @@ struct APIServer {
             let compute = try controlPlane.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory))
             driver = compute
             app.addServices(
-                TaskManagerService(taskManager: TaskManager(
-                    client: client, store: store, charts: charts, compute: compute, amqpURL: amqpURL,
-                    publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory),
-                    brokerAccounts: try controlPlane.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
-                    reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool,
-                    sagaLease: .milliseconds(Int(controlPlane.sagaLease * 1000)), afterRecording: CrashPoint.hook()), migrations: migrations),
-                ConductorService(conductor: Conductor(
-                    client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
-                    heartbeatExpiry: .seconds(controlPlane.heartbeatExpiry), logger: logger), migrations: migrations)
+                TaskManagerService(
+                    taskManager: TaskManager(
+                        client: client, store: store, charts: charts, compute: compute, amqpURL: amqpURL,
+                        publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory),
+                        brokerAccounts: try controlPlane.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
+                        reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool,
+                        sagaLease: .milliseconds(Int(controlPlane.sagaLease * 1000)), afterRecording: CrashPoint.hook()), migrations: migrations),
+                ConductorService(
+                    conductor: Conductor(
+                        client: client, store: store, chart: charts.instance, amqpURL: amqpURL,
+                        heartbeatExpiry: .seconds(controlPlane.heartbeatExpiry), logger: logger), migrations: migrations)
             )
         }
         app.beforeServerStarts {
@@ -146,8 +161,9 @@ struct APIServer {
             do {
                 try await DatastoreParameterLoader.load(into: catalog, onlyMissing: true, logger: logger)
             } catch {
-                logger.warning("could not load datastore parameters; configuration groups need them (cellar datastore load-parameters)",
-                               metadata: ["error": "\(error)"])
+                logger.warning(
+                    "could not load datastore parameters; configuration groups need them (cellar datastore load-parameters)",
+                    metadata: ["error": "\(error)"])
             }
             try await identity.seedAdmin(stateDirectory: stateDirectory)
         }
@@ -156,12 +172,15 @@ struct APIServer {
         // fatalError), and the watchdog ends the process 40 s after the request, instances and servers stopped
         // first, if anything still hangs.
         let overdue = shutdownOverdue
-        let watchdog = ShutdownWatchdog(limit: .seconds(40), overdue: { [driver] in
-            driver?.stopAll()
-            overdue()
-        })
-        var configuration = ServiceGroupConfiguration(services: [.init(service: app), .init(service: watchdog)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let watchdog = ShutdownWatchdog(
+            limit: .seconds(40),
+            overdue: { [driver] in
+                driver?.stopAll()
+                overdue()
+            })
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: watchdog)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(20)
         configuration.maximumCancellationDuration = nil
         do {

@@ -23,7 +23,8 @@ struct ClusterMetrics: Sendable {
         var lines: [String] = []
         do {
             var samples: [String: [String]] = [:]
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 SELECT i.cluster_id, h.instance_id, h.cluster_figures::text FROM guest_heartbeats h JOIN instances i ON i.id = h.instance_id
                 WHERE i.cluster_id IS NOT NULL AND NOT i.deleted AND h.cluster_figures IS NOT NULL ORDER BY i.cluster_id, h.instance_id
                 """, logger: logger)
@@ -37,7 +38,9 @@ struct ClusterMetrics: Sendable {
             for figure in Self.figures where samples[figure.metric] != nil {
                 lines += ["# HELP \(figure.metric) \(figure.help)", "# TYPE \(figure.metric) gauge"] + samples[figure.metric]!
             }
-            var up: [String] = [], current: [String] = [], total: [String] = []
+            var up: [String] = []
+            var current: [String] = []
+            var total: [String] = []
             for cluster in try await ClusterReadModel(client: client, logger: logger).balancedClusterIDs() {
                 guard let backends = try? await ProcessComputeDriver.balancerBackends(clusterID: cluster) else { continue }
                 for backend in backends {
@@ -48,12 +51,21 @@ struct ClusterMetrics: Sendable {
                 }
             }
             if !up.isEmpty {
-                lines += ["# HELP cellar_balancer_backend_up Whether the cluster's balancer sends new connections to the member.",
-                          "# TYPE cellar_balancer_backend_up gauge"] + up
-                lines += ["# HELP cellar_balancer_backend_current_sessions Connections open through the balancer to the member.",
-                          "# TYPE cellar_balancer_backend_current_sessions gauge"] + current
-                lines += ["# HELP cellar_balancer_backend_sessions_total Connections the balancer sent to the member.",
-                          "# TYPE cellar_balancer_backend_sessions_total counter"] + total
+                lines +=
+                    [
+                        "# HELP cellar_balancer_backend_up Whether the cluster's balancer sends new connections to the member.",
+                        "# TYPE cellar_balancer_backend_up gauge",
+                    ] + up
+                lines +=
+                    [
+                        "# HELP cellar_balancer_backend_current_sessions Connections open through the balancer to the member.",
+                        "# TYPE cellar_balancer_backend_current_sessions gauge",
+                    ] + current
+                lines +=
+                    [
+                        "# HELP cellar_balancer_backend_sessions_total Connections the balancer sent to the member.",
+                        "# TYPE cellar_balancer_backend_sessions_total counter",
+                    ] + total
             }
         } catch {
             logger.warning("cluster metrics unavailable", metadata: ["error": "\(error)"])

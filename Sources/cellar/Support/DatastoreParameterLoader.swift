@@ -26,10 +26,12 @@ enum DatastoreParameterLoader {
                 try await catalog.storeParameters(described.parameters, characterSets: described.characterSets, ofVersion: version.id)
                 loaded.append((version, described.parameters.count))
             }
-            logger.info("loaded datastore parameters", metadata: [
-                "manager": "\(manager)", "parameters": "\(described.parameters.count)",
-                "character_sets": "\(described.characterSets.characterSets.count)", "collations": "\(described.characterSets.collations.count)",
-            ])
+            logger.info(
+                "loaded datastore parameters",
+                metadata: [
+                    "manager": "\(manager)", "parameters": "\(described.parameters.count)",
+                    "character_sets": "\(described.characterSets.characterSets.count)", "collations": "\(described.characterSets.collations.count)",
+                ])
         }
         return loaded
     }

@@ -14,7 +14,11 @@ struct DefaultDatastoreSetting: Equatable {
     }
 
     init(_ text: String) {
-        guard text != "none" else { datastore = nil; version = nil; return }
+        guard text != "none" else {
+            datastore = nil
+            version = nil
+            return
+        }
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         datastore = parts[0]
         version = parts.count > 1 ? parts[1] : nil

@@ -16,8 +16,10 @@ struct EventPrinter: Sendable {
             Swift.print(jsonLine(event))
             return
         }
-        let cells = ["\(event.globalPosition)", Self.format(event.recordedAt), "\(event.streamID)@\(event.streamVersion)",
-                     event.type, Self.actor(of: event), String(decoding: event.data, as: UTF8.self)]
+        let cells = [
+            "\(event.globalPosition)", Self.format(event.recordedAt), "\(event.streamID)@\(event.streamVersion)",
+            event.type, Self.actor(of: event), String(decoding: event.data, as: UTF8.self),
+        ]
         Swift.print(TextTable.row(cells, widths: Self.widths))
     }
 

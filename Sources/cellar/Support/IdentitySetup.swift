@@ -25,17 +25,20 @@ struct IdentitySetup: Sendable {
         var description: String { "CELLAR_KEYSTONE_URL is set, so CELLAR_KEYSTONE_SERVICE_PASSWORD must be too" }
     }
 
-    init(client: PostgresClient, logger: Logger, publicURL: String?, authURL: String, caches: CacheInvalidation,
-         environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    init(
+        client: PostgresClient, logger: Logger, publicURL: String?, authURL: String, caches: CacheInvalidation,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         store = IdentityStore(client: client, logger: logger, lockout: .fromEnvironment())
         tokenCache = TokenCache(store: store, invalidation: caches)
         catalog = ServiceCatalog(publicURL: publicURL)
         self.logger = logger
         if let keystone = environment["CELLAR_KEYSTONE_URL"], !keystone.isEmpty {
             guard let password = environment["CELLAR_KEYSTONE_SERVICE_PASSWORD"], !password.isEmpty else { throw MissingServicePassword() }
-            external = KeystoneTokenValidator(configuration: .init(
-                authURL: keystone, serviceUser: environment["CELLAR_KEYSTONE_SERVICE_USER"] ?? "cellar",
-                servicePassword: password, serviceProject: environment["CELLAR_KEYSTONE_SERVICE_PROJECT"] ?? "service"))
+            external = KeystoneTokenValidator(
+                configuration: .init(
+                    authURL: keystone, serviceUser: environment["CELLAR_KEYSTONE_SERVICE_USER"] ?? "cellar",
+                    servicePassword: password, serviceProject: environment["CELLAR_KEYSTONE_SERVICE_PROJECT"] ?? "service"))
             self.authURL = keystone
         } else {
             external = nil
@@ -70,7 +73,8 @@ struct IdentitySetup: Sendable {
         let openrc = stateDirectory?.appendingPathComponent("admin-openrc")
         var password: String? = created ? generated : nil
         if !created, let file, let data = try? Data(contentsOf: file),
-           let saved = try? JSONSerialization.jsonObject(with: data) as? [String: String] {
+            let saved = try? JSONSerialization.jsonObject(with: data) as? [String: String]
+        {
             password = saved["password"]
         }
         guard let password else {
@@ -82,8 +86,10 @@ struct IdentitySetup: Sendable {
                    OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
             """
         if let file, let openrc {
-            let credentials = ["auth_url": authURL, "username": "admin", "password": password, "project_name": "admin",
-                               "user_domain_name": "Default", "project_domain_name": "Default"]
+            let credentials = [
+                "auth_url": authURL, "username": "admin", "password": password, "project_name": "admin",
+                "user_domain_name": "Default", "project_domain_name": "Default",
+            ]
             try writePrivateFile(try JSONSerialization.data(withJSONObject: credentials, options: [.prettyPrinted, .sortedKeys]), to: file)
             try writePrivateFile(Data((exports + "\n").utf8), to: openrc)
             if isatty(STDOUT_FILENO) == 1 {
