@@ -37,8 +37,6 @@ struct SagaInterpreter: Sendable {
             try await GuestCalls(context: context, instanceID: instanceID).perform(call)
         case .record(let command, let instanceID):
             try await context.record(command, on: instanceID)
-        case .awaitInstance(let instanceID, let condition):
-            try await poll(watching: ["instance-\(instanceID)"]) { condition.evaluate(try await context.instance(instanceID)) }
         case .forgetSecrets(let instanceID, let scope):
             let stream = "instance-\(instanceID)"
             switch scope {
@@ -61,8 +59,6 @@ struct SagaInterpreter: Sendable {
         case .restartInstance(let instanceID):
             guard try await context.instance(instanceID).phase != .rebooting else { return nil }
             try await context.record(.restart, on: instanceID)
-        case .awaitInstances(let instanceIDs, let condition, let clusterID):
-            try await awaitInstances(instanceIDs, condition, clusterID: clusterID)
         case .recordCluster(let command, let clusterID):
             try await context.record(command, onCluster: clusterID)
         case .configureBalancer(let clusterID, let datastore, let algorithm, let memberIDs):
@@ -89,35 +85,6 @@ struct SagaInterpreter: Sendable {
             throw PermanentFailure("\(datastore.type) \(datastore.version) is not a datastore this Cellar has")
         }
         return rules
-    }
-
-    /// Waits until `condition` holds over the instances' streams; a cluster being deleted ends the wait.
-    private func awaitInstances(_ instanceIDs: [String], _ condition: Saga.MembersCondition, clusterID: String?) async throws {
-        let streams = Set(instanceIDs.map { "instance-\($0)" } + (clusterID.map { ["cluster-\($0)"] } ?? []))
-        try await poll(watching: streams) {
-            if let clusterID, let reason = Saga.unwanted(try await context.cluster(clusterID)) { return .cancelled(reason: reason) }
-            var states: [Instance.State] = []
-            for instanceID in instanceIDs { states.append(try await context.instance(instanceID)) }
-            return condition.evaluate(states)
-        }
-    }
-
-    /// Evaluates a condition until it is met (the step's timeout bounds the wait); cancelled or failed ends it.
-    /// It is evaluated again as soon as one of `streams` is appended to, and at least every `interval`.
-    private func poll(
-        watching streams: Set<String>, every interval: Duration = .milliseconds(500),
-        _ evaluate: () async throws -> Saga.ConditionResult
-    ) async throws {
-        while true {
-            switch try await evaluate() {
-            case .met: return
-            case .cancelled(let reason): throw SagaCancellation(reason)
-            case .failed(let reason): throw PermanentFailure(reason)
-            case .waiting:
-                try Task.checkCancellation()
-                await services.appends.nextAppend(to: streams, limit: interval)
-            }
-        }
     }
 
     /// The balancer on the cluster's own address, sending to the members' addresses (each checked by its guest's

@@ -7,7 +7,8 @@ import Logging
 import PostgresNIO
 
 /// Drives one saga stream to its end: folds it and its subject, asks `Saga.decide` what to do, has the
-/// interpreter perform the typed actions, records the outcome, repeats. Each record is appended with the
+/// interpreter perform the typed actions (or, for a waiting step, hands the program every append to the streams
+/// it watches), records the outcome, repeats. Each record is appended with the
 /// expected version, so if another runner moved the saga on, this one stops.
 struct SagaRunner: Sendable {
     let sagaID: String
@@ -44,13 +45,13 @@ struct SagaRunner: Sendable {
                 return
             case .wait(let until):
                 try await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow)))
-            case .run(let step, let attempt, let actions):
+            case .run(let step, let attempt, let work):
                 let name = step.rawValue
                 let policy = program.policy(of: step)
                 guard let running = try await record(.stepStarted(.init(step: name, attempt: attempt)), after: state) else { return }
                 let outcome: Saga.Event
                 do {
-                    let result = try await withTimeout(policy.timeout, what: "step \(name)") { try await perform(actions, with: interpreter) }
+                    let result = try await withTimeout(policy.timeout, what: "step \(name)") { try await perform(work, with: interpreter) }
                     outcome = .stepSucceeded(.init(step: name, attempt: attempt, result: result))
                 } catch let cancellation as SagaCancellation {
                     outcome = .sagaCancelled(.init(reason: cancellation.description))
@@ -91,6 +92,37 @@ struct SagaRunner: Sendable {
                 }
                 guard let recorded = try await record(.sagaFailed(.init(reason: reason)), after: state) else { return }
                 state = recorded
+            }
+        }
+    }
+
+    /// Does a step's work; what it produced for later steps, if anything.
+    private func perform(_ work: Saga.StepWork, with interpreter: SagaInterpreter) async throws -> Saga.StepResult? {
+        switch work {
+        case .act(let actions):
+            return try await perform(actions, with: interpreter)
+        case .await(let wait):
+            try await awaitInputs(wait, with: interpreter)
+            return nil
+        }
+    }
+
+    /// Folds the streams `wait` watches and asks it what to do, again after each append to one of them (and at
+    /// least every `interval`, should a notification be lost), until it is met; the step's timeout bounds it.
+    private func awaitInputs(_ wait: Saga.Wait, with interpreter: SagaInterpreter, every interval: Duration = .milliseconds(500)) async throws {
+        while true {
+            var instances: [Instance.State] = []
+            for id in wait.instanceIds { instances.append(try await context.instance(id)) }
+            var clusters: [Cluster.State] = []
+            for id in wait.clusterIds { clusters.append(try await context.cluster(id)) }
+            switch wait.progress(instances: instances, clusters: clusters) {
+            case .met: return
+            case .act(let actions): try await perform(actions, with: interpreter)
+            case .cancelled(let reason): throw SagaCancellation(reason)
+            case .failed(let reason): throw PermanentFailure(reason)
+            case .waiting:
+                try Task.checkCancellation()
+                await context.services.appends.nextAppend(to: wait.streams, limit: interval)
             }
         }
     }

@@ -148,6 +148,16 @@ struct GaleraClusterTests {
             try await Self.waitForTask(id, "NONE", plane)
             let restarts = try await plane.events("instance-\(firstID)").filter { $0.type == "InstanceRestarted" }
             #expect(restarts.count == 1)
+            // One at a time: each member is asked to restart only after the one before is back.
+            let order = try await plane.events("cluster-\(id)").filter { $0.type == "ClusterMemberRestarting" }.compactMap { event in
+                (try? JSONSerialization.jsonObject(with: event.data) as? [String: Any])?["memberId"] as? String
+            }
+            #expect(Set(order) == Set(members.compactMap { $0["id"] as? String }) && order.count == members.count, "\(order)")
+            for (earlier, later) in zip(order, order.dropFirst()) {
+                let back = try await plane.events("instance-\(earlier)").last { $0.type == "InstanceRestarted" }
+                let asked = try await plane.events("instance-\(later)").last { $0.type == "RestartRequested" }
+                #expect(try #require(back).globalPosition < (try #require(asked).globalPosition), "\(later) restarted before \(earlier) was back")
+            }
             #expect(try sql(balancer, "SELECT name FROM shop.items WHERE id = 1").output.contains("kept"))
 
             // Grow to 4: the new member copies the data and serves only once synced. A session opened through the

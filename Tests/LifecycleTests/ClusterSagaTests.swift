@@ -35,8 +35,15 @@ struct ClusterSagaTests {
         return Saga.decide(state, of: program, facts: facts, at: Clock.t1)
     }
 
+    /// The step's work (none when the decision is not to run a step).
+    func work<Program>(_ decision: Saga.Decision<Program>) -> Saga.StepWork? {
+        if case .run(_, _, let work) = decision { return work }
+        return nil
+    }
+
+    /// The step's actions (none when it waits).
     func actions<Program>(_ decision: Saga.Decision<Program>) -> [Saga.Action] {
-        if case .run(_, _, let actions) = decision { return actions }
+        if case .act(let actions)? = work(decision) { return actions }
         return []
     }
 
@@ -56,8 +63,8 @@ struct ClusterSagaTests {
             #expect(request.databases.isEmpty && request.users.isEmpty)
         }
         #expect(
-            actions(decide(create, done: [.leaseAddresses, .createMembers], facts(Self.created)))
-                == [.awaitInstances(instanceIds: Self.ids, .allActive, clusterId: "cl-1")])
+            work(decide(create, done: [.leaseAddresses, .createMembers], facts(Self.created)))
+                == .await(.instances(instanceIds: Self.ids, .allActive, clusterId: "cl-1")))
         #expect(
             actions(decide(create, done: [.leaseAddresses, .createMembers, .awaitMembers], facts(Self.created)))
                 == [.configureBalancer(clusterId: "cl-1", datastore: Self.datastore, algorithm: .roundrobin, memberIds: Self.ids)])
@@ -80,8 +87,8 @@ struct ClusterSagaTests {
         #expect(
             actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer], facts(deleting))) == Self.ids.map { .deleteInstance(instanceId: $0) })
         #expect(
-            actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers], facts(deleting)))
-                == [.awaitInstances(instanceIds: Self.ids, .allGone, clusterId: nil)])
+            work(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers], facts(deleting)))
+                == .await(.instances(instanceIds: Self.ids, .allGone, clusterId: nil)))
         #expect(
             actions(decide(Saga.DeleteCluster.self, done: [.removeBalancer, .deleteMembers, .awaitMembersGone], facts(deleting)))
                 == [.releaseAddresses(instanceIds: Self.ids), .recordCluster(.recordDeleted, clusterId: "cl-1")])
@@ -116,14 +123,39 @@ struct ClusterSagaTests {
                 == [.failPermanently(reason: "GrowCluster was not started by a ClusterGrowRequested")])
     }
 
-    @Test("a rolling restart restarts one member and waits for it before the next")
+    @Test("a rolling restart asks one member to restart and waits until it is ACTIVE again before the next")
     func rollingRestart() {
-        let restarting = facts(Self.created + [.clusterBecameActive, .clusterRestartRequested])
-        #expect(
-            actions(decide(Saga.RestartCluster.self, restarting))
-                == Self.ids.flatMap { id -> [Saga.Action] in
-                    [.restartInstance(instanceId: id), .awaitInstances(instanceIds: [id], .allActive, clusterId: "cl-1")]
-                })
+        let restartRequested = Self.created + [.clusterBecameActive, .clusterRestartRequested]
+        let wait = Saga.Wait.rollingRestart(clusterId: "cl-1", memberIds: Self.ids)
+        #expect(work(decide(Saga.RestartCluster.self, facts(restartRequested))) == .await(wait))
+        #expect(wait.streams == ["cluster-cl-1", "instance-m1", "instance-m2", "instance-m3"])
+
+        func member(_ id: String, _ leaf: String, _ status: String) -> Instance.State {
+            var state = Instance.State(chart: instanceChart)
+            (state.id, state.leaf, state.status, state.version) = (id, leaf, status, 5)
+            return state
+        }
+        let active = Self.ids.map { member($0, "active", "ACTIVE") }
+        func progress(restarting: String?, _ members: [Instance.State], deleting: Bool = false) -> Saga.Progress {
+            let events: [Cluster.Event] =
+                restartRequested + (restarting.map { [.clusterMemberRestarting(.init(memberId: $0))] } ?? [])
+                + (deleting ? [.clusterDeleteRequested] : [])
+            return wait.progress(instances: members, clusters: [Cluster.replay(events, chart: chart)])
+        }
+        func restart(_ id: String) -> Saga.Progress {
+            .act([.restartInstance(instanceId: id), .recordCluster(.recordMemberRestarting(instanceId: id), clusterId: "cl-1")])
+        }
+        #expect(progress(restarting: nil, active) == restart("m1"))
+        #expect(progress(restarting: "m1", [member("m1", "rebooting", "REBOOT")] + active.dropFirst()) == .waiting)
+        #expect(progress(restarting: "m1", active) == restart("m2"), "m1 is ACTIVE again")
+        #expect(progress(restarting: "m3", active) == .met)
+        var failed = active
+        failed[1] = member("m2", "error", "ERROR")
+        #expect(progress(restarting: "m2", failed) == .failed(reason: "member m2 failed: ERROR"))
+        guard case .cancelled? = Optional(progress(restarting: "m1", active, deleting: true)) else {
+            Issue.record("the restart of a cluster being deleted goes on")
+            return
+        }
     }
 
     @Test("a member that joins waits for a running member before it prepares; the seed does not wait")
@@ -141,11 +173,10 @@ struct ClusterSagaTests {
             ]
             let facts = Saga.Facts(instance: Instance.replay(history, chart: instanceChart), createSpec: spec(seed, id), trigger: history.first)
             let prepare = Saga.Action.callGuest(instanceId: id, .prepare(spec(seed, id), volumeSizeGB: 1, configurationValues: nil))
-            let expected: [Saga.Action] =
-                seed
-                ? [prepare]
-                : [.awaitInstances(instanceIds: ["m1", "m3"], .anyActive, clusterId: "cl-1"), prepare]
-            #expect(actions(decide(Saga.CreateInstance.self, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts)) == expected)
+            let registered: [Saga.CreateInstance.Step] = [.allocateCompute, .recordCompute, .awaitGuestRegistration]
+            let expected: Saga.StepWork = seed ? [] : .await(.instances(instanceIds: ["m1", "m3"], .anyActive, clusterId: "cl-1"))
+            #expect(work(decide(Saga.CreateInstance.self, done: registered, facts)) == expected)
+            #expect(actions(decide(Saga.CreateInstance.self, done: registered + [.awaitRunningPeer], facts)) == [prepare])
         }
     }
 

@@ -42,7 +42,7 @@ struct FailoverSagaTests {
                     ]
                 })
         let facts = Saga.Facts(instance: Instance.State(chart: instanceChart), cluster: state(history), clusterTrigger: trigger ?? history.last)
-        if case .run(_, _, let actions) = Saga.decide(saga, of: program, facts: facts, at: Clock.t1) { return actions }
+        if case .run(_, _, .act(let actions)) = Saga.decide(saga, of: program, facts: facts, at: Clock.t1) { return actions }
         return []
     }
 

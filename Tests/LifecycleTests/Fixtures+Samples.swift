@@ -115,5 +115,6 @@ enum Samples {
         .clusterRejoinRequested(.init(memberId: "m1")),
         .clusterMemberRejoined(.init(memberId: "m1")),
         .clusterRootEnabled(.init(memberId: "m2")),
+        .clusterMemberRestarting(.init(memberId: "m2")),
     ]
 }

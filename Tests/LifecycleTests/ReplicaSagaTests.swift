@@ -29,14 +29,15 @@ struct ReplicaSagaTests {
         let facts = Saga.Facts(
             instance: Instance.replay(history, chart: chart), createSpec: Self.spec, trigger: history.last,
             siblingReplicaIds: siblings)
-        if case .run(_, _, let actions) = Saga.decide(saga, of: program, facts: facts, at: Clock.t1) { return actions }
+        if case .run(_, _, .act(let actions)) = Saga.decide(saga, of: program, facts: facts, at: Clock.t1) { return actions }
         return []
     }
 
     @Test("create: the source serves the replica, then the replica copies it")
     func create() {
         let preparing: [Instance.Event] = Array(Self.active.prefix(3))
-        let prepare = actions(Saga.CreateInstance.self, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], preparing)
+        let prepare = actions(
+            Saga.CreateInstance.self, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration, .awaitRunningPeer], preparing)
         #expect(prepare.first == .callGuest(instanceId: "src-1", .serveReplicas(replicaIds: ["rep-1"])))
         guard case .callGuest("rep-1", .prepare(let spec, _, _))? = prepare.last else {
             Issue.record("the replica is not prepared after its source serves it: \(prepare)")

@@ -50,7 +50,7 @@ struct SagaProgramTests {
             decide(create, facts(Self.created))
                 == .run(
                     step: .allocateCompute, attempt: 1,
-                    actions: [
+                    work: [
                         .allocateCompute(instanceId: "inst-1", datastore: Samples.postgres)
                     ]))
         // The started server is the allocation's result; the next step records it on the instance.
@@ -59,38 +59,40 @@ struct SagaProgramTests {
             decide(create, done: [.allocateCompute], results: started, facts(Self.created))
                 == .run(
                     step: .recordCompute, attempt: 1,
-                    actions: [
+                    work: [
                         .record(.recordComputeAllocated(serverId: "srv-1", address: "127.0.3.7"), instanceId: "inst-1")
                     ]))
         #expect(
-            decide(create, done: [.allocateCompute], facts(Self.allocated)) == .run(step: .recordCompute, attempt: 1, actions: []),
+            decide(create, done: [.allocateCompute], facts(Self.allocated)) == .run(step: .recordCompute, attempt: 1, work: []),
             "recorded before a crash")
         #expect(
             decide(create, done: [.allocateCompute, .recordCompute], facts(Self.allocated))
                 == .run(
                     step: .awaitGuestRegistration, attempt: 1,
-                    actions: [
-                        .awaitInstance(instanceId: "inst-1", .guestRegistered)
-                    ]))
+                    work: .await(.instance(instanceId: "inst-1", .guestRegistered))))
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.allocated).instance) == .waiting)
         #expect(Saga.InstanceCondition.guestRegistered.evaluate(facts(Self.registered).instance) == .met)
-        let prepare = decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.registered))
+        #expect(
+            decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.registered))
+                == .run(step: .awaitRunningPeer, attempt: 1, work: []), "not a cluster member: no peer to wait for")
+        let registered: [Saga.CreateInstance.Step] = [.allocateCompute, .recordCompute, .awaitGuestRegistration, .awaitRunningPeer]
+        let prepare = decide(create, done: registered, facts(Self.registered))
         #expect(
             prepare
                 == .run(
                     step: .prepareDatastore, attempt: 1,
-                    actions: [
+                    work: [
                         .callGuest(instanceId: "inst-1", .prepare(Self.spec, volumeSizeGB: 2, configurationValues: nil))
                     ]))
         // A crash after the guest prepared and ACTIVE was recorded: the steps have nothing left to do.
         #expect(
-            decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration], facts(Self.active))
-                == .run(step: .prepareDatastore, attempt: 1, actions: []))
+            decide(create, done: registered, facts(Self.active))
+                == .run(step: .prepareDatastore, attempt: 1, work: []))
         #expect(
-            decide(create, done: [.allocateCompute, .recordCompute, .awaitGuestRegistration, .prepareDatastore], facts(Self.registered))
+            decide(create, done: registered + [.prepareDatastore], facts(Self.registered))
                 == .run(
                     step: .markActive, attempt: 1,
-                    actions: [
+                    work: [
                         .forgetSecrets(instanceId: "inst-1", .all), .record(.recordBecameActive, instanceId: "inst-1"),
                     ]))
     }
@@ -99,7 +101,7 @@ struct SagaProgramTests {
     func createInstanceEnds() {
         let create = Saga.CreateInstance.self
         let deleting = Self.allocated + [.deleteRequested]
-        guard case .run(_, _, let actions) = decide(create, facts(deleting)), case .cancel? = actions.first else {
+        guard case .run(_, _, .act(let actions)) = decide(create, facts(deleting)), case .cancel? = actions.first else {
             Issue.record("a build of an instance being deleted is not cancelled")
             return
         }
@@ -107,7 +109,7 @@ struct SagaProgramTests {
         // Deleted after a server was started but before it was recorded: the record step cancels too.
         let started: [Saga.CreateInstance.Step: Saga.StepResult] = [.allocateCompute: .server(serverId: "srv-1", address: "127.0.3.7")]
         guard
-            case .run(.recordCompute, 1, let early) = decide(
+            case .run(.recordCompute, 1, .act(let early)) = decide(
                 create, done: [.allocateCompute], results: started,
                 facts(Self.created + [.deleteRequested])),
             early.count == 1, case .cancel? = early.first
@@ -136,12 +138,12 @@ struct SagaProgramTests {
         let definition = Saga.ChangeGuest.self
         #expect(
             decide(definition, facts(history, trigger: requested))
-                == .run(step: .applyOnGuest, attempt: 1, actions: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
+                == .run(step: .applyOnGuest, attempt: 1, work: [.callGuest(instanceId: "inst-1", .applyChange(change))]))
         #expect(
             decide(definition, done: [.applyOnGuest], facts(history, trigger: requested))
                 == .run(
                     step: .recordApplied, attempt: 1,
-                    actions: [
+                    work: [
                         .forgetSecrets(instanceId: "inst-1", .named([.user("bob", host: "%")])),
                         .record(.recordGuestChangeApplied(change), instanceId: "inst-1"),
                     ]))
@@ -152,7 +154,7 @@ struct SagaProgramTests {
             ])
         #expect(
             decide(definition, facts(history, trigger: .restartRequested))
-                == .run(step: .applyOnGuest, attempt: 1, actions: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")])
+                == .run(step: .applyOnGuest, attempt: 1, work: [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")])
         )
     }
 
@@ -163,21 +165,21 @@ struct SagaProgramTests {
             decide(Saga.RestartInstance.self, facts(restarting))
                 == .run(
                     step: .restartDatastore, attempt: 1,
-                    actions: [
+                    work: [
                         .callGuest(instanceId: "inst-1", .restart(flavorId: nil))
                     ]))
         #expect(
             decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting))
-                == .run(step: .markRestarted, attempt: 1, actions: [.record(.recordRestarted, instanceId: "inst-1")]))
+                == .run(step: .markRestarted, attempt: 1, work: [.record(.recordRestarted, instanceId: "inst-1")]))
         #expect(
             decide(Saga.RestartInstance.self, done: [.restartDatastore], facts(restarting + [.instanceRestarted]))
-                == .run(step: .markRestarted, attempt: 1, actions: []))
+                == .run(step: .markRestarted, attempt: 1, work: []))
         let resizing = Self.active + [.flavorResizeRequested(.init(flavorId: "3"))]
         #expect(
             decide(Saga.ResizeFlavor.self, facts(resizing))
                 == .run(
                     step: .applyFlavor, attempt: 1,
-                    actions: [
+                    work: [
                         .callGuest(instanceId: "inst-1", .restart(flavorId: "3"))
                     ]))
         let growing = Self.active + [.volumeResizeRequested(.init(size: 4))]
@@ -185,7 +187,7 @@ struct SagaProgramTests {
             decide(Saga.ResizeVolume.self, facts(growing))
                 == .run(
                     step: .resizeVolume, attempt: 1,
-                    actions: [
+                    work: [
                         .callGuest(instanceId: "inst-1", .resizeVolume(sizeGB: 4))
                     ]))
         let deleting = Self.active + [.deleteRequested]
@@ -193,17 +195,17 @@ struct SagaProgramTests {
             decide(Saga.DeleteInstance.self, facts(deleting))
                 == .run(
                     step: .stopDatastore, attempt: 1,
-                    actions: [
+                    work: [
                         .callGuest(instanceId: "inst-1", .stopDatastore)
                     ]))
         #expect(
             decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute], facts(deleting))
-                == .run(step: .dropReplicationSlot, attempt: 1, actions: []), "not a replica: no slot to drop")
+                == .run(step: .dropReplicationSlot, attempt: 1, work: []), "not a replica: no slot to drop")
         #expect(
             decide(Saga.DeleteInstance.self, done: [.stopDatastore, .releaseCompute, .dropReplicationSlot], facts(deleting))
                 == .run(
                     step: .markDeleted, attempt: 1,
-                    actions: [
+                    work: [
                         .forgetSecrets(instanceId: "inst-1", .all), .forgetHeartbeat(instanceId: "inst-1"),
                         .record(.recordDeleted, instanceId: "inst-1"),
                     ]))
@@ -212,7 +214,7 @@ struct SagaProgramTests {
             decide(Saga.ConfigureInstance.self, facts(configuring))
                 == .run(
                     step: .applyConfiguration, attempt: 1,
-                    actions: [
+                    work: [
                         .callGuest(instanceId: "inst-1", .applyConfiguration(["work_mem": .integer(8192)]))
                     ]))
         #expect(Saga.ConfigureInstance.recorded(pendingRestart: []) == .recordConfigurationApplied)

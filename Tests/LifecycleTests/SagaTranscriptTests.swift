@@ -47,6 +47,7 @@ struct SagaTranscriptTests {
                 .stepStarted(Self.attempt("allocateCompute")), .stepSucceeded(Self.attempt("allocateCompute")),
                 .stepStarted(Self.attempt("recordCompute")), .stepSucceeded(Self.attempt("recordCompute")),
                 .stepStarted(Self.attempt("awaitGuestRegistration")), .stepSucceeded(Self.attempt("awaitGuestRegistration")),
+                .stepStarted(Self.attempt("awaitRunningPeer")), .stepSucceeded(Self.attempt("awaitRunningPeer")),
             ]
         for number in 1...prepare.retry.maxAttempts {
             history.append(.stepStarted(Self.attempt("prepareDatastore", number)))

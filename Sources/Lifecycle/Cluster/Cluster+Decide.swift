@@ -26,6 +26,8 @@ extension Cluster {
         case .shrink(let memberIds): [.clusterShrinkRequested(MemberIds(memberIds: memberIds))]
         case .recordShrunk: [.clusterShrunk]
         case .restart: [.clusterRestartRequested]
+        case .recordMemberRestarting(let id):
+            state.restartingMemberId == id ? [] : [.clusterMemberRestarting(MemberRef(memberId: id))]
         case .recordRestarted: [.clusterRestarted]
         case .upgrade(let version): [.clusterUpgradeRequested(VersionChange(datastoreVersion: version))]
         case .recordUpgraded:
@@ -103,7 +105,8 @@ extension Cluster {
         case .startFailover(let lost, _):
             try require(state.strategy == .activePassive, "Only active-passive clusters fail over")
             try require(lost == state.primaryId, "Instance \(lost) is not the primary of \(state.subject)")
-        case .recordElected(let id, _), .recordPromoted(let id), .requestRejoin(let id), .recordRootEnabled(let id):
+        case .recordElected(let id, _), .recordPromoted(let id), .requestRejoin(let id), .recordRootEnabled(let id),
+            .recordMemberRestarting(let id):
             try require(state.members.contains { $0.id == id }, "Instance \(id) is not a member of \(state.subject)")
         case .recordRepointed, .recordFailoverCompleted, .recordFenced, .recordRejoined:
             break

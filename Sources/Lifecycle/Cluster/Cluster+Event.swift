@@ -17,6 +17,8 @@ extension Cluster {
         case clusterShrunk
         /// `restart` was accepted (rolling restart).
         case clusterRestartRequested
+        /// A rolling restart asked this member to restart (the members before it are ACTIVE again).
+        case clusterMemberRestarting(MemberRef)
         /// Every member restarted.
         case clusterRestarted
         /// `upgrade` was accepted.
@@ -233,7 +235,7 @@ extension Cluster.Event: EnvelopedEvent {
         "ClusterDeleted", "ClusterBalancerConfigured", "ClusterBalancerChangeRequested", "ClusterWeightsChanged",
         "ClusterFailoverStarted", "ClusterMemberFenced", "ClusterPrimaryElected", "ClusterPrimaryPromoted",
         "ClusterReplicasRepointed", "ClusterFailoverCompleted", "ClusterRejoinRequested", "ClusterMemberRejoined",
-        "ClusterRootEnabled",
+        "ClusterRootEnabled", "ClusterMemberRestarting",
     ]
 
     /// The event type name, e.g. `ClusterCreateRequested`.
@@ -246,6 +248,7 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterShrinkRequested: "ClusterShrinkRequested"
         case .clusterShrunk: "ClusterShrunk"
         case .clusterRestartRequested: "ClusterRestartRequested"
+        case .clusterMemberRestarting: "ClusterMemberRestarting"
         case .clusterRestarted: "ClusterRestarted"
         case .clusterUpgradeRequested: "ClusterUpgradeRequested"
         case .clusterUpgraded: "ClusterUpgraded"
@@ -286,7 +289,7 @@ extension Cluster.Event: EnvelopedEvent {
         case .clusterPrimaryElected(let election): election
         case .clusterReplicasRepointed(let ids): ids
         case .clusterPrimaryPromoted(let member), .clusterFailoverCompleted(let member), .clusterRejoinRequested(let member),
-            .clusterMemberRejoined(let member):
+            .clusterMemberRejoined(let member), .clusterMemberRestarting(let member):
             member
         case .clusterRootEnabled(let grant): grant
         case .clusterBecameActive, .clusterGrown, .clusterShrunk, .clusterRestartRequested, .clusterRestarted,
@@ -304,6 +307,7 @@ extension Cluster.Event: EnvelopedEvent {
         case "ClusterShrinkRequested": .clusterShrinkRequested(try source.decode(Cluster.MemberIds.self))
         case "ClusterShrunk": .clusterShrunk
         case "ClusterRestartRequested": .clusterRestartRequested
+        case "ClusterMemberRestarting": .clusterMemberRestarting(try source.decode(Cluster.MemberRef.self))
         case "ClusterRestarted": .clusterRestarted
         case "ClusterUpgradeRequested": .clusterUpgradeRequested(try source.decode(Cluster.VersionChange.self))
         case "ClusterUpgraded": .clusterUpgraded(try source.decode(Cluster.VersionChange.self))

@@ -16,8 +16,15 @@ extension Cluster {
             next.chosenAlgorithm = spec.algorithm
             next.locality = spec.locality
             next.synchronousCommits = spec.synchronous
-        case .clusterBecameActive, .clusterGrown, .clusterRestarted:
+        case .clusterBecameActive, .clusterGrown:
             next.failure = nil
+        case .clusterRestartRequested:
+            next.restartingMemberId = nil
+        case .clusterMemberRestarting(let member):
+            next.restartingMemberId = member.memberId
+        case .clusterRestarted:
+            next.failure = nil
+            next.restartingMemberId = nil
         case .clusterGrowRequested(let added):
             next.members += added.members
         case .clusterShrinkRequested(let leaving):
@@ -39,10 +46,12 @@ extension Cluster {
             next.failover = nil
             next.leavingMemberIds = []
             next.pendingDatastoreVersion = nil
+            next.restartingMemberId = nil
         case .clusterStatusReset:
             next.failure = nil
             next.leavingMemberIds = []
             next.pendingDatastoreVersion = nil
+            next.restartingMemberId = nil
         case .clusterBalancerConfigured(let balancer):
             next.balancer = balancer
             next.chosenAlgorithm = balancer.algorithm
@@ -67,7 +76,7 @@ extension Cluster {
             next.fencedMemberIds.removeAll { $0 == member.memberId }
         case .clusterRootEnabled:
             next.rootEnabled = true
-        case .clusterRestartRequested, .clusterDeleteRequested, .clusterDeleted, .clusterReplicasRepointed, .clusterRejoinRequested:
+        case .clusterDeleteRequested, .clusterDeleted, .clusterReplicasRepointed, .clusterRejoinRequested:
             break
         }
         return next

@@ -23,6 +23,8 @@ extension Cluster {
         public var members: [Member] = []
         /// Members being removed by a running shrink.
         public var leavingMemberIds: [String] = []
+        /// The member a rolling restart asked to restart last (nil outside one).
+        public var restartingMemberId: String?
         /// The attached configuration group.
         public var configurationId: String?
         /// The datastore version being upgraded to.

@@ -108,6 +108,8 @@ public enum Cluster: Aggregate {
         case recordShrunk
         /// `{"restart": {}}`.
         case restart
+        /// A rolling restart asked this member to restart (the members before it are ACTIVE again).
+        case recordMemberRestarting(instanceId: String)
         /// Every member restarted.
         case recordRestarted
         /// `{"upgrade": {"datastore_version": ...}}`.

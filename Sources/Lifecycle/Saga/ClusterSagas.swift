@@ -23,14 +23,14 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster to build")] }
             if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
             let ids = cluster.members.map(\.id)
             switch step {
             case .leaseAddresses: return [.leaseAddresses(instanceIds: ids, datastore: datastore)]
-            case .createMembers: return members(cluster.members, of: cluster, joining: ids, seeding: true)
-            case .awaitMembers: return [.awaitInstances(instanceIds: ids, .allActive, clusterId: cluster.id)]
+            case .createMembers: return .act(members(cluster.members, of: cluster, joining: ids, seeding: true))
+            case .awaitMembers: return .await(.instances(instanceIds: ids, .allActive, clusterId: cluster.id))
             case .startBalancer:
                 return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: ids)]
             case .markActive: return cluster.phase == .building ? [.recordCluster(.recordBecameActive, clusterId: cluster.id)] : []
@@ -78,16 +78,17 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster to delete")] }
             let ids = cluster.members.map(\.id)
             switch step {
             case .removeBalancer: return [.removeBalancer(clusterId: cluster.id)]
-            case .deleteMembers: return ids.map { .deleteInstance(instanceId: $0) }
-            case .awaitMembersGone: return [.awaitInstances(instanceIds: ids, .allGone, clusterId: nil)]
+            case .deleteMembers: return .act(ids.map { .deleteInstance(instanceId: $0) })
+            case .awaitMembersGone: return .await(.instances(instanceIds: ids, .allGone, clusterId: nil))
             case .markDeleted:
-                return [.releaseAddresses(instanceIds: ids)]
-                    + (cluster.phase == .deleting ? [.recordCluster(.recordDeleted, clusterId: cluster.id)] : [])
+                return .act(
+                    [.releaseAddresses(instanceIds: ids)]
+                        + (cluster.phase == .deleting ? [.recordCluster(.recordDeleted, clusterId: cluster.id)] : []))
             }
         }
 
@@ -114,7 +115,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster, let datastore = cluster.datastore,
                 case .clusterGrowRequested(let added)? = facts.clusterTrigger
             else {
@@ -124,8 +125,8 @@ extension Saga {
             let newIds = added.members.map(\.id)
             switch step {
             case .leaseAddresses: return [.leaseAddresses(instanceIds: newIds, datastore: datastore)]
-            case .createMembers: return CreateCluster.members(added.members, of: cluster, joining: cluster.members.map(\.id), seeding: false)
-            case .awaitMembers: return [.awaitInstances(instanceIds: newIds, .allActive, clusterId: cluster.id)]
+            case .createMembers: return .act(CreateCluster.members(added.members, of: cluster, joining: cluster.members.map(\.id), seeding: false))
+            case .awaitMembers: return .await(.instances(instanceIds: newIds, .allActive, clusterId: cluster.id))
             case .reconfigureBalancer:
                 return [
                     .configureBalancer(
@@ -157,7 +158,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster to shrink")] }
             if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
             let leaving = cluster.leavingMemberIds
@@ -165,11 +166,12 @@ extension Saga {
             case .reconfigureBalancer:
                 let staying = cluster.members.map(\.id).filter { !leaving.contains($0) }
                 return [.configureBalancer(clusterId: cluster.id, datastore: datastore, algorithm: cluster.algorithm, memberIds: staying)]
-            case .deleteMembers: return leaving.map { .deleteInstance(instanceId: $0) }
-            case .awaitMembersGone: return [.awaitInstances(instanceIds: leaving, .allGone, clusterId: nil)]
+            case .deleteMembers: return .act(leaving.map { .deleteInstance(instanceId: $0) })
+            case .awaitMembersGone: return .await(.instances(instanceIds: leaving, .allGone, clusterId: nil))
             case .markShrunk:
-                return [.releaseAddresses(instanceIds: leaving)]
-                    + (cluster.phase == .shrinking ? [.recordCluster(.recordShrunk, clusterId: cluster.id)] : [])
+                return .act(
+                    [.releaseAddresses(instanceIds: leaving)]
+                        + (cluster.phase == .shrinking ? [.recordCluster(.recordShrunk, clusterId: cluster.id)] : []))
             }
         }
 
@@ -192,14 +194,11 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster to restart")] }
             if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
             switch step {
-            case .restartMembers:
-                return cluster.members.flatMap { member -> [Action] in
-                    [.restartInstance(instanceId: member.id), .awaitInstances(instanceIds: [member.id], .allActive, clusterId: cluster.id)]
-                }
+            case .restartMembers: return .await(.rollingRestart(clusterId: cluster.id, memberIds: cluster.members.map(\.id)))
             case .markRestarted: return cluster.phase == .restarting ? [.recordCluster(.recordRestarted, clusterId: cluster.id)] : []
             }
         }
@@ -222,7 +221,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster, let datastore = cluster.datastore else { return [.failPermanently(reason: "no cluster")] }
             if let reason = unwanted(cluster) { return [.cancel(reason: reason)] }
             return [

@@ -23,7 +23,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster else { return [.failPermanently(reason: "no cluster")] }
             // Already ended (a step repeated after a crash of the task manager): nothing more to do.
             guard let failover = cluster.failover else { return [] }
@@ -49,8 +49,9 @@ extension Saga {
             case .repoint:
                 guard let primary = cluster.primaryId else { return [] }
                 let replicas = cluster.replicaIds
-                return replicas.map { .callGuest(instanceId: $0, .follow(primaryId: primary)) }
-                    + [.recordCluster(.recordRepointed(memberIds: replicas), clusterId: cluster.id)]
+                return .act(
+                    replicas.map { .callGuest(instanceId: $0, .follow(primaryId: primary)) }
+                        + [.recordCluster(.recordRepointed(memberIds: replicas), clusterId: cluster.id)])
             case .markCompleted:
                 return [.recordCluster(.recordFailoverCompleted, clusterId: cluster.id)]
             }
@@ -76,7 +77,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster, case .clusterRejoinRequested(let member)? = facts.clusterTrigger else {
                 return [.failPermanently(reason: "RejoinMember was not started by a ClusterRejoinRequested")]
             }
@@ -112,7 +113,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             guard let cluster = facts.cluster, cluster.phase == .active, cluster.synchronous, let primary = cluster.primaryId else { return [] }
             return [.callGuest(instanceId: primary, .promote(replicaIds: cluster.members.map(\.id).filter { $0 != primary }))]
         }

@@ -1,10 +1,12 @@
 import Foundation
 
 extension Saga {
-    /// `InstanceCreateRequested` (and `BuildRetryRequested`): start a server, record it, guest registration,
-    /// prepare, ACTIVE. A failure past the retries releases the server and shows the instance ERROR with the reason.
+    /// `InstanceCreateRequested` (and `BuildRetryRequested`): start a server, record it, guest registration, a
+    /// running peer (a cluster member joining its group), prepare, ACTIVE. A failure past the retries releases the server and shows the instance ERROR with the reason.
     public enum CreateInstance: SagaProgram {
-        public enum Step: String, CaseIterable, Sendable { case allocateCompute, recordCompute, awaitGuestRegistration, prepareDatastore, markActive }
+        public enum Step: String, CaseIterable, Sendable {
+            case allocateCompute, recordCompute, awaitGuestRegistration, awaitRunningPeer, prepareDatastore, markActive
+        }
         public enum Compensation: String, CaseIterable, Sendable { case releaseCompute }
 
         public static let kind = Kind.createInstance
@@ -14,12 +16,13 @@ extension Saga {
             case .allocateCompute: .init(timeout: .seconds(60), retry: .init(maxAttempts: 3), compensation: .releaseCompute)
             case .recordCompute: .init(timeout: .seconds(30), retry: .init(maxAttempts: 3))
             case .awaitGuestRegistration: .init(timeout: .seconds(120), retry: .once)
+            case .awaitRunningPeer: .init(timeout: .seconds(600), retry: .once)
             case .prepareDatastore: .init(timeout: .seconds(180), retry: .init(maxAttempts: 3, firstDelay: .seconds(2)))
             case .markActive: .init(timeout: .seconds(30), retry: .init(maxAttempts: 5))
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             // Deleted meanwhile: the build stops; the delete's own saga removes what it started (a server
             // included that an attempt started but did not record: compute is released by instance).
@@ -38,7 +41,11 @@ extension Saga {
                 }
                 return [.record(.recordComputeAllocated(serverId: serverId, address: address), instanceId: instance.id)]
             case .awaitGuestRegistration:
-                return [.awaitInstance(instanceId: instance.id, .guestRegistered)]
+                return .await(.instance(instanceId: instance.id, .guestRegistered))
+            case .awaitRunningPeer:
+                // A cluster member other than the seed joins a running member: it waits for one first.
+                guard let membership = facts.createSpec?.cluster, !membership.seed, instance.phase == .preparing else { return [] }
+                return .await(.instances(instanceIds: membership.peers.filter { $0 != instance.id }, .anyActive, clusterId: membership.clusterId))
             case .prepareDatastore:
                 guard instance.phase == .preparing else { return [] }  // prepared before a crash: nothing to do
                 guard let spec = facts.createSpec else { return [.failPermanently(reason: "instance \(instance.id) has no create request")] }
@@ -50,13 +57,11 @@ extension Saga {
                 // A replica: its source serves it first (the replication account, its address allowed), then it
                 // copies the source.
                 if let source = spec.replicaOf { return [.callGuest(instanceId: source, .serveReplicas(replicaIds: [instance.id])), prepare] }
-                // A cluster member other than the seed joins a running member: it waits for one first.
-                guard let membership = spec.cluster, !membership.seed else { return [prepare] }
-                let peers = membership.peers.filter { $0 != instance.id }
-                return [.awaitInstances(instanceIds: peers, .anyActive, clusterId: membership.clusterId), prepare]
+                return [prepare]
             case .markActive:
-                return [.forgetSecrets(instanceId: instance.id, .all)]
-                    + (instance.phase == .active ? [] : [.record(.recordBecameActive, instanceId: instance.id)])
+                return .act(
+                    [.forgetSecrets(instanceId: instance.id, .all)]
+                        + (instance.phase == .active ? [] : [.record(.recordBecameActive, instanceId: instance.id)]))
             }
         }
 
@@ -89,7 +94,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let id = facts.instance.id
             switch step {
             case .stopDatastore: return [.callGuest(instanceId: id, .stopDatastore)]
@@ -98,8 +103,9 @@ extension Saga {
                 guard let source = facts.instance.replicaOf else { return [] }
                 return [.callGuest(instanceId: source, .dropReplicationSlot(replicaId: id))]
             case .markDeleted:
-                return [.forgetSecrets(instanceId: id, .all), .forgetHeartbeat(instanceId: id)]
-                    + (facts.instance.phase == .deleting ? [.record(.recordDeleted, instanceId: id)] : [])
+                return .act(
+                    [.forgetSecrets(instanceId: id, .all), .forgetHeartbeat(instanceId: id)]
+                        + (facts.instance.phase == .deleting ? [.record(.recordDeleted, instanceId: id)] : []))
             }
         }
 
@@ -121,7 +127,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             switch step {
             case .restartDatastore: return [.callGuest(instanceId: instance.id, .restart(flavorId: nil))]
@@ -147,7 +153,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             switch step {
             case .applyFlavor: return [.callGuest(instanceId: instance.id, .restart(flavorId: instance.pendingFlavorId ?? instance.flavorId))]
@@ -173,7 +179,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             switch step {
             case .resizeVolume: return [.callGuest(instanceId: instance.id, .resizeVolume(sizeGB: instance.pendingVolumeSize ?? instance.volumeSize))]
@@ -202,7 +208,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             guard case .guestChangeRequested(let change)? = facts.trigger else {
                 return [.failPermanently(reason: "ChangeGuest was not started by a GuestChangeRequested")]
@@ -210,7 +216,7 @@ extension Saga {
             if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
             switch step {
             case .applyOnGuest: return [.callGuest(instanceId: instance.id, .applyChange(change))]
-            case .recordApplied: return forgetting(change, instance.id) + [.record(.recordGuestChangeApplied(change), instanceId: instance.id)]
+            case .recordApplied: return .act(forgetting(change, instance.id) + [.record(.recordGuestChangeApplied(change), instanceId: instance.id)])
             }
         }
 
@@ -246,7 +252,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             guard instance.phase == .configuring else { return [] }  // recorded before a crash: nothing left to do
             return [.callGuest(instanceId: instance.id, .applyConfiguration(instance.configurationValues ?? [:]))]

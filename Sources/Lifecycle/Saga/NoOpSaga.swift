@@ -15,7 +15,7 @@ extension Saga {
         /// Each step may take 30 s and is not retried.
         public static func policy(of step: Step) -> Policy { .init(timeout: .seconds(30), retry: .once) }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] { [] }
+        public static func work(for step: Step, _ facts: Facts) -> StepWork { [] }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] { [] }
     }

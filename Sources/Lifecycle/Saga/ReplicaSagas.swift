@@ -18,7 +18,7 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
             guard instance.phase == .detaching else { return [] }  // done before a crash
@@ -55,14 +55,14 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
             guard instance.phase == .promoting else { return [] }  // done before a crash
             guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
             switch step {
             case .stopSource: return [.callGuest(instanceId: source, .stopForSwitchover)]
-            case .takeOver: return takeOverReplicas(of: source, by: instance.id, sourceFollows: true, siblings: facts.siblingReplicaIds)
+            case .takeOver: return .act(takeOverReplicas(of: source, by: instance.id, sourceFollows: true, siblings: facts.siblingReplicaIds))
             case .rejoinSource:
                 return [
                     .callGuest(instanceId: source, .rejoin(primaryId: instance.id)),
@@ -93,14 +93,14 @@ extension Saga {
             }
         }
 
-        public static func actions(for step: Step, _ facts: Facts) -> [Action] {
+        public static func work(for step: Step, _ facts: Facts) -> StepWork {
             let instance = facts.instance
             if let reason = unwanted(instance) { return [.cancel(reason: reason)] }
             guard instance.phase == .ejecting else { return [] }
             guard let source = instance.replicaOf else { return [.failPermanently(reason: "instance \(instance.id) is not a replica")] }
             switch step {
             case .fenceSource: return [.fence(instanceId: source)]
-            case .takeOver: return takeOverReplicas(of: source, by: instance.id, sourceFollows: false, siblings: facts.siblingReplicaIds)
+            case .takeOver: return .act(takeOverReplicas(of: source, by: instance.id, sourceFollows: false, siblings: facts.siblingReplicaIds))
             case .markEjected: return [.record(.recordSourceEjected, instanceId: instance.id)]
             }
         }

@@ -15,8 +15,6 @@ extension Saga {
         case callGuest(instanceId: String, GuestCall)
         /// Append a fact to the instance's stream through its `decide`.
         case record(Instance.Command, instanceId: String)
-        /// Wait until the instance's stream satisfies `condition` (or the step's timeout ends the wait).
-        case awaitInstance(instanceId: String, InstanceCondition)
         /// Forget passwords handed over for the guest, once it has them.
         case forgetSecrets(instanceId: String, SecretScope)
         /// Forget the guest's last heartbeat (its instance is gone).
@@ -29,9 +27,6 @@ extension Saga {
         case deleteInstance(instanceId: String)
         /// Ask for an instance's restart (restarting already: nothing), so its own saga restarts it.
         case restartInstance(instanceId: String)
-        /// Wait until the instances satisfy `condition`; while `clusterId`'s cluster is being deleted the wait
-        /// ends cancelled.
-        case awaitInstances(instanceIds: [String], MembersCondition, clusterId: String?)
         /// Append a fact to a cluster's stream through its `decide`.
         case recordCluster(Cluster.Command, clusterId: String)
         /// Start the cluster's load balancer on the cluster's own address, or reload it, sending to these members,
@@ -83,52 +78,6 @@ extension Saga {
         case serveReplicas(replicaIds: [String])
         /// Drop the replication slot of this (deleted or detached) replica, so the source keeps no WAL for it.
         case dropReplicationSlot(replicaId: String)
-    }
-
-    /// What an `awaitInstance` waits for.
-    public enum InstanceCondition: Sendable, Equatable {
-        /// The guest agent's first heartbeat was recorded.
-        case guestRegistered
-
-        /// Whether `instance` satisfies the condition; `.cancelled` when it never will (being deleted).
-        public func evaluate(_ instance: Instance.State) -> ConditionResult {
-            if let reason = Saga.unwanted(instance) { return .cancelled(reason: reason) }
-            switch self {
-            case .guestRegistered: return instance.guestRegistered ? .met : .waiting
-            }
-        }
-    }
-
-    /// What an `awaitInstances` waits for, over the instances' folded states (a missing stream folds to version 0).
-    public enum MembersCondition: Sendable, Equatable {
-        /// Every instance ACTIVE; one in ERROR fails the wait.
-        case allActive
-        /// At least one ACTIVE (a joining member waits for a member to join).
-        case anyActive
-        /// Every instance deleted (or never created).
-        case allGone
-
-        /// Whether `instances` satisfy the condition.
-        public func evaluate(_ instances: [Instance.State]) -> ConditionResult {
-            switch self {
-            case .allActive:
-                if let failed = instances.first(where: { $0.status == "ERROR" }) {
-                    return .failed(reason: "member \(failed.id) failed: \(failed.fault?.reason ?? "ERROR")")
-                }
-                return instances.allSatisfy { $0.status == "ACTIVE" && $0.phase == .active } ? .met : .waiting
-            case .anyActive:
-                return instances.contains { $0.status == "ACTIVE" } ? .met : .waiting
-            case .allGone:
-                return instances.allSatisfy { $0.version == 0 || $0.phase == .deleted } ? .met : .waiting
-            }
-        }
-    }
-
-    /// An evaluated condition.
-    public enum ConditionResult: Sendable, Equatable {
-        case met, waiting
-        case cancelled(reason: String)
-        case failed(reason: String)
     }
 
     /// Which handed-over passwords to forget.

@@ -37,8 +37,8 @@ extension Saga {
 
     /// What the runner does now: the saga machine's `Next` with the typed actions of that step.
     public enum Decision<Program: SagaProgram>: Sendable, Equatable {
-        /// Record the attempt, perform `actions` in order, record the outcome.
-        case run(step: Program.Step, attempt: Int, actions: [Action])
+        /// Record the attempt, do the step's `work` (act, or wait for the log), record the outcome.
+        case run(step: Program.Step, attempt: Int, work: StepWork)
         /// Nothing before `until` (a retry's backoff).
         case wait(until: Date)
         /// Record the attempt, perform the compensation's `actions`, record the outcome.
@@ -60,7 +60,7 @@ extension Saga {
         case .wait(let until): .wait(until: until)
         case .complete: .complete
         case .run(let step, let attempt):
-            .run(step: step, attempt: attempt, actions: program.actions(for: step, facts))
+            .run(step: step, attempt: attempt, work: program.work(for: step, facts))
         case .compensate(let step, let compensation, let attempt):
             .compensate(step: step, compensation: compensation, attempt: attempt, actions: program.actions(for: compensation, facts))
         case .fail(let reason):
@@ -70,8 +70,9 @@ extension Saga {
 }
 
 /// One kind of saga as a pure program: its steps as an enum, in the order they run (raw values are the names its
-/// events record), each step's policy (timeout, retries, compensation) by an exhaustive switch, and the typed
-/// actions each step, compensation and failure asks for. A step without a policy or actions does not compile.
+/// events record), each step's policy (timeout, retries, compensation) by an exhaustive switch, each step's work
+/// (typed actions, or a wait whose inputs are the log's events), and the actions each compensation and failure
+/// asks for. A step without a policy or work does not compile.
 public protocol SagaProgram: Sendable {
     /// The steps, in the order they run.
     associatedtype Step: RawRepresentable<String>, CaseIterable, Hashable, Sendable
@@ -81,8 +82,8 @@ public protocol SagaProgram: Sendable {
     static var kind: Saga.Kind { get }
     /// How `step` runs.
     static func policy(of step: Step) -> Saga.StepPolicy<Compensation>
-    /// What `step` asks for, given the facts.
-    static func actions(for step: Step, _ facts: Saga.Facts) -> [Saga.Action]
+    /// What `step` does, given the facts: actions (an array literal), or a wait.
+    static func work(for step: Step, _ facts: Saga.Facts) -> Saga.StepWork
     /// What `compensation` asks for, given the facts.
     static func actions(for compensation: Compensation, _ facts: Saga.Facts) -> [Saga.Action]
     /// What shows the saga's failure on its subject.
