@@ -168,27 +168,6 @@ public struct PostgresEventStore: Sendable {
         """
     }
 
-    /// `readAll` on `connection`, with the payloads (`data`, `metadata`) of the streams in `categories` only: the
-    /// others' come empty (most of a log's bytes are payloads its readers never decode).
-    static func readAll(
-        after position: LogPosition, limit: Int, payloadsOf categories: [String],
-        on connection: PostgresConnection, logger: Logger
-    ) async throws -> [RecordedEvent] {
-        try await collect(
-            connection.guardedQuery(
-                """
-                SELECT global_position, stream_id, stream_version, event_type,
-                       CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN data::text ELSE '' END,
-                       CASE WHEN split_part(stream_id, '-', 1) = ANY(\(categories)) THEN metadata::text ELSE '' END,
-                       recorded_at, tx_id::text AS tx_id_text
-                FROM events
-                WHERE (tx_id, global_position) > (\(String(position.transactionID))::xid8, \(position.globalPosition))
-                  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-                ORDER BY events.tx_id, events.global_position
-                LIMIT \(limit)
-                """, logger: logger))
-    }
-
     // The xid8 column is read as text under another name: an output column named `tx_id` would make
     // `ORDER BY tx_id` sort the text ("995" after "1007").
     /// The columns `recordedEvents(from:)` reads, for queries over `events` elsewhere (history, audit).

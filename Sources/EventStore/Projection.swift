@@ -7,9 +7,10 @@ public protocol Projection: Sendable {
     var name: String { get }
     /// The tables it owns; emptied by `ReadModelRebuild`.
     var tables: [String] { get }
-    /// The stream categories whose events' payloads (`data`, `metadata`) it reads; nil (the default) for every
-    /// category. A rebuild reads no other payloads from the log: other events reach `apply` with empty ones.
-    var payloadCategories: Set<String>? { get }
+    /// The stream categories whose events it reads; nil (the default) for every category. A rebuild hands it
+    /// only those (and reads no other events from the log); a live runner hands it every event, and it skips the
+    /// others.
+    var categories: Set<String>? { get }
     /// Applies one event inside the runner's transaction. Must be deterministic (the same log gives the same rows).
     func apply(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws
     /// Applies a batch of events, in log order, inside the runner's transaction: the same rows as applying each in
@@ -23,7 +24,7 @@ public protocol Projection: Sendable {
 /// Applies the batches of one rebuild, one at a time and in log order, inside the transaction that emptied the
 /// projection's tables. One that keeps state across batches is an actor.
 public protocol RebuildApplier: Sendable {
-    func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws
+    func apply(_ batch: RebuildBatch, on connection: PostgresConnection, logger: Logger) async throws
     /// Returns once every write of the batches applied so far is done (an applier may still be writing one when
     /// `apply` returns). Called after the last batch, and before rolling back after a failure.
     func finish(on connection: PostgresConnection, logger: Logger) async throws
@@ -34,17 +35,26 @@ extension Projection {
         for event in events { try await apply(event, on: connection, logger: logger) }
     }
 
-    public var payloadCategories: Set<String>? { nil }
+    public var categories: Set<String>? { nil }
 
     public func rebuildApplier() -> any RebuildApplier { BatchesApplied(projection: self) }
+}
+
+/// One batch of a rebuild: a range of the log, and its events of the categories the rebuild's projections read.
+public struct RebuildBatch: Sendable {
+    /// The range's events of the projections' categories, in log order.
+    public var events: [RecordedEvent]
+    /// The range covered: after `after`, through `through` (events of other categories lie in it too).
+    public var after: LogPosition
+    public var through: LogPosition
 }
 
 /// A rebuild that applies each batch as a live runner would.
 struct BatchesApplied: RebuildApplier {
     let projection: any Projection
 
-    func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
-        try await projection.apply(batch: events, on: connection, logger: logger)
+    func apply(_ batch: RebuildBatch, on connection: PostgresConnection, logger: Logger) async throws {
+        try await projection.apply(batch: batch.events, on: connection, logger: logger)
     }
 
     func finish(on connection: PostgresConnection, logger: Logger) async throws {}

@@ -22,7 +22,7 @@ extension ReadModelRebuild {
             latest = appliers.map { _ in nil }
         }
 
-        mutating func enqueue(_ batch: [RecordedEvent]) async throws {
+        mutating func enqueue(_ batch: RebuildBatch) async throws {
             if inFlight.count >= lag {
                 for task in inFlight.removeFirst() { _ = try await task.value }
             }
@@ -32,7 +32,7 @@ extension ReadModelRebuild {
                 latest[index] = Task {
                     let before = try await previous?.value ?? 0
                     let started = ContinuousClock.now
-                    try await applier.apply(batch: batch, on: connection, logger: logger)
+                    try await applier.apply(batch, on: connection, logger: logger)
                     return before + (ContinuousClock.now - started).seconds
                 }
             }

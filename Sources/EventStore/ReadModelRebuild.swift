@@ -3,6 +3,8 @@ import Logging
 import PostgresNIO
 
 /// Rebuilds read models from zero in one pass over the log: every batch read is handed to every projection.
+/// Only events of the projections' categories are read; a batch also names the range of the log it covers, so a
+/// projection that needs only a summary of every event (the stream catalog) reads it in SQL.
 ///
 /// Each projection applies on a connection of its own, in a transaction of its own, at the same time as the others
 /// and as the read of the next batch (on one connection, statements run one after another, and a rebuild would wait
@@ -49,13 +51,13 @@ public struct ReadModelRebuild: Sendable {
             var report = Report()
             let clock = ContinuousClock()
             var waited = clock.now
-            let payloads = Self.payloadCategories(of: projections)
-            let last: LogPosition?
+            let categories = Self.categories(of: projections)
+            let end: LogPosition?
             do {
-                last = try await store.client.withConnection { reader in
-                    try await Self.readAhead(on: reader, batchSize: batchSize, payloadsOf: payloads, logger: logger) { batch in
+                end = try await store.client.withConnection { reader in
+                    try await Self.readAhead(on: reader, batchSize: batchSize, categories: categories, logger: logger) { batch in
                         report.readWait += (clock.now - waited).seconds
-                        report.events += batch.count
+                        report.events += batch.events.count
                         try await appliers.enqueue(batch)
                         waited = clock.now
                     }
@@ -65,11 +67,11 @@ public struct ReadModelRebuild: Sendable {
                 await appliers.abandon()
                 throw error
             }
-            guard let last else { return report }
+            guard let end else { return report }
             for (projection, connection) in zip(projections, connections) {
-                try await PostgresEventStore.saveCheckpoint(last, named: projection.name, on: connection, logger: logger)
+                try await PostgresEventStore.saveCheckpoint(end, named: projection.name, on: connection, logger: logger)
             }
-            report.position = last
+            report.position = end
             return report
         }
     }
@@ -95,40 +97,41 @@ public struct ReadModelRebuild: Sendable {
         try await connection.guardedQuery("DELETE FROM projection_checkpoints WHERE name = \(projection.name)", logger: logger)
     }
 
-    /// The categories whose payloads some projection reads; nil for all.
-    private static func payloadCategories(of projections: [any Projection]) -> [String]? {
+    /// The categories whose events some projection reads; nil for all.
+    private static func categories(of projections: [any Projection]) -> [String]? {
         var categories: Set<String> = []
         for projection in projections {
-            guard let theirs = projection.payloadCategories else { return nil }
+            guard let theirs = projection.categories else { return nil }
             categories.formUnion(theirs)
         }
         return categories.sorted()
     }
 
-    /// Reads the log gap-safe in batches on `reader`, the next batch while `body` takes the current one; returns the
-    /// last event's position. The fence is the snapshot's xmin as in `readAll`: the rebuild's own transaction is
-    /// running, so events of transactions that start after it are never read here.
+    /// Reads the log up to its end now in batches on `reader`, the next batch while `body` takes the current one;
+    /// returns that end (nil for an empty log). Only events of `categories` (nil: all) are read; each batch
+    /// names the range it covers, so a projection may read the rest of it itself.
+    ///
+    /// The end is the last event of a transaction older than every one still running (the snapshot's xmin, as in
+    /// `readAll`); every event up to it is committed, and a transaction that commits later is ordered after it.
     private static func readAhead(
-        on reader: PostgresConnection, batchSize: Int, payloadsOf categories: [String]?, logger: Logger,
-        _ body: ([RecordedEvent]) async throws -> Void
+        on reader: PostgresConnection, batchSize: Int, categories: [String]?, logger: Logger,
+        _ body: (RebuildBatch) async throws -> Void
     ) async throws -> LogPosition? {
-        @Sendable func read(after position: LogPosition) async throws -> [RecordedEvent] {
-            guard let categories else {
-                return try await PostgresEventStore.readAll(after: position, limit: batchSize, on: reader, logger: logger)
-            }
-            return try await PostgresEventStore.readAll(after: position, limit: batchSize, payloadsOf: categories, on: reader, logger: logger)
+        guard let end = try await committedEnd(on: reader, logger: logger) else { return nil }
+        @Sendable func read(after position: LogPosition) async throws -> RebuildBatch {
+            let events = try await PostgresEventStore.collect(
+                reader.guardedQuery(rangeQuery(after: position, through: end, categories: categories, limit: batchSize), logger: logger))
+            let through = events.count == batchSize ? events.last?.logPosition ?? end : end
+            return RebuildBatch(events: events, after: position, through: through)
         }
         var next = Task { try await read(after: .start) }
-        var last: LogPosition?
         while true {
             let batch = try await next.value
-            guard let end = batch.last?.logPosition else { return last }
-            last = end
-            guard batch.count == batchSize else {
+            guard batch.through < end else {
                 try await body(batch)
-                return last
+                return end
             }
-            next = Task { try await read(after: end) }
+            next = Task { try await read(after: batch.through) }
             do {
                 try await body(batch)
             } catch {
@@ -137,5 +140,33 @@ public struct ReadModelRebuild: Sendable {
                 throw error
             }
         }
+    }
+
+    /// The position of the last event whose transaction is older than every running one.
+    private static func committedEnd(on reader: PostgresConnection, logger: Logger) async throws -> LogPosition? {
+        let rows = try await reader.guardedQuery(
+            """
+            SELECT tx_id::text, global_position FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY tx_id DESC, global_position DESC LIMIT 1
+            """, logger: logger)
+        for try await (transaction, position) in rows.decode((String, Int64).self) {
+            guard let transactionID = Int64(transaction) else { break }
+            return LogPosition(transactionID: transactionID, globalPosition: position)
+        }
+        return nil
+    }
+
+    /// Events after `after` through `through`, of `categories` (nil: all), in log order, at most `limit`.
+    private static func rangeQuery(after: LogPosition, through: LogPosition, categories: [String]?, limit: Int) -> PostgresQuery {
+        // Prefix patterns, not `split_part`: the planner estimates them from the column's statistics, so it reads
+        // the index in log order up to the limit rather than sorting the whole range for each batch.
+        let prefixes = categories.map { $0.map { $0 + "-%" } } ?? ["%"]
+        return """
+            SELECT \(unescaped: PostgresEventStore.recordedColumns) FROM events
+            WHERE (tx_id, global_position) > (\(String(after.transactionID))::xid8, \(after.globalPosition))
+              AND (tx_id, global_position) <= (\(String(through.transactionID))::xid8, \(through.globalPosition))
+              AND stream_id LIKE ANY(\(prefixes))
+            ORDER BY tx_id, global_position LIMIT \(limit)
+            """
     }
 }

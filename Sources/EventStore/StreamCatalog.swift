@@ -8,8 +8,8 @@ import PostgresNIO
 public struct StreamCatalogProjection: Projection {
     public let name = "stream_catalog"
     public let tables = ["stream_catalog"]
-    /// It reads no payload.
-    public let payloadCategories: Set<String>? = []
+    /// A rebuild hands it no events: it reads each batch's range of the log itself (`RangeRebuild`).
+    public let categories: Set<String>? = []
 
     public init() {}
 
@@ -49,6 +49,37 @@ public struct StreamCatalogProjection: Projection {
                 last_recorded_at = excluded.last_recorded_at
             WHERE stream_catalog.version < excluded.version
             """, logger: logger)
+    }
+
+    /// A rebuild summarises each batch's range in SQL: most of a log's events are read by no other projection,
+    /// so they never travel to Cellar.
+    public func rebuildApplier() -> any RebuildApplier { RangeRebuild() }
+
+    /// Each stream's first and last event in the range, upserted as `apply(batch:)` would for its events.
+    struct RangeRebuild: RebuildApplier {
+        func apply(_ batch: RebuildBatch, on connection: PostgresConnection, logger: Logger) async throws {
+            let (after, through) = (batch.after, batch.through)
+            // Sorting a range's events by stream takes a few MB: in memory, not in temporary files (this
+            // transaction only).
+            try await connection.guardedQuery("SET LOCAL work_mem = '64MB'", logger: logger)
+            try await connection.guardedQuery(
+                """
+                INSERT INTO stream_catalog (stream_id, category, version, last_event_type, first_recorded_at, last_recorded_at)
+                SELECT stream_id, split_part(stream_id, '-', 1), max(stream_version),
+                       (array_agg(event_type ORDER BY stream_version DESC))[1],
+                       (array_agg(recorded_at ORDER BY stream_version))[1], (array_agg(recorded_at ORDER BY stream_version DESC))[1]
+                FROM events
+                WHERE (tx_id, global_position) > (\(String(after.transactionID))::xid8, \(after.globalPosition))
+                  AND (tx_id, global_position) <= (\(String(through.transactionID))::xid8, \(through.globalPosition))
+                GROUP BY stream_id
+                ON CONFLICT (stream_id) DO UPDATE
+                SET version = excluded.version, last_event_type = excluded.last_event_type,
+                    last_recorded_at = excluded.last_recorded_at
+                WHERE stream_catalog.version < excluded.version
+                """, logger: logger)
+        }
+
+        func finish(on connection: PostgresConnection, logger: Logger) async throws {}
     }
 
     private struct CatalogRow {

@@ -10,7 +10,7 @@ import PostgresNIO
 public struct ClusterProjection: Projection {
     public let name = "clusters"
     public let tables = ["clusters"]
-    public let payloadCategories: Set<String>? = ["cluster"]
+    public let categories: Set<String>? = ["cluster"]
     let chart: Statechart
 
     public init(chart: Statechart) { self.chart = chart }

@@ -8,7 +8,7 @@ import PostgresNIO
 public struct ConfigurationProjection: Projection {
     public let name = "configuration_groups"
     public let tables = ["configuration_groups"]
-    public let payloadCategories: Set<String>? = ["configuration"]
+    public let categories: Set<String>? = ["configuration"]
 
     public init() {}
 

@@ -21,8 +21,8 @@ extension InstanceProjection {
             self.states = states
         }
 
-        func apply(batch events: [RecordedEvent], on connection: PostgresConnection, logger: Logger) async throws {
-            let mine = events.filter { $0.category == "instance" }
+        func apply(_ batch: RebuildBatch, on connection: PostgresConnection, logger: Logger) async throws {
+            let mine = batch.events.filter { $0.category == "instance" }
             guard !mine.isEmpty else { return }
             let ids = Set(mine.map(InstanceProjection.id))
             // States it no longer holds are read back from rows that must be written first.

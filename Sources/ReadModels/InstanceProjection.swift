@@ -11,7 +11,7 @@ import PostgresNIO
 public struct InstanceProjection: Projection {
     public let name = "instances"
     public let tables = ["instances", "instance_databases", "instance_users"]
-    public let payloadCategories: Set<String>? = ["instance"]
+    public let categories: Set<String>? = ["instance"]
     let chart: Statechart
     /// How many folded states a rebuild keeps in memory (past that, it reads them back from their rows).
     let rebuildMemory: Int
