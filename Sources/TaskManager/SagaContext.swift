@@ -64,9 +64,9 @@ struct SagaContext: Sendable {
             .map { SagaTrigger(type: $0.type, data: $0.data) }
     }
 
-    /// The facts the saga decides from: its instance (with the instance's create request) or its cluster, and
-    /// the triggering event.
-    func facts(trigger: SagaTrigger?) async throws -> Saga.Facts {
+    /// The facts the saga decides from: its instance (with the instance's create request) or its cluster, the
+    /// triggering event, and when asked the other replicas of the instance's source.
+    func facts(trigger: SagaTrigger?, siblingReplicas: Bool) async throws -> Saga.Facts {
         if let clusterID = start.clusterId {
             let cluster = try await cluster(clusterID)
             return Saga.Facts(
@@ -80,7 +80,7 @@ struct SagaContext: Sendable {
             if case .instanceCreateRequested(let spec) = event { spec } else { nil }
         }.first
         let siblings =
-            if let source = instance.replicaOf {
+            if siblingReplicas, let source = instance.replicaOf {
                 try await InstanceReadModel(client: services.client, logger: services.logger).replicas(of: source)
             } else { [String]() }
         return Saga.Facts(

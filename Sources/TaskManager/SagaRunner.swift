@@ -40,7 +40,9 @@ struct SagaRunner: Sendable {
         var state = if let head { head.state } else { try await load() }
         while !Task.isCancelled {
             if state.isFinished { return }
-            switch Saga.decide(state, of: program, facts: try await context.facts(trigger: trigger), at: Date()) {
+            switch Saga.decide(
+                state, of: program, facts: try await context.facts(trigger: trigger, siblingReplicas: program.readsSiblingReplicas), at: Date())
+            {
             case .finished:
                 return
             case .wait(let until):

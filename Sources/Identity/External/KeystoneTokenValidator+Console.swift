@@ -6,24 +6,7 @@ import NIOCore
 extension KeystoneTokenValidator: ConsoleSignIn {
     /// Asks the external Keystone for a token for the user, as `openstack` would (`POST /v3/auth/tokens`).
     public func signIn(user: String, password: String, project: String) async throws -> ConsoleSession {
-        let login: [String: Any] = [
-            "auth": [
-                "identity": [
-                    "methods": ["password"],
-                    "password": [
-                        "user": [
-                            "name": user, "password": password, "domain": ["name": configuration.domain],
-                        ]
-                    ],
-                ],
-                "scope": ["project": ["name": project, "domain": ["name": configuration.domain]]],
-            ]
-        ]
-        var request = HTTPClientRequest(url: "\(configuration.authURL)/auth/tokens")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: login)))
-        let response = try await send(request)
+        let response = try await passwordLogin(user: user, password: password, project: project)
         switch response.status.code {
         case 201:
             guard let token = response.headers.first(name: "X-Subject-Token") else { throw unavailable("issued a token without X-Subject-Token") }

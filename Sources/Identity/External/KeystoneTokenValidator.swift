@@ -105,31 +105,33 @@ public final class KeystoneTokenValidator: TokenValidator {
 
     private func serviceToken(renew: Bool) async throws -> String {
         if !renew, let current = state.withLock({ $0.serviceToken }), current.until > Date() { return current.token }
-        let login: [String: Any] = [
-            "auth": [
-                "identity": [
-                    "methods": ["password"],
-                    "password": [
-                        "user": [
-                            "name": configuration.serviceUser, "password": configuration.servicePassword,
-                            "domain": ["name": configuration.domain],
-                        ]
-                    ],
-                ],
-                "scope": ["project": ["name": configuration.serviceProject, "domain": ["name": configuration.domain]]],
-            ]
-        ]
-        var request = HTTPClientRequest(url: "\(configuration.authURL)/auth/tokens")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: login)))
-        let response = try await send(request)
+        let response = try await passwordLogin(
+            user: configuration.serviceUser, password: configuration.servicePassword, project: configuration.serviceProject)
         guard response.status.code == 201, let token = response.headers.first(name: "X-Subject-Token") else {
             throw unavailable("refused Cellar's service login (\(response.status.code)); check CELLAR_KEYSTONE_SERVICE_*")
         }
         let (_, expires) = try Self.parse(try await body(of: response))
         state.withLock { $0.serviceToken = (token, expires.addingTimeInterval(-60)) }
         return token
+    }
+
+    /// `POST /v3/auth/tokens` with a password, scoped to a project, all in the configured domain (as `openstack`
+    /// logs in).
+    func passwordLogin(user: String, password: String, project: String) async throws -> HTTPClientResponse {
+        let login: [String: Any] = [
+            "auth": [
+                "identity": [
+                    "methods": ["password"],
+                    "password": ["user": ["name": user, "password": password, "domain": ["name": configuration.domain]]],
+                ],
+                "scope": ["project": ["name": project, "domain": ["name": configuration.domain]]],
+            ]
+        ]
+        var request = HTTPClientRequest(url: "\(configuration.authURL)/auth/tokens")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: login)))
+        return try await send(request)
     }
 
     func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {

@@ -45,6 +45,7 @@ extension Saga {
         public enum Step: String, CaseIterable, Sendable { case stopSource, takeOver, rejoinSource, markPromoted }
 
         public static let kind = Kind.promoteToReplicaSource
+        public static let readsSiblingReplicas = true
 
         public static func policy(of step: Step) -> StepPolicy<Compensation> {
             switch step {
@@ -84,6 +85,7 @@ extension Saga {
         public enum Step: String, CaseIterable, Sendable { case fenceSource, takeOver, markEjected }
 
         public static let kind = Kind.ejectReplicaSource
+        public static let readsSiblingReplicas = true
 
         public static func policy(of step: Step) -> StepPolicy<Compensation> {
             switch step {

@@ -13,7 +13,8 @@ extension Saga {
         public var cluster: Cluster.State?
         /// The event that started the saga, when it is a cluster event.
         public var clusterTrigger: Cluster.Event?
-        /// For a replica: the other replicas of its source, as the read models say now.
+        /// For a replica: the other replicas of its source, as the read models say now (loaded only for programs
+        /// that read them: `SagaProgram.readsSiblingReplicas`).
         public var siblingReplicaIds: [String]
         /// What the saga's succeeded steps produced, by step name (filled in by `decide` from the saga's state).
         public var results: [String: StepResult] = [:]
@@ -88,6 +89,13 @@ public protocol SagaProgram: Sendable {
     static func actions(for compensation: Compensation, _ facts: Saga.Facts) -> [Saga.Action]
     /// What shows the saga's failure on its subject.
     static func failure(reason: String, _ facts: Saga.Facts) -> [Saga.Action]
+    /// Whether its decisions read `Facts.siblingReplicaIds` (a read-model query, made only for such programs);
+    /// false by default.
+    static var readsSiblingReplicas: Bool { get }
+}
+
+extension SagaProgram {
+    public static var readsSiblingReplicas: Bool { false }
 }
 
 extension SagaProgram where Compensation == Saga.NoCompensation {
