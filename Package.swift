@@ -31,10 +31,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The Linux calls Swift cannot make itself (C-variadic `syscall`): a process's exit as a file descriptor.
+        .systemLibrary(name: "CLinux"),
         // Private PostgreSQL and RabbitMQ servers for `cellar up` and the integration tests.
         .target(
             name: "LocalServers",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]
         ),
         // librabbitmq 0.11 (Debian's librabbitmq-dev), with a small C shim for what Swift cannot call directly.
         .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),

@@ -73,8 +73,9 @@ public enum HAProxy {
     static let executable = "/usr/sbin/haproxy"
 
     /// The configuration of one cluster's balancer: TCP, the algorithm, an HTTP health check on each member's
-    /// guest (a member is out after two failed checks a second apart, back after two good ones), and sessions to
-    /// a member that goes down closed at once so clients reconnect to a healthy one.
+    /// guest (a member is out after two failed checks a second apart, or at the first connection its server
+    /// refuses, and back after two good checks), and sessions to a member that goes down closed at once so
+    /// clients reconnect to a healthy one.
     public static func configuration(_ request: BalancerRequest, statsSocket: String, stateFile: String) -> String {
         var lines = [
             "global",
@@ -123,7 +124,11 @@ public enum HAProxy {
                     "    bind \(request.address):\(request.port)",
                     "    balance \(request.algorithm)",
                     "    option httpchk GET /",
-                    "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions",
+                    // A member whose server refuses a connection is out at once (not after two checks), and that
+                    // connection is sent to another member: a crash costs new sessions nothing.
+                    "    option redispatch",
+                    "    retries 1",
+                    "    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down",
                 ] + servers()
         }
         return lines.joined(separator: "\n") + "\n"

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 
 #if canImport(Glibc)
@@ -83,12 +84,52 @@ public enum ProcessStatus {
 }
 
 extension ProcessStatus {
+    /// Returns when the process exits, at once (the kernel says so through a pidfd, no polling), or when `limit`
+    /// passes; true when it exited. Blocks its thread: run it on a dedicated one.
+    public static func waitForExit(pid: Int32, limit: Duration) -> Bool {
+        let descriptor = clinux_pidfd_open(pid)
+        guard descriptor >= 0 else { return !isAlive(pid: pid) }  // gone already (or no pidfd: say what is known)
+        defer { close(descriptor) }
+        let milliseconds = Int32(clamping: limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
+        return clinux_wait_readable(descriptor, milliseconds) == 1
+    }
+
     /// PIDs of live processes whose command line contains `marker` (e.g. an instance's folder).
     public static func processes(commandLineContaining marker: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             pid != getpid() && commandLine(of: pid)?.contains(marker) == true && isAlive(pid: pid)
         }
+    }
+
+    /// PIDs of the live descendants of `pid` (children, their children, ...), from each process's parent in
+    /// `/proc/<pid>/stat`.
+    public static func descendants(of pid: Int32) -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After the command's closing parenthesis: " <state> <ppid> ...".
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { children[parent, default: []].append(child) }
+        }
+        var found: [Int32] = []
+        var frontier = [pid]
+        while let next = frontier.popLast() {
+            let direct = children[next] ?? []
+            found += direct
+            frontier += direct
+        }
+        return found.filter { isAlive(pid: $0) }
+    }
+
+    /// Kills a process and every descendant at once, as a crash of their machine would: all are stopped first, so
+    /// none sees another die, then killed.
+    public static func killTree(of pid: Int32) {
+        let tree = [pid] + descendants(of: pid)
+        for member in tree { kill(member, SIGSTOP) }
+        for member in tree { kill(member, SIGKILL) }
     }
 
     /// The process's command line with its arguments separated by spaces (nil: no such process).

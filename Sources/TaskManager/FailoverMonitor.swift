@@ -10,10 +10,12 @@ import PostgresNIO
 import Glibc
 #endif
 
-/// Watches the primary of every active-passive cluster and starts a failover when it is lost: its heartbeat is
-/// late or reports it not healthy, **and** a direct probe (the primary's own check port, asked `/primary`) fails
-/// `probeFailures` times in a row, so one slow heartbeat is not a failover. It also asks a fenced member whose
-/// guest answers again to rejoin as a replica.
+/// Watches the primary of every active-passive cluster and starts a failover when it is lost: its guest reports
+/// its server exited and one direct probe (the primary's own check port, asked `/primary`) confirms it; or its
+/// heartbeat is late or not healthy and `probeFailures` probes in a row fail, so one slow heartbeat is not a
+/// failover. A primary's guest reports its server's exit the moment it happens (a recorded health change on the
+/// primary's stream), and the monitor looks again at once. It also asks a fenced member whose guest answers
+/// again to rejoin as a replica.
 ///
 /// One task manager leads at a time (a PostgreSQL advisory lock held on one connection); the others wait for the
 /// lock. Even two leaders could not promote twice: a failover starts by an append the cluster's chart accepts
@@ -70,54 +72,68 @@ struct FailoverMonitor: Sendable {
         }
     }
 
-    /// Looks at every active-passive cluster every `interval`.
+    /// Looks at every active-passive cluster every `interval`, and at once when a primary's stream changes.
     private func lead() async throws {
         var failures: [String: Int] = [:]
         while !Task.isCancelled {
             let clusterIDs = try await services.client.query("SELECT id FROM clusters WHERE NOT deleted", logger: logger)
                 .collect().map { try $0.decode(String.self) }
+            var primaries: Set<String> = []
             for clusterID in clusterIDs {
-                do { try await watch(clusterID, failures: &failures) } catch {
+                do {
+                    if let primary = try await watch(clusterID, failures: &failures) { primaries.insert("instance-\(primary)") }
+                } catch {
                     logger.warning("could not watch cluster", metadata: ["cluster": "\(clusterID)", "error": "\(error)"])
                 }
             }
-            try await Task.sleep(for: settings.interval)
+            try Task.checkCancellation()
+            await services.appends.nextAppend(to: primaries, limit: settings.interval)
         }
     }
 
-    private func watch(_ clusterID: String, failures: inout [String: Int]) async throws {
+    /// Looks at one cluster; returns its primary while it is watched.
+    private func watch(_ clusterID: String, failures: inout [String: Int]) async throws -> String? {
         let cluster = try await services.clusters.load(clusterID).state
         guard cluster.strategy == .activePassive, [Cluster.Leaf.active, .error, .rejoining].contains(cluster.phase),
             let primary = cluster.primaryId
-        else { return }
+        else { return nil }
         // After a failed failover, try again only now and then (a replica may catch up or come back meanwhile).
         if cluster.phase == .error, let failure = cluster.failure, Date().timeIntervalSince(failure.at) < settings.retryAfterFailure.seconds {
-            return
+            return primary
         }
         let heartbeat = try await lastHeartbeat(of: primary)
         if let problem = try await heartbeatProblem(heartbeat, of: primary) {
             if await probe(primary) != nil {
                 failures[clusterID] = 0
-                return
+                return primary
             }
             failures[clusterID, default: 0] += 1
-            guard failures[clusterID, default: 0] >= settings.probeFailures else { return }
+            // The guest saw its server exit (it is alive and says so): one probe confirms. A silent or unsure
+            // guest may only be slow: it takes `probeFailures`, each after a late heartbeat.
+            let needed = heartbeat.map(reportsExit) == true ? 1 : settings.probeFailures
+            guard failures[clusterID, default: 0] >= needed else { return primary }
             failures[clusterID] = 0
-            let reason = "\(problem); \(settings.probeFailures) direct probes of its check port failed"
+            let reason = "\(problem); \(needed) direct probe\(needed == 1 ? "" : "s") of its check port failed"
             logger.warning("primary lost: failing over", metadata: ["cluster": "\(clusterID)", "primary": "\(primary)", "reason": "\(reason)"])
             _ = try await services.clusters.execute(
                 .startFailover(lostPrimaryId: primary, reason: reason), on: clusterID,
                 metadata: EventMetadata(service: "taskmanager"))
-            return
+            return nil
         }
         failures[clusterID] = 0
-        guard cluster.phase == .active else { return }
+        guard cluster.phase == .active else { return primary }
         for fenced in cluster.fencedMemberIds {
             guard let seen = try await lastHeartbeat(of: fenced), seen.age < settings.heartbeatGrace.seconds else { continue }
             logger.info("a fenced member answers again: it rejoins as a replica", metadata: ["cluster": "\(clusterID)", "member": "\(fenced)"])
             _ = try await services.clusters.execute(.requestRejoin(memberId: fenced), on: clusterID, metadata: EventMetadata(service: "taskmanager"))
-            return
+            return primary
         }
+        return primary
+    }
+
+    /// A fresh report from a guest whose server exited while it should run.
+    private func reportsExit(_ heartbeat: Heartbeat) -> Bool {
+        heartbeat.status == DatastoreCondition.crashed.rawValue && heartbeat.age < settings.heartbeatGrace.seconds
     }
 
     /// What is wrong with the primary's last heartbeat (nil: it is recent and healthy, or a restart is under way).

@@ -16,7 +16,8 @@ struct ModuleMapTests {
         "CRabbitMQ": [],
         "Bus": ["CRabbitMQ", "EventStore"],
         "ReadModels": ["EventStore", "Lifecycle"],
-        "LocalServers": [],
+        "CLinux": [],
+        "LocalServers": ["CLinux"],
         "Secrets": [],
         "Compute": ["LocalServers"],
         // Lifecycle too: the guest protocol's bodies are Lifecycle's values (a database spec, a datastore), and the

@@ -32,8 +32,8 @@ protocol ReplicatingManager: DatastoreManager {
     func answers(_ question: BalancerCheck.Question) async -> Bool
     /// This server is an active-passive member.
     var isReplicating: Bool { get }
-    /// Whether the server process runs (cheap: asked five times a second, so a crash is reported at once).
-    func serverIsRunning() async -> Bool
+    /// The server's PID while it runs: the guest waits for its exit, to report a crash at once.
+    func serverProcess() async -> Int32?
 }
 
 extension PostgreSQLManager: ReplicatingManager {

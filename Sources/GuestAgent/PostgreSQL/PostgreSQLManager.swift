@@ -220,13 +220,14 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         }
     }
 
-    func serverIsRunning() async -> Bool { (try? await isServerRunning()) == true }
+    func isServerRunning() async throws -> Bool { serverProcess() != nil }
 
-    func isServerRunning() async throws -> Bool {
+    /// The postmaster's PID while it runs (from `postmaster.pid`).
+    func serverProcess() -> Int32? {
         guard let text = try? String(contentsOf: paths.data.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-            let pid = text.split(separator: "\n").first.flatMap({ Int32($0) })
-        else { return false }
-        return ProcessStatus.isAlive(pid: pid)
+            let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }), ProcessStatus.isAlive(pid: pid)
+        else { return nil }
+        return pid
     }
 
     /// Read-only by default for every new transaction (the guest's own superuser still writes).
