@@ -9,7 +9,8 @@ import ReadModels
 
 /// `cellar bench cluster`: create→ready of a 3-member Galera cluster through the whole control plane, next to
 /// three bare MariaDB servers and a manual Galera bootstrap in the same run; then write throughput through the
-/// cluster's balancer next to a direct connection to one member (one session, single-row autocommit inserts).
+/// cluster's balancer next to a direct connection to one member (one session, single-row autocommit inserts);
+/// then one member's server killed while inserts (a connection each) go through the balancer (`ClusterCrashRun`).
 struct ClusterBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
@@ -23,7 +24,7 @@ struct ClusterBench: AsyncParsableCommand {
         let addresses = try Self.freeAddresses(prefix: "127.45.0", count: 3)
         let baseline = try await onDedicatedThread { try GaleraBaseline.timeManualCluster(addresses: addresses, osUser: osUser) }
         let rowCount = rows
-        let (ready, direct, balanced) = try await BenchControlPlane.run { plane in try await Self.measure(rows: rowCount, plane) }
+        let (ready, direct, balanced, crash) = try await BenchControlPlane.run { plane in try await Self.measure(rows: rowCount, plane) }
         print("cellar bench cluster: 3 MariaDB Galera members (debug builds are slower; compare ratios)")
         print(
             TextTable.render(
@@ -34,10 +35,24 @@ struct ClusterBench: AsyncParsableCommand {
                     ["writes, direct to one member (baseline)", String(format: "%.0f rows/s", direct), "baseline"],
                     ["writes through the balancer", String(format: "%.0f rows/s", balanced), BenchFigures.ratio(balanced, to: direct)],
                 ]))
+        print("")
+        print("one member's server killed (kill -9) during inserts through the balancer, one client connection each:")
+        print(
+            TextTable.render(
+                header: ["FIGURE", "VALUE"],
+                rows: [
+                    ["longest wait between two acknowledged inserts", "\(BenchFigures.seconds(crash.longestGap)) s"],
+                    ["inserts acknowledged", "\(crash.acknowledged)"],
+                    ["member synced again after", "\(BenchFigures.seconds(crash.backAfter)) s"],
+                    [
+                        "acknowledged rows missing on a member",
+                        crash.missing.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "),
+                    ],
+                ]))
     }
 
-    /// Seconds to a ready cluster, then rows/s direct and through the balancer.
-    static func measure(rows: Int, _ plane: BenchControlPlane) async throws -> (Double, Double, Double) {
+    /// Seconds to a ready cluster, then rows/s direct and through the balancer, then a member's crash.
+    static func measure(rows: Int, _ plane: BenchControlPlane) async throws -> (Double, Double, Double, ClusterCrashRun.Outcome) {
         let commands = ClusterCommands(store: plane.store, client: plane.client, chart: plane.charts.cluster, logger: plane.logger)
         let reads = ClusterReadModel(client: plane.client, logger: plane.logger)
         let members = InstanceReadModel(client: plane.client, logger: plane.logger)
@@ -61,9 +76,16 @@ struct ClusterBench: AsyncParsableCommand {
         try SessionWriter(address: first).run("CREATE DATABASE bench; CREATE TABLE bench.rows (id INT PRIMARY KEY)")
         let direct = try SessionWriter(address: first).insertRate(rows: rows, from: 0)
         let balanced = try SessionWriter(address: balancer).insertRate(rows: rows, from: rows)
+        var crashMembers: [(address: String, folder: URL)] = []
+        let addresses = try await members.members(ofCluster: id)
+        for member in request.members {
+            guard let address = addresses[member.id]?.address else { throw ValidationError("member \(member.id) shows no address") }
+            crashMembers.append((address, plane.instancesDirectory.appendingPathComponent(member.id)))
+        }
+        let crash = try await ClusterCrashRun(balancer: balancer, members: crashMembers).run()
         try await commands.execute(.delete, on: id, caller: plane.caller, requestID: "bench-cluster-delete")
         while try await reads.cluster(id, project: nil) != nil { try await Task.sleep(for: .milliseconds(200)) }
-        return (ready, direct, balanced)
+        return (ready, direct, balanced, crash)
     }
 
     /// `count` addresses `<prefix>.<n>` whose Galera ports are free.

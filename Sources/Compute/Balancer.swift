@@ -98,7 +98,8 @@ public enum HAProxy {
         }
         if let readOnlyPort = request.readOnlyPort {
             // Read-write: the one member whose guest says it is the writable primary, checked four times a
-            // second, so a promotion is followed within half a second and a lost primary is out as fast.
+            // second; the others (and a member going down) ten times a second, so a promotion is followed within
+            // 0.1 s. A primary whose server refuses a connection is out at once.
             lines +=
                 [
                     "listen cluster",
@@ -108,7 +109,7 @@ public enum HAProxy {
                     // A refused connection fails at once (HAProxy would wait a second per retry): the client's own
                     // retry then finds the new primary as soon as its check passes.
                     "    retries 0",
-                    "    default-server inter 250ms fall 2 rise 1 on-marked-down shutdown-sessions",
+                    "    default-server inter 250ms fastinter 100ms downinter 100ms fall 2 rise 1 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down",
                 ] + servers() + [
                     "",
                     "listen replicas",

@@ -242,9 +242,31 @@ extension PostgreSQLManager: ReplicatingManager {
         return state.fenced || !isStandby
     }
 
+    /// Whether the server is a standby still, asked on one connection kept open: the balancer asks up to ten
+    /// times a second, which must not start a server process each time.
     func inRecovery() async throws -> Bool {
-        try await withAdmin { connection in
-            try await connection.query("SELECT pg_is_in_recovery()", logger: self.logger).collect().first?.decode(Bool.self) ?? false
+        let connection: PostgresConnection
+        if let open = checkConnection, !open.isClosed {
+            connection = open
+        } else {
+            let configuration = PostgresConnection.Configuration(
+                unixSocketPath: paths.socketFile(port: port), username: Self.adminUser, password: nil, database: "postgres")
+            let opened = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+            // Another check may have opened one meanwhile: one is kept.
+            if let other = checkConnection, !other.isClosed {
+                try? await opened.close()
+                connection = other
+            } else {
+                checkConnection = opened
+                connection = opened
+            }
+        }
+        do {
+            return try await connection.query("SELECT pg_is_in_recovery()", logger: logger).collect().first?.decode(Bool.self) ?? false
+        } catch {
+            if checkConnection === connection { checkConnection = nil }
+            try? await connection.close()
+            throw error
         }
     }
 

@@ -27,6 +27,8 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     var restarting = false
     /// An active-passive cluster's replication password, opened from its sealed form for the call at hand.
     var replicationPassword: String?
+    /// The connection the balancer's checks are answered on (`inRecovery`).
+    var checkConnection: PostgresConnection?
     let serverName = "PostgreSQL"
     var guestStateFile: URL { paths.guestState }
 
