@@ -28,15 +28,15 @@ public final class WakeUps: Sendable {
         for continuation in woken { continuation.resume() }
     }
 
-    /// Returns after the next wake-up of one of `keys` (nil: any), or after `limit` at the latest.
+    /// Returns after the next wake-up of one of `keys` (nil: any), after `limit` at the latest, and at once when
+    /// the waiting task is cancelled.
     public func wait(for keys: Set<String>?, limit: Duration) async {
         let id = UUID()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                do {
-                    try await Task.sleep(for: limit)
-                    self.release(id)
-                } catch {}  // woken first
+                // Ends at the limit, when woken first (cancelled below), or when the waiting task is cancelled.
+                try? await Task.sleep(for: limit)
+                self.release(id)
             }
             await withCheckedContinuation { continuation in
                 let alreadyExpired = state.withLock { state -> Bool in
@@ -47,6 +47,9 @@ public final class WakeUps: Sendable {
                 if alreadyExpired { continuation.resume() }
             }
             group.cancelAll()
+            await group.waitForAll()
+            // Woken first, the timer found no waiter and marked the wait expired: nothing is left of it.
+            state.withLock { _ = $0.expired.remove(id) }
         }
     }
 
