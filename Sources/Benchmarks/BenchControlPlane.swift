@@ -160,6 +160,16 @@ struct BenchControlPlane {
 
 /// Figures of a benchmark run.
 enum BenchFigures {
+    /// The longest wait between two consecutive acknowledgements (in order) whose later one came after `instant`:
+    /// a write path's outage around an event there.
+    static func longestGap(_ acknowledged: [ContinuousClock.Instant], after instant: ContinuousClock.Instant) -> Double {
+        var longest: Duration = .zero
+        for (previous, next) in zip(acknowledged, acknowledged.dropFirst()) where next > instant {
+            longest = max(longest, next - previous)
+        }
+        return longest.seconds
+    }
+
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }

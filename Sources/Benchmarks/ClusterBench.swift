@@ -103,9 +103,12 @@ struct SessionWriter {
     static let password = "bench-root-password"
     let address: String
 
-    func run(_ sql: String) throws {
-        _ = try CommandRunner.run(
-            "/usr/bin/mariadb", ["--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--batch"],
+    /// Runs `sql` in a new session (at most 2 s to connect); what it printed (tab-separated, no headers).
+    @discardableResult
+    func run(_ sql: String) throws -> String {
+        try CommandRunner.run(
+            "/usr/bin/mariadb",
+            ["--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--connect-timeout=2", "--batch", "--skip-column-names"],
             environment: ["MYSQL_PWD": Self.password], input: Data(sql.utf8))
     }
 

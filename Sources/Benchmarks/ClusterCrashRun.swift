@@ -30,15 +30,9 @@ struct ClusterCrashRun {
         let killedAt = ContinuousClock.now
         ProcessStatus.killTree(of: servers[0])
         let acknowledgements = try await writer.value
-        let afterKill = acknowledgements.filter { $0.at > killedAt }
-        guard let lastBefore = acknowledgements.last(where: { $0.at <= killedAt }) else { throw ValidationError("no insert before the kill") }
-        var gaps: [Double] = []
-        var previous = lastBefore.at
-        for ack in afterKill {
-            gaps.append((ack.at - previous).seconds)
-            previous = ack.at
-        }
-        guard !afterKill.isEmpty else { throw ValidationError("no insert was acknowledged after the kill") }
+        guard acknowledgements.contains(where: { $0.at <= killedAt }) else { throw ValidationError("no insert before the kill") }
+        guard acknowledgements.contains(where: { $0.at > killedAt }) else { throw ValidationError("no insert was acknowledged after the kill") }
+        let longestGap = BenchFigures.longestGap(acknowledgements.map(\.at), after: killedAt)
         while try !Self.isSynced(victim.address) {
             guard ContinuousClock.now - killedAt < .seconds(180) else { throw ValidationError("the member was not synced again within 180 s") }
             try await Task.sleep(for: .milliseconds(200))
@@ -50,7 +44,7 @@ struct ClusterCrashRun {
             let stored = Set(try Self.ids(on: member.address))
             missing[member.address] = acknowledged.subtracting(stored).count
         }
-        return Outcome(longestGap: gaps.max() ?? 0, acknowledged: acknowledged.count, backAfter: backAfter, missing: missing)
+        return Outcome(longestGap: longestGap, acknowledged: acknowledged.count, backAfter: backAfter, missing: missing)
     }
 
     /// Inserts for `seconds`, each through a new `mariadb` client connection; when each was acknowledged.
@@ -59,34 +53,19 @@ struct ClusterCrashRun {
         var acknowledged: [(id: Int, at: ContinuousClock.Instant)] = []
         var next = 1
         while ContinuousClock.now < end {
-            let result = try? CommandRunner.run(
-                "/usr/bin/mariadb",
-                [
-                    "--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--connect-timeout=2", "-e",
-                    "INSERT INTO bench.crash VALUES (\(next))",
-                ],
-                environment: ["MYSQL_PWD": SessionWriter.password])
-            if result != nil { acknowledged.append((next, .now)) }
+            if (try? SessionWriter(address: address).run("INSERT INTO bench.crash VALUES (\(next))")) != nil { acknowledged.append((next, .now)) }
             next += 1
         }
         return acknowledged
     }
 
     static func isSynced(_ address: String) throws -> Bool {
-        let answer = try? CommandRunner.run(
-            "/usr/bin/mariadb",
-            [
-                "--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--connect-timeout=2", "--batch", "--skip-column-names", "-e",
-                "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'",
-            ], environment: ["MYSQL_PWD": SessionWriter.password])
+        let answer = try? SessionWriter(address: address).run("SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'")
         return answer?.contains("Synced") == true
     }
 
     static func ids(on address: String) throws -> [Int] {
-        let answer = try CommandRunner.run(
-            "/usr/bin/mariadb",
-            ["--no-defaults", "-h", address, "-P", "3306", "-u", "root", "--batch", "--skip-column-names", "-e", "SELECT id FROM bench.crash"],
-            environment: ["MYSQL_PWD": SessionWriter.password])
+        let answer = try SessionWriter(address: address).run("SELECT id FROM bench.crash")
         return answer.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }
 }

@@ -182,11 +182,7 @@ actor WriteLoop {
     /// acknowledgements from then on (the killed server's sessions may still acknowledge a moment after the kill,
     /// until they notice their postmaster is gone).
     func outage(around instant: ContinuousClock.Instant) -> ([Int64], Double) {
-        var longest: Duration = .zero
-        for (previous, next) in zip(acknowledged, acknowledged.dropFirst()) where next.at > instant {
-            longest = max(longest, next.at - previous.at)
-        }
-        return (acknowledged.map(\.id), longest.seconds)
+        (acknowledged.map(\.id), BenchFigures.longestGap(acknowledged.map(\.at), after: instant))
     }
 }
 

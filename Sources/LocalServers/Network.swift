@@ -64,13 +64,22 @@ public enum ProcessStatus {
     public static func isAlive(pid: Int32) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 else { return false }
         // PID 1 may reap orphans late; a zombie still answers kill(0), so look at its state.
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        {
-            let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
-            return state != "Z"
+        guard let state = statFields(of: pid)?.first else { return true }
+        return state != "Z"
+    }
+
+    /// The fields of `/proc/<pid>/stat` after the command's closing parenthesis: `<state> <ppid> ...` (nil: no
+    /// such process).
+    static func statFields(of pid: Int32) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return nil
         }
-        return true
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
+    /// The PIDs in `/proc`.
+    static func processIDs() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
     }
 
     /// Sends SIGTERM and waits up to `timeout` seconds for the process to go, then SIGKILL.
@@ -96,8 +105,7 @@ extension ProcessStatus {
 
     /// PIDs of live processes whose command line contains `marker` (e.g. an instance's folder).
     public static func processes(commandLineContaining marker: String) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
+        processIDs().filter { pid in
             pid != getpid() && commandLine(of: pid)?.contains(marker) == true && isAlive(pid: pid)
         }
     }
@@ -106,13 +114,10 @@ extension ProcessStatus {
     /// `/proc/<pid>/stat`.
     public static func descendants(of pid: Int32) -> [Int32] {
         var children: [Int32: [Int32]] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            // After the command's closing parenthesis: " <state> <ppid> ...".
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, let parent = Int32(fields[1]) { children[parent, default: []].append(child) }
+        for child in processIDs() {
+            if let fields = statFields(of: child), fields.count > 1, let parent = Int32(fields[1]) {
+                children[parent, default: []].append(child)
+            }
         }
         var found: [Int32] = []
         var frontier = [pid]

@@ -249,9 +249,7 @@ extension PostgreSQLManager: ReplicatingManager {
         if let open = checkConnection, !open.isClosed {
             connection = open
         } else {
-            let configuration = PostgresConnection.Configuration(
-                unixSocketPath: paths.socketFile(port: port), username: Self.adminUser, password: nil, database: "postgres")
-            let opened = try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
+            let opened = try await PostgresConnection.connect(configuration: adminConfiguration(), id: 2, logger: logger)
             // Another check may have opened one meanwhile: one is kept.
             if let other = checkConnection, !other.isClosed {
                 try? await opened.close()

@@ -247,10 +247,13 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
     }
 
     /// Runs `body` on a connection as the guest's superuser over the Unix socket.
+    /// The guest's own superuser over the server's private socket (`peer`).
+    func adminConfiguration(database: String = "postgres") -> PostgresConnection.Configuration {
+        PostgresConnection.Configuration(unixSocketPath: paths.socketFile(port: port), username: Self.adminUser, password: nil, database: database)
+    }
+
     func withAdmin<T: Sendable>(database: String = "postgres", _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let configuration = PostgresConnection.Configuration(
-            unixSocketPath: paths.socketFile(port: port), username: Self.adminUser, password: nil, database: database)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        let connection = try await PostgresConnection.connect(configuration: adminConfiguration(database: database), id: 1, logger: logger)
         do {
             // The guest's own changes (roles, databases, grants) never wait for a synchronous standby: one that is
             // not there yet (a cluster being built) would hold them forever.
