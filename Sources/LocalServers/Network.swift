@@ -99,7 +99,8 @@ extension ProcessStatus {
         let descriptor = clinux_pidfd_open(pid)
         guard descriptor >= 0 else { return !isAlive(pid: pid) }  // gone already (or no pidfd: say what is known)
         defer { close(descriptor) }
-        let milliseconds = Int32(clamping: limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
+        // poll() waits forever for a negative timeout: a limit already past is a check, not a wait.
+        let milliseconds = max(0, Int32(clamping: limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000))
         return clinux_wait_readable(descriptor, milliseconds) == 1
     }
 

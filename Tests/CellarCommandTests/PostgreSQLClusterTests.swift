@@ -115,7 +115,7 @@ struct PostgreSQLClusterTests {
                 let task = (shown?["task"] as? [String: Any])?["name"] as? String
                 rejoined = role == "replica" && task == "NONE"
             }
-            #expect(rejoined, "the old primary did not rejoin")
+            try #require(rejoined, "the old primary did not rejoin")
             let oldPrimary = try Self.sql(addresses[0], password: password, "SELECT pg_is_in_recovery(), count(*) >= \(acknowledged.count) FROM log")
             #expect(oldPrimary.output.trimmingCharacters(in: .whitespacesAndNewlines) == "t|t", "\(oldPrimary.output)")
             #expect(try Self.sql(addresses[0], password: password, "INSERT INTO log VALUES (-2)").status != 0)

@@ -246,12 +246,12 @@ actor PostgreSQLManager: DatastoreManagerType, ManagedServer {
         return false
     }
 
-    /// Runs `body` on a connection as the guest's superuser over the Unix socket.
     /// The guest's own superuser over the server's private socket (`peer`).
     func adminConfiguration(database: String = "postgres") -> PostgresConnection.Configuration {
         PostgresConnection.Configuration(unixSocketPath: paths.socketFile(port: port), username: Self.adminUser, password: nil, database: database)
     }
 
+    /// Runs `body` on a connection as the guest's superuser over the Unix socket.
     func withAdmin<T: Sendable>(database: String = "postgres", _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await PostgresConnection.connect(configuration: adminConfiguration(database: database), id: 1, logger: logger)
         do {
