@@ -66,6 +66,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
+        // Object stores for backups behind one protocol: the Swift API (v1 auth, TempURLs for guests).
+        .target(
+            name: "ObjectStore",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
         // Compute drivers: where instances run (the process driver: a local guest agent process per instance).
         .target(name: "Compute", dependencies: ["LocalServers"]),
         // The wire contract between the control plane and guests: RPC methods and bodies, the guest's report.
@@ -159,7 +168,7 @@ let package = Package(
             dependencies: [
                 "CellarCLI", "Benchmarks",
                 "Lifecycle", "EventStore", "ReadModels", "LocalServers", "APICore", "API", "Bus", "Identity",
-                "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor",
+                "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor", "ObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -169,6 +178,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .testTarget(
+            name: "ObjectStoreTests",
+            dependencies: [
+                "ObjectStore", "CellarTestSupport", "LocalServers", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         // Test-only: real servers for the integration tests (a private stack per test process).
         .target(
             name: "CellarTestSupport",
@@ -208,7 +222,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
-        .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "EventStoreTests",
             dependencies: [

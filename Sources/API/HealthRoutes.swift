@@ -21,20 +21,34 @@ public struct HealthReport: ResponseEncodable, Decodable, Sendable, Equatable {
     public var rabbitmq: Check
     /// Cellar's own bus connection (publisher confirms, relay), when this process has one.
     public var bus: Check?
+    /// The object store backups are kept in, when one is configured.
+    public var objectStore: Check?
+
+    enum CodingKeys: String, CodingKey {
+        case status, postgresql, rabbitmq, bus
+        case objectStore = "object_store"
+    }
 }
 
-/// Checks PostgreSQL (a real `SELECT 1`) and RabbitMQ (an AMQP handshake).
+/// Checks PostgreSQL (a real `SELECT 1`), RabbitMQ (an AMQP handshake) and the backup store (a login and a listing).
 public struct HealthChecker: Sendable {
     let postgres: PostgresClient
     let amqp: AMQPProbe?
     let bus: (@Sendable () -> String?)?
+    let objectStore: (@Sendable () async -> String?)?
     let logger: Logger
 
-    /// - Parameter bus: the bus connection's state: nil when connected, else why not.
-    public init(postgres: PostgresClient, amqpURL: String, bus: (@Sendable () -> String?)? = nil, logger: Logger) {
+    /// - Parameters:
+    ///   - bus: the bus connection's state: nil when connected, else why not.
+    ///   - objectStore: a round trip to the backup store: nil when it answered, else why not.
+    public init(
+        postgres: PostgresClient, amqpURL: String, bus: (@Sendable () -> String?)? = nil,
+        objectStore: (@Sendable () async -> String?)? = nil, logger: Logger
+    ) {
         self.postgres = postgres
         self.amqp = AMQPProbe(url: amqpURL)
         self.bus = bus
+        self.objectStore = objectStore
         self.logger = logger
     }
 
@@ -53,13 +67,19 @@ public struct HealthChecker: Sendable {
             guard let amqp else { return "the AMQP URL is not of the form amqp://user:password@host:port/vhost" }
             return await amqp.check()
         }
+        async let store: HealthReport.Check? = {
+            guard let objectStore else { return nil }
+            return await timed(objectStore)
+        }()
         let checks = await (database, broker)
+        let storeCheck = await store
         let busCheck = bus.map { state in
             let problem = state()
             return HealthReport.Check(ok: problem == nil, detail: problem ?? "connected", latencyMilliseconds: 0)
         }
-        let healthy = checks.0.ok && checks.1.ok && busCheck?.ok != false
-        return HealthReport(status: healthy ? "ok" : "degraded", postgresql: checks.0, rabbitmq: checks.1, bus: busCheck)
+        let healthy = checks.0.ok && checks.1.ok && busCheck?.ok != false && storeCheck?.ok != false
+        return HealthReport(
+            status: healthy ? "ok" : "degraded", postgresql: checks.0, rabbitmq: checks.1, bus: busCheck, objectStore: storeCheck)
     }
 
     private func timed(_ probe: @Sendable () async -> String?) async -> HealthReport.Check {

@@ -37,6 +37,9 @@ public struct ControlPlaneSettings: Sendable {
     /// The broker's management API (`CELLAR_AMQP_MANAGEMENT_URL`; `cellar up` sets its private broker's): each guest
     /// then gets a broker user of its own. Without it guests log in as the control plane does.
     public var brokerManagementURL: String?
+    /// Where backups are kept (`CELLAR_BACKUP_STORE_URL`, a `StoreLocation` URL; `cellar up` sets its private
+    /// Swift's when none is configured).
+    public var backupStoreURL: String?
 
     public init(
         instancesDirectory: URL?, heartbeatInterval: Double, heartbeatExpiry: Double, reviveInterval: Double,
@@ -67,6 +70,7 @@ public struct ControlPlaneSettings: Sendable {
         if let pool = environment["CELLAR_ADDRESS_POOL"], !pool.isEmpty { settings.addressPool = pool }
         if let lease = environment["CELLAR_SAGA_LEASE_SECONDS"].flatMap(Double.init), lease >= 1 { settings.sagaLease = lease }
         if let management = environment["CELLAR_AMQP_MANAGEMENT_URL"], !management.isEmpty { settings.brokerManagementURL = management }
+        if let store = environment["CELLAR_BACKUP_STORE_URL"], !store.isEmpty { settings.backupStoreURL = store }
         return settings
     }
 

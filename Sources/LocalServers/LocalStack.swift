@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// The private PostgreSQL + RabbitMQ pair behind `cellar up` and the integration tests.
+/// The private PostgreSQL, RabbitMQ and object store (OpenStack Swift) behind `cellar up` and the integration tests.
 ///
 /// Ports and credentials are chosen once and kept in `stack.json`, so a second start reuses the same servers
 /// and data. Everything listens on 127.0.0.1 only.
@@ -10,7 +10,9 @@ public final class LocalStack: Sendable {
     public let postgres: PostgresServer
     /// The RabbitMQ node.
     public let rabbitMQ: RabbitMQServer
-    /// Where both keep their state.
+    /// The object store backups are kept in.
+    public let objectStore: SwiftStoreServer
+    /// Where they keep their state.
     public let stateDirectory: StateDirectory
 
     /// What is persisted between starts.
@@ -26,6 +28,14 @@ public final class LocalStack: Sendable {
         var brokerPassword: String?
         /// The broker's management API port (nil in stacks made before it was enabled: chosen now).
         var managementPort: Int?
+        /// The object store's ports and secrets (nil in stacks made before it: chosen now).
+        var objectStore: ObjectStoreSettings?
+    }
+
+    struct ObjectStoreSettings: Codable, Equatable {
+        var ports: SwiftStoreServer.Ports
+        var hashSecret: String
+        var serviceKey: String
     }
 
     /// Reads (or creates) the stack's settings; starts nothing yet.
@@ -36,7 +46,7 @@ public final class LocalStack: Sendable {
         self.stateDirectory = stateDirectory
         try stateDirectory.create()
         let settings = try Self.movingOffBusyPorts(
-            Self.withBrokerUser(Self.loadOrCreateSettings(in: stateDirectory), in: stateDirectory),
+            Self.withObjectStore(Self.withBrokerUser(Self.loadOrCreateSettings(in: stateDirectory), in: stateDirectory), in: stateDirectory),
             in: stateDirectory)
         let osUser = getuid() == 0 ? databaseOSUser : nil
         self.postgres = PostgresServer(
@@ -49,6 +59,10 @@ public final class LocalStack: Sendable {
             user: settings.brokerUser ?? "cellar", password: settings.brokerPassword ?? "",
             managementPort: settings.managementPort ?? 15672
         )
+        let store = settings.objectStore!  // `withObjectStore` made it
+        self.objectStore = SwiftStoreServer(
+            directory: stateDirectory.subdirectory("objectstore"), ports: store.ports, hashSecret: store.hashSecret,
+            serviceKey: store.serviceKey, osUser: osUser)
     }
 
     /// Which of the two servers to act on.
@@ -57,11 +71,13 @@ public final class LocalStack: Sendable {
         public init(rawValue: Int) { self.rawValue = rawValue }
         public static let postgres = Servers(rawValue: 1)
         public static let rabbitMQ = Servers(rawValue: 2)
-        public static let all: Servers = [.postgres, .rabbitMQ]
+        public static let objectStore = Servers(rawValue: 4)
+        public static let all: Servers = [.postgres, .rabbitMQ, .objectStore]
 
         public var description: String {
-            [contains(.postgres) ? "PostgreSQL" : nil, contains(.rabbitMQ) ? "RabbitMQ" : nil]
-                .compactMap { $0 }.joined(separator: " and ")
+            let names = [contains(.postgres) ? "PostgreSQL" : nil, contains(.rabbitMQ) ? "RabbitMQ" : nil, contains(.objectStore) ? "Swift" : nil]
+                .compactMap { $0 }
+            return names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + names.last! : names.joined()
         }
     }
 
@@ -70,6 +86,7 @@ public final class LocalStack: Sendable {
         do {
             if servers.contains(.postgres) { try postgres.start(logger: logger) }
             if servers.contains(.rabbitMQ) { try rabbitMQ.start(logger: logger) }
+            if servers.contains(.objectStore) { try objectStore.start(logger: logger) }
         } catch {
             stop(servers)
             throw error
@@ -78,6 +95,7 @@ public final class LocalStack: Sendable {
 
     /// Stops the servers; safe to call twice.
     public func stop(_ servers: Servers = .all) {
+        if servers.contains(.objectStore) { objectStore.stop() }
         if servers.contains(.rabbitMQ) { rabbitMQ.stop() }
         if servers.contains(.postgres) { try? postgres.stop() }
     }
@@ -106,6 +124,13 @@ public final class LocalStack: Sendable {
             }
             if let management = settings.managementPort, !Loopback.isFree(port: management) { updated.managementPort = try Loopback.freePort() }
         }
+        if var store = settings.objectStore, SwiftStoreServer.runningProxy(in: directory.subdirectory("objectstore")) == nil {
+            for port in [\SwiftStoreServer.Ports.proxy, \.account, \.container, \.object, \.memcached]
+            where !Loopback.isFree(port: store.ports[keyPath: port]) {
+                store.ports[keyPath: port] = try Loopback.freePort()
+            }
+            updated.objectStore = store
+        }
         if updated != settings { try save(updated, in: directory) }
         return updated
     }
@@ -118,6 +143,18 @@ public final class LocalStack: Sendable {
             updated.brokerPassword = randomSecret()
         }
         if updated.managementPort == nil { updated.managementPort = try Loopback.freePort() }
+        try save(updated, in: directory)
+        return updated
+    }
+
+    private static func withObjectStore(_ settings: Settings, in directory: StateDirectory) throws -> Settings {
+        guard settings.objectStore == nil else { return settings }
+        var updated = settings
+        updated.objectStore = ObjectStoreSettings(
+            ports: SwiftStoreServer.Ports(
+                proxy: try Loopback.freePort(), account: try Loopback.freePort(), container: try Loopback.freePort(),
+                object: try Loopback.freePort(), memcached: try Loopback.freePort()),
+            hashSecret: randomSecret(), serviceKey: randomSecret())
         try save(updated, in: directory)
         return updated
     }

@@ -57,7 +57,7 @@ struct CellarProcess {
         let port = try port ?? Loopback.freePort()
         let environment: [String: String] = [
             "CELLAR_STATE_DIR": stateDirectory.url.path, "CELLAR_HOME": TestServers.projectRoot.path,
-            "CELLAR_DATABASE_URL": "", "CELLAR_AMQP_URL": "", "CELLAR_SECRET_KEY": "", "CELLAR_INSTANCES_DIR": "",
+            "CELLAR_DATABASE_URL": "", "CELLAR_AMQP_URL": "", "CELLAR_SECRET_KEY": "", "CELLAR_INSTANCES_DIR": "", "CELLAR_BACKUP_STORE_URL": "",
         ].merging(extra) { _, new in new }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("cellar-up-\(UUID().uuidString).log")
         let process = try ChildProcess.start(executable.path, ["up", "--port", "\(port)"], environment: environment, outputPath: output.path)

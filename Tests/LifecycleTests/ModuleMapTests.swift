@@ -19,6 +19,7 @@ struct ModuleMapTests {
         "CLinux": [],
         "LocalServers": ["CLinux"],
         "Secrets": [],
+        "ObjectStore": [],
         "Compute": ["LocalServers"],
         // Lifecycle too: the guest protocol's bodies are Lifecycle's values (a database spec, a datastore), and the
         // guest checks names and values with the datastore's descriptor, the same pure rules the API uses.

@@ -6,3 +6,8 @@ extension Tag {
     /// Needs a real RabbitMQ broker.
     @Tag public static var rabbitMQ: Self
 }
+
+extension Tag {
+    /// Needs a real object store (the private OpenStack Swift).
+    @Tag public static var objectStore: Self
+}

@@ -24,6 +24,18 @@ public enum TestServers {
         return try await registry.start(.rabbitMQ)
     }
 
+    /// The private OpenStack Swift's location (`StoreLocation` form), started on first use; or
+    /// `$CELLAR_TEST_BACKUP_STORE_URL`.
+    public static func objectStoreURL() async throws -> String {
+        if let url = ProcessInfo.processInfo.environment["CELLAR_TEST_BACKUP_STORE_URL"], !url.isEmpty { return url }
+        return try await registry.start(.objectStore)
+    }
+
+    /// Stops the private object store and starts it again, same ports and objects (`pause` in between).
+    public static func restartObjectStore(pause: Duration = .seconds(1)) async throws {
+        try await registry.restart(.objectStore, pause: pause)
+    }
+
     /// The management API of the broker `amqpURL()` names (nil for an external broker unless
     /// `$CELLAR_TEST_AMQP_MANAGEMENT_URL` is set).
     public static func amqpManagementURL() async throws -> String? {
@@ -61,7 +73,7 @@ public enum TestServers {
 
 /// Starts each private server at most once per process and stops them all at exit.
 actor StackRegistry {
-    enum Server { case postgres, rabbitMQ }
+    enum Server { case postgres, rabbitMQ, objectStore }
 
     private var stack: LocalStack?
     private var started: [Server: Task<String, any Error>] = [:]
@@ -77,6 +89,9 @@ actor StackRegistry {
             case .rabbitMQ:
                 try await stack.startInBackground(.rabbitMQ, logger: TestServers.logger)
                 return stack.rabbitMQ.url
+            case .objectStore:
+                try await stack.startInBackground(.objectStore, logger: TestServers.logger)
+                return stack.objectStore.url
             }
         }
         started[server] = task
@@ -87,7 +102,12 @@ actor StackRegistry {
 
     func restart(_ server: Server, pause: Duration) async throws {
         guard let stack, started[server] != nil else { throw RestartRefused() }
-        let servers: LocalStack.Servers = server == .postgres ? .postgres : .rabbitMQ
+        let servers: LocalStack.Servers =
+            switch server {
+            case .postgres: .postgres
+            case .rabbitMQ: .rabbitMQ
+            case .objectStore: .objectStore
+            }
         await stack.stopInBackground(servers)
         try await Task.sleep(for: pause)
         try await stack.startInBackground(servers, logger: TestServers.logger)

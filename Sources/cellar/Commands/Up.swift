@@ -4,10 +4,11 @@ import Foundation
 import LocalServers
 import Logging
 
-/// `cellar up`: the whole stack in one process, with private PostgreSQL and RabbitMQ when none is configured.
+/// `cellar up`: the whole stack in one process, with a private PostgreSQL, RabbitMQ and OpenStack Swift (the
+/// backup store) for each one not configured.
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start the local stack: PostgreSQL + RabbitMQ (unless configured), migrations, HTTP API."
+        abstract: "Start the local stack: PostgreSQL, RabbitMQ and Swift (unless configured), migrations, HTTP API."
     )
 
     @Option(help: "Address the HTTP server binds to.") var host = "127.0.0.1"
@@ -22,9 +23,11 @@ struct Up: AsyncParsableCommand {
 
         let configuredDatabase = environment["CELLAR_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let configuredBroker = environment["CELLAR_AMQP_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuredStore = environment["CELLAR_BACKUP_STORE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         var privateServers: LocalStack.Servers = []
         if configuredDatabase == nil { privateServers.insert(.postgres) }
         if configuredBroker == nil { privateServers.insert(.rabbitMQ) }
+        if configuredStore == nil { privateServers.insert(.objectStore) }
 
         var stack: LocalStack?
         if !privateServers.isEmpty {
@@ -45,6 +48,7 @@ struct Up: AsyncParsableCommand {
                 if controlPlane.brokerManagementURL == nil, configuredBroker == nil {
                     controlPlane.brokerManagementURL = stack?.rabbitMQ.managementURL
                 }
+                if configuredStore == nil { controlPlane.backupStoreURL = stack?.objectStore.url }
                 var server = APIServer(
                     databaseURL: databaseURL, amqpURL: amqpURL, host: host, port: port, root: root,
                     stateDirectory: stack?.stateDirectory.url, logger: logger, controlPlane: controlPlane)

@@ -10,6 +10,7 @@ import Hummingbird
 import Lifecycle
 import Logging
 import Metrics
+import ObjectStore
 import PostgresNIO
 import Prometheus
 import ReadModels
@@ -34,6 +35,20 @@ struct APIServer {
     var shutdownOverdue: @Sendable () -> Void = {
         FileHandle.standardError.write(Data("cellar: services did not stop in time; exiting\n".utf8))
         exit(1)
+    }
+
+    /// A login and a listing in the backup store, when one is configured (a bad URL stops the start here).
+    func backupStoreCheck() throws -> (@Sendable () async -> String?)? {
+        guard let url = controlPlane?.backupStoreURL else { return nil }
+        let store = SwiftObjectStore(location: try StoreLocation(url: url))
+        return {
+            do {
+                _ = try await store.list(container: "cellar-health", prefix: "")
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
     }
 
     func run() async throws {
@@ -68,7 +83,7 @@ struct APIServer {
                 bus: {
                     let status = publisher.status
                     return status.connected ? nil : (status.lastError ?? "connecting")
-                }, logger: logger))
+                }, objectStore: try backupStoreCheck(), logger: logger))
         let clusterMetrics = ClusterMetrics(client: client, logger: logger)
         router.addMetricsRoutes(registry: registry, validator: identity.validator, extra: { await clusterMetrics.text() })
         router.addOpenAPIRoute(document: root.appendingPathComponent("openapi/openapi.json"))
@@ -93,6 +108,7 @@ struct APIServer {
         knownRoutes.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
 
         let (host, port, databaseURL, amqpURL) = (self.host, self.port, self.databaseURL, self.amqpURL)
+        let backups = controlPlane?.backupStoreURL.map { "\n  backups     \(URLParts.redacted($0))" } ?? ""
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "cellar"),
@@ -106,7 +122,7 @@ struct APIServer {
                       metrics     http://\(host):\(port)/metrics
                       console     http://\(host):\(port)/console/
                       database    \(URLParts.redacted(databaseURL))
-                      broker      \(URLParts.redacted(amqpURL))
+                      broker      \(URLParts.redacted(amqpURL))\(backups)
                     Press Ctrl-C to stop.
                     """)
             },
