@@ -83,7 +83,8 @@ let package = Package(
         .target(
             name: "GuestAgent",
             dependencies: [
-                "Lifecycle", "GuestProtocol", "Bus", "LocalServers", "Secrets",
+                "Lifecycle", "GuestProtocol", "Bus", "LocalServers", "Secrets", "ObjectStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,7 +93,7 @@ let package = Package(
         .target(
             name: "TaskManager",
             dependencies: [
-                "Lifecycle", "GuestProtocol", "EventStore", "Bus", "Compute", "ReadModels", "Secrets",
+                "Lifecycle", "GuestProtocol", "EventStore", "Bus", "Compute", "ReadModels", "Secrets", "ObjectStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,7 +145,8 @@ let package = Package(
         .target(
             name: "CellarCLI",
             dependencies: [
-                "API", "Bus", "Compute", "Conductor", "EventStore", "GuestAgent", "Lifecycle", "LocalServers", "Secrets", "TaskManager",
+                "API", "Bus", "Compute", "Conductor", "EventStore", "GuestAgent", "Lifecycle", "LocalServers", "ObjectStore", "Secrets",
+                "TaskManager",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -204,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "CellarCommandTests",
             dependencies: [
-                "EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle", "Secrets", "GuestProtocol", "Compute",
+                "EventStore", "LocalServers", "CellarTestSupport", "Bus", "Lifecycle", "Secrets", "GuestProtocol", "Compute", "ObjectStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -11,6 +11,9 @@ public struct RPCRequest: Codable, Sendable, Equatable {
     /// Unique per request; guests use it to make repeated requests harmless.
     public var messageID: String
     public var sentAt: Date
+    /// Set by the server (not sent): the broker delivered this request before, to a consumer that died or lost
+    /// its connection without answering; its caller may have given up on it since.
+    public var redelivered = false
 
     public init(method: String, args: JSONValue, version: String = RPCRequest.currentVersion, messageID: String, sentAt: Date) {
         self.method = method

@@ -28,7 +28,8 @@ public struct RPCServer: Sendable {
         let consumer = BusConsumer(url: url, queue: Self.queueSpec(queue), bindings: bindings, prefetch: 10, role: role)
         let publisher = self.publisher
         try await consumer.run { delivery in
-            let request = try JSONDecoder.rpc.decode(RPCRequest.self, from: delivery.body)
+            var request = try JSONDecoder.rpc.decode(RPCRequest.self, from: delivery.body)
+            request.redelivered = delivery.redelivered
             let reply: RPCReply
             if request.version.split(separator: ".").first != RPCRequest.currentVersion.split(separator: ".").first {
                 reply = .failed(

@@ -6,6 +6,7 @@ import Foundation
 import GuestAgent
 import Lifecycle
 import Logging
+import ObjectStore
 import PostgresNIO
 import Secrets
 import ServiceLifecycle
@@ -72,6 +73,11 @@ public struct ControlPlaneSettings: Sendable {
         if let management = environment["CELLAR_AMQP_MANAGEMENT_URL"], !management.isEmpty { settings.brokerManagementURL = management }
         if let store = environment["CELLAR_BACKUP_STORE_URL"], !store.isEmpty { settings.backupStoreURL = store }
         return settings
+    }
+
+    /// The backup store named by `backupStoreURL` (nil: none configured).
+    public func backupStore() throws -> (any ObjectStore)? {
+        try backupStoreURL.map { SwiftObjectStore(location: try StoreLocation(url: $0)) }
     }
 
     /// Refuses a pool that is not two octets of 127.0.0.0/8 (`127.N`).

@@ -16,6 +16,9 @@ public protocol ComputeDriver: Sendable {
     func powerOff(instanceID: String) async throws
     /// What the driver sees of the instance's server now.
     func status(instanceID: String) async -> ServerStatus
+    /// Who runs the instance's guest agent now: a value that changes whenever the agent starts again (nil: it
+    /// does not run). A long call to the guest watches it, to fail at once when the agent died under it.
+    func guestIncarnation(instanceID: String) async -> String?
     /// Starts a cluster's load balancer, or reloads it when its configuration changed (established
     /// connections stay).
     func applyBalancer(_ request: BalancerRequest) async throws

@@ -114,6 +114,12 @@ public struct ProcessComputeDriver: ComputeDriver {
         return record.livePID(commandMarker: instanceID) == nil ? .stopped : .running
     }
 
+    /// The agent's PID and start time (a PID alone may be reused).
+    public func guestIncarnation(instanceID: String) async -> String? {
+        guard let record = readRecord(instanceID), let pid = record.livePID(commandMarker: instanceID) else { return nil }
+        return "\(pid)@\(record.startedAt.timeIntervalSince1970)"
+    }
+
     /// Stops every instance's guest agent and datastore (for `cellar up`'s shutdown); folders stay, so the next
     /// `allocate` of each instance starts it again with its data. All at once: the time is one instance's
     /// grace period however many run.

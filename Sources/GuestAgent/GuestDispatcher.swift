@@ -1,4 +1,5 @@
 import Bus
+import Crypto
 import Foundation
 import GuestProtocol
 import Lifecycle
@@ -40,6 +41,23 @@ struct GuestDispatcher: Sendable {
         return member
     }
 
+    /// The manager as one that takes backups (a datastore without them refuses the call).
+    private func backingUp() throws -> any BackingUpManager {
+        guard let manager = manager as? any BackingUpManager else {
+            throw RemoteFailure(type: "NotSupported", message: "backups of this datastore are not available yet")
+        }
+        return manager
+    }
+
+    /// A backup's own key, sealed for this guest.
+    private func backupKey(_ sealed: SealedPassword, of backupID: String) throws -> SymmetricKey {
+        let base64 = try open(sealed, purpose: SealedPassword.backupKeyPurpose(backup: backupID), of: "backup \(backupID)")
+        guard let bytes = Data(base64Encoded: base64), bytes.count == 32 else {
+            throw RemoteFailure(type: "InvalidSecret", message: "the key of backup \(backupID) is not 32 bytes")
+        }
+        return SymmetricKey(data: bytes)
+    }
+
     /// The cluster's replication password, sealed for this guest.
     private func open(_ replication: ReplicationSettings) throws -> String {
         try open(replication.sealedPassword, purpose: SealedPassword.replicationPurpose, of: "the replication account")
@@ -75,6 +93,9 @@ struct GuestDispatcher: Sendable {
             var prepare = try args(PrepareRequest.self)
             prepare.users = try opened(prepare.users)
             if let replication = prepare.cluster?.replication { try await replicating().useReplicationPassword(try open(replication)) }
+            if let restore = prepare.restore {
+                try await backingUp().restoreIfNeeded(restore, key: try backupKey(restore.sealedKey, of: restore.backupId))
+            }
             try await manager.prepare(prepare)
         case .restart: try await manager.restart(memoryMB: try args(RestartRequest.self).memoryMB)
         case .stop: try await manager.stop()
@@ -121,6 +142,16 @@ struct GuestDispatcher: Sendable {
             await source.useReplicationPassword(try open(request.replication))
             try await source.serveReplicas(request.replication, addresses: request.replicaAddresses)
         case .dropReplicationSlot: try await replicating().dropReplicationSlot(try args(NameRequest.self).name)
+        case .createBackup:
+            // A backup asked of an agent that died before answering: its caller failed it already (it watches the
+            // agent), so streaming it now would only write under a failed backup's prefix.
+            guard !request.redelivered else {
+                throw RemoteFailure(
+                    type: "Stale", message: "this backup was asked of a guest agent that stopped before answering; it is not taken again")
+            }
+            let backup = try args(CreateBackupRequest.self)
+            let key = try backupKey(backup.sealedKey, of: backup.backupId)
+            return try JSONValue(encoding: try await backingUp().createBackup(key: key, grant: backup.grant))
         }
         return .object(["ok": .bool(true)])
     }

@@ -28,6 +28,8 @@ public enum GuestMethod: String, CaseIterable, Sendable {
     /// Trove replication: the source serves replicas; a gone replica's slot is dropped.
     case serveReplicas = "serve_replicas"
     case dropReplicationSlot = "drop_replication_slot"
+    /// Backups: stream the datastore, sealed, to the object store through a grant (`prepare` restores one).
+    case createBackup = "create_backup"
 }
 
 /// `rename_user`: a user's new name.
@@ -137,12 +139,15 @@ public struct PrepareRequest: Codable, Sendable, Equatable {
     public var overrides: [String: ParameterValue]?
     /// Set for a cluster member: the group it seeds or joins.
     public var cluster: ClusterSettings?
+    /// Set for an instance made from a backup: its data comes from there instead of a new server.
+    public var restore: RestoreSource?
 
     public init(
         databases: [GuestDatabase], users: [GuestUser], memoryMB: Int, volumeSizeGB: Int, overrides: [String: ParameterValue]? = nil,
-        cluster: ClusterSettings? = nil
+        cluster: ClusterSettings? = nil, restore: RestoreSource? = nil
     ) {
         self.cluster = cluster
+        self.restore = restore
         self.databases = databases
         self.users = users
         self.memoryMB = memoryMB
@@ -154,7 +159,57 @@ public struct PrepareRequest: Codable, Sendable, Equatable {
         case databases, users
         case memoryMB = "memory_mb"
         case volumeSizeGB = "volume_size_gb"
-        case overrides, cluster
+        case overrides, cluster, restore
+    }
+}
+
+/// An object store grant as the guest receives it: one method on the objects under one prefix, until it
+/// expires; the object's URL is `base + name + "?" + query`. The guest holds no credential of the store.
+public struct ObjectGrant: Codable, Sendable, Equatable {
+    public var base: String
+    public var query: String
+    public init(base: String, query: String) {
+        self.base = base
+        self.query = query
+    }
+    /// The signed URL of the object `name` under the grant's prefix.
+    public func url(for name: String) -> String { "\(base)\(name)?\(query)" }
+}
+
+/// `create_backup`: where to write (a PUT grant on the backup's prefix) and the backup's own key, sealed for
+/// this guest.
+public struct CreateBackupRequest: Codable, Sendable, Equatable {
+    public var backupId: String
+    public var grant: ObjectGrant
+    public var sealedKey: SealedPassword
+    public init(backupId: String, grant: ObjectGrant, sealedKey: SealedPassword) {
+        self.backupId = backupId
+        self.grant = grant
+        self.sealedKey = sealedKey
+    }
+}
+
+/// What `create_backup` stored: its objects in order, and the datastore's bytes before sealing.
+public struct CreateBackupResult: Codable, Sendable, Equatable {
+    public var objects: [BackupObject]
+    public var plainBytes: Int64
+    public init(objects: [BackupObject], plainBytes: Int64) {
+        self.objects = objects
+        self.plainBytes = plainBytes
+    }
+}
+
+/// `prepare` from a backup: a GET grant on its prefix, its objects to fetch and check in order, its key.
+public struct RestoreSource: Codable, Sendable, Equatable {
+    public var backupId: String
+    public var grant: ObjectGrant
+    public var objects: [BackupObject]
+    public var sealedKey: SealedPassword
+    public init(backupId: String, grant: ObjectGrant, objects: [BackupObject], sealedKey: SealedPassword) {
+        self.backupId = backupId
+        self.grant = grant
+        self.objects = objects
+        self.sealedKey = sealedKey
     }
 }
 
@@ -371,6 +426,12 @@ public struct EnableRootRequest: Codable, Sendable, Equatable {
 
 /// Failure types a guest reports that retrying cannot fix (bad names, bad arguments).
 public enum GuestFailureType {
-    /// Failures of these types end a saga step at once instead of being retried.
-    public static func isPermanent(_ type: String) -> Bool { type.hasPrefix("Invalid") || type == "UnknownMethod" }
+    /// Failures of these types end a saga step at once instead of being retried: bad arguments, what the
+    /// datastore does not do, and a stored backup that does not check out (reading it again cannot mend it).
+    public static func isPermanent(_ type: String) -> Bool {
+        type.hasPrefix("Invalid") || type == "UnknownMethod" || type == backupCorrupted || type == "NotSupported"
+    }
+
+    /// A stored backup's object does not match its recorded size and SHA-256, or does not open.
+    public static let backupCorrupted = "BackupCorrupted"
 }

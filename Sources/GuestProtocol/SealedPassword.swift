@@ -13,6 +13,8 @@ public struct SealedPassword: Codable, Sendable, Equatable, CustomStringConverti
     public static let replicationPurpose = "replication"
     /// What the root password is bound to.
     public static let rootPurpose = "root"
+    /// What a backup's own key (base64) is bound to.
+    public static func backupKeyPurpose(backup: String) -> String { "backup:\(backup)" }
 
     public init(from decoder: any Decoder) throws { sealed = try decoder.singleValueContainer().decode(String.self) }
 

@@ -69,6 +69,19 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "object store: \(message)" }
 
+    /// The store answered `status` to `what`, with `body` (its first characters say why).
+    init(_ what: String, answered status: Int, body: Data) {
+        let kind: Kind =
+            switch status {
+            case 401, 403: .unauthorized
+            case 404: .notFound
+            case 422: .corrupted
+            default: .rejected
+            }
+        let detail = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        self.init(kind, "\(what) answered \(status)\(detail.isEmpty ? "" : ": \(detail)")")
+    }
+
     /// `name` with every character outside unreserved ones and `/` percent-encoded.
     static func pathEscaped(_ name: String) -> String {
         var allowed = CharacterSet.alphanumerics

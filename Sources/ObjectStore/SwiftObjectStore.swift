@@ -22,7 +22,7 @@ public actor SwiftObjectStore: ObjectStore {
     }
 
     public func put(_ data: Data, container: String, object: String) async throws {
-        let digest = Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = UploadDigest.md5Hex(data)
         let response = try await send("PUT", path: "/\(escaped(container))/\(escaped(object))", headers: ["ETag": digest], body: data)
         guard response.status == 201 else { throw refusal("storing \(container)/\(object)", response) }
     }
@@ -159,16 +159,13 @@ public actor SwiftObjectStore: ObjectStore {
     }
 
     private func refusal(_ what: String, _ response: Response) -> ObjectStoreError {
-        let kind: ObjectStoreError.Kind =
-            switch response.status {
-            case 401, 403: .unauthorized
-            case 404: .notFound
-            case 422: .corrupted
-            default: .rejected
-            }
-        let detail = String(decoding: response.body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return ObjectStoreError(kind, "\(what) answered \(response.status)\(detail.isEmpty ? "" : ": \(detail)")")
+        ObjectStoreError(what, answered: response.status, body: response.body)
     }
 
     private nonisolated func escaped(_ name: String) -> String { ObjectStoreError.pathEscaped(name) }
+}
+
+/// The MD5 Swift and S3 check an upload against (`ETag`), in hex.
+enum UploadDigest {
+    static func md5Hex(_ data: Data) -> String { Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 }

@@ -56,6 +56,10 @@ public struct ConfigurationProjection: Projection {
 /// Every read model Cellar keeps, in one list: the services run them and `rebuild-projections` rebuilds them.
 public enum ReadModelProjections {
     public static func all(charts: StatechartLibrary) -> [any Projection] {
-        [StreamCatalogProjection(), InstanceProjection(chart: charts.instance), ConfigurationProjection(), ClusterProjection(chart: charts.cluster)]
+        [
+            StreamCatalogProjection(), InstanceProjection(chart: charts.instance), ConfigurationProjection(),
+            ClusterProjection(chart: charts.cluster),
+            BackupProjection(chart: charts.backup),
+        ]
     }
 }

@@ -19,6 +19,8 @@ struct GuestCalls: Sendable {
             let passwords = try await services.secrets.passwords(stream: stream)
             let box = try services.secrets.guestBox(for: instanceID)
             let flavor = try await services.catalog.flavor(spec.flavorId)
+            var restore: RestoreSource?
+            if let backupID = spec.restoreFrom { restore = try await BackupActions(context: context).restoreSource(of: backupID, into: instanceID) }
             let request = PrepareRequest(
                 databases: spec.databases.map { GuestDatabase(name: $0.name, characterSet: $0.characterSet, collate: $0.collate) },
                 users: try spec.users.map {
@@ -26,7 +28,8 @@ struct GuestCalls: Sendable {
                         .sealed(with: box)
                 },
                 memoryMB: flavor?.ramMB ?? 512, volumeSizeGB: volumeSizeGB, overrides: configurationValues,
-                cluster: try await memberSettings(spec))
+                cluster: try await memberSettings(spec),
+                restore: restore)
             try await call(.prepare, request)
         case .stopDatastore:
             guard await services.compute.status(instanceID: instanceID) == .running else { return }

@@ -4,6 +4,7 @@ import EventStore
 import Foundation
 import Lifecycle
 import Logging
+import ObjectStore
 import PostgresNIO
 import ReadModels
 import Secrets
@@ -14,6 +15,9 @@ struct TaskManagerServices: Sendable {
     let store: PostgresEventStore
     let instances: AggregateRepository<Instance>
     let clusters: AggregateRepository<Cluster>
+    let backups: AggregateRepository<Backup>
+    /// Where backups are kept (nil: no store configured, and backups fail with that reason).
+    let objectStore: (any ObjectStore)?
     /// The instance chart (a cluster saga's facts hold an empty instance).
     let instanceChart: Statechart
     let compute: any ComputeDriver
@@ -73,8 +77,9 @@ struct SagaContext: Sendable {
                 instance: Instance.State(chart: services.instanceChart), cluster: cluster,
                 clusterTrigger: trigger.flatMap { try? Cluster.Event.decode(eventType: $0.type, data: $0.data) })
         }
-        // A saga about neither an instance nor a cluster (a benchmark's no-op saga) has nothing to load.
-        if start.instanceId.isEmpty { return Saga.Facts(instance: Instance.State(chart: services.instanceChart)) }
+        let backup = try await backupOfTrigger()
+        // A saga about neither an instance nor a cluster (a benchmark's no-op saga) has nothing more to load.
+        if start.instanceId.isEmpty { return Saga.Facts(instance: Instance.State(chart: services.instanceChart), backup: backup) }
         let (instance, events) = try await services.instances.load(start.instanceId)
         let spec = events.lazy.compactMap { event -> Instance.Spec? in
             if case .instanceCreateRequested(let spec) = event { spec } else { nil }
@@ -86,7 +91,13 @@ struct SagaContext: Sendable {
         return Saga.Facts(
             instance: instance, createSpec: spec,
             trigger: trigger.flatMap { try? Instance.Event.decode(eventType: $0.type, data: $0.data) },
-            siblingReplicaIds: siblings)
+            siblingReplicaIds: siblings, backup: backup)
+    }
+
+    /// The backup a backup saga works on (its trigger's stream), folded; nil for other sagas.
+    func backupOfTrigger() async throws -> Backup.State? {
+        guard start.triggerStream.hasPrefix("backup-") else { return nil }
+        return try await services.backups.load(String(start.triggerStream.dropFirst("backup-".count))).state
     }
 
     /// The cluster as the log says now.

@@ -72,6 +72,12 @@ struct SagaInterpreter: Sendable {
             result = .fenced(how: try await FailoverActions(context: context).fence(instanceID))
         case .electPrimary(let clusterID):
             try await FailoverActions(context: context).elect(clusterID)
+        case .recordBackup(let command, let backupID):
+            try await BackupActions(context: context).record(command, on: backupID)
+        case .storeBackup(let instanceID, let backupID):
+            try await BackupActions(context: context).store(instanceID: instanceID, backupID: backupID)
+        case .removeBackupObjects(let backupID):
+            try await BackupActions(context: context).removeObjects(of: backupID)
         case .cancel(let reason):
             throw SagaCancellation(reason)
         case .failPermanently(let reason):

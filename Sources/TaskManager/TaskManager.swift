@@ -5,6 +5,7 @@ import EventStore
 import Foundation
 import Lifecycle
 import Logging
+import ObjectStore
 import PostgresNIO
 import ReadModels
 import Secrets
@@ -27,7 +28,8 @@ public struct TaskManager: Sendable {
 
     public init(
         client: PostgresClient, store: PostgresEventStore, charts: StatechartLibrary, compute: any ComputeDriver,
-        amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil, logger: Logger,
+        amqpURL: String, publisher: BusPublisher, secrets: SecretBox, brokerAccounts: BrokerAccounts? = nil,
+        objectStore: (any ObjectStore)? = nil, logger: Logger,
         reviveInterval: Duration = .seconds(30), addressPool: String = "127.42", sagaLease: Duration = .seconds(5),
         triggers: [(eventType: String, kind: Saga.Kind)] = Saga.Kind.triggerTable,
         afterRecording: @escaping @Sendable (_ saga: Saga.Kind, _ event: Saga.Event) -> Void = { _, _ in }
@@ -36,7 +38,9 @@ public struct TaskManager: Sendable {
         self.triggers = triggers
         services = TaskManagerServices(
             client: client, store: store, instances: AggregateRepository(category: "instance", store: store, chart: charts.instance),
-            clusters: AggregateRepository(category: "cluster", store: store, chart: charts.cluster), instanceChart: charts.instance,
+            clusters: AggregateRepository(category: "cluster", store: store, chart: charts.cluster),
+            backups: AggregateRepository(category: "backup", store: store, chart: charts.backup), objectStore: objectStore,
+            instanceChart: charts.instance,
             compute: compute, rpc: RPCClient(url: amqpURL, publisher: publisher), publisher: publisher,
             addresses: AddressBook(client: client, logger: logger, prefix: addressPool, isFree: compute.isFree),
             secrets: InstanceSecrets(client: client, box: secrets, logger: logger),
@@ -98,6 +102,10 @@ public struct TaskManager: Sendable {
             (instanceID, clusterID) = (String(event.stream.dropFirst("instance-".count)), nil)
         } else if event.stream.hasPrefix("cluster-") {
             (instanceID, clusterID) = ("", String(event.stream.dropFirst("cluster-".count)))
+        } else if event.stream.hasPrefix("backup-") {
+            // A backup's saga is its instance's: it never runs beside another saga of that instance.
+            let backup = try await services.backups.load(String(event.stream.dropFirst("backup-".count))).state
+            (instanceID, clusterID) = (backup.instanceId ?? "", nil)
         } else {
             (instanceID, clusterID) = ("", nil)  // a saga about neither (a benchmark's no-op saga)
         }

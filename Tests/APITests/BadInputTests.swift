@@ -146,8 +146,8 @@ struct BadInputTests {
         }
     }
 
-    @Test("catalog and pending routes")
-    func catalogAndPending() async throws {
+    @Test("catalog and backup routes")
+    func catalogAndBackups() async throws {
         try await clusterRequests()
         try await TroveAPIFixture.with { client, _ in
             let datastores = try await client.call(.get, "datastores")
@@ -158,7 +158,8 @@ struct BadInputTests {
             #expect(try await client.call(.get, "datastores/oracle").status == .notFound)
             #expect(try await client.call(.get, "flavors/1").status == .ok)
             #expect(try await client.call(.get, "flavors/99").status == .notFound)
-            #expect(try await client.call(.get, "backups").status == .notImplemented)
+            #expect(try await client.call(.get, "backups").status == .ok)
+            #expect(try await client.call(.get, "backups/no-such-backup").status == .notFound)
             #expect(try await client.call(.get, "clusters").status == .ok)
             #expect(try await client.call(.get, "clusters/no-such-cluster").status == .notFound)
             #expect(try await client.call(.get, "instances?limit=zero").status == .badRequest)

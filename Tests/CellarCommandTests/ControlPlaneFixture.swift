@@ -19,6 +19,8 @@ final class ControlPlane: @unchecked Sendable {
     let managementURL: String?
     let folder: URL
     let apiPort: Int
+    /// The private OpenStack Swift the task manager keeps backups in.
+    let backupStoreURL: String
     private(set) var processes: [String: (process: ChildProcess, log: URL)] = [:]
     /// `carol`, a member of project `cp`.
     private(set) var member: TroveSession!
@@ -33,7 +35,8 @@ final class ControlPlane: @unchecked Sendable {
 
     var instancesDirectory: URL { folder.appendingPathComponent("instances") }
 
-    private init(database: TestDatabase, amqpURL: String, managementURL: String?, folder: URL, apiPort: Int) {
+    private init(database: TestDatabase, amqpURL: String, managementURL: String?, folder: URL, apiPort: Int, backupStoreURL: String) {
+        self.backupStoreURL = backupStoreURL
         self.database = database
         self.amqpURL = amqpURL
         self.managementURL = managementURL
@@ -49,7 +52,7 @@ final class ControlPlane: @unchecked Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             let plane = ControlPlane(
                 database: database, amqpURL: amqpURL, managementURL: try await TestServers.amqpManagementURL(),
-                folder: folder, apiPort: try Loopback.freePort())
+                folder: folder, apiPort: try Loopback.freePort(), backupStoreURL: try await TestServers.objectStoreURL())
             defer { plane.tearDown() }
             try await plane.emptySharedQueues()
             try plane.start("api", ["api", "--port", "\(plane.apiPort)"])
@@ -104,7 +107,7 @@ final class ControlPlane: @unchecked Sendable {
             "CELLAR_ADDRESS_POOL": "127.43",
             // These tests poll several times a second; rate limits have their own tests (RateLimitTests).
             "CELLAR_RATE_LIMITS": "GET=100000,POST=100000,PUT=100000,DELETE=100000,MGMT=100000",
-            "CELLAR_AMQP_MANAGEMENT_URL": managementURL ?? "",
+            "CELLAR_AMQP_MANAGEMENT_URL": managementURL ?? "", "CELLAR_BACKUP_STORE_URL": backupStoreURL,
         ]
         let process = try ChildProcess.start(
             CellarProcess.executable.path, arguments,
@@ -116,6 +119,21 @@ final class ControlPlane: @unchecked Sendable {
         let publisher = try BusPublisher(url: amqpURL, role: .controlPlane(sagaTriggers: []))
         defer { publisher.shutdown() }
         for queue in ["taskmanager", "conductor"] { try await publisher.deleteQueue(queue) }
+    }
+
+    /// A member of a project of its own (made with `cellar identity`): another tenant.
+    func otherTenant(_ project: String) async throws -> TroveSession {
+        let cli = CellarProcess.executable.path
+        let created = try UpCommandTests.run(cli, ["identity", "project", "create", project, "--database-url", database.url], environment: [:])
+        try #require(created.status == 0, "\(created.output)")
+        let user = try UpCommandTests.run(
+            cli,
+            [
+                "identity", "user", "create", "\(project)-member", "--project", project, "--role", "member", "--password-stdin",
+                "--database-url", database.url,
+            ], environment: [:], input: "\(project)-secret-pass\n")
+        try #require(user.status == 0, "\(user.output)")
+        return try await TroveSession.signIn(apiPort: apiPort, user: "\(project)-member", password: "\(project)-secret-pass", project: project)
     }
 
     /// A project and member user made with `cellar identity`, then a token for them.

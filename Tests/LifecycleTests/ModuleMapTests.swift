@@ -23,8 +23,8 @@ struct ModuleMapTests {
         "Compute": ["LocalServers"],
         // Lifecycle too: the guest protocol's bodies are Lifecycle's values (a database spec, a datastore), and the
         // guest checks names and values with the datastore's descriptor, the same pure rules the API uses.
-        "GuestAgent": ["GuestProtocol", "Bus", "LocalServers", "Secrets", "Lifecycle"],
-        "TaskManager": ["Lifecycle", "GuestProtocol", "EventStore", "Bus", "Compute", "ReadModels", "Secrets"],
+        "GuestAgent": ["GuestProtocol", "Bus", "LocalServers", "Secrets", "Lifecycle", "ObjectStore"],
+        "TaskManager": ["Lifecycle", "GuestProtocol", "EventStore", "Bus", "Compute", "ReadModels", "Secrets", "ObjectStore"],
         "Conductor": ["Lifecycle", "GuestProtocol", "EventStore", "Bus"],
         // The request context, the caller, Trove's error bodies and the input gate, shared by the API and the
         // identity service, which must not import each other.

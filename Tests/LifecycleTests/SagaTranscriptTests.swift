@@ -120,12 +120,15 @@ struct SagaTranscriptTests {
         #expect(next(Self.started + [.sagaCancelled(.init(reason: "deleted"))]) == .finished)
     }
 
-    @Test("the registry of saga kinds: each kind's name is its program's, every trigger is an instance or cluster event and starts one kind")
+    @Test("the registry of saga kinds: each kind's name is its program's, every trigger is an instance, cluster or backup event and starts one kind")
     func registry() {
         let triggers = Saga.Kind.allCases.flatMap(\.triggers)
         #expect(Set(triggers).count == triggers.count, "an event starts two kinds")
         for trigger in triggers {
-            #expect(Instance.Event.eventTypes.contains(trigger) || Cluster.Event.eventTypes.contains(trigger), "\(trigger)")
+            #expect(
+                Instance.Event.eventTypes.contains(trigger) || Cluster.Event.eventTypes.contains(trigger)
+                    || Backup.Event.eventTypes.contains(trigger),
+                "\(trigger)")
         }
         #expect(
             Set(Saga.Kind.triggerTable.map(\.kind)) == Set(Saga.Kind.allCases).subtracting([.noOp]),

@@ -31,6 +31,14 @@ public enum TestServers {
         return try await registry.start(.objectStore)
     }
 
+    /// The private object store's folder (its device holds the stored objects' files); nil with
+    /// `$CELLAR_TEST_BACKUP_STORE_URL`.
+    public static func objectStoreFolder() async throws -> URL? {
+        if let url = ProcessInfo.processInfo.environment["CELLAR_TEST_BACKUP_STORE_URL"], !url.isEmpty { return nil }
+        _ = try await registry.start(.objectStore)
+        return try await registry.objectStoreFolder()
+    }
+
     /// Stops the private object store and starts it again, same ports and objects (`pause` in between).
     public static func restartObjectStore(pause: Duration = .seconds(1)) async throws {
         try await registry.restart(.objectStore, pause: pause)
@@ -99,6 +107,8 @@ actor StackRegistry {
     }
 
     func managementURL() throws -> String { try localStack().rabbitMQ.managementURL }
+
+    func objectStoreFolder() throws -> URL { try localStack().objectStore.directory }
 
     func restart(_ server: Server, pause: Duration) async throws {
         guard let stack, started[server] != nil else { throw RestartRefused() }

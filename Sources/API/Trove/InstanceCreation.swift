@@ -12,7 +12,11 @@ struct InstanceCreation {
 
     static let maximumVolumeGB = 1000
 
-    func command(for body: CreateInstanceRequest.Body, id: String, caller: AuthContext) async throws -> Instance.CreateRequest {
+    /// - Parameter backup: the backup of `restorePoint`, found and checked complete by the caller: its datastore
+    ///   is the default, and the volume must hold it.
+    func command(
+        for body: CreateInstanceRequest.Body, id: String, caller: AuthContext, restoring backup: Backup.State? = nil
+    ) async throws -> Instance.CreateRequest {
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw TroveError.badRequest("'instance.name' must not be empty.") }
         guard name.count <= 255 else { throw TroveError.badRequest("'instance.name' is longer than 255 characters.") }
@@ -25,9 +29,24 @@ struct InstanceCreation {
             flavorRef = flavorRef ?? StringOrInt(source.flavorID)
             volumeRequest = volumeRequest ?? .init(size: source.volumeSize)
         }
+        if let backup {
+            guard body.replicaOf == nil else { throw TroveError.badRequest("A replica copies its source; it cannot also be restored from a backup.") }
+            choice = choice ?? backup.datastore.map { .init(type: $0.type, version: $0.version) }
+        }
         let (flavor, volume) = try await Self.flavorAndVolume(flavorRef, volumeRequest, in: "instance", catalog: catalog)
         let (datastore, versionID) = try await chooseDatastore(choice)
         let rules = try Self.rules(of: datastore)
+        if let backup, let source = backup.datastore {
+            guard source.type == datastore.type, source.version == datastore.version else {
+                throw TroveError.badRequest(
+                    "Backup \(backup.id) is of \(source.type) \(source.version); it restores only into \(source.type) \(source.version), not \(datastore.type) \(datastore.version)."
+                )
+            }
+            let needed = Int((backup.size ?? 0).rounded(.up))
+            guard volume.size >= needed else {
+                throw TroveError.badRequest("Backup \(backup.id) needs a volume of at least \(needed) GB; \(volume.size) GB was asked.")
+            }
+        }
         if let replicaOf = body.replicaOf {
             try await checkReplicaSource(replicaOf, datastore: datastore, rules: rules, count: body.replicaCount, caller: caller)
         }
@@ -69,7 +88,7 @@ struct InstanceCreation {
         return Instance.CreateRequest(
             id: id, projectId: caller.projectID, name: name, flavorId: flavor.id, volumeSize: volume.size,
             datastore: datastore, databases: databases, users: users, configurationId: group?.id,
-            configurationValues: group?.values, replicaOf: body.replicaOf
+            configurationValues: group?.values, replicaOf: body.replicaOf, restoreFrom: backup?.id
         )
     }
 

@@ -66,9 +66,15 @@ struct CreateInstanceRequest: Decodable {
         var regionName: String?
         var locality: String?
         var replicaCount: Int?
+        var restorePoint: RestorePoint?
+
+        /// `restorePoint`: the backup the new instance's data comes from.
+        struct RestorePoint: Decodable {
+            var backupRef: String
+        }
 
         enum CodingKeys: String, CodingKey {
-            case name, flavorRef, volume, datastore, databases, users, nics, configuration, locality
+            case name, flavorRef, volume, datastore, databases, users, nics, configuration, locality, restorePoint
             case availabilityZone = "availability_zone"
             case replicaOf = "replica_of"
             case regionName = "region_name"

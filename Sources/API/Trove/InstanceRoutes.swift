@@ -5,6 +5,16 @@ import Lifecycle
 import ReadModels
 
 extension TroveAPI {
+    /// The backup of a `restorePoint`: the caller's, and COMPLETED (nil: no restore asked).
+    func restorableBackup(_ id: String?, caller: AuthContext) async throws -> Backup.State? {
+        guard let id else { return nil }
+        guard let backup = try await backups.visible(id, caller: caller) else { throw TroveError.notFound("Backup \(id) could not be found.") }
+        guard backup.status == "COMPLETED", backup.stored != nil else {
+            throw TroveError.conflict("Backup \(id) is \(backup.status); only a COMPLETED backup can be restored.")
+        }
+        return backup
+    }
+
     func registerInstanceRoutes(on routes: RouterGroup<CellarRequestContext>) {
         routes.get("instances") { request, context in try await listInstances(request, context, detailed: false) }
         routes.get("instances/detail") { request, context in try await listInstances(request, context, detailed: true) }
@@ -15,7 +25,7 @@ extension TroveAPI {
             let body = try await RequestBody.decode(CreateInstanceRequest.self, from: request, context: context).instance
             let id = UUID().uuidString.lowercased()
             let create = try await InstanceCreation(catalog: catalog, reads: reads, configurations: configurationReads).command(
-                for: body, id: id, caller: caller)
+                for: body, id: id, caller: caller, restoring: try await restorableBackup(body.restorePoint?.backupRef, caller: caller))
             try await commands.execute(.create(create), on: id, caller: caller, requestID: context.requestID)
             return try await instanceResponse(id, request: request, caller: caller, status: .ok)
         }

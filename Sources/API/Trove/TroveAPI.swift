@@ -21,6 +21,8 @@ public struct TroveAPI: Sendable {
     let catalog: OperatorCatalog
     let configurations: ConfigurationCommands
     let configurationReads: ConfigurationReadModel
+    let backups: BackupCommands
+    let backupReads: BackupReadModel
     /// Asks an instance's guest agent (`instance id`, method) and returns its JSON answer; nil without a bus.
     let askGuest: GuestQuery?
     let rateLimiter: RateLimiter
@@ -39,6 +41,8 @@ public struct TroveAPI: Sendable {
         self.rateLimiter = rateLimiter
         self.configurations = ConfigurationCommands(store: store, logger: logger)
         self.configurationReads = ConfigurationReadModel(client: client, logger: logger)
+        self.backups = BackupCommands(store: store, chart: charts.backup, logger: logger)
+        self.backupReads = BackupReadModel(client: client, logger: logger)
         self.askGuest = askGuest
         self.client = client
         self.store = store
@@ -72,7 +76,7 @@ public struct TroveAPI: Sendable {
         registerInstanceUpdateRoutes(on: tenant)
         registerClusterRoutes(on: tenant)
         registerClusterRootRoutes(on: tenant)
-        registerPendingRoutes(on: tenant)
+        registerBackupRoutes(on: tenant)
         registerMetricRoutes(on: tenant)
     }
 

@@ -88,6 +88,7 @@ struct PostgreSQLConfigurationFiles: Equatable {
         """
         # Written by the Cellar guest agent. The superuser: the server's own OS user only (pg_ident.conf).
         local   all   \(adminUser)                peer map=guest
+        local   replication   \(adminUser)        peer map=guest
         local   all   all                     scram-sha-256
         host    all   \(adminUser)   0.0.0.0/0    reject
         host    all   \(adminUser)   ::/0         reject

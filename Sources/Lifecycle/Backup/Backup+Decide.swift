@@ -26,8 +26,8 @@ extension Backup {
         case .create, .importBackup: []  // handled by decide
         case .recordBuildStarted: [.backupBuildStarted]
         case .recordSaveStarted: [.backupSaveStarted]
-        case .recordCompleted(let locationRef, let size, let checksum):
-            [.backupCompleted(Artifact(locationRef: locationRef, size: size, checksum: checksum))]
+        case .recordCompleted(let locationRef, let size, let checksum, let stored):
+            [.backupCompleted(Artifact(locationRef: locationRef, size: size, checksum: checksum, stored: stored))]
         case .recordFailure(let reason): [.backupFailed(Failure(reason: reason, at: now))]
         case .delete: [.backupDeleteRequested]
         case .recordDeleted: [.backupDeleted]
@@ -38,7 +38,7 @@ extension Backup {
     /// The arguments' checks, once the chart has accepted the command's events.
     private static func validate(_ command: Command) throws(Rejection) {
         switch command {
-        case .recordCompleted(let locationRef, let size, _):
+        case .recordCompleted(let locationRef, let size, _, _):
             try require(!locationRef.isEmpty, "A completed backup needs its location")
             try require(size >= 0, "A backup size cannot be negative")
         case .recordFailure(let reason), .recordDeleteFailure(let reason):

@@ -76,12 +76,15 @@ extension Backup {
         public var size: Double
         /// Its checksum.
         public var checksum: String
+        /// Its objects and sealed key, for a backup Cellar took (absent for an import).
+        public var stored: Stored?
 
         /// Creates an artifact description.
-        public init(locationRef: String, size: Double, checksum: String) {
+        public init(locationRef: String, size: Double, checksum: String, stored: Stored? = nil) {
             self.locationRef = locationRef
             self.size = size
             self.checksum = checksum
+            self.stored = stored
         }
     }
 }

@@ -21,6 +21,7 @@ extension Backup {
             next.locationRef = artifact.locationRef
             next.size = artifact.size
             next.checksum = artifact.checksum
+            next.stored = artifact.stored
         case .backupFailed(let failure), .backupDeleteFailed(let failure):
             next.failure = failure
         case .backupBuildStarted, .backupSaveStarted, .backupDeleteRequested, .backupDeleted:

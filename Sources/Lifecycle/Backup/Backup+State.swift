@@ -34,6 +34,8 @@ extension Backup {
         public var size: Double?
         /// The artifact's checksum.
         public var checksum: String?
+        /// Its objects and sealed key, once Cellar stored it.
+        public var stored: Stored?
         /// Why the backup or its deletion failed.
         public var failure: Failure?
         /// When it was requested.

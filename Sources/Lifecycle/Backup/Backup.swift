@@ -82,8 +82,8 @@ public enum Backup: Aggregate {
         case recordBuildStarted
         /// The guest started storing the artifact.
         case recordSaveStarted
-        /// The artifact is stored.
-        case recordCompleted(locationRef: String, size: Double, checksum: String)
+        /// The artifact is stored (`stored`: its objects and sealed key, for a backup Cellar took).
+        case recordCompleted(locationRef: String, size: Double, checksum: String, stored: Stored? = nil)
         /// The backup failed.
         case recordFailure(reason: String)
         /// `DELETE /backups/{id}`.
@@ -92,5 +92,37 @@ public enum Backup: Aggregate {
         case recordDeleted
         /// Deleting the artifact failed.
         case recordDeleteFailure(reason: String)
+    }
+}
+
+extension Backup {
+    /// Where a backup Cellar took lies in its object store, and how to open it.
+    public struct Stored: Codable, Sendable, Equatable {
+        /// The project's container.
+        public var container: String
+        /// Its objects, in order, under the prefix `<backup id>/`.
+        public var objects: [BackupObject]
+        /// The backup's own key (base64), sealed by Cellar's secret key for this backup.
+        public var sealedKey: String
+
+        public init(container: String, objects: [BackupObject], sealedKey: String) {
+            self.container = container
+            self.objects = objects
+            self.sealedKey = sealedKey
+        }
+    }
+}
+
+/// One object of a stored backup: its name under the backup's prefix, its size and the SHA-256 of its bytes (as
+/// stored: sealed), checked before a restore opens it.
+public struct BackupObject: Codable, Sendable, Equatable {
+    public var name: String
+    public var bytes: Int64
+    public var sha256: String
+
+    public init(name: String, bytes: Int64, sha256: String) {
+        self.name = name
+        self.bytes = bytes
+        self.sha256 = sha256
     }
 }

@@ -141,6 +141,7 @@ extension Instance {
         try require(
             !request.datastore.type.isEmpty && !request.datastore.version.isEmpty,
             "The datastore type and version must not be empty")
+        try require(request.replicaOf == nil || request.restoreFrom == nil, "A replica copies its source; it cannot also be restored from a backup")
         if request.replicaOf != nil {
             try require(
                 request.databases.isEmpty && request.users.isEmpty,
@@ -164,6 +165,6 @@ extension Instance {
             },
             configurationId: request.configurationId,
             configurationValues: request.configurationId == nil ? nil : request.configurationValues ?? [:],
-            replicaOf: request.replicaOf, cluster: request.cluster, createdAt: now)
+            replicaOf: request.replicaOf, cluster: request.cluster, createdAt: now, restoreFrom: request.restoreFrom)
     }
 }

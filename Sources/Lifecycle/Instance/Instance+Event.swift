@@ -113,14 +113,18 @@ extension Instance {
         public var cluster: ClusterMembership?
         /// When the request was accepted (`created`).
         public var createdAt: Date
+        /// The backup its data comes from (absent for a new, empty instance, and in older events).
+        public var restoreFrom: String?
 
         /// Creates a spec.
         public init(
             id: String, projectId: String, name: String, flavorId: String, volumeSize: Int, datastore: Datastore,
             databases: [DatabaseSpec], users: [UserSpec], configurationId: String?,
-            configurationValues: [String: ParameterValue]? = nil, replicaOf: String?, cluster: ClusterMembership? = nil, createdAt: Date
+            configurationValues: [String: ParameterValue]? = nil, replicaOf: String?, cluster: ClusterMembership? = nil, createdAt: Date,
+            restoreFrom: String? = nil
         ) {
             self.cluster = cluster
+            self.restoreFrom = restoreFrom
             self.configurationValues = configurationValues
             self.id = id
             self.projectId = projectId

@@ -84,14 +84,18 @@ extension Instance {
         public var replicaOf: String?
         /// The cluster it is a member of (made by the cluster's saga, never by `POST /instances`).
         public var cluster: ClusterMembership?
+        /// The backup its data comes from (`restorePoint.backupRef`), checked by the API.
+        public var restoreFrom: String?
 
         /// Creates a create request.
         public init(
             id: String, projectId: String, name: String, flavorId: String, volumeSize: Int, datastore: Datastore,
             databases: [DatabaseSpec] = [], users: [UserRequest] = [], configurationId: String? = nil,
-            configurationValues: [String: ParameterValue]? = nil, replicaOf: String? = nil, cluster: ClusterMembership? = nil
+            configurationValues: [String: ParameterValue]? = nil, replicaOf: String? = nil, cluster: ClusterMembership? = nil,
+            restoreFrom: String? = nil
         ) {
             self.cluster = cluster
+            self.restoreFrom = restoreFrom
             self.configurationValues = configurationValues
             self.id = id
             self.projectId = projectId

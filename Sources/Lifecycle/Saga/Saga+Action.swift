@@ -44,6 +44,14 @@ extension Saga {
         /// (`Failover.choose` with the cluster's policy) and record `ClusterPrimaryElected`; nobody: the step fails
         /// with every refusal.
         case electPrimary(clusterId: String)
+        /// Append a fact to a backup's stream through its `decide`.
+        case recordBackup(Backup.Command, backupId: String)
+        /// Grant the instance's guest a write on the backup's prefix in the object store, have it stream its
+        /// datastore there sealed under a new key of the backup's own, and record `BackupCompleted` with the
+        /// objects it wrote and the key (sealed by Cellar's secret key).
+        case storeBackup(instanceId: String, backupId: String)
+        /// Remove every object under the backup's prefix from the store (none: nothing).
+        case removeBackupObjects(backupId: String)
         /// The work is no longer wanted (the instance is being deleted): the saga ends cancelled.
         case cancel(reason: String)
         /// Nothing can make this step succeed: the step fails without retries.

@@ -21,6 +21,8 @@ extension Saga {
         case failOver = "FailOver"
         case rejoinMember = "RejoinMember"
         case applyWeights = "ApplyWeights"
+        case createBackup = "CreateBackup"
+        case deleteBackup = "DeleteBackup"
         /// The benchmark's saga of empty steps; no product event starts it.
         case noOp = "NoOp"
 
@@ -46,12 +48,14 @@ extension Saga {
             case .failOver: FailOver.self
             case .rejoinMember: RejoinMember.self
             case .applyWeights: ApplyWeights.self
+            case .createBackup: CreateBackup.self
+            case .deleteBackup: DeleteBackup.self
             case .noOp: NoOp.self
             }
         }
 
         /// The event types that start this kind (the task manager's queue is bound to these): instance events
-        /// start instance sagas, cluster events cluster sagas.
+        /// start instance sagas, cluster events cluster sagas, a backup's request a saga of its instance.
         public var triggers: [String] {
             switch self {
             case .createInstance: ["InstanceCreateRequested", "BuildRetryRequested"]
@@ -73,6 +77,8 @@ extension Saga {
             case .failOver: ["ClusterFailoverStarted"]
             case .rejoinMember: ["ClusterRejoinRequested"]
             case .applyWeights: ["ClusterWeightsChanged"]
+            case .createBackup: ["BackupCreateRequested"]
+            case .deleteBackup: ["BackupDeleteRequested"]
             case .noOp: []
             }
         }
@@ -82,7 +88,12 @@ extension Saga {
 
         /// The routing keys of the trigger events on the events exchange (`<stream category>.<event type>`).
         public static var triggerRoutingKeys: [String] {
-            triggerTable.map { (Cluster.Event.eventTypes.contains($0.eventType) ? "cluster." : "instance.") + $0.eventType }
+            triggerTable.map { trigger in
+                let category =
+                    Cluster.Event.eventTypes.contains(trigger.eventType)
+                    ? "cluster." : Backup.Event.eventTypes.contains(trigger.eventType) ? "backup." : "instance."
+                return category + trigger.eventType
+            }
         }
     }
 }

@@ -16,6 +16,8 @@ extension Saga {
         /// For a replica: the other replicas of its source, as the read models say now (loaded only for programs
         /// that read them: `SagaProgram.readsSiblingReplicas`).
         public var siblingReplicaIds: [String]
+        /// The backup the saga works on, folded (backup sagas only).
+        public var backup: Backup.State?
         /// What the saga's succeeded steps produced, by step name (filled in by `decide` from the saga's state).
         public var results: [String: StepResult] = [:]
 
@@ -25,8 +27,10 @@ extension Saga {
         /// Creates facts.
         public init(
             instance: Instance.State, createSpec: Instance.Spec? = nil, trigger: Instance.Event? = nil,
-            cluster: Cluster.State? = nil, clusterTrigger: Cluster.Event? = nil, siblingReplicaIds: [String] = []
+            cluster: Cluster.State? = nil, clusterTrigger: Cluster.Event? = nil, siblingReplicaIds: [String] = [],
+            backup: Backup.State? = nil
         ) {
+            self.backup = backup
             self.instance = instance
             self.createSpec = createSpec
             self.trigger = trigger

@@ -32,6 +32,10 @@ struct TaskManagerCommand: AsyncParsableCommand {
             if settings.brokerManagementURL == nil, let stack = try LocalStack.ofThisClone(), stack.rabbitMQ.url == amqpURL {
                 settings.brokerManagementURL = stack.rabbitMQ.managementURL
             }
+            // The clone's own stack keeps its backups in its private Swift, as `cellar up` does.
+            if settings.backupStoreURL == nil, let stack = try LocalStack.ofThisClone(), stack.rabbitMQ.url == amqpURL {
+                settings.backupStoreURL = stack.objectStore.url
+            }
             let client = PostgresClient(configuration: try .init(url: databaseURL), backgroundLogger: logger)
             let store = PostgresEventStore(client: client, logger: logger)
             let charts = try StatechartLibrary.load(directory: try ProjectFiles.statecharts())
@@ -41,8 +45,8 @@ struct TaskManagerCommand: AsyncParsableCommand {
                 client: client, store: store, charts: charts,
                 compute: try settings.computeDriver(amqpURL: amqpURL, secrets: try SecretKeyFile.box(stateDirectory: state)),
                 amqpURL: amqpURL, publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: state),
-                brokerAccounts: try settings.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
-                reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool,
+                brokerAccounts: try settings.brokerAccounts(amqpURL: amqpURL, logger: logger), objectStore: try settings.backupStore(),
+                logger: logger, reviveInterval: .seconds(settings.reviveInterval), addressPool: try settings.validated().addressPool,
                 sagaLease: .milliseconds(Int(settings.sagaLease * 1000)), afterRecording: CrashPoint.hook())
             let migrations = MigrationGate(runner: MigrationRunner(client: client, directory: try ProjectFiles.migrations(), logger: logger))
             try await ServiceGroup(
@@ -85,6 +89,9 @@ struct ConductorCommand: AsyncParsableCommand {
                         runner: ProjectionRunner(store: store, projection: ConfigurationProjection()), migrations: migrations, logger: logger),
                     ProjectionService(
                         runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)), migrations: migrations,
+                        logger: logger),
+                    ProjectionService(
+                        runner: ProjectionRunner(store: store, projection: BackupProjection(chart: charts.backup)), migrations: migrations,
                         logger: logger),
                     ConductorService(conductor: conductor, migrations: migrations),
                 ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger

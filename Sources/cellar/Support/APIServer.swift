@@ -39,8 +39,7 @@ struct APIServer {
 
     /// A login and a listing in the backup store, when one is configured (a bad URL stops the start here).
     func backupStoreCheck() throws -> (@Sendable () async -> String?)? {
-        guard let url = controlPlane?.backupStoreURL else { return nil }
-        let store = SwiftObjectStore(location: try StoreLocation(url: url))
+        guard let store = try controlPlane?.backupStore() else { return nil }
         return {
             do {
                 _ = try await store.list(container: "cellar-health", prefix: "")
@@ -142,6 +141,9 @@ struct APIServer {
             ProjectionService(
                 runner: ProjectionRunner(store: store, projection: ClusterProjection(chart: charts.cluster)),
                 migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
+            ProjectionService(
+                runner: ProjectionRunner(store: store, projection: BackupProjection(chart: charts.backup)),
+                migrations: migrations, logger: logger, afterApplying: { changes.changed() }),
             RelayService(relay: EventRelay(store: store, publisher: publisher, logger: logger), migrations: migrations),
             RPCReplyService(rpc: rpc),
             CacheInvalidationService(invalidation: caches, client: client, logger: logger)
@@ -155,7 +157,8 @@ struct APIServer {
                     taskManager: TaskManager(
                         client: client, store: store, charts: charts, compute: compute, amqpURL: amqpURL,
                         publisher: publisher, secrets: try SecretKeyFile.box(stateDirectory: stateDirectory),
-                        brokerAccounts: try controlPlane.brokerAccounts(amqpURL: amqpURL, logger: logger), logger: logger,
+                        brokerAccounts: try controlPlane.brokerAccounts(amqpURL: amqpURL, logger: logger),
+                        objectStore: try controlPlane.backupStore(), logger: logger,
                         reviveInterval: .seconds(controlPlane.reviveInterval), addressPool: try controlPlane.validated().addressPool,
                         sagaLease: .milliseconds(Int(controlPlane.sagaLease * 1000)), afterRecording: CrashPoint.hook()), migrations: migrations),
                 ConductorService(
