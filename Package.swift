@@ -158,7 +158,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "CellarCLI", "Lifecycle", "EventStore", "ReadModels", "LocalServers", "APICore", "API", "Bus", "Identity",
-                "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor", "Secrets",
+                "Compute", "GuestProtocol", "GuestAgent", "TaskManager", "Conductor", "Secrets", "ObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

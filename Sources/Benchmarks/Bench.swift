@@ -14,7 +14,7 @@ public struct Bench: AsyncParsableCommand {
         abstract: "Benchmarks, each next to a baseline measured in the same run.",
         subcommands: [
             AppendBench.self, BusBench.self, CreateBench.self, ClusterBench.self, FailoverBench.self, ApiBench.self, SagaBench.self, LogBench.self,
-            LoginBench.self,
+            LoginBench.self, BackupBench.self,
         ]
     )
 }

@@ -10,6 +10,7 @@ import Foundation
 import Lifecycle
 import LocalServers
 import Logging
+import ObjectStore
 import PostgresNIO
 import ReadModels
 import Secrets
@@ -26,6 +27,8 @@ struct BenchControlPlane {
     let logger: Logger
     /// Where the compute driver keeps the instances' folders.
     let instancesDirectory: URL
+    /// The stack's private object store (backups).
+    let backupStoreURL: String?
     /// An admin of the bench's own project.
     let caller = AuthContext(userID: "bench", userName: "bench", projectID: "bench", projectName: "bench", roles: ["admin"])
     static let addressPool = "127.44"
@@ -40,7 +43,7 @@ struct BenchControlPlane {
         let state = StateDirectory(path: "/var/tmp/cellar/bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: state.url) }
         let stack = try LocalStack(stateDirectory: state, durable: false)
-        say("Starting a private PostgreSQL and RabbitMQ for the benchmark ...")
+        say("Starting a private PostgreSQL, RabbitMQ and Swift for the benchmark ...")
         try await stack.startInBackground(logger: logger)
         defer { stack.stop() }
         let instancesDirectory = state.url.appendingPathComponent("instances")
@@ -69,7 +72,8 @@ struct BenchControlPlane {
                     })
                 let plane = BenchControlPlane(
                     client: client, store: store, charts: charts, secrets: secrets, logger: logger,
-                    instancesDirectory: instancesDirectory)
+                    instancesDirectory: instancesDirectory, backupStoreURL: stack.objectStore.url)
+                let objectStore = SwiftObjectStore(location: try StoreLocation(url: stack.objectStore.url))
                 return try await withThrowingTaskGroup(of: T?.self) { group in
                     group.addTask {
                         try await EventRelay(store: store, publisher: publisher, logger: logger).run()
@@ -84,8 +88,8 @@ struct BenchControlPlane {
                     group.addTask {
                         try await TaskManager(
                             client: client, store: store, charts: charts, compute: driver, amqpURL: amqpURL,
-                            publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, logger: logger,
-                            addressPool: addressPool, triggers: Saga.Kind.triggerTable + extraSagas
+                            publisher: publisher, secrets: secrets, brokerAccounts: brokerAccounts, objectStore: objectStore,
+                            logger: logger, addressPool: addressPool, triggers: Saga.Kind.triggerTable + extraSagas
                         ).run()
                         return nil
                     }
@@ -147,6 +151,42 @@ struct BenchControlPlane {
             }
         }
         guard applied == true else { throw ValidationError("root could not be enabled on \(instanceID)") }
+    }
+
+    /// The password of the user `app` of `createActiveInstance`'s instances.
+    static let appPassword = "bench-password"
+
+    /// Creates a PostgreSQL instance (database and user `app`; from a backup when given) and waits until it is ACTIVE
+    /// and HEALTHY (ERROR throws; 600 s at most); its id and address.
+    func createActiveInstance(name: String, restoreFrom backupID: String?) async throws -> (id: String, address: String) {
+        let commands = InstanceCommands(store: store, client: client, chart: charts.instance, secrets: secrets, logger: logger)
+        let reads = InstanceReadModel(client: client, logger: logger)
+        let version = try await self.version(ofManager: "postgresql")
+        let id = UUID().uuidString.lowercased()
+        let restoring = backupID != nil
+        let request = Instance.CreateRequest(
+            id: id, projectId: "bench", name: name, flavorId: "1", volumeSize: 10,
+            datastore: Datastore(type: version.datastoreName, version: version.name, manager: version.manager),
+            databases: restoring ? [] : [Instance.DatabaseSpec(name: "app", characterSet: nil, collate: nil)],
+            users: restoring ? [] : [Instance.UserRequest(name: "app", host: "%", password: Secret(Self.appPassword), databases: ["app"])],
+            configurationId: nil, replicaOf: nil, restoreFrom: backupID)
+        try await commands.execute(.create(request), on: id, caller: caller, requestID: "bench-\(name)")
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(600) {
+            if let record = try await reads.instance(id, project: nil) {
+                if record.status == "ACTIVE", record.operatingStatus == "HEALTHY", let address = record.address { return (id, address) }
+                if record.status == "ERROR" { throw ValidationError("instance \(name) failed: \(record.faultMessage ?? "")") }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ValidationError("instance \(name) was not ACTIVE in 600 s")
+    }
+
+    /// The datastore of an instance, from its stream.
+    func datastore(ofInstance id: String) async throws -> Datastore {
+        let instance = try await AggregateRepository<Instance>(category: "instance", store: store, chart: charts.instance).load(id).state
+        guard let datastore = instance.datastore else { throw ValidationError("instance \(id) has no datastore") }
+        return datastore
     }
 
     /// The catalog's version run by `manager`.

@@ -5,6 +5,10 @@ import NIOFoundationCompat
 
 /// What a guest does with a grant: PUT or GET one object by its signed URL, with no other credential.
 public enum SignedTransfer {
+    /// How long one object's transfer may take, waiting for the store included: a store restarted within it is
+    /// ridden out (the connection is tried again until then), one gone longer fails the transfer.
+    public static let limit = Duration.seconds(60)
+
     /// Stores `data` at the signed `url`; the store checks the MD5 on the way in.
     public static func put(_ data: Data, to url: String, client: HTTPClient = .shared) async throws {
         var request = HTTPClientRequest(url: url)
@@ -24,7 +28,7 @@ public enum SignedTransfer {
 
     private static func execute(_ request: HTTPClientRequest, client: HTTPClient) async throws -> (status: Int, body: Data) {
         do {
-            let response = try await client.execute(request, timeout: .seconds(300))
+            let response = try await client.execute(request, timeout: .init(limit))
             let body = try await response.body.collect(upTo: 1 << 30)
             return (Int(response.status.code), Data(buffer: body))
         } catch {

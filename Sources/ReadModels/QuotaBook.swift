@@ -69,10 +69,17 @@ public struct QuotaBook: Sendable {
             )
             SELECT count(*)::int, coalesce(sum(size), 0)::int FROM (SELECT * FROM created UNION ALL SELECT * FROM promised) u
             """, logger: logger)
-        for try await (instances, volumes) in rows.decode((Int, Int).self) {
-            return ["instances": instances, "volumes": volumes, "backups": 0]
-        }
-        return ["instances": 0, "volumes": 0, "backups": 0]
+        var usage = ["instances": 0, "volumes": 0]
+        for try await (instances, volumes) in rows.decode((Int, Int).self) { usage = ["instances": instances, "volumes": volumes] }
+        // Backups requested and not deleted (failed ones too: their objects stay until they are).
+        let backups = try await connection.guardedQuery(
+            """
+            SELECT count(*)::int FROM events c
+            WHERE c.event_type = 'BackupCreateRequested' AND c.data ->> 'projectId' = \(project)
+              AND NOT EXISTS (SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.event_type = 'BackupDeleted')
+            """, logger: logger)
+        usage["backups"] = try await backups.collect().first?.decode(Int.self) ?? 0
+        return usage
     }
 
     /// Checks that `project` may add `requested` (e.g. one instance and its volume) inside the caller's

@@ -41,6 +41,8 @@ struct BackupTests {
         "a full backup holds exactly the rows of its moment, sealed (no row or password in the store's files); it restores into a new instance; another project neither sees, deletes nor restores it; a changed object is refused; delete removes its objects"
     )
     func backupAndRestore() async throws {
+        // It reads and changes the stored files: only with the private store.
+        guard try await TestServers.objectStoreFolder() != nil else { return }
         try await ControlPlane.with { plane in
             let (source, address) = try await plane.createActiveInstance()
             let canary = "canary-\(UUID().uuidString)"
@@ -66,6 +68,10 @@ struct BackupTests {
                 #expect(try await plane.trove("DELETE", "/backups/\(secondID)").status == 202)
             }
             #expect((completed["size"] as? Double ?? 0) > 0, "\(completed)")
+            // The instance showed BACKUP meanwhile, and is ACTIVE again.
+            try await plane.waitFor(source, status: "ACTIVE", operating: "HEALTHY")
+            let instanceEvents = try await plane.events("instance-\(source)").map(\.type)
+            #expect(instanceEvents.contains("BackupStarted") && instanceEvents.contains("BackupFinished"), "\(instanceEvents)")
             #expect((completed["locationRef"] as? String)?.contains(backupID) == true, "\(completed)")
             #expect(try Self.sql(address, "INSERT INTO notes VALUES (4, 'after the backup')").status == 0)
 
@@ -144,6 +150,12 @@ struct BackupTests {
             let store = SwiftObjectStore(location: try StoreLocation(url: plane.backupStoreURL))
             #expect(try await store.list(container: "cellar-backups-\(plane.projectID)", prefix: "\(backupID)/").isEmpty)
 
+            // The project's backups quota: over it, a 413 and nothing recorded.
+            #expect(try await plane.trove("PUT", "/mgmt/quotas/\(plane.projectID)", ["quotas": ["backups": 0]], asAdmin: true).status == 200)
+            let refused = try await plane.trove("POST", "/backups", ["backup": ["name": "over quota", "instance": source]])
+            #expect(refused.status == 413, "\(refused.json)")
+            #expect((try await plane.trove("GET", "/backups").json["backups"] as? [[String: Any]] ?? []).isEmpty)
+
             for id in [restoredID, brokenID, source] { #expect(try await plane.trove("DELETE", "/instances/\(id)").status == 202) }
             for id in [restoredID, brokenID, source] { try await plane.waitUntilGone(id) }
         }
@@ -171,6 +183,12 @@ struct BackupTests {
         return id
     }
 
+    /// The private store's proxy.
+    static func proxyPID(_ storeFolder: URL) throws -> Int32 {
+        let text = try String(contentsOf: storeFolder.appendingPathComponent("proxy.pid"), encoding: .utf8)
+        return try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
     /// Why the backup failed, from its stream.
     static func failureReason(_ backupID: String, _ plane: ControlPlane) async throws -> String {
         let failed = try #require(try await plane.events("backup-\(backupID)").last { $0.type == "BackupFailed" })
@@ -178,7 +196,7 @@ struct BackupTests {
     }
 
     @Test(
-        "kill -9 of the guest mid-backup, and the store stopped mid-backup: the backup FAILED with the reason at once, its objects go with it, the next backup completes"
+        "kill -9 of the guest mid-backup: FAILED with the reason at once; the store restarted mid-backup: ridden out, the backup restores whole; the store gone longer than a transfer waits: FAILED with its reason; failed backups' objects go with them; the next backup completes"
     )
     func failuresMidBackup() async throws {
         guard let storeFolder = try await TestServers.objectStoreFolder() else { return }  // an external store: not ours to stop
@@ -188,13 +206,10 @@ struct BackupTests {
             let filled = try Self.sql(
                 address, "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS a, md5((g * 7)::text) AS b FROM generate_series(1, 1500000) g")
             try #require(filled.status == 0, "\(filled.output)")
-            let proxy = try #require(
-                Int32(
-                    (try String(contentsOf: storeFolder.appendingPathComponent("proxy.pid"), encoding: .utf8)).trimmingCharacters(
-                        in: .whitespacesAndNewlines)))
 
             // The guest killed while its upload waits on a stalled store.
             let killed = try await Self.startBackup("guest killed", of: source, plane)
+            let proxy = try Self.proxyPID(storeFolder)
             kill(proxy, SIGSTOP)
             for pid in plane.guestAgents(of: source) { kill(pid, SIGKILL) }
             kill(proxy, SIGCONT)
@@ -202,18 +217,29 @@ struct BackupTests {
             #expect(try await Self.failureReason(killed, plane).contains("guest agent"))
             try await plane.waitFor(source, status: "ACTIVE", operating: "HEALTHY")
 
-            // The store stopped while the guest uploads (and back ten seconds later).
-            let interrupted = try await Self.startBackup("store stopped", of: source, plane)
-            let restartedProxy = try #require(
-                Int32(
-                    (try String(contentsOf: storeFolder.appendingPathComponent("proxy.pid"), encoding: .utf8)).trimmingCharacters(
-                        in: .whitespacesAndNewlines)))
-            kill(restartedProxy, SIGSTOP)
-            try await TestServers.restartObjectStore(pause: .seconds(10))
+            // The store restarted while the guest uploads: each object's transfer waits for it (up to
+            // `SignedTransfer.limit`), the backup completes, and restores whole.
+            let ridden = try await Self.startBackup("store restarted", of: source, plane)
+            kill(try Self.proxyPID(storeFolder), SIGSTOP)
+            try await TestServers.restartObjectStore(pause: .seconds(1))
+            _ = try await Self.waitForBackup(ridden, status: "COMPLETED", plane)
+            let restored = try await plane.trove(
+                "POST", "/instances",
+                ["instance": ["name": "after-restart", "flavorRef": "1", "volume": ["size": 1], "restorePoint": ["backupRef": ridden]]])
+            try #require(restored.status == 200, "\(restored.json)")
+            let restoredID = try #require((restored.json["instance"] as? [String: Any])?["id"] as? String)
+            let active = try await plane.waitFor(restoredID, status: "ACTIVE", operating: "HEALTHY", timeout: .seconds(180))
+            let restoredAddress = try #require((active["ip"] as? [String])?.first)
+            #expect(try Self.sql(restoredAddress, "SELECT count(*) FROM big").output.trimmingCharacters(in: .whitespacesAndNewlines) == "1500000")
+
+            // The store gone for longer than a transfer waits: the backup FAILED with the store's reason.
+            let interrupted = try await Self.startBackup("store gone", of: source, plane)
+            kill(try Self.proxyPID(storeFolder), SIGSTOP)
+            try await TestServers.restartObjectStore(pause: SignedTransfer.limit + .seconds(15))
             _ = try await Self.waitForBackup(interrupted, status: "FAILED", plane)
             #expect(try await Self.failureReason(interrupted, plane).contains("object store"))
 
-            // The next backup works, and restores.
+            // The next backup works.
             let good = try await plane.trove("POST", "/backups", ["backup": ["name": "after the failures", "instance": source]])
             try #require(good.status == 202, "\(good.json)")
             let goodID = try #require((good.json["backup"] as? [String: Any])?["id"] as? String)
@@ -222,7 +248,7 @@ struct BackupTests {
             // The failed backups' objects go when they are deleted.
             let store = SwiftObjectStore(location: try StoreLocation(url: plane.backupStoreURL))
             let container = "cellar-backups-\(plane.projectID)"
-            for id in [killed, interrupted] {
+            for id in [killed, interrupted] as [String] {
                 #expect(try await plane.trove("DELETE", "/backups/\(id)").status == 202)
                 let deadline = ContinuousClock.now + .seconds(60)
                 while try await plane.trove("GET", "/backups/\(id)").status != 404, ContinuousClock.now < deadline {
@@ -231,6 +257,54 @@ struct BackupTests {
                 #expect(try await store.list(container: container, prefix: "\(id)/").isEmpty, "objects of failed backup \(id) are left")
             }
             #expect(!(try await store.list(container: container, prefix: "\(goodID)/").isEmpty))
+        }
+    }
+
+    @Test(
+        "MariaDB: a full backup (mariadb-backup) restores into a new instance with exactly the rows of its moment, administered by the new guest alone"
+    )
+    func mariadb() async throws {
+        try await ControlPlane.with { plane in
+            let (source, address) = try await plane.createActiveInstance(.mariadb)
+            func sql(_ address: String, _ statement: String) throws -> (status: Int32, output: String) {
+                try TestDatastore.mariadb.login(address, user: "app", password: Self.password, database: "orders", statement)
+            }
+            #expect(
+                try sql(address, "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'one'), (2, 'two')").status == 0)
+            let created = try await plane.trove("POST", "/backups", ["backup": ["name": "mariadb", "instance": source]])
+            try #require(created.status == 202, "\(created.json)")
+            let backupID = try #require((created.json["backup"] as? [String: Any])?["id"] as? String)
+            _ = try await Self.waitForBackup(backupID, status: "COMPLETED", plane)
+            try await plane.waitFor(source, status: "ACTIVE", operating: "HEALTHY")
+            #expect(try sql(address, "INSERT INTO notes VALUES (3, 'after the backup')").status == 0)
+
+            let restored = try await plane.trove(
+                "POST", "/instances",
+                ["instance": ["name": "restored", "flavorRef": "1", "volume": ["size": 1], "restorePoint": ["backupRef": backupID]]])
+            try #require(restored.status == 200, "\(restored.json)")
+            let restoredID = try #require((restored.json["instance"] as? [String: Any])?["id"] as? String)
+            let active = try await plane.waitFor(restoredID, status: "ACTIVE", operating: "HEALTHY", timeout: .seconds(180))
+            #expect((active["datastore"] as? [String: Any])?["type"] as? String == "mariadb", "\(active)")
+            let restoredAddress = try #require((active["ip"] as? [String])?.first)
+            let rows = try sql(restoredAddress, "SELECT CONCAT(id, ':', body) FROM notes ORDER BY id")
+            #expect(rows.output.split(separator: "\n").map(String.init) == ["1:one", "2:two"], "\(rows.output)")
+            // The new guest administers it: a database made through the API appears.
+            #expect(try await plane.trove("POST", "/instances/\(restoredID)/databases", ["databases": [["name": "extra"]]]).status == 202)
+            try await BackupTests.waitUntil("the guest lists the new database") {
+                let listed = try await plane.trove("GET", "/instances/\(restoredID)/databases").json["databases"] as? [[String: Any]] ?? []
+                return listed.contains { $0["name"] as? String == "extra" }
+            }
+            #expect(try await plane.trove("POST", "/instances/\(restoredID)/root").status == 200, "root cannot be enabled")
+            for id in [restoredID, source] { #expect(try await plane.trove("DELETE", "/instances/\(id)").status == 202) }
+            for id in [restoredID, source] { try await plane.waitUntilGone(id) }
+        }
+    }
+
+    static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw Failure("\(what): not within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(250))
         }
     }
 }

@@ -234,6 +234,7 @@ def instance_page(driver, instance_id):
     else:
         charts = driver.find_elements(By.CSS_SELECTOR, "#plots .plot")
         step(f"metrics: {len(charts)} charts" if charts else "metrics: no samples yet (empty state shown)")
+    backup(driver)
     slider = driver.find_element(By.ID, "time-travel")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
     slider.send_keys(Keys.HOME)
@@ -243,6 +244,26 @@ def instance_page(driver, instance_id):
     step(f"time travel to the first event shows BUILD; the statechart marks {past}")
     driver.execute_script("window.scrollTo(0, 0)")
     shot(driver, "instance-page.png")
+
+
+def backup(driver):
+    """Takes a backup from the instance page and waits until its row shows COMPLETED."""
+    name = wait(driver, 30).until(lambda d: d.find_elements(By.ID, "new-backup-name"), "the backups card never loaded")[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", name)
+    name.send_keys("console-backup")
+    driver.find_element(By.CSS_SELECTOR, "#new-backup button[type=submit]").click()
+
+    def completed(d):
+        try:
+            statuses = [row.find_elements(By.TAG_NAME, "td")[1].text.strip() for row in d.find_elements(By.CSS_SELECTOR, "#backups-table tr[data-backup]")]
+        except StaleElementReferenceException:  # the card was drawn again meanwhile
+            return False
+        if "FAILED" in statuses:
+            raise AssertionError("the backup failed")
+        return "COMPLETED" in statuses
+
+    wait(driver, 180).until(completed, "the backup taken from the console did not complete")
+    step("took a backup from the instance page; its row shows COMPLETED")
 
 
 def delete_instance(driver, instance_id):

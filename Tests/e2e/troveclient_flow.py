@@ -185,6 +185,42 @@ def replicas(trove, source_id, source_address):
         wait_until_gone(trove, instance_id)
 
 
+def backups(trove, instance_id, address, flavor_id):
+    """A backup from the python API, `openstack database backup list|show|delete`, and a restore with
+    `openstack database instance create --backup` holding exactly the rows of the backup's moment."""
+    psql(address, "CREATE TABLE marks (n int); INSERT INTO marks VALUES (1); SELECT 1")
+    backup = trove.backups.create("e2e-backup", instance_id, description="from troveclient")
+    assert backup.status == "NEW", backup.status
+    deadline = time.time() + 180
+    while (status := trove.backups.get(backup.id).status) != "COMPLETED":
+        assert status != "FAILED", "the backup failed"
+        assert time.time() < deadline, f"the backup is still {status}"
+        time.sleep(1)
+    wait_for(trove, instance_id, "ACTIVE")
+    assert backup.id in [b.id for b in trove.backups.list()]
+    assert backup.id in [b.id for b in trove.instances.backups(instance_id)]
+    step("troveclient: backup NEW, then COMPLETED; listed, and among the instance's")
+    psql(address, "INSERT INTO marks VALUES (2); SELECT 1")
+
+    shown = cli("backup", "show", backup.id, "-f", "json")
+    assert shown["status"] == "COMPLETED" and shown["instance_id"] == instance_id, shown
+    assert backup.id in [b["ID"] for b in cli("backup", "list", "-f", "json")]
+    created = cli("instance", "create", "e2e-restored", "--flavor", flavor_id, "--size", "1", "--backup", backup.id, "-f", "json")
+    restored = wait_for(trove, created["id"], "ACTIVE", timeout=240)
+    assert restored.datastore["type"] == "postgresql", restored.datastore
+    rows = psql(restored.ip[0], "SELECT n FROM marks ORDER BY n")
+    assert rows == "1", f"the restored instance has {rows!r}, not the backup's rows"
+    step("openstack database backup show/list; instance create --backup: exactly the backup's rows")
+    trove.instances.delete(created["id"])
+    wait_until_gone(trove, created["id"])
+    cli("backup", "delete", backup.id)
+    deadline = time.time() + 60
+    while backup.id in [b.id for b in trove.backups.list()]:
+        assert time.time() < deadline, "the deleted backup is still listed"
+        time.sleep(1)
+    step("openstack database backup delete: gone")
+
+
 def main():
     auth = v3.Password(
         auth_url=os.environ["OS_AUTH_URL"],
@@ -269,6 +305,7 @@ def main():
     replicas(trove, instance.id, address)
     configuration_groups(trove, instance.id, address, versions[0].name)
     openstack_commands(instance.id, address, versions[0].name)
+    backups(trove, instance.id, address, flavor.str_id if hasattr(flavor, "str_id") else flavor.id)
 
     try:
         trove.instances.get("00000000-0000-0000-0000-000000000000")

@@ -6,6 +6,7 @@ import { instanceActions } from './instances.js';
 import { drawStatechart } from './statechart.js';
 import { plots } from './plots.js';
 import { timeline } from './timeline.js';
+import { backupsSection } from './backups.js';
 
 const encodeUser = (user) => encodeURIComponent(user.host && user.host !== '%' ? `${user.name}@${user.host}` : user.name);
 
@@ -146,6 +147,7 @@ export async function instancePage(container, { signal, params: [id] }) {
   const connect = h('div');
   const databasesBox = h('div');
   const usersBox = h('div');
+  const backupsBox = h('div');
   const metrics = h('div', { id: 'plots' }, h('p', { class: 'muted' }, 'Loading metrics…'));
   const chart = h('div', { id: 'statechart', class: 'statechart' });
   let highlight = () => {};
@@ -166,6 +168,7 @@ export async function instancePage(container, { signal, params: [id] }) {
     h('div', { class: 'grid-2' },
       h('section', { class: 'card' }, h('h2', {}, 'Databases'), databasesBox),
       h('section', { class: 'card' }, h('h2', {}, 'Users'), usersBox)),
+    h('section', { class: 'card' }, h('h2', {}, 'Backups'), backupsBox),
     h('section', { class: 'card' }, h('h2', {}, 'Metrics · last hour'), metrics),
     h('section', { class: 'card' }, h('h2', {}, 'Lifecycle'), chart),
     h('section', { class: 'card' }, h('h2', {}, 'History'), history.element));
@@ -187,6 +190,12 @@ export async function instancePage(container, { signal, params: [id] }) {
     } catch (error) {
       if (!signal.aborted) replace(databasesBox, errorBox(error));
     }
+  };
+  const loadBackups = async () => {
+    try {
+      const { backups } = await trove(`/instances/${id}/backups`);
+      if (!signal.aborted && instance) replace(backupsBox, backupsSection(instance, backups, loadBackups));
+    } catch (error) { if (!signal.aborted) replace(backupsBox, errorBox(error)); }
   };
   const loadEvents = async () => {
     try {
@@ -220,6 +229,7 @@ export async function instancePage(container, { signal, params: [id] }) {
     replace(facts, instanceFacts(instance, flavors));
     highlight(instance.lifecycle_state, 'current');
     loadEvents();
+    loadBackups();
     if (instance.status !== lastStatus) loadGuestObjects();
     lastStatus = instance.status;
   }, signal);

@@ -32,9 +32,20 @@ struct BackupCommands: Sendable {
     @discardableResult
     func execute(_ command: Backup.Command, on id: String, caller: AuthContext, requestID: String) async throws -> Backup.State {
         let isCreate = if case .create = command { true } else { false }
+        let logger = self.logger
         let recorded = try await repository.execute(
             command, on: id, subject: "Backup", caller: caller, requestID: requestID, isCreate: isCreate,
-            visible: { $0.version > 0 && (caller.isAdmin || $0.projectId == caller.projectID) })
+            visible: { $0.version > 0 && (caller.isAdmin || $0.projectId == caller.projectID) },
+            alongside: { _, _ in
+                guard case .create(let request) = command else { return nil }
+                // The quota is checked in the creating transaction, under the project's lock (as instances are).
+                return { connection in
+                    let over = try await QuotaBook.exceeded(by: ["backups": 1], project: request.projectId, on: connection, logger: logger)
+                    guard over.isEmpty else {
+                        throw TroveError.overLimit("Quota exceeded for resources: \(over); delete old backups or ask an administrator to raise it.")
+                    }
+                }
+            })
         try await projection.awaitApplied(recorded.last?.logPosition, logger: logger)
         let events = try await repository.load(id).events
         let upToThisCommand = isCreate ? events.prefix(recorded.count) : events[...]

@@ -46,7 +46,7 @@ extension TroveAPI {
             let datastore = request.uri.queryParameters.get("datastore")
             let backups = try await backupReads.list(projectID: caller.projectID, instanceID: instance)
                 .filter { datastore == nil || $0.datastore?.type == datastore }
-            return try JSONResponse.make(["backups": backups.map { BackupView($0, updated: $0.createdAt ?? Date()) }])
+            return try JSONResponse.make(["backups": try await views(of: backups)])
         }
         routes.get("instances/:id/backups") { _, context in
             let caller = try context.caller()
@@ -55,7 +55,7 @@ extension TroveAPI {
                 throw TroveError.notFound("Instance \(id) could not be found.")
             }
             let backups = try await backupReads.list(projectID: caller.projectID, instanceID: id)
-            return try JSONResponse.make(["backups": backups.map { BackupView($0, updated: $0.createdAt ?? Date()) }])
+            return try JSONResponse.make(["backups": try await views(of: backups)])
         }
         routes.post("backups") { request, context in
             let caller = try context.caller()
@@ -63,13 +63,13 @@ extension TroveAPI {
             let body = try await RequestBody.decode(CreateBackupRequest.self, from: request, context: context).backup
             let create = try await backupCommand(body, caller: caller)
             let state = try await backups.execute(.create(create), on: create.id, caller: caller, requestID: context.requestID)
-            return try JSONResponse.make(["backup": BackupView(state, updated: state.createdAt ?? Date())], status: .accepted)
+            return try JSONResponse.make(["backup": try await views(of: [state])[0]], status: .accepted)
         }
         routes.get("backups/:id") { _, context in
             let caller = try context.caller()
             let id = try context.parameters.require("id")
             guard let state = try await backups.visible(id, caller: caller) else { throw TroveError.notFound("Backup \(id) could not be found.") }
-            return try JSONResponse.make(["backup": BackupView(state, updated: state.createdAt ?? Date())])
+            return try JSONResponse.make(["backup": try await views(of: [state])[0]])
         }
         routes.delete("backups/:id") { _, context in
             let caller = try context.caller()
@@ -81,6 +81,15 @@ extension TroveAPI {
             }
             try await backups.execute(.delete, on: id, caller: caller, requestID: context.requestID)
             return Response(status: .accepted)
+        }
+    }
+
+    /// Trove's JSON of `backups`, each with its datastore version's catalog id.
+    private func views(of backups: [Backup.State]) async throws -> [BackupView] {
+        let versions = try await catalog.versions()
+        return backups.map { backup in
+            let version = versions.first { $0.datastoreName == backup.datastore?.type && $0.name == backup.datastore?.version }
+            return BackupView(backup, updated: backup.createdAt ?? Date(), versionID: version?.id)
         }
     }
 
@@ -96,9 +105,10 @@ extension TroveAPI {
         if body.parentID != nil || body.incremental?.isSet == true {
             throw TroveError.notImplemented("Incremental backups are not available in this version of Cellar yet; take a full backup.")
         }
-        guard instance.datastoreType == "postgresql" else {
+        guard instance.clusterID == nil || instance.datastoreType == "postgresql" else {
             throw TroveError.notImplemented(
-                "Backups of \(instance.datastoreType) instances are not available in this version of Cellar yet (PostgreSQL's are).")
+                "Backups of \(instance.datastoreType) cluster members are not available in this version of Cellar yet (of its standalone instances they are)."
+            )
         }
         guard instance.status == "ACTIVE" else {
             throw TroveError.unprocessable("Instance \(instance.id) is not currently available for an action (\(instance.status)).")

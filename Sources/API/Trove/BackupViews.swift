@@ -2,12 +2,18 @@ import Foundation
 import Hummingbird
 import Lifecycle
 
-/// Trove's backup JSON (`trove/backup/views.py`), from a folded backup. Backup routes arrive with the backup
-/// work; until then they answer 501.
+/// Trove's backup JSON (`trove/backup/views.py`), from a folded backup.
 struct BackupView: Encodable {
     struct DatastoreRef: Encodable {
         var type: String
         var version: String
+        /// The catalog's id of that version (`openstack database backup show` prints it).
+        var versionID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type, version
+            case versionID = "version_id"
+        }
     }
     var id: String
     var name: String
@@ -29,7 +35,7 @@ struct BackupView: Encodable {
         case projectID = "project_id"
     }
 
-    init(_ state: Backup.State, updated: Date) {
+    init(_ state: Backup.State, updated: Date, versionID: String? = nil) {
         id = state.id
         name = state.name
         description = state.description
@@ -41,7 +47,7 @@ struct BackupView: Encodable {
         status = state.status
         parentID = state.parentId
         projectID = state.projectId
-        datastore = state.datastore.map { DatastoreRef(type: $0.type, version: $0.version) }
+        datastore = state.datastore.map { DatastoreRef(type: $0.type, version: $0.version, versionID: versionID) }
     }
 
     /// Trove writes `null` for an absent location, size or parent, so the keys are always present.

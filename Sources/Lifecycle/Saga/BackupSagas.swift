@@ -27,17 +27,27 @@ extension Saga {
                 return backup.isRunning
                     ? [.recordBackup(.recordFailure(reason: reason), backupId: backup.id), .cancel(reason: reason)] : [.cancel(reason: reason)]
             }
+            let backingUp = facts.instance.phase == .backingUp
             switch step {
             case .markBuilding:
-                return backup.status == "NEW" ? [.recordBackup(.recordBuildStarted, backupId: backup.id)] : []
+                // The instance shows BACKUP meanwhile (as Trove's does); a guest not healthy refuses it here.
+                return .act(
+                    (backup.status == "NEW" ? [.recordBackup(.recordBuildStarted, backupId: backup.id)] : [])
+                        + (backingUp || !backup.isRunning ? [] : [.record(.startBackup(backupId: backup.id), instanceId: instanceID)]))
             case .store:
-                return backup.isRunning ? [.storeBackup(instanceId: instanceID, backupId: backup.id)] : []
+                return .act(
+                    (backup.isRunning ? [.storeBackup(instanceId: instanceID, backupId: backup.id)] : [])
+                        + (backingUp ? [.record(.finishBackup(backupId: backup.id, succeeded: true), instanceId: instanceID)] : []))
             }
         }
 
         public static func failure(reason: String, _ facts: Facts) -> [Action] {
-            guard let backup = facts.backup, backup.isRunning else { return [] }
-            return [.recordBackup(.recordFailure(reason: reason), backupId: backup.id)]
+            guard let backup = facts.backup else { return [] }
+            var actions: [Action] = backup.isRunning ? [.recordBackup(.recordFailure(reason: reason), backupId: backup.id)] : []
+            if facts.instance.phase == .backingUp, let instanceID = backup.instanceId {
+                actions.append(.record(.finishBackup(backupId: backup.id, succeeded: false), instanceId: instanceID))
+            }
+            return actions
         }
     }
 
