@@ -109,7 +109,13 @@ public struct SwiftStoreServer: Sendable {
         }
         let output = try? CommandRunner.run(
             "/usr/bin/curl", ["-s", "-m", "2", "http://127.0.0.1:\(ports.proxy)/healthcheck"], allowFailure: true)
-        return output == "OK"
+        guard output == "OK" else { return false }
+        // Ready means a login works (tempauth and memcached answer), not only that the proxy listens. The key goes
+        // through stdin, never onto a command line another local user could read.
+        let login = try? CommandRunner.run(
+            "/usr/bin/curl", ["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "-H", "@-", "http://127.0.0.1:\(ports.proxy)/auth/v1.0"],
+            input: Data("X-Auth-User: \(Self.serviceUser)\nX-Auth-Key: \(serviceKey)\n".utf8), allowFailure: true)
+        return login == "200"
     }
 
     /// The PID of a running daemon (`proxy`, `object`, ..., `memcached`).

@@ -130,17 +130,28 @@ public actor SwiftObjectStore: ObjectStore {
         if let session { return session }
         switch location.authentication {
         case .swiftV1(let authURL, let user, let key):
-            var request = HTTPClientRequest(url: authURL)
-            request.headers.add(name: "X-Auth-User", value: user)
-            request.headers.add(name: "X-Auth-Key", value: key)
-            let response = try await execute(request)
-            guard response.status == 200, let storageURL = response.headers["x-storage-url"], let token = response.headers["x-auth-token"] else {
-                throw ObjectStoreError(
-                    response.status == 401 ? .unauthorized : .rejected,
-                    "logging in as \(user) at \(authURL) answered \(response.status)")
+            // A store that is starting (or restarting) may refuse a login for a moment: tried for 10 s.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while true {
+                var request = HTTPClientRequest(url: authURL)
+                request.headers.add(name: "X-Auth-User", value: user)
+                request.headers.add(name: "X-Auth-Key", value: key)
+                let answer: Response
+                do { answer = try await execute(request) } catch {
+                    guard ContinuousClock.now < deadline else { throw error }
+                    try await Task.sleep(for: .milliseconds(500))
+                    continue
+                }
+                if answer.status == 200, let storageURL = answer.headers["x-storage-url"], let token = answer.headers["x-auth-token"] {
+                    session = (storageURL, token)
+                    return (storageURL, token)
+                }
+                guard answer.status != 401, ContinuousClock.now < deadline else {
+                    if answer.status == 401 { throw ObjectStoreError(.unauthorized, "logging in as \(user) at \(authURL) answered 401") }
+                    throw ObjectStoreError("logging in as \(user) at \(authURL)", answered: answer.status, body: answer.body)
+                }
+                try await Task.sleep(for: .milliseconds(500))
             }
-            session = (storageURL, token)
-            return (storageURL, token)
         }
     }
 
